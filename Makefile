@@ -1,0 +1,84 @@
+# Hearth's entry points. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules --warn-undefined-variables
+.DELETE_ON_ERROR:
+
+TOOLS_BIN := $(CURDIR)/.tools/bin
+export PATH := $(TOOLS_BIN):$(PATH)
+export GOFLAGS := -buildvcs=false
+
+MODULES := shared migrations controlplane nodeagent
+GO_PACKAGES := ./shared/... ./migrations/... ./controlplane/... ./nodeagent/...
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || true)
+LDFLAGS := -X github.com/hearth-dev/hearth/shared/version.version=$(VERSION) -X github.com/hearth-dev/hearth/shared/version.commit=$(COMMIT)
+TEST_FLAGS ?= -race -count=1 -timeout 15m
+FUZZ_TIME ?= 30s
+# Fuzz targets: package:FuzzName.
+FUZZ_TARGETS := \
+	./controlplane/internal/auth:FuzzVerifyPassword \
+	./controlplane/internal/config:FuzzParse
+
+.PHONY: help
+help: ## show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: tools
+tools: ## install every pinned tool into .tools/ (redis-server via apt)
+	bash scripts/tools.sh all
+
+.PHONY: build
+build: ## build bin/hearth and bin/hearth-agent
+	go build -ldflags '$(LDFLAGS)' -o bin/hearth ./controlplane/cmd/hearth
+	go build -ldflags '$(LDFLAGS)' -o bin/hearth-agent ./nodeagent/cmd/hearth-agent
+
+.PHONY: run
+run: build ## run Hearth on this machine with embedded defaults (hearth dev)
+	bash scripts/tools.sh run
+	./bin/hearth dev
+
+.PHONY: test
+test: ## run every test against real PostgreSQL, Redis, S3 and git
+	bash scripts/tools.sh test
+	go test $(TEST_FLAGS) $(GO_PACKAGES)
+
+.PHONY: bench
+bench: ## run the benchmarks
+	bash scripts/tools.sh test
+	go test -run '^$$' -bench . -benchmem $(GO_PACKAGES)
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZ_TIME (default 30s)
+	for target in $(FUZZ_TARGETS); do \
+		go test -run '^$$' -fuzz "^$${target#*:}$$" -fuzztime $(FUZZ_TIME) "$${target%%:*}"; \
+	done
+
+.PHONY: generate
+generate: ## regenerate protobuf, Connect, OpenAPI and sqlc code
+	bash scripts/tools.sh generate
+	rm -rf shared/gen shared/apispec/openapi.yaml
+	buf generate
+	rm -rf controlplane/internal/*/internal/db
+	sqlc generate
+
+.PHONY: lint
+lint: ## go vet, golangci-lint, buf lint and buf format
+	bash scripts/tools.sh lint
+	go vet $(GO_PACKAGES)
+	golangci-lint run $(GO_PACKAGES)
+	buf lint
+	buf format -d --exit-code --exclude-path proto/third_party/google
+
+.PHONY: check
+check: generate ## fail if generated code or go.mod files are stale
+	for m in $(MODULES); do (cd $$m && GOWORK=off GOFLAGS=-mod=mod go mod tidy); done
+	go work sync
+	if [[ -n "$$(git status --porcelain -- shared/gen shared/apispec controlplane '*/go.mod' '*/go.sum' go.work go.work.sum)" ]]; then \
+		git status --short; git --no-pager diff --stat; \
+		echo 'generated code or go.mod is stale: run make generate and go mod tidy, then commit' >&2; exit 1; \
+	fi
+
+.PHONY: ci
+ci: check lint test ## what CI runs: check, lint, test

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/config"
+	"github.com/hearth-dev/hearth/controlplane/internal/devenv"
+	"github.com/hearth-dev/hearth/controlplane/internal/server"
+	"github.com/hearth-dev/hearth/shared/logging"
+	"github.com/hearth-dev/hearth/shared/version"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // failed while running
+	ExitUsage   = 2 // bad usage or configuration, or could not start
+)
+
+const usage = `Hearth: git hosting, CI, deployments, agent sessions and observability.
+
+Usage: hearth <command> [flags]
+
+Commands:
+  server    run the control plane (production: PostgreSQL, Redis and S3 URLs required)
+  dev       run everything on this machine with embedded defaults (what 'make run' runs)
+  version   print the client's version and, with --server, the server's
+  help      show this text
+
+Run 'hearth <command> --help' for a command's flags.
+`
+
+// Main runs the hearth command with args (without the program name) and
+// returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return ExitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "server":
+		return runServer(ctx, config.ModeServer, rest, stdout, stderr)
+	case "dev":
+		return runServer(ctx, config.ModeDev, rest, stdout, stderr)
+	case "version":
+		return runVersion(ctx, rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return ExitOK
+	default:
+		fmt.Fprintf(stderr, "hearth: unknown command %q (run 'hearth help')\n", cmd)
+		return ExitUsage
+	}
+}
+
+// fail prints one line per problem, prefixed so it reads as hearth's own.
+func fail(stderr io.Writer, code int, err error) int {
+	for line := range strings.SplitSeq(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "hearth: %s\n", line)
+	}
+	return code
+}
+
+func runServer(ctx context.Context, mode config.Mode, args []string, stdout, stderr io.Writer) int {
+	name := "server"
+	if mode == config.ModeDev {
+		name = "dev"
+	}
+	cfg, err := config.Parse(mode, name, args, stdout)
+	if errors.Is(err, config.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		return fail(stderr, ExitUsage, err)
+	}
+	log, err := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return fail(stderr, ExitUsage, err)
+	}
+	opts := server.Options{Config: cfg, Logger: log, Version: version.Get()}
+	if mode == config.ModeDev {
+		err = devenv.Run(ctx, opts, stdout)
+	} else {
+		err = server.Run(ctx, opts)
+	}
+	return exitFor(stderr, log, err)
+}
+
+// exitFor maps Run's error to an exit code: start-up problems are the
+// operator's to fix (2), anything later is a failure (1).
+func exitFor(stderr io.Writer, log zerolog.Logger, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var startErr *server.StartupError
+	if errors.As(err, &startErr) {
+		return fail(stderr, ExitUsage, startErr)
+	}
+	log.Error().Err(err).Msg("hearth stopped on an error")
+	return fail(stderr, ExitFailure, err)
+}

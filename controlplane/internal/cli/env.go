@@ -1,0 +1,5 @@
+package cli
+
+import "os"
+
+func lookupEnv(name string) (string, bool) { return os.LookupEnv(name) }

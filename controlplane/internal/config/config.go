@@ -1,0 +1,273 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/peterbourgon/ff/v3"
+	"github.com/peterbourgon/ff/v3/ffyaml"
+)
+
+// EnvPrefix prefixes every environment variable: --data-dir is HEARTH_DATA_DIR.
+const EnvPrefix = "HEARTH"
+
+// Mode selects which command the configuration is for.
+type Mode int
+
+const (
+	// ModeServer is `hearth server`: production, every URL required.
+	ModeServer Mode = iota
+	// ModeDev is `hearth dev`: missing URLs mean "start one locally".
+	ModeDev
+)
+
+// Config is the whole control-plane configuration.
+type Config struct {
+	Listen          string
+	DataDir         string
+	LogLevel        string
+	LogFormat       string
+	ShutdownTimeout time.Duration
+	TLSCert         string
+	TLSKey          string
+	AllowPlaintext  bool
+
+	Database Database
+	RedisURL string
+	S3       S3
+	Raft     Raft
+}
+
+// Database configures the PostgreSQL pool.
+type Database struct {
+	URL              string
+	MaxConns         int
+	MinConns         int
+	ConnectTimeout   time.Duration
+	StatementTimeout time.Duration
+}
+
+// S3 locates the object store. Endpoint is a URL: http:// or https://.
+type S3 struct {
+	Endpoint  string
+	Region    string
+	Bucket    string
+	AccessKey string
+	SecretKey string
+}
+
+// Raft configures this replica's consensus membership.
+type Raft struct {
+	Listen string
+	NodeID string
+}
+
+// Error lists every invalid setting, one per line.
+type Error struct {
+	Problems []string
+}
+
+func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
+
+// ErrHelp is returned when -h or --help was asked for; usage was printed.
+var ErrHelp = flag.ErrHelp
+
+// Parse reads args (without the command name), the environment and the
+// optional --config YAML file, then validates. Usage goes to usage when
+// --help is given. Every problem found is reported, one line each.
+func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var c Config
+	hostname, _ := os.Hostname()
+	logFormat := "json"
+	if mode == ModeDev {
+		logFormat = "console"
+	}
+
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address for HTTP, gRPC and git (host:port)")
+	fs.StringVar(&c.DataDir, "data-dir", "./.hearth", "directory for repositories, Raft state and (dev) local services")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", logFormat, "json or console")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long a graceful stop may take")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); required with --tls-key for a non-loopback --listen")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.BoolVar(&c.AllowPlaintext, "allow-plaintext", false, "serve without TLS on a non-loopback --listen (only behind a TLS-terminating proxy)")
+	fs.StringVar(&c.Database.URL, "database-url", "", "PostgreSQL URL (postgres://user:pass@host/db)"+devNote(mode))
+	fs.IntVar(&c.Database.MaxConns, "database-max-conns", 20, "maximum open PostgreSQL connections")
+	fs.IntVar(&c.Database.MinConns, "database-min-conns", 0, "connections kept open when idle")
+	fs.DurationVar(&c.Database.ConnectTimeout, "database-connect-timeout", 5*time.Second, "timeout for connecting to PostgreSQL")
+	fs.DurationVar(&c.Database.StatementTimeout, "database-statement-timeout", 30*time.Second, "server-side limit per SQL statement (0: none)")
+	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis or Valkey URL (redis://host:6379/0)"+devNote(mode))
+	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", "", "S3 endpoint URL (https://s3.example.com)"+devNote(mode))
+	fs.StringVar(&c.S3.Region, "s3-region", "us-east-1", "S3 region")
+	fs.StringVar(&c.S3.Bucket, "s3-bucket", "hearth", "S3 bucket, created at start if missing")
+	fs.StringVar(&c.S3.AccessKey, "s3-access-key", "", "S3 access key id")
+	fs.StringVar(&c.S3.SecretKey, "s3-secret-key", "", "S3 secret key (prefer HEARTH_S3_SECRET_KEY)")
+	fs.StringVar(&c.Raft.Listen, "raft-listen", "127.0.0.1:8301", "address for Raft traffic between replicas (host:port)")
+	fs.StringVar(&c.Raft.NodeID, "node-id", hostname, "this replica's stable Raft id")
+	fs.String("config", "", "optional YAML file with the same settings (keys are flag names)")
+
+	err := ff.Parse(fs, args,
+		ff.WithEnvVarPrefix(EnvPrefix),
+		ff.WithConfigFileFlag("config"),
+		ff.WithConfigFileParser(ffyaml.Parser),
+	)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(usage, name, fs)
+		return Config{}, ErrHelp
+	}
+	if err != nil {
+		return Config{}, &Error{Problems: []string{flagError(err)}}
+	}
+	if fs.NArg() > 0 {
+		return Config{}, &Error{Problems: []string{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}}
+	}
+	return c, c.validate(mode)
+}
+
+func devNote(mode Mode) string {
+	if mode == ModeDev {
+		return "; empty: start one under --data-dir"
+	}
+	return ""
+}
+
+// flagError turns the flag package's messages into one tidy line.
+func flagError(err error) string {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimPrefix(msg, "error parsing commandline arguments: ")
+}
+
+func printUsage(w io.Writer, name string, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: hearth %s [flags]\n\nEvery flag can also be set as %s_<FLAG> (dashes as underscores), or in --config.\n\n", name, EnvPrefix)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+func (c *Config) validate(mode Mode) error {
+	var p []string
+	bad := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+
+	if err := checkHostPort(c.Listen); err != nil {
+		bad("--listen %q: %v", c.Listen, err)
+	}
+	if err := checkHostPort(c.Raft.Listen); err != nil {
+		bad("--raft-listen %q: %v", c.Raft.Listen, err)
+	}
+	if c.DataDir == "" {
+		bad("--data-dir must not be empty")
+	}
+	if c.Raft.NodeID == "" {
+		bad("--node-id must not be empty")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "json", "console":
+	default:
+		bad("--log-format %q: want json or console", c.LogFormat)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("--shutdown-timeout must be positive")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("--tls-cert and --tls-key go together")
+	}
+	if c.TLSCert == "" && !c.AllowPlaintext && p == nil && !isLoopback(c.Listen) {
+		bad("--listen %q is not a loopback address: give --tls-cert and --tls-key, or --allow-plaintext behind a TLS-terminating proxy", c.Listen)
+	}
+	if c.Database.MaxConns < 1 {
+		bad("--database-max-conns must be at least 1")
+	}
+	if c.Database.MinConns < 0 || c.Database.MinConns > c.Database.MaxConns {
+		bad("--database-min-conns must be between 0 and --database-max-conns")
+	}
+	if c.Database.ConnectTimeout <= 0 {
+		bad("--database-connect-timeout must be positive")
+	}
+	if c.Database.StatementTimeout < 0 {
+		bad("--database-statement-timeout must not be negative")
+	}
+
+	required := mode == ModeServer
+	checkURL(&p, "--database-url", c.Database.URL, required, "postgres", "postgresql")
+	checkURL(&p, "--redis-url", c.RedisURL, required, "redis", "rediss", "valkey", "valkeys")
+	checkURL(&p, "--s3-endpoint", c.S3.Endpoint, required, "http", "https")
+	if c.S3.Endpoint != "" && (c.S3.AccessKey == "" || c.S3.SecretKey == "") {
+		bad("--s3-endpoint needs --s3-access-key and --s3-secret-key")
+	}
+	if c.S3.Bucket == "" {
+		bad("--s3-bucket must not be empty")
+	}
+	if p != nil {
+		return &Error{Problems: p}
+	}
+	return nil
+}
+
+// checkURL validates a URL setting without ever echoing it: URLs carry
+// passwords, and error lines end up in logs.
+func checkURL(p *[]string, flagName, raw string, required bool, schemes ...string) {
+	if raw == "" {
+		if required {
+			*p = append(*p, flagName+" is required")
+		}
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		*p = append(*p, flagName+" is not a valid URL")
+		return
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			if u.Host == "" && u.Query().Get("host") == "" {
+				*p = append(*p, flagName+" has no host")
+			}
+			return
+		}
+	}
+	*p = append(*p, fmt.Sprintf("%s must start with %s://", flagName, strings.Join(schemes, ":// or ")))
+}
+
+func checkHostPort(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want host:port")
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil || port == "" {
+		return fmt.Errorf("bad port %q", port)
+	}
+	_ = host
+	return nil
+}
+
+// isLoopback reports whether a listen address is only reachable locally.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// IsLoopback reports whether c.Listen is a loopback address (h2c allowed).
+func (c Config) IsLoopback() bool { return isLoopback(c.Listen) }

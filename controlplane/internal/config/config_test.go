@@ -1,0 +1,124 @@
+package config
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func serverArgs(extra ...string) []string {
+	return append([]string{
+		"--database-url", "postgres://u:p@db.example/hearth",
+		"--redis-url", "redis://cache.example:6379/0",
+		"--s3-endpoint", "https://s3.example", "--s3-access-key", "k", "--s3-secret-key", "s",
+	}, extra...)
+}
+
+func TestParseServerDefaults(t *testing.T) {
+	c, err := Parse(ModeServer, "server", serverArgs(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:8080" || c.DataDir != "./.hearth" || c.LogFormat != "json" || c.S3.Bucket != "hearth" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestParseDevNeedsNoURLs(t *testing.T) {
+	c, err := Parse(ModeDev, "dev", nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database.URL != "" || c.LogFormat != "console" {
+		t.Fatalf("unexpected dev config: %+v", c)
+	}
+}
+
+func TestParseEnvironmentAndFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hearth.yaml")
+	if err := os.WriteFile(file, []byte("log-level: debug\nlisten: 127.0.0.1:9000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HEARTH_LISTEN", "127.0.0.1:9100")
+	c, err := Parse(ModeServer, "server", serverArgs("--config", file), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The environment wins over the file; the file fills what is left.
+	if c.Listen != "127.0.0.1:9100" || c.LogLevel != "debug" {
+		t.Fatalf("precedence wrong: listen=%s level=%s", c.Listen, c.LogLevel)
+	}
+}
+
+func TestParseReportsEveryProblemOnItsOwnLine(t *testing.T) {
+	_, err := Parse(ModeServer, "server", []string{
+		"--listen", "nonsense", "--log-level", "loud", "--database-url", "mysql://x/y",
+	}, io.Discard)
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("want *Error, got %v", err)
+	}
+	want := []string{
+		`--listen "nonsense": want host:port`,
+		`--log-level "loud": want debug, info, warn or error`,
+		"--database-url must start with postgres:// or postgresql://",
+		"--redis-url is required",
+		"--s3-endpoint is required",
+	}
+	for _, w := range want {
+		found := false
+		for _, p := range cerr.Problems {
+			if p == w {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("missing problem %q in:\n%s", w, err)
+		}
+	}
+	for _, p := range cerr.Problems {
+		if strings.Contains(p, "\n") {
+			t.Errorf("problem spans lines: %q", p)
+		}
+	}
+}
+
+func TestParseNeverEchoesSecretsInURLs(t *testing.T) {
+	_, err := Parse(ModeServer, "server", serverArgs("--redis-url", "http://user:hunter2@cache"), io.Discard)
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("error must reject the URL without echoing it: %v", err)
+	}
+}
+
+func TestParseUnknownFlag(t *testing.T) {
+	_, err := Parse(ModeServer, "server", []string{"--no-such-flag"}, io.Discard)
+	if err == nil || err.Error() != "flag provided but not defined: -no-such-flag" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestParseRequiresTLSOffLoopback(t *testing.T) {
+	_, err := Parse(ModeServer, "server", serverArgs("--listen", "0.0.0.0:8080"), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := Parse(ModeServer, "server", serverArgs("--listen", "0.0.0.0:8080", "--allow-plaintext"), io.Discard); err != nil {
+		t.Fatalf("--allow-plaintext should allow it: %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("--listen", "127.0.0.1:8080", "--database-url", "postgres://a@b/c")
+	f.Add("--s3-endpoint", "http://[::1", "--redis-url", "redis://%zz")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		_, err := Parse(ModeDev, "dev", []string{k1, v1, k2, v2}, io.Discard)
+		var cerr *Error
+		if err != nil && !errors.Is(err, ErrHelp) && !errors.As(err, &cerr) {
+			t.Fatalf("unexpected error type %T: %v", err, err)
+		}
+	})
+}

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/vanguard"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	"github.com/hearth-dev/hearth/shared/apispec"
+)
+
+// maxRequestBytes bounds one RPC message; larger bodies get ResourceExhausted.
+const maxRequestBytes = 4 << 20
+
+// apiHandler serves a feature's Connect handlers; each feature's API type
+// has this method (the generated New<Service>Handler behind it).
+type apiHandler interface {
+	Handler(opts ...connect.HandlerOption) (string, http.Handler)
+}
+
+// routesDeps is what the HTTP routes need.
+type routesDeps struct {
+	Logger   zerolog.Logger
+	Registry *prometheus.Registry
+	APIs     []apiHandler
+	Checks   []Check
+}
+
+// newRoutes builds the one URL space of DESIGN.md: Connect, gRPC and
+// gRPC-Web at /hearth.v1.<Service>/<Method>, the same handlers as REST JSON
+// under /api/v1 (vanguard transcoding from google.api.http annotations),
+// probes, metrics and the console.
+func newRoutes(d routesDeps) (http.Handler, error) {
+	opts := []connect.HandlerOption{
+		connect.WithInterceptors(newRPCMetrics(d.Registry), errorInterceptor{}),
+		connect.WithReadMaxBytes(maxRequestBytes),
+		connect.WithCompressMinBytes(1024),
+	}
+	mux := http.NewServeMux()
+	services := make([]*vanguard.Service, 0, len(d.APIs))
+	for _, api := range d.APIs {
+		path, h := api.Handler(opts...)
+		// Connect, gRPC and gRPC-Web straight to the handler (vanguard would
+		// take a header-less Connect JSON POST, as curl sends, for REST).
+		mux.Handle(path, h)
+		services = append(services, vanguard.NewService(path, h))
+	}
+	transcoder, err := vanguard.NewTranscoder(services)
+	if err != nil {
+		return nil, fmt.Errorf("API routes: %w", err)
+	}
+	openAPIJSON, err := apispec.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("OpenAPI document: %w", err)
+	}
+
+	mux.Handle("/api/v1/", transcoder)
+	mux.HandleFunc("GET /api/openapi.json", serveBytes("application/json", openAPIJSON))
+	mux.HandleFunc("GET /api/openapi.yaml", serveBytes("application/yaml", apispec.YAML()))
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"code":"not_found","message":"no such API route"}` + "\n"))
+	})
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", readyz(d.Checks))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
+	mux.HandleFunc("GET /{$}", consolePlaceholder)
+	return withRequestContext(d.Logger, mux), nil
+}
+
+func serveBytes(contentType string, b []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		_, _ = w.Write(b)
+	}
+}
+
+// consolePlaceholder stands where the web console will be served.
+func consolePlaceholder(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(`<!doctype html><title>Hearth</title><h1>Hearth</h1>` +
+		`<p>The control plane is running. API: <a href="/api/openapi.json">/api/openapi.json</a>, ` +
+		`<a href="/api/v1/version">/api/v1/version</a>.</p>` + "\n"))
+}

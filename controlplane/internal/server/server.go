@@ -1,0 +1,283 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/auth"
+	"github.com/hearth-dev/hearth/controlplane/internal/cache"
+	"github.com/hearth-dev/hearth/controlplane/internal/config"
+	"github.com/hearth-dev/hearth/controlplane/internal/leader"
+	"github.com/hearth-dev/hearth/controlplane/internal/objectstore"
+	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
+	"github.com/hearth-dev/hearth/controlplane/internal/system"
+	"github.com/hearth-dev/hearth/shared/backoff"
+	"github.com/hearth-dev/hearth/shared/logfield"
+	"github.com/hearth-dev/hearth/shared/version"
+)
+
+// Options are what Run needs besides the context.
+type Options struct {
+	Config  config.Config
+	Logger  zerolog.Logger
+	Version version.Info
+	// Workers run on every replica; LeaderWorkers only on the Raft leader.
+	// Features add theirs here; tests add their own.
+	Workers       []supervisor.Worker
+	LeaderWorkers []supervisor.Worker
+	// WorkerBackoff spaces worker restarts (zero: backoff.Default).
+	WorkerBackoff backoff.Policy
+	// RaftTimings tightens Raft for tests (zero: production timings).
+	RaftTimings leader.Timings
+	// OnReady is called once, with the bound address, when the server serves.
+	OnReady func(addr net.Addr)
+}
+
+// leaderWaitTimeout bounds how long start-up waits for Raft to know a leader.
+const leaderWaitTimeout = time.Minute
+
+// StartupError is an error found before the server could serve: bad
+// configuration or an unreachable dependency. main exits 2 for it.
+type StartupError struct{ Err error }
+
+func (e *StartupError) Error() string { return e.Err.Error() }
+func (e *StartupError) Unwrap() error { return e.Err }
+
+func startupErr(format string, args ...any) error {
+	return &StartupError{Err: fmt.Errorf(format, args...)}
+}
+
+// Run starts the control plane in stages and serves until ctx is cancelled,
+// then stops everything it started in reverse order within the configured
+// shutdown timeout. Errors before serving are *StartupError.
+func Run(ctx context.Context, o Options) error {
+	cfg, log := o.Config, o.Logger
+	var stops stopStack
+	defer func() { stops.run(log, cfg.ShutdownTimeout) }()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return startupErr("data directory: %w", err)
+	}
+	// Listen first: a busy port is the cheapest mistake to report.
+	ln, err := listen(cfg.Listen)
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	stops.push("listener", func(context.Context) error { return ignoreClosed(ln.Close()) })
+
+	db, err := store.Open(ctx, store.Config{
+		URL:              cfg.Database.URL,
+		MaxConns:         int32(cfg.Database.MaxConns), //nolint:gosec // G115: validated small positive number.
+		MinConns:         int32(cfg.Database.MinConns), //nolint:gosec // G115: validated small non-negative number.
+		ConnectTimeout:   cfg.Database.ConnectTimeout,
+		StatementTimeout: cfg.Database.StatementTimeout,
+	})
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	stops.push("database", func(context.Context) error { db.Close(); return nil })
+	if err := store.Migrate(ctx, db, log.With().Str(logfield.Component, "migrate").Logger()); err != nil {
+		return &StartupError{Err: err}
+	}
+
+	redis, err := cache.Open(ctx, cfg.RedisURL, cfg.Database.ConnectTimeout)
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	stops.push("redis", func(context.Context) error { return redis.Close() })
+
+	objects, err := objectstore.Open(ctx, objectstore.Config{
+		Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Bucket: cfg.S3.Bucket,
+		AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey,
+	})
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+
+	authSvc, err := auth.New(auth.Deps{DB: db, Logger: log.With().Str(logfield.Component, "auth").Logger()})
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	if _, err := authSvc.EnsureInitialAdmin(ctx, cfg.DataDir); err != nil {
+		return &StartupError{Err: err}
+	}
+
+	reg := newRegistry()
+	super, err := supervisor.New(supervisor.Deps{
+		Logger:     log.With().Str(logfield.Component, "supervisor").Logger(),
+		Registerer: reg,
+		Backoff:    o.WorkerBackoff,
+	})
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	consensus, err := leader.New(leader.Deps{
+		Logger:     log.With().Str(logfield.Component, "leader").Logger(),
+		Registerer: reg,
+		Supervisor: super,
+		Backoff:    o.WorkerBackoff,
+		DataDir:    cfg.DataDir,
+		NodeID:     cfg.Raft.NodeID,
+		BindAddr:   cfg.Raft.Listen,
+		Timings:    o.RaftTimings,
+	})
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	for _, w := range o.LeaderWorkers {
+		if err := consensus.Register(w.Name, w.Run); err != nil {
+			return &StartupError{Err: err}
+		}
+	}
+
+	routes, err := newRoutes(routesDeps{
+		Logger:   log,
+		Registry: reg,
+		APIs:     []apiHandler{system.NewAPI(o.Version)},
+		Checks: []Check{
+			{Name: "postgres", Func: db.Ping},
+			{Name: "redis", Func: redis.Ping},
+			{Name: "s3", Func: objects.Ping},
+			{Name: "raft", Func: func(context.Context) error { return consensus.Ready() }},
+		},
+	})
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+
+	// From here on everything runs until ctx is cancelled.
+	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	stops.push("background work", func(stopCtx context.Context) error {
+		cancelRun()
+		return waitGroup(stopCtx, &wg)
+	})
+
+	raftDone := make(chan error, 1)
+	wg.Go(func() { raftDone <- consensus.Run(runCtx) })
+	// Serve only once Raft runs and knows a leader, so a Raft port in use or
+	// a broken raft.db is a start-up error like any other.
+	waitCtx, cancelWait := context.WithTimeout(ctx, leaderWaitTimeout)
+	err = consensus.WaitLeader(waitCtx)
+	cancelWait()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: a clean stop
+		}
+		if errors.Is(err, leader.ErrNotRunning) {
+			if runErr := <-raftDone; runErr != nil {
+				err = runErr
+			}
+		}
+		return startupErr("raft: %w", err)
+	}
+	wg.Go(func() {
+		if err := <-raftDone; err != nil {
+			errs <- fmt.Errorf("raft: %w", err)
+		}
+	})
+	wg.Go(func() {
+		if err := super.Run(runCtx, o.Workers...); err != nil {
+			errs <- fmt.Errorf("workers: %w", err)
+		}
+	})
+
+	srv := &http.Server{
+		Handler:           routes,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          newStdLogger(log),
+		BaseContext:       func(net.Listener) context.Context { return runCtx },
+	}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetHTTP2(true)
+	if cfg.TLSCert == "" {
+		// h2c: gRPC clients and node agents speak HTTP/2 without TLS on
+		// loopback (or behind a TLS-terminating proxy).
+		srv.Protocols.SetUnencryptedHTTP2(true)
+	} else {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return startupErr("TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tlsListener(ln, srv.TLSConfig)
+	}
+	stops.push("http", func(stopCtx context.Context) error {
+		err := srv.Shutdown(stopCtx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			_ = srv.Close() // long-lived streams do not end by themselves
+		}
+		return err
+	})
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("http: %w", err)
+		}
+	})
+
+	log.Info().Str(logfield.Address, ln.Addr().String()).Str(logfield.Version, o.Version.String()).Msg("hearth is serving")
+	if o.OnReady != nil {
+		o.OnReady(ln.Addr())
+	}
+	select {
+	case <-ctx.Done():
+		log.Info().Msg("stopping")
+		return nil
+	case err := <-errs:
+		return err
+	}
+}
+
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("cannot listen on %s: the address is already in use", addr)
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %v", addr, opErr.Err)
+	}
+	return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+}
+
+func tlsListener(ln net.Listener, cfg *tls.Config) net.Listener {
+	cfg = cfg.Clone()
+	cfg.NextProtos = []string{"h2", "http/1.1"}
+	return tls.NewListener(ln, cfg)
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+func waitGroup(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/hearth-dev/hearth/migrations
+
+go 1.26

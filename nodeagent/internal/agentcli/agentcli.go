@@ -1,0 +1,88 @@
+// Package agentcli implements the hearth-agent command line: parsing flags
+// and HEARTH_AGENT_* variables and dispatching to the agent's parts.
+package agentcli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"connectrpc.com/connect"
+
+	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
+	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
+	"github.com/hearth-dev/hearth/shared/version"
+)
+
+// Exit codes, as for hearth.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+const usage = `hearth-agent: Hearth's node agent.
+
+Usage: hearth-agent <command> [flags]
+
+Commands:
+  version   print the agent's version and, with --server, the control plane's
+  help      show this text
+`
+
+// Main runs the command and returns its exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "version":
+		return runVersion(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "hearth-agent: unknown command %q (run 'hearth-agent help')\n", args[0])
+		return exitUsage
+	}
+}
+
+func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	server := fs.String("server", "", "control plane URL, e.g. http://127.0.0.1:8080")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "hearth-agent: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "agent: %s\n", version.Get())
+	if *server == "" {
+		return exitOK
+	}
+	u, err := url.Parse(*server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		fmt.Fprintf(stderr, "hearth-agent: --server %q: want an http:// or https:// URL\n", *server)
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	client := hearthv1connect.NewSystemServiceClient(http.DefaultClient, u.String())
+	res, err := client.GetVersion(ctx, &hearthv1.GetVersionRequest{})
+	if err != nil {
+		fmt.Fprintf(stderr, "hearth-agent: server %s: %s\n", u, connect.CodeOf(err))
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "server: %s\n", version.Info{Version: res.GetVersion(), Commit: res.GetCommit(), GoVersion: res.GetGoVersion()})
+	return exitOK
+}
