@@ -41,6 +41,9 @@ type Config struct {
 
 	Database Database
 	RedisURL string
+	// PostgresBinDir (dev only) holds initdb and postgres; empty: search
+	// PATH, then /usr/lib/postgresql/*/bin.
+	PostgresBinDir string
 	S3       S3
 	Raft     Raft
 }
@@ -113,6 +116,9 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	fs.StringVar(&c.S3.SecretKey, "s3-secret-key", "", "S3 secret key (prefer HEARTH_S3_SECRET_KEY)")
 	fs.StringVar(&c.Raft.Listen, "raft-listen", "127.0.0.1:8301", "address for Raft traffic between replicas (host:port)")
 	fs.StringVar(&c.Raft.NodeID, "node-id", hostname, "this replica's stable Raft id")
+	if mode == ModeDev {
+		fs.StringVar(&c.PostgresBinDir, "postgres-bin-dir", "", "directory holding initdb and postgres (default: PATH, then /usr/lib/postgresql/*/bin)")
+	}
 	fs.String("config", "", "optional YAML file with the same settings (keys are flag names)")
 
 	err := ff.Parse(fs, args,
