@@ -73,7 +73,7 @@ func (s *Service) EnsureInitialAdmin(ctx context.Context, dataDir string) (bool,
 	}
 	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename; otherwise best-effort clean-up.
 	if _, err := tmp.WriteString(password + "\n"); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return false, fmt.Errorf("initial admin password file: %w", err)
 	}
 	if err := tmp.Close(); err != nil {

@@ -95,7 +95,7 @@ func (c *Cache) Subscribe(ctx context.Context, channel string) (<-chan []byte, e
 	out := make(chan []byte, 64)
 	go func() {
 		defer close(out)
-		defer sub.Close()
+		defer func() { _ = sub.Close() }()
 		in := sub.Channel()
 		for {
 			select {

@@ -55,7 +55,8 @@ func TestCacheAgainstRealRedis(t *testing.T) {
 		t.Fatal("published message never arrived")
 	}
 	cancel()
-	for range msgs { //nolint:revive // drain until the subscription closes
+	for range msgs {
+		// drain until the subscription closes
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,8 +45,8 @@ type Config struct {
 	// PostgresBinDir (dev only) holds initdb and postgres; empty: search
 	// PATH, then /usr/lib/postgresql/*/bin.
 	PostgresBinDir string
-	S3       S3
-	Raft     Raft
+	S3             S3
+	Raft           Raft
 }
 
 // Database configures the PostgreSQL pool.
@@ -255,10 +256,12 @@ func checkHostPort(addr string) error {
 	if err != nil {
 		return errors.New("want host:port")
 	}
-	if _, err := net.LookupPort("tcp", port); err != nil || port == "" {
-		return fmt.Errorf("bad port %q", port)
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("bad port %q (want 0-65535)", port)
 	}
-	_ = host
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("bad host %q", host)
+	}
 	return nil
 }
 

@@ -39,7 +39,7 @@ func Run(ctx context.Context, o server.Options, stdout io.Writer) error {
 	}
 	// o+x (traverse, not list): PostgreSQL runs as its own user when hearth
 	// runs as root and must reach its directory below this one.
-	if err := os.MkdirAll(dataDir, 0o751); err != nil {
+	if err := os.MkdirAll(dataDir, 0o751); err != nil { //nolint:gosec // G301: o+x only lets PostgreSQL's user reach its own subdirectory; nothing is listable.
 		return &server.StartupError{Err: fmt.Errorf("--data-dir: %w", err)}
 	}
 	o.Config.DataDir = dataDir

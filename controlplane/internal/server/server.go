@@ -70,7 +70,7 @@ func Run(ctx context.Context, o Options) error {
 		return startupErr("data directory: %w", err)
 	}
 	// Listen first: a busy port is the cheapest mistake to report.
-	ln, err := listen(cfg.Listen)
+	ln, err := listen(ctx, cfg.Listen)
 	if err != nil {
 		return &StartupError{Err: err}
 	}
@@ -243,8 +243,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 }
 
-func listen(addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
+func listen(ctx context.Context, addr string) (net.Listener, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err == nil {
 		return ln, nil
 	}
@@ -253,7 +254,7 @@ func listen(addr string) (net.Listener, error) {
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Err != nil {
-		return nil, fmt.Errorf("cannot listen on %s: %v", addr, opErr.Err)
+		return nil, fmt.Errorf("cannot listen on %s: %w", addr, opErr.Err)
 	}
 	return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 }

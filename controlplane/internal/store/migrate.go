@@ -29,7 +29,7 @@ func Migrate(ctx context.Context, db *DB, log zerolog.Logger) error {
 		return fmt.Errorf("migrations: %w", err)
 	}
 	sqlDB := stdlib.OpenDBFromPool(db.Pool)
-	defer sqlDB.Close()
+	defer func() { _ = sqlDB.Close() }()
 	driver, err := pgxmigrate.WithInstance(sqlDB, &pgxmigrate.Config{MigrationsTable: MigrationsTable})
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)

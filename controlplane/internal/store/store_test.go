@@ -48,7 +48,7 @@ func TestMapErrorTurnsDriverErrorsIntoSentinels(t *testing.T) {
 		t.Errorf("no rows: got %v", err)
 	}
 	other := errors.New("other")
-	if store.MapError(other) != other || store.MapError(nil) != nil {
+	if !errors.Is(store.MapError(other), other) || store.MapError(nil) != nil {
 		t.Error("unrelated errors must pass through unchanged")
 	}
 }
