@@ -2,11 +2,15 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	"github.com/hearth-dev/hearth/controlplane/servertest"
@@ -15,7 +19,18 @@ import (
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
 
-func TestMain(m *testing.M) { testsvc.Main(m) }
+// TestMain also checks that stopped servers leave no goroutine behind.
+func TestMain(m *testing.M) {
+	code := testsvc.Run(m)
+	http.DefaultClient.CloseIdleConnections()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines leaked:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
