@@ -121,7 +121,7 @@ func migrateTemplate(ctx context.Context, server *localsvc.Postgres, admin *pgxp
 	return nil
 }
 
-// createDatabase creates a database named after nothing in particular,
+// createDatabase creates a database with a unique name, cloned
 // from template ("" for PostgreSQL's empty template1), and drops it at
 // cleanup, after the test's own cleanups (which close its pools).
 func createDatabase(t testing.TB, template string) string {

@@ -86,7 +86,7 @@ func Redis(t testing.TB) string {
 // would keep a connection, and goroutines, SELECTed on it).
 func (s *redisState) flush(ctx context.Context, n int) error {
 	c := redis.NewClient(&redis.Options{Addr: s.server.Addr(), DB: n, PoolSize: 1})
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	return c.FlushDB(ctx).Err()
 }
 

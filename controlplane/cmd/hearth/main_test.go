@@ -51,7 +51,7 @@ func checkVersionJSON(t *testing.T, body []byte) {
 // ready; SIGINT ends it with 0 within 10 s and no child left; a restart
 // reuses the database and creates no second administrator.
 func TestDevServesEveryProtocolAndStopsCleanly(t *testing.T) {
-	dataDir := filepath.Join(t.TempDir(), "data")
+	dataDir := filepath.Join(reachableTempDir(t), "data")
 	listen, raftListen := freeAddr(t), freeAddr(t)
 	args := []string{"dev", "--data-dir", dataDir, "--listen", listen, "--raft-listen", raftListen}
 
@@ -148,4 +148,19 @@ func TestDevServesEveryProtocolAndStopsCleanly(t *testing.T) {
 	if code := p2.exitCode(t, 10*time.Second); code != 0 {
 		t.Fatalf("second run: exit code %d, want 0", code)
 	}
+}
+
+// reachableTempDir is a temporary directory the postgres system user can
+// traverse (t.TempDir's parent is 0700), as it must when tests run as root.
+func reachableTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "hearth-dev-test-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

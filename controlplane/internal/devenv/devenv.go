@@ -59,6 +59,7 @@ func Run(ctx context.Context, o server.Options, stdout io.Writer) error {
 	if o.Config.Database.URL == "" {
 		pg, err := localsvc.StartPostgres(ctx, localsvc.PostgresOptions{
 			Dir: filepath.Join(dataDir, "postgres"), Logger: component(log, "postgres"),
+			BinDir: o.Config.PostgresBinDir,
 		})
 		if err != nil {
 			return &server.StartupError{Err: err}

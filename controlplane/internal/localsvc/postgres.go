@@ -58,6 +58,9 @@ type PostgresOptions struct {
 	// Settings are extra server settings (postgres -c name=value), e.g.
 	// max_connections.
 	Settings map[string]string
+	// BinDir, when set, is the only place initdb and postgres are looked
+	// for (instead of PATH, then /usr/lib/postgresql/*/bin).
+	BinDir string
 
 	env *environment // tests: where binaries are looked up
 }
@@ -94,7 +97,7 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 	if err != nil {
 		return nil, err
 	}
-	bin, err := findPostgres(opts.env, clusterVersion)
+	bin, err := findPostgres(ctx, opts.env, opts.BinDir, clusterVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +122,10 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 
 	pg := &Postgres{dataDir: dataDir, log: log}
 	pg.socketDir = filepath.Join(dir, "run")
-	if len(pg.socketDir)+1+len(pgSocketName) > maxSocketPath {
-		// Too long for a socket path: use a short private directory instead.
+	if len(pg.socketDir)+1+len(pgSocketName) > maxSocketPath || strings.ContainsAny(pg.socketDir, `,"`) {
+		// Too long for a socket path, or not expressible in a connection
+		// URL (pgx, like libpq, splits the host on commas even when
+		// escaped): use a short private directory instead.
 		tmp, err := os.MkdirTemp("", "hearth-pg-")
 		if err != nil {
 			return nil, fmt.Errorf("postgres: socket directory: %w", err)
@@ -131,11 +136,17 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 		pg.removeTempSocketDir()
 		return nil, err
 	}
+	if err := checkReachable(pg.socketDir, cred); err != nil {
+		pg.removeTempSocketDir()
+		return nil, err
+	}
 
 	args := []string{
 		"-D", dataDir,
 		"-c", "listen_addresses=",
-		"-c", "unix_socket_directories=" + pg.socketDir,
+		// A list setting: quoted, so that a space in the path is not taken
+		// for a separator (commas and quotes were ruled out above).
+		"-c", "unix_socket_directories=" + `"` + pg.socketDir + `"`,
 		"-c", "unix_socket_permissions=0700",
 	}
 	if opts.Fast {
@@ -189,13 +200,10 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 // URL is a pgx connection URL for database dbname as the superuser, over
 // the unix socket.
 func (pg *Postgres) URL(dbname string) string {
-	q := url.Values{"host": {pg.socketDir}, "sslmode": {"disable"}}
-	return (&url.URL{
-		Scheme:   "postgres",
-		User:     url.User(PostgresSuperuser),
-		Path:     "/" + dbname,
-		RawQuery: q.Encode(),
-	}).String()
+	// pgx percent-decodes but, like libpq, does not turn '+' into a space.
+	escape := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+	return "postgres://" + PostgresSuperuser + "@/" + escape(dbname) +
+		"?host=" + escape(pg.socketDir) + "&sslmode=disable"
 }
 
 // SocketDir is the directory of the server's unix socket.
@@ -210,7 +218,7 @@ func (pg *Postgres) CreateDatabase(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("postgres: connecting: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
 		return fmt.Errorf("postgres: looking up database %q: %w", name, err)
@@ -295,7 +303,7 @@ func initdb(ctx context.Context, bin postgresBin, dir, dataDir string, cred *sys
 // readClusterVersion returns the major version of the cluster in dataDir,
 // or "" when there is none.
 func readClusterVersion(dataDir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dataDir, "PG_VERSION"))
+	b, err := os.ReadFile(filepath.Join(dataDir, "PG_VERSION")) //nolint:gosec // G304: the cluster directory is the caller's own
 	if errors.Is(err, os.ErrNotExist) {
 		if entries, _ := os.ReadDir(dataDir); len(entries) > 0 {
 			return "", fmt.Errorf("postgres: %s is not empty but holds no PostgreSQL cluster: move it away", dataDir)
@@ -319,7 +327,18 @@ var pgVersionRE = regexp.MustCompile(`\(PostgreSQL\) (\d+)`)
 // findPostgres picks the server binaries: PATH first, then the
 // distribution directories, highest version first. An existing cluster
 // needs binaries of its own major version.
-func findPostgres(env *environment, clusterVersion string) (postgresBin, error) {
+func findPostgres(ctx context.Context, env *environment, binDir, clusterVersion string) (postgresBin, error) {
+	if binDir != "" {
+		if !isExecutable(filepath.Join(binDir, "postgres")) || !isExecutable(filepath.Join(binDir, "initdb")) {
+			return postgresBin{}, fmt.Errorf("PostgreSQL server binaries not found in %s: install them with 'apt-get install -y postgresql' or point --postgres-bin-dir at the directory holding initdb and postgres", binDir)
+		}
+		c := postgresBin{dir: binDir}
+		c.version = binaryVersion(ctx, c)
+		if clusterVersion != "" && c.version != clusterVersion {
+			return postgresBin{}, fmt.Errorf("postgres: the cluster was created by PostgreSQL %s but %s holds PostgreSQL %s", clusterVersion, binDir, c.version)
+		}
+		return c, nil
+	}
 	var candidates []postgresBin
 	if p, ok := lookPath("postgres", env.pathList()); ok {
 		if dir := filepath.Dir(p); isExecutable(filepath.Join(dir, "initdb")) {
@@ -346,12 +365,12 @@ func findPostgres(env *environment, clusterVersion string) (postgresBin, error) 
 	}
 	if clusterVersion == "" {
 		c := candidates[0]
-		c.version = binaryVersion(c)
+		c.version = binaryVersion(ctx, c)
 		return c, nil
 	}
 	var seen []string
 	for _, c := range candidates {
-		c.version = binaryVersion(c)
+		c.version = binaryVersion(ctx, c)
 		if c.version == clusterVersion {
 			return c, nil
 		}
@@ -364,11 +383,11 @@ func findPostgres(env *environment, clusterVersion string) (postgresBin, error) 
 // binaryVersion is the major version of the binaries in c: known from the
 // distribution's directory name, or asked of postgres (which answers
 // --version even as root).
-func binaryVersion(c postgresBin) string {
+func binaryVersion(ctx context.Context, c postgresBin) string {
 	if c.version != "" {
 		return c.version
 	}
-	out, err := exec.Command(filepath.Join(c.dir, "postgres"), "--version").Output()
+	out, err := exec.CommandContext(ctx, filepath.Join(c.dir, "postgres"), "--version").Output() //nolint:gosec // G204: the binary found on PATH or in the distribution's directory
 	if m := pgVersionRE.FindSubmatch(out); err == nil && m != nil {
 		return string(m[1])
 	}
@@ -450,7 +469,7 @@ func searchable(fi os.FileInfo, cred *syscall.Credential) bool {
 // do not lock the server's user out) and, under root, hands it to the user
 // the server runs as.
 func mkdirOwned(dir string, cred *syscall.Credential) error {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil { //nolint:gosec // G301: parents must stay searchable by the postgres user; dir itself is 0700
 		return fmt.Errorf("postgres: %w", err)
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {

@@ -11,7 +11,9 @@ import (
 )
 
 func TestPostgresStartsStopsAndReusesItsCluster(t *testing.T) {
-	dir := testDir(t)
+	// A comma: pgx cannot express it in a host, so the socket goes
+	// elsewhere; the cluster stays in Dir.
+	dir := filepath.Join(testDir(t), "dev,1")
 	log := testLogger(t)
 
 	began := time.Now()
@@ -20,8 +22,8 @@ func TestPostgresStartsStopsAndReusesItsCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("first start (initdb + start): %v", time.Since(began))
-	if !strings.HasPrefix(pg.SocketDir(), dir) {
-		t.Errorf("socket in %s, want under %s", pg.SocketDir(), dir)
+	if strings.HasPrefix(pg.SocketDir(), dir) {
+		t.Errorf("socket in %s: a comma cannot be expressed in a pgx host", pg.SocketDir())
 	}
 
 	ctx := t.Context()
@@ -123,20 +125,36 @@ func TestPostgresFindsBinariesOnPath(t *testing.T) {
 		t.Fatal("no PostgreSQL in /usr/lib/postgresql: install it with 'apt-get install -y postgresql'")
 	}
 	path := bins[0]
-	got, err := findPostgres(&environment{path: &path, pgGlobs: []string{}}, "")
+	got, err := findPostgres(t.Context(), &environment{path: &path, pgGlobs: []string{}}, "", "")
 	if err != nil || got.dir != bins[0] {
 		t.Fatalf("findPostgres = %+v, %v; want %s", got, err, bins[0])
 	}
 	// Not on PATH: the distribution's directory, highest version first.
 	empty := t.TempDir()
-	got, err = findPostgres(&environment{path: &empty}, "")
+	got, err = findPostgres(t.Context(), &environment{path: &empty}, "", "")
 	if err != nil || got.dir != bins[len(bins)-1] || got.version != filepath.Base(filepath.Dir(got.dir)) {
 		t.Fatalf("findPostgres without PATH = %+v, %v; want %s", got, err, bins[len(bins)-1])
 	}
 	// An existing cluster of another major version is refused with a reason.
-	_, err = findPostgres(&environment{path: &path, pgGlobs: []string{}}, "9")
+	_, err = findPostgres(t.Context(), &environment{path: &path, pgGlobs: []string{}}, "", "9")
 	if err == nil || !strings.Contains(err.Error(), "created by PostgreSQL 9") {
 		t.Fatalf("version mismatch: %v", err)
+	}
+}
+
+func TestPostgresBinDirIsTheOnlyPlaceLooked(t *testing.T) {
+	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	if len(bins) == 0 {
+		t.Fatal("no PostgreSQL in /usr/lib/postgresql: install it with 'apt-get install -y postgresql'")
+	}
+	got, err := findPostgres(t.Context(), nil, bins[0], "")
+	if err != nil || got.dir != bins[0] || got.version == "" {
+		t.Fatalf("findPostgres(%s) = %+v, %v", bins[0], got, err)
+	}
+	empty := t.TempDir()
+	_, err = findPostgres(t.Context(), nil, empty, "")
+	if err == nil || !strings.HasPrefix(err.Error(), "PostgreSQL server binaries not found in "+empty) {
+		t.Fatalf("empty bin dir: %v", err)
 	}
 }
 
@@ -152,4 +170,28 @@ func TestPostgresFailsEarlyWithTheServersOutput(t *testing.T) {
 	if d := time.Since(began); d > 30*time.Second {
 		t.Errorf("took %v to notice the server exited", d)
 	}
+}
+
+func TestPostgresSocketPathWithSpaces(t *testing.T) {
+	// Neither the server's directory list nor the URL may split it.
+	dir := filepath.Join(testDir(t), "dev data")
+	pg, err := StartPostgres(startCtx(t), PostgresOptions{Dir: dir, Logger: testLogger(t), Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		sctx, cancel := stopCtx()
+		defer cancel()
+		if err := pg.Stop(sctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	if pg.SocketDir() != filepath.Join(dir, "run") {
+		t.Errorf("socket in %s, want %s", pg.SocketDir(), filepath.Join(dir, "run"))
+	}
+	conn, err := pgx.Connect(t.Context(), pg.URL("postgres"))
+	if err != nil {
+		t.Fatalf("connecting with %s: %v", pg.URL("postgres"), err)
+	}
+	_ = conn.Close(t.Context())
 }

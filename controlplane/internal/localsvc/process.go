@@ -47,7 +47,7 @@ type environment struct {
 	pgGlobs  []string // where distribution packages put PostgreSQL; nil: defaultPostgresGlobs
 	cwd      string   // "": os.Getwd
 	exe      string   // "": os.Executable
-	freePort func() (int, error)
+	freePort func(context.Context) (int, error)
 }
 
 func (e *environment) pathList() string {
@@ -57,11 +57,11 @@ func (e *environment) pathList() string {
 	return os.Getenv("PATH")
 }
 
-func (e *environment) port() (int, error) {
+func (e *environment) port(ctx context.Context) (int, error) {
 	if e != nil && e.freePort != nil {
-		return e.freePort()
+		return e.freePort(ctx)
 	}
-	return freePort()
+	return freePort(ctx)
 }
 
 // lookPath finds an executable in the directories of pathList. Unlike
@@ -96,12 +96,13 @@ func childEnv(extra ...string) []string {
 
 // freePort asks the kernel for an unused loopback port. Another process may
 // take it before the server binds it; callers retry (see portAttempts).
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func freePort(ctx context.Context) (int, error) {
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("finding a free port: %w", err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
@@ -142,8 +143,10 @@ type process struct {
 }
 
 func startProcess(spec procSpec) (*process, error) {
-	out := newLineLogger(spec.log.With().Str(logfield.Component, spec.name).Logger())
-	cmd := exec.Command(spec.path, spec.args...)
+	// No component field here: the caller's logger names the service.
+	out := newLineLogger(spec.log)
+	// Not CommandContext: the server outlives the start context; stop ends it.
+	cmd := exec.Command(spec.path, spec.args...) //nolint:gosec,noctx // G204: our own server binaries, arguments built here; noctx: see above
 	cmd.Env = spec.env
 	cmd.Dir = spec.dir
 	cmd.Stdout = out
@@ -315,7 +318,7 @@ func waitReady(ctx context.Context, p *process, probe func(context.Context) erro
 		case <-p.exited:
 			return p.earlyExitError()
 		case <-ctx.Done():
-			return fmt.Errorf("%s did not answer before the start deadline (last probe: %v): %w%s",
+			return fmt.Errorf("%s did not answer before the start deadline (last probe: %w): %w%s",
 				p.name, err, ctx.Err(), p.out.tailText())
 		case <-ticker.C:
 		}

@@ -73,7 +73,7 @@ func StartRedis(ctx context.Context, opts RedisOptions) (*Redis, error) {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
 	for attempt := 1; ; attempt++ {
-		port, err := opts.env.port()
+		port, err := opts.env.port(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("redis: %w", err)
 		}
@@ -131,9 +131,9 @@ func ping(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	// Reads do not watch ctx: closing the connection unblocks them.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package localsvc
 
 import (
+	"context"
 	"net"
 	"strings"
 	"testing"
@@ -54,12 +55,12 @@ func TestRedisRetriesWhenItsPortIsTaken(t *testing.T) {
 	}
 	defer taken.Close()
 	calls := 0
-	env := &environment{freePort: func() (int, error) {
+	env := &environment{freePort: func(ctx context.Context) (int, error) {
 		calls++
 		if calls == 1 { // lose the race once
 			return taken.Addr().(*net.TCPAddr).Port, nil
 		}
-		return freePort()
+		return freePort(ctx)
 	}}
 	r, err := StartRedis(startCtx(t), RedisOptions{Dir: t.TempDir(), Logger: testLogger(t), env: env})
 	if err != nil {

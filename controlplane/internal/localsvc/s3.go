@@ -77,7 +77,7 @@ func StartS3(ctx context.Context, opts S3Options) (*S3, error) {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
 	for attempt := 1; ; attempt++ {
-		port, err := opts.env.port()
+		port, err := opts.env.port(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("s3: %w", err)
 		}
