@@ -5,11 +5,27 @@
 package db
 
 import (
+	"net/netip"
+
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type AuditEvent struct {
+	ID         uuid.UUID
+	OccurredAt pgtype.Timestamptz
+	ActorID    pgtype.UUID
+	ActorName  string
+	Action     string
+	Resource   string
+	ProjectID  pgtype.UUID
+	Detail     []byte
+	ClientIp   *netip.Addr
+	UserAgent  string
+}
+
 type User struct {
-	ID                 pgtype.UUID
+	ID                 uuid.UUID
 	Username           string
 	Email              string
 	DisplayName        string

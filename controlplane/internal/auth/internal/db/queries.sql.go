@@ -8,7 +8,7 @@ package db
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 )
 
 const countAdmins = `-- name: CountAdmins :one
@@ -36,9 +36,9 @@ type CreateInitialAdminParams struct {
 }
 
 // Creates the first administrator, only while there is no user at all.
-func (q *Queries) CreateInitialAdmin(ctx context.Context, arg CreateInitialAdminParams) (pgtype.UUID, error) {
+func (q *Queries) CreateInitialAdmin(ctx context.Context, arg CreateInitialAdminParams) (uuid.UUID, error) {
 	row := q.db.QueryRow(ctx, createInitialAdmin, arg.Username, arg.Email, arg.PasswordHash)
-	var id pgtype.UUID
+	var id uuid.UUID
 	err := row.Scan(&id)
 	return id, err
 }
