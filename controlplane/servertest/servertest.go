@@ -12,6 +12,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
 	"github.com/hearth-dev/hearth/controlplane/internal/leader"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/server"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
@@ -27,10 +28,31 @@ type Server struct {
 	DatabaseURL string
 	// DataDir is the server's data directory.
 	DataDir string
+	// RedisURL is the Redis database the server uses.
+	RedisURL string
+	// AdminPassword is the password of the initial administrator "admin".
+	AdminPassword string
+	// Rules are the authorization rules of every served RPC.
+	Rules rbac.Rules
 }
+
+// AdminUsername is the initial administrator's name.
+const AdminUsername = "admin"
+
+// adminPassword is what test servers give the initial administrator.
+const adminPassword = "test-admin-password-1234"
 
 // Option adjusts the server before it starts.
 type Option func(*server.Options)
+
+// SharingStateWith makes the server a second replica of other: the same
+// database and Redis (its own data directory and Raft).
+func SharingStateWith(other *Server) Option {
+	return func(o *server.Options) {
+		o.Config.Database.URL = other.DatabaseURL
+		o.Config.RedisURL = other.RedisURL
+	}
+}
 
 // WithWorkers adds background workers run on every replica.
 func WithWorkers(w ...supervisor.Worker) Option {
@@ -51,7 +73,7 @@ const startTimeout = 2 * time.Minute
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s3 := testsvc.S3(t)
-	s := &Server{DatabaseURL: testsvc.NewDatabaseURL(t), DataDir: t.TempDir()}
+	s := &Server{DataDir: t.TempDir(), AdminPassword: adminPassword}
 	o := server.Options{
 		Config: config.Config{
 			Listen:          "127.0.0.1:0",
@@ -60,9 +82,13 @@ func Start(t testing.TB, opts ...Option) *Server {
 			LogFormat:       "json",
 			ShutdownTimeout: 10 * time.Second,
 			Database: config.Database{
-				URL: s.DatabaseURL, MaxConns: 10, ConnectTimeout: 5 * time.Second, StatementTimeout: 30 * time.Second,
+				MaxConns: 10, ConnectTimeout: 5 * time.Second, StatementTimeout: 30 * time.Second,
 			},
-			RedisURL: testsvc.Redis(t),
+			Auth: config.Auth{
+				AdminPassword: adminPassword, SessionIdle: time.Hour, SessionMaxAge: 24 * time.Hour,
+				// Cheap hashes: tests sign in often; the parameters' cost is measured by benchmarks.
+				PasswordMemoryKiB: 8 * 1024, PasswordTime: 1, PasswordThreads: 1,
+			},
 			S3: config.S3{
 				Endpoint: "http://" + s3.Endpoint, Region: "us-east-1", Bucket: s3.Bucket,
 				AccessKey: s3.AccessKey, SecretKey: s3.SecretKey,
@@ -77,6 +103,14 @@ func Start(t testing.TB, opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.Config.Database.URL == "" {
+		o.Config.Database.URL = testsvc.NewDatabaseURL(t)
+	}
+	if o.Config.RedisURL == "" {
+		o.Config.RedisURL = testsvc.Redis(t)
+	}
+	s.DatabaseURL, s.RedisURL = o.Config.Database.URL, o.Config.RedisURL
+	o.Inspect = func(rules rbac.Rules) { s.Rules = rules }
 	ready := make(chan string, 1)
 	o.OnReady = func(addr net.Addr) { ready <- addr.String() }
 

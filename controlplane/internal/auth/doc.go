@@ -1,4 +1,10 @@
-// Package auth owns users and their passwords (argon2id). The identity
-// issue extends it with sessions, API tokens and login throttling; for now
-// it creates the first administrator of a new installation.
+// Package auth owns users, their passwords (argon2id), browser sessions,
+// personal API tokens and sign-in throttling, and turns a request's
+// credentials (session cookie, Bearer token, Basic with a token or a
+// password) into an rbac.Principal. Being an administrator is a role binding
+// owned by rbac; auth reaches it through the small Roles interface.
+//
+// Secrets (session cookies, CSRF tokens, API tokens) are 32 random bytes;
+// only their SHA-256 hashes are stored, and lookups compare hashes through a
+// unique index, so no secret is ever compared byte by byte in Go.
 package auth

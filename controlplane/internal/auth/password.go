@@ -84,3 +84,21 @@ func randomPassword() (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
+
+// Hasher hashes and verifies passwords. The default is argon2id with the
+// service's PasswordParams; tests inject one that counts its calls.
+type Hasher interface {
+	Hash(password string) (string, error)
+	Verify(password, hash string) (bool, error)
+}
+
+// Argon2Hasher is the default Hasher.
+type Argon2Hasher struct{ Params PasswordParams }
+
+// Hash returns a PHC-format argon2id hash of password.
+func (h Argon2Hasher) Hash(password string) (string, error) { return HashPassword(password, h.Params) }
+
+// Verify checks password against a PHC-format argon2id hash.
+func (h Argon2Hasher) Verify(password, hash string) (bool, error) {
+	return VerifyPassword(password, hash)
+}

@@ -79,6 +79,31 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) error {
 	return c.client.Del(ctx, keys...).Err()
 }
 
+// MGet returns the values at keys in one round trip, in order; a missing
+// key's value is nil.
+func (c *Cache) MGet(ctx context.Context, keys ...string) ([][]byte, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	vals, err := c.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(vals))
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[i] = []byte(s)
+		}
+	}
+	return out, nil
+}
+
+// Incr atomically adds one to the integer at key (0 when missing) and
+// returns the new value. The key never expires.
+func (c *Cache) Incr(ctx context.Context, key string) (int64, error) {
+	return c.client.Incr(ctx, key).Result()
+}
+
 // Publish sends a message to every subscriber of channel on any replica.
 func (c *Cache) Publish(ctx context.Context, channel string, message []byte) error {
 	return c.client.Publish(ctx, channel, message).Err()
@@ -115,3 +140,7 @@ func (c *Cache) Subscribe(ctx context.Context, channel string) (<-chan []byte, e
 	}()
 	return out, nil
 }
+
+// Commands exposes the Redis commands for the few features that need more
+// than this type offers (pipelined counters); prefer the methods above.
+func (c *Cache) Commands() redis.Cmdable { return c.client }

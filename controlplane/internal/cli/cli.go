@@ -31,6 +31,11 @@ Commands:
   server    run the control plane (production: PostgreSQL, Redis and S3 URLs required)
   dev       run everything on this machine with embedded defaults (what 'make run' runs)
   version   print the client's version and, with --server, the server's
+  login     sign in and store an API token for this machine (~/.config/hearth, mode 0600)
+  logout    revoke and forget the stored token
+  token     create, list or revoke your API tokens
+  user      create, list or deactivate users (admins)
+  role      list, create, bind or unbind roles (admins)
   help      show this text
 
 Run 'hearth <command> --help' for a command's flags.
@@ -38,7 +43,8 @@ Run 'hearth <command> --help' for a command's flags.
 
 // Main runs the hearth command with args (without the program name) and
 // returns the process exit code.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	std := stdio{in: stdin, out: stdout, err: stderr}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return ExitUsage
@@ -51,6 +57,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runServer(ctx, config.ModeDev, rest, stdout, stderr)
 	case "version":
 		return runVersion(ctx, rest, stdout, stderr)
+	case "login":
+		return runLogin(ctx, rest, std)
+	case "logout":
+		return runLogout(ctx, rest, std)
+	case "token":
+		return runGroup(ctx, "token", tokenCommands(), rest, std)
+	case "user":
+		return runGroup(ctx, "user", userCommands(), rest, std)
+	case "role":
+		return runGroup(ctx, "role", roleCommands(), rest, std)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitOK

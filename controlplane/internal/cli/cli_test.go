@@ -14,7 +14,7 @@ func TestMain(m *testing.M) { testsvc.Main(m) }
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := Main(t.Context(), args, &stdout, &stderr)
+	code := Main(t.Context(), args, strings.NewReader(""), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 

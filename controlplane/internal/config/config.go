@@ -41,6 +41,7 @@ type Config struct {
 	AllowPlaintext  bool
 
 	Database Database
+	Auth     Auth
 	RedisURL string
 	// PostgresBinDir (dev only) holds initdb and postgres; empty: search
 	// PATH, then /usr/lib/postgresql/*/bin.
@@ -56,6 +57,18 @@ type Database struct {
 	MinConns         int
 	ConnectTimeout   time.Duration
 	StatementTimeout time.Duration
+}
+
+// Auth configures sign-in.
+type Auth struct {
+	// AdminPassword, when set, is the first administrator's password
+	// (otherwise a random one is written to the data directory).
+	AdminPassword     string
+	SessionIdle       time.Duration
+	SessionMaxAge     time.Duration
+	PasswordMemoryKiB uint
+	PasswordTime      uint
+	PasswordThreads   uint
 }
 
 // S3 locates the object store. Endpoint is a URL: http:// or https://.
@@ -109,6 +122,12 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	fs.IntVar(&c.Database.MinConns, "database-min-conns", 0, "connections kept open when idle")
 	fs.DurationVar(&c.Database.ConnectTimeout, "database-connect-timeout", 5*time.Second, "timeout for connecting to PostgreSQL")
 	fs.DurationVar(&c.Database.StatementTimeout, "database-statement-timeout", 30*time.Second, "server-side limit per SQL statement (0: none)")
+	fs.StringVar(&c.Auth.AdminPassword, "admin-password", "", "first administrator's password (prefer HEARTH_ADMIN_PASSWORD); empty: a random one in <data-dir>/initial-admin-password")
+	fs.DurationVar(&c.Auth.SessionIdle, "session-idle-timeout", 24*time.Hour, "a session unused this long ends")
+	fs.DurationVar(&c.Auth.SessionMaxAge, "session-max-age", 30*24*time.Hour, "a session ends this long after sign-in, used or not")
+	fs.UintVar(&c.Auth.PasswordMemoryKiB, "password-memory-kib", 19456, "argon2id memory per password hash, KiB (OWASP: 19456)")
+	fs.UintVar(&c.Auth.PasswordTime, "password-iterations", 2, "argon2id passes (OWASP: 2)")
+	fs.UintVar(&c.Auth.PasswordThreads, "password-parallelism", 1, "argon2id lanes (OWASP: 1)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis or Valkey URL (redis://host:6379/0)"+devNote(mode))
 	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", "", "S3 endpoint URL (https://s3.example.com)"+devNote(mode))
 	fs.StringVar(&c.S3.Region, "s3-region", "us-east-1", "S3 region")
@@ -208,6 +227,17 @@ func (c *Config) validate(mode Mode) error {
 	}
 	if c.Database.StatementTimeout < 0 {
 		bad("--database-statement-timeout must not be negative")
+	}
+
+	if c.Auth.AdminPassword != "" && len(c.Auth.AdminPassword) < 12 {
+		bad("--admin-password must be at least 12 characters")
+	}
+	if c.Auth.SessionIdle <= 0 || c.Auth.SessionMaxAge < c.Auth.SessionIdle {
+		bad("--session-idle-timeout must be positive and at most --session-max-age")
+	}
+	if c.Auth.PasswordMemoryKiB < 8*1024 || c.Auth.PasswordMemoryKiB > 4<<20 || c.Auth.PasswordTime < 1 || c.Auth.PasswordTime > 100 ||
+		c.Auth.PasswordThreads < 1 || c.Auth.PasswordThreads > 255 {
+		bad("argon2id parameters out of range (memory 8192-4194304 KiB, iterations 1-100, parallelism 1-255)")
 	}
 
 	required := mode == ModeServer

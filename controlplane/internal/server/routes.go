@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+
 	"github.com/hearth-dev/hearth/shared/apispec"
 )
 
@@ -20,6 +22,8 @@ const maxRequestBytes = 4 << 20
 // has this method (the generated New<Service>Handler behind it).
 type apiHandler interface {
 	Handler(opts ...connect.HandlerOption) (string, http.Handler)
+	// Rules declares what each of its RPCs needs.
+	Rules() rbac.Rules
 }
 
 // routesDeps is what the HTTP routes need.
@@ -28,34 +32,53 @@ type routesDeps struct {
 	Registry *prometheus.Registry
 	APIs     []apiHandler
 	Checks   []Check
+	Authn    Authenticator
+	Authz    Authorizer
 }
 
 // newRoutes builds the one URL space of DESIGN.md: Connect, gRPC and
 // gRPC-Web at /hearth.v1.<Service>/<Method>, the same handlers as REST JSON
 // under /api/v1 (vanguard transcoding from google.api.http annotations),
 // probes, metrics and the console.
-func newRoutes(d routesDeps) (http.Handler, error) {
+func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
+	rules := rbac.Rules{}
+	for _, api := range d.APIs {
+		for proc, rule := range api.Rules() {
+			rules[proc] = rule
+		}
+	}
+	authz := &authzInterceptor{rules: rules, authz: d.Authz, authn: d.Authn}
 	opts := []connect.HandlerOption{
-		connect.WithInterceptors(newRPCMetrics(d.Registry), errorInterceptor{}),
+		// Outermost first: errors from authorization are mapped and counted too.
+		connect.WithInterceptors(newRPCMetrics(d.Registry), errorInterceptor{}, authz),
 		connect.WithReadMaxBytes(maxRequestBytes),
 		connect.WithCompressMinBytes(1024),
 	}
 	mux := http.NewServeMux()
 	services := make([]*vanguard.Service, 0, len(d.APIs))
+	var served []string
 	for _, api := range d.APIs {
 		path, h := api.Handler(opts...)
+		procs, err := proceduresOf(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		served = append(served, procs...)
 		// Connect, gRPC and gRPC-Web straight to the handler (vanguard would
 		// take a header-less Connect JSON POST, as curl sends, for REST).
 		mux.Handle(path, h)
 		services = append(services, vanguard.NewService(path, h))
 	}
+	if err := checkDeclared(served, rules); err != nil {
+		return nil, nil, err
+	}
 	transcoder, err := vanguard.NewTranscoder(services)
 	if err != nil {
-		return nil, fmt.Errorf("API routes: %w", err)
+		return nil, nil, fmt.Errorf("API routes: %w", err)
 	}
 	openAPIJSON, err := apispec.JSON()
 	if err != nil {
-		return nil, fmt.Errorf("OpenAPI document: %w", err)
+		return nil, nil, fmt.Errorf("OpenAPI document: %w", err)
 	}
 
 	mux.Handle("/api/v1/", transcoder)
@@ -70,7 +93,7 @@ func newRoutes(d routesDeps) (http.Handler, error) {
 	mux.HandleFunc("GET /readyz", readyz(d.Checks))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 	mux.HandleFunc("GET /{$}", consolePlaceholder)
-	return withRequestContext(d.Logger, mux), nil
+	return withRequestContext(d.Logger, withAuthentication(d.Authn, mux)), rules, nil
 }
 
 func serveBytes(contentType string, b []byte) http.HandlerFunc {

@@ -14,11 +14,12 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/auth"
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/cache"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
 	"github.com/hearth-dev/hearth/controlplane/internal/leader"
 	"github.com/hearth-dev/hearth/controlplane/internal/objectstore"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	"github.com/hearth-dev/hearth/controlplane/internal/system"
@@ -40,6 +41,9 @@ type Options struct {
 	WorkerBackoff backoff.Policy
 	// RaftTimings tightens Raft for tests (zero: production timings).
 	RaftTimings leader.Timings
+	// Inspect, when set, receives the authorization rules of every served
+	// RPC at start (tests walk them).
+	Inspect func(rbac.Rules)
 	// OnReady is called once, with the bound address, when the server serves.
 	OnReady func(addr net.Addr)
 }
@@ -105,14 +109,6 @@ func Run(ctx context.Context, o Options) error {
 		return &StartupError{Err: err}
 	}
 
-	authSvc, err := auth.New(auth.Deps{DB: db, Logger: log.With().Str(logfield.Component, "auth").Logger()})
-	if err != nil {
-		return &StartupError{Err: err}
-	}
-	if _, err := authSvc.EnsureInitialAdmin(ctx, cfg.DataDir); err != nil {
-		return &StartupError{Err: err}
-	}
-
 	reg := newRegistry()
 	super, err := supervisor.New(supervisor.Deps{
 		Logger:     log.With().Str(logfield.Component, "supervisor").Logger(),
@@ -141,10 +137,22 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 
-	routes, err := newRoutes(routesDeps{
+	ident, err := newIdentity(ctx, o, db, redis)
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	sessionAPI, userAPI, tokenAPI := ident.authAPI.Services()
+	routes, rules, err := newRoutes(routesDeps{
 		Logger:   log,
 		Registry: reg,
-		APIs:     []apiHandler{system.NewAPI(o.Version)},
+		Authn:    ident.auth,
+		Authz:    ident.rbac,
+		APIs: []apiHandler{
+			system.NewAPI(o.Version),
+			sessionAPI, userAPI, tokenAPI,
+			rbac.NewRoleAPI(ident.rbac), rbac.NewDelegationAPI(ident.rbac),
+			audit.NewAPI(ident.audit),
+		},
 		Checks: []Check{
 			{Name: "postgres", Func: db.Ping},
 			{Name: "redis", Func: redis.Ping},
@@ -154,6 +162,9 @@ func Run(ctx context.Context, o Options) error {
 	})
 	if err != nil {
 		return &StartupError{Err: err}
+	}
+	if o.Inspect != nil {
+		o.Inspect(rules)
 	}
 
 	// From here on everything runs until ctx is cancelled.

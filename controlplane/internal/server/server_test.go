@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"go.uber.org/goleak"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
@@ -187,4 +188,12 @@ func grep(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// codeOf is the Connect code of err as its wire name ("" for nil).
+func codeOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	return connect.CodeOf(err).String()
 }

@@ -6,6 +6,8 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 	"github.com/hearth-dev/hearth/shared/version"
@@ -24,6 +26,11 @@ func NewAPI(v version.Info) *API { return &API{version: v} }
 // Handler returns the Connect handler and the path prefix it serves.
 func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 	return hearthv1connect.NewSystemServiceHandler(a, opts...)
+}
+
+// Rules declares what each RPC needs: the version is public.
+func (a *API) Rules() rbac.Rules {
+	return rbac.Rules{hearthv1connect.SystemServiceGetVersionProcedure: {Public: true}}
 }
 
 // GetVersion reports the answering replica's build.

@@ -11,6 +11,20 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type ApiToken struct {
+	ID         uuid.UUID
+	UserID     uuid.UUID
+	Name       string
+	TokenHash  []byte
+	Prefix     string
+	Scopes     []string
+	ProjectID  pgtype.UUID
+	CreatedAt  pgtype.Timestamptz
+	ExpiresAt  pgtype.Timestamptz
+	LastUsedAt pgtype.Timestamptz
+	RevokedAt  pgtype.Timestamptz
+}
+
 type AuditEvent struct {
 	ID         uuid.UUID
 	OccurredAt pgtype.Timestamptz
@@ -24,13 +38,53 @@ type AuditEvent struct {
 	UserAgent  string
 }
 
+type Delegation struct {
+	ID          uuid.UUID
+	DelegatorID uuid.UUID
+	DelegateID  uuid.UUID
+	ProjectID   pgtype.UUID
+	Permissions []string
+	Reason      string
+	CreatedAt   pgtype.Timestamptz
+	ExpiresAt   pgtype.Timestamptz
+	RevokedAt   pgtype.Timestamptz
+}
+
+type Role struct {
+	ID          uuid.UUID
+	Name        string
+	Description string
+	Permissions []string
+	System      bool
+	CreatedAt   pgtype.Timestamptz
+}
+
+type RoleBinding struct {
+	ID        uuid.UUID
+	RoleID    uuid.UUID
+	UserID    uuid.UUID
+	ProjectID pgtype.UUID
+	CreatedAt pgtype.Timestamptz
+}
+
+type Session struct {
+	ID         uuid.UUID
+	UserID     uuid.UUID
+	TokenHash  []byte
+	CsrfHash   []byte
+	CreatedAt  pgtype.Timestamptz
+	LastSeenAt pgtype.Timestamptz
+	ExpiresAt  pgtype.Timestamptz
+	ClientIp   *netip.Addr
+	UserAgent  string
+}
+
 type User struct {
 	ID                 uuid.UUID
 	Username           string
 	Email              string
 	DisplayName        string
 	PasswordHash       string
-	IsAdmin            bool
 	MustChangePassword bool
 	CreatedAt          pgtype.Timestamptz
 	UpdatedAt          pgtype.Timestamptz

@@ -49,7 +49,7 @@ const listEvents = `-- name: ListEvents :many
 SELECT id, occurred_at, actor_id, actor_name, action, resource, project_id, detail, client_ip, user_agent
 FROM audit_events
 WHERE ($1::uuid IS NULL OR actor_id = $1)
-  AND ($2::text IS NULL OR action LIKE $2 || '%')
+  AND ($2::text IS NULL OR starts_with(action, $2))
   AND ($3::uuid IS NULL OR project_id = $3)
   AND ($4::timestamptz IS NULL OR occurred_at >= $4)
   AND ($5::timestamptz IS NULL

@@ -6,20 +6,75 @@ package db
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
+
+type ApiToken struct {
+	ID         uuid.UUID
+	UserID     uuid.UUID
+	Name       string
+	TokenHash  []byte
+	Prefix     string
+	Scopes     []string
+	ProjectID  *uuid.UUID
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
 
 type AuditEvent struct {
 	ID         uuid.UUID
-	OccurredAt pgtype.Timestamptz
-	ActorID    pgtype.UUID
+	OccurredAt time.Time
+	ActorID    *uuid.UUID
 	ActorName  string
 	Action     string
 	Resource   string
-	ProjectID  pgtype.UUID
+	ProjectID  *uuid.UUID
 	Detail     []byte
+	ClientIp   *netip.Addr
+	UserAgent  string
+}
+
+type Delegation struct {
+	ID          uuid.UUID
+	DelegatorID uuid.UUID
+	DelegateID  uuid.UUID
+	ProjectID   *uuid.UUID
+	Permissions []string
+	Reason      string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	RevokedAt   *time.Time
+}
+
+type Role struct {
+	ID          uuid.UUID
+	Name        string
+	Description string
+	Permissions []string
+	System      bool
+	CreatedAt   time.Time
+}
+
+type RoleBinding struct {
+	ID        uuid.UUID
+	RoleID    uuid.UUID
+	UserID    uuid.UUID
+	ProjectID *uuid.UUID
+	CreatedAt time.Time
+}
+
+type Session struct {
+	ID         uuid.UUID
+	UserID     uuid.UUID
+	TokenHash  []byte
+	CsrfHash   []byte
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
 	ClientIp   *netip.Addr
 	UserAgent  string
 }
@@ -30,9 +85,8 @@ type User struct {
 	Email              string
 	DisplayName        string
 	PasswordHash       string
-	IsAdmin            bool
 	MustChangePassword bool
-	CreatedAt          pgtype.Timestamptz
-	UpdatedAt          pgtype.Timestamptz
-	DeactivatedAt      pgtype.Timestamptz
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	DeactivatedAt      *time.Time
 }

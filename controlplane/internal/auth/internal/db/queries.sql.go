@@ -7,51 +7,144 @@ package db
 
 import (
 	"context"
+	"net/netip"
+	"time"
 
 	"github.com/google/uuid"
 )
 
-const countAdmins = `-- name: CountAdmins :one
-SELECT count(*) FROM users WHERE is_admin AND deactivated_at IS NULL
-`
-
-func (q *Queries) CountAdmins(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, countAdmins)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const createInitialAdmin = `-- name: CreateInitialAdmin :one
-INSERT INTO users (username, email, display_name, password_hash, is_admin, must_change_password)
-SELECT $1::text, $2::text, 'Administrator', $3::text, true, true
+
+INSERT INTO users (username, email, display_name, password_hash, must_change_password)
+SELECT $1::text, $2::text, 'Administrator', $3::text, $4::boolean
 WHERE NOT EXISTS (SELECT 1 FROM users)
 RETURNING id
 `
 
 type CreateInitialAdminParams struct {
-	Username     string
-	Email        string
-	PasswordHash string
+	Username           string
+	Email              string
+	PasswordHash       string
+	MustChangePassword bool
 }
 
+// Users ---------------------------------------------------------------------
 // Creates the first administrator, only while there is no user at all.
 func (q *Queries) CreateInitialAdmin(ctx context.Context, arg CreateInitialAdminParams) (uuid.UUID, error) {
-	row := q.db.QueryRow(ctx, createInitialAdmin, arg.Username, arg.Email, arg.PasswordHash)
+	row := q.db.QueryRow(ctx, createInitialAdmin,
+		arg.Username,
+		arg.Email,
+		arg.PasswordHash,
+		arg.MustChangePassword,
+	)
 	var id uuid.UUID
 	err := row.Scan(&id)
 	return id, err
 }
 
-const getUserByUsername = `-- name: GetUserByUsername :one
-SELECT id, username, email, display_name, password_hash, is_admin, must_change_password,
-       created_at, updated_at, deactivated_at
-FROM users
-WHERE lower(username) = lower($1::text)
+const createSession = `-- name: CreateSession :exec
+
+INSERT INTO sessions (id, user_id, token_hash, csrf_hash, created_at, last_seen_at, expires_at, client_ip, user_agent)
+VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)
 `
 
-func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User, error) {
-	row := q.db.QueryRow(ctx, getUserByUsername, username)
+type CreateSessionParams struct {
+	ID        uuid.UUID
+	UserID    uuid.UUID
+	TokenHash []byte
+	CsrfHash  []byte
+	Now       time.Time
+	ExpiresAt time.Time
+	ClientIp  *netip.Addr
+	UserAgent string
+}
+
+// Sessions ------------------------------------------------------------------
+func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) error {
+	_, err := q.db.Exec(ctx, createSession,
+		arg.ID,
+		arg.UserID,
+		arg.TokenHash,
+		arg.CsrfHash,
+		arg.Now,
+		arg.ExpiresAt,
+		arg.ClientIp,
+		arg.UserAgent,
+	)
+	return err
+}
+
+const createToken = `-- name: CreateToken :one
+
+INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, scopes, project_id, created_at, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+RETURNING id, user_id, name, token_hash, prefix, scopes, project_id, created_at, expires_at, last_used_at, revoked_at
+`
+
+type CreateTokenParams struct {
+	ID        uuid.UUID
+	UserID    uuid.UUID
+	Name      string
+	TokenHash []byte
+	Prefix    string
+	Scopes    []string
+	ProjectID *uuid.UUID
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// API tokens ----------------------------------------------------------------
+func (q *Queries) CreateToken(ctx context.Context, arg CreateTokenParams) (ApiToken, error) {
+	row := q.db.QueryRow(ctx, createToken,
+		arg.ID,
+		arg.UserID,
+		arg.Name,
+		arg.TokenHash,
+		arg.Prefix,
+		arg.Scopes,
+		arg.ProjectID,
+		arg.CreatedAt,
+		arg.ExpiresAt,
+	)
+	var i ApiToken
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Name,
+		&i.TokenHash,
+		&i.Prefix,
+		&i.Scopes,
+		&i.ProjectID,
+		&i.CreatedAt,
+		&i.ExpiresAt,
+		&i.LastUsedAt,
+		&i.RevokedAt,
+	)
+	return i, err
+}
+
+const createUser = `-- name: CreateUser :one
+INSERT INTO users (username, email, display_name, password_hash, must_change_password)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id, username, email, display_name, password_hash, must_change_password, created_at, updated_at, deactivated_at
+`
+
+type CreateUserParams struct {
+	Username           string
+	Email              string
+	DisplayName        string
+	PasswordHash       string
+	MustChangePassword bool
+}
+
+func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, error) {
+	row := q.db.QueryRow(ctx, createUser,
+		arg.Username,
+		arg.Email,
+		arg.DisplayName,
+		arg.PasswordHash,
+		arg.MustChangePassword,
+	)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -59,11 +152,477 @@ func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User,
 		&i.Email,
 		&i.DisplayName,
 		&i.PasswordHash,
-		&i.IsAdmin,
 		&i.MustChangePassword,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeactivatedAt,
 	)
 	return i, err
+}
+
+const deactivateUser = `-- name: DeactivateUser :one
+UPDATE users SET deactivated_at = coalesce(deactivated_at, $1::timestamptz)
+WHERE id = $2
+RETURNING id, username, email, display_name, password_hash, must_change_password, created_at, updated_at, deactivated_at
+`
+
+type DeactivateUserParams struct {
+	Now time.Time
+	ID  uuid.UUID
+}
+
+func (q *Queries) DeactivateUser(ctx context.Context, arg DeactivateUserParams) (User, error) {
+	row := q.db.QueryRow(ctx, deactivateUser, arg.Now, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.Email,
+		&i.DisplayName,
+		&i.PasswordHash,
+		&i.MustChangePassword,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeactivatedAt,
+	)
+	return i, err
+}
+
+const deleteExpiredSessions = `-- name: DeleteExpiredSessions :execrows
+DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2
+`
+
+type DeleteExpiredSessionsParams struct {
+	Now        time.Time
+	IdleBefore time.Time
+}
+
+func (q *Queries) DeleteExpiredSessions(ctx context.Context, arg DeleteExpiredSessionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteExpiredSessions, arg.Now, arg.IdleBefore)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteSession = `-- name: DeleteSession :exec
+DELETE FROM sessions WHERE id = $1
+`
+
+func (q *Queries) DeleteSession(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, deleteSession, id)
+	return err
+}
+
+const deleteSessionByHash = `-- name: DeleteSessionByHash :one
+DELETE FROM sessions WHERE token_hash = $1 RETURNING id, user_id
+`
+
+type DeleteSessionByHashRow struct {
+	ID     uuid.UUID
+	UserID uuid.UUID
+}
+
+func (q *Queries) DeleteSessionByHash(ctx context.Context, tokenHash []byte) (DeleteSessionByHashRow, error) {
+	row := q.db.QueryRow(ctx, deleteSessionByHash, tokenHash)
+	var i DeleteSessionByHashRow
+	err := row.Scan(&i.ID, &i.UserID)
+	return i, err
+}
+
+const deleteUserSessions = `-- name: DeleteUserSessions :execrows
+DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2::bytea
+`
+
+type DeleteUserSessionsParams struct {
+	UserID uuid.UUID
+	Keep   []byte
+}
+
+// Ends every session of a user except the one whose hash is keep (NULL:
+// every session).
+func (q *Queries) DeleteUserSessions(ctx context.Context, arg DeleteUserSessionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteUserSessions, arg.UserID, arg.Keep)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const getSessionByHash = `-- name: GetSessionByHash :one
+SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
+       u.username, u.deactivated_at
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = $1
+`
+
+type GetSessionByHashRow struct {
+	ID            uuid.UUID
+	UserID        uuid.UUID
+	CreatedAt     time.Time
+	LastSeenAt    time.Time
+	ExpiresAt     time.Time
+	Username      string
+	DeactivatedAt *time.Time
+}
+
+// The session and its user, whatever their state: the caller decides.
+func (q *Queries) GetSessionByHash(ctx context.Context, tokenHash []byte) (GetSessionByHashRow, error) {
+	row := q.db.QueryRow(ctx, getSessionByHash, tokenHash)
+	var i GetSessionByHashRow
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.CreatedAt,
+		&i.LastSeenAt,
+		&i.ExpiresAt,
+		&i.Username,
+		&i.DeactivatedAt,
+	)
+	return i, err
+}
+
+const getSessionUserByCSRF = `-- name: GetSessionUserByCSRF :one
+SELECT user_id FROM sessions
+WHERE csrf_hash = $1 AND expires_at > $2 AND last_seen_at > $3
+`
+
+type GetSessionUserByCSRFParams struct {
+	CsrfHash   []byte
+	Now        time.Time
+	IdleBefore time.Time
+}
+
+func (q *Queries) GetSessionUserByCSRF(ctx context.Context, arg GetSessionUserByCSRFParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, getSessionUserByCSRF, arg.CsrfHash, arg.Now, arg.IdleBefore)
+	var user_id uuid.UUID
+	err := row.Scan(&user_id)
+	return user_id, err
+}
+
+const getTokenByHash = `-- name: GetTokenByHash :one
+SELECT t.id, t.user_id, t.scopes, t.project_id, t.expires_at, t.last_used_at, t.revoked_at,
+       u.username, u.deactivated_at
+FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = $1
+`
+
+type GetTokenByHashRow struct {
+	ID            uuid.UUID
+	UserID        uuid.UUID
+	Scopes        []string
+	ProjectID     *uuid.UUID
+	ExpiresAt     time.Time
+	LastUsedAt    *time.Time
+	RevokedAt     *time.Time
+	Username      string
+	DeactivatedAt *time.Time
+}
+
+func (q *Queries) GetTokenByHash(ctx context.Context, tokenHash []byte) (GetTokenByHashRow, error) {
+	row := q.db.QueryRow(ctx, getTokenByHash, tokenHash)
+	var i GetTokenByHashRow
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Scopes,
+		&i.ProjectID,
+		&i.ExpiresAt,
+		&i.LastUsedAt,
+		&i.RevokedAt,
+		&i.Username,
+		&i.DeactivatedAt,
+	)
+	return i, err
+}
+
+const getUser = `-- name: GetUser :one
+SELECT id, username, email, display_name, password_hash, must_change_password, created_at, updated_at, deactivated_at FROM users WHERE id = $1
+`
+
+func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
+	row := q.db.QueryRow(ctx, getUser, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.Email,
+		&i.DisplayName,
+		&i.PasswordHash,
+		&i.MustChangePassword,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeactivatedAt,
+	)
+	return i, err
+}
+
+const getUserByLogin = `-- name: GetUserByLogin :one
+SELECT id, username, email, display_name, password_hash, must_change_password, created_at, updated_at, deactivated_at FROM users
+WHERE lower(username) = lower($1::text) OR lower(email) = lower($1::text)
+ORDER BY (lower(username) = lower($1::text)) DESC
+LIMIT 1
+`
+
+// Finds a user by username or email, whatever their case.
+func (q *Queries) GetUserByLogin(ctx context.Context, login string) (User, error) {
+	row := q.db.QueryRow(ctx, getUserByLogin, login)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.Email,
+		&i.DisplayName,
+		&i.PasswordHash,
+		&i.MustChangePassword,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeactivatedAt,
+	)
+	return i, err
+}
+
+const getUserForUpdate = `-- name: GetUserForUpdate :one
+SELECT id, username, email, display_name, password_hash, must_change_password, created_at, updated_at, deactivated_at FROM users WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error) {
+	row := q.db.QueryRow(ctx, getUserForUpdate, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.Email,
+		&i.DisplayName,
+		&i.PasswordHash,
+		&i.MustChangePassword,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeactivatedAt,
+	)
+	return i, err
+}
+
+const listTokens = `-- name: ListTokens :many
+SELECT id, user_id, name, token_hash, prefix, scopes, project_id, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
+WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+ORDER BY created_at DESC, id DESC
+`
+
+type ListTokensParams struct {
+	UserID uuid.UUID
+	Now    time.Time
+}
+
+// The user's tokens that still work.
+func (q *Queries) ListTokens(ctx context.Context, arg ListTokensParams) ([]ApiToken, error) {
+	rows, err := q.db.Query(ctx, listTokens, arg.UserID, arg.Now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ApiToken
+	for rows.Next() {
+		var i ApiToken
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Name,
+			&i.TokenHash,
+			&i.Prefix,
+			&i.Scopes,
+			&i.ProjectID,
+			&i.CreatedAt,
+			&i.ExpiresAt,
+			&i.LastUsedAt,
+			&i.RevokedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listUsers = `-- name: ListUsers :many
+SELECT id, username, email, display_name, password_hash, must_change_password, created_at, updated_at, deactivated_at FROM users
+WHERE lower(username) > lower($1::text)
+  AND ($2::text = ''
+       OR strpos(lower(username), lower($2::text)) > 0
+       OR strpos(lower(email), lower($2::text)) > 0
+       OR strpos(lower(display_name), lower($2::text)) > 0)
+ORDER BY lower(username)
+LIMIT $3
+`
+
+type ListUsersParams struct {
+	After    string
+	Query    string
+	PageSize int32
+}
+
+// Pages by lower(username); query matches username, email or display name.
+func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error) {
+	rows, err := q.db.Query(ctx, listUsers, arg.After, arg.Query, arg.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []User
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Username,
+			&i.Email,
+			&i.DisplayName,
+			&i.PasswordHash,
+			&i.MustChangePassword,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeactivatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const revokeToken = `-- name: RevokeToken :one
+UPDATE api_tokens SET revoked_at = $1::timestamptz
+WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL
+RETURNING id, user_id, name, token_hash, prefix, scopes, project_id, created_at, expires_at, last_used_at, revoked_at
+`
+
+type RevokeTokenParams struct {
+	Now    time.Time
+	ID     uuid.UUID
+	UserID uuid.UUID
+}
+
+func (q *Queries) RevokeToken(ctx context.Context, arg RevokeTokenParams) (ApiToken, error) {
+	row := q.db.QueryRow(ctx, revokeToken, arg.Now, arg.ID, arg.UserID)
+	var i ApiToken
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Name,
+		&i.TokenHash,
+		&i.Prefix,
+		&i.Scopes,
+		&i.ProjectID,
+		&i.CreatedAt,
+		&i.ExpiresAt,
+		&i.LastUsedAt,
+		&i.RevokedAt,
+	)
+	return i, err
+}
+
+const revokeUserTokens = `-- name: RevokeUserTokens :execrows
+UPDATE api_tokens SET revoked_at = $1::timestamptz WHERE user_id = $2 AND revoked_at IS NULL
+`
+
+type RevokeUserTokensParams struct {
+	Now    time.Time
+	UserID uuid.UUID
+}
+
+func (q *Queries) RevokeUserTokens(ctx context.Context, arg RevokeUserTokensParams) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeUserTokens, arg.Now, arg.UserID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const touchSession = `-- name: TouchSession :exec
+UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1
+`
+
+type TouchSessionParams struct {
+	Now time.Time
+	ID  uuid.UUID
+}
+
+func (q *Queries) TouchSession(ctx context.Context, arg TouchSessionParams) error {
+	_, err := q.db.Exec(ctx, touchSession, arg.Now, arg.ID)
+	return err
+}
+
+const touchToken = `-- name: TouchToken :exec
+UPDATE api_tokens SET last_used_at = $1::timestamptz
+WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)
+`
+
+type TouchTokenParams struct {
+	Now time.Time
+	ID  uuid.UUID
+}
+
+func (q *Queries) TouchToken(ctx context.Context, arg TouchTokenParams) error {
+	_, err := q.db.Exec(ctx, touchToken, arg.Now, arg.ID)
+	return err
+}
+
+const updateUser = `-- name: UpdateUser :one
+UPDATE users SET
+    email = coalesce($1::text, email),
+    display_name = coalesce($2::text, display_name),
+    password_hash = coalesce($3::text, password_hash),
+    must_change_password = coalesce($4::boolean, must_change_password),
+    deactivated_at = CASE WHEN $5::boolean THEN NULL ELSE deactivated_at END
+WHERE id = $6
+RETURNING id, username, email, display_name, password_hash, must_change_password, created_at, updated_at, deactivated_at
+`
+
+type UpdateUserParams struct {
+	Email              *string
+	DisplayName        *string
+	PasswordHash       *string
+	MustChangePassword *bool
+	Reactivate         bool
+	ID                 uuid.UUID
+}
+
+func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (User, error) {
+	row := q.db.QueryRow(ctx, updateUser,
+		arg.Email,
+		arg.DisplayName,
+		arg.PasswordHash,
+		arg.MustChangePassword,
+		arg.Reactivate,
+		arg.ID,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.Email,
+		&i.DisplayName,
+		&i.PasswordHash,
+		&i.MustChangePassword,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeactivatedAt,
+	)
+	return i, err
+}
+
+const userActive = `-- name: UserActive :one
+SELECT (deactivated_at IS NULL)::boolean AS active FROM users WHERE id = $1
+`
+
+func (q *Queries) UserActive(ctx context.Context, id uuid.UUID) (bool, error) {
+	row := q.db.QueryRow(ctx, userActive, id)
+	var active bool
+	err := row.Scan(&active)
+	return active, err
 }

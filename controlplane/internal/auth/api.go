@@ -1,0 +1,402 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
+	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
+)
+
+// API implements the AuthService, UserService and TokenService handlers.
+type API struct {
+	svc *Service
+	// secureCookies marks the session cookie Secure (the server speaks TLS).
+	secureCookies bool
+}
+
+var (
+	_ hearthv1connect.AuthServiceHandler  = (*API)(nil)
+	_ hearthv1connect.UserServiceHandler  = (*API)(nil)
+	_ hearthv1connect.TokenServiceHandler = (*API)(nil)
+)
+
+// NewAPI returns the handlers. secureCookies is true when clients reach the
+// server over TLS.
+func NewAPI(svc *Service, secureCookies bool) *API {
+	return &API{svc: svc, secureCookies: secureCookies}
+}
+
+// SessionAPI serves AuthService (sign-in, sign-out, GetMe) with the Handler
+// and Rules methods the server registers.
+type SessionAPI struct{ *API }
+
+// UserAPI serves UserService.
+type UserAPI struct{ *API }
+
+// TokenAPI serves TokenService.
+type TokenAPI struct{ *API }
+
+// Services returns the three services for the server to register.
+func (a *API) Services() (SessionAPI, UserAPI, TokenAPI) {
+	return SessionAPI{a}, UserAPI{a}, TokenAPI{a}
+}
+
+// Handler returns AuthService's Connect handler and its path prefix.
+func (a SessionAPI) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
+	return hearthv1connect.NewAuthServiceHandler(a.API, opts...)
+}
+
+// Handler returns UserService's Connect handler and its path prefix.
+func (a UserAPI) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
+	return hearthv1connect.NewUserServiceHandler(a.API, opts...)
+}
+
+// Handler returns TokenService's Connect handler and its path prefix.
+func (a TokenAPI) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
+	return hearthv1connect.NewTokenServiceHandler(a.API, opts...)
+}
+
+// Rules declares what each AuthService procedure needs.
+func (a SessionAPI) Rules() rbac.Rules {
+	return a.rulesWithPrefix("/" + hearthv1connect.AuthServiceName + "/")
+}
+
+// Rules declares what each UserService procedure needs.
+func (a UserAPI) Rules() rbac.Rules {
+	return a.rulesWithPrefix("/" + hearthv1connect.UserServiceName + "/")
+}
+
+// Rules declares what each TokenService procedure needs.
+func (a TokenAPI) Rules() rbac.Rules {
+	return a.rulesWithPrefix("/" + hearthv1connect.TokenServiceName + "/")
+}
+
+func (a *API) rulesWithPrefix(prefix string) rbac.Rules {
+	out := rbac.Rules{}
+	for proc, r := range a.Rules() {
+		if strings.HasPrefix(proc, prefix) {
+			out[proc] = r
+		}
+	}
+	return out
+}
+
+// Rules declares what every procedure of the three services needs.
+func (a *API) Rules() rbac.Rules {
+	public := rbac.Rule{Public: true}
+	authenticated := rbac.Rule{Authenticated: true}
+	admin := rbac.Rule{Permission: rbac.AdminUsers}
+	return rbac.Rules{
+		hearthv1connect.AuthServiceLoginProcedure:  public,
+		hearthv1connect.AuthServiceLogoutProcedure: authenticated,
+		hearthv1connect.AuthServiceGetMeProcedure:  authenticated,
+
+		hearthv1connect.UserServiceCreateUserProcedure:     admin,
+		hearthv1connect.UserServiceListUsersProcedure:      admin,
+		hearthv1connect.UserServiceGetUserProcedure:        authenticated, // self or admin:users, checked by GetUser
+		hearthv1connect.UserServiceUpdateUserProcedure:     admin,
+		hearthv1connect.UserServiceDeactivateUserProcedure: admin,
+		hearthv1connect.UserServiceUpdateProfileProcedure:  authenticated,
+		hearthv1connect.UserServiceChangePasswordProcedure: authenticated,
+
+		hearthv1connect.TokenServiceCreateTokenProcedure: authenticated,
+		hearthv1connect.TokenServiceListTokensProcedure:  authenticated,
+		hearthv1connect.TokenServiceRevokeTokenProcedure: authenticated,
+	}
+}
+
+// callClient is where the call came from: the client the middleware
+// recorded is not readable here, so the peer address and User-Agent.
+func callClient(ctx context.Context) audit.Client {
+	ci, ok := connect.CallInfoForHandlerContext(ctx)
+	if !ok {
+		return audit.Client{}
+	}
+	return audit.Client{IP: parseAddr(ci.Peer().Addr), UserAgent: ci.RequestHeader().Get("User-Agent")}
+}
+
+// sessionSecret is the caller's session cookie value ("" without one).
+func sessionSecret(ctx context.Context) string {
+	ci, ok := connect.CallInfoForHandlerContext(ctx)
+	if !ok {
+		return ""
+	}
+	r := http.Request{Header: ci.RequestHeader()}
+	c, err := r.Cookie(SessionCookieName)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+func setCookie(ctx context.Context, c *http.Cookie) {
+	if ci, ok := connect.CallInfoForHandlerContext(ctx); ok {
+		ci.ResponseHeader().Add("Set-Cookie", c.String())
+	}
+}
+
+func parseID(s, what string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, apperr.Invalid("%s id must be a UUID", what)
+	}
+	return id, nil
+}
+
+func (a *API) toProto(ctx context.Context, u User) (*hearthv1.User, error) {
+	admin, err := a.svc.roles.IsAdmin(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.User{
+		Id: u.ID.String(), Username: u.Username, Email: u.Email, DisplayName: u.DisplayName,
+		Admin: admin, Active: u.Active(), MustChangePassword: u.MustChangePassword,
+		CreateTime: timestamppb.New(u.CreatedAt), UpdateTime: timestamppb.New(u.UpdatedAt),
+	}, nil
+}
+
+func tokenToProto(t Token) *hearthv1.Token {
+	out := &hearthv1.Token{
+		Id: t.ID.String(), Name: t.Name, Scopes: t.Scopes, Prefix: t.Prefix,
+		CreateTime: timestamppb.New(t.CreatedAt), ExpireTime: timestamppb.New(t.ExpiresAt),
+	}
+	if t.ProjectID != uuid.Nil {
+		out.ProjectId = t.ProjectID.String()
+	}
+	if t.LastUsedAt != nil {
+		out.LastUsedTime = timestamppb.New(*t.LastUsedAt)
+	}
+	return out
+}
+
+// Login implements AuthServiceHandler: it sets the session cookie.
+func (a *API) Login(ctx context.Context, req *hearthv1.LoginRequest) (*hearthv1.LoginResponse, error) {
+	s, err := a.svc.Login(ctx, req.GetUsername(), req.GetPassword(), callClient(ctx))
+	if err != nil {
+		return nil, err
+	}
+	setCookie(ctx, SessionCookie(s.Secret, s.ExpiresAt, a.secureCookies))
+	u, err := a.toProto(ctx, s.User)
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.LoginResponse{User: u, CsrfToken: s.CSRFToken, ExpireTime: timestamppb.New(s.ExpiresAt)}, nil
+}
+
+// Logout implements AuthServiceHandler: it ends the cookie's session and
+// clears the cookie.
+func (a *API) Logout(ctx context.Context, _ *hearthv1.LogoutRequest) (*hearthv1.LogoutResponse, error) {
+	if secret := sessionSecret(ctx); secret != "" {
+		if err := a.svc.Logout(ctx, secret); err != nil {
+			return nil, err
+		}
+	}
+	setCookie(ctx, ClearSessionCookie(a.secureCookies))
+	return &hearthv1.LogoutResponse{}, nil
+}
+
+// GetMe implements AuthServiceHandler.
+func (a *API) GetMe(ctx context.Context, _ *hearthv1.GetMeRequest) (*hearthv1.GetMeResponse, error) {
+	p := rbac.PrincipalFrom(ctx)
+	if p.IsAnonymous() {
+		return nil, apperr.Unauthenticated("sign in first")
+	}
+	u, err := a.svc.GetUser(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	perms, err := a.svc.roles.Effective(ctx, p, uuid.Nil)
+	if err != nil {
+		return nil, err
+	}
+	pu, err := a.toProto(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.GetMeResponse{User: pu, Permissions: perms.Names()}, nil
+}
+
+// CreateUser implements UserServiceHandler.
+func (a *API) CreateUser(ctx context.Context, req *hearthv1.CreateUserRequest) (*hearthv1.CreateUserResponse, error) {
+	u, err := a.svc.CreateUser(ctx, NewUser{
+		Username: req.GetUsername(), Email: req.GetEmail(), DisplayName: req.GetDisplayName(),
+		Password: req.GetPassword(), Admin: req.GetAdmin(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	pu, err := a.toProto(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.CreateUserResponse{User: pu}, nil
+}
+
+// ListUsers implements UserServiceHandler.
+func (a *API) ListUsers(ctx context.Context, req *hearthv1.ListUsersRequest) (*hearthv1.ListUsersResponse, error) {
+	users, next, err := a.svc.ListUsers(ctx, ListUsersOptions{
+		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Query: req.GetQuery(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &hearthv1.ListUsersResponse{NextPageToken: next, Users: make([]*hearthv1.User, 0, len(users))}
+	for _, u := range users {
+		pu, err := a.toProto(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		out.Users = append(out.Users, pu)
+	}
+	return out, nil
+}
+
+// GetUser implements UserServiceHandler: yourself, or anyone with
+// admin:users; anyone else is NotFound.
+func (a *API) GetUser(ctx context.Context, req *hearthv1.GetUserRequest) (*hearthv1.GetUserResponse, error) {
+	id, err := parseID(req.GetId(), "user")
+	if err != nil {
+		return nil, err
+	}
+	p := rbac.PrincipalFrom(ctx)
+	if p.IsAnonymous() {
+		return nil, apperr.Unauthenticated("sign in first")
+	}
+	if p.UserID != id {
+		perms, err := a.svc.roles.Effective(ctx, p, uuid.Nil)
+		if err != nil {
+			return nil, err
+		}
+		if !perms.Has(rbac.AdminUsers) {
+			return nil, apperr.NotFound("user not found")
+		}
+	}
+	u, err := a.svc.GetUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	pu, err := a.toProto(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.GetUserResponse{User: pu}, nil
+}
+
+// UpdateUser implements UserServiceHandler.
+func (a *API) UpdateUser(ctx context.Context, req *hearthv1.UpdateUserRequest) (*hearthv1.UpdateUserResponse, error) {
+	id, err := parseID(req.GetId(), "user")
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.svc.UpdateUser(ctx, id, UserUpdate{
+		Email: req.Email, DisplayName: req.DisplayName, Password: req.Password, Admin: req.Admin, Active: req.Active,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pu, err := a.toProto(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.UpdateUserResponse{User: pu}, nil
+}
+
+// DeactivateUser implements UserServiceHandler.
+func (a *API) DeactivateUser(ctx context.Context, req *hearthv1.DeactivateUserRequest) (*hearthv1.DeactivateUserResponse, error) {
+	id, err := parseID(req.GetId(), "user")
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.svc.DeactivateUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	pu, err := a.toProto(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.DeactivateUserResponse{User: pu}, nil
+}
+
+// UpdateProfile implements UserServiceHandler.
+func (a *API) UpdateProfile(ctx context.Context, req *hearthv1.UpdateProfileRequest) (*hearthv1.UpdateProfileResponse, error) {
+	u, err := a.svc.UpdateProfile(ctx, ProfileUpdate{Email: req.Email, DisplayName: req.DisplayName})
+	if err != nil {
+		return nil, err
+	}
+	pu, err := a.toProto(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.UpdateProfileResponse{User: pu}, nil
+}
+
+// ChangePassword implements UserServiceHandler: the caller's current
+// session survives, every other one ends.
+func (a *API) ChangePassword(ctx context.Context, req *hearthv1.ChangePasswordRequest) (*hearthv1.ChangePasswordResponse, error) {
+	keep := ""
+	if rbac.PrincipalFrom(ctx).ViaSession {
+		keep = sessionSecret(ctx)
+	}
+	if err := a.svc.ChangePassword(ctx, req.GetCurrentPassword(), req.GetNewPassword(), keep, callClient(ctx)); err != nil {
+		return nil, err
+	}
+	return &hearthv1.ChangePasswordResponse{}, nil
+}
+
+// CreateToken implements TokenServiceHandler.
+func (a *API) CreateToken(ctx context.Context, req *hearthv1.CreateTokenRequest) (*hearthv1.CreateTokenResponse, error) {
+	in := NewToken{Name: req.GetName(), Scopes: req.GetScopes()}
+	if req.GetProjectId() != "" {
+		id, err := parseID(req.GetProjectId(), "project")
+		if err != nil {
+			return nil, err
+		}
+		in.ProjectID = id
+	}
+	if req.GetExpireTime() != nil {
+		if err := req.GetExpireTime().CheckValid(); err != nil {
+			return nil, apperr.Invalid("invalid expiry time")
+		}
+		in.ExpiresAt = req.GetExpireTime().AsTime()
+	}
+	t, secret, err := a.svc.CreateToken(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.CreateTokenResponse{Info: tokenToProto(t), Token: secret}, nil
+}
+
+// ListTokens implements TokenServiceHandler.
+func (a *API) ListTokens(ctx context.Context, _ *hearthv1.ListTokensRequest) (*hearthv1.ListTokensResponse, error) {
+	ts, err := a.svc.ListTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &hearthv1.ListTokensResponse{Tokens: make([]*hearthv1.Token, len(ts))}
+	for i, t := range ts {
+		out.Tokens[i] = tokenToProto(t)
+	}
+	return out, nil
+}
+
+// RevokeToken implements TokenServiceHandler.
+func (a *API) RevokeToken(ctx context.Context, req *hearthv1.RevokeTokenRequest) (*hearthv1.RevokeTokenResponse, error) {
+	id, err := parseID(req.GetId(), "token")
+	if err != nil {
+		return nil, err
+	}
+	if err := a.svc.RevokeToken(ctx, id); err != nil {
+		return nil, err
+	}
+	return &hearthv1.RevokeTokenResponse{}, nil
+}

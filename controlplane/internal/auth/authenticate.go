@@ -1,0 +1,89 @@
+package auth
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+)
+
+// Authenticate turns a request's credentials into a principal, for every
+// transport (Connect, REST, git HTTP, WebSocket):
+//
+//   - Authorization: Bearer hth_… — an API token;
+//   - Authorization: Basic user:hth_… — an API token whose owner is user (git);
+//   - Authorization: Basic user:password — a password, throttled like Login;
+//   - the hearth_session cookie — a browser session (ViaSession).
+//
+// No credentials: rbac.AnonymousPrincipal and no error. Malformed, unknown,
+// expired or revoked credentials: an Unauthenticated *apperr.Error, never
+// anonymous (ErrInvalidSession in its chain for a dead session cookie).
+func (s *Service) Authenticate(ctx context.Context, r *http.Request) (rbac.Principal, error) {
+	auths := r.Header.Values("Authorization")
+	if len(auths) > 1 {
+		return rbac.Principal{}, apperr.Unauthenticated("more than one Authorization header")
+	}
+	authz := ""
+	if len(auths) == 1 {
+		authz = auths[0]
+		if authz == "" {
+			return rbac.Principal{}, apperr.Unauthenticated("%s", errMalformedAuthorization.Error())
+		}
+	}
+	cookie := ""
+	if c, err := r.Cookie(SessionCookieName); err == nil {
+		cookie = c.Value
+	}
+	creds, err := ParseCredentials(authz, cookie)
+	if err != nil {
+		if err == errMalformedSession { //nolint:errorlint // a sentinel of this package, never wrapped.
+			return rbac.Principal{}, invalidSession()
+		}
+		return rbac.Principal{}, apperr.Unauthenticated("%s", err.Error())
+	}
+	switch creds.Kind {
+	case CredentialBearer:
+		return s.tokenPrincipal(ctx, creds.Secret)
+	case CredentialBasicToken:
+		p, err := s.tokenPrincipal(ctx, creds.Secret)
+		if err != nil {
+			return rbac.Principal{}, err
+		}
+		if !strings.EqualFold(p.Username, creds.Username) {
+			return rbac.Principal{}, apperr.Unauthenticated("the token does not belong to user %q", creds.Username)
+		}
+		return p, nil
+	case CredentialBasicPassword:
+		u, err := s.checkPassword(ctx, creds.Username, creds.Secret, RemoteIP(r))
+		if err != nil {
+			return rbac.Principal{}, err
+		}
+		return rbac.Principal{Kind: rbac.User, UserID: u.ID, Username: u.Username}, nil
+	case CredentialSession:
+		return s.sessionPrincipal(ctx, creds.Secret)
+	}
+	return rbac.AnonymousPrincipal, nil
+}
+
+// RemoteIP is the request's TCP peer address (invalid when unparseable).
+// Forwarded headers are not trusted.
+func RemoteIP(r *http.Request) netip.Addr {
+	return parseAddr(r.RemoteAddr)
+}
+
+// parseAddr reads "host:port" or a bare address.
+func parseAddr(s string) netip.Addr {
+	host, _, err := net.SplitHostPort(s)
+	if err != nil {
+		host = s
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return addr.Unmap()
+}

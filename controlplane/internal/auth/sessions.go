@@ -1,0 +1,222 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/store"
+)
+
+// ErrInvalidSession is in the chain of the error Authenticate returns for a
+// session cookie that is malformed, unknown, expired or whose user was
+// deactivated: the middleware should clear the cookie (ClearSessionCookie),
+// and may let a Public procedure (Login) proceed anonymously.
+var ErrInvalidSession = errors.New("invalid session")
+
+func invalidSession() error {
+	return &apperr.Error{Kind: apperr.KindUnauthenticated, Message: "your session has ended; sign in again", Cause: ErrInvalidSession}
+}
+
+func wrongCredentials() error {
+	return apperr.Unauthenticated("wrong username or password")
+}
+
+// Session is a new browser session. Secret goes in the cookie, CSRFToken
+// to the client (the X-CSRF-Token header of its mutations); neither is
+// stored.
+type Session struct {
+	Secret    string
+	CSRFToken string
+	ExpiresAt time.Time
+	User      User
+}
+
+// checkPassword verifies login (a username or email) and password, with
+// throttling per account and per client address. It does the same work
+// whether the user exists or not (the dummy hash stands in), and refuses a
+// deactivated user exactly like a wrong password.
+func (s *Service) checkPassword(ctx context.Context, login, password string, ip netip.Addr) (db.User, error) {
+	addrKey := addressKey(ip)
+	if err := s.checkThrottle(ctx, addrKey, s.throttle.PerAddress); err != nil {
+		return db.User{}, err
+	}
+	found := false
+	var u db.User
+	if login != "" && len(login) <= maxLogin {
+		var err error
+		u, err = s.queries.GetUserByLogin(ctx, login)
+		switch {
+		case err == nil:
+			found = true
+		case !errors.Is(err, pgx.ErrNoRows):
+			return db.User{}, err
+		}
+	}
+	acctKey := accountKey(u.ID, login)
+	if err := s.checkThrottle(ctx, acctKey, s.throttle.PerAccount); err != nil {
+		return db.User{}, err
+	}
+	hash := s.dummyHash
+	if found {
+		hash = u.PasswordHash
+	}
+	if len(password) > maxPasswordBytes {
+		// No account has such a password; hash a bounded prefix so that the
+		// work stays the same.
+		password = password[:maxPasswordBytes]
+		found = false
+	}
+	ok, err := s.hasher.Verify(password, hash)
+	if err != nil {
+		s.log.Error().Err(err).Str("user_id", u.ID.String()).Msg("stored password hash is malformed")
+		ok = false
+	}
+	if !ok || !found || u.DeactivatedAt != nil {
+		s.countFailure(ctx, acctKey, addrKey)
+		return db.User{}, wrongCredentials()
+	}
+	if err := s.counters.Reset(ctx, acctKey); err != nil {
+		s.log.Warn().Err(err).Msg("could not reset the sign-in failure counter")
+	}
+	return u, nil
+}
+
+// Login checks login (a username or an email) and password and starts a
+// session. Failures are throttled per account and per client address;
+// unknown users, wrong passwords and deactivated users are refused alike.
+func (s *Service) Login(ctx context.Context, login, password string, client audit.Client) (Session, error) {
+	u, err := s.checkPassword(ctx, login, password, client.IP)
+	if err != nil {
+		return Session{}, err
+	}
+	secret, err := randomSecret()
+	if err != nil {
+		return Session{}, err
+	}
+	csrf, err := randomSecret()
+	if err != nil {
+		return Session{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Session{}, err
+	}
+	now := s.now()
+	expires := now.Add(s.sessions.MaxAge)
+	var ip *netip.Addr
+	if client.IP.IsValid() {
+		addr := client.IP
+		ip = &addr
+	}
+	ua := client.UserAgent
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	// The audit row's actor is the user signing in.
+	actx := rbac.WithPrincipal(ctx, rbac.Principal{Kind: rbac.User, UserID: u.ID, Username: u.Username, ViaSession: true})
+	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := db.New(tx).CreateSession(ctx, db.CreateSessionParams{
+			ID: id, UserID: u.ID, TokenHash: hashSecret(secret), CsrfHash: hashSecret(csrf),
+			Now: now, ExpiresAt: expires, ClientIp: ip, UserAgent: ua,
+		}); err != nil {
+			return err
+		}
+		return audit.Record(actx, tx, audit.Event{
+			Action: "auth.login", Resource: "session/" + id.String(),
+			Detail: map[string]any{"expires_at": expires.UTC().Format(time.RFC3339)},
+		})
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{Secret: secret, CSRFToken: csrf, ExpiresAt: expires, User: userFrom(u)}, nil
+}
+
+// Logout ends the session whose secret is given. An unknown or malformed
+// secret is not an error: the session is gone either way.
+func (s *Service) Logout(ctx context.Context, secret string) error {
+	if !wellFormedSecret(secret) {
+		return nil
+	}
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		row, err := db.New(tx).DeleteSessionByHash(ctx, hashSecret(secret))
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Action: "auth.logout", Resource: "session/" + row.ID.String()})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// sessionPrincipal authenticates a session secret, enforcing the idle and
+// absolute expiry and refreshing last_seen_at at most once a minute.
+func (s *Service) sessionPrincipal(ctx context.Context, secret string) (rbac.Principal, error) {
+	if !wellFormedSecret(secret) {
+		return rbac.Principal{}, invalidSession()
+	}
+	row, err := s.queries.GetSessionByHash(ctx, hashSecret(secret))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rbac.Principal{}, invalidSession()
+	}
+	if err != nil {
+		return rbac.Principal{}, err
+	}
+	now := s.now()
+	if row.DeactivatedAt != nil || !now.Before(row.ExpiresAt) || now.Sub(row.LastSeenAt) >= s.sessions.IdleTimeout {
+		if err := s.queries.DeleteSession(ctx, row.ID); err != nil {
+			s.log.Warn().Err(err).Msg("could not delete an ended session")
+		}
+		return rbac.Principal{}, invalidSession()
+	}
+	if now.Sub(row.LastSeenAt) >= touchInterval {
+		if err := s.queries.TouchSession(ctx, db.TouchSessionParams{ID: row.ID, Now: now}); err != nil {
+			s.log.Warn().Err(err).Msg("could not refresh a session")
+		}
+	}
+	return rbac.Principal{Kind: rbac.User, UserID: row.UserID, Username: row.Username, ViaSession: true}, nil
+}
+
+// CheckCSRF verifies the X-CSRF-Token value of a mutation authenticated by
+// a session cookie: it must be the CSRF token of a live session of the same
+// user (compared as SHA-256 hashes through a unique index). Principals not
+// authenticated by a cookie pass: a cross-site page cannot make a browser
+// attach their credentials.
+func (s *Service) CheckCSRF(ctx context.Context, p rbac.Principal, token string) error {
+	if !p.ViaSession {
+		return nil
+	}
+	denied := apperr.PermissionDenied("missing or invalid %s header", CSRFHeader)
+	if !wellFormedSecret(token) {
+		return denied
+	}
+	now := s.now()
+	userID, err := s.queries.GetSessionUserByCSRF(ctx, db.GetSessionUserByCSRFParams{
+		CsrfHash: hashSecret(token), Now: now, IdleBefore: now.Add(-s.sessions.IdleTimeout),
+	})
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && userID != p.UserID) {
+		return denied
+	}
+	return err
+}
+
+// PurgeExpiredSessions deletes sessions past their absolute or idle expiry
+// (a periodic leader-only job; lookups refuse them anyway).
+func (s *Service) PurgeExpiredSessions(ctx context.Context) (int64, error) {
+	now := s.now()
+	n, err := s.queries.DeleteExpiredSessions(ctx, db.DeleteExpiredSessionsParams{
+		Now: now, IdleBefore: now.Add(-s.sessions.IdleTimeout),
+	})
+	return n, store.MapError(err)
+}

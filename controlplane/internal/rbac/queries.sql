@@ -1,0 +1,134 @@
+-- Roles --------------------------------------------------------------------
+
+-- name: ListRoles :many
+SELECT id, name, description, permissions, system, created_at
+FROM roles
+ORDER BY system DESC, lower(name);
+
+-- name: GetRole :one
+SELECT id, name, description, permissions, system, created_at
+FROM roles
+WHERE id = @id;
+
+-- name: GetRoleByName :one
+SELECT id, name, description, permissions, system, created_at
+FROM roles
+WHERE lower(name) = lower(@name::text);
+
+-- name: LockSystemRole :one
+-- Serializes changes to the bindings of a system role (the last-admin rule).
+SELECT id FROM roles WHERE system AND name = @name::text FOR UPDATE;
+
+-- name: CreateRole :one
+INSERT INTO roles (name, description, permissions)
+VALUES (@name::text, @description::text, @permissions::text[])
+RETURNING id, name, description, permissions, system, created_at;
+
+-- name: UpdateRole :one
+UPDATE roles
+SET description = coalesce(sqlc.narg(description)::text, description),
+    permissions = coalesce(sqlc.narg(permissions)::text[], permissions)
+WHERE id = @id AND NOT system
+RETURNING id, name, description, permissions, system, created_at;
+
+-- name: DeleteRole :execrows
+DELETE FROM roles WHERE id = @id AND NOT system;
+
+-- Bindings -----------------------------------------------------------------
+
+-- name: ListBindings :many
+SELECT b.id, b.role_id, r.name AS role_name, b.user_id, b.project_id, b.created_at
+FROM role_bindings b
+JOIN roles r ON r.id = b.role_id
+WHERE (sqlc.narg(user_id)::uuid IS NULL OR b.user_id = sqlc.narg(user_id)::uuid)
+  AND (sqlc.narg(project_id)::uuid IS NULL OR b.project_id = sqlc.narg(project_id)::uuid)
+ORDER BY b.created_at, b.id;
+
+-- name: GetBinding :one
+SELECT b.id, b.role_id, r.name AS role_name, r.system AS role_system, b.user_id, b.project_id, b.created_at
+FROM role_bindings b
+JOIN roles r ON r.id = b.role_id
+WHERE b.id = @id;
+
+-- name: CreateBinding :one
+INSERT INTO role_bindings (role_id, user_id, project_id)
+VALUES (@role_id, @user_id, sqlc.narg(project_id))
+RETURNING id, role_id, user_id, project_id, created_at;
+
+-- name: DeleteBinding :execrows
+DELETE FROM role_bindings WHERE id = @id;
+
+-- name: CountGlobalBindings :one
+-- Installation-wide bindings of a role.
+SELECT count(*) FROM role_bindings WHERE role_id = @role_id AND project_id IS NULL;
+
+-- name: BindGlobal :execrows
+INSERT INTO role_bindings (role_id, user_id, project_id)
+VALUES (@role_id, @user_id, NULL)
+ON CONFLICT ON CONSTRAINT role_bindings_unique DO NOTHING;
+
+-- name: UnbindGlobal :execrows
+DELETE FROM role_bindings WHERE role_id = @role_id AND user_id = @user_id AND project_id IS NULL;
+
+-- name: HasGlobalSystemRole :one
+SELECT EXISTS (
+    SELECT 1 FROM role_bindings b JOIN roles r ON r.id = b.role_id
+    WHERE r.system AND r.name = @role_name::text AND b.user_id = @user_id AND b.project_id IS NULL
+);
+
+-- Resolution ---------------------------------------------------------------
+
+-- name: BindingPermissions :many
+-- The permission names of a user's roles, installation-wide and (when
+-- project_id is not NULL) on that project.
+SELECT DISTINCT p::text AS permission
+FROM role_bindings b
+JOIN roles r ON r.id = b.role_id
+CROSS JOIN LATERAL unnest(r.permissions) AS p
+WHERE b.user_id = @user_id
+  AND (b.project_id IS NULL OR b.project_id = sqlc.narg(project_id)::uuid);
+
+-- name: ActiveDelegationsTo :many
+-- Delegations a principal holds at @now on the scope, each with what its
+-- delegator holds through bindings on the delegation's own scope now.
+SELECT d.id, d.delegator_id, d.project_id, d.permissions, d.expires_at,
+       coalesce((
+           SELECT array_agg(DISTINCT p::text)
+           FROM role_bindings b
+           JOIN roles r ON r.id = b.role_id
+           CROSS JOIN LATERAL unnest(r.permissions) AS p
+           WHERE b.user_id = d.delegator_id
+             AND (b.project_id IS NULL OR b.project_id = d.project_id)
+       ), '{}')::text[] AS delegator_permissions
+FROM delegations d
+WHERE d.delegate_id = @delegate_id
+  AND d.revoked_at IS NULL
+  AND d.expires_at > @now::timestamptz
+  AND (d.project_id IS NULL OR d.project_id = sqlc.narg(project_id)::uuid);
+
+-- Delegations --------------------------------------------------------------
+
+-- name: CreateDelegation :one
+INSERT INTO delegations (id, delegator_id, delegate_id, project_id, permissions, reason, created_at, expires_at)
+VALUES (@id, @delegator_id, @delegate_id, sqlc.narg(project_id), @permissions::text[], @reason::text,
+        @created_at::timestamptz, @expires_at::timestamptz)
+RETURNING id, delegator_id, delegate_id, project_id, permissions, reason, created_at, expires_at, revoked_at;
+
+-- name: GetDelegation :one
+SELECT id, delegator_id, delegate_id, project_id, permissions, reason, created_at, expires_at, revoked_at
+FROM delegations
+WHERE id = @id;
+
+-- name: ListDelegations :many
+-- Delegations granted by or to @user_id (all of them when @everyone), active at
+-- @now unless @include_inactive.
+SELECT id, delegator_id, delegate_id, project_id, permissions, reason, created_at, expires_at, revoked_at
+FROM delegations
+WHERE (@everyone::boolean OR delegator_id = @user_id OR delegate_id = @user_id)
+  AND (@include_inactive::boolean OR (revoked_at IS NULL AND expires_at > @now::timestamptz))
+ORDER BY created_at DESC, id DESC
+LIMIT 1000;
+
+-- name: RevokeDelegation :execrows
+UPDATE delegations SET revoked_at = @now::timestamptz
+WHERE id = @id AND revoked_at IS NULL;

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+
+	"github.com/google/uuid"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+)
+
+// Authenticator turns a request's credentials (session cookie, Bearer
+// token, Basic) into a principal. No credentials: the anonymous principal
+// and no error. Bad credentials: an error (never silently anonymous).
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request) (rbac.Principal, error)
+	// CheckCSRF verifies the X-CSRF-Token value of a cookie-authenticated
+	// mutation.
+	CheckCSRF(ctx context.Context, p rbac.Principal, token string) error
+}
+
+// Authorizer is the one authorizer: may p use perm on project (uuid.Nil:
+// installation-wide)? It answers with apperr kinds Unauthenticated,
+// PermissionDenied or NotFound.
+type Authorizer interface {
+	Authorize(ctx context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error
+}
+
+type authErrKey struct{}
+
+// authErrFrom returns why the request's credentials were refused, if they were.
+func authErrFrom(ctx context.Context) error {
+	err, _ := ctx.Value(authErrKey{}).(error)
+	return err
+}
+
+// withAuthentication authenticates every request once, for every transport
+// behind it (Connect, REST, and later git HTTP and WebSocket), and records
+// the client for the audit log. It never rejects by itself: whether
+// anonymous or refused credentials may proceed is the route's decision.
+func withAuthentication(authn Authenticator, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := audit.WithClient(r.Context(), audit.Client{IP: clientIP(r), UserAgent: r.UserAgent()})
+		p, err := authn.Authenticate(ctx, r)
+		if err != nil {
+			ctx = context.WithValue(ctx, authErrKey{}, err)
+			p = rbac.AnonymousPrincipal
+		}
+		next.ServeHTTP(w, r.WithContext(rbac.WithPrincipal(ctx, p)))
+	})
+}
+
+// clientIP is the TCP peer. Forwarded headers are not trusted: an operator
+// behind a proxy will configure trusted proxies explicitly (not yet).
+func clientIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return addr.Unmap()
+}

@@ -1,0 +1,78 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/hearth-dev/hearth/controlplane/internal/auth"
+	"github.com/hearth-dev/hearth/controlplane/internal/cache"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
+)
+
+// identity is the wired identity and access features: users and
+// credentials (auth), the one authorizer (rbac) and the audit log.
+type identity struct {
+	auth    *auth.Service
+	authAPI *auth.API
+	rbac    *rbac.Service
+	audit   *audit.Service
+}
+
+// userStatus breaks the construction cycle between rbac (which asks
+// whether a delegator is active) and auth (which needs rbac for roles).
+type userStatus struct{ auth *auth.Service }
+
+func (u *userStatus) Active(ctx context.Context, id uuid.UUID) (bool, error) {
+	return u.auth.Active(ctx, id)
+}
+
+func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cache) (*identity, error) {
+	log := o.Logger
+	auditSvc, err := audit.New(db)
+	if err != nil {
+		return nil, err
+	}
+	users := &userStatus{}
+	rbacSvc, err := rbac.New(rbac.Deps{
+		DB:     db,
+		Audit:  func(ctx context.Context, tx pgx.Tx, e rbac.AuditEvent) error { return audit.Record(ctx, tx, audit.Event(e)) },
+		Cache:  redis,
+		Logger: log.With().Str(logfield.Component, "rbac").Logger(),
+		Users:  users,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := o.Config.Auth
+	authSvc, err := auth.New(auth.Deps{
+		DB:       db,
+		Logger:   log.With().Str(logfield.Component, "auth").Logger(),
+		Roles:    rbacSvc,
+		Counters: auth.NewRedisCounters(redis.Commands(), "auth:throttle:"),
+		Password: auth.PasswordParams{
+			MemoryKiB:   uint32(a.PasswordMemoryKiB), //nolint:gosec // G115: validated ≤ 4 GiB.
+			Iterations:  uint32(a.PasswordTime),      //nolint:gosec // G115: validated ≤ 100.
+			Parallelism: uint8(a.PasswordThreads),    //nolint:gosec // G115: validated ≤ 255.
+		},
+		Sessions: auth.SessionConfig{IdleTimeout: a.SessionIdle, MaxAge: a.SessionMaxAge},
+	})
+	if err != nil {
+		return nil, err
+	}
+	users.auth = authSvc
+	if _, err := authSvc.EnsureInitialAdmin(ctx, o.Config.DataDir, a.AdminPassword); err != nil {
+		return nil, fmt.Errorf("initial administrator: %w", err)
+	}
+	return &identity{
+		auth:    authSvc,
+		authAPI: auth.NewAPI(authSvc, o.Config.TLSCert != ""),
+		rbac:    rbacSvc,
+		audit:   auditSvc,
+	}, nil
+}
