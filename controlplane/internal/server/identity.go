@@ -40,8 +40,10 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 	}
 	users := &userStatus{}
 	rbacSvc, err := rbac.New(rbac.Deps{
-		DB:     db,
-		Audit:  func(ctx context.Context, tx pgx.Tx, e rbac.AuditEvent) error { return audit.Record(ctx, tx, audit.Event(e)) },
+		DB: db,
+		Audit: func(ctx context.Context, tx pgx.Tx, e rbac.AuditEvent) error {
+			return audit.Record(ctx, tx, audit.Event(e))
+		},
 		Cache:  redis,
 		Logger: log.With().Str(logfield.Component, "rbac").Logger(),
 		Users:  users,
