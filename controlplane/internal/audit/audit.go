@@ -42,8 +42,15 @@ func WithClient(ctx context.Context, c Client) context.Context {
 	return context.WithValue(ctx, clientKey{}, c)
 }
 
+// ClientFrom returns the client the server's middleware recorded for
+// this request, and whether there was one.
+func ClientFrom(ctx context.Context) (Client, bool) {
+	c, ok := ctx.Value(clientKey{}).(Client)
+	return c, ok
+}
+
 func clientFrom(ctx context.Context) Client {
-	c, _ := ctx.Value(clientKey{}).(Client)
+	c, _ := ClientFrom(ctx)
 	return c
 }
 

@@ -58,7 +58,7 @@ func (s *Service) List(ctx context.Context, f Filter, pageToken string) ([]Entry
 	p := db.ListEventsParams{
 		ActorID:   optionalUUID(f.ActorID),
 		ProjectID: optionalUUID(f.ProjectID),
-		MaxRows:   int32(limit) + 1, //nolint:gosec // G115: limit ≤ MaxPageSize.
+		MaxRows:   int32(limit) + 1,
 	}
 	if f.ActionPrefix != "" {
 		p.ActionPrefix = &f.ActionPrefix
@@ -108,7 +108,7 @@ func (s *Service) List(ctx context.Context, f Filter, pageToken string) ([]Entry
 // microseconds and 16 of UUID, base64url.
 func encodeCursor(t time.Time, id uuid.UUID) string {
 	b := make([]byte, 24)
-	binary.BigEndian.PutUint64(b, uint64(t.UnixMicro())) //nolint:gosec // G115: times after 1970.
+	binary.BigEndian.PutUint64(b, uint64(t.UnixMicro()))
 	copy(b[8:], id[:])
 	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -114,9 +114,13 @@ func (a *API) Rules() rbac.Rules {
 	}
 }
 
-// callClient is where the call came from: the client the middleware
-// recorded is not readable here, so the peer address and User-Agent.
+// callClient is where the call came from: what the server's middleware
+// recorded (the one place that will learn about trusted proxies), else the
+// peer address and User-Agent.
 func callClient(ctx context.Context) audit.Client {
+	if c, ok := audit.ClientFrom(ctx); ok {
+		return c
+	}
 	ci, ok := connect.CallInfoForHandlerContext(ctx)
 	if !ok {
 		return audit.Client{}

@@ -56,7 +56,7 @@ func TestLoginTokenUserRoleLogout(t *testing.T) {
 			t.Fatalf("role list lacks %s: %d\n%s", role, code, stdout)
 		}
 	}
-	code, stdout, stderr = runIn(t, "", "role", "create", "--name", "reviewer", "--permissions", "project:read,repo:read")
+	code, _, stderr = runIn(t, "", "role", "create", "--name", "reviewer", "--permissions", "project:read,repo:read")
 	if code != ExitOK {
 		t.Fatalf("role create: %d %s", code, stderr)
 	}

@@ -95,9 +95,9 @@ func runLogin(ctx context.Context, args []string, std stdio) int {
 }
 
 func readPassword(in *bufio.Reader, std stdio, fromStdin bool) (string, error) {
-	if f, ok := std.in.(*os.File); ok && !fromStdin && term.IsTerminal(int(f.Fd())) { //nolint:gosec // G115: a file descriptor fits an int.
+	if f, ok := std.in.(*os.File); ok && !fromStdin && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(std.err, "Password: ")
-		b, err := term.ReadPassword(int(f.Fd())) //nolint:gosec // G115: a file descriptor fits an int.
+		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(std.err)
 		return string(b), err
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
@@ -48,6 +50,11 @@ func withAuthentication(authn Authenticator, next http.Handler) http.Handler {
 		if err != nil {
 			ctx = context.WithValue(ctx, authErrKey{}, err)
 			p = rbac.AnonymousPrincipal
+			if errors.Is(err, auth.ErrInvalidSession) {
+				// A dead cookie must not stick: clear it, so the browser
+				// can sign in again (Login is public and proceeds).
+				http.SetCookie(w, auth.ClearSessionCookie(r.TLS != nil))
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(rbac.WithPrincipal(ctx, p)))
 	})

@@ -201,3 +201,39 @@ func TestSessionMutationsNeedTheCSRFToken(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleSessionCookieIsClearedAndDoesNotBlockSignIn: a browser holding
+// a dead cookie gets 401 on protected calls, the cookie cleared, and can
+// still sign in.
+func TestStaleSessionCookieIsClearedAndDoesNotBlockSignIn(t *testing.T) {
+	srv := servertest.Start(t)
+	stale := func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "hearth_session", Value: "not-a-live-session"}) }
+	status, code, header := call(t, srv.URL, "/hearth.v1.AuthService/GetMe", stale)
+	if status != http.StatusUnauthorized || code != "unauthenticated" {
+		t.Fatalf("GetMe with a stale cookie: %d %s", status, code)
+	}
+	if !strings.Contains(header.Get("Set-Cookie"), "hearth_session=;") {
+		t.Errorf("stale cookie not cleared: %q", header.Get("Set-Cookie"))
+	}
+	body := `{"username":"admin","password":"` + srv.AdminPassword + `"}`
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/api/v1/auth/login", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	stale(req)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("REST login with a stale cookie: %d", res.StatusCode)
+	}
+	found := false
+	for _, c := range res.Cookies() {
+		if c.Name == "hearth_session" && c.Value != "" && c.HttpOnly {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("REST login set no HttpOnly session cookie: %v", res.Header["Set-Cookie"])
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/cache"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
 	"github.com/hearth-dev/hearth/controlplane/internal/leader"
@@ -109,6 +111,14 @@ func Run(ctx context.Context, o Options) error {
 		return &StartupError{Err: err}
 	}
 
+	ident, err := newIdentity(ctx, o, db, redis)
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	leaderWorkers := append(slices.Clone(o.LeaderWorkers), supervisor.Worker{Name: "session-purge", Run: func(ctx context.Context) error {
+		return ident.auth.RunSessionPurge(ctx, auth.SessionPurgeInterval)
+	}})
+
 	reg := newRegistry()
 	super, err := supervisor.New(supervisor.Deps{
 		Logger:     log.With().Str(logfield.Component, "supervisor").Logger(),
@@ -131,16 +141,12 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return &StartupError{Err: err}
 	}
-	for _, w := range o.LeaderWorkers {
+	for _, w := range leaderWorkers {
 		if err := consensus.Register(w.Name, w.Run); err != nil {
 			return &StartupError{Err: err}
 		}
 	}
 
-	ident, err := newIdentity(ctx, o, db, redis)
-	if err != nil {
-		return &StartupError{Err: err}
-	}
 	sessionAPI, userAPI, tokenAPI := ident.authAPI.Services()
 	routes, rules, err := newRoutes(routesDeps{
 		Logger:   log,
