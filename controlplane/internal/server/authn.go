@@ -31,14 +31,6 @@ type Authorizer interface {
 	Authorize(ctx context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error
 }
 
-type authErrKey struct{}
-
-// authErrFrom returns why the request's credentials were refused, if they were.
-func authErrFrom(ctx context.Context) error {
-	err, _ := ctx.Value(authErrKey{}).(error)
-	return err
-}
-
 // withAuthentication authenticates every request once, for every transport
 // behind it (Connect, REST, and later git HTTP and WebSocket), and records
 // the client for the audit log. It never rejects by itself: whether
@@ -48,7 +40,7 @@ func withAuthentication(authn Authenticator, next http.Handler) http.Handler {
 		ctx := audit.WithClient(r.Context(), audit.Client{IP: clientIP(r), UserAgent: r.UserAgent()})
 		p, err := authn.Authenticate(ctx, r)
 		if err != nil {
-			ctx = context.WithValue(ctx, authErrKey{}, err)
+			ctx = rbac.WithAuthError(ctx, err)
 			p = rbac.AnonymousPrincipal
 			if errors.Is(err, auth.ErrInvalidSession) {
 				// A dead cookie must not stick: clear it, so the browser

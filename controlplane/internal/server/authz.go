@@ -39,7 +39,7 @@ func (a *authzInterceptor) check(ctx context.Context, spec connect.Spec, header 
 	if rule.Public {
 		return nil
 	}
-	if err := authErrFrom(ctx); err != nil {
+	if err := rbac.AuthErrorFrom(ctx); err != nil {
 		return unauthenticated(err)
 	}
 	p := rbac.PrincipalFrom(ctx)
@@ -58,6 +58,11 @@ func (a *authzInterceptor) check(ctx context.Context, spec connect.Spec, header 
 	if rule.Project != nil {
 		var err error
 		if project, err = rule.Project(ctx, req); err != nil {
+			// An anonymous caller learns nothing from a missing project: it
+			// is asked to sign in, as for a private one.
+			if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound && p.IsAnonymous() {
+				return unauthenticated(apperr.Unauthenticated("sign in first"))
+			}
 			return err
 		}
 	}

@@ -22,6 +22,19 @@ type identity struct {
 	authAPI *auth.API
 	rbac    *rbac.Service
 	audit   *audit.Service
+	// projects answers rbac's visibility questions once the project
+	// feature is built (it needs rbac itself).
+	projects *projectVisibility
+}
+
+// projectVisibility is set after the project feature is built.
+type projectVisibility struct{ of rbac.ProjectVisibility }
+
+func (p *projectVisibility) Visibility(ctx context.Context, id uuid.UUID) (rbac.Visibility, error) {
+	if p.of == nil {
+		return 0, store.ErrNotFound
+	}
+	return p.of.Visibility(ctx, id)
 }
 
 // userStatus breaks the construction cycle between rbac (which asks
@@ -39,14 +52,16 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 		return nil, err
 	}
 	users := &userStatus{}
+	projects := &projectVisibility{}
 	rbacSvc, err := rbac.New(rbac.Deps{
 		DB: db,
 		Audit: func(ctx context.Context, tx pgx.Tx, e rbac.AuditEvent) error {
 			return audit.Record(ctx, tx, audit.Event(e))
 		},
-		Cache:  redis,
-		Logger: log.With().Str(logfield.Component, "rbac").Logger(),
-		Users:  users,
+		Cache:    redis,
+		Logger:   log.With().Str(logfield.Component, "rbac").Logger(),
+		Users:    users,
+		Projects: projects,
 	})
 	if err != nil {
 		return nil, err
@@ -72,9 +87,10 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 		return nil, fmt.Errorf("initial administrator: %w", err)
 	}
 	return &identity{
-		auth:    authSvc,
-		authAPI: auth.NewAPI(authSvc, o.Config.TLSCert != ""),
-		rbac:    rbacSvc,
-		audit:   auditSvc,
+		auth:     authSvc,
+		authAPI:  auth.NewAPI(authSvc, o.Config.TLSCert != ""),
+		rbac:     rbacSvc,
+		audit:    auditSvc,
+		projects: projects,
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"syscall"
@@ -19,8 +20,10 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/cache"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
+	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/leader"
 	"github.com/hearth-dev/hearth/controlplane/internal/objectstore"
+	"github.com/hearth-dev/hearth/controlplane/internal/project"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
@@ -147,6 +150,15 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 
+	storage := git.Storage{Root: filepath.Join(cfg.DataDir, "repositories")}
+	projects, err := project.New(project.Deps{
+		DB: db, Logger: log.With().Str(logfield.Component, "project").Logger(), Repositories: storage, Roles: ident.rbac,
+	})
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	ident.projects.of = projects
+
 	sessionAPI, userAPI, tokenAPI := ident.authAPI.Services()
 	routes, rules, err := newRoutes(routesDeps{
 		Logger:   log,
@@ -158,6 +170,7 @@ func Run(ctx context.Context, o Options) error {
 			sessionAPI, userAPI, tokenAPI,
 			rbac.NewRoleAPI(ident.rbac), rbac.NewDelegationAPI(ident.rbac),
 			audit.NewAPI(ident.audit),
+			project.NewAPI(projects),
 		},
 		Checks: []Check{
 			{Name: "postgres", Func: db.Ping},

@@ -50,6 +50,18 @@ type Delegation struct {
 	RevokedAt   pgtype.Timestamptz
 }
 
+type Project struct {
+	ID            uuid.UUID
+	OwnerID       uuid.UUID
+	OwnerName     string
+	Name          string
+	Description   string
+	Visibility    string
+	DefaultBranch string
+	CreatedAt     pgtype.Timestamptz
+	UpdatedAt     pgtype.Timestamptz
+}
+
 type Role struct {
 	ID          uuid.UUID
 	Name        string

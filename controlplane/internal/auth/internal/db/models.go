@@ -50,6 +50,18 @@ type Delegation struct {
 	RevokedAt   *time.Time
 }
 
+type Project struct {
+	ID            uuid.UUID
+	OwnerID       uuid.UUID
+	OwnerName     string
+	Name          string
+	Description   string
+	Visibility    string
+	DefaultBranch string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
 type Role struct {
 	ID          uuid.UUID
 	Name        string

@@ -1,0 +1,110 @@
+package project
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
+	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
+)
+
+// API implements hearthv1connect.ProjectServiceHandler.
+type API struct {
+	svc *Service
+}
+
+var _ hearthv1connect.ProjectServiceHandler = (*API)(nil)
+
+// NewAPI serves svc.
+func NewAPI(svc *Service) *API { return &API{svc: svc} }
+
+// Handler returns the Connect handler and its path prefix.
+func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
+	return hearthv1connect.NewProjectServiceHandler(a, opts...)
+}
+
+// Rules declares what each RPC needs.
+func (a *API) Rules() rbac.Rules {
+	return rbac.Rules{
+		hearthv1connect.ProjectServiceCreateProjectProcedure: {Authenticated: true},
+		hearthv1connect.ProjectServiceGetProjectProcedure:    {Permission: rbac.ProjectRead, Project: a.ProjectOf},
+	}
+}
+
+// ProjectOf resolves the project a request names by owner and name, for
+// rules; an unknown project is NotFound, like one the caller cannot see.
+func (a *API) ProjectOf(ctx context.Context, req any) (uuid.UUID, error) {
+	r, ok := req.(interface {
+		GetOwner() string
+		GetName() string
+	})
+	if !ok {
+		return uuid.Nil, nil
+	}
+	p, err := a.svc.ByPath(ctx, r.GetOwner(), r.GetName())
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return p.ID, nil
+}
+
+// CreateProject creates a project owned by the caller.
+func (a *API) CreateProject(ctx context.Context, req *hearthv1.CreateProjectRequest) (*hearthv1.CreateProjectResponse, error) {
+	p, err := a.svc.Create(ctx, rbac.PrincipalFrom(ctx), req.GetName(), req.GetDescription(),
+		visibilityFromProto(req.GetVisibility()), req.GetDefaultBranch())
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.CreateProjectResponse{Project: toProto(ctx, p)}, nil
+}
+
+// GetProject returns a project the caller may read.
+func (a *API) GetProject(ctx context.Context, req *hearthv1.GetProjectRequest) (*hearthv1.GetProjectResponse, error) {
+	p, err := a.svc.ByPath(ctx, req.GetOwner(), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.GetProjectResponse{Project: toProto(ctx, p)}, nil
+}
+
+func visibilityFromProto(v hearthv1.Visibility) rbac.Visibility {
+	switch v {
+	case hearthv1.Visibility_VISIBILITY_PUBLIC:
+		return rbac.Public
+	case hearthv1.Visibility_VISIBILITY_INTERNAL:
+		return rbac.Internal
+	default:
+		return rbac.Private
+	}
+}
+
+func visibilityToProto(v rbac.Visibility) hearthv1.Visibility {
+	switch v {
+	case rbac.Public:
+		return hearthv1.Visibility_VISIBILITY_PUBLIC
+	case rbac.Internal:
+		return hearthv1.Visibility_VISIBILITY_INTERNAL
+	default:
+		return hearthv1.Visibility_VISIBILITY_PRIVATE
+	}
+}
+
+func toProto(ctx context.Context, p Project) *hearthv1.Project {
+	out := &hearthv1.Project{
+		Id: p.ID.String(), Owner: p.Owner, Name: p.Name, Description: p.Description,
+		Visibility: visibilityToProto(p.Visibility), DefaultBranch: p.DefaultBranch,
+		CreateTime: timestamppb.New(p.CreatedAt),
+	}
+	if ci, ok := connect.CallInfoForHandlerContext(ctx); ok {
+		if host := ci.RequestHeader().Get("Host"); host != "" {
+			out.HttpUrl = (&url.URL{Scheme: "http", Host: host, Path: "/" + p.Owner + "/" + p.Name + ".git"}).String()
+		}
+	}
+	return out
+}

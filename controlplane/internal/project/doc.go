@@ -1,0 +1,6 @@
+// Package project owns projects: who owns them, their names, visibility
+// and default branch. For now it creates and finds projects so the git
+// feature has something to hang repositories on; the project feature
+// (groups, members, issues, merge requests) completes it. It answers rbac's
+// visibility questions.
+package project
