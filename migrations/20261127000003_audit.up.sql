@@ -24,5 +24,7 @@ BEGIN
     RAISE EXCEPTION 'audit_events is append-only';
 END;
 $$;
-CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE OR DELETE ON audit_events
     FOR EACH ROW EXECUTE FUNCTION audit_events_immutable();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_events_immutable();

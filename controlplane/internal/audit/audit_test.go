@@ -87,8 +87,10 @@ func TestRecordInTheMutationsTransactionAndList(t *testing.T) {
 		t.Fatal("a forged page token was accepted")
 	}
 
-	// Append-only.
-	if _, err := db.Pool.Exec(t.Context(), `UPDATE audit_events SET action = 'user.hidden'`); err == nil {
-		t.Fatal("audit rows could be updated")
+	// Append-only: no update, delete or truncate.
+	for _, sql := range []string{`UPDATE audit_events SET action = 'user.hidden'`, `DELETE FROM audit_events`, `TRUNCATE audit_events`} {
+		if _, err := db.Pool.Exec(t.Context(), sql); err == nil {
+			t.Fatalf("%s succeeded on the audit log", sql)
+		}
 	}
 }

@@ -50,6 +50,17 @@ func (f *fakeRoles) SetAdmin(_ context.Context, tx pgx.Tx, id uuid.UUID, admin b
 
 func (f *fakeRoles) Invalidate(context.Context) error { f.invalidated.Add(1); return nil }
 
+// KeepAnActiveAdmin refuses removing the only admin (the fake ignores
+// activity: its tests deactivate non-admins).
+func (f *fakeRoles) KeepAnActiveAdmin(_ context.Context, id uuid.UUID) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.admins[id] && len(f.admins) == 1 {
+		return apperr.FailedPrecondition("the last active installation-wide administrator cannot be removed")
+	}
+	return nil
+}
+
 func (f *fakeRoles) Effective(_ context.Context, p rbac.Principal, _ uuid.UUID) (rbac.Set, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -137,7 +148,15 @@ func principalOf(u User) rbac.Principal {
 // adminCtx returns a context acting as a fresh administrator.
 func (e *env) adminCtx(t testing.TB) (context.Context, User) {
 	t.Helper()
-	u := e.mustCreate(t, context.Background(), "root", "correct horse battery", true)
+	// Creating an administrator takes an administrator (admin:roles): a
+	// bootstrap one that only the fake knows, as EnsureInitialAdmin's
+	// would be.
+	boot := uuid.New()
+	e.roles.mu.Lock()
+	e.roles.admins[boot] = true
+	e.roles.mu.Unlock()
+	bootCtx := rbac.WithPrincipal(context.Background(), rbac.Principal{Kind: rbac.User, UserID: boot, Username: "bootstrap"})
+	u := e.mustCreate(t, bootCtx, "root", "correct horse battery", true)
 	return rbac.WithPrincipal(t.Context(), principalOf(u)), u
 }
 

@@ -41,6 +41,9 @@ type Roles interface {
 	// Effective is what p holds on project (uuid.Nil: installation-wide),
 	// already narrowed by a token's scopes.
 	Effective(ctx context.Context, p rbac.Principal, project uuid.UUID) (rbac.Set, error)
+	// KeepAnActiveAdmin refuses when deactivating user would leave no
+	// active installation-wide administrator.
+	KeepAnActiveAdmin(ctx context.Context, user uuid.UUID) error
 }
 
 // SessionConfig times browser sessions. Zero fields take the defaults.

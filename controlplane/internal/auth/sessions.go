@@ -46,7 +46,7 @@ type Session struct {
 // deactivated user exactly like a wrong password.
 func (s *Service) checkPassword(ctx context.Context, login, password string, ip netip.Addr) (db.User, error) {
 	addrKey := addressKey(ip)
-	if err := s.checkThrottle(ctx, addrKey, s.throttle.PerAddress); err != nil {
+	if err := s.reserveAttempt(ctx, addrKey, s.throttle.PerAddress); err != nil {
 		return db.User{}, err
 	}
 	found := false
@@ -62,7 +62,7 @@ func (s *Service) checkPassword(ctx context.Context, login, password string, ip 
 		}
 	}
 	acctKey := accountKey(u.ID, login)
-	if err := s.checkThrottle(ctx, acctKey, s.throttle.PerAccount); err != nil {
+	if err := s.reserveAttempt(ctx, acctKey, s.throttle.PerAccount); err != nil {
 		return db.User{}, err
 	}
 	hash := s.dummyHash
@@ -81,11 +81,13 @@ func (s *Service) checkPassword(ctx context.Context, login, password string, ip 
 		ok = false
 	}
 	if !ok || !found || u.DeactivatedAt != nil {
-		s.countFailure(ctx, acctKey, addrKey)
-		return db.User{}, wrongCredentials()
+		return db.User{}, wrongCredentials() // both reservations stay counted
 	}
 	if err := s.counters.Reset(ctx, acctKey); err != nil {
 		s.log.Warn().Err(err).Msg("could not reset the sign-in failure counter")
+	}
+	if err := s.counters.Decr(ctx, addrKey); err != nil {
+		s.log.Warn().Err(err).Msg("could not release the sign-in attempt")
 	}
 	return u, nil
 }

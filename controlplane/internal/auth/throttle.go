@@ -27,6 +27,8 @@ type Counters interface {
 	Incr(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error)
 	// Reset deletes key.
 	Reset(ctx context.Context, key string) error
+	// Decr takes one back (a reserved attempt that succeeded).
+	Decr(ctx context.Context, key string) error
 }
 
 // RedisCounters implements Counters on a Redis client.
@@ -84,6 +86,11 @@ func (c *RedisCounters) Reset(ctx context.Context, key string) error {
 	return c.client.Del(ctx, c.prefix+key).Err()
 }
 
+// Decr implements Counters.
+func (c *RedisCounters) Decr(ctx context.Context, key string) error {
+	return c.client.Decr(ctx, c.prefix+key).Err()
+}
+
 // accountKey counts failures of one account: by id when the user exists,
 // else by a hash of the name given (bounded, whatever was typed).
 func accountKey(userID uuid.UUID, login string) string {
@@ -120,22 +127,17 @@ func tooManyAttempts(left time.Duration) error {
 
 // checkThrottle refuses when key's failures reached limit. Without Redis it
 // refuses too: throttling that fails open invites brute force.
-func (s *Service) checkThrottle(ctx context.Context, key string, limit int64) error {
-	n, left, err := s.counters.Count(ctx, key)
+// reserveAttempt counts an attempt against key before the password is
+// verified, and refuses once the window holds more than limit: counting
+// first (one atomic INCR) means parallel guesses cannot all slip in under
+// the limit. A successful attempt gives its reservation back.
+func (s *Service) reserveAttempt(ctx context.Context, key string, limit int64) error {
+	n, left, err := s.counters.Incr(ctx, key, s.throttle.Window)
 	if err != nil {
 		return apperr.Unavailable(err, "sign-in is temporarily unavailable")
 	}
-	if n >= limit {
+	if n > limit {
 		return tooManyAttempts(left)
 	}
 	return nil
-}
-
-// countFailure records one failure against each key.
-func (s *Service) countFailure(ctx context.Context, keys ...string) {
-	for _, k := range keys {
-		if _, _, err := s.counters.Incr(ctx, k, s.throttle.Window); err != nil {
-			s.log.Warn().Err(err).Msg("could not count a failed sign-in")
-		}
-	}
 }

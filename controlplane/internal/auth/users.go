@@ -133,8 +133,38 @@ type NewUser struct {
 	Admin       bool
 }
 
-// CreateUser creates an account (the caller holds admin:users).
+// requireRoleAdmin refuses unless the caller may administer roles
+// installation-wide: admin:users alone must not reach the admin role (by
+// granting it, or by taking over an administrator's account).
+func (s *Service) requireRoleAdmin(ctx context.Context, why string) error {
+	have, err := s.roles.Effective(ctx, rbac.PrincipalFrom(ctx), uuid.Nil)
+	if err != nil {
+		return err
+	}
+	if !have.Has(rbac.AdminRoles) {
+		return apperr.PermissionDenied("%s needs the admin:roles permission", why)
+	}
+	return nil
+}
+
+// guardAdminTarget applies requireRoleAdmin when the target is an
+// administrator.
+func (s *Service) guardAdminTarget(ctx context.Context, id uuid.UUID, why string) error {
+	isAdmin, err := s.roles.IsAdmin(ctx, id)
+	if err != nil || !isAdmin {
+		return err
+	}
+	return s.requireRoleAdmin(ctx, why)
+}
+
+// CreateUser creates an account (the caller holds admin:users; admin:roles
+// too to create an administrator).
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
+	if in.Admin {
+		if err := s.requireRoleAdmin(ctx, "creating an administrator"); err != nil {
+			return User{}, err
+		}
+	}
 	in.Email = strings.TrimSpace(in.Email)
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
 	if err := validateUsername(in.Username); err != nil {
@@ -260,8 +290,17 @@ type UserUpdate struct {
 	Active *bool
 }
 
-// UpdateUser changes a user (the caller holds admin:users).
+// UpdateUser changes a user (the caller holds admin:users; admin:roles too
+// to grant or remove the admin role or to change an administrator).
 func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, up UserUpdate) (User, error) {
+	if up.Admin != nil {
+		if err := s.requireRoleAdmin(ctx, "changing the admin role"); err != nil {
+			return User{}, err
+		}
+	}
+	if err := s.guardAdminTarget(ctx, id, "changing an administrator"); err != nil {
+		return User{}, err
+	}
 	var params db.UpdateUserParams
 	params.ID = id
 	var fields []string
@@ -358,6 +397,12 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, up UserUpdate) (
 func (s *Service) DeactivateUser(ctx context.Context, id uuid.UUID) (User, error) {
 	if rbac.PrincipalFrom(ctx).UserID == id {
 		return User{}, apperr.FailedPrecondition("you cannot deactivate yourself")
+	}
+	if err := s.guardAdminTarget(ctx, id, "deactivating an administrator"); err != nil {
+		return User{}, err
+	}
+	if err := s.roles.KeepAnActiveAdmin(ctx, id); err != nil {
+		return User{}, err
 	}
 	now := s.now()
 	var u db.User

@@ -202,7 +202,9 @@ func (s *Service) compute(ctx context.Context, user, project uuid.UUID) (Set, ti
 			active[d.DelegatorID] = ok
 		}
 		if ok {
-			set |= parseKnown(d.Permissions) & parseKnown(d.DelegatorPermissions)
+			// admin:* is never lent (CreateDelegation refuses it); masking
+			// here too keeps any stored row from granting it.
+			set |= parseKnown(d.Permissions) & parseKnown(d.DelegatorPermissions) &^ adminPermissions
 		}
 	}
 	return set, validUntil, nil

@@ -58,6 +58,10 @@ RETURNING id, role_id, user_id, project_id, created_at;
 -- name: DeleteBinding :execrows
 DELETE FROM role_bindings WHERE id = @id;
 
+-- name: GlobalBindingUsers :many
+-- Users holding a role installation-wide.
+SELECT user_id FROM role_bindings WHERE role_id = @role_id AND project_id IS NULL;
+
 -- name: CountGlobalBindings :one
 -- Installation-wide bindings of a role.
 SELECT count(*) FROM role_bindings WHERE role_id = @role_id AND project_id IS NULL;

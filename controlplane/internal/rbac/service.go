@@ -396,7 +396,7 @@ func (s *Service) DeleteBinding(ctx context.Context, id uuid.UUID) error {
 			return notFound(err, "role binding not found")
 		}
 		if b.RoleSystem && b.RoleName == RoleAdmin && !b.ProjectID.Valid {
-			if _, err := keepOneAdmin(ctx, q); err != nil {
+			if _, err := s.keepOneAdmin(ctx, q, b.UserID); err != nil {
 				return err
 			}
 		}
@@ -416,19 +416,57 @@ func (s *Service) DeleteBinding(ctx context.Context, id uuid.UUID) error {
 
 // keepOneAdmin locks the admin role (serializing every removal of an admin
 // binding) and refuses when only one installation-wide admin binding is left.
-func keepOneAdmin(ctx context.Context, q *db.Queries) (uuid.UUID, error) {
+func (s *Service) keepOneAdmin(ctx context.Context, q *db.Queries, leaving uuid.UUID) (uuid.UUID, error) {
 	roleID, err := q.LockSystemRole(ctx, RoleAdmin)
 	if err != nil {
 		return uuid.Nil, store.MapError(err)
 	}
-	n, err := q.CountGlobalBindings(ctx, roleID)
+	n, err := s.activeAdminsOtherThan(ctx, q, roleID, leaving)
 	if err != nil {
-		return uuid.Nil, store.MapError(err)
+		return uuid.Nil, err
 	}
-	if n <= 1 {
-		return uuid.Nil, apperr.FailedPrecondition("the last installation-wide administrator cannot be removed")
+	if n == 0 {
+		return uuid.Nil, apperr.FailedPrecondition("the last active installation-wide administrator cannot be removed")
 	}
 	return roleID, nil
+}
+
+// activeAdminsOtherThan counts active users other than leaving who hold
+// the admin role installation-wide (deactivated admins do not count: they
+// cannot sign in).
+func (s *Service) activeAdminsOtherThan(ctx context.Context, q *db.Queries, roleID, leaving uuid.UUID) (int, error) {
+	users, err := q.GlobalBindingUsers(ctx, roleID)
+	if err != nil {
+		return 0, store.MapError(err)
+	}
+	n := 0
+	for _, u := range users {
+		if u == leaving {
+			continue
+		}
+		ok, err := s.userActive(ctx, u)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// KeepAnActiveAdmin refuses when deactivating user would leave no active
+// installation-wide administrator. It takes the admin role's lock for the
+// check, as every removal of an admin binding does.
+func (s *Service) KeepAnActiveAdmin(ctx context.Context, user uuid.UUID) error {
+	isAdmin, err := s.IsAdmin(ctx, user)
+	if err != nil || !isAdmin {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx pgx.Tx) error {
+		_, err := s.keepOneAdmin(ctx, s.q.WithTx(tx), user)
+		return err
+	})
 }
 
 // --- Admin helpers (for auth) -----------------------------------------------
@@ -463,7 +501,7 @@ func (s *Service) SetAdmin(ctx context.Context, tx pgx.Tx, userID uuid.UUID, adm
 	if err != nil || !has {
 		return store.MapError(err)
 	}
-	roleID, err := keepOneAdmin(ctx, q)
+	roleID, err := s.keepOneAdmin(ctx, q, userID)
 	if err != nil {
 		return err
 	}
@@ -495,6 +533,10 @@ func (s *Service) CreateDelegation(ctx context.Context, delegator Principal, del
 		return Delegation{}, apperr.Invalid("you cannot delegate to yourself")
 	case perms == 0 || perms&^All != 0:
 		return Delegation{}, apperr.Invalid("a delegation needs at least one known permission")
+	case perms&adminPermissions != 0:
+		// A delegate holding admin:* could bind itself a role and outlive the
+		// delegation: installation administration is never lent.
+		return Delegation{}, apperr.Invalid("admin permissions (%s) cannot be delegated", adminPermissions.Intersect(perms))
 	}
 	if err := checkText("reason", reason); err != nil {
 		return Delegation{}, err

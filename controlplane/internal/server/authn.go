@@ -6,9 +6,11 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
@@ -39,6 +41,12 @@ func withAuthentication(authn Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := audit.WithClient(r.Context(), audit.Client{IP: clientIP(r), UserAgent: r.UserAgent()})
 		p, err := authn.Authenticate(ctx, r)
+		if err == nil && isPasswordBasic(p) && !isGitRequest(r.URL.Path) {
+			// A browser re-sends cached Basic credentials on its own, even
+			// cross-site: a password over Basic would be a CSRF hole on
+			// the API. Only git clients may use it.
+			err = apperr.Unauthenticated("passwords are accepted over HTTP Basic only by git; use an API token or sign in")
+		}
 		if err != nil {
 			ctx = rbac.WithAuthError(ctx, err)
 			p = rbac.AnonymousPrincipal
@@ -50,6 +58,21 @@ func withAuthentication(authn Authenticator, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(rbac.WithPrincipal(ctx, p)))
 	})
+}
+
+// isPasswordBasic reports a user principal that is neither a token nor a
+// session: HTTP Basic with a password.
+func isPasswordBasic(p rbac.Principal) bool {
+	return p.Kind == rbac.User && p.TokenID == uuid.Nil && !p.ViaSession
+}
+
+// isGitRequest reports the smart-HTTP endpoints git clients call.
+func isGitRequest(path string) bool {
+	if strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/hearth.") {
+		return false
+	}
+	return strings.HasSuffix(path, "/info/refs") || strings.HasSuffix(path, "/git-upload-pack") ||
+		strings.HasSuffix(path, "/git-receive-pack")
 }
 
 // clientIP is the TCP peer. Forwarded headers are not trusted: an operator

@@ -19,8 +19,13 @@ import (
 // mutations.
 const CSRFHeader = "X-CSRF-Token"
 
-// wwwAuthenticate tells HTTP clients (and git) how to authenticate.
-const wwwAuthenticate = `Bearer realm="hearth", Basic realm="hearth"`
+// wwwAuthenticate tells API clients how to authenticate. Basic is not
+// offered: browsers would prompt and then re-send the password on their
+// own (git routes challenge with Basic themselves).
+const wwwAuthenticate = `Bearer realm="hearth"`
+
+// apiScope is what the "api" token scope allows.
+var apiScope, _ = rbac.ScopePermissions([]string{string(rbac.ScopeAPI)})
 
 // authzInterceptor enforces each RPC's declared rule before its handler
 // runs. It is the only place Connect and REST requests are authorized.
@@ -51,6 +56,13 @@ func (a *authzInterceptor) check(ctx context.Context, spec connect.Spec, header 
 	if rule.Authenticated {
 		if p.IsAnonymous() {
 			return unauthenticated(apperr.Unauthenticated("sign in first"))
+		}
+		// Account-level changes (tokens, delegations, profile) need a
+		// token as broad as "api" and not tied to one project: a leaked
+		// repo:read token must not revoke its owner's other tokens.
+		if p.TokenID != uuid.Nil && spec.IdempotencyLevel != connect.IdempotencyNoSideEffects &&
+			(p.TokenProject != uuid.Nil || !p.TokenLimit.Contains(apiScope)) {
+			return apperr.PermissionDenied("this token's scopes do not allow changing your account: use a token with the api scope")
 		}
 		return nil
 	}

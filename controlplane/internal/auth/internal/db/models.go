@@ -50,6 +50,25 @@ type Delegation struct {
 	RevokedAt   *time.Time
 }
 
+type GitProtectedRef struct {
+	ID             uuid.UUID
+	ProjectID      uuid.UUID
+	Kind           string
+	Pattern        string
+	AllowForcePush bool
+	AllowDeletion  bool
+	PushPermission string
+	CreatedAt      time.Time
+}
+
+type GitPushEvent struct {
+	ID        uuid.UUID
+	ProjectID uuid.UUID
+	PusherID  *uuid.UUID
+	Refs      []byte
+	CreatedAt time.Time
+}
+
 type Project struct {
 	ID            uuid.UUID
 	OwnerID       uuid.UUID

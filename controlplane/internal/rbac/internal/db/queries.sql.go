@@ -358,6 +358,31 @@ func (q *Queries) GetRoleByName(ctx context.Context, name string) (Role, error) 
 	return i, err
 }
 
+const globalBindingUsers = `-- name: GlobalBindingUsers :many
+SELECT user_id FROM role_bindings WHERE role_id = $1 AND project_id IS NULL
+`
+
+// Users holding a role installation-wide.
+func (q *Queries) GlobalBindingUsers(ctx context.Context, roleID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, globalBindingUsers, roleID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []uuid.UUID
+	for rows.Next() {
+		var user_id uuid.UUID
+		if err := rows.Scan(&user_id); err != nil {
+			return nil, err
+		}
+		items = append(items, user_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const hasGlobalSystemRole = `-- name: HasGlobalSystemRole :one
 SELECT EXISTS (
     SELECT 1 FROM role_bindings b JOIN roles r ON r.id = b.role_id
