@@ -34,6 +34,8 @@ type routesDeps struct {
 	Checks   []Check
 	Authn    Authenticator
 	Authz    Authorizer
+	// Mounts add plain HTTP routes (git, downloads) behind authentication.
+	Mounts []func(*http.ServeMux)
 }
 
 // newRoutes builds the one URL space of DESIGN.md: Connect, gRPC and
@@ -89,6 +91,9 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = w.Write([]byte(`{"code":"not_found","message":"no such API route"}` + "\n"))
 	})
+	for _, mount := range d.Mounts {
+		mount(mux)
+	}
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", readyz(d.Checks))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))

@@ -158,6 +158,8 @@ func Run(ctx context.Context, o Options) error {
 		return &StartupError{Err: err}
 	}
 	ident.projects.of = projects
+	browser := git.Browser{Storage: storage, Git: storage.Git}
+	gitProjects := projectResolver{projects}
 
 	sessionAPI, userAPI, tokenAPI := ident.authAPI.Services()
 	routes, rules, err := newRoutes(routesDeps{
@@ -171,6 +173,12 @@ func Run(ctx context.Context, o Options) error {
 			rbac.NewRoleAPI(ident.rbac), rbac.NewDelegationAPI(ident.rbac),
 			audit.NewAPI(ident.audit),
 			project.NewAPI(projects),
+			git.NewRepositoryAPI(browser, gitProjects),
+		},
+		Mounts: []func(*http.ServeMux){
+			func(mux *http.ServeMux) {
+				git.RegisterDownloads(mux, git.DownloadDeps{Browser: browser, Projects: gitProjects, Authz: ident.rbac})
+			},
 		},
 		Checks: []Check{
 			{Name: "postgres", Func: db.Ping},

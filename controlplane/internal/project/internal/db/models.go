@@ -51,6 +51,25 @@ type Delegation struct {
 	RevokedAt   pgtype.Timestamptz
 }
 
+type GitProtectedRef struct {
+	ID             uuid.UUID
+	ProjectID      uuid.UUID
+	Kind           string
+	Pattern        string
+	AllowForcePush bool
+	AllowDeletion  bool
+	PushPermission string
+	CreatedAt      time.Time
+}
+
+type GitPushEvent struct {
+	ID        uuid.UUID
+	ProjectID uuid.UUID
+	PusherID  pgtype.UUID
+	Refs      []byte
+	CreatedAt time.Time
+}
+
 type Project struct {
 	ID            uuid.UUID
 	OwnerID       uuid.UUID
