@@ -284,17 +284,18 @@ func runResolverModel(t *testing.T, seed uint64, steps int) {
 			expires := e.clock.Now().Add(time.Duration(1+r.IntN(72)) * time.Hour)
 			op = "delegate"
 			d, err := writer.CreateDelegation(ctx, user(from), to, p, perms, "", expires)
-			if perms.Intersect(rbac.SetOf(rbac.AdminUsers, rbac.AdminRoles, rbac.AdminAudit)) != 0 {
+			switch {
+			case perms.Intersect(rbac.SetOf(rbac.AdminUsers, rbac.AdminRoles, rbac.AdminAudit)) != 0:
 				// Installation administration is never lent.
 				if kindOf(err) != apperr.KindInvalid {
 					t.Fatalf("step %d: delegating admin permissions %v: %v", step, perms, err)
 				}
-			} else if held.Contains(perms) {
+			case held.Contains(perms):
 				if err != nil {
 					t.Fatalf("step %d: delegate: %v", step, err)
 				}
 				m.delegations[d.ID] = &modelDelegation{delegator: from, delegate: to, project: p, perms: perms, expires: expires}
-			} else if kindOf(err) != apperr.KindPermissionDenied {
+			case kindOf(err) != apperr.KindPermissionDenied:
 				t.Fatalf("step %d: delegating %v while holding %v: %v", step, perms, held, err)
 			}
 		case 7: // revoke a delegation

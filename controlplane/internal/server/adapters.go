@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
 )
 
@@ -14,4 +15,12 @@ type projectResolver struct{ svc *project.Service }
 func (p projectResolver) ResolveProject(ctx context.Context, owner, name string) (uuid.UUID, error) {
 	pr, err := p.svc.ByPath(ctx, owner, name)
 	return pr.ID, err
+}
+
+func (p projectResolver) Resolve(ctx context.Context, owner, name string) (git.HTTPProject, error) {
+	pr, err := p.svc.ByPath(ctx, owner, name)
+	if err != nil {
+		return git.HTTPProject{}, err
+	}
+	return git.HTTPProject{ID: pr.ID, DefaultBranch: pr.DefaultBranch}, nil
 }

@@ -160,6 +160,15 @@ func Run(ctx context.Context, o Options) error {
 	ident.projects.of = projects
 	browser := git.Browser{Storage: storage, Git: storage.Git}
 	gitProjects := projectResolver{projects}
+	gitStore := git.NewPGStore(db)
+	gitHTTP, err := git.NewHTTP(git.HTTPDeps{
+		Storage: storage, Git: storage.Git, Projects: gitProjects, Authz: ident.rbac,
+		Events: gitStore, Rules: gitStore,
+		Logger: log.With().Str(logfield.Component, "git").Logger(),
+	})
+	if err != nil {
+		return &StartupError{Err: err}
+	}
 
 	sessionAPI, userAPI, tokenAPI := ident.authAPI.Services()
 	routes, rules, err := newRoutes(routesDeps{
@@ -179,6 +188,9 @@ func Run(ctx context.Context, o Options) error {
 			func(mux *http.ServeMux) {
 				git.RegisterDownloads(mux, git.DownloadDeps{Browser: browser, Projects: gitProjects, Authz: ident.rbac})
 			},
+			// The catch-all "/": git smart HTTP paths; everything else 404s
+			// until the console is served as its fallback.
+			gitHTTP.Register,
 		},
 		Checks: []Check{
 			{Name: "postgres", Func: db.Ping},

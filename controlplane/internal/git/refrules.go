@@ -1,0 +1,175 @@
+package git
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+)
+
+// maxRefName bounds a pushed ref's full name.
+const maxRefName = 255
+
+// ValidRefName reports whether name is a fully qualified ref a push may
+// write: git's check-ref-format rules (no "..", no control characters,
+// space, '~', '^', ':', '?', '*', '[' or '\', no component starting with '.'
+// or ending with ".lock", no "@{", no empty component, no trailing '.' or
+// '/'), plus Hearth's: under refs/heads/ or refs/tags/, no component starting
+// with '-', no branch named HEAD, valid UTF-8, at most 255 bytes.
+func ValidRefName(name string) bool {
+	if len(name) > maxRefName || !utf8.ValidString(name) {
+		return false
+	}
+	rest, ok := strings.CutPrefix(name, "refs/heads/")
+	if !ok {
+		rest, ok = strings.CutPrefix(name, "refs/tags/")
+	}
+	if !ok || rest == "" || rest == "HEAD" || strings.Contains(name, "..") || strings.Contains(name, "@{") ||
+		strings.HasSuffix(name, ".") {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
+		switch c {
+		case ' ', '~', '^', ':', '?', '*', '[', '\\':
+			return false
+		}
+	}
+	for _, comp := range strings.Split(rest, "/") {
+		if comp == "" || comp[0] == '.' || comp[0] == '-' || strings.HasSuffix(comp, ".lock") {
+			return false
+		}
+	}
+	return true
+}
+
+// RefKind says whether a protection rule is about branches or tags.
+type RefKind string
+
+// Ref kinds.
+const (
+	BranchRef RefKind = "branch"
+	TagRef    RefKind = "tag"
+)
+
+// ProtectedRef protects the branches or tags whose short name (without
+// refs/heads/ or refs/tags/) matches Pattern (path.Match syntax: '*'
+// matches within one path segment, so "release/*" matches "release/1.0").
+//
+// A protected branch may be pushed only by principals holding
+// PushPermission, is never deleted unless AllowDeletion, and only moves
+// forward unless AllowForcePush. A protected tag, once created, is never
+// moved or deleted (creating it needs PushPermission).
+//
+// The project's default branch is protected even without a rule
+// (RepoWrite, no force push, no deletion); a rule naming it replaces that.
+type ProtectedRef struct {
+	Kind           RefKind
+	Pattern        string
+	AllowForcePush bool
+	AllowDeletion  bool
+	// PushPermission is rbac.RepoWrite (the default) or rbac.ProjectAdmin.
+	PushPermission rbac.Permission
+}
+
+// Validate checks a rule before it is stored.
+func (p ProtectedRef) Validate() error {
+	if p.Kind != BranchRef && p.Kind != TagRef {
+		return fmt.Errorf("kind must be %q or %q", BranchRef, TagRef)
+	}
+	if p.Pattern == "" || len(p.Pattern) > 255 || strings.ContainsAny(p.Pattern, " \t\n\x00") {
+		return fmt.Errorf("pattern %q: 1-255 characters without spaces", p.Pattern)
+	}
+	if _, err := path.Match(p.Pattern, ""); err != nil {
+		return fmt.Errorf("pattern %q: %w", p.Pattern, err)
+	}
+	if p.PushPermission != rbac.RepoWrite && p.PushPermission != rbac.ProjectAdmin && p.PushPermission != 0 {
+		return fmt.Errorf("push permission must be %s or %s", rbac.RepoWrite, rbac.ProjectAdmin)
+	}
+	return nil
+}
+
+// RefCommand is one ref update a push asks for (old or new all zeros:
+// creation or deletion).
+type RefCommand struct {
+	Old, New, Ref string
+}
+
+func isZeroID(id string) bool { return strings.Trim(id, "0") == "" }
+
+// refPolicy decides for one pusher: rules are the project's, can answers
+// whether the pusher holds a permission on the project.
+type refPolicy struct {
+	rules         []ProtectedRef
+	defaultBranch string
+	can           func(rbac.Permission) bool
+}
+
+// matching combines every rule of kind that matches short into one, the
+// most restrictive; ok is false when none matches.
+func (p refPolicy) matching(kind RefKind, short string) (ProtectedRef, bool) {
+	out := ProtectedRef{Kind: kind, AllowForcePush: true, AllowDeletion: true, PushPermission: rbac.RepoWrite}
+	found := false
+	for _, r := range p.rules {
+		if r.Kind != kind {
+			continue
+		}
+		if ok, err := path.Match(r.Pattern, short); err != nil || !ok {
+			continue
+		}
+		found = true
+		out.AllowForcePush = out.AllowForcePush && r.AllowForcePush
+		out.AllowDeletion = out.AllowDeletion && r.AllowDeletion
+		if r.PushPermission == rbac.ProjectAdmin {
+			out.PushPermission = rbac.ProjectAdmin
+		}
+	}
+	if !found && kind == BranchRef && short == p.defaultBranch {
+		return ProtectedRef{Kind: BranchRef, Pattern: short, PushPermission: rbac.RepoWrite}, true
+	}
+	return out, found
+}
+
+// decide returns the verdict for one command.
+func (p refPolicy) decide(c RefCommand) verdict {
+	deny := func(format string, args ...any) verdict {
+		return verdict{mode: "deny", reason: fmt.Sprintf(format, args...)}
+	}
+	if !ValidRefName(c.Ref) {
+		if !strings.HasPrefix(c.Ref, "refs/heads/") && !strings.HasPrefix(c.Ref, "refs/tags/") {
+			return deny("%s: only branches (refs/heads/*) and tags (refs/tags/*) may be pushed", c.Ref)
+		}
+		return deny("%s: not a valid ref name", c.Ref)
+	}
+	creating, deleting := isZeroID(c.Old), isZeroID(c.New)
+	if short, ok := strings.CutPrefix(c.Ref, "refs/tags/"); ok {
+		rule, protected := p.matching(TagRef, short)
+		switch {
+		case !protected:
+			return verdict{mode: "allow"}
+		case !creating:
+			return deny("tag %s is protected: it cannot be moved or deleted", short)
+		case !p.can(rule.PushPermission):
+			return deny("tag %s is protected: creating it needs %s", short, rule.PushPermission)
+		}
+		return verdict{mode: "allow"}
+	}
+	short := strings.TrimPrefix(c.Ref, "refs/heads/")
+	rule, protected := p.matching(BranchRef, short)
+	switch {
+	case !protected:
+		return verdict{mode: "allow"}
+	case !p.can(rule.PushPermission):
+		return deny("branch %s is protected: pushing to it needs %s", short, rule.PushPermission)
+	case deleting && !rule.AllowDeletion:
+		return deny("branch %s is protected: it cannot be deleted", short)
+	case !creating && !deleting && !rule.AllowForcePush:
+		return verdict{mode: "ff", reason: fmt.Sprintf("branch %s is protected: force push is not allowed (fetch and merge or rebase first)", short)}
+	}
+	return verdict{mode: "allow"}
+}
