@@ -19,7 +19,12 @@ FUZZ_TIME ?= 30s
 # Fuzz targets: package:FuzzName.
 FUZZ_TARGETS := \
 	./controlplane/internal/auth:FuzzVerifyPassword \
-	./controlplane/internal/config:FuzzParse
+	./controlplane/internal/auth:FuzzParseCredentials \
+	./controlplane/internal/config:FuzzParse \
+	./controlplane/internal/git:FuzzParseRepoPath \
+	./controlplane/internal/git:FuzzValidRefName \
+	./controlplane/internal/git:FuzzValidTreePath \
+	./controlplane/internal/git:FuzzValidBrowseRef
 
 .PHONY: help
 help: ## show this help

@@ -42,6 +42,7 @@ type Config struct {
 
 	Database Database
 	Auth     Auth
+	Git      Git
 	RedisURL string
 	// PostgresBinDir (dev only) holds initdb and postgres; empty: search
 	// PATH, then /usr/lib/postgresql/*/bin.
@@ -69,6 +70,13 @@ type Auth struct {
 	PasswordMemoryKiB uint
 	PasswordTime      uint
 	PasswordThreads   uint
+}
+
+// Git limits smart-HTTP serving. Zero values take the git feature's defaults.
+type Git struct {
+	MaxPushBytes int64
+	MaxProcesses int
+	MaxPerRepo   int
 }
 
 // S3 locates the object store. Endpoint is a URL: http:// or https://.
@@ -128,6 +136,9 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	fs.UintVar(&c.Auth.PasswordMemoryKiB, "password-memory-kib", 19456, "argon2id memory per password hash, KiB (OWASP: 19456)")
 	fs.UintVar(&c.Auth.PasswordTime, "password-iterations", 2, "argon2id passes (OWASP: 2)")
 	fs.UintVar(&c.Auth.PasswordThreads, "password-parallelism", 1, "argon2id lanes (OWASP: 1)")
+	fs.Int64Var(&c.Git.MaxPushBytes, "git-max-push-bytes", 2<<30, "largest pack a push may send, in bytes")
+	fs.IntVar(&c.Git.MaxProcesses, "git-max-processes", 0, "git processes serving clients at once on this replica (0: 4 per CPU, at least 8)")
+	fs.IntVar(&c.Git.MaxPerRepo, "git-max-processes-per-repo", 16, "git processes serving one repository at once")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis or Valkey URL (redis://host:6379/0)"+devNote(mode))
 	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", "", "S3 endpoint URL (https://s3.example.com)"+devNote(mode))
 	fs.StringVar(&c.S3.Region, "s3-region", "us-east-1", "S3 region")
@@ -238,6 +249,10 @@ func (c *Config) validate(mode Mode) error {
 	if c.Auth.PasswordMemoryKiB < 8*1024 || c.Auth.PasswordMemoryKiB > 4<<20 || c.Auth.PasswordTime < 1 || c.Auth.PasswordTime > 100 ||
 		c.Auth.PasswordThreads < 1 || c.Auth.PasswordThreads > 255 {
 		bad("argon2id parameters out of range (memory 8192-4194304 KiB, iterations 1-100, parallelism 1-255)")
+	}
+
+	if c.Git.MaxPushBytes < 1<<20 || c.Git.MaxProcesses < 0 || c.Git.MaxPerRepo < 1 {
+		bad("git limits out of range (--git-max-push-bytes at least 1048576, process limits positive)")
 	}
 
 	required := mode == ModeServer

@@ -165,6 +165,7 @@ func Run(ctx context.Context, o Options) error {
 		Storage: storage, Git: storage.Git, Projects: gitProjects, Authz: ident.rbac,
 		Events: gitStore, Rules: gitStore,
 		Logger: log.With().Str(logfield.Component, "git").Logger(),
+		Limits: git.Limits{MaxPushBytes: cfg.Git.MaxPushBytes, Global: cfg.Git.MaxProcesses, PerRepo: cfg.Git.MaxPerRepo},
 	})
 	if err != nil {
 		return &StartupError{Err: err}
