@@ -184,6 +184,7 @@ func Run(ctx context.Context, o Options) error {
 			audit.NewAPI(ident.audit),
 			project.NewAPI(projects),
 			git.NewRepositoryAPI(browser, gitProjects),
+			git.NewRefRuleAPI(gitStore, gitProjects),
 		},
 		Mounts: []func(*http.ServeMux){
 			func(mux *http.ServeMux) {
