@@ -167,7 +167,13 @@ func (h headerSetter) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 }
 
 func (h headerSetter) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return next
+	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
+		conn := next(ctx, spec)
+		for k, v := range h {
+			conn.RequestHeader().Set(k, v)
+		}
+		return conn
+	}
 }
 
 func (h headerSetter) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
