@@ -67,8 +67,8 @@ SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = @token_hash;
 
--- name: GetSessionUserByCSRF :one
-SELECT user_id FROM sessions
+-- name: GetSessionByCSRF :one
+SELECT id FROM sessions
 WHERE csrf_hash = @csrf_hash AND expires_at > @now AND last_seen_at > @idle_before;
 
 -- name: TouchSession :exec

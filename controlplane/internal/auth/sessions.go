@@ -187,7 +187,7 @@ func (s *Service) sessionPrincipal(ctx context.Context, secret string) (rbac.Pri
 			s.log.Warn().Err(err).Msg("could not refresh a session")
 		}
 	}
-	return rbac.Principal{Kind: rbac.User, UserID: row.UserID, Username: row.Username, ViaSession: true}, nil
+	return rbac.Principal{Kind: rbac.User, UserID: row.UserID, Username: row.Username, ViaSession: true, SessionID: row.ID}, nil
 }
 
 // CheckCSRF verifies the X-CSRF-Token value of a mutation authenticated by
@@ -204,10 +204,12 @@ func (s *Service) CheckCSRF(ctx context.Context, p rbac.Principal, token string)
 		return denied
 	}
 	now := s.now()
-	userID, err := s.queries.GetSessionUserByCSRF(ctx, db.GetSessionUserByCSRFParams{
+	sessionID, err := s.queries.GetSessionByCSRF(ctx, db.GetSessionByCSRFParams{
 		CsrfHash: hashSecret(token), Now: now, IdleBefore: now.Add(-s.sessions.IdleTimeout),
 	})
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && userID != p.UserID) {
+	// The token must be the calling session's own: another live session's
+	// token (say, one leaked from a different browser) does not do.
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && sessionID != p.SessionID) {
 		return denied
 	}
 	return err

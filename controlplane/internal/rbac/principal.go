@@ -31,8 +31,10 @@ type Principal struct {
 	// touch; installation-wide permissions are refused.
 	TokenProject uuid.UUID
 	// ViaSession is true when a session cookie authenticated the request
-	// (mutations then need the CSRF header).
+	// (mutations then need the CSRF header of that very session).
 	ViaSession bool
+	// SessionID is the session that authenticated the request, if any.
+	SessionID uuid.UUID
 }
 
 // IsAnonymous reports whether nobody signed in.

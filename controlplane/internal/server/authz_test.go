@@ -181,7 +181,8 @@ func TestSessionMutationsNeedTheCSRFToken(t *testing.T) {
 	srv := servertest.Start(t)
 	sess := srv.Login(t, servertest.AdminUsername, srv.AdminPassword)
 	body := `{"name":"x","scopes":["api"],"expireTime":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`
-	for _, csrf := range []string{"", "wrong", sess.CSRF} {
+	other := srv.Login(t, servertest.AdminUsername, srv.AdminPassword) // a second session of the same user
+	for _, csrf := range []string{"", "wrong", other.CSRF, sess.CSRF} {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/api/v1/tokens", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		if csrf != "" {

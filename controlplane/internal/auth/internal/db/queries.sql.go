@@ -249,6 +249,24 @@ func (q *Queries) DeleteUserSessions(ctx context.Context, arg DeleteUserSessions
 	return result.RowsAffected(), nil
 }
 
+const getSessionByCSRF = `-- name: GetSessionByCSRF :one
+SELECT id FROM sessions
+WHERE csrf_hash = $1 AND expires_at > $2 AND last_seen_at > $3
+`
+
+type GetSessionByCSRFParams struct {
+	CsrfHash   []byte
+	Now        time.Time
+	IdleBefore time.Time
+}
+
+func (q *Queries) GetSessionByCSRF(ctx context.Context, arg GetSessionByCSRFParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, getSessionByCSRF, arg.CsrfHash, arg.Now, arg.IdleBefore)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
+}
+
 const getSessionByHash = `-- name: GetSessionByHash :one
 SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
        u.username, u.deactivated_at
@@ -280,24 +298,6 @@ func (q *Queries) GetSessionByHash(ctx context.Context, tokenHash []byte) (GetSe
 		&i.DeactivatedAt,
 	)
 	return i, err
-}
-
-const getSessionUserByCSRF = `-- name: GetSessionUserByCSRF :one
-SELECT user_id FROM sessions
-WHERE csrf_hash = $1 AND expires_at > $2 AND last_seen_at > $3
-`
-
-type GetSessionUserByCSRFParams struct {
-	CsrfHash   []byte
-	Now        time.Time
-	IdleBefore time.Time
-}
-
-func (q *Queries) GetSessionUserByCSRF(ctx context.Context, arg GetSessionUserByCSRFParams) (uuid.UUID, error) {
-	row := q.db.QueryRow(ctx, getSessionUserByCSRF, arg.CsrfHash, arg.Now, arg.IdleBefore)
-	var user_id uuid.UUID
-	err := row.Scan(&user_id)
-	return user_id, err
 }
 
 const getTokenByHash = `-- name: GetTokenByHash :one
