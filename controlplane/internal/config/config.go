@@ -32,6 +32,8 @@ const (
 // Config is the whole control-plane configuration.
 type Config struct {
 	Listen          string
+	// PublicURL is how users reach this installation (clone URLs, links).
+	PublicURL       string
 	DataDir         string
 	LogLevel        string
 	LogFormat       string
@@ -118,6 +120,7 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	}
 
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address for HTTP, gRPC and git (host:port)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "URL users reach Hearth at, for clone URLs and links (default: http://<listen>)")
 	fs.StringVar(&c.DataDir, "data-dir", "./.hearth", "directory for repositories, Raft state and (dev) local services")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", logFormat, "json or console")
@@ -204,6 +207,11 @@ func (c *Config) validate(mode Mode) error {
 	}
 	if c.DataDir == "" {
 		bad("--data-dir must not be empty")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("--public-url must be an http:// or https:// URL")
+		}
 	}
 	if c.Raft.NodeID == "" {
 		bad("--node-id must not be empty")

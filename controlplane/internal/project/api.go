@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
@@ -17,12 +18,16 @@ import (
 // API implements hearthv1connect.ProjectServiceHandler.
 type API struct {
 	svc *Service
+	// publicURL prefixes clone URLs ("https://hearth.example.com").
+	publicURL string
 }
 
 var _ hearthv1connect.ProjectServiceHandler = (*API)(nil)
 
-// NewAPI serves svc.
-func NewAPI(svc *Service) *API { return &API{svc: svc} }
+// NewAPI serves svc; publicURL is how users reach the installation.
+func NewAPI(svc *Service, publicURL string) *API {
+	return &API{svc: svc, publicURL: strings.TrimRight(publicURL, "/")}
+}
 
 // Handler returns the Connect handler and its path prefix.
 func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
@@ -61,7 +66,7 @@ func (a *API) CreateProject(ctx context.Context, req *hearthv1.CreateProjectRequ
 	if err != nil {
 		return nil, err
 	}
-	return &hearthv1.CreateProjectResponse{Project: toProto(ctx, p)}, nil
+	return &hearthv1.CreateProjectResponse{Project: a.toProto(p)}, nil
 }
 
 // GetProject returns a project the caller may read.
@@ -70,7 +75,7 @@ func (a *API) GetProject(ctx context.Context, req *hearthv1.GetProjectRequest) (
 	if err != nil {
 		return nil, err
 	}
-	return &hearthv1.GetProjectResponse{Project: toProto(ctx, p)}, nil
+	return &hearthv1.GetProjectResponse{Project: a.toProto(p)}, nil
 }
 
 func visibilityFromProto(v hearthv1.Visibility) rbac.Visibility {
@@ -95,16 +100,14 @@ func visibilityToProto(v rbac.Visibility) hearthv1.Visibility {
 	}
 }
 
-func toProto(ctx context.Context, p Project) *hearthv1.Project {
+func (a *API) toProto(p Project) *hearthv1.Project {
 	out := &hearthv1.Project{
 		Id: p.ID.String(), Owner: p.Owner, Name: p.Name, Description: p.Description,
 		Visibility: visibilityToProto(p.Visibility), DefaultBranch: p.DefaultBranch,
 		CreateTime: timestamppb.New(p.CreatedAt),
 	}
-	if ci, ok := connect.CallInfoForHandlerContext(ctx); ok {
-		if host := ci.RequestHeader().Get("Host"); host != "" {
-			out.HttpUrl = (&url.URL{Scheme: "http", Host: host, Path: "/" + p.Owner + "/" + p.Name + ".git"}).String()
-		}
+	if a.publicURL != "" {
+		out.HttpUrl = a.publicURL + "/" + url.PathEscape(p.Owner) + "/" + url.PathEscape(p.Name) + ".git"
 	}
 	return out
 }

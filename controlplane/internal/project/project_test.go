@@ -44,7 +44,7 @@ func TestCreateAndGetWithVisibility(t *testing.T) {
 			t.Fatalf("create %s: %v", name, err)
 		}
 		p := res.GetProject()
-		if p.GetOwner() != "ada" || p.GetDefaultBranch() != "main" || p.GetVisibility() != vis {
+		if p.GetOwner() != "ada" || p.GetDefaultBranch() != "main" || p.GetVisibility() != vis || p.GetHttpUrl() != srv.URL+"/ada/"+name+".git" {
 			t.Fatalf("created %+v", p)
 		}
 		// The bare repository exists, named by id.

@@ -5,9 +5,22 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/config"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
 )
+
+// publicURL is --public-url, or the bound address.
+func publicURL(cfg config.Config, bound string) string {
+	if cfg.PublicURL != "" {
+		return cfg.PublicURL
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + bound
+}
 
 // projectResolver gives the git feature what it needs of projects.
 type projectResolver struct{ svc *project.Service }

@@ -182,7 +182,7 @@ func Run(ctx context.Context, o Options) error {
 			sessionAPI, userAPI, tokenAPI,
 			rbac.NewRoleAPI(ident.rbac), rbac.NewDelegationAPI(ident.rbac),
 			audit.NewAPI(ident.audit),
-			project.NewAPI(projects),
+			project.NewAPI(projects, publicURL(cfg, ln.Addr().String())),
 			git.NewRepositoryAPI(browser, gitProjects),
 			git.NewRefRuleAPI(gitStore, gitProjects),
 		},
