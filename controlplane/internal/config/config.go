@@ -31,7 +31,7 @@ const (
 
 // Config is the whole control-plane configuration.
 type Config struct {
-	Listen          string
+	Listen string
 	// PublicURL is how users reach this installation (clone URLs, links).
 	PublicURL       string
 	DataDir         string
