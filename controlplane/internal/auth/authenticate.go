@@ -62,7 +62,7 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request) (rbac.Princ
 		if err != nil {
 			return rbac.Principal{}, err
 		}
-		return rbac.Principal{Kind: rbac.User, UserID: u.ID, Username: u.Username}, nil
+		return rbac.Principal{Kind: rbac.User, UserID: u.ID, Username: u.Username, MustChangePassword: u.MustChangePassword}, nil
 	case CredentialSession:
 		return s.sessionPrincipal(ctx, creds.Secret)
 	}

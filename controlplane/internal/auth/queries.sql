@@ -63,7 +63,7 @@ VALUES (@id, @user_id, @token_hash, @csrf_hash, @now, @now, @expires_at, @client
 -- name: GetSessionByHash :one
 -- The session and its user, whatever their state: the caller decides.
 SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
-       u.username, u.deactivated_at
+       u.username, u.deactivated_at, u.must_change_password
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = @token_hash;
 

@@ -187,7 +187,10 @@ func (s *Service) sessionPrincipal(ctx context.Context, secret string) (rbac.Pri
 			s.log.Warn().Err(err).Msg("could not refresh a session")
 		}
 	}
-	return rbac.Principal{Kind: rbac.User, UserID: row.UserID, Username: row.Username, ViaSession: true, SessionID: row.ID}, nil
+	return rbac.Principal{
+		Kind: rbac.User, UserID: row.UserID, Username: row.Username, ViaSession: true, SessionID: row.ID,
+		MustChangePassword: row.MustChangePassword,
+	}, nil
 }
 
 // CheckCSRF verifies the X-CSRF-Token value of a mutation authenticated by

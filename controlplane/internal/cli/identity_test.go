@@ -3,12 +3,15 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hearth-dev/hearth/controlplane/servertest"
+	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
+	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
 
 func runIn(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -91,4 +94,23 @@ func TestLoginWithWrongPasswordFails(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(stderr, "sign-in failed") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
+}
+
+// TestLoginChangesAPasswordThatMustChange: hearth login asks for a new
+// password when the server requires one, then proceeds.
+func TestLoginChangesAPasswordThatMustChange(t *testing.T) {
+	srv := servertest.Start(t)
+	t.Setenv("HEARTH_CONFIG_DIR", t.TempDir())
+	adminToken := srv.AdminToken(t)
+	u := srv.CreateUser(t, adminToken, "erin", "erin-password-123", false)
+	reset := "temporary-password-1"
+	if _, err := hearthv1connect.NewUserServiceClient(http.DefaultClient, srv.URL, servertest.BearerOption(adminToken)).
+		UpdateUser(t.Context(), &hearthv1.UpdateUserRequest{Id: u.GetId(), Password: &reset}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runIn(t, reset+"\nerin-new-password-1\n", "login", "--server", srv.URL, "--username", "erin", "--password-stdin")
+	if code != ExitOK || !strings.Contains(stderr, "must be changed") || !strings.Contains(stdout, "Signed in") {
+		t.Fatalf("login: %d\n%s\n%s", code, stdout, stderr)
+	}
+	srv.Login(t, "erin", "erin-new-password-1") // the new password works
 }

@@ -69,6 +69,19 @@ func runLogin(ctx context.Context, args []string, std stdio) int {
 		return fail(std.err, ExitFailure, fmt.Errorf("sign-in failed: %s", describe(err)))
 	}
 	csrf := connect.WithInterceptors(headerSetter{"X-CSRF-Token": login.GetCsrfToken()})
+	if login.GetUser().GetMustChangePassword() {
+		// A generated or reset password must be replaced before anything
+		// else works: ask for the new one (a second line with --password-stdin).
+		fmt.Fprintln(std.err, "Your password must be changed before you continue.")
+		next, err := readPasswordPrompt(in, std, *passwordStdin, "New password: ")
+		if err != nil {
+			return fail(std.err, ExitUsage, err)
+		}
+		users := hearthv1connect.NewUserServiceClient(httpClient, base, csrf)
+		if _, err := users.ChangePassword(ctx, &hearthv1.ChangePasswordRequest{CurrentPassword: password, NewPassword: next}); err != nil {
+			return fail(std.err, ExitFailure, fmt.Errorf("changing the password: %s", describe(err)))
+		}
+	}
 	tokens := hearthv1connect.NewTokenServiceClient(httpClient, base, csrf)
 	scope := "api"
 	if login.GetUser().GetAdmin() {
@@ -95,8 +108,12 @@ func runLogin(ctx context.Context, args []string, std stdio) int {
 }
 
 func readPassword(in *bufio.Reader, std stdio, fromStdin bool) (string, error) {
+	return readPasswordPrompt(in, std, fromStdin, "Password: ")
+}
+
+func readPasswordPrompt(in *bufio.Reader, std stdio, fromStdin bool, prompt string) (string, error) {
 	if f, ok := std.in.(*os.File); ok && !fromStdin && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(std.err, "Password: ")
+		fmt.Fprint(std.err, prompt)
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(std.err)
 		return string(b), err

@@ -35,6 +35,9 @@ type Principal struct {
 	ViaSession bool
 	// SessionID is the session that authenticated the request, if any.
 	SessionID uuid.UUID
+	// MustChangePassword: the user signed in with a password they must
+	// replace (a generated or admin-reset one) before doing anything else.
+	MustChangePassword bool
 }
 
 // IsAnonymous reports whether nobody signed in.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
 
 // CSRFHeader carries the session's CSRF token on cookie-authenticated
@@ -23,6 +24,14 @@ const CSRFHeader = "X-CSRF-Token"
 // offered: browsers would prompt and then re-send the password on their
 // own (git routes challenge with Basic themselves).
 const wwwAuthenticate = `Bearer realm="hearth"`
+
+// passwordChangeAllowed are the RPCs a user who must change their
+// password may still call.
+var passwordChangeAllowed = map[string]bool{
+	hearthv1connect.UserServiceChangePasswordProcedure: true,
+	hearthv1connect.AuthServiceGetMeProcedure:          true,
+	hearthv1connect.AuthServiceLogoutProcedure:         true,
+}
 
 // apiScope is what the "api" token scope allows.
 var apiScope, _ = rbac.ScopePermissions([]string{string(rbac.ScopeAPI)})
@@ -48,6 +57,9 @@ func (a *authzInterceptor) check(ctx context.Context, spec connect.Spec, header 
 		return unauthenticated(err)
 	}
 	p := rbac.PrincipalFrom(ctx)
+	if p.MustChangePassword && !passwordChangeAllowed[spec.Procedure] {
+		return apperr.FailedPrecondition("you must change your password first (POST /api/v1/me/password)")
+	}
 	if p.ViaSession && spec.IdempotencyLevel != connect.IdempotencyNoSideEffects {
 		if err := a.authn.CheckCSRF(ctx, p, header.Get(CSRFHeader)); err != nil {
 			return err

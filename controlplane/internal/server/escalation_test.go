@@ -86,3 +86,39 @@ func TestNoPathFromLimitedRightsToAdmin(t *testing.T) {
 		t.Errorf("password over Basic on the API: %d, want 401", res.StatusCode)
 	}
 }
+
+// TestResetPasswordMustBeChangedFirst: after an admin resets a password,
+// the user can do nothing but change it (and read who they are).
+func TestResetPasswordMustBeChangedFirst(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := t.Context()
+	adminToken := srv.AdminToken(t)
+	u := srv.CreateUser(t, adminToken, "dora", "dora-password-123", false)
+	reset := "temporary-password-1"
+	if _, err := hearthv1connect.NewUserServiceClient(http.DefaultClient, srv.URL, servertest.BearerOption(adminToken)).
+		UpdateUser(ctx, &hearthv1.UpdateUserRequest{Id: u.GetId(), Password: &reset}); err != nil {
+		t.Fatal(err)
+	}
+	sess := srv.Login(t, "dora", reset)
+	if !sess.User.GetMustChangePassword() {
+		t.Fatal("login does not say the password must change")
+	}
+	tokens := hearthv1connect.NewTokenServiceClient(sess.HTTP, srv.URL, sess.Options()...)
+	create := func() error {
+		_, err := tokens.CreateToken(ctx, &hearthv1.CreateTokenRequest{Name: "x", Scopes: []string{"api"}, ExpireTime: timestamppb.New(time.Now().Add(time.Hour))})
+		return err
+	}
+	if err := create(); codeOf(err) != "failed_precondition" {
+		t.Fatalf("before changing the password: %v", err)
+	}
+	if _, err := hearthv1connect.NewAuthServiceClient(sess.HTTP, srv.URL, sess.Options()...).GetMe(ctx, &hearthv1.GetMeRequest{}); err != nil {
+		t.Fatalf("GetMe must stay allowed: %v", err)
+	}
+	if _, err := hearthv1connect.NewUserServiceClient(sess.HTTP, srv.URL, sess.Options()...).
+		ChangePassword(ctx, &hearthv1.ChangePasswordRequest{CurrentPassword: reset, NewPassword: "dora-new-password-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := create(); err != nil {
+		t.Fatalf("after changing the password: %v", err)
+	}
+}

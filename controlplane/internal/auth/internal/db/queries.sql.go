@@ -269,19 +269,20 @@ func (q *Queries) GetSessionByCSRF(ctx context.Context, arg GetSessionByCSRFPara
 
 const getSessionByHash = `-- name: GetSessionByHash :one
 SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
-       u.username, u.deactivated_at
+       u.username, u.deactivated_at, u.must_change_password
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = $1
 `
 
 type GetSessionByHashRow struct {
-	ID            uuid.UUID
-	UserID        uuid.UUID
-	CreatedAt     time.Time
-	LastSeenAt    time.Time
-	ExpiresAt     time.Time
-	Username      string
-	DeactivatedAt *time.Time
+	ID                 uuid.UUID
+	UserID             uuid.UUID
+	CreatedAt          time.Time
+	LastSeenAt         time.Time
+	ExpiresAt          time.Time
+	Username           string
+	DeactivatedAt      *time.Time
+	MustChangePassword bool
 }
 
 // The session and its user, whatever their state: the caller decides.
@@ -296,6 +297,7 @@ func (q *Queries) GetSessionByHash(ctx context.Context, tokenHash []byte) (GetSe
 		&i.ExpiresAt,
 		&i.Username,
 		&i.DeactivatedAt,
+		&i.MustChangePassword,
 	)
 	return i, err
 }
