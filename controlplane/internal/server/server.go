@@ -19,6 +19,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/cache"
+	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/leader"
@@ -171,6 +172,13 @@ func Run(ctx context.Context, o Options) error {
 		return &StartupError{Err: err}
 	}
 
+	clusters, err := cluster.New(cluster.Deps{
+		DB: db, Logger: log.With().Str(logfield.Component, "cluster").Logger(),
+	})
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+
 	sessionAPI, userAPI, tokenAPI := ident.authAPI.Services()
 	routes, rules, err := newRoutes(routesDeps{
 		Logger:   log,
@@ -185,6 +193,8 @@ func Run(ctx context.Context, o Options) error {
 			project.NewAPI(projects, publicURL(cfg, ln.Addr().String())),
 			git.NewRepositoryAPI(browser, gitProjects),
 			git.NewRefRuleAPI(gitStore, gitProjects),
+			cluster.NewAPI(clusters),
+			cluster.NewRegistrationAPI(clusters),
 		},
 		Mounts: []func(*http.ServeMux){
 			func(mux *http.ServeMux) {

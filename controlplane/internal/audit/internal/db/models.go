@@ -38,6 +38,47 @@ type AuditEvent struct {
 	UserAgent  string
 }
 
+type Cluster struct {
+	ID        uuid.UUID
+	Name      string
+	Labels    []byte
+	CreatedAt pgtype.Timestamptz
+}
+
+type ClusterAgent struct {
+	ID              uuid.UUID
+	ClusterID       uuid.UUID
+	JoinTokenID     pgtype.UUID
+	Name            string
+	Labels          []byte
+	RunnerKind      string
+	ProtocolVersion int32
+	CreatedAt       pgtype.Timestamptz
+	LastSeenAt      pgtype.Timestamptz
+	RevokedAt       pgtype.Timestamptz
+}
+
+type ClusterAgentCredential struct {
+	ID             uuid.UUID
+	AgentID        uuid.UUID
+	CredentialHash []byte
+	CreatedAt      pgtype.Timestamptz
+	ExpiresAt      pgtype.Timestamptz
+}
+
+type ClusterJoinToken struct {
+	ID          uuid.UUID
+	ClusterID   uuid.UUID
+	TokenHash   []byte
+	Prefix      string
+	Description string
+	MaxUses     int32
+	Uses        int32
+	CreatedAt   pgtype.Timestamptz
+	ExpiresAt   pgtype.Timestamptz
+	RevokedAt   pgtype.Timestamptz
+}
+
 type Delegation struct {
 	ID          uuid.UUID
 	DelegatorID uuid.UUID

@@ -39,6 +39,47 @@ type AuditEvent struct {
 	UserAgent  string
 }
 
+type Cluster struct {
+	ID        uuid.UUID
+	Name      string
+	Labels    []byte
+	CreatedAt time.Time
+}
+
+type ClusterAgent struct {
+	ID              uuid.UUID
+	ClusterID       uuid.UUID
+	JoinTokenID     *uuid.UUID
+	Name            string
+	Labels          []byte
+	RunnerKind      string
+	ProtocolVersion int32
+	CreatedAt       time.Time
+	LastSeenAt      pgtype.Timestamptz
+	RevokedAt       pgtype.Timestamptz
+}
+
+type ClusterAgentCredential struct {
+	ID             uuid.UUID
+	AgentID        uuid.UUID
+	CredentialHash []byte
+	CreatedAt      time.Time
+	ExpiresAt      pgtype.Timestamptz
+}
+
+type ClusterJoinToken struct {
+	ID          uuid.UUID
+	ClusterID   uuid.UUID
+	TokenHash   []byte
+	Prefix      string
+	Description string
+	MaxUses     int32
+	Uses        int32
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	RevokedAt   pgtype.Timestamptz
+}
+
 type Delegation struct {
 	ID          uuid.UUID
 	DelegatorID uuid.UUID
