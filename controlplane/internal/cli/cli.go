@@ -36,6 +36,7 @@ Commands:
   token     create, list or revoke your API tokens
   user      create, list or deactivate users (admins)
   role      list, create, bind or unbind roles (admins)
+  cluster   create or list clusters, create join tokens for node agents (admins)
   help      show this text
 
 Run 'hearth <command> --help' for a command's flags.
@@ -67,6 +68,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return runGroup(ctx, "user", userCommands(), rest, std)
 	case "role":
 		return runGroup(ctx, "role", roleCommands(), rest, std)
+	case "cluster":
+		return runGroup(ctx, "cluster", clusterCommands(), rest, std)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitOK

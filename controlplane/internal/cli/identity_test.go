@@ -114,3 +114,25 @@ func TestLoginChangesAPasswordThatMustChange(t *testing.T) {
 	}
 	srv.Login(t, "erin", "erin-new-password-1") // the new password works
 }
+
+func TestClusterCommands(t *testing.T) {
+	srv := servertest.Start(t)
+	t.Setenv("HEARTH_CONFIG_DIR", t.TempDir())
+	t.Setenv("HEARTH_SERVER", srv.URL)
+	t.Setenv("HEARTH_TOKEN", srv.AdminToken(t))
+	code, id, stderr := runIn(t, "", "cluster", "create", "--name", "edge-1", "--labels", "region=eu,gpu=no")
+	if code != ExitOK {
+		t.Fatalf("cluster create: %d %s", code, stderr)
+	}
+	code, stdout, _ := runIn(t, "", "cluster", "list")
+	if code != ExitOK || !strings.Contains(stdout, "edge-1") || !strings.Contains(stdout, "gpu=no,region=eu") {
+		t.Fatalf("cluster list: %d\n%s", code, stdout)
+	}
+	code, stdout, stderr = runIn(t, "", "cluster", "token", "create", "--cluster", strings.TrimSpace(id), "--expires", "1h")
+	if code != ExitOK || !strings.HasPrefix(stdout, "hjt_") {
+		t.Fatalf("token create: %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, _, stderr = runIn(t, "", "cluster", "create", "--name", "Bad Name"); code != ExitFailure || !strings.Contains(stderr, "invalid_argument") {
+		t.Fatalf("bad cluster name: %d %s", code, stderr)
+	}
+}
