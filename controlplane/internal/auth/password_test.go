@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -55,7 +56,7 @@ func FuzzVerifyPassword(f *testing.F) {
 		parts := strings.Split(hash, "$")
 		if len(parts) == 6 {
 			var m, tt, p int
-			if _, err := fmtSscanf(parts[3], &m, &tt, &p); err == nil && (m > 1024 || tt > 4) {
+			if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &tt, &p); err == nil && (m > 1024 || tt > 4) {
 				return
 			}
 		}

@@ -18,7 +18,7 @@ import (
 // subcommand is one `hearth <group> <verb>` action.
 type subcommand struct {
 	usage string
-	run   func(ctx context.Context, s *session, fs *flag.FlagSet, args []string, std stdio) int
+	run   func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int
 }
 
 // runGroup dispatches `hearth <group> <verb> [flags]`.
@@ -34,7 +34,7 @@ func runGroup(ctx context.Context, group string, verbs map[string]subcommand, ar
 	fs := flag.NewFlagSet(group+" "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	server := fs.String("server", "", "control plane URL (default: from 'hearth login', or HEARTH_SERVER)")
-	return verb.run(ctx, nil, fs, args[1:], stdio{in: std.in, out: std.out, err: std.err, server: server})
+	return verb.run(ctx, fs, args[1:], stdio{in: std.in, out: std.out, err: std.err, server: server})
 }
 
 // connectSession builds the session once the verb's flags are parsed.
@@ -64,7 +64,7 @@ func when(ts *timestamppb.Timestamp) string {
 
 func tokenCommands() map[string]subcommand {
 	return map[string]subcommand{
-		"create": {"create an API token: --name N --scopes api,repo:read [--project ID] [--expires 720h]", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"create": {"create an API token: --name N --scopes api,repo:read [--project ID] [--expires 720h]", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			name := fs.String("name", "", "token name")
 			scopes := fs.String("scopes", "api", "comma-separated: read-only, repo:read, repo:write, api, admin")
 			project := fs.String("project", "", "restrict the token to this project id")
@@ -86,7 +86,7 @@ func tokenCommands() map[string]subcommand {
 			fmt.Fprintln(std.out, res.GetToken())
 			return ExitOK
 		}},
-		"list": {"list your API tokens", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"list": {"list your API tokens", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			if code, done := parseFlags(fs, args, std, "hearth token list"); done {
 				return code
 			}
@@ -105,7 +105,7 @@ func tokenCommands() map[string]subcommand {
 			table(std.out, "ID\tNAME\tSCOPES\tEXPIRES\tLAST USED", rows)
 			return ExitOK
 		}},
-		"revoke": {"revoke an API token: --id ID", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"revoke": {"revoke an API token: --id ID", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			id := fs.String("id", "", "token id")
 			if code, done := parseFlags(fs, args, std, "hearth token revoke --id ID"); done {
 				return code
@@ -133,7 +133,7 @@ func printUsers(w io.Writer, users ...*hearthv1.User) {
 
 func userCommands() map[string]subcommand {
 	return map[string]subcommand{
-		"create": {"create a user (admins): --username U --email E [--admin] --password-stdin", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"create": {"create a user (admins): --username U --email E [--admin] --password-stdin", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			username := fs.String("username", "", "username")
 			email := fs.String("email", "", "email address")
 			display := fs.String("display-name", "", "display name")
@@ -159,7 +159,7 @@ func userCommands() map[string]subcommand {
 			printUsers(std.out, res.GetUser())
 			return ExitOK
 		}},
-		"list": {"list users (admins) [--query TEXT]", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"list": {"list users (admins) [--query TEXT]", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			query := fs.String("query", "", "only users matching this text")
 			if code, done := parseFlags(fs, args, std, "hearth user list [--query TEXT]"); done {
 				return code
@@ -184,7 +184,7 @@ func userCommands() map[string]subcommand {
 			printUsers(std.out, all...)
 			return ExitOK
 		}},
-		"deactivate": {"deactivate a user (admins): --id ID", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"deactivate": {"deactivate a user (admins): --id ID", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			id := fs.String("id", "", "user id")
 			if code, done := parseFlags(fs, args, std, "hearth user deactivate --id ID"); done {
 				return code
@@ -205,7 +205,7 @@ func userCommands() map[string]subcommand {
 
 func roleCommands() map[string]subcommand {
 	return map[string]subcommand{
-		"list": {"list roles", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"list": {"list roles", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			if code, done := parseFlags(fs, args, std, "hearth role list"); done {
 				return code
 			}
@@ -224,7 +224,7 @@ func roleCommands() map[string]subcommand {
 			table(std.out, "ID\tNAME\tSYSTEM\tPERMISSIONS", rows)
 			return ExitOK
 		}},
-		"create": {"define a custom role (admins): --name N --permissions a,b", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"create": {"define a custom role (admins): --name N --permissions a,b", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			name := fs.String("name", "", "role name")
 			description := fs.String("description", "", "what the role is for")
 			perms := fs.String("permissions", "", "comma-separated permission names, e.g. repo:read,pipeline:run")
@@ -244,7 +244,7 @@ func roleCommands() map[string]subcommand {
 			fmt.Fprintln(std.out, res.GetRole().GetId())
 			return ExitOK
 		}},
-		"bind": {"grant a role (admins): --role NAME --user ID [--project ID]", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"bind": {"grant a role (admins): --role NAME --user ID [--project ID]", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			role := fs.String("role", "", "role name or id")
 			user := fs.String("user", "", "user id")
 			project := fs.String("project", "", "project id (default: installation-wide)")
@@ -264,7 +264,7 @@ func roleCommands() map[string]subcommand {
 			fmt.Fprintln(std.out, res.GetBinding().GetId())
 			return ExitOK
 		}},
-		"unbind": {"remove a role binding (admins): --id ID", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"unbind": {"remove a role binding (admins): --id ID", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			id := fs.String("id", "", "binding id")
 			if code, done := parseFlags(fs, args, std, "hearth role unbind --id ID"); done {
 				return code

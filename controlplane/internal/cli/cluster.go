@@ -41,7 +41,7 @@ func formatLabels(m map[string]string) string {
 
 func clusterCommands() map[string]subcommand {
 	return map[string]subcommand{
-		"create": {"create a cluster (admins): --name N [--labels k=v,...]", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"create": {"create a cluster (admins): --name N [--labels k=v,...]", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			name := fs.String("name", "", "cluster name")
 			labels := fs.String("labels", "", "comma-separated key=value labels")
 			if code, done := parseFlags(fs, args, std, "hearth cluster create --name N [--labels k=v]"); done {
@@ -62,7 +62,7 @@ func clusterCommands() map[string]subcommand {
 			fmt.Fprintln(std.out, res.GetCluster().GetId())
 			return ExitOK
 		}},
-		"list": {"list clusters (admins)", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"list": {"list clusters (admins)", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			if code, done := parseFlags(fs, args, std, "hearth cluster list"); done {
 				return code
 			}
@@ -81,7 +81,7 @@ func clusterCommands() map[string]subcommand {
 			table(std.out, "ID\tNAME\tLABELS\tCREATED", rows)
 			return ExitOK
 		}},
-		"token": {"create a join token (admins): --cluster ID [--expires 24h] [--uses 1]", func(ctx context.Context, _ *session, fs *flag.FlagSet, args []string, std stdio) int {
+		"token": {"create a join token (admins): --cluster ID [--expires 24h] [--uses 1]", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 			if len(args) > 0 && args[0] == "create" {
 				args = args[1:] // "hearth cluster token create …" reads naturally
 			}

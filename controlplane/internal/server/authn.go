@@ -3,9 +3,7 @@ package server
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 
 	"github.com/google/uuid"
@@ -39,7 +37,7 @@ type Authorizer interface {
 // anonymous or refused credentials may proceed is the route's decision.
 func withAuthentication(authn Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := audit.WithClient(r.Context(), audit.Client{IP: clientIP(r), UserAgent: r.UserAgent()})
+		ctx := audit.WithClient(r.Context(), audit.Client{IP: auth.RemoteIP(r), UserAgent: r.UserAgent()})
 		p, err := authn.Authenticate(ctx, r)
 		if err == nil && isPasswordBasic(p) && !isGitRequest(r.URL.Path) {
 			// A browser re-sends cached Basic credentials on its own, even
@@ -73,18 +71,4 @@ func isGitRequest(path string) bool {
 	}
 	return strings.HasSuffix(path, "/info/refs") || strings.HasSuffix(path, "/git-upload-pack") ||
 		strings.HasSuffix(path, "/git-receive-pack")
-}
-
-// clientIP is the TCP peer. Forwarded headers are not trusted: an operator
-// behind a proxy will configure trusted proxies explicitly (not yet).
-func clientIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return addr.Unmap()
 }

@@ -20,12 +20,6 @@ var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 type requestIDKey struct{}
 
-// RequestID returns the id of the request being served, or "".
-func RequestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey{}).(string)
-	return id
-}
-
 // statusRecorder remembers the status code for the access log.
 type statusRecorder struct {
 	http.ResponseWriter

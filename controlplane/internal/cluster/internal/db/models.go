@@ -5,38 +5,10 @@
 package db
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
 )
-
-type ApiToken struct {
-	ID         uuid.UUID
-	UserID     uuid.UUID
-	Name       string
-	TokenHash  []byte
-	Prefix     string
-	Scopes     []string
-	ProjectID  *uuid.UUID
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	LastUsedAt *time.Time
-	RevokedAt  *time.Time
-}
-
-type AuditEvent struct {
-	ID         uuid.UUID
-	OccurredAt time.Time
-	ActorID    *uuid.UUID
-	ActorName  string
-	Action     string
-	Resource   string
-	ProjectID  *uuid.UUID
-	Detail     []byte
-	ClientIp   *netip.Addr
-	UserAgent  string
-}
 
 type Cluster struct {
 	ID        uuid.UUID
@@ -77,88 +49,4 @@ type ClusterJoinToken struct {
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
 	RevokedAt   *time.Time
-}
-
-type Delegation struct {
-	ID          uuid.UUID
-	DelegatorID uuid.UUID
-	DelegateID  uuid.UUID
-	ProjectID   *uuid.UUID
-	Permissions []string
-	Reason      string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	RevokedAt   *time.Time
-}
-
-type GitProtectedRef struct {
-	ID             uuid.UUID
-	ProjectID      uuid.UUID
-	Kind           string
-	Pattern        string
-	AllowForcePush bool
-	AllowDeletion  bool
-	PushPermission string
-	CreatedAt      time.Time
-}
-
-type GitPushEvent struct {
-	ID        uuid.UUID
-	ProjectID uuid.UUID
-	PusherID  *uuid.UUID
-	Refs      []byte
-	CreatedAt time.Time
-}
-
-type Project struct {
-	ID            uuid.UUID
-	OwnerID       uuid.UUID
-	OwnerName     string
-	Name          string
-	Description   string
-	Visibility    string
-	DefaultBranch string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-}
-
-type Role struct {
-	ID          uuid.UUID
-	Name        string
-	Description string
-	Permissions []string
-	System      bool
-	CreatedAt   time.Time
-}
-
-type RoleBinding struct {
-	ID        uuid.UUID
-	RoleID    uuid.UUID
-	UserID    uuid.UUID
-	ProjectID *uuid.UUID
-	CreatedAt time.Time
-}
-
-type Session struct {
-	ID         uuid.UUID
-	UserID     uuid.UUID
-	TokenHash  []byte
-	CsrfHash   []byte
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time
-	ClientIp   *netip.Addr
-	UserAgent  string
-}
-
-type User struct {
-	ID                 uuid.UUID
-	Username           string
-	Email              string
-	DisplayName        string
-	PasswordHash       string
-	MustChangePassword bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	DeactivatedAt      *time.Time
 }

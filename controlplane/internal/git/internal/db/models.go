@@ -5,92 +5,10 @@
 package db
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
-
-type ApiToken struct {
-	ID         uuid.UUID
-	UserID     uuid.UUID
-	Name       string
-	TokenHash  []byte
-	Prefix     string
-	Scopes     []string
-	ProjectID  *uuid.UUID
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	LastUsedAt pgtype.Timestamptz
-	RevokedAt  pgtype.Timestamptz
-}
-
-type AuditEvent struct {
-	ID         uuid.UUID
-	OccurredAt time.Time
-	ActorID    *uuid.UUID
-	ActorName  string
-	Action     string
-	Resource   string
-	ProjectID  *uuid.UUID
-	Detail     []byte
-	ClientIp   *netip.Addr
-	UserAgent  string
-}
-
-type Cluster struct {
-	ID        uuid.UUID
-	Name      string
-	Labels    []byte
-	CreatedAt time.Time
-}
-
-type ClusterAgent struct {
-	ID              uuid.UUID
-	ClusterID       uuid.UUID
-	JoinTokenID     *uuid.UUID
-	Name            string
-	Labels          []byte
-	RunnerKind      string
-	ProtocolVersion int32
-	CreatedAt       time.Time
-	LastSeenAt      pgtype.Timestamptz
-	RevokedAt       pgtype.Timestamptz
-}
-
-type ClusterAgentCredential struct {
-	ID             uuid.UUID
-	AgentID        uuid.UUID
-	CredentialHash []byte
-	CreatedAt      time.Time
-	ExpiresAt      pgtype.Timestamptz
-}
-
-type ClusterJoinToken struct {
-	ID          uuid.UUID
-	ClusterID   uuid.UUID
-	TokenHash   []byte
-	Prefix      string
-	Description string
-	MaxUses     int32
-	Uses        int32
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	RevokedAt   pgtype.Timestamptz
-}
-
-type Delegation struct {
-	ID          uuid.UUID
-	DelegatorID uuid.UUID
-	DelegateID  uuid.UUID
-	ProjectID   *uuid.UUID
-	Permissions []string
-	Reason      string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	RevokedAt   pgtype.Timestamptz
-}
 
 type GitProtectedRef struct {
 	ID             uuid.UUID
@@ -109,57 +27,4 @@ type GitPushEvent struct {
 	PusherID  *uuid.UUID
 	Refs      []byte
 	CreatedAt time.Time
-}
-
-type Project struct {
-	ID            uuid.UUID
-	OwnerID       uuid.UUID
-	OwnerName     string
-	Name          string
-	Description   string
-	Visibility    string
-	DefaultBranch string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-}
-
-type Role struct {
-	ID          uuid.UUID
-	Name        string
-	Description string
-	Permissions []string
-	System      bool
-	CreatedAt   time.Time
-}
-
-type RoleBinding struct {
-	ID        uuid.UUID
-	RoleID    uuid.UUID
-	UserID    uuid.UUID
-	ProjectID *uuid.UUID
-	CreatedAt time.Time
-}
-
-type Session struct {
-	ID         uuid.UUID
-	UserID     uuid.UUID
-	TokenHash  []byte
-	CsrfHash   []byte
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time
-	ClientIp   *netip.Addr
-	UserAgent  string
-}
-
-type User struct {
-	ID                 uuid.UUID
-	Username           string
-	Email              string
-	DisplayName        string
-	PasswordHash       string
-	MustChangePassword bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	DeactivatedAt      pgtype.Timestamptz
 }

@@ -5,111 +5,10 @@
 package db
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
-
-type ApiToken struct {
-	ID         uuid.UUID
-	UserID     uuid.UUID
-	Name       string
-	TokenHash  []byte
-	Prefix     string
-	Scopes     []string
-	ProjectID  pgtype.UUID
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	LastUsedAt pgtype.Timestamptz
-	RevokedAt  pgtype.Timestamptz
-}
-
-type AuditEvent struct {
-	ID         uuid.UUID
-	OccurredAt time.Time
-	ActorID    pgtype.UUID
-	ActorName  string
-	Action     string
-	Resource   string
-	ProjectID  pgtype.UUID
-	Detail     []byte
-	ClientIp   *netip.Addr
-	UserAgent  string
-}
-
-type Cluster struct {
-	ID        uuid.UUID
-	Name      string
-	Labels    []byte
-	CreatedAt time.Time
-}
-
-type ClusterAgent struct {
-	ID              uuid.UUID
-	ClusterID       uuid.UUID
-	JoinTokenID     pgtype.UUID
-	Name            string
-	Labels          []byte
-	RunnerKind      string
-	ProtocolVersion int32
-	CreatedAt       time.Time
-	LastSeenAt      pgtype.Timestamptz
-	RevokedAt       pgtype.Timestamptz
-}
-
-type ClusterAgentCredential struct {
-	ID             uuid.UUID
-	AgentID        uuid.UUID
-	CredentialHash []byte
-	CreatedAt      time.Time
-	ExpiresAt      pgtype.Timestamptz
-}
-
-type ClusterJoinToken struct {
-	ID          uuid.UUID
-	ClusterID   uuid.UUID
-	TokenHash   []byte
-	Prefix      string
-	Description string
-	MaxUses     int32
-	Uses        int32
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	RevokedAt   pgtype.Timestamptz
-}
-
-type Delegation struct {
-	ID          uuid.UUID
-	DelegatorID uuid.UUID
-	DelegateID  uuid.UUID
-	ProjectID   pgtype.UUID
-	Permissions []string
-	Reason      string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	RevokedAt   pgtype.Timestamptz
-}
-
-type GitProtectedRef struct {
-	ID             uuid.UUID
-	ProjectID      uuid.UUID
-	Kind           string
-	Pattern        string
-	AllowForcePush bool
-	AllowDeletion  bool
-	PushPermission string
-	CreatedAt      time.Time
-}
-
-type GitPushEvent struct {
-	ID        uuid.UUID
-	ProjectID uuid.UUID
-	PusherID  pgtype.UUID
-	Refs      []byte
-	CreatedAt time.Time
-}
 
 type Project struct {
 	ID            uuid.UUID
@@ -121,45 +20,4 @@ type Project struct {
 	DefaultBranch string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
-}
-
-type Role struct {
-	ID          uuid.UUID
-	Name        string
-	Description string
-	Permissions []string
-	System      bool
-	CreatedAt   time.Time
-}
-
-type RoleBinding struct {
-	ID        uuid.UUID
-	RoleID    uuid.UUID
-	UserID    uuid.UUID
-	ProjectID pgtype.UUID
-	CreatedAt time.Time
-}
-
-type Session struct {
-	ID         uuid.UUID
-	UserID     uuid.UUID
-	TokenHash  []byte
-	CsrfHash   []byte
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time
-	ClientIp   *netip.Addr
-	UserAgent  string
-}
-
-type User struct {
-	ID                 uuid.UUID
-	Username           string
-	Email              string
-	DisplayName        string
-	PasswordHash       string
-	MustChangePassword bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	DeactivatedAt      pgtype.Timestamptz
 }

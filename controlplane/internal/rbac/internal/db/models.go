@@ -5,79 +5,9 @@
 package db
 
 import (
-	"net/netip"
-
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 )
-
-type ApiToken struct {
-	ID         uuid.UUID
-	UserID     uuid.UUID
-	Name       string
-	TokenHash  []byte
-	Prefix     string
-	Scopes     []string
-	ProjectID  pgtype.UUID
-	CreatedAt  pgtype.Timestamptz
-	ExpiresAt  pgtype.Timestamptz
-	LastUsedAt pgtype.Timestamptz
-	RevokedAt  pgtype.Timestamptz
-}
-
-type AuditEvent struct {
-	ID         uuid.UUID
-	OccurredAt pgtype.Timestamptz
-	ActorID    pgtype.UUID
-	ActorName  string
-	Action     string
-	Resource   string
-	ProjectID  pgtype.UUID
-	Detail     []byte
-	ClientIp   *netip.Addr
-	UserAgent  string
-}
-
-type Cluster struct {
-	ID        uuid.UUID
-	Name      string
-	Labels    []byte
-	CreatedAt pgtype.Timestamptz
-}
-
-type ClusterAgent struct {
-	ID              uuid.UUID
-	ClusterID       uuid.UUID
-	JoinTokenID     pgtype.UUID
-	Name            string
-	Labels          []byte
-	RunnerKind      string
-	ProtocolVersion int32
-	CreatedAt       pgtype.Timestamptz
-	LastSeenAt      pgtype.Timestamptz
-	RevokedAt       pgtype.Timestamptz
-}
-
-type ClusterAgentCredential struct {
-	ID             uuid.UUID
-	AgentID        uuid.UUID
-	CredentialHash []byte
-	CreatedAt      pgtype.Timestamptz
-	ExpiresAt      pgtype.Timestamptz
-}
-
-type ClusterJoinToken struct {
-	ID          uuid.UUID
-	ClusterID   uuid.UUID
-	TokenHash   []byte
-	Prefix      string
-	Description string
-	MaxUses     int32
-	Uses        int32
-	CreatedAt   pgtype.Timestamptz
-	ExpiresAt   pgtype.Timestamptz
-	RevokedAt   pgtype.Timestamptz
-}
 
 type Delegation struct {
 	ID          uuid.UUID
@@ -89,37 +19,6 @@ type Delegation struct {
 	CreatedAt   pgtype.Timestamptz
 	ExpiresAt   pgtype.Timestamptz
 	RevokedAt   pgtype.Timestamptz
-}
-
-type GitProtectedRef struct {
-	ID             uuid.UUID
-	ProjectID      uuid.UUID
-	Kind           string
-	Pattern        string
-	AllowForcePush bool
-	AllowDeletion  bool
-	PushPermission string
-	CreatedAt      pgtype.Timestamptz
-}
-
-type GitPushEvent struct {
-	ID        uuid.UUID
-	ProjectID uuid.UUID
-	PusherID  pgtype.UUID
-	Refs      []byte
-	CreatedAt pgtype.Timestamptz
-}
-
-type Project struct {
-	ID            uuid.UUID
-	OwnerID       uuid.UUID
-	OwnerName     string
-	Name          string
-	Description   string
-	Visibility    string
-	DefaultBranch string
-	CreatedAt     pgtype.Timestamptz
-	UpdatedAt     pgtype.Timestamptz
 }
 
 type Role struct {
@@ -137,28 +36,4 @@ type RoleBinding struct {
 	UserID    uuid.UUID
 	ProjectID pgtype.UUID
 	CreatedAt pgtype.Timestamptz
-}
-
-type Session struct {
-	ID         uuid.UUID
-	UserID     uuid.UUID
-	TokenHash  []byte
-	CsrfHash   []byte
-	CreatedAt  pgtype.Timestamptz
-	LastSeenAt pgtype.Timestamptz
-	ExpiresAt  pgtype.Timestamptz
-	ClientIp   *netip.Addr
-	UserAgent  string
-}
-
-type User struct {
-	ID                 uuid.UUID
-	Username           string
-	Email              string
-	DisplayName        string
-	PasswordHash       string
-	MustChangePassword bool
-	CreatedAt          pgtype.Timestamptz
-	UpdatedAt          pgtype.Timestamptz
-	DeactivatedAt      pgtype.Timestamptz
 }
