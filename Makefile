@@ -9,8 +9,8 @@ TOOLS_BIN := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS_BIN):$(PATH)
 export GOFLAGS := -buildvcs=false
 
-MODULES := shared migrations controlplane nodeagent
-GO_PACKAGES := ./shared/... ./migrations/... ./controlplane/... ./nodeagent/...
+MODULES := shared migrations controlplane nodeagent e2e
+GO_PACKAGES := ./shared/... ./migrations/... ./controlplane/... ./nodeagent/... ./e2e/...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || true)
 LDFLAGS := -X github.com/hearth-dev/hearth/shared/version.version=$(VERSION) -X github.com/hearth-dev/hearth/shared/version.commit=$(COMMIT)
@@ -24,7 +24,8 @@ FUZZ_TARGETS := \
 	./controlplane/internal/git:FuzzParseRepoPath \
 	./controlplane/internal/git:FuzzValidRefName \
 	./controlplane/internal/git:FuzzValidTreePath \
-	./controlplane/internal/git:FuzzValidBrowseRef
+	./controlplane/internal/git:FuzzValidBrowseRef \
+	./controlplane/internal/pipeline/spec:FuzzParse
 
 .PHONY: help
 help: ## show this help
@@ -65,7 +66,7 @@ generate: ## regenerate protobuf, Connect, OpenAPI and sqlc code
 	bash scripts/tools.sh generate
 	rm -rf shared/gen shared/apispec/openapi.yaml
 	buf generate
-	rm -rf controlplane/internal/*/internal/db
+	find controlplane/internal -type d -path '*/internal/db' -prune -exec rm -rf {} +
 	sqlc generate
 
 .PHONY: lint
@@ -77,7 +78,8 @@ lint: ## go vet, golangci-lint, buf lint and buf format
 	buf format -d --exit-code --exclude-path proto/third_party/google
 
 .PHONY: check
-check: generate ## fail if generated code or go.mod files are stale
+check: generate ## fail if generated code or go.mod files are stale, or the agent protocol broke
+	bash scripts/proto-breaking.sh
 	for m in $(MODULES); do (cd $$m && GOWORK=off GOFLAGS=-mod=mod go mod tidy); done
 	go work sync
 	if [[ -n "$$(git status --porcelain -- shared/gen shared/apispec controlplane '*/go.mod' '*/go.sum' go.work go.work.sum)" ]]; then \

@@ -7,6 +7,7 @@ package servertest
 import (
 	"context"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +35,15 @@ type Server struct {
 	AdminPassword string
 	// Rules are the authorization rules of every served RPC.
 	Rules rbac.Rules
+
+	s3   config.S3
+	stop func()
 }
+
+// Stop stops the server now (a restart test starts another replica with
+// SharingStateWith). Calling it again, or the test's cleanup after it, does
+// nothing more.
+func (s *Server) Stop() { s.stop() }
 
 // AdminUsername is the initial administrator's name.
 const AdminUsername = "admin"
@@ -46,12 +55,18 @@ const adminPassword = "test-admin-password-1234"
 type Option func(*server.Options)
 
 // SharingStateWith makes the server a second replica of other: the same
-// database and Redis (its own data directory and Raft).
+// database, Redis and S3 bucket (its own data directory and Raft).
 func SharingStateWith(other *Server) Option {
 	return func(o *server.Options) {
 		o.Config.Database.URL = other.DatabaseURL
 		o.Config.RedisURL = other.RedisURL
+		o.Config.S3 = other.s3
 	}
+}
+
+// WithConfig adjusts the configuration (pipeline timings, limits).
+func WithConfig(f func(*config.Config)) Option {
+	return func(o *server.Options) { f(&o.Config) }
 }
 
 // WithWorkers adds background workers run on every replica.
@@ -94,6 +109,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 				AccessKey: s3.AccessKey, SecretKey: s3.SecretKey,
 			},
 			Raft: config.Raft{Listen: "127.0.0.1:0", NodeID: "test"},
+			// Tight agent timings: tests wait for streams and the reaper.
+			Pipeline: config.Pipeline{
+				AgentHeartbeat: 200 * time.Millisecond, MaxStreamAge: time.Minute,
+				ReaperGrace: 3 * time.Second, MaxArtifactBytes: 64 << 20,
+			},
 		},
 		Logger:        testsvc.Logger(t),
 		Version:       version.Info{Version: "test", GoVersion: "go-test"},
@@ -109,25 +129,31 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if o.Config.RedisURL == "" {
 		o.Config.RedisURL = testsvc.Redis(t)
 	}
-	s.DatabaseURL, s.RedisURL = o.Config.Database.URL, o.Config.RedisURL
+	s.DatabaseURL, s.RedisURL, s.s3, s.DataDir = o.Config.Database.URL, o.Config.RedisURL, o.Config.S3, o.Config.DataDir
 	o.Inspect = func(rules rbac.Rules) { s.Rules = rules }
 	ready := make(chan string, 1)
 	o.OnReady = func(addr net.Addr) { ready <- addr.String() }
 
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- server.Run(ctx, o) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server stopped with: %v", err)
-		}
-	})
+	finished := make(chan struct{})
+	var runErr error
+	go func() { runErr = server.Run(ctx, o); close(finished) }()
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			cancel()
+			<-finished
+			if runErr != nil {
+				t.Errorf("server stopped with: %v", runErr)
+			}
+		})
+	}
+	t.Cleanup(s.stop)
 	select {
 	case addr := <-ready:
 		s.URL = "http://" + addr
-	case err := <-done:
-		t.Fatalf("server did not start: %v", err)
+	case <-finished:
+		t.Fatalf("server did not start: %v", runErr)
 	case <-time.After(startTimeout):
 		t.Fatal("server did not start in time")
 	}

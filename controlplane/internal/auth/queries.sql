@@ -118,3 +118,7 @@ WHERE t.token_hash = @token_hash;
 -- name: TouchToken :exec
 UPDATE api_tokens SET last_used_at = @now::timestamptz
 WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @now);
+
+-- name: RevokeTokenByID :execrows
+-- Ends a token whoever owns it (pipeline job tokens, revoked by the system).
+UPDATE api_tokens SET revoked_at = @now::timestamptz WHERE id = @id AND revoked_at IS NULL;

@@ -37,6 +37,7 @@ Commands:
   user      create, list or deactivate users (admins)
   role      list, create, bind or unbind roles (admins)
   cluster   create or list clusters, create join tokens for node agents (admins)
+  pipeline  list, show, run, cancel or retry pipelines; print or follow job logs
   help      show this text
 
 Run 'hearth <command> --help' for a command's flags.
@@ -70,6 +71,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return runGroup(ctx, "role", roleCommands(), rest, std)
 	case "cluster":
 		return runGroup(ctx, "cluster", clusterCommands(), rest, std)
+	case "pipeline":
+		return runGroup(ctx, "pipeline", pipelineCommands(), rest, std)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitOK

@@ -11,6 +11,25 @@
 // meanwhile; revoking an agent refuses all its credentials at once.
 // AuthenticateAgent is what the agent gateway calls for every request.
 //
-// Later: the agent gateway (stream), last-seen updates and routing to the
-// replica holding an agent's stream.
+// The agent gateway (Gateway, AgentService) holds the node agents' Connect
+// streams on this replica, following the lifecycle in agent.proto: the
+// credential is checked before any message is read, Hello is validated,
+// the cluster's labels are overlaid by the Hello's, then Welcome,
+// Jobs.Reconcile's commands and a Claim. Per stream the handler goroutine
+// receives and stores (Jobs.Status, Jobs.AppendLog, Jobs.Heartbeat, each
+// acknowledged once stored), one goroutine sends everything from the
+// stream's queue, and one keeps time: heartbeats, the end after three
+// silent intervals, Drain at the jittered maximum age, and Claims (after
+// Welcome, after a final status, on WakeAll; coalesced). A newer stream of
+// the same agent replaces the older one. A stream is ended by closing its
+// request body (Receive has no other way out) and, if a Send stays blocked
+// on a peer that stopped reading, by resetting the HTTP/2 stream: hence
+// Gateway.Handler, which hands both to the call. UploadArtifact pipes the
+// data messages into Jobs.UploadArtifact without buffering the archive.
+//
+// The pipeline package drives the gateway through WakeAll and Cancel, and
+// the gateway drives the job queue through the Jobs interface defined here.
+//
+// Later: recording which replica holds which agent (Redis) and forwarding
+// to it; for now Cancel reaches only streams held by this replica.
 package cluster

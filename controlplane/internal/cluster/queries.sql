@@ -77,3 +77,9 @@ WHERE agent_id = @agent_id AND id <> @keep_id AND (expires_at IS NULL OR expires
 -- name: SetCredentialExpiry :exec
 UPDATE cluster_agent_credentials SET expires_at = LEAST(COALESCE(expires_at, @until::timestamptz), @until::timestamptz)
 WHERE id = @id;
+
+-- TouchAgent records that the agent was heard from; it never moves
+-- last_seen_at backwards (two replicas may touch the same agent).
+-- name: TouchAgent :exec
+UPDATE cluster_agents SET last_seen_at = @now::timestamptz
+WHERE id = @id AND (last_seen_at IS NULL OR last_seen_at < @now::timestamptz);

@@ -486,6 +486,12 @@ func (s *Service) authenticate(ctx context.Context, q *db.Queries, credential st
 	return a, row.CredentialID, err
 }
 
+// TouchAgent records that the agent was heard from now (last_seen_at).
+// The gateway calls it when a stream opens and, throttled, on heartbeats.
+func (s *Service) TouchAgent(ctx context.Context, id uuid.UUID) error {
+	return store.MapError(s.q.TouchAgent(ctx, db.TouchAgentParams{ID: id, Now: s.now()}))
+}
+
 // RotateCredential issues a new credential for the agent that presents
 // credential. The presented credential stays valid until the overlap ends
 // (never longer than it already would); every other credential of the

@@ -51,6 +51,29 @@ type Config struct {
 	PostgresBinDir string
 	S3             S3
 	Raft           Raft
+	Pipeline       Pipeline
+	// LocalAgent (dev only) starts a hearth-agent with the process runner.
+	LocalAgent LocalAgent
+}
+
+// Pipeline configures CI: the agent gateway and the job queue.
+type Pipeline struct {
+	// AgentHeartbeat is how often agents and the control plane exchange
+	// heartbeats; MaxStreamAge ends agent streams so agents rebalance.
+	AgentHeartbeat time.Duration
+	MaxStreamAge   time.Duration
+	// ReaperGrace: a running job whose agent has been silent this long is
+	// re-queued (never started) or failed.
+	ReaperGrace time.Duration
+	// MaxArtifactBytes bounds one uploaded artifact archive.
+	MaxArtifactBytes int64
+}
+
+// LocalAgent configures hearth dev's own node agent.
+type LocalAgent struct {
+	Enabled  bool
+	Binary   string
+	Capacity int
 }
 
 // Database configures the PostgreSQL pool.
@@ -150,8 +173,15 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	fs.StringVar(&c.S3.SecretKey, "s3-secret-key", "", "S3 secret key (prefer HEARTH_S3_SECRET_KEY)")
 	fs.StringVar(&c.Raft.Listen, "raft-listen", "127.0.0.1:8301", "address for Raft traffic between replicas (host:port)")
 	fs.StringVar(&c.Raft.NodeID, "node-id", hostname, "this replica's stable Raft id")
+	fs.DurationVar(&c.Pipeline.AgentHeartbeat, "agent-heartbeat-interval", 10*time.Second, "heartbeat interval on node-agent streams")
+	fs.DurationVar(&c.Pipeline.MaxStreamAge, "agent-max-stream-age", 30*time.Minute, "node-agent streams end (and reconnect) after about this long, so agents rebalance over replicas")
+	fs.DurationVar(&c.Pipeline.ReaperGrace, "job-reaper-grace", 2*time.Minute, "a running job whose agent is silent this long is re-queued or failed")
+	fs.Int64Var(&c.Pipeline.MaxArtifactBytes, "max-artifact-bytes", 1<<30, "largest artifact archive a job may upload, in bytes")
 	if mode == ModeDev {
 		fs.StringVar(&c.PostgresBinDir, "postgres-bin-dir", "", "directory holding initdb and postgres (default: PATH, then /usr/lib/postgresql/*/bin)")
+		fs.BoolVar(&c.LocalAgent.Enabled, "local-agent", true, "start a node agent with the process runner, so pushes run pipelines on this machine")
+		fs.StringVar(&c.LocalAgent.Binary, "agent-binary", "", "the hearth-agent executable (default: next to hearth, then PATH)")
+		fs.IntVar(&c.LocalAgent.Capacity, "local-agent-capacity", 4, "jobs the local agent runs at once")
 	}
 	fs.String("config", "", "optional YAML file with the same settings (keys are flag names)")
 
@@ -246,6 +276,22 @@ func (c *Config) validate(mode Mode) error {
 	}
 	if c.Database.StatementTimeout < 0 {
 		bad("--database-statement-timeout must not be negative")
+	}
+
+	if c.Pipeline.AgentHeartbeat < 100*time.Millisecond || c.Pipeline.AgentHeartbeat > 5*time.Minute {
+		bad("--agent-heartbeat-interval must be between 100ms and 5m")
+	}
+	if c.Pipeline.MaxStreamAge < 10*c.Pipeline.AgentHeartbeat {
+		bad("--agent-max-stream-age must be at least 10 heartbeat intervals")
+	}
+	if c.Pipeline.ReaperGrace < 3*c.Pipeline.AgentHeartbeat {
+		bad("--job-reaper-grace must be at least 3 heartbeat intervals")
+	}
+	if c.Pipeline.MaxArtifactBytes < 1<<20 {
+		bad("--max-artifact-bytes must be at least 1 MiB")
+	}
+	if mode == ModeDev && (c.LocalAgent.Capacity < 1 || c.LocalAgent.Capacity > 64) {
+		bad("--local-agent-capacity must be between 1 and 64")
 	}
 
 	if c.Auth.AdminPassword != "" && len(c.Auth.AdminPassword) < 12 {

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
+	"github.com/hearth-dev/hearth/controlplane/internal/config"
 	"github.com/hearth-dev/hearth/controlplane/internal/localsvc"
 	"github.com/hearth-dev/hearth/controlplane/internal/server"
 	"github.com/hearth-dev/hearth/shared/logfield"
@@ -93,6 +94,9 @@ func Run(ctx context.Context, o server.Options, stdout io.Writer) error {
 		o.Config.S3.SecretKey = s3.SecretKey()
 	}
 
+	if o.Config.LocalAgent.Enabled {
+		o.OnServing = localAgent(o.Config, dataDir, component(log, "agent"))
+	}
 	onReady := o.OnReady
 	o.OnReady = func(addr net.Addr) {
 		printWelcome(stdout, addr, dataDir)
@@ -101,6 +105,24 @@ func Run(ctx context.Context, o server.Options, stdout io.Writer) error {
 		}
 	}
 	return server.Run(ctx, o)
+}
+
+// localAgent starts hearth-agent with the process runner once the server
+// serves, so a push runs its pipeline on this machine. A missing binary is
+// a warning, not an error: everything else works without an agent.
+func localAgent(cfg config.Config, dataDir string, log zerolog.Logger) func(context.Context, server.Serving) (func(context.Context) error, error) {
+	return func(ctx context.Context, s server.Serving) (func(context.Context) error, error) {
+		agent, err := localsvc.StartAgent(ctx, localsvc.AgentOptions{
+			Binary: cfg.LocalAgent.Binary, Dir: filepath.Join(dataDir, "agent"), Server: s.URL,
+			Capacity: cfg.LocalAgent.Capacity, Logger: log,
+			JoinToken: func(ctx context.Context) (string, error) { return s.JoinToken(ctx, "local") },
+		})
+		if err != nil {
+			return nil, err
+		}
+		log.Info().Msg("local node agent started (cluster \"local\", process runner)")
+		return agent.Stop, nil
+	}
 }
 
 func component(log zerolog.Logger, name string) zerolog.Logger {

@@ -43,6 +43,15 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush and friends.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// Flush: streaming RPCs (connect-go asserts http.Flusher directly) flush
+// every message.
+func (s *statusRecorder) Flush() {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	_ = http.NewResponseController(s.ResponseWriter).Flush()
+}
+
 // withRequestContext gives every request an id, a logger carrying it (in
 // the context, for zerolog.Ctx), panic recovery and one access-log line.
 // Bodies, query strings and headers are never logged: they carry secrets.

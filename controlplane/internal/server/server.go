@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/leader"
 	"github.com/hearth-dev/hearth/controlplane/internal/objectstore"
+	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
@@ -52,6 +54,19 @@ type Options struct {
 	Inspect func(rbac.Rules)
 	// OnReady is called once, with the bound address, when the server serves.
 	OnReady func(addr net.Addr)
+	// OnServing, when set, runs once the server serves (after OnReady);
+	// the stop it returns runs first when the server stops. hearth dev
+	// starts its local node agent here.
+	OnServing func(ctx context.Context, s Serving) (stop func(context.Context) error, err error)
+}
+
+// Serving is what OnServing may use.
+type Serving struct {
+	// URL reaches this server ("http://127.0.0.1:8080").
+	URL string
+	// JoinToken creates (when missing) the named cluster and returns a
+	// single-use join token for it, valid for an hour.
+	JoinToken func(ctx context.Context, cluster string) (string, error)
 }
 
 // leaderWaitTimeout bounds how long start-up waits for Raft to know a leader.
@@ -145,11 +160,6 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return &StartupError{Err: err}
 	}
-	for _, w := range leaderWorkers {
-		if err := consensus.Register(w.Name, w.Run); err != nil {
-			return &StartupError{Err: err}
-		}
-	}
 
 	storage := git.Storage{Root: filepath.Join(cfg.DataDir, "repositories")}
 	projects, err := project.New(project.Deps{
@@ -162,18 +172,31 @@ func Run(ctx context.Context, o Options) error {
 	browser := git.Browser{Storage: storage, Git: storage.Git}
 	gitProjects := projectResolver{projects}
 	gitStore := git.NewPGStore(db)
-	gitHTTP, err := git.NewHTTP(git.HTTPDeps{
-		Storage: storage, Git: storage.Git, Projects: gitProjects, Authz: ident.rbac,
-		Events: gitStore, Rules: gitStore,
-		Logger: log.With().Str(logfield.Component, "git").Logger(),
-		Limits: git.Limits{MaxPushBytes: cfg.Git.MaxPushBytes, Global: cfg.Git.MaxProcesses, PerRepo: cfg.Git.MaxPerRepo},
+	clusters, err := cluster.New(cluster.Deps{
+		DB: db, Logger: log.With().Str(logfield.Component, "cluster").Logger(),
 	})
 	if err != nil {
 		return &StartupError{Err: err}
 	}
-
-	clusters, err := cluster.New(cluster.Deps{
-		DB: db, Logger: log.With().Str(logfield.Component, "cluster").Logger(),
+	pl, err := newPipelines(pipelineDeps{
+		cfg: cfg, log: log, db: db, redis: redis, objects: objects, auth: ident.auth, clusters: clusters,
+		projects: pipelineProjects{svc: projects, publicURL: strings.TrimRight(publicURL(cfg, ln.Addr().String()), "/")},
+		repos:    pipelineRepos{browser: browser, storage: storage},
+	})
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	leaderWorkers = append(leaderWorkers, pl.leaderWorkers...)
+	for _, w := range leaderWorkers {
+		if err := consensus.Register(w.Name, w.Run); err != nil {
+			return &StartupError{Err: err}
+		}
+	}
+	gitHTTP, err := git.NewHTTP(git.HTTPDeps{
+		Storage: storage, Git: storage.Git, Projects: gitProjects, Authz: ident.rbac,
+		Events: pushTrigger{store: gitStore, pipelines: pl.service}, Rules: gitStore,
+		Logger: log.With().Str(logfield.Component, "git").Logger(),
+		Limits: git.Limits{MaxPushBytes: cfg.Git.MaxPushBytes, Global: cfg.Git.MaxProcesses, PerRepo: cfg.Git.MaxPerRepo},
 	})
 	if err != nil {
 		return &StartupError{Err: err}
@@ -195,10 +218,13 @@ func Run(ctx context.Context, o Options) error {
 			git.NewRefRuleAPI(gitStore, gitProjects),
 			cluster.NewAPI(clusters),
 			cluster.NewRegistrationAPI(clusters),
+			pl.gateway,
+			pipeline.NewAPI(pl.service, ident.rbac),
 		},
 		Mounts: []func(*http.ServeMux){
 			func(mux *http.ServeMux) {
 				git.RegisterDownloads(mux, git.DownloadDeps{Browser: browser, Projects: gitProjects, Authz: ident.rbac})
+				pipeline.RegisterDownloads(mux, pipeline.DownloadDeps{Pipelines: pl.service, Authz: ident.rbac})
 			},
 			// The catch-all "/": git smart HTTP paths; everything else 404s
 			// until the console is served as its fallback.
@@ -251,7 +277,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 	})
 	wg.Go(func() {
-		if err := super.Run(runCtx, o.Workers...); err != nil {
+		if err := super.Run(runCtx, append(slices.Clone(o.Workers), pl.workers...)...); err != nil {
 			errs <- fmt.Errorf("workers: %w", err)
 		}
 	})
@@ -279,6 +305,9 @@ func Run(ctx context.Context, o Options) error {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		ln = tlsListener(ln, srv.TLSConfig)
 	}
+	// Agent streams are long-lived: tell them to reconnect elsewhere, or
+	// Shutdown would wait for them until the deadline.
+	srv.RegisterOnShutdown(pl.gateway.DrainAll)
 	stops.push("http", func(stopCtx context.Context) error {
 		err := srv.Shutdown(stopCtx)
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -295,6 +324,17 @@ func Run(ctx context.Context, o Options) error {
 	log.Info().Str(logfield.Address, ln.Addr().String()).Str(logfield.Version, o.Version.String()).Msg("hearth is serving")
 	if o.OnReady != nil {
 		o.OnReady(ln.Addr())
+	}
+	if o.OnServing != nil {
+		stop, err := o.OnServing(runCtx, Serving{
+			URL:       "http://" + ln.Addr().String(),
+			JoinToken: func(ctx context.Context, name string) (string, error) { return localJoinToken(ctx, clusters, name) },
+		})
+		if err != nil {
+			log.Warn().Err(err).Msg("start-up hook failed; serving without it")
+		} else if stop != nil {
+			stops.push("local agent", stop)
+		}
 	}
 	select {
 	case <-ctx.Done():

@@ -1,9 +1,9 @@
 // Command hearth-agent is Hearth's node agent: one per Kubernetes cluster
-// or machine, dialling out to the control plane to run jobs and sessions.
+// or machine, dialling out to the control plane to run jobs and stream
+// their logs back (see docs/agent.md and nodeagent/internal/session).
 //
-// This build knows its version and can check it reaches a control plane;
-// registration, the agent stream and the runners come with the node agent
-// protocol (see DESIGN.md).
+// SIGINT and SIGTERM end the context Main runs with: the agent closes its
+// stream and exits 0, leaving running jobs to the next start.
 package main
 
 import (

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -26,31 +27,62 @@ const (
 	exitUsage   = 2
 )
 
-const usage = `hearth-agent: Hearth's node agent.
+const usageHead = `hearth-agent: Hearth's node agent. It dials out to a Hearth control plane,
+runs the jobs it is given and streams their logs back.
 
-Usage: hearth-agent <command> [flags]
+Usage:
+  hearth-agent [run] --server URL --data-dir DIR [flags]
+  hearth-agent version [--server URL]
+  hearth-agent help
 
 Commands:
+  run       (the default) register on first start, then run jobs until
+            SIGINT or SIGTERM; running jobs keep running and are resumed
+            by the next start on the same --data-dir
   version   print the agent's version and, with --server, the control plane's
   help      show this text
+
+Flags of run (each also as the environment variable shown; a flag wins):
+`
+
+const usageTail = `
+Exit codes: 0 stopped by a signal; 1 the agent failed (for example its
+credential was revoked: register it again with a new join token);
+2 bad flags or variables.
+See docs/agent.md.
 `
 
 // Main runs the command and returns its exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
+		return runAgent(ctx, args, stdout, stderr)
 	}
 	switch args[0] {
+	case "run":
+		return runAgent(ctx, args[1:], stdout, stderr)
 	case "version":
 		return runVersion(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	case "help", "-h", "--help", "-help":
+		printUsage(stdout)
 		return exitOK
 	default:
 		fmt.Fprintf(stderr, "hearth-agent: unknown command %q (run 'hearth-agent help')\n", args[0])
 		return exitUsage
 	}
+}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" }
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usageHead)
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "none"
+		}
+		fmt.Fprintf(w, "  --%s %s  (%s, default %s)\n      %s\n", s.name, s.arg, envName(s.name), def, s.help)
+	}
+	fmt.Fprint(w, usageTail)
 }
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) int {

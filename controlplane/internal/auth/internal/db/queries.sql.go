@@ -528,6 +528,24 @@ func (q *Queries) RevokeToken(ctx context.Context, arg RevokeTokenParams) (ApiTo
 	return i, err
 }
 
+const revokeTokenByID = `-- name: RevokeTokenByID :execrows
+UPDATE api_tokens SET revoked_at = $1::timestamptz WHERE id = $2 AND revoked_at IS NULL
+`
+
+type RevokeTokenByIDParams struct {
+	Now time.Time
+	ID  uuid.UUID
+}
+
+// Ends a token whoever owns it (pipeline job tokens, revoked by the system).
+func (q *Queries) RevokeTokenByID(ctx context.Context, arg RevokeTokenByIDParams) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeTokenByID, arg.Now, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const revokeUserTokens = `-- name: RevokeUserTokens :execrows
 UPDATE api_tokens SET revoked_at = $1::timestamptz WHERE user_id = $2 AND revoked_at IS NULL
 `

@@ -500,3 +500,20 @@ func (q *Queries) SetCredentialExpiry(ctx context.Context, arg SetCredentialExpi
 	_, err := q.db.Exec(ctx, setCredentialExpiry, arg.Until, arg.ID)
 	return err
 }
+
+const touchAgent = `-- name: TouchAgent :exec
+UPDATE cluster_agents SET last_seen_at = $1::timestamptz
+WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1::timestamptz)
+`
+
+type TouchAgentParams struct {
+	Now time.Time
+	ID  uuid.UUID
+}
+
+// TouchAgent records that the agent was heard from; it never moves
+// last_seen_at backwards (two replicas may touch the same agent).
+func (q *Queries) TouchAgent(ctx context.Context, arg TouchAgentParams) error {
+	_, err := q.db.Exec(ctx, touchAgent, arg.Now, arg.ID)
+	return err
+}

@@ -1,0 +1,42 @@
+package auth
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+)
+
+// TestJobTokens: a job token acts for its user, reads only repositories of
+// its project, expires, and stops working once revoked.
+func TestJobTokens(t *testing.T) {
+	e := newEnv(t)
+	u := e.mustCreate(t, context.Background(), "jo", "jo's password", false)
+	project := uuid.New()
+	secret, id, err := e.svc.IssueJobToken(t.Context(), u.ID, project, e.clock.Now().Add(hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.svc.Authenticate(t.Context(), request("Bearer "+secret, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLimit, _ := rbac.ScopePermissions([]string{JobTokenScope})
+	if p.UserID != u.ID || p.TokenID != id || p.TokenProject != project || p.TokenLimit != wantLimit {
+		t.Fatalf("job token principal %+v", p)
+	}
+	if p.TokenLimit.Has(rbac.RepoWrite) || p.TokenLimit.Has(rbac.PipelineRun) {
+		t.Fatal("a job token may do more than read repositories")
+	}
+	if err := e.svc.RevokeJobToken(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Authenticate(t.Context(), request("Bearer "+secret, "")); err == nil {
+		t.Fatal("a revoked job token still works")
+	}
+	if err := e.svc.RevokeJobToken(t.Context(), id); err != nil {
+		t.Fatalf("revoking twice: %v", err)
+	}
+}

@@ -1,0 +1,103 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hearth-dev/hearth/shared/backoff"
+)
+
+// listenerBackoff spaces reconnects of the listener.
+var listenerBackoff = backoff.Policy{Min: 100 * time.Millisecond, Max: 10 * time.Second}
+
+// listenerHealthy is how long a connection must have lasted for the next
+// reconnect to start from the shortest delay again.
+const listenerHealthy = time.Minute
+
+// RunListener LISTENs on hearth_jobs on a dedicated connection and turns
+// the notifications into calls on this replica's agent gateway: "queued"
+// wakes every local agent stream, "cancel:<agent>:<job>" sends CancelJob
+// if the agent's stream is here. After every (re)connect it wakes all
+// streams once, since notifications sent while it was not listening are
+// lost. It runs on every replica until ctx ends.
+func (s *Service) RunListener(ctx context.Context, agents Agents) error {
+	if agents == nil {
+		return errors.New("pipeline: RunListener needs the agent gateway")
+	}
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		err := s.listen(ctx, agents)
+		if stopped(ctx) {
+			return nil
+		}
+		if time.Since(start) > listenerHealthy {
+			attempt = 0
+		}
+		s.log.Warn().Err(err).Msg("job queue listener lost its connection; reconnecting")
+		if !listenerBackoff.Sleep(ctx, attempt) {
+			return nil
+		}
+	}
+}
+
+// stopped reports whether the worker's context ended (its errors are then
+// the stop's, not failures).
+func stopped(ctx context.Context) bool { return ctx.Err() != nil }
+
+// unlessStopped is err, or nil when the worker was stopped.
+func unlessStopped(ctx context.Context, err error) error {
+	if stopped(ctx) {
+		return nil
+	}
+	return err
+}
+
+func (s *Service) listen(ctx context.Context, agents Agents) error {
+	pc, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// Taken out of the pool for good: a LISTENing connection must not serve
+	// other queries, nor go back listening.
+	conn := pc.Hijack()
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = conn.Close(closeCtx)
+	}()
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	agents.WakeAll()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		s.dispatch(agents, n.Payload)
+	}
+}
+
+func (s *Service) dispatch(agents Agents, payload string) {
+	if payload == payloadQueued {
+		agents.WakeAll()
+		return
+	}
+	rest, ok := strings.CutPrefix(payload, payloadCancelPrefix)
+	if !ok {
+		s.log.Warn().Str("payload", payload).Msg("unknown job queue notification")
+		return
+	}
+	a, j, ok := strings.Cut(rest, ":")
+	agentID, err1 := uuid.Parse(a)
+	jobID, err2 := uuid.Parse(j)
+	if !ok || err1 != nil || err2 != nil {
+		s.log.Warn().Str("payload", payload).Msg("malformed job queue notification")
+		return
+	}
+	agents.Cancel(agentID, jobID, msgCancelled)
+}

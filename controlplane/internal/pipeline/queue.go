@@ -1,0 +1,478 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
+	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+)
+
+// cloneTokenSlack is how long a clone token outlives the job's timeout:
+// the checkout may start a little after assignment, and a job near its
+// timeout may still fetch.
+const cloneTokenSlack = 10 * time.Minute
+
+// DefaultArtifactName names an upload without a name.
+const DefaultArtifactName = "artifacts.tar.gz"
+
+// Messages of jobs the control plane ends itself.
+const (
+	msgAgentGone = "the agent running the job went away"
+	msgLost      = "lost by the agent"
+)
+
+func errNotAgentsJob() error { return apperr.NotFound("not a job of this agent") }
+
+// Claim assigns queued jobs the agent can take — job labels ⊆ agent
+// labels, at most its free capacity (capacity − jobs running on it,
+// counted under a per-agent lock) — and returns them as commands. Each
+// gets a clone token expiring after the job's timeout plus slack.
+func (s *Service) Claim(ctx context.Context, a AgentInfo) ([]*agentv1.RunJob, error) {
+	if a.Capacity <= 0 {
+		return nil, nil
+	}
+	labels := a.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	rawLabels, err := json.Marshal(labels)
+	if err != nil {
+		return nil, err
+	}
+	var out []*agentv1.RunJob
+	var issued []uuid.UUID
+	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if err := q.LockAgentQueue(ctx, a.ID.String()); err != nil {
+			return err
+		}
+		running, err := q.CountRunning(ctx, &a.ID)
+		if err != nil {
+			return err
+		}
+		free := int64(a.Capacity) - running
+		if free <= 0 {
+			return nil
+		}
+		rows, err := q.ClaimPending(ctx, db.ClaimPendingParams{AgentLabels: rawLabels, MaxRows: int32(min(free, 1000))})
+		if err != nil {
+			return err
+		}
+		c := newRunCache(s)
+		now := s.now()
+		for _, j := range rows {
+			run, tokenID, err := c.runJob(ctx, q, j)
+			if err != nil {
+				return err
+			}
+			issued = append(issued, tokenID)
+			if err := q.AssignJob(ctx, db.AssignJobParams{AgentID: &a.ID, Now: now, CloneTokenID: &tokenID, ID: j.ID}); err != nil {
+				return err
+			}
+			out = append(out, run)
+		}
+		return nil
+	})
+	if err != nil {
+		s.revokeAll(ctx, issued)
+		return nil, store.MapError(err)
+	}
+	return out, nil
+}
+
+func (s *Service) revokeAll(ctx context.Context, ids []uuid.UUID) {
+	if len(ids) > 0 {
+		s.after(ctx, &effects{revoke: ids})
+	}
+}
+
+// runCache builds RunJobs, looking each pipeline and project up once.
+type runCache struct {
+	s         *Service
+	pipelines map[uuid.UUID]db.Pipeline
+	projects  map[uuid.UUID]Project
+}
+
+func newRunCache(s *Service) *runCache {
+	return &runCache{s: s, pipelines: map[uuid.UUID]db.Pipeline{}, projects: map[uuid.UUID]Project{}}
+}
+
+// runJob builds the command for j and issues its clone token.
+func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*agentv1.RunJob, uuid.UUID, error) {
+	p, ok := c.pipelines[j.PipelineID]
+	if !ok {
+		var err error
+		if p, err = q.GetPipeline(ctx, j.PipelineID); err != nil {
+			return nil, uuid.Nil, err
+		}
+		c.pipelines[j.PipelineID] = p
+	}
+	proj, ok := c.projects[p.ProjectID]
+	if !ok {
+		var err error
+		if proj, err = c.s.projects.ByID(ctx, p.ProjectID); err != nil {
+			return nil, uuid.Nil, fmt.Errorf("project of job %s: %w", j.ID, err)
+		}
+		c.projects[p.ProjectID] = proj
+	}
+	sp, err := decodeSpec(j.Spec)
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	var vars map[string]string
+	if err := json.Unmarshal(p.Variables, &vars); err != nil {
+		return nil, uuid.Nil, fmt.Errorf("pipeline %s variables: %w", p.ID, err)
+	}
+	token, tokenID, err := c.s.tokens.Issue(ctx, deref(p.TriggeredBy), p.ProjectID, c.s.now().Add(sp.timeout()+cloneTokenSlack))
+	if err != nil {
+		return nil, uuid.Nil, fmt.Errorf("clone token for job %s: %w", j.ID, err)
+	}
+	// The pipeline's variables (a manual run's, a schedule's) override the
+	// file's env.
+	env := make(map[string]string, len(sp.Env)+len(vars))
+	maps.Copy(env, sp.Env)
+	maps.Copy(env, vars)
+	run := &agentv1.RunJob{
+		JobId: j.ID.String(), PipelineId: p.ID.String(), Project: proj.Path, Name: j.Name, Image: sp.Image,
+		CloneUrl: proj.CloneURL, CommitSha: p.CommitSha, Ref: p.Ref, CloneToken: token,
+		Env: env, Timeout: durationpb.New(sp.timeout()), ArtifactPaths: sp.ArtifactPaths,
+		Steps: make([]*agentv1.Step, len(sp.Steps)),
+	}
+	for i, st := range sp.Steps {
+		run.Steps[i] = &agentv1.Step{Name: st.Name, Script: st.Script}
+	}
+	return run, tokenID, nil
+}
+
+// Reconcile compares what an agent reports it runs (after Hello) with the
+// records: a reported job that is not running on this agent (unknown,
+// ended, assigned elsewhere) or whose cancellation was requested gets
+// CancelJob; a job assigned to the agent that it never acknowledged and
+// does not report is sent again (with a new clone token); one it
+// acknowledged but no longer reports fails ("lost by the agent", the retry
+// policy applies).
+func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) ([]*agentv1.RunJob, []*agentv1.CancelJob, error) {
+	mine, err := s.q.AgentRunningJobs(ctx, &a.ID)
+	if err != nil {
+		return nil, nil, store.MapError(err)
+	}
+	assigned := make(map[uuid.UUID]db.Job, len(mine))
+	for _, j := range mine {
+		assigned[j.ID] = j
+	}
+	var cancels []*agentv1.CancelJob
+	reported := make(map[uuid.UUID]bool, len(running))
+	for _, raw := range running {
+		id, err := uuid.Parse(raw)
+		j, ok := assigned[id]
+		switch {
+		case err != nil || !ok:
+			cancels = append(cancels, &agentv1.CancelJob{JobId: raw, Reason: "the control plane does not run this job on this agent"})
+		case j.CancelRequestedAt != nil:
+			cancels = append(cancels, &agentv1.CancelJob{JobId: raw, Reason: "cancelled"})
+		}
+		if err == nil {
+			reported[id] = true
+		}
+	}
+	var resend []*agentv1.RunJob
+	for _, j := range mine {
+		switch {
+		case reported[j.ID]:
+			// The agent holds it: that acknowledges it as well as RUNNING would.
+			if j.AcknowledgedAt == nil {
+				if err := s.q.AcknowledgeJob(ctx, db.AcknowledgeJobParams{Now: s.now(), ID: j.ID}); err != nil {
+					return nil, nil, store.MapError(err)
+				}
+			}
+		case j.AcknowledgedAt == nil:
+			run, err := s.resend(ctx, a.ID, j)
+			if err != nil {
+				return nil, nil, err
+			}
+			if run != nil {
+				resend = append(resend, run)
+			}
+		default:
+			if err := s.failLost(ctx, a.ID, j.ID); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return resend, cancels, nil
+}
+
+// resend rebuilds an unacknowledged job's RunJob with a fresh clone token
+// (only the token's hash is stored) and revokes the old one.
+func (s *Service) resend(ctx context.Context, agentID uuid.UUID, j db.Job) (*agentv1.RunJob, error) {
+	var run *agentv1.RunJob
+	var oldToken, newToken *uuid.UUID
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		cur, err := q.LockJob(ctx, j.ID)
+		if err != nil {
+			return err
+		}
+		if State(cur.State) != StateRunning || deref(cur.AgentID) != agentID || cur.AcknowledgedAt != nil {
+			return nil // changed meanwhile
+		}
+		r, tokenID, err := newRunCache(s).runJob(ctx, q, cur)
+		if err != nil {
+			return err
+		}
+		newToken, oldToken = &tokenID, cur.CloneTokenID
+		if err := q.SetCloneToken(ctx, db.SetCloneTokenParams{CloneTokenID: &tokenID, ID: cur.ID}); err != nil {
+			return err
+		}
+		run = r
+		return nil
+	})
+	if err != nil {
+		if newToken != nil {
+			s.revokeAll(ctx, []uuid.UUID{*newToken})
+		}
+		return nil, store.MapError(err)
+	}
+	if oldToken != nil {
+		s.revokeAll(ctx, []uuid.UUID{*oldToken})
+	}
+	return run, nil
+}
+
+// failLost fails a job its agent acknowledged but no longer reports.
+func (s *Service) failLost(ctx context.Context, agentID, jobID uuid.UUID) error {
+	return s.inTx(ctx, func(_ pgx.Tx, q *db.Queries, e *effects) error {
+		p, j, err := s.lockJob(ctx, q, jobID)
+		if err != nil {
+			return err
+		}
+		if State(j.State) != StateRunning || deref(j.AgentID) != agentID || j.AcknowledgedAt == nil {
+			return nil
+		}
+		state, msg := StateFailure, msgLost
+		if j.CancelRequestedAt != nil {
+			state, msg = StateCancelled, "cancelled ("+msgLost+")"
+		}
+		if err := s.endJob(ctx, q, j, state, 0, msg, e); err != nil {
+			return err
+		}
+		e.finish = append(e.finish, j.ID)
+		return s.advance(ctx, q, p, e)
+	})
+}
+
+// Heartbeat refreshes the liveness of the agent's running jobs.
+// Malformed ids are ignored.
+func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) error {
+	ids := make([]uuid.UUID, 0, len(running))
+	for _, raw := range running {
+		if id, err := uuid.Parse(raw); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return store.MapError(s.q.Heartbeat(ctx, db.HeartbeatParams{Now: s.now(), AgentID: &agentID, Ids: ids}))
+}
+
+var finalStates = map[agentv1.JobState]State{
+	agentv1.JobState_JOB_STATE_SUCCESS:   StateSuccess,
+	agentv1.JobState_JOB_STATE_FAILURE:   StateFailure,
+	agentv1.JobState_JOB_STATE_CANCELLED: StateCancelled,
+	agentv1.JobState_JOB_STATE_TIMED_OUT: StateTimedOut,
+}
+
+// Status stores a job status from agentID. apperr NotFound: not a job
+// running on this agent (the gateway acknowledges it and sends CancelJob).
+// A final status is stored only once the stored log holds every byte the
+// agent reports; otherwise, or when finishing the log fails, it returns an
+// error and the agent resends it later. A final status for a job that has
+// already ended on this agent is acknowledged again (its ack was lost).
+func (s *Service) Status(ctx context.Context, agentID uuid.UUID, st *agentv1.JobStatus) error {
+	id, err := uuid.Parse(st.GetJobId())
+	if err != nil {
+		return errNotAgentsJob()
+	}
+	j, err := s.q.GetJob(ctx, id)
+	if err != nil {
+		if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+			return errNotAgentsJob()
+		}
+		return err
+	}
+	if deref(j.AgentID) != agentID {
+		return errNotAgentsJob()
+	}
+	if st.GetState() == agentv1.JobState_JOB_STATE_RUNNING {
+		return s.acknowledge(ctx, agentID, id)
+	}
+	final, ok := finalStates[st.GetState()]
+	if !ok {
+		return apperr.Invalid("job status: unknown state %v", st.GetState())
+	}
+	if State(j.State).Final() {
+		return s.logs.Finish(ctx, id) // a resend: make sure the log is finished
+	}
+	if err := s.checkLog(ctx, id, st.GetLogLengths()); err != nil {
+		return err
+	}
+	ended := false
+	err = s.inTx(ctx, func(_ pgx.Tx, q *db.Queries, e *effects) error {
+		p, j, err := s.lockJob(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		if deref(j.AgentID) != agentID || State(j.State) != StateRunning {
+			return nil // ended meanwhile (reaper, another stream): answered below
+		}
+		if err := s.endJob(ctx, q, j, final, st.GetExitCode(), statusMessage(final, st, j), e); err != nil {
+			return err
+		}
+		ended = true
+		return s.advance(ctx, q, p, e)
+	})
+	if err != nil {
+		return err
+	}
+	if !ended {
+		cur, err := s.q.GetJob(ctx, id)
+		if err != nil {
+			return store.MapError(err)
+		}
+		if deref(cur.AgentID) != agentID {
+			return errNotAgentsJob()
+		}
+	}
+	// After the commit: a follower that sees the log end reads the final
+	// state. On failure the agent resends and the Final() branch retries.
+	return s.logs.Finish(ctx, id)
+}
+
+// acknowledge records RUNNING: the agent has the job.
+func (s *Service) acknowledge(ctx context.Context, agentID, id uuid.UUID) error {
+	return s.inTx(ctx, func(_ pgx.Tx, q *db.Queries, e *effects) error {
+		p, j, err := s.lockJob(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		if deref(j.AgentID) != agentID || State(j.State) != StateRunning {
+			// The job ended or moved (cancelled before the agent confirmed,
+			// re-queued by the reaper): the gateway tells the agent to stop.
+			return errNotAgentsJob()
+		}
+		if j.AcknowledgedAt != nil && j.StartedAt != nil && p.StartedAt != nil {
+			return nil
+		}
+		if err := q.AcknowledgeJob(ctx, db.AcknowledgeJobParams{Now: s.now(), ID: id}); err != nil {
+			return err
+		}
+		return s.advance(ctx, q, p, e) // the pipeline's start time and status
+	})
+}
+
+// checkLog refuses a final status while the stored log is shorter than
+// what the agent reports.
+func (s *Service) checkLog(ctx context.Context, id uuid.UUID, want []uint64) error {
+	have, err := s.logs.Lengths(ctx, id)
+	if err != nil {
+		return err
+	}
+	for step, n := range want {
+		var got uint64
+		if step < len(have) {
+			got = have[step]
+		}
+		if got < n {
+			return apperr.FailedPrecondition("job %s: the log of step %d holds %d of %d bytes; send the rest first", id, step, got, n)
+		}
+	}
+	return nil
+}
+
+func statusMessage(final State, st *agentv1.JobStatus, j db.Job) string {
+	if st.GetMessage() != "" {
+		return st.GetMessage()
+	}
+	switch final {
+	case StateFailure:
+		return fmt.Sprintf("exit status %d in step %d", st.GetExitCode(), st.GetStep())
+	case StateTimedOut:
+		if sp, err := decodeSpec(j.Spec); err == nil {
+			return "timed out after " + sp.timeout().String()
+		}
+		return "timed out"
+	case StateCancelled:
+		return "cancelled"
+	}
+	return ""
+}
+
+// runningJobOf returns the job if it runs on agentID, else NotFound.
+func (s *Service) runningJobOf(ctx context.Context, agentID, id uuid.UUID) (db.Job, error) {
+	j, err := s.q.GetJob(ctx, id)
+	if err != nil {
+		if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+			return db.Job{}, errNotAgentsJob()
+		}
+		return db.Job{}, err
+	}
+	if deref(j.AgentID) != agentID || State(j.State) != StateRunning {
+		return db.Job{}, errNotAgentsJob()
+	}
+	return j, nil
+}
+
+// AppendLog stores a log chunk of a job running on agentID and returns
+// the stored end of (job, step).
+func (s *Service) AppendLog(ctx context.Context, agentID uuid.UUID, c *agentv1.LogChunk) (uint64, error) {
+	id, err := uuid.Parse(c.GetJobId())
+	if err != nil {
+		return 0, errNotAgentsJob()
+	}
+	if _, err := s.runningJobOf(ctx, agentID, id); err != nil {
+		return 0, err
+	}
+	return s.logs.Append(ctx, id, c.GetStep(), c.GetOffset(), c.GetData())
+}
+
+// UploadArtifact stores an artifact of a job assigned to agentID (running,
+// or just ended on it), kept for the job's artifacts.expire_in.
+func (s *Service) UploadArtifact(ctx context.Context, agentID, jobID uuid.UUID, name string, r io.Reader) (*agentv1.UploadArtifactResponse, error) {
+	j, err := s.q.GetJob(ctx, jobID)
+	if err != nil {
+		if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+			return nil, errNotAgentsJob()
+		}
+		return nil, err
+	}
+	if deref(j.AgentID) != agentID || (State(j.State) != StateRunning && State(j.State) != StateSuccess) {
+		return nil, errNotAgentsJob()
+	}
+	sp, err := decodeSpec(j.Spec)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		name = DefaultArtifactName
+	}
+	a, err := s.artifacts.Put(ctx, j.ProjectID, j.ID, name, r, time.Duration(sp.ArtifactExpireS)*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &agentv1.UploadArtifactResponse{
+		ArtifactId: a.ID.String(), SizeBytes: uint64(max(a.Size, 0)), Sha256: a.SHA256,
+	}, nil
+}

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/auth"
+	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
+	"github.com/hearth-dev/hearth/controlplane/internal/git"
+	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
+	"github.com/hearth-dev/hearth/controlplane/internal/project"
+	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+)
+
+// pipelineProjects gives the pipeline feature what it needs of projects.
+type pipelineProjects struct {
+	svc       *project.Service
+	publicURL string
+}
+
+func (p pipelineProjects) convert(pr project.Project) pipeline.Project {
+	path := pr.Owner + "/" + pr.Name
+	return pipeline.Project{ID: pr.ID, Path: path, DefaultBranch: pr.DefaultBranch, CloneURL: p.publicURL + "/" + path + ".git"}
+}
+
+func (p pipelineProjects) ByPath(ctx context.Context, owner, name string) (pipeline.Project, error) {
+	pr, err := p.svc.ByPath(ctx, owner, name)
+	if err != nil {
+		return pipeline.Project{}, err
+	}
+	return p.convert(pr), nil
+}
+
+func (p pipelineProjects) ByID(ctx context.Context, id uuid.UUID) (pipeline.Project, error) {
+	pr, err := p.svc.ByID(ctx, id)
+	if err != nil {
+		return pipeline.Project{}, err
+	}
+	return p.convert(pr), nil
+}
+
+// pipelineRepos gives the pipeline feature read access to repositories.
+type pipelineRepos struct {
+	browser git.Browser
+	storage git.Storage
+}
+
+func (r pipelineRepos) ResolveRef(ctx context.Context, projectID uuid.UUID, ref string) (string, string, error) {
+	return r.browser.ResolveFullRef(ctx, r.storage.Path(projectID), ref)
+}
+
+func (r pipelineRepos) ReadFile(ctx context.Context, projectID uuid.UUID, commit, path string, limit int64) ([]byte, error) {
+	b, err := r.browser.ReadFileAt(ctx, r.storage.Path(projectID), commit, path, limit)
+	if errors.Is(err, git.ErrFileTooLarge) {
+		return nil, pipeline.ErrFileTooLarge
+	}
+	return b, err
+}
+
+func (r pipelineRepos) ChangedPaths(ctx context.Context, projectID uuid.UUID, from, to string) ([]string, error) {
+	return r.browser.ChangedPaths(ctx, r.storage.Path(projectID), from, to)
+}
+
+// jobTokens issues the short-lived clone tokens of jobs (auth tokens).
+type jobTokens struct{ auth *auth.Service }
+
+func (j jobTokens) Issue(ctx context.Context, userID, projectID uuid.UUID, expires time.Time) (string, uuid.UUID, error) {
+	return j.auth.IssueJobToken(ctx, userID, projectID, expires)
+}
+
+func (j jobTokens) Revoke(ctx context.Context, id uuid.UUID) error {
+	return j.auth.RevokeJobToken(ctx, id)
+}
+
+// pushTrigger passes each accepted push to the git store (which keeps it)
+// and then to the pipeline feature.
+type pushTrigger struct {
+	store     *git.PGStore
+	pipelines *pipeline.Service
+}
+
+func (p pushTrigger) Trigger(ctx context.Context, e git.PushEvent) error {
+	if err := p.store.Trigger(ctx, e); err != nil {
+		return err
+	}
+	refs := make([]pipeline.RefUpdate, len(e.Refs))
+	for i, r := range e.Refs {
+		refs[i] = pipeline.RefUpdate{Ref: r.Ref, Old: r.Old, New: r.New}
+	}
+	return p.pipelines.TriggerPush(ctx, pipeline.PushEvent{ProjectID: e.ProjectID, PusherID: e.PusherID, Refs: refs})
+}
+
+// gatewayJobs is the pipeline service as the agent gateway's job queue.
+type gatewayJobs struct{ *pipeline.Service }
+
+func (g gatewayJobs) Claim(ctx context.Context, a cluster.AgentInfo) ([]*agentv1.RunJob, error) {
+	return g.Service.Claim(ctx, pipeline.AgentInfo(a))
+}
+
+func (g gatewayJobs) Reconcile(ctx context.Context, a cluster.AgentInfo, running []string) ([]*agentv1.RunJob, []*agentv1.CancelJob, error) {
+	return g.Service.Reconcile(ctx, pipeline.AgentInfo(a), running)
+}

@@ -1,0 +1,84 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/auth"
+	"github.com/hearth-dev/hearth/controlplane/internal/cache"
+	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
+	"github.com/hearth-dev/hearth/controlplane/internal/config"
+	"github.com/hearth-dev/hearth/controlplane/internal/objectstore"
+	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
+	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
+	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/joblog"
+	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
+	"github.com/hearth-dev/hearth/shared/logfield"
+)
+
+// artifactExpiryInterval is how often expired artifacts are deleted.
+const artifactExpiryInterval = 10 * time.Minute
+
+type pipelineDeps struct {
+	cfg      config.Config
+	log      zerolog.Logger
+	db       *store.DB
+	redis    *cache.Cache
+	objects  *objectstore.Store
+	auth     *auth.Service
+	clusters *cluster.Service
+	projects pipelineProjects
+	repos    pipelineRepos
+}
+
+// pipelines is CI wired together: job logs, artifacts, the pipeline
+// service, the agent gateway in front of it, and their workers.
+type pipelines struct {
+	service       *pipeline.Service
+	gateway       *cluster.Gateway
+	workers       []supervisor.Worker
+	leaderWorkers []supervisor.Worker
+}
+
+func newPipelines(d pipelineDeps) (*pipelines, error) {
+	component := func(name string) zerolog.Logger { return d.log.With().Str(logfield.Component, name).Logger() }
+	logs, err := joblog.New(joblog.Deps{DB: d.db, Objects: d.objects, PubSub: d.redis, Logger: component("joblog")})
+	if err != nil {
+		return nil, err
+	}
+	arts, err := artifact.New(artifact.Deps{DB: d.db, Objects: d.objects, Logger: component("artifact"), MaxBytes: d.cfg.Pipeline.MaxArtifactBytes})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := pipeline.New(pipeline.Deps{
+		DB: d.db, Logger: component("pipeline"), Projects: d.projects, Repositories: d.repos,
+		JobTokens: jobTokens{d.auth}, Logs: logs, Artifacts: arts,
+	})
+	if err != nil {
+		return nil, err
+	}
+	gw, err := cluster.NewGateway(cluster.GatewayDeps{
+		Service: d.clusters, Jobs: gatewayJobs{svc}, Logger: component("agent-gateway"),
+		HeartbeatInterval: d.cfg.Pipeline.AgentHeartbeat, MaxStreamAge: d.cfg.Pipeline.MaxStreamAge, StreamAgeJitter: 0.2,
+	})
+	if err != nil {
+		return nil, err
+	}
+	grace := d.cfg.Pipeline.ReaperGrace
+	reapEvery := pipeline.DefaultReapInterval
+	if grace > 0 {
+		reapEvery = min(reapEvery, grace/3)
+	}
+	return &pipelines{
+		service: svc, gateway: gw,
+		workers: []supervisor.Worker{{Name: "pipeline-listener", Run: func(ctx context.Context) error { return svc.RunListener(ctx, gw) }}},
+		leaderWorkers: []supervisor.Worker{
+			{Name: "pipeline-reaper", Run: func(ctx context.Context) error { return svc.RunReaper(ctx, reapEvery, grace) }},
+			{Name: "pipeline-schedules", Run: svc.RunSchedules},
+			{Name: "artifact-expiry", Run: func(ctx context.Context) error { return arts.RunExpiry(ctx, artifactExpiryInterval) }},
+		},
+	}, nil
+}

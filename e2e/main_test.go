@@ -1,0 +1,34 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/hearth-dev/hearth/controlplane/testsvc"
+)
+
+// agentBinary is the hearth-agent built from this checkout by TestMain.
+var agentBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hearth-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	agentBinary = filepath.Join(dir, "hearth-agent")
+	// -race like the tests: a data race in the agent fails the scenario.
+	build := exec.Command("go", "build", "-race", "-o", agentBinary, "./cmd/hearth-agent")
+	build.Dir = filepath.Join("..", "nodeagent")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "building hearth-agent: %v\n", err)
+		os.Exit(1)
+	}
+	code := testsvc.Run(m)
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}

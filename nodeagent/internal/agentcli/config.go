@@ -1,0 +1,230 @@
+package agentcli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hearth-dev/hearth/nodeagent/internal/identity"
+	"github.com/hearth-dev/hearth/nodeagent/internal/session"
+	"github.com/hearth-dev/hearth/shared/logging"
+)
+
+// EnvPrefix prefixes every variable: --data-dir is HEARTH_AGENT_DATA_DIR.
+const EnvPrefix = "HEARTH_AGENT_"
+
+// setting is one flag of run and its variable.
+type setting struct {
+	name, arg, def, help string
+}
+
+// settings, in usage order. docs/agent.md lists the same.
+var settings = []setting{
+	{"server", "URL", "", "the control plane's URL: http:// (HTTP/2 without TLS; loopback or a trusted network) or https://"},
+	{"data-dir", "DIR", "", "the agent's directory: identity.json and jobs/ (created with mode 0700)"},
+	{"join-token", "TOKEN", "", "registers the agent on its first start (hjt_…); ignored once --data-dir holds an identity. Prefer the variable: argv is visible to other users"},
+	{"name", "NAME", "", "the agent's name, shown to admins (empty: the host name)"},
+	{"labels", "K=V,K=V", "", "labels offered for job placement"},
+	{"capacity", "N", strconv.Itoa(session.DefaultCapacity), "jobs run at once (1-1000)"},
+	{"runner", "KIND", "process", "how jobs run: process (local processes) or fake (tests)"},
+	{"max-job-log-bytes", "N", "1GiB", "a job whose log outgrows this fails \"log limit exceeded\" (bytes; suffixes KiB, MiB, GiB)"},
+	{"rotate-every", "DURATION", session.DefaultRotateEvery.String(), "how often the agent credential is rotated (at least 1m)"},
+	{"log-level", "LEVEL", "info", "debug, info, warn or error"},
+	{"log-format", "FORMAT", "json", "json or console"},
+}
+
+func envName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// runConfig is run's validated configuration.
+type runConfig struct {
+	Server         string
+	DataDir        string
+	JoinToken      string
+	Name           string
+	Labels         map[string]string
+	Capacity       int
+	Runner         string
+	MaxJobLogBytes int64
+	RotateEvery    time.Duration
+	LogLevel       string
+	LogFormat      string
+}
+
+// usageError lists every bad value, one line each.
+type usageError struct{ problems []string }
+
+func (e *usageError) Error() string { return strings.Join(e.problems, "\n") }
+
+// parseRun reads args and the environment (getenv). Flags win over
+// variables, variables over defaults.
+func parseRun(args []string, getenv func(string) string) (runConfig, error) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	vals := map[string]*string{}
+	for _, s := range settings {
+		vals[s.name] = fs.String(s.name, "", s.help)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return runConfig{}, err
+		}
+		return runConfig{}, &usageError{[]string{err.Error()}}
+	}
+	if fs.NArg() > 0 {
+		return runConfig{}, &usageError{[]string{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// get returns the value and how to name it in a message.
+	get := func(name string) (string, string) {
+		if set[name] {
+			return *vals[name], "--" + name
+		}
+		if v := getenv(envName(name)); v != "" {
+			return v, envName(name)
+		}
+		for _, s := range settings {
+			if s.name == name {
+				return s.def, "--" + name
+			}
+		}
+		return "", "--" + name
+	}
+
+	var (
+		c        runConfig
+		problems []string
+	)
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	v, src := get("server")
+	c.Server = v
+	if u, err := url.Parse(v); v == "" {
+		bad("%s is required (the control plane's URL)", src)
+	} else if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("%s %q: want an http:// or https:// URL", src, v)
+	}
+
+	v, src = get("data-dir")
+	c.DataDir = v
+	if v == "" {
+		bad("%s is required (the agent's directory)", src)
+	}
+
+	c.JoinToken, _ = get("join-token")
+	if c.DataDir != "" && c.JoinToken == "" {
+		ok, err := identity.Exists(c.DataDir)
+		switch {
+		case err != nil:
+			bad("--data-dir %s: %v", c.DataDir, err)
+		case !ok:
+			bad("--join-token (or %s) is required: %s holds no identity yet", envName("join-token"), c.DataDir)
+		}
+	}
+
+	c.Name, _ = get("name")
+	if c.Name == "" {
+		c.Name, _ = os.Hostname()
+	}
+
+	v, src = get("labels")
+	labels, err := parseLabels(v)
+	if err != nil {
+		bad("%s %q: %v", src, v, err)
+	}
+	c.Labels = labels
+
+	v, src = get("capacity")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > session.MaxCapacity {
+		bad("%s %q: want a number from 1 to %d", src, v, session.MaxCapacity)
+	}
+	c.Capacity = n
+
+	v, src = get("runner")
+	c.Runner = v
+	if v != "process" && v != "fake" {
+		bad("%s %q: want process or fake", src, v)
+	}
+
+	v, src = get("max-job-log-bytes")
+	size, err := parseBytes(v)
+	if err != nil {
+		bad("%s %q: %v", src, v, err)
+	}
+	c.MaxJobLogBytes = size
+
+	v, src = get("rotate-every")
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Minute {
+		bad("%s %q: want a duration of at least 1m, such as 12h", src, v)
+	}
+	c.RotateEvery = d
+
+	c.LogLevel, src = get("log-level")
+	lvlSrc := src
+	c.LogFormat, src = get("log-format")
+	if _, err := logging.New(io.Discard, c.LogLevel, logging.FormatJSON); err != nil {
+		bad("%s: %v", lvlSrc, err)
+	}
+	if _, err := logging.New(io.Discard, "info", c.LogFormat); err != nil {
+		bad("%s: %v", src, err)
+	}
+
+	if len(problems) > 0 {
+		return runConfig{}, &usageError{problems}
+	}
+	return c, nil
+}
+
+// parseLabels reads "k=v,k=v" (empty: none).
+func parseLabels(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for _, pair := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("want key=value pairs separated by commas, got %q", pair)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("label %q given twice", k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// parseBytes reads a positive byte count with an optional KiB, MiB or GiB
+// suffix.
+func parseBytes(s string) (int64, error) {
+	units := map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+	suffixes := make([]string, 0, len(units))
+	for k := range units {
+		suffixes = append(suffixes, k)
+	}
+	sort.Strings(suffixes)
+	mult := int64(1)
+	num := strings.TrimSpace(s)
+	for _, u := range suffixes {
+		if strings.HasSuffix(num, u) {
+			mult, num = units[u], strings.TrimSpace(strings.TrimSuffix(num, u))
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, errors.New("want a positive number of bytes, optionally with KiB, MiB or GiB")
+	}
+	return n * mult, nil
+}

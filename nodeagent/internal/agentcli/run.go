@@ -1,0 +1,75 @@
+package agentcli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/hearth-dev/hearth/nodeagent/internal/identity"
+	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
+	"github.com/hearth-dev/hearth/nodeagent/internal/runner/fake"
+	"github.com/hearth-dev/hearth/nodeagent/internal/runner/process"
+	"github.com/hearth-dev/hearth/nodeagent/internal/session"
+	"github.com/hearth-dev/hearth/shared/logfield"
+	"github.com/hearth-dev/hearth/shared/logging"
+	"github.com/hearth-dev/hearth/shared/version"
+)
+
+// runAgent is `hearth-agent run`: it returns when ctx ends (exit 0) or
+// the agent cannot go on (exit 1).
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := parseRun(args, os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stdout)
+		return exitOK
+	}
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			for _, p := range ue.problems {
+				fmt.Fprintf(stderr, "hearth-agent: %s\n", p)
+			}
+		} else {
+			fmt.Fprintf(stderr, "hearth-agent: %v\n", err)
+		}
+		return exitUsage
+	}
+	log, err := logging.New(stderr, c.LogLevel, c.LogFormat)
+	if err != nil { // checked by parseRun
+		fmt.Fprintf(stderr, "hearth-agent: %v\n", err)
+		return exitUsage
+	}
+	var r runner.Runner
+	switch c.Runner {
+	case "fake":
+		r = fake.New(fake.Options{})
+	default:
+		pr, err := process.New(process.Options{Logger: log})
+		if err != nil {
+			fmt.Fprintf(stderr, "hearth-agent: the process runner: %v\n", err)
+			return exitFailure
+		}
+		r = pr
+	}
+	s, err := session.New(session.Deps{
+		Server: c.Server, DataDir: c.DataDir, JoinToken: c.JoinToken, Name: c.Name, Labels: c.Labels,
+		Capacity: c.Capacity, Runner: r, MaxJobLogBytes: c.MaxJobLogBytes, RotateEvery: c.RotateEvery,
+		Logger: log,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "hearth-agent: %v\n", err)
+		return exitUsage
+	}
+	log.Info().Str(logfield.Version, version.Get().String()).Str(logfield.ServerValue, c.Server).
+		Str("runner", c.Runner).Int("capacity", c.Capacity).Msg("hearth-agent starting")
+	if err := s.Run(ctx); err != nil {
+		log.Error().Err(err).Bool("credential_refused", errors.Is(err, identity.ErrUnauthenticated)).Msg("hearth-agent stopped")
+		fmt.Fprintf(stderr, "hearth-agent: %v\n", err)
+		return exitFailure
+	}
+	log.Info().Msg("hearth-agent stopped; running jobs keep running and are resumed at the next start")
+	return exitOK
+}

@@ -1,0 +1,273 @@
+package process
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
+	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+	"github.com/hearth-dev/hearth/shared/logfield"
+)
+
+// Kind is the process runner's kind, as sent in Hello.runner_kind.
+const Kind = "process"
+
+// stateDir is the runner's bookkeeping inside a job directory.
+const stateDir = "process"
+
+// logJobID is the log field naming a job.
+const logJobID = "job_id"
+
+// Options configure a Runner.
+type Options struct {
+	// GitBinary and BashBinary are looked up in PATH when empty.
+	GitBinary  string
+	BashBinary string
+	// Logger receives what the runner cannot tell through a Result.
+	Logger zerolog.Logger
+	// KillGrace is how long a cancelled or timed-out job's processes get
+	// between SIGTERM and SIGKILL (default 5s).
+	KillGrace time.Duration
+	// BaseEnv is the environment every job starts from ("KEY=VALUE"); nil
+	// means PATH, HOME and LANG taken from the agent's own environment.
+	// The agent's other variables (its credential among them) never reach
+	// a job.
+	BaseEnv []string
+	// PollInterval is how often a resumed job's wrapper and a terminating
+	// job's process group are checked (default 50ms).
+	PollInterval time.Duration
+}
+
+// Runner runs jobs as local processes. Safe for concurrent use.
+type Runner struct {
+	git, bash string
+	log       zerolog.Logger
+	grace     time.Duration
+	poll      time.Duration
+	baseEnv   []string
+}
+
+var _ runner.Runner = (*Runner)(nil)
+
+// New checks that bash and git exist and returns a Runner.
+func New(o Options) (*Runner, error) {
+	r := &Runner{log: o.Logger.With().Str(logfield.Component, "runner.process").Logger(), grace: o.KillGrace, poll: o.PollInterval, baseEnv: o.BaseEnv}
+	var err error
+	if r.bash, err = lookPath(o.BashBinary, "bash"); err != nil {
+		return nil, err
+	}
+	if r.git, err = lookPath(o.GitBinary, "git"); err != nil {
+		return nil, err
+	}
+	if r.grace <= 0 {
+		r.grace = 5 * time.Second
+	}
+	if r.poll <= 0 {
+		r.poll = 50 * time.Millisecond
+	}
+	if r.baseEnv == nil {
+		r.baseEnv = []string{"PATH=" + envOr("PATH", "/usr/local/bin:/usr/bin:/bin"), "HOME=" + envOr("HOME", "/"), "LANG=" + envOr("LANG", "C.UTF-8")}
+	}
+	return r, nil
+}
+
+func lookPath(given, name string) (string, error) {
+	if given == "" {
+		given = name
+	}
+	p, err := exec.LookPath(given)
+	if err != nil {
+		return "", fmt.Errorf("process runner: %s not found (%s): install it (Debian: apt-get install -y %s) or name it in the agent's configuration", name, given, name)
+	}
+	return p, nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// Kind implements runner.Runner.
+func (r *Runner) Kind() string { return Kind }
+
+// meta is process/meta.json, written once the wrapper runs: what a
+// restarted agent needs to find the job's processes and its deadline.
+type meta struct {
+	PID        int           `json:"pid"` // the wrapper's pid = its process group id
+	StartTicks uint64        `json:"start_ticks,omitempty"`
+	BootID     string        `json:"boot_id,omitempty"`
+	StartedAt  time.Time     `json:"started_at"`
+	Timeout    time.Duration `json:"timeout"` // 0: none
+}
+
+func (m meta) deadline() (time.Time, bool) {
+	return m.StartedAt.Add(m.Timeout), m.Timeout > 0
+}
+
+var commitID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+
+func (r *Runner) check(job *agentv1.RunJob, dir string) error {
+	if err := runner.ValidateJob(job); err != nil {
+		return fmt.Errorf("process runner: %w", err)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("process runner: job directory %s does not exist", dir)
+	}
+	if job.GetCloneUrl() == "" {
+		return nil
+	}
+	u, err := url.Parse(job.GetCloneUrl())
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") {
+		return errors.New("process runner: the clone URL must be an http, https or file URL")
+	}
+	if !commitID.MatchString(job.GetCommitSha()) {
+		return fmt.Errorf("process runner: commit %q is not a full commit id", job.GetCommitSha())
+	}
+	if strings.ContainsAny(job.GetCloneToken(), "\r\n") {
+		return errors.New("process runner: the clone token contains a line break")
+	}
+	return nil
+}
+
+// Start implements runner.Runner. ctx bounds only the start itself.
+func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (runner.Handle, error) {
+	if err := r.check(job, dir); err != nil {
+		return nil, err
+	}
+	p := newPaths(dir)
+	if _, err := os.Stat(p.meta()); err == nil {
+		return nil, fmt.Errorf("process runner: job %s already started in %s (resume it instead)", job.GetJobId(), dir)
+	}
+	if err := r.prepare(job, p); err != nil {
+		return nil, fmt.Errorf("process runner: %w", err)
+	}
+	out, err := os.OpenFile(p.wrapperLog(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("process runner: %w", err)
+	}
+	defer func() { _ = out.Close() }()
+	stdin, tokenW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("process runner: %w", err)
+	}
+	defer func() { _ = tokenW.Close() }()
+
+	env := append([]string(nil), r.baseEnv...)
+	for k, v := range runner.JobEnv(job) {
+		env = append(env, k+"="+v)
+	}
+	m := meta{StartedAt: time.Now(), Timeout: runner.Timeout(job), BootID: bootID()}
+	// WithoutCancel: the job must outlive the start (and the agent).
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), r.bash, "--noprofile", "--norc", p.wrapper()) //nolint:gosec // G204: our own wrapper, run by the configured bash
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.Stdin = stdin
+	cmd.Stdout = out
+	cmd.Stderr = out
+	// Its own session (and so process group): the job survives the agent's
+	// death and its signals, and the whole tree can be signalled at once.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	_ = stdin.Close()
+	if err != nil {
+		return nil, fmt.Errorf("process runner: starting bash: %w", err)
+	}
+	m.PID = cmd.Process.Pid
+	m.StartTicks = startTicks(m.PID)
+	exited := make(chan struct{})
+	h := r.newHandle(job, p, m, exited, true)
+	go func() {
+		err := cmd.Wait()
+		h.setWaitErr(err)
+		close(exited)
+	}()
+	data, err := json.Marshal(m)
+	if err == nil {
+		err = runner.WriteFileAtomic(p.meta(), data)
+	}
+	if err == nil {
+		// The go-ahead: until this line the wrapper waits; without it
+		// (closed pipe) it exits having done nothing.
+		_, err = tokenW.Write([]byte(job.GetCloneToken() + "\n"))
+	}
+	if err != nil {
+		_ = tokenW.Close()
+		_ = syscall.Kill(-m.PID, syscall.SIGKILL)
+		<-exited
+		_ = os.Remove(p.meta())
+		return nil, fmt.Errorf("process runner: %w", err)
+	}
+	go h.watch()
+	return h, nil
+}
+
+// prepare creates the directories and writes the wrapper and step scripts.
+func (r *Runner) prepare(job *agentv1.RunJob, p paths) error {
+	for _, d := range []string{p.state, p.workspace, filepath.Join(p.dir, runner.LogsDir)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	for i, s := range job.GetSteps() {
+		if err := os.WriteFile(p.script(uint32(i+1)), []byte(s.GetScript()), 0o600); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(p.wrapper(), []byte(wrapperScript(job, p, r.bash, r.git)), 0o600)
+}
+
+// Resume implements runner.Runner.
+func (r *Runner) Resume(_ context.Context, job *agentv1.RunJob, dir string) (runner.Handle, error) {
+	if err := r.check(job, dir); err != nil {
+		return nil, err
+	}
+	res, found, err := runner.ReadResult(dir)
+	if err != nil {
+		return nil, fmt.Errorf("process runner: %w", err)
+	}
+	if found {
+		return finished(res), nil
+	}
+	p := newPaths(dir)
+	m, ok := readMeta(p.meta())
+	if !ok {
+		// Start never recorded a wrapper: nothing ran (a wrapper without
+		// its go-ahead exits at once).
+		h := r.newHandle(job, p, m, nil, false)
+		go h.end(endLost)
+		return h, nil
+	}
+	if !leaderAlive(m) {
+		h := r.newHandle(job, p, m, nil, false)
+		go h.end(endGone)
+		return h, nil
+	}
+	exited := make(chan struct{})
+	h := r.newHandle(job, p, m, exited, true)
+	go h.pollLeader(exited)
+	go h.watch()
+	return h, nil
+}
+
+// readMeta reads process/meta.json; ok is false when there is no usable one.
+func readMeta(path string) (m meta, ok bool) {
+	data, err := os.ReadFile(path) //nolint:gosec // G304: the job directory the agent owns
+	if err != nil || json.Unmarshal(data, &m) != nil {
+		return meta{}, false
+	}
+	return m, m.PID > 0
+}

@@ -1,0 +1,184 @@
+package runner_test
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
+	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+)
+
+func TestResultRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	if _, found, err := runner.ReadResult(dir); found || err != nil {
+		t.Fatalf("empty dir: found %v err %v", found, err)
+	}
+	for _, want := range []runner.Result{
+		{State: agentv1.JobState_JOB_STATE_SUCCESS, Step: 3, Artifacts: runner.ArtifactsFile},
+		{State: agentv1.JobState_JOB_STATE_FAILURE, Step: 2, ExitCode: 7, Message: "exit status 7"},
+		{State: agentv1.JobState_JOB_STATE_CANCELLED, Step: 1, Message: "by alice"},
+		{State: agentv1.JobState_JOB_STATE_TIMED_OUT, Step: 0, Message: "timed out after 10m0s"},
+	} {
+		if err := runner.WriteResult(dir, want); err != nil {
+			t.Fatal(err)
+		}
+		got, found, err := runner.ReadResult(dir)
+		if err != nil || !found || got != want {
+			t.Errorf("read %+v %v %v, want %+v", got, found, err, want)
+		}
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, runner.ResultFile))
+	if want := `{"state":"TIMED_OUT","step":0,"exit_code":0,"message":"timed out after 10m0s","artifacts":""}` + "\n"; string(data) != want {
+		t.Errorf("result.json %s, want %s", data, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, runner.ResultFile+".tmp")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary file left: %v", err)
+	}
+	if err := runner.WriteResult(dir, runner.Result{State: agentv1.JobState_JOB_STATE_RUNNING}); err == nil {
+		t.Error("a non-final state was written")
+	}
+	for _, bad := range []string{`{"state":"RUNNING"}`, `not json`} {
+		if err := os.WriteFile(filepath.Join(dir, runner.ResultFile), []byte(bad), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := runner.ReadResult(dir); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+func TestAppendLogLine(t *testing.T) {
+	dir := t.TempDir()
+	if err := runner.AppendLogLine(dir, 2, "first"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(runner.LogPath(dir, 2), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString("no newline")
+	_ = f.Close()
+	if err := runner.AppendLogLine(dir, 2, "second"); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "logs", "2.log"))
+	if want := "hearth: first\nno newline\nhearth: second\n"; string(data) != want {
+		t.Errorf("log %q, want %q", data, want)
+	}
+}
+
+func TestValidateJob(t *testing.T) {
+	ok := &agentv1.RunJob{JobId: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", Env: map[string]string{"A_1": "x\ny"}, Steps: []*agentv1.Step{{Script: "echo"}}}
+	if err := runner.ValidateJob(ok); err != nil {
+		t.Errorf("valid job refused: %v", err)
+	}
+	for name, job := range map[string]*agentv1.RunJob{
+		"nil":          nil,
+		"empty id":     {},
+		"path id":      {JobId: "a/b"},
+		"dot id":       {JobId: ".."},
+		"env name":     {JobId: "j", Env: map[string]string{"1A": "x"}},
+		"env readonly": {JobId: "j", Env: map[string]string{"SHELLOPTS": "x"}},
+		"env NUL":      {JobId: "j", Env: map[string]string{"A": "x\x00"}},
+		"script NUL":   {JobId: "j", Steps: []*agentv1.Step{{Script: "\x00"}}},
+		"timeout":      {JobId: "j", Timeout: &durationpb.Duration{Seconds: 1, Nanos: -1}},
+		"too many":     {JobId: "j", Steps: make([]*agentv1.Step, runner.MaxSteps+1)},
+	} {
+		if err := runner.ValidateJob(job); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestWriteArtifactsGlobs(t *testing.T) {
+	ws := t.TempDir()
+	for name, content := range map[string]string{
+		"a.txt": "a", "b.log": "b", "deep/x/y/z.log": "z", "deep/top.log": "t", "deep/skip.txt": "s", "[lit].txt": "l",
+	} {
+		p := filepath.Join(ws, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(ws, "fifo.log"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "out.tar.gz")
+	n, warnings, err := runner.WriteArtifacts(ws, []string{"*.txt", "deep/**/*.log", "./a.txt", "*.log", "[", "", "a.txt/../../x"}, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := list(t, dst)
+	want := []string{"[lit].txt=l", "a.txt=a", "b.log=b", "deep/top.log=t", "deep/x/y/z.log=z"}
+	if strings.Join(got, "|") != strings.Join(want, "|") || n != len(want) {
+		t.Errorf("archive (%d entries) %q, want %q", n, got, want)
+	}
+	wantWarnings := []string{
+		"artifacts: fifo.log skipped: not a regular file, directory or symlink",
+		`artifacts: path "[" refused: bad glob syntax`,
+		`artifacts: path "" refused: empty path`,
+		`artifacts: path "a.txt/../../x" refused: ".." is not allowed`,
+	}
+	if strings.Join(warnings, "|") != strings.Join(wantWarnings, "|") {
+		t.Errorf("warnings\n%q\nwant\n%q", warnings, wantWarnings)
+	}
+
+	n, warnings, err = runner.WriteArtifacts(ws, []string{"none/*"}, dst+"2")
+	if err != nil || n != 0 || len(warnings) != 2 {
+		t.Errorf("nothing matched: %d %q %v", n, warnings, err)
+	}
+	if _, err := os.Stat(dst + "2"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("empty archive left: %v", err)
+	}
+	if _, _, err := runner.WriteArtifacts(filepath.Join(ws, "missing"), []string{"x"}, dst); err == nil {
+		t.Error("missing workspace: no error")
+	}
+}
+
+func list(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var out []string
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			data, _ := io.ReadAll(tr)
+			out = append(out, hdr.Name+"="+string(data))
+			if hdr.Uid != 0 || hdr.Gid != 0 || hdr.Uname != "" {
+				t.Errorf("%s: owner recorded (%d/%d %q)", hdr.Name, hdr.Uid, hdr.Gid, hdr.Uname)
+			}
+		} else {
+			out = append(out, hdr.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,127 @@
+// Package session is the node agent's side of the agent protocol
+// (proto/hearth/agent/v1/agent.proto and registration.proto, whose
+// comments are normative): identity, the Connect stream, jobs, log
+// shipping, statuses and artifact uploads. A Session is built with New and
+// run once with Run(ctx).
+//
+// # Lifecycle
+//
+//  1. Data directory. <data-dir> and <data-dir>/jobs are created 0700
+//     (tightened to 0700 if they exist with wider modes).
+//  2. Identity (package identity). With identity.json present the join
+//     token is ignored (logged). Without it, Register is called with the
+//     join token, retried only on UNAVAILABLE, DEADLINE_EXCEEDED and
+//     RESOURCE_EXHAUSTED with jittered backoff; anything else is final
+//     (UNAUTHENTICATED wraps identity.ErrUnauthenticated). The identity is
+//     written (0600, atomically, fsynced) before anything else happens.
+//  3. Jobs on disk. Every jobs/<id>/ with a job.json is picked up: a job
+//     whose final status is recorded and unacknowledged only waits to
+//     resend it; any other is resumed with Runner.Resume (a Resume error
+//     fails the job). A directory without a readable job.json was never
+//     acknowledged and is removed, so the control plane's resend of the
+//     RunJob is not ignored because of it.
+//  4. Stream. HTTP/2 only: h2c (prior knowledge) for http:// URLs, TLS with
+//     ALPN for https://. Every call carries `Authorization: Bearer hac_…`
+//     read from the identity at call time. The agent opens Connect, sends
+//     Hello (protocol 1, capacity, labels, runner kind, agent version and
+//     the id of every job it holds, running or finishing) and waits up to
+//     Tuning.WelcomeTimeout for Welcome. Then it sends every unacknowledged
+//     status and the logs from the acknowledged offsets.
+//  5. Heartbeats every Welcome.heartbeat_interval, carrying the held job
+//     ids. A stream from which nothing (of any kind) was heard for three
+//     intervals is ended by the agent.
+//  6. Reconnecting. After Drain the agent ends the stream and reconnects at
+//     once. After any other end it waits Tuning.Backoff (jittered,
+//     exponential); the attempt count resets after a stream that reached
+//     Welcome and lived Tuning.StableAfter (one minute). UNAUTHENTICATED,
+//     at any point, is final: Run returns an error wrapping
+//     identity.ErrUnauthenticated and the agent exits (no loop). So are
+//     FAILED_PRECONDITION and INVALID_ARGUMENT answering a Hello.
+//  7. Credential rotation (identity.Rotator) every Deps.RotateEvery after
+//     the credential was issued, concurrently with the stream: the new
+//     credential is on disk before it is used; failures are retried with
+//     the credential still held (valid during the overlap);
+//     UNAUTHENTICATED is final as above.
+//  8. Stop. When ctx ends, Run closes the stream, waits for every goroutine
+//     it started and detaches every job handle (runner.Detacher): jobs keep
+//     running in their own process groups and the next Run on the same
+//     data directory resumes them. Run returns nil then.
+//
+// # Jobs
+//
+// RunJob: a job id the agent holds (or whose directory exists) is ignored:
+// RunJob is idempotent. An invalid job (runner.ValidateJob; the id must be
+// a plain file name) or one beyond Deps.Capacity (MsgAtCapacity) is refused
+// with a FAILURE status the agent does not record: if it is lost, the
+// control plane sends the RunJob again and gets the same answer. Otherwise
+// the agent creates jobs/<id>/ (0700), writes job.json (protojson, 0600,
+// synced), calls Runner.Start, and only then records and sends JobStatus
+// RUNNING, which acknowledges the RunJob. A Start error fails the job
+// ("starting the job failed: …", also written to step 0's log).
+//
+// CancelJob calls Handle.Cancel(reason) (idempotent); the job's final
+// status (usually CANCELLED with that reason) follows the usual path. A
+// CancelJob for a job the agent does not hold gets no answer: the control
+// plane acks statuses of jobs that are not the agent's and cancels them,
+// so answering would ping-pong.
+//
+// When the runner is Done: a SUCCESS with Result.Artifacts uploads the
+// archive (UploadArtifact: a header, then Tuning.UploadChunk data
+// messages), retrying transient failures with backoff; a refusal
+// (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION,
+// RESOURCE_EXHAUSTED, …) fails the job "uploading the artifacts failed: …".
+// Then, once every byte of every step's log is acknowledged, the final
+// status (state, step, exit code, message, log_lengths) is written to
+// status.json and sent. It is resent on every new stream and, on the same
+// stream, after Tuning.ResendAfter without an ack (the control plane does
+// not ack a status it failed to store). JobStatusAck of that state removes
+// the job directory.
+//
+// # Logs and offsets
+//
+// The runner appends each step's output to logs/<step>.log; that file is
+// the durable buffer. While a job is held, the agent checks its logs every
+// Tuning.PollInterval (20ms) and sends LogChunk{job, step, offset, data}
+// of at most Tuning.ChunkSize (64 KiB), in order per (job, step), with at
+// most Tuning.Window (1 MiB) unacknowledged bytes in flight for the whole
+// agent, round-robin over jobs. LogAck.offset is the stored end of the
+// step:
+//
+//   - offset > acknowledged: progress; if it is past what this stream sent
+//     (an older stream's bytes), sending skips ahead to it.
+//   - offset ≤ acknowledged while bytes past it are in flight: the control
+//     plane refused a chunk (a gap) or failed to store one. The agent
+//     resends from offset, once per offset: the refusals of the chunks sent
+//     before the resend carry the same offset and are ignored.
+//   - no ack for Tuning.ResendAfter while bytes are in flight (a chunk the
+//     control plane failed to store and did not answer): resend from the
+//     acknowledged offset.
+//
+// A new stream starts each step from its acknowledged offset. Acknowledged
+// offsets are written to acked.json at most every Tuning.AckedFlush; a
+// stale file only causes duplicates after a restart, which the control
+// plane drops by offset.
+//
+// Deps.MaxJobLogBytes (1 GiB) bounds a job's log over all steps: beyond it
+// the job is cancelled and fails MsgLogLimitExceeded; every step's length
+// is frozen so the total is exactly the limit, and the bytes beyond are
+// never sent (log_lengths say the frozen lengths).
+//
+// # Files the session owns in a job directory
+//
+//	job.json     the RunJob (protojson) without the clone token, written before Start
+//	status.json  {"status": <protojson JobStatus>, "acked": bool}: the newest status
+//	acked.json   {"acked": [per step offset]}
+//
+// # Concurrency
+//
+// One goroutine (Run's) owns all job and stream state: it handles received
+// messages, job ends, upload results, heartbeats and log polls, and queues
+// outgoing messages (statuses and heartbeats before log chunks). Per
+// stream, one goroutine sends (the only caller of Send; it takes one
+// message at a time from Run's goroutine) and one receives. Helper
+// goroutines only report to Run's goroutine through channels: one dial at a
+// time, one waiter per job handle, one per artifact upload (uploads may run
+// concurrently with the stream and with each other), and the credential
+// rotator (never two rotations at once).
+package session
