@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -110,9 +111,15 @@ func TestDevServesEveryProtocolAndStopsCleanly(t *testing.T) {
 		t.Fatal("the initial admin password was printed")
 	}
 
+	// The local node agent registered and connected.
+	p.waitOutput(t, &p.stderr, "agent connected", time.Minute)
+	if st, err := os.Stat(filepath.Join(dataDir, "agent", "identity.json")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("local agent identity: %v %v", st, err)
+	}
+
 	children := descendants(t, p.cmd.Process.Pid)
-	if len(children) < 2 {
-		t.Fatalf("expected PostgreSQL, Redis and S3 children, found %v", children)
+	if len(children) < 4 {
+		t.Fatalf("expected PostgreSQL, Redis, S3 and agent children, found %v", children)
 	}
 	start := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
@@ -137,6 +144,11 @@ func TestDevServesEveryProtocolAndStopsCleanly(t *testing.T) {
 	}
 	if strings.Contains(stderr, "created the initial administrator") {
 		t.Error("second start created another administrator")
+	}
+	// The agent keeps its identity: the same agent connects again.
+	p2.waitOutput(t, &p2.stderr, "agent connected", time.Minute)
+	if first, second := connectedAgent(p.stderr.String()), connectedAgent(p2.stderr.String()); first == "" || first != second {
+		t.Errorf("local agent %q connected first, %q after the restart: want the same", first, second)
 	}
 	again, _ := os.ReadFile(passwordFile)
 	if string(again) != string(password) {
@@ -163,4 +175,18 @@ func reachableTempDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+var agentIDField = regexp.MustCompile(`agent_id=(\S+)`)
+
+// connectedAgent is the agent id of the first "agent connected" line.
+func connectedAgent(logs string) string {
+	for line := range strings.SplitSeq(logs, "\n") {
+		if strings.Contains(line, "agent connected") {
+			if m := agentIDField.FindStringSubmatch(line); m != nil {
+				return m[1]
+			}
+		}
+	}
+	return ""
 }

@@ -27,6 +27,12 @@ var buildOnce = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("go build: %w\n%s", err, out)
 	}
+	// hearth dev starts the hearth-agent it finds next to itself.
+	agent := exec.Command("go", "build", "-o", filepath.Join(dir, "hearth-agent"), "./cmd/hearth-agent")
+	agent.Dir = filepath.Join("..", "..", "..", "nodeagent")
+	if out, err := agent.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build hearth-agent: %w\n%s", err, out)
+	}
 	return bin, nil
 })
 
