@@ -108,9 +108,17 @@ func (w *world) git(t testing.TB, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// push commits files (path → content) on branch and pushes it; it returns
-// the commit id.
+// push commits files (path → content) and pushes the commit to branch;
+// it returns the commit id.
 func (w *world) push(t testing.TB, branch string, files map[string]string) string {
+	t.Helper()
+	sha := w.commit(t, files)
+	w.pushHead(t, branch)
+	return sha
+}
+
+// commit commits files (path → content) locally and returns the commit id.
+func (w *world) commit(t testing.TB, files map[string]string) string {
 	t.Helper()
 	for path, content := range files {
 		full := filepath.Join(w.work, path)
@@ -123,13 +131,18 @@ func (w *world) push(t testing.TB, branch string, files map[string]string) strin
 	}
 	w.git(t, "add", "-A")
 	w.git(t, "commit", "-q", "--allow-empty", "-m", "change")
+	return w.git(t, "rev-parse", "HEAD")
+}
+
+// pushHead pushes the local HEAD to branch.
+func (w *world) pushHead(t testing.TB, branch string) {
+	t.Helper()
 	u, err := url.Parse(w.srv.URL + "/" + w.owner + "/" + w.project + ".git")
 	if err != nil {
 		t.Fatal(err)
 	}
 	u.User = url.UserPassword(w.owner, w.admin)
 	w.git(t, "push", "-q", u.String(), "HEAD:refs/heads/"+branch)
-	return w.git(t, "rev-parse", "HEAD")
 }
 
 // waitPipeline polls the project's pipelines until one satisfies ok.

@@ -282,9 +282,9 @@ func followLog(ctx context.Context, c hearthv1connect.PipelineServiceClient, job
 		stream, err := c.FollowJobLog(ctx, &hearthv1.FollowJobLogRequest{JobId: jobID, Step: step, Offset: offset})
 		if err == nil {
 			for stream.Receive() {
-				attempt = 0
 				msg := stream.Msg()
 				if len(msg.GetData()) > 0 {
+					attempt = 0 // progress: only data counts (every stream opens with an empty message)
 					if _, werr := w.Write(msg.GetData()); werr != nil {
 						_ = stream.Close()
 						return 0, werr

@@ -14,7 +14,8 @@
 // The agent gateway (Gateway, AgentService) holds the node agents' Connect
 // streams on this replica, following the lifecycle in agent.proto: the
 // credential is checked before any message is read, Hello is validated,
-// the cluster's labels are overlaid by the Hello's, then Welcome,
+// the Hello's labels are added to the cluster's (never overriding one the
+// cluster sets), then Welcome,
 // Jobs.Reconcile's commands and a Claim. Per stream the handler goroutine
 // receives and stores (Jobs.Status, Jobs.AppendLog, Jobs.Heartbeat, each
 // acknowledged once stored), one goroutine sends everything from the

@@ -46,7 +46,9 @@ const (
 // AgentInfo is what the gateway knows of a connected agent.
 type AgentInfo struct {
 	ID, ClusterID uuid.UUID
-	// Labels: the cluster's labels overlaid by the agent's Hello labels.
+	// Labels: the cluster's labels plus the agent's Hello labels of other
+	// keys. The cluster's (set by an admin) win: an agent may add labels
+	// but not override one, so it cannot claim another placement's jobs.
 	Labels     map[string]string
 	Capacity   int
 	RunnerKind string
@@ -62,8 +64,11 @@ type Jobs interface {
 	// (agent.proto, step 3). Ids are as the agent sent them: unknown or
 	// malformed ones are the pipeline's to cancel.
 	Reconcile(ctx context.Context, a AgentInfo, running []string) (resend []*agentv1.RunJob, cancel []*agentv1.CancelJob, err error)
-	// Heartbeat refreshes liveness of the agent's running jobs.
-	Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) error
+	// Heartbeat refreshes liveness of the agent's running jobs and returns
+	// CancelJob for those of its jobs whose cancellation was requested (the
+	// gateway sends them; a cancellation's one CancelJob may have been
+	// missed).
+	Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) ([]*agentv1.CancelJob, error)
 	// Status stores a job status. apperr NotFound: not a job of this
 	// agent. Other errors: not stored.
 	Status(ctx context.Context, agentID uuid.UUID, s *agentv1.JobStatus) error

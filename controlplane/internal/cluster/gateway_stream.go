@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,17 +140,31 @@ func (g *Gateway) receiveHello(ctx context.Context, conn *connect.BidiStream[age
 	return hello, nil
 }
 
-// agentInfo merges the cluster's labels with the Hello's.
+// agentInfo merges the cluster's labels with the Hello's. The cluster's
+// win: they are set by an admin, the Hello's by whoever holds the agent's
+// credential, who must not be able to take another placement's jobs (say
+// env=prod) by claiming its labels.
 func (g *Gateway) agentInfo(ctx context.Context, a Agent, hello *agentv1.Hello) (AgentInfo, error) {
 	c, err := g.dir.GetCluster(ctx, a.ClusterID)
 	if err != nil {
 		return AgentInfo{}, err
 	}
-	labels := maps.Clone(c.Labels)
+	labels := maps.Clone(hello.GetLabels())
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	maps.Copy(labels, hello.GetLabels())
+	var overridden []string
+	for k, v := range c.Labels {
+		if hv, ok := labels[k]; ok && hv != v {
+			overridden = append(overridden, k)
+		}
+		labels[k] = v
+	}
+	if len(overridden) > 0 {
+		slices.Sort(overridden)
+		g.log.Warn().Str(logAgentID, a.ID.String()).Str(logClusterID, a.ClusterID.String()).Strs("labels", overridden).
+			Msg("the agent's Hello sets labels its cluster sets; the cluster's values apply")
+	}
 	return AgentInfo{
 		ID: a.ID, ClusterID: a.ClusterID, Labels: labels,
 		Capacity: int(hello.GetCapacity()), RunnerKind: hello.GetRunnerKind(),
@@ -430,9 +445,20 @@ func (s *stream) handle(msg *agentv1.ConnectRequest) error {
 	return nil
 }
 
+// heartbeat records the agent's heartbeat and sends CancelJob again for
+// each of its jobs whose cancellation was requested: the first CancelJob
+// went out once, to whichever stream held the agent then (if any).
 func (s *stream) heartbeat(hb *agentv1.Heartbeat) {
-	if err := s.g.jobs.Heartbeat(s.ctx, s.info.ID, hb.GetRunningJobIds()); err != nil && s.ctx.Err() == nil {
+	cancel, err := s.g.jobs.Heartbeat(s.ctx, s.info.ID, hb.GetRunningJobIds())
+	if err != nil && s.ctx.Err() == nil {
 		s.log.Error().Err(err).Msg("recording the agent's heartbeat failed")
+	}
+	if len(cancel) > 0 {
+		msgs := make([]*agentv1.ConnectResponse, len(cancel))
+		for i, c := range cancel {
+			msgs[i] = &agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_CancelJob{CancelJob: c}}
+		}
+		s.enqueue(msgs...)
 	}
 	if time.Since(s.lastTouch) >= s.g.interval {
 		s.touch()

@@ -39,6 +39,7 @@ type fakeJobs struct {
 	resend     []*agentv1.RunJob
 	cancel     []*agentv1.CancelJob
 	heartbeats [][]string
+	hbCancel   []*agentv1.CancelJob // answered to every heartbeat
 	statuses   []*agentv1.JobStatus
 	chunks     int
 	ends       map[string]uint64 // "job/step" → stored end
@@ -81,11 +82,11 @@ func (j *fakeJobs) Reconcile(_ context.Context, _ cluster.AgentInfo, running []s
 	return j.resend, j.cancel, nil
 }
 
-func (j *fakeJobs) Heartbeat(_ context.Context, _ uuid.UUID, running []string) error {
+func (j *fakeJobs) Heartbeat(_ context.Context, _ uuid.UUID, running []string) ([]*agentv1.CancelJob, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.heartbeats = append(j.heartbeats, running)
-	return nil
+	return j.hbCancel, nil
 }
 
 func (j *fakeJobs) Status(_ context.Context, _ uuid.UUID, s *agentv1.JobStatus) error {
@@ -540,9 +541,11 @@ func TestGatewayWelcomeReconcileClaim(t *testing.T) {
 					t.Fatalf("reconciled %v", e.jobs.reconciled)
 				}
 				got := e.jobs.claims[0]
+				// The Hello adds arch but cannot override the cluster's
+				// region (an agent must not take another placement's jobs).
 				if got.ID != e.agent.ID || got.ClusterID != e.cluster.ID || got.Capacity != 2 || got.RunnerKind != "process" ||
-					len(got.Labels) != 2 || got.Labels["region"] != "us-east-1" || got.Labels["arch"] != "amd64" {
-					t.Fatalf("claimed as %+v: want cluster labels overlaid by the Hello's", got)
+					len(got.Labels) != 2 || got.Labels["region"] != "eu-west-1" || got.Labels["arch"] != "amd64" {
+					t.Fatalf("claimed as %+v: want the cluster's labels plus the Hello's other keys", got)
 				}
 			})
 			agents, err := e.f.svc.ListAgents(t.Context(), e.cluster.ID)
@@ -632,6 +635,33 @@ func TestGatewayStatusesAndLogs(t *testing.T) {
 	if code := a.ended(); code != connect.CodeInvalidArgument {
 		t.Fatalf("oversized chunk: %v", a.err)
 	}
+}
+
+// The gateway sends the CancelJobs Jobs.Heartbeat returns: a
+// cancellation's first CancelJob may have reached no stream of the agent.
+func TestGatewayHeartbeatSendsRequestedCancels(t *testing.T) {
+	e := newGatewayEnv(t, envOptions{})
+	job, marker := uuid.NewString(), uuid.NewString()
+	a := e.connect(t, e.cred, goodHello(job))
+	a.welcome()
+	// No cancellation requested: a heartbeat is answered with nothing.
+	a.heartbeat(job)
+	a.status(marker, agentv1.JobState_JOB_STATE_RUNNING)
+	if m := a.next(false); m.GetJobStatusAck().GetJobId() != marker {
+		t.Fatalf("got %v, want only the marker's ack", m)
+	}
+	e.jobs.locked(func() { e.jobs.hbCancel = []*agentv1.CancelJob{{JobId: job, Reason: "cancelled by a user"}} })
+	for range 2 { // again at every heartbeat until the job ends
+		a.heartbeat(job)
+		if c := a.next(false).GetCancelJob(); c.GetJobId() != job || c.GetReason() != "cancelled by a user" {
+			t.Fatalf("got %v, want CancelJob", c)
+		}
+	}
+	e.jobs.locked(func() {
+		if len(e.jobs.heartbeats) != 3 || !slices.Equal(e.jobs.heartbeats[2], []string{job}) {
+			t.Fatalf("heartbeats %v", e.jobs.heartbeats)
+		}
+	})
 }
 
 func TestGatewayHeartbeatsAndSilence(t *testing.T) {

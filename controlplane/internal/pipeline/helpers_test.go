@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -174,6 +175,17 @@ type fakeTokens struct {
 	mu     sync.Mutex
 	live   map[uuid.UUID]string
 	issued []issued
+	// failFor: projects whose tokens cannot be issued.
+	failFor map[uuid.UUID]bool
+}
+
+func (f *fakeTokens) failProject(id uuid.UUID, fail bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failFor == nil {
+		f.failFor = map[uuid.UUID]bool{}
+	}
+	f.failFor[id] = fail
 }
 
 type issued struct {
@@ -184,6 +196,9 @@ type issued struct {
 func (f *fakeTokens) Issue(_ context.Context, user, project uuid.UUID, expires time.Time) (string, uuid.UUID, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.failFor[project] {
+		return "", uuid.Nil, errors.New("the token store is unavailable")
+	}
 	id := uuid.New()
 	tok := "hct_" + id.String()
 	f.live[id] = tok

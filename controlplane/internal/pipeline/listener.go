@@ -23,7 +23,9 @@ const listenerHealthy = time.Minute
 // wakes every local agent stream, "cancel:<agent>:<job>" sends CancelJob
 // if the agent's stream is here. After every (re)connect it wakes all
 // streams once, since notifications sent while it was not listening are
-// lost. It runs on every replica until ctx ends.
+// lost. A lost cancel notification is made up for by the heartbeat path
+// (Heartbeat returns the agent's jobs whose cancellation was requested)
+// and by Reconcile. It runs on every replica until ctx ends.
 func (s *Service) RunListener(ctx context.Context, agents Agents) error {
 	if agents == nil {
 		return errors.New("pipeline: RunListener needs the agent gateway")

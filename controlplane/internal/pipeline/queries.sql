@@ -109,6 +109,15 @@ WHERE id = @id;
 UPDATE jobs SET heartbeat_at = @now::timestamptz
 WHERE agent_id = @agent_id AND state = 'running' AND id = ANY(@ids::uuid[]);
 
+-- CancelRequestedJobs are the running jobs of an agent, or among those it
+-- reports, whose cancellation was requested: the heartbeat path tells the
+-- agent again, since the one notification may have been missed.
+-- name: CancelRequestedJobs :many
+SELECT id FROM jobs
+WHERE state = 'running' AND cancel_requested_at IS NOT NULL
+    AND (agent_id = @agent_id OR id = ANY(@ids::uuid[]))
+ORDER BY id;
+
 -- RequeueJob gives an assigned job the agent never acknowledged back to
 -- the queue.
 -- name: RequeueJob :exec

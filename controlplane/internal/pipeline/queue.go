@@ -29,16 +29,49 @@ const DefaultArtifactName = "artifacts.tar.gz"
 
 // Messages of jobs the control plane ends itself.
 const (
-	msgAgentGone = "the agent running the job went away"
-	msgLost      = "lost by the agent"
+	msgAgentGone      = "the agent running the job went away"
+	msgLost           = "lost by the agent"
+	msgUndispatchable = "could not be dispatched: "
 )
+
+// maxClaimRounds bounds how often one Claim goes on after failing jobs it
+// could not dispatch; past it, it wakes the streams to claim the rest.
+const maxClaimRounds = 100
+
+// undispatchable is why a job's RunJob cannot be built (its project is
+// gone, its spec or variables unreadable, no clone token issued): the job
+// fails rather than stay first in the queue and block every claim.
+type undispatchable struct{ err error }
+
+func (e *undispatchable) Error() string { return e.err.Error() }
+func (e *undispatchable) Unwrap() error { return e.err }
+
+// asUndispatchable returns err's job problem, or nil when err is not one
+// or the call was cut short (a stream that ends mid-claim fails nothing).
+func asUndispatchable(ctx context.Context, err error) *undispatchable {
+	var bad *undispatchable
+	if errors.As(err, &bad) && ctx.Err() == nil &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return bad
+	}
+	return nil
+}
+
+// failedDispatch is a job a claim could not build a RunJob for.
+type failedDispatch struct {
+	id  uuid.UUID
+	err error
+}
 
 func errNotAgentsJob() error { return apperr.NotFound("not a job of this agent") }
 
 // Claim assigns queued jobs the agent can take — job labels ⊆ agent
 // labels, at most its free capacity (capacity − jobs running on it,
 // counted under a per-agent lock) — and returns them as commands. Each
-// gets a clone token expiring after the job's timeout plus slack.
+// gets a clone token expiring after the job's timeout plus slack. A job
+// whose command cannot be built fails ("could not be dispatched: …", its
+// dependants and retries as for any failure) and the claim goes on with
+// the jobs behind it.
 func (s *Service) Claim(ctx context.Context, a AgentInfo) ([]*agentv1.RunJob, error) {
 	if a.Capacity <= 0 {
 		return nil, nil
@@ -52,8 +85,46 @@ func (s *Service) Claim(ctx context.Context, a AgentInfo) ([]*agentv1.RunJob, er
 		return nil, err
 	}
 	var out []*agentv1.RunJob
+	for range maxClaimRounds {
+		runs, failed, err := s.claimOnce(ctx, a, rawLabels)
+		if err != nil {
+			if len(out) > 0 {
+				// Earlier rounds' assignments are committed: send them; the
+				// next claim takes the rest.
+				s.log.Warn().Err(err).Str("agent_id", a.ID.String()).Msg("claiming more jobs failed")
+				return out, nil
+			}
+			return nil, err
+		}
+		out = append(out, runs...)
+		if len(failed) == 0 {
+			return out, nil
+		}
+		// Each failed job leaves the queue, so the next round takes the
+		// jobs behind it (or finds no more work).
+		for _, f := range failed {
+			if err := s.failUndispatchable(ctx, f.id, f.err); err != nil {
+				s.log.Warn().Err(err).Str("job_id", f.id.String()).Msg("could not fail a job that could not be dispatched")
+				return out, nil
+			}
+		}
+	}
+	// Many jobs could not be dispatched: the streams claim the rest.
+	if err := s.q.Notify(ctx, payloadQueued); err != nil {
+		s.log.Warn().Err(err).Msg("could not wake the agents after failing undispatchable jobs")
+	}
+	return out, nil
+}
+
+// claimOnce is one round of Claim: it assigns what it can build and
+// returns the jobs it could not build, still pending, for the caller to
+// fail. Failing them here would lock their pipelines while holding job
+// row locks, against the locking order.
+func (s *Service) claimOnce(ctx context.Context, a AgentInfo, rawLabels []byte) ([]*agentv1.RunJob, []failedDispatch, error) {
+	var out []*agentv1.RunJob
+	var failed []failedDispatch
 	var issued []uuid.UUID
-	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		if err := q.LockAgentQueue(ctx, a.ID.String()); err != nil {
 			return err
@@ -74,6 +145,10 @@ func (s *Service) Claim(ctx context.Context, a AgentInfo) ([]*agentv1.RunJob, er
 		now := s.now()
 		for _, j := range rows {
 			run, tokenID, err := c.runJob(ctx, q, j)
+			if bad := asUndispatchable(ctx, err); bad != nil {
+				failed = append(failed, failedDispatch{id: j.ID, err: bad.err})
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -87,9 +162,34 @@ func (s *Service) Claim(ctx context.Context, a AgentInfo) ([]*agentv1.RunJob, er
 	})
 	if err != nil {
 		s.revokeAll(ctx, issued)
-		return nil, store.MapError(err)
+		return nil, nil, store.MapError(err)
 	}
-	return out, nil
+	return out, failed, nil
+}
+
+// failUndispatchable fails a queued job whose RunJob could not be built.
+func (s *Service) failUndispatchable(ctx context.Context, id uuid.UUID, cause error) error {
+	s.log.Error().Err(cause).Str("job_id", id.String()).Msg("a job could not be dispatched; failing it")
+	return s.inTx(ctx, func(_ pgx.Tx, q *db.Queries, e *effects) error {
+		p, j, err := s.lockJob(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		if State(j.State) != StatePending {
+			return nil // taken or ended meanwhile
+		}
+		return s.endUndispatchable(ctx, q, p, j, cause, e)
+	})
+}
+
+// endUndispatchable fails j (pending, or assigned but unacknowledged) as
+// not dispatchable and advances its pipeline. The caller holds the locks.
+func (s *Service) endUndispatchable(ctx context.Context, q *db.Queries, p db.Pipeline, j db.Job, cause error, e *effects) error {
+	if err := s.endJob(ctx, q, j, StateFailure, 0, msgUndispatchable+cause.Error(), e); err != nil {
+		return err
+	}
+	e.finish = append(e.finish, j.ID)
+	return s.advance(ctx, q, p, e)
 }
 
 func (s *Service) revokeAll(ctx context.Context, ids []uuid.UUID) {
@@ -109,7 +209,8 @@ func newRunCache(s *Service) *runCache {
 	return &runCache{s: s, pipelines: map[uuid.UUID]db.Pipeline{}, projects: map[uuid.UUID]Project{}}
 }
 
-// runJob builds the command for j and issues its clone token.
+// runJob builds the command for j and issues its clone token. Errors of
+// the job itself (not of the transaction) are *undispatchable.
 func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*agentv1.RunJob, uuid.UUID, error) {
 	p, ok := c.pipelines[j.PipelineID]
 	if !ok {
@@ -123,21 +224,21 @@ func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*agentv
 	if !ok {
 		var err error
 		if proj, err = c.s.projects.ByID(ctx, p.ProjectID); err != nil {
-			return nil, uuid.Nil, fmt.Errorf("project of job %s: %w", j.ID, err)
+			return nil, uuid.Nil, &undispatchable{fmt.Errorf("looking up its project: %w", err)}
 		}
 		c.projects[p.ProjectID] = proj
 	}
 	sp, err := decodeSpec(j.Spec)
 	if err != nil {
-		return nil, uuid.Nil, err
+		return nil, uuid.Nil, &undispatchable{err}
 	}
 	var vars map[string]string
 	if err := json.Unmarshal(p.Variables, &vars); err != nil {
-		return nil, uuid.Nil, fmt.Errorf("pipeline %s variables: %w", p.ID, err)
+		return nil, uuid.Nil, &undispatchable{fmt.Errorf("pipeline variables: %w", err)}
 	}
 	token, tokenID, err := c.s.tokens.Issue(ctx, deref(p.TriggeredBy), p.ProjectID, c.s.now().Add(sp.timeout()+cloneTokenSlack))
 	if err != nil {
-		return nil, uuid.Nil, fmt.Errorf("clone token for job %s: %w", j.ID, err)
+		return nil, uuid.Nil, &undispatchable{fmt.Errorf("issuing its clone token: %w", err)}
 	}
 	// The pipeline's variables (a manual run's, a schedule's) override the
 	// file's env.
@@ -159,10 +260,12 @@ func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*agentv
 // Reconcile compares what an agent reports it runs (after Hello) with the
 // records: a reported job that is not running on this agent (unknown,
 // ended, assigned elsewhere) or whose cancellation was requested gets
-// CancelJob; a job assigned to the agent that it never acknowledged and
-// does not report is sent again (with a new clone token); one it
-// acknowledged but no longer reports fails ("lost by the agent", the retry
-// policy applies).
+// CancelJob; the reported jobs it runs are alive (their heartbeat is
+// refreshed, so a reaper starting after an outage spares them); a job
+// assigned to the agent that it never acknowledged and does not report is
+// sent again (with a new clone token), or cancelled if its cancellation
+// was requested (it never started); one it acknowledged but no longer
+// reports fails ("lost by the agent", the retry policy applies).
 func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) ([]*agentv1.RunJob, []*agentv1.CancelJob, error) {
 	mine, err := s.q.AgentRunningJobs(ctx, &a.ID)
 	if err != nil {
@@ -185,6 +288,15 @@ func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) 
 		}
 		if err == nil {
 			reported[id] = true
+		}
+	}
+	if len(reported) > 0 {
+		ids := make([]uuid.UUID, 0, len(reported))
+		for id := range reported {
+			ids = append(ids, id)
+		}
+		if err := s.q.Heartbeat(ctx, db.HeartbeatParams{Now: s.now(), AgentID: &a.ID, Ids: ids}); err != nil {
+			return nil, nil, store.MapError(err)
 		}
 	}
 	var resend []*agentv1.RunJob
@@ -215,26 +327,42 @@ func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) 
 }
 
 // resend rebuilds an unacknowledged job's RunJob with a fresh clone token
-// (only the token's hash is stored) and revokes the old one.
+// (only the token's hash is stored) and revokes the old one. A job whose
+// cancellation was requested is cancelled instead: the agent never
+// confirmed it, so it never started, and the one CancelJob notification
+// may have gone to no stream. A job whose RunJob cannot be built fails.
 func (s *Service) resend(ctx context.Context, agentID uuid.UUID, j db.Job) (*agentv1.RunJob, error) {
 	var run *agentv1.RunJob
-	var oldToken, newToken *uuid.UUID
-	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		cur, err := q.LockJob(ctx, j.ID)
+	var newToken *uuid.UUID
+	err := s.inTx(ctx, func(_ pgx.Tx, q *db.Queries, e *effects) error {
+		p, cur, err := s.lockJob(ctx, q, j.ID)
 		if err != nil {
 			return err
 		}
 		if State(cur.State) != StateRunning || deref(cur.AgentID) != agentID || cur.AcknowledgedAt != nil {
 			return nil // changed meanwhile
 		}
+		if cur.CancelRequestedAt != nil {
+			if err := s.endJob(ctx, q, cur, StateCancelled, 0, msgCancelled, e); err != nil {
+				return err
+			}
+			e.finish = append(e.finish, cur.ID)
+			return s.advance(ctx, q, p, e)
+		}
 		r, tokenID, err := newRunCache(s).runJob(ctx, q, cur)
+		if bad := asUndispatchable(ctx, err); bad != nil {
+			s.log.Error().Err(bad.err).Str("job_id", cur.ID.String()).Msg("a job could not be dispatched; failing it")
+			return s.endUndispatchable(ctx, q, p, cur, bad.err, e)
+		}
 		if err != nil {
 			return err
 		}
-		newToken, oldToken = &tokenID, cur.CloneTokenID
+		newToken = &tokenID
 		if err := q.SetCloneToken(ctx, db.SetCloneTokenParams{CloneTokenID: &tokenID, ID: cur.ID}); err != nil {
 			return err
+		}
+		if cur.CloneTokenID != nil {
+			e.revoke = append(e.revoke, *cur.CloneTokenID) // after commit
 		}
 		run = r
 		return nil
@@ -244,9 +372,6 @@ func (s *Service) resend(ctx context.Context, agentID uuid.UUID, j db.Job) (*age
 			s.revokeAll(ctx, []uuid.UUID{*newToken})
 		}
 		return nil, store.MapError(err)
-	}
-	if oldToken != nil {
-		s.revokeAll(ctx, []uuid.UUID{*oldToken})
 	}
 	return run, nil
 }
@@ -273,19 +398,34 @@ func (s *Service) failLost(ctx context.Context, agentID, jobID uuid.UUID) error 
 	})
 }
 
-// Heartbeat refreshes the liveness of the agent's running jobs.
-// Malformed ids are ignored.
-func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) error {
+// Heartbeat refreshes the liveness of the agent's running jobs and
+// returns a CancelJob for each job assigned to the agent, or among those
+// it reports, whose cancellation was requested. The CancelJob a
+// cancellation sends is one notification, lost when no stream of the agent
+// was there to take it (or the agent did not have the job yet); repeating
+// it every heartbeat until the job ends makes it arrive (the agent treats
+// CancelJob idempotently). Malformed ids are ignored.
+func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) ([]*agentv1.CancelJob, error) {
 	ids := make([]uuid.UUID, 0, len(running))
 	for _, raw := range running {
 		if id, err := uuid.Parse(raw); err == nil {
 			ids = append(ids, id)
 		}
 	}
-	if len(ids) == 0 {
-		return nil
+	if len(ids) > 0 {
+		if err := s.q.Heartbeat(ctx, db.HeartbeatParams{Now: s.now(), AgentID: &agentID, Ids: ids}); err != nil {
+			return nil, store.MapError(err)
+		}
 	}
-	return store.MapError(s.q.Heartbeat(ctx, db.HeartbeatParams{Now: s.now(), AgentID: &agentID, Ids: ids}))
+	cancel, err := s.q.CancelRequestedJobs(ctx, db.CancelRequestedJobsParams{AgentID: &agentID, Ids: ids})
+	if err != nil {
+		return nil, store.MapError(err)
+	}
+	out := make([]*agentv1.CancelJob, len(cancel))
+	for i, id := range cancel {
+		out[i] = &agentv1.CancelJob{JobId: id.String(), Reason: msgCancelled}
+	}
+	return out, nil
 }
 
 var finalStates = map[agentv1.JobState]State{

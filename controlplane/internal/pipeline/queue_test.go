@@ -432,8 +432,8 @@ jobs:
 
 	f.clock.Advance(3 * time.Minute)
 	// The live agent heartbeats its job; the other is silent.
-	if err := f.svc.Heartbeat(t.Context(), live.info.ID, []string{ids[aliveName], "junk"}); err != nil {
-		t.Fatal(err)
+	if cancels, err := f.svc.Heartbeat(t.Context(), live.info.ID, []string{ids[aliveName], "junk"}); err != nil || len(cancels) != 0 {
+		t.Fatalf("heartbeat: cancels %v (%v)", cancels, err)
 	}
 	n, err := f.svc.Reap(t.Context(), 2*time.Minute)
 	if err != nil || n != 4 {
@@ -463,10 +463,11 @@ jobs:
 	err = f.svc.Status(t.Context(), gone.info.ID, &agentv1.JobStatus{JobId: ids["unacked"], State: agentv1.JobState_JOB_STATE_RUNNING})
 	wantKind(t, "old agent", err, apperr.KindNotFound)
 
-	// RunReaper acts and stops with its context.
+	// RunReaper acts (after its first grace, here short in real time) and
+	// stops with its context.
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- f.svc.RunReaper(ctx, 10*time.Millisecond, time.Minute) }()
+	go func() { done <- f.svc.RunReaper(ctx, 10*time.Millisecond, 50*time.Millisecond) }()
 	f.clock.Advance(2 * time.Minute)
 	// The new agent never confirmed either: back to the queue.
 	waitFor(t, "the reaper worker", func() bool {
@@ -495,5 +496,206 @@ func TestUploadArtifact(t *testing.T) {
 	as, err := f.svc.ListArtifacts(ctx, jobID)
 	if err != nil || len(as) != 1 || as[0].Name != pipeline.DefaultArtifactName || as[0].ExpiresAt.Sub(as[0].CreatedAt) != 2*time.Hour {
 		t.Fatalf("artifacts %+v %v", as, err)
+	}
+}
+
+// A cancellation requested while the job is assigned but not acknowledged
+// reaches no agent when its one notification is missed: Reconcile, which
+// would send the job again, cancels it instead (it never started).
+func TestReconcileCancelsUnacknowledgedCancelledJob(t *testing.T) {
+	f := newFixture(t)
+	f.push(t, "refs/heads/main", zero, sha(1), "jobs:\n  a:\n    steps: [x]\n  b:\n    needs: [a]\n    steps: [x]\n")
+	ag := f.agent(1, nil)
+	run := ag.claimOne(t, "a")
+	p := f.latest(t)
+	if _, err := f.svc.CancelPipeline(t.Context(), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantStates(t, f.get(t, p.ID), "a=running b=cancelled")
+
+	// The agent reconnects without the job (its RunJob was lost).
+	resend, cancels, err := f.svc.Reconcile(t.Context(), ag.info, nil)
+	if err != nil || len(resend) != 0 || len(cancels) != 0 {
+		t.Fatalf("reconcile: resend %v, cancels %v (%v); want nothing", resend, cancels, err)
+	}
+	out := f.get(t, p.ID)
+	wantStates(t, out, "a=cancelled b=cancelled")
+	if a := current(out)["a"]; a.Message != "cancelled by a user" || a.StartedAt != nil || out.State != pipeline.StateCancelled {
+		t.Fatalf("job %+v, pipeline %s", a, out.State)
+	}
+	if f.tokens.isLive(run.GetCloneToken()) {
+		t.Fatal("the cancelled job's clone token is live")
+	}
+	// The agent can have a new job.
+	f.push(t, "refs/heads/main", sha(1), sha(2), "jobs:\n  c:\n    steps: [x]\n")
+	ag.claimOne(t, "c")
+}
+
+// A cancellation whose notification was missed (no stream held the agent,
+// or the agent had not acknowledged the job yet) reaches the agent with
+// its next heartbeat.
+func TestHeartbeatResendsRequestedCancel(t *testing.T) {
+	f := newFixture(t)
+	f.push(t, "refs/heads/main", zero, sha(1), "jobs:\n  a:\n    steps: [x]\n  b:\n    steps: [x]\n")
+	ag := f.agent(2, nil)
+	ids := map[string]string{}
+	for _, r := range ag.claim(t) {
+		ids[r.GetName()] = r.GetJobId()
+	}
+	other := f.agent(1, nil)
+	ctx := t.Context()
+	if cancels, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["a"], ids["b"]}); err != nil || len(cancels) != 0 {
+		t.Fatalf("before any cancel: %v (%v)", cancels, err)
+	}
+	// a is cancelled before the agent acknowledges it; the NOTIFY is missed.
+	if _, err := f.svc.CancelJob(ctx, uuid.MustParse(ids["a"])); err != nil {
+		t.Fatal(err)
+	}
+	ag.status(t, ids["a"], agentv1.JobState_JOB_STATE_RUNNING)
+	for _, running := range [][]string{{ids["a"], ids["b"]}, nil} {
+		cancels, err := f.svc.Heartbeat(ctx, ag.info.ID, running)
+		if err != nil || len(cancels) != 1 || cancels[0].GetJobId() != ids["a"] || cancels[0].GetReason() == "" {
+			t.Fatalf("heartbeat with %v: cancels %v (%v), want a's", running, cancels, err)
+		}
+	}
+	// Another agent is not told to stop jobs it does not report.
+	if cancels, err := f.svc.Heartbeat(ctx, other.info.ID, nil); err != nil || len(cancels) != 0 {
+		t.Fatalf("other agent: %v (%v)", cancels, err)
+	}
+	// Once the job ended, no more CancelJob.
+	ag.status(t, ids["a"], agentv1.JobState_JOB_STATE_CANCELLED)
+	if cancels, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["b"]}); err != nil || len(cancels) != 0 {
+		t.Fatalf("after the end: %v (%v)", cancels, err)
+	}
+}
+
+// After an outage longer than the grace every heartbeat is old: the jobs
+// an agent reports when it reconnects are alive and must not be reaped.
+func TestReconcileRefreshesHeartbeats(t *testing.T) {
+	f := newFixture(t)
+	f.push(t, "refs/heads/main", zero, sha(1), "jobs:\n  a:\n    steps: [x]\n  b:\n    steps: [x]\n")
+	ag := f.agent(2, nil)
+	ids := map[string]string{}
+	for _, r := range ag.claim(t) {
+		ids[r.GetName()] = r.GetJobId()
+		ag.status(t, r.GetJobId(), agentv1.JobState_JOB_STATE_RUNNING)
+	}
+	f.clock.Advance(10 * time.Minute)
+	// The agent reconnects and reports a; b is reported by nobody.
+	resend, cancels, err := f.svc.Reconcile(t.Context(), ag.info, []string{ids["a"]})
+	if err != nil || len(resend) != 0 || len(cancels) != 0 {
+		t.Fatalf("reconcile: %v %v %v", resend, cancels, err)
+	}
+	wantStates(t, f.latest(t), "a=running b=failure")
+	if n, err := f.svc.Reap(t.Context(), 2*time.Minute); err != nil || n != 0 {
+		t.Fatalf("reaped %d (%v): the reported job is alive", n, err)
+	}
+	wantStates(t, f.latest(t), "a=running b=failure")
+}
+
+// A new leader's reaper waits a grace before its first pass, so agents
+// that were cut off by the outage have time to reconnect.
+func TestReaperWaitsAGraceAfterStart(t *testing.T) {
+	f := newFixture(t)
+	f.push(t, "refs/heads/main", zero, sha(1), "jobs:\n  a:\n    steps: [x]\n")
+	ag := f.agent(1, nil)
+	ag.status(t, ag.claimOne(t, "a").GetJobId(), agentv1.JobState_JOB_STATE_RUNNING)
+	f.clock.Advance(time.Hour) // stale by far
+
+	// Stopped during its first grace, it returns at once.
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- f.svc.RunReaper(ctx, time.Millisecond, time.Hour) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("RunReaper did not stop during its first grace")
+	}
+	if j := current(f.latest(t))["a"]; j.State != pipeline.StateRunning {
+		t.Fatalf("a stopped reaper reaped: %s", j.State)
+	}
+
+	const grace = 500 * time.Millisecond
+	ctx, cancel = context.WithCancel(t.Context())
+	start := time.Now()
+	go func() { done <- f.svc.RunReaper(ctx, time.Millisecond, grace) }()
+	waitFor(t, "the reaper's first pass", func() bool {
+		return current(f.latest(t))["a"].State == pipeline.StateFailure
+	})
+	if took := time.Since(start); took < grace {
+		t.Fatalf("first pass %s after the start, before the grace of %s", took, grace)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A job whose RunJob cannot be built (here: no clone token) fails instead
+// of failing every claim; the claim goes on with the jobs behind it.
+func TestClaimFailsUndispatchableJob(t *testing.T) {
+	f := newFixture(t)
+	bad := f.addProject(t, "ada", "broken")
+	f.repos.set("refs/heads/main", sha(9), "jobs:\n  a:\n    steps: [x]\n  b:\n    needs: [a]\n    steps: [x]\n  c:\n    retry: 1\n    steps: [x]\n")
+	if err := f.svc.TriggerPush(asUser(t.Context(), f.owner), pipeline.PushEvent{
+		ProjectID: bad.ID, PusherID: f.owner, Refs: []pipeline.RefUpdate{{Ref: "refs/heads/main", Old: zero, New: sha(9)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Second) // the good pipeline queues behind the bad one
+	f.push(t, "refs/heads/main", zero, sha(1), "jobs:\n  good:\n    steps: [x]\n")
+	f.tokens.failProject(bad.ID, true)
+
+	ag := f.agent(1, nil)
+	ag.claimOne(t, "good")
+	ps, err := f.svc.ListPipelines(t.Context(), bad.ID, 0, 10)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("pipelines %v %v", ps, err)
+	}
+	p := f.get(t, ps[0].ID)
+	// a fails and b is skipped; c fails and its retry queues behind good.
+	wantStates(t, p, "a=failure b=skipped c=pending")
+	j := current(p)
+	if !strings.HasPrefix(j["a"].Message, "could not be dispatched: ") || !strings.Contains(j["a"].Message, "clone token") ||
+		j["c"].Attempt != 2 {
+		t.Fatalf("jobs %+v", j)
+	}
+	// The retry cannot be dispatched either.
+	if runs := f.agent(1, nil).claim(t); len(runs) != 0 {
+		t.Fatalf("claimed %d", len(runs))
+	}
+	p = f.get(t, p.ID)
+	wantStates(t, p, "a=failure b=skipped c=failure")
+	if p.State != pipeline.StateFailure {
+		t.Fatalf("pipeline %s", p.State)
+	}
+
+	// A job assigned before the tokens failed, and never acknowledged, is
+	// failed by Reconcile rather than making the agent's every reconnect
+	// fail.
+	f.tokens.failProject(bad.ID, false)
+	f.repos.set("refs/heads/main", sha(10), "jobs:\n  d:\n    steps: [x]\n")
+	if err := f.svc.TriggerPush(asUser(t.Context(), f.owner), pipeline.PushEvent{
+		ProjectID: bad.ID, PusherID: f.owner, Refs: []pipeline.RefUpdate{{Ref: "refs/heads/main", Old: sha(9), New: sha(10)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	other := f.agent(1, nil)
+	other.claimOne(t, "d")
+	f.tokens.failProject(bad.ID, true)
+	resend, _, err := f.svc.Reconcile(t.Context(), other.info, nil)
+	if err != nil || len(resend) != 0 {
+		t.Fatalf("reconcile: resend %v (%v)", resend, err)
+	}
+	ps, err = f.svc.ListPipelines(t.Context(), bad.ID, 0, 10)
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("pipelines %v %v", ps, err)
+	}
+	if d := current(f.get(t, ps[0].ID))["d"]; d.State != pipeline.StateFailure || !strings.HasPrefix(d.Message, "could not be dispatched: ") {
+		t.Fatalf("d %+v", d)
 	}
 }

@@ -22,6 +22,12 @@ const (
 // lost, every interval, until ctx ends. It is a leader-only worker and
 // idempotent: each job is re-checked under its pipeline's lock, so a
 // deposed leader still finishing acts on nothing twice.
+//
+// Its first pass comes one grace after it starts. A new leader may start
+// it right after the control plane (or its database) was down for longer
+// than the grace, when every heartbeat is old although the agents are
+// alive: they reconnect within seconds (Reconcile and heartbeats refresh
+// their jobs), and only the jobs still silent after a grace are lost.
 func (s *Service) RunReaper(ctx context.Context, interval, grace time.Duration) error {
 	if interval <= 0 {
 		interval = DefaultReapInterval
@@ -29,12 +35,22 @@ func (s *Service) RunReaper(ctx context.Context, interval, grace time.Duration) 
 	if grace <= 0 {
 		grace = DefaultReapGrace
 	}
+	wait := time.NewTimer(grace)
+	select {
+	case <-ctx.Done():
+		wait.Stop()
+		return nil
+	case <-wait.C:
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		n, err := s.Reap(ctx, grace)
 		if err != nil {
-			return unlessStopped(ctx, err) // the supervisor restarts us with backoff
+			// The supervisor restarts us with backoff, and the restart
+			// waits a grace again: the database failing us likely failed
+			// the agents' heartbeats too.
+			return unlessStopped(ctx, err)
 		}
 		if n > 0 {
 			s.log.Info().Int("jobs", n).Msg("reaped jobs of agents that went away")

@@ -96,7 +96,8 @@ type Authorizer interface {
 // the server adapts one to the other).
 type AgentInfo struct {
 	ID, ClusterID uuid.UUID
-	// Labels: the cluster's labels overlaid by the agent's Hello labels.
+	// Labels: the cluster's labels plus the agent's Hello labels of other
+	// keys (the cluster's win).
 	Labels     map[string]string
 	Capacity   int
 	RunnerKind string

@@ -67,7 +67,12 @@ func (r pipelineRepos) ChangedPaths(ctx context.Context, projectID uuid.UUID, fr
 // jobTokens issues the short-lived clone tokens of jobs (auth tokens).
 type jobTokens struct{ auth *auth.Service }
 
+// Issue returns no token for a pipeline nobody triggered (the job then
+// clones anonymously: only a public project's repository).
 func (j jobTokens) Issue(ctx context.Context, userID, projectID uuid.UUID, expires time.Time) (string, uuid.UUID, error) {
+	if userID == uuid.Nil {
+		return "", uuid.Nil, nil
+	}
 	return j.auth.IssueJobToken(ctx, userID, projectID, expires)
 }
 

@@ -34,6 +34,7 @@ var settings = []setting{
 	{"labels", "K=V,K=V", "", "labels offered for job placement"},
 	{"capacity", "N", strconv.Itoa(session.DefaultCapacity), "jobs run at once (1-1000)"},
 	{"runner", "KIND", "process", "how jobs run: process (local processes) or fake (tests)"},
+	{"job-uid-base", "UID", "0", "process runner as root: run each job as its own uid/gid BASE+slot (at least 1000; 0: jobs run as the agent's user)"},
 	{"max-job-log-bytes", "N", "1GiB", "a job whose log outgrows this fails \"log limit exceeded\" (bytes; suffixes KiB, MiB, GiB)"},
 	{"rotate-every", "DURATION", session.DefaultRotateEvery.String(), "how often the agent credential is rotated (at least 1m)"},
 	{"log-level", "LEVEL", "info", "debug, info, warn or error"},
@@ -54,6 +55,7 @@ type runConfig struct {
 	Capacity       int
 	Runner         string
 	MaxJobLogBytes int64
+	JobUIDBase     uint32
 	RotateEvery    time.Duration
 	LogLevel       string
 	LogFormat      string
@@ -154,6 +156,16 @@ func parseRun(args []string, getenv func(string) string) (runConfig, error) {
 	c.Runner = v
 	if v != "process" && v != "fake" {
 		bad("%s %q: want process or fake", src, v)
+	}
+
+	v, src = get("job-uid-base")
+	base, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || (base != 0 && base < 1000) {
+		bad("%s %q: want 0 (off) or a uid of at least 1000", src, v)
+	}
+	c.JobUIDBase = uint32(base)
+	if base != 0 && c.Runner != "process" {
+		bad("%s: only the process runner runs jobs as other users", src)
 	}
 
 	v, src = get("max-job-log-bytes")

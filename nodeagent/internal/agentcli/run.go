@@ -47,7 +47,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case "fake":
 		r = fake.New(fake.Options{})
 	default:
-		pr, err := process.New(process.Options{Logger: log})
+		pr, err := process.New(process.Options{Logger: log, JobUIDBase: c.JobUIDBase})
 		if err != nil {
 			fmt.Fprintf(stderr, "hearth-agent: the process runner: %v\n", err)
 			return exitFailure

@@ -3,6 +3,7 @@ package runner
 import (
 	"archive/tar"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -26,8 +27,13 @@ import (
 // Refused or unmatched patterns and skipped files are not errors: they come
 // back as warnings for the job's log. entries is how many entries the
 // archive holds; with none, no archive is left at dst. err is for I/O
-// failures only.
-func WriteArtifacts(workspace string, patterns []string, dst string) (entries int, warnings []string, err error) {
+// failures and for ctx ending (then errors.Is(err, ctx.Err()) and no
+// archive is left): the job's deadline and Cancel bound archiving too, so
+// a huge workspace or a hostile pattern cannot hold a job slot forever.
+//
+// Matching is linear in the pattern's and the path's segment counts
+// (matchSegments), whatever the number of "**".
+func WriteArtifacts(ctx context.Context, workspace string, patterns []string, dst string) (entries int, warnings []string, err error) {
 	root, err := os.OpenRoot(workspace)
 	if err != nil {
 		return 0, nil, fmt.Errorf("artifacts: open workspace: %w", err)
@@ -39,7 +45,7 @@ func WriteArtifacts(workspace string, patterns []string, dst string) (entries in
 	if err != nil {
 		return 0, nil, fmt.Errorf("artifacts: %w", err)
 	}
-	a := &archiver{root: root, gz: gzip.NewWriter(f), seen: map[string]bool{}}
+	a := &archiver{ctx: ctx, root: root, gz: gzip.NewWriter(f), seen: map[string]bool{}}
 	a.tw = tar.NewWriter(a.gz)
 	for _, p := range patterns {
 		if err := a.addPattern(p); err != nil {
@@ -73,6 +79,7 @@ func WriteArtifacts(workspace string, patterns []string, dst string) (entries in
 }
 
 type archiver struct {
+	ctx      context.Context
 	root     *os.Root
 	gz       *gzip.Writer
 	tw       *tar.Writer
@@ -86,7 +93,8 @@ func (a *archiver) warn(format string, args ...any) {
 }
 
 // addPattern archives one pattern's matches; only I/O errors on the
-// archive itself are returned, everything about the pattern is a warning.
+// archive itself and ctx's end are returned, everything about the pattern
+// is a warning.
 func (a *archiver) addPattern(pattern string) error {
 	clean, reason := checkPattern(pattern)
 	if reason != "" {
@@ -119,6 +127,9 @@ func (a *archiver) addPattern(pattern string) error {
 	}
 	var walkErr error
 	err := fs.WalkDir(fsys, start, func(name string, d fs.DirEntry, err error) error {
+		if walkErr = a.ctx.Err(); walkErr != nil {
+			return fs.SkipAll
+		}
 		if err != nil {
 			a.warn("%s skipped: %v", name, err)
 			return nil
@@ -160,6 +171,9 @@ func (a *archiver) missing(pattern string, err error) {
 func (a *archiver) addTree(name string) error {
 	var werr error
 	err := fs.WalkDir(a.root.FS(), name, func(p string, _ fs.DirEntry, err error) error {
+		if werr = a.ctx.Err(); werr != nil {
+			return fs.SkipAll
+		}
 		if err != nil {
 			a.warn("%s skipped: %v", p, unwrapPath(err))
 			return nil
@@ -219,17 +233,24 @@ func (a *archiver) addEntry(name string) error {
 		a.entries++
 		return a.tw.WriteHeader(hdr)
 	}
-	f, err := a.root.Open(name)
+	// Non-blocking: a file the job swapped for a FIFO since the Lstat
+	// must not block the open (and with it the job slot) forever. What was
+	// opened must still be the regular file that was looked at.
+	f, err := a.root.OpenFile(name, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		a.warn("%s skipped: %v", name, unwrapPath(err))
 		return nil
 	}
 	defer func() { _ = f.Close() }()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || !os.SameFile(st, info) {
+		a.warn("%s skipped: it changed while being archived", name)
+		return nil
+	}
 	if err := a.tw.WriteHeader(hdr); err != nil {
 		return err
 	}
 	a.entries++
-	n, err := io.CopyN(a.tw, f, hdr.Size)
+	n, err := io.CopyN(a.tw, ctxReader{ctx: a.ctx, r: f}, hdr.Size)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
@@ -243,6 +264,20 @@ func (a *archiver) addEntry(name string) error {
 }
 
 type zeroReader struct{}
+
+// ctxReader stops reading once ctx ended, so copying a huge file does not
+// outlive the job's deadline or Cancel.
+type ctxReader struct {
+	ctx context.Context //nolint:containedctx // a reader bound to one archiving run
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
 
 func (zeroReader) Read(p []byte) (int, error) {
 	clear(p)
@@ -274,26 +309,33 @@ func checkPattern(p string) (clean, reason string) {
 func hasMeta(seg string) bool { return strings.ContainsAny(seg, `*?[\`) }
 
 // matchSegments matches path segments against pattern segments, "**"
-// standing for zero or more whole segments.
+// standing for zero or more whole segments. Dynamic programming over the
+// segments (reach[j]: the pattern so far matches name[:j]) keeps it at
+// len(pat)*len(name) segment matches: a recursive matcher backtracks
+// exponentially on patterns like "**/**/**/…/x".
 func matchSegments(pat, name []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			for i := 0; i <= len(name); i++ {
-				if matchSegments(pat[1:], name[i:]) {
-					return true
+	reach := make([]bool, len(name)+1)
+	next := make([]bool, len(name)+1)
+	reach[0] = true
+	for _, p := range pat {
+		if p == "**" {
+			seen := false
+			for j, ok := range reach {
+				seen = seen || ok
+				next[j] = seen
+			}
+		} else {
+			next[0] = false
+			for j := 1; j <= len(name); j++ {
+				next[j] = false
+				if reach[j-1] {
+					next[j], _ = path.Match(p, name[j-1])
 				}
 			}
-			return false
 		}
-		if len(name) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], name[0]); !ok {
-			return false
-		}
-		pat, name = pat[1:], name[1:]
+		reach, next = next, reach
 	}
-	return len(name) == 0
+	return reach[len(name)]
 }
 
 // unwrapPath drops the *PathError wrapper, whose path is the whole

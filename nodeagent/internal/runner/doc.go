@@ -7,10 +7,12 @@
 //
 // Each job has <data-dir>/jobs/<job-id>/ (0700), created by the session:
 //
-//	job.json          the RunJob (session; written before Start; holds the clone token)
+//	job.json          the RunJob without its clone token (session; written before
+//	                  Start; the token reaches Start in memory only)
 //	logs/<step>.log   each step's output, append-only (runner, or the processes it
 //	                  started); step 0 is the checkout, RunJob.steps[i] is step i+1
 //	workspace/        the checkout, the steps' working directory (runner)
+//	home/, tmp/       the job's private $HOME and $TMPDIR (process runner)
 //	artifacts.tar.gz  after successful steps, if RunJob.artifact_paths (runner)
 //	result.json       how the job ended, written atomically (runner; WriteResult)
 //	<kind>/           the runner's own bookkeeping (process/, fake/)
@@ -29,13 +31,16 @@
 //     first failing step ends it (FAILURE, Step, ExitCode, "exit status N").
 //     After the last step succeeded, the runner archives artifact_paths
 //     (WriteArtifacts: patterns that match nothing or are refused are
-//     warnings in the last step's log, never failures).
+//     warnings in the last step's log, never failures). Archiving is part
+//     of the job: Cancel and the deadline end it like a step (CANCELLED or
+//     TIMED_OUT, Step = the last step, no archive).
 //  3. Cancel(reason) (idempotent; the first reason wins) ends a running job
 //     CANCELLED with Message = reason: the job's whole process tree gets
 //     SIGTERM, then SIGKILL after a grace. RunJob.timeout (0: none), counted
 //     from the start time recorded in the job directory, ends it TIMED_OUT
-//     "timed out after 10m0s" the same way. A job whose steps all finished
-//     before the cancel or deadline keeps its own outcome.
+//     "timed out after 10m0s" the same way. A job whose steps (and
+//     archiving) all finished before the cancel or deadline keeps its own
+//     outcome.
 //  4. The runner writes result.json, then closes Done; Result is valid from
 //     then on and no runner writes into the directory any more.
 //  5. Agent restart: the new agent's session calls Resume(ctx, job, dir) for

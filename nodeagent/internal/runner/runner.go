@@ -63,6 +63,10 @@ const (
 	LogsDir       = "logs"
 	WorkspaceDir  = "workspace"
 	ArtifactsFile = "artifacts.tar.gz"
+	// HomeDir and TmpDir are the job's private $HOME and $TMPDIR (process
+	// runner): nothing a job leaves there reaches another job.
+	HomeDir = "home"
+	TmpDir  = "tmp"
 )
 
 // Messages shared by the runners, so the control plane and the console see
@@ -193,9 +197,13 @@ func WriteFileAtomic(path string, data []byte) error {
 	return err
 }
 
-// Limits checked by ValidateJob.
+// Limits checked by ValidateJob. The artifact limits are .hearth.yml's
+// (controlplane spec.MaxPatterns, spec.MaxPatternBytes): the agent does not
+// rely on the control plane to have checked them.
 const (
-	MaxSteps = 1000
+	MaxSteps             = 1000
+	MaxArtifactPaths     = 100
+	MaxArtifactPathBytes = 1024
 )
 
 var (
@@ -207,8 +215,9 @@ var (
 
 // ValidateJob checks what both runners rely on and returns a clear error
 // for the first problem: an id usable as a file name, at most MaxSteps
-// steps, environment variable names a shell can export, and no NUL bytes
-// (which neither files nor environments can carry).
+// steps, environment variable names a shell can export, no NUL bytes
+// (which neither files nor environments can carry), and at most
+// MaxArtifactPaths artifact patterns of at most MaxArtifactPathBytes.
 func ValidateJob(job *agentv1.RunJob) error {
 	if job == nil {
 		return errors.New("no job")
@@ -233,6 +242,14 @@ func ValidateJob(job *agentv1.RunJob) error {
 		}
 		if containsNUL(v) {
 			return fmt.Errorf("environment variable %s contains a NUL byte", k)
+		}
+	}
+	if n := len(job.GetArtifactPaths()); n > MaxArtifactPaths {
+		return fmt.Errorf("job has %d artifact paths (at most %d)", n, MaxArtifactPaths)
+	}
+	for _, p := range job.GetArtifactPaths() {
+		if len(p) > MaxArtifactPathBytes {
+			return fmt.Errorf("artifact path %.40q… is %d bytes (at most %d)", p, len(p), MaxArtifactPathBytes)
 		}
 	}
 	if job.GetTimeout() != nil {

@@ -3,6 +3,7 @@ package runner_test
 import (
 	"archive/tar"
 	"compress/gzip"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -93,6 +95,8 @@ func TestValidateJob(t *testing.T) {
 		"script NUL":   {JobId: "j", Steps: []*agentv1.Step{{Script: "\x00"}}},
 		"timeout":      {JobId: "j", Timeout: &durationpb.Duration{Seconds: 1, Nanos: -1}},
 		"too many":     {JobId: "j", Steps: make([]*agentv1.Step, runner.MaxSteps+1)},
+		"artifacts":    {JobId: "j", ArtifactPaths: make([]string, runner.MaxArtifactPaths+1)},
+		"long path":    {JobId: "j", ArtifactPaths: []string{strings.Repeat("a", runner.MaxArtifactPathBytes+1)}},
 	} {
 		if err := runner.ValidateJob(job); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -117,7 +121,7 @@ func TestWriteArtifactsGlobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst := filepath.Join(t.TempDir(), "out.tar.gz")
-	n, warnings, err := runner.WriteArtifacts(ws, []string{"*.txt", "deep/**/*.log", "./a.txt", "*.log", "[", "", "a.txt/../../x"}, dst)
+	n, warnings, err := runner.WriteArtifacts(context.Background(), ws, []string{"*.txt", "deep/**/*.log", "./a.txt", "*.log", "[", "", "a.txt/../../x"}, dst)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,15 +140,86 @@ func TestWriteArtifactsGlobs(t *testing.T) {
 		t.Errorf("warnings\n%q\nwant\n%q", warnings, wantWarnings)
 	}
 
-	n, warnings, err = runner.WriteArtifacts(ws, []string{"none/*"}, dst+"2")
+	n, warnings, err = runner.WriteArtifacts(context.Background(), ws, []string{"none/*"}, dst+"2")
 	if err != nil || n != 0 || len(warnings) != 2 {
 		t.Errorf("nothing matched: %d %q %v", n, warnings, err)
 	}
 	if _, err := os.Stat(dst + "2"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("empty archive left: %v", err)
 	}
-	if _, _, err := runner.WriteArtifacts(filepath.Join(ws, "missing"), []string{"x"}, dst); err == nil {
+	if _, _, err := runner.WriteArtifacts(context.Background(), filepath.Join(ws, "missing"), []string{"x"}, dst); err == nil {
 		t.Error("missing workspace: no error")
+	}
+}
+
+// TestWriteArtifactsPathologicalPattern: "**/**/…/x" against a deep tree
+// took exponential time with a backtracking matcher; it must be quick, and
+// "**" must still mean any number of segments, none included.
+func TestWriteArtifactsPathologicalPattern(t *testing.T) {
+	ws := t.TempDir()
+	deep := filepath.Join(ws, strings.Repeat("d/", 40))
+	if err := os.MkdirAll(deep, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{filepath.Join(deep, "y"), filepath.Join(deep, "x"), filepath.Join(ws, "x")} {
+		if err := os.WriteFile(name, []byte("1"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	begin := time.Now()
+	dst := filepath.Join(t.TempDir(), "out.tar.gz")
+	pattern := strings.Repeat("**/", 30) + "x"
+	n, warnings, err := runner.WriteArtifacts(context.Background(), ws, []string{pattern, strings.Repeat("*/**/", 20) + "y"}, dst)
+	if err != nil || len(warnings) != 0 {
+		t.Fatalf("%v %q", err, warnings)
+	}
+	if d := time.Since(begin); d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+	want := []string{"x=1", strings.Repeat("d/", 40) + "x=1", strings.Repeat("d/", 40) + "y=1"}
+	sort.Strings(want)
+	if got := list(t, dst); strings.Join(got, "|") != strings.Join(want, "|") || n != 3 {
+		t.Errorf("archive (%d) %q, want %q", n, got, want)
+	}
+}
+
+func TestWriteArtifactsStopsWithContext(t *testing.T) {
+	ws := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ws, "a"), []byte("a"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A huge (sparse) file: archiving it takes minutes, so only the
+	// context can end it in time.
+	f, err := os.Create(filepath.Join(ws, "big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(100 << 30); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	dst := filepath.Join(t.TempDir(), "out.tar.gz")
+	for name, patterns := range map[string][]string{"walk": {"**"}, "copy": {"big"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		begin := time.Now()
+		_, _, err := runner.WriteArtifacts(ctx, ws, patterns, dst)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s: err %v", name, err)
+		}
+		if d := time.Since(begin); d > 5*time.Second {
+			t.Errorf("%s: stopped after %s", name, d)
+		}
+		for _, p := range []string{dst, dst + ".tmp"} {
+			if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s: %s left: %v", name, p, err)
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := runner.WriteArtifacts(ctx, ws, []string{"a"}, dst); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: %v", err)
 	}
 }
 

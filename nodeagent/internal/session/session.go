@@ -30,8 +30,8 @@ const (
 	DefaultRotateEvery    = 12 * time.Hour
 	DefaultStableAfter    = time.Minute
 	DefaultPollInterval   = 20 * time.Millisecond
-	DefaultWindow         = 1 << 20
-	DefaultChunkSize      = 64 << 10
+	DefaultWindow         = 4 << 20
+	DefaultChunkSize      = 256 << 10
 	DefaultWelcomeTimeout = 30 * time.Second
 	DefaultResendAfter    = 10 * time.Second
 	DefaultAckedFlush     = time.Second
@@ -271,8 +271,9 @@ func (s *Session) prepareDirs() error {
 		if err != nil {
 			return fmt.Errorf("data directory: %w", err)
 		}
-		// It holds the credential and the jobs' clone tokens.
-		if st.Mode().Perm()&0o077 != 0 {
+		// It holds the credential. Search (o+x) alone is allowed: the
+		// process runner's per-job users must reach their own directory.
+		if st.Mode().Perm()&0o076 != 0 {
 			if err := os.Chmod(d, 0o700); err != nil { //nolint:gosec // G302: a directory needs x; 0700 is owner-only
 				return fmt.Errorf("data directory %s is readable by others and cannot be restricted: %w", d, err)
 			}

@@ -301,7 +301,13 @@ func (h *handle) run() {
 	}
 	res := runner.Result{State: agentv1.JobState_JOB_STATE_SUCCESS, Step: last}
 	if paths := h.job.GetArtifactPaths(); len(paths) > 0 {
-		n, warnings, err := runner.WriteArtifacts(filepath.Join(h.dir, runner.WorkspaceDir), paths, filepath.Join(h.dir, runner.ArtifactsFile))
+		n, warnings, err := runner.WriteArtifacts(h.ctx, filepath.Join(h.dir, runner.WorkspaceDir), paths, filepath.Join(h.dir, runner.ArtifactsFile))
+		if err != nil && h.ctx.Err() != nil {
+			// Cancelled, timed out or detached while archiving: archiving
+			// is part of the job, so it ends the way a step would.
+			h.interrupted(last)
+			return
+		}
 		for _, w := range warnings {
 			_ = runner.AppendLogLine(h.dir, last, w)
 		}

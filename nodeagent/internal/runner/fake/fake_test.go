@@ -200,6 +200,37 @@ func TestArtifacts(t *testing.T) {
 	}
 }
 
+// TestArchivingRespectsDeadline: archiving is part of the job, so a
+// workspace that takes minutes to archive ends at the job's deadline.
+func TestArchivingRespectsDeadline(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, runner.WorkspaceDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, runner.WorkspaceDir, "big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(100 << 30); err != nil { // sparse
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	job := newJob("echo done")
+	job.ArtifactPaths = []string{"big"}
+	job.Timeout = durationpb.New(500 * time.Millisecond)
+	h, err := fake.New(fake.Options{}).Start(context.Background(), job, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := runner.Result{State: agentv1.JobState_JOB_STATE_TIMED_OUT, Step: 1, Message: "timed out after 500ms"}
+	if res := wait(t, h); res != want {
+		t.Fatalf("result %+v, want %+v", res, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, runner.ArtifactsFile+".tmp")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("partial archive left: %v", err)
+	}
+}
+
 func TestGateAndResumeAfterDetach(t *testing.T) {
 	job := newJob("echo before\nbytes 70000\ngate g1\necho after", "echo second")
 	job.Timeout = durationpb.New(time.Hour)

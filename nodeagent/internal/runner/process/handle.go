@@ -1,6 +1,7 @@
 package process
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -222,16 +223,9 @@ func (h *handle) end(kind endKind) {
 		h.appendLine(lineStep, line)
 	}
 	if res.State == agentv1.JobState_JOB_STATE_SUCCESS && len(h.job.GetArtifactPaths()) > 0 {
-		n, warnings, err := runner.WriteArtifacts(h.p.workspace, h.job.GetArtifactPaths(), filepath.Join(h.p.dir, runner.ArtifactsFile))
-		for _, w := range warnings {
-			h.appendLine(res.Step, w)
-		}
-		switch {
-		case err != nil:
-			h.appendLine(res.Step, err.Error())
-			res = runner.Result{State: agentv1.JobState_JOB_STATE_FAILURE, Step: res.Step, Message: err.Error()}
-		case n > 0:
-			res.Artifacts = runner.ArtifactsFile
+		var ok bool
+		if res, ok = h.archive(res); !ok {
+			return // detached: a later Resume archives again
 		}
 	}
 	if err := runner.WriteResult(h.p.dir, res); err != nil {
@@ -241,6 +235,63 @@ func (h *handle) end(kind endKind) {
 	h.result = res
 	h.mu.Unlock()
 	close(h.done)
+}
+
+// Why archiving stopped early (context causes).
+var (
+	errArchiveCancelled = errors.New("cancelled")
+	errArchiveTimeout   = errors.New("timed out")
+	errArchiveDetached  = errors.New("detached")
+)
+
+// archive writes the artifacts of a job whose steps all succeeded.
+// Archiving belongs to the job: Cancel and the deadline stop it (the job
+// then ends CANCELLED or TIMED_OUT, like a step would) and Detach
+// abandons it (ok false: no result, a later Resume archives again).
+func (h *handle) archive(res runner.Result) (_ runner.Result, ok bool) {
+	ctx, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	if at, ok := h.m.deadline(); ok {
+		t := time.AfterFunc(time.Until(at), func() { stop(errArchiveTimeout) })
+		defer t.Stop()
+	}
+	go func() {
+		select {
+		case <-h.cancelCh:
+			stop(errArchiveCancelled)
+		case <-h.detachCh:
+			stop(errArchiveDetached)
+		case <-ctx.Done():
+		}
+	}()
+	n, warnings, err := runner.WriteArtifacts(ctx, h.p.workspace, h.job.GetArtifactPaths(), filepath.Join(h.p.dir, runner.ArtifactsFile))
+	if err != nil && ctx.Err() != nil {
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, errArchiveDetached):
+			return res, false
+		case errors.Is(cause, errArchiveCancelled):
+			h.mu.Lock()
+			reason := h.reason
+			h.mu.Unlock()
+			h.appendLine(res.Step, "the job was cancelled while archiving its artifacts: "+reason)
+			return runner.Result{State: agentv1.JobState_JOB_STATE_CANCELLED, Step: res.Step, Message: reason}, true
+		default:
+			msg := runner.TimedOutMessage(h.m.Timeout)
+			h.appendLine(res.Step, "the job "+msg+" while archiving its artifacts")
+			return runner.Result{State: agentv1.JobState_JOB_STATE_TIMED_OUT, Step: res.Step, Message: msg}, true
+		}
+	}
+	for _, w := range warnings {
+		h.appendLine(res.Step, w)
+	}
+	switch {
+	case err != nil:
+		h.appendLine(res.Step, err.Error())
+		return runner.Result{State: agentv1.JobState_JOB_STATE_FAILURE, Step: res.Step, Message: err.Error()}, true
+	case n > 0:
+		res.Artifacts = runner.ArtifactsFile
+	}
+	return res, true
 }
 
 // outcome derives the result from the exit files; line (if any) explains

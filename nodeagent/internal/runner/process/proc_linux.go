@@ -110,3 +110,34 @@ func bootID() string {
 	}
 	return strings.TrimSpace(string(data))
 }
+
+// idsInUse lists every user and group id (real, effective, saved,
+// filesystem) of the live processes: a job user id some process still runs
+// as is not handed to another job.
+func idsInUse() []uint32 {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var ids []uint32
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if !strings.HasPrefix(line, "Uid:") && !strings.HasPrefix(line, "Gid:") {
+				continue
+			}
+			for _, f := range strings.Fields(line)[1:] {
+				if id, err := strconv.ParseUint(f, 10, 32); err == nil {
+					ids = append(ids, uint32(id))
+				}
+			}
+		}
+	}
+	return ids
+}

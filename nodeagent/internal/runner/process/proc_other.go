@@ -22,3 +22,6 @@ func groupMembers(pgid int) []int {
 }
 
 func hasJobEnv(int, string) bool { return true }
+
+// Without /proc only the job directories tell which job ids are in use.
+func idsInUse() []uint32 { return nil }

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -41,13 +40,22 @@ type Options struct {
 	// between SIGTERM and SIGKILL (default 5s).
 	KillGrace time.Duration
 	// BaseEnv is the environment every job starts from ("KEY=VALUE"); nil
-	// means PATH, HOME and LANG taken from the agent's own environment.
-	// The agent's other variables (its credential among them) never reach
-	// a job.
+	// means PATH and LANG taken from the agent's own environment. The
+	// agent's other variables (its credential among them) never reach a
+	// job. HOME and TMPDIR are always the job's own (<dir>/home, <dir>/tmp).
 	BaseEnv []string
 	// PollInterval is how often a resumed job's wrapper and a terminating
 	// job's process group are checked (default 50ms).
 	PollInterval time.Duration
+	// JobUIDBase (hearth-agent --job-uid-base), when not 0, runs every job
+	// (its checkout and steps) as its own unprivileged user and group id
+	// JobUIDBase+slot, slot being the lowest one no other job directory of
+	// the agent and no live process uses (MaxJobSlots at most), so a job can
+	// read neither the agent's data (identity.json) nor other jobs'
+	// directories. It needs the agent to run as root, and a range of
+	// MaxJobSlots ids no account, group or subordinate id range uses.
+	// 0: jobs run as the agent's own user.
+	JobUIDBase uint32
 }
 
 // Runner runs jobs as local processes. Safe for concurrent use.
@@ -57,14 +65,25 @@ type Runner struct {
 	grace     time.Duration
 	poll      time.Duration
 	baseEnv   []string
+	uidBase   uint32 // 0: jobs run as the agent's user
 }
 
 var _ runner.Runner = (*Runner)(nil)
 
 // New checks that bash and git exist and returns a Runner.
 func New(o Options) (*Runner, error) {
-	r := &Runner{log: o.Logger.With().Str(logfield.Component, "runner.process").Logger(), grace: o.KillGrace, poll: o.PollInterval, baseEnv: o.BaseEnv}
+	r := &Runner{log: o.Logger.With().Str(logfield.Component, "runner.process").Logger(), grace: o.KillGrace, poll: o.PollInterval, baseEnv: o.BaseEnv, uidBase: o.JobUIDBase}
 	var err error
+	switch {
+	case r.uidBase != 0 && os.Geteuid() != 0:
+		return nil, fmt.Errorf("process runner: a job uid base (%d) needs the agent to run as root, to start jobs as other users", r.uidBase)
+	case r.uidBase != 0:
+		if err := checkUIDBase(r.uidBase); err != nil {
+			return nil, fmt.Errorf("process runner: %w", err)
+		}
+	case os.Geteuid() == 0:
+		r.log.Warn().Msg("the agent runs as root and so do its jobs: a job could read the agent's credential; set a job uid base to run each job as its own user")
+	}
 	if r.bash, err = lookPath(o.BashBinary, "bash"); err != nil {
 		return nil, err
 	}
@@ -78,7 +97,7 @@ func New(o Options) (*Runner, error) {
 		r.poll = 50 * time.Millisecond
 	}
 	if r.baseEnv == nil {
-		r.baseEnv = []string{"PATH=" + envOr("PATH", "/usr/local/bin:/usr/bin:/bin"), "HOME=" + envOr("HOME", "/"), "LANG=" + envOr("LANG", "C.UTF-8")}
+		r.baseEnv = []string{"PATH=" + envOr("PATH", "/usr/local/bin:/usr/bin:/bin"), "LANG=" + envOr("LANG", "C.UTF-8")}
 	}
 	return r, nil
 }
@@ -112,6 +131,9 @@ type meta struct {
 	BootID     string        `json:"boot_id,omitempty"`
 	StartedAt  time.Time     `json:"started_at"`
 	Timeout    time.Duration `json:"timeout"` // 0: none
+	// UID is the job's own user and group id (Options.JobUIDBase); 0: the
+	// agent's user.
+	UID uint32 `json:"uid,omitempty"`
 }
 
 func (m meta) deadline() (time.Time, bool) {
@@ -152,7 +174,8 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	if _, err := os.Stat(p.meta()); err == nil {
 		return nil, fmt.Errorf("process runner: job %s already started in %s (resume it instead)", job.GetJobId(), dir)
 	}
-	if err := r.prepare(job, p); err != nil {
+	user, err := r.prepare(job, p)
+	if err != nil {
 		return nil, fmt.Errorf("process runner: %w", err)
 	}
 	out, err := os.OpenFile(p.wrapperLog(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
@@ -166,11 +189,17 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	}
 	defer func() { _ = tokenW.Close() }()
 
-	env := append([]string(nil), r.baseEnv...)
+	var env []string
+	for _, kv := range r.baseEnv {
+		if k, _, _ := strings.Cut(kv, "="); k != "HOME" && k != "TMPDIR" {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "HOME="+p.home, "TMPDIR="+p.tmp)
 	for k, v := range runner.JobEnv(job) {
 		env = append(env, k+"="+v)
 	}
-	m := meta{StartedAt: time.Now(), Timeout: runner.Timeout(job), BootID: bootID()}
+	m := meta{StartedAt: time.Now(), Timeout: runner.Timeout(job), BootID: bootID(), UID: user.uid}
 	// WithoutCancel: the job must outlive the start (and the agent).
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), r.bash, "--noprofile", "--norc", p.wrapper()) //nolint:gosec // G204: our own wrapper, run by the configured bash
 	cmd.Dir = dir
@@ -181,6 +210,9 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	// Its own session (and so process group): the job survives the agent's
 	// death and its signals, and the whole tree can be signalled at once.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if user.uid != 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: user.uid, Gid: user.gid, Groups: []uint32{}}
+	}
 	err = cmd.Start()
 	_ = stdin.Close()
 	if err != nil {
@@ -215,19 +247,35 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	return h, nil
 }
 
-// prepare creates the directories and writes the wrapper and step scripts.
-func (r *Runner) prepare(job *agentv1.RunJob, p paths) error {
-	for _, d := range []string{p.state, p.workspace, filepath.Join(p.dir, runner.LogsDir)} {
+// prepare creates the directories and writes the wrapper and step scripts;
+// with a job uid base it also picks the job's user and hands it its part
+// of the directory (isolate). user is zero when the job runs as the agent.
+func (r *Runner) prepare(job *agentv1.RunJob, p paths) (user jobUser, err error) {
+	for _, d := range []string{p.state, p.workspace, p.logs, p.home, p.tmp} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return err
+			return jobUser{}, err
 		}
 	}
 	for i, s := range job.GetSteps() {
 		if err := os.WriteFile(p.script(uint32(i+1)), []byte(s.GetScript()), 0o600); err != nil {
-			return err
+			return jobUser{}, err
 		}
 	}
-	return os.WriteFile(p.wrapper(), []byte(wrapperScript(job, p, r.bash, r.git)), 0o600)
+	if err := os.WriteFile(p.wrapper(), []byte(wrapperScript(job, p, r.bash, r.git)), 0o600); err != nil {
+		return jobUser{}, err
+	}
+	if r.uidBase == 0 {
+		return jobUser{}, nil
+	}
+	slotMu.Lock()
+	defer slotMu.Unlock()
+	if user, err = r.pickUser(p.dir); err != nil {
+		return jobUser{}, err
+	}
+	if err := isolate(job, p, user); err != nil {
+		return jobUser{}, fmt.Errorf("giving the job its own user %d: %w", user.uid, err)
+	}
+	return user, nil
 }
 
 // Resume implements runner.Runner.
@@ -250,6 +298,13 @@ func (r *Runner) Resume(_ context.Context, job *agentv1.RunJob, dir string) (run
 		h := r.newHandle(job, p, m, nil, false)
 		go h.end(endLost)
 		return h, nil
+	}
+	if m.UID != 0 {
+		// The session may have made <data-dir> owner-only again; the job's
+		// user needs to pass through it.
+		if err := searchable(dir); err != nil {
+			r.log.Warn().Err(err).Str(logJobID, job.GetJobId()).Msg("the job's user may not reach its directory")
+		}
 	}
 	if !leaderAlive(m) {
 		h := r.newHandle(job, p, m, nil, false)

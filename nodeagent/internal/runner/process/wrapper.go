@@ -20,11 +20,14 @@ func quote(s string) string {
 
 // paths of one job directory.
 type paths struct {
-	dir, state, workspace string
+	dir, state, workspace, logs, home, tmp string
 }
 
 func newPaths(dir string) paths {
-	return paths{dir: dir, state: filepath.Join(dir, stateDir), workspace: filepath.Join(dir, runner.WorkspaceDir)}
+	return paths{
+		dir: dir, state: filepath.Join(dir, stateDir), workspace: filepath.Join(dir, runner.WorkspaceDir),
+		logs: filepath.Join(dir, runner.LogsDir), home: filepath.Join(dir, runner.HomeDir), tmp: filepath.Join(dir, runner.TmpDir),
+	}
 }
 
 func (p paths) wrapper() string    { return filepath.Join(p.state, "wrapper.sh") }
@@ -85,13 +88,17 @@ func wrapperScript(job *agentv1.RunJob, p paths, bash, git string) string {
 		w("printf '%%s\\n' %s >>%s", quote(msgNoCheckout), log0)
 		w("__hearth_rc=0")
 	} else {
-		g := quote(git)
+		// No configuration but the repository's own (which this checkout
+		// creates) and the command line's: no system or global file, no
+		// hooks, no fsmonitor command. Whatever an earlier job (or anyone
+		// sharing the agent's user) wrote there never runs with the token.
+		g := quote(git) + " -c core.hooksPath=/dev/null -c core.fsmonitor=false"
 		sha := quote(job.GetCommitSha())
 		w("{")
 		w("  printf '%%s\\n' %s", quote("Checking out "+job.GetCommitSha()+" from "+displayURL(job.GetCloneUrl())))
 		w("  (")
 		w("    set -e")
-		w("    export GIT_TERMINAL_PROMPT=0")
+		w("    export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null")
 		w(`    if [ -n "$__hearth_token" ]; then`)
 		w("      export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader")
 		w(`      export GIT_CONFIG_VALUE_0="Authorization: Bearer $__hearth_token"`)

@@ -167,6 +167,41 @@ func (q *Queries) AssignJob(ctx context.Context, arg AssignJobParams) error {
 	return err
 }
 
+const cancelRequestedJobs = `-- name: CancelRequestedJobs :many
+SELECT id FROM jobs
+WHERE state = 'running' AND cancel_requested_at IS NOT NULL
+    AND (agent_id = $1 OR id = ANY($2::uuid[]))
+ORDER BY id
+`
+
+type CancelRequestedJobsParams struct {
+	AgentID *uuid.UUID
+	Ids     []uuid.UUID
+}
+
+// CancelRequestedJobs are the running jobs of an agent, or among those it
+// reports, whose cancellation was requested: the heartbeat path tells the
+// agent again, since the one notification may have been missed.
+func (q *Queries) CancelRequestedJobs(ctx context.Context, arg CancelRequestedJobsParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, cancelRequestedJobs, arg.AgentID, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []uuid.UUID
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const claimDueSchedules = `-- name: ClaimDueSchedules :many
 SELECT id, project_id, cron, ref, variables, description, owner_id, active, next_run_at, last_run_at, last_error, created_at FROM pipeline_schedules
 WHERE active AND next_run_at <= $1::timestamptz

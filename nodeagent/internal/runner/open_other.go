@@ -1,0 +1,6 @@
+//go:build !unix
+
+package runner
+
+// openNonblock: no FIFOs to fear here.
+const openNonblock = 0

@@ -1,0 +1,8 @@
+//go:build unix
+
+package runner
+
+import "syscall"
+
+// openNonblock keeps opening a FIFO from blocking (see addEntry).
+const openNonblock = syscall.O_NONBLOCK
