@@ -185,3 +185,13 @@ WHERE id = @id;
 
 -- name: NextScheduleRun :one
 SELECT next_run_at FROM pipeline_schedules WHERE active ORDER BY next_run_at LIMIT 1;
+
+-- name: MarkLogFinished :exec
+UPDATE jobs SET log_finished_at = @now::timestamptz WHERE id = @id AND log_finished_at IS NULL;
+
+-- name: UnfinishedLogs :many
+-- Final jobs whose log is still open, ended before @before.
+SELECT id FROM jobs
+WHERE log_finished_at IS NULL AND finished_at IS NOT NULL AND finished_at < @before::timestamptz
+ORDER BY finished_at
+LIMIT @max;

@@ -464,7 +464,7 @@ func (s *Service) Status(ctx context.Context, agentID uuid.UUID, st *agentv1.Job
 		return apperr.Invalid("job status: unknown state %v", st.GetState())
 	}
 	if State(j.State).Final() {
-		return s.logs.Finish(ctx, id) // a resend: make sure the log is finished
+		return s.finishLog(ctx, id) // a resend: make sure the log is finished
 	}
 	if err := s.checkLog(ctx, id, st.GetLogLengths()); err != nil {
 		return err
@@ -498,7 +498,7 @@ func (s *Service) Status(ctx context.Context, agentID uuid.UUID, st *agentv1.Job
 	}
 	// After the commit: a follower that sees the log end reads the final
 	// state. On failure the agent resends and the Final() branch retries.
-	return s.logs.Finish(ctx, id)
+	return s.finishLog(ctx, id)
 }
 
 // acknowledge records RUNNING: the agent has the job.

@@ -244,6 +244,15 @@ func (s *Service) fireOne(ctx context.Context) (fired, made bool, err error) {
 // scheduled creates a schedule's pipeline in tx. A reason it made none is
 // returned as lastErr, not as an error.
 func (s *Service) scheduled(ctx context.Context, tx pgx.Tx, q *db.Queries, sc db.PipelineSchedule, e *effects) (made bool, lastErr string, err error) {
+	if s.authz != nil {
+		owner := rbac.Principal{Kind: rbac.User, UserID: sc.OwnerID}
+		if err := s.authz.Authorize(ctx, owner, rbac.PipelineRun, sc.ProjectID); err != nil {
+			if _, ok := apperr.As(err); ok {
+				return false, "the schedule's owner may no longer run pipelines in this project", nil
+			}
+			return false, "", err
+		}
+	}
 	fullRef, commit, err := s.resolve(ctx, sc.ProjectID, sc.Ref)
 	if err != nil {
 		if ae, ok := apperr.As(err); ok {

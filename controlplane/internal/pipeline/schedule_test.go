@@ -9,6 +9,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 )
@@ -203,5 +204,43 @@ func TestListenerWakesAndCancels(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestScheduleStopsWhenItsOwnerLosesAccess: a schedule fires as its owner;
+// once the owner may no longer run pipelines in the project, it makes none
+// and says why.
+func TestScheduleStopsWhenItsOwnerLosesAccess(t *testing.T) {
+	f := newFixture(t)
+	f.clock = &clock{t: time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)}
+	user := uuid.New()
+	authz := fakeAuthz{grants: map[uuid.UUID]map[uuid.UUID]rbac.Set{
+		user: {f.project.ID: rbac.SetOf(rbac.ProjectRead, rbac.PipelineRead, rbac.PipelineRun)},
+	}}
+	var err error
+	f.svc, err = pipeline.New(pipeline.Deps{
+		DB: f.db, Logger: testsvc.Logger(t), Projects: f.projects, Repositories: f.repos, JobTokens: f.tokens,
+		Logs: f.logs, Artifacts: f.artifacts, Now: f.clock.Now, Authz: authz,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.repos.set("refs/heads/main", sha(1), "jobs:\n  nightly:\n    steps: [x]\n")
+	s, err := f.svc.CreateSchedule(asUser(t.Context(), user), f.project.ID, "0 * * * *", "main", nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(31 * time.Minute)
+	if n, err := f.svc.FireDueSchedules(t.Context()); err != nil || n != 1 {
+		t.Fatalf("fired %d while the owner may run pipelines (%v)", n, err)
+	}
+	delete(authz.grants, user) // removed from the project
+	f.clock.Advance(time.Hour)
+	if n, err := f.svc.FireDueSchedules(t.Context()); err != nil || n != 0 {
+		t.Fatalf("made %d pipelines for an owner without access (%v)", n, err)
+	}
+	got, err := f.svc.ListSchedules(t.Context(), f.project.ID)
+	if err != nil || len(got) != 1 || got[0].ID != s.ID || got[0].LastError == "" {
+		t.Fatalf("schedules %+v (%v)", got, err)
 	}
 }

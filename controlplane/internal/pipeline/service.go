@@ -112,6 +112,10 @@ type Deps struct {
 	JobTokens    JobTokens
 	Logs         Logs
 	Artifacts    Artifacts
+	// Authz, when set, is asked at every schedule firing whether the
+	// schedule's owner may still run pipelines in its project (a removed
+	// member's schedule stops making pipelines).
+	Authz Authorizer
 	// Now is the clock (nil: time.Now); tests inject theirs.
 	Now func() time.Time
 }
@@ -126,6 +130,7 @@ type Service struct {
 	tokens    JobTokens
 	logs      Logs
 	artifacts Artifacts
+	authz     Authorizer
 	now       func() time.Time
 }
 
@@ -136,7 +141,7 @@ func New(d Deps) (*Service, error) {
 	}
 	s := &Service{
 		db: d.DB, q: db.New(d.DB.Pool), log: d.Logger, projects: d.Projects, repos: d.Repositories,
-		tokens: d.JobTokens, logs: d.Logs, artifacts: d.Artifacts, now: d.Now,
+		tokens: d.JobTokens, logs: d.Logs, artifacts: d.Artifacts, authz: d.Authz, now: d.Now,
 	}
 	if s.now == nil {
 		s.now = time.Now

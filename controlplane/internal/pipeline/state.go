@@ -75,10 +75,36 @@ func (s *Service) after(ctx context.Context, e *effects) {
 		}
 	}
 	for _, id := range e.finish {
-		if err := s.logs.Finish(ctx, id); err != nil {
-			s.log.Warn().Err(err).Str("job_id", id.String()).Msg("could not finish a job's log")
+		if err := s.finishLog(ctx, id); err != nil {
+			s.log.Warn().Err(err).Str("job_id", id.String()).Msg("could not finish a job's log; the reaper will retry")
 		}
 	}
+}
+
+// finishLog moves a final job's log to S3 and records that it did.
+func (s *Service) finishLog(ctx context.Context, id uuid.UUID) error {
+	if err := s.logs.Finish(ctx, id); err != nil {
+		return err
+	}
+	return store.MapError(s.q.MarkLogFinished(ctx, db.MarkLogFinishedParams{ID: id, Now: s.now()}))
+}
+
+// finishOpenLogs finishes the logs of jobs that ended over a minute ago
+// and whose log is still open (a failed or interrupted finish).
+func (s *Service) finishOpenLogs(ctx context.Context) (int, error) {
+	ids, err := s.q.UnfinishedLogs(ctx, db.UnfinishedLogsParams{Before: s.now().Add(-time.Minute), Max: reapBatch})
+	if err != nil {
+		return 0, store.MapError(err)
+	}
+	done := 0
+	for _, id := range ids {
+		if err := s.finishLog(ctx, id); err != nil {
+			s.log.Warn().Err(err).Str("job_id", id.String()).Msg("could not finish a job's log")
+			continue
+		}
+		done++
+	}
+	return done, nil
 }
 
 // inTx runs fn in a transaction with an effects collector, sends its

@@ -29,6 +29,7 @@ type pipelineDeps struct {
 	redis    *cache.Cache
 	objects  *objectstore.Store
 	auth     *auth.Service
+	authz    pipeline.Authorizer
 	clusters *cluster.Service
 	projects pipelineProjects
 	repos    pipelineRepos
@@ -55,7 +56,7 @@ func newPipelines(d pipelineDeps) (*pipelines, error) {
 	}
 	svc, err := pipeline.New(pipeline.Deps{
 		DB: d.db, Logger: component("pipeline"), Projects: d.projects, Repositories: d.repos,
-		JobTokens: jobTokens{d.auth}, Logs: logs, Artifacts: arts,
+		JobTokens: jobTokens{d.auth}, Logs: logs, Artifacts: arts, Authz: d.authz,
 	})
 	if err != nil {
 		return nil, err

@@ -179,7 +179,7 @@ func Run(ctx context.Context, o Options) error {
 		return &StartupError{Err: err}
 	}
 	pl, err := newPipelines(pipelineDeps{
-		cfg: cfg, log: log, db: db, redis: redis, objects: objects, auth: ident.auth, clusters: clusters,
+		cfg: cfg, log: log, db: db, redis: redis, objects: objects, auth: ident.auth, authz: ident.rbac, clusters: clusters,
 		projects: pipelineProjects{svc: projects, publicURL: strings.TrimRight(publicURL(cfg, ln.Addr().String()), "/")},
 		repos:    pipelineRepos{browser: browser, storage: storage},
 	})

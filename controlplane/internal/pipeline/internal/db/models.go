@@ -47,6 +47,7 @@ type Job struct {
 	QueuedAt          *time.Time
 	StartedAt         *time.Time
 	FinishedAt        *time.Time
+	LogFinishedAt     *time.Time
 }
 
 type Pipeline struct {

@@ -51,7 +51,7 @@ func (q *Queries) AdvanceSchedule(ctx context.Context, arg AdvanceScheduleParams
 }
 
 const agentRunningJobs = `-- name: AgentRunningJobs :many
-SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at FROM jobs WHERE agent_id = $1 AND state = 'running' ORDER BY created_at, id
+SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at, log_finished_at FROM jobs WHERE agent_id = $1 AND state = 'running' ORDER BY created_at, id
 `
 
 func (q *Queries) AgentRunningJobs(ctx context.Context, agentID *uuid.UUID) ([]Job, error) {
@@ -86,6 +86,7 @@ func (q *Queries) AgentRunningJobs(ctx context.Context, agentID *uuid.UUID) ([]J
 			&i.QueuedAt,
 			&i.StartedAt,
 			&i.FinishedAt,
+			&i.LogFinishedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -98,7 +99,7 @@ func (q *Queries) AgentRunningJobs(ctx context.Context, agentID *uuid.UUID) ([]J
 }
 
 const allJobs = `-- name: AllJobs :many
-SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at FROM jobs WHERE pipeline_id = $1 ORDER BY created_at, id
+SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at, log_finished_at FROM jobs WHERE pipeline_id = $1 ORDER BY created_at, id
 `
 
 func (q *Queries) AllJobs(ctx context.Context, pipelineID uuid.UUID) ([]Job, error) {
@@ -133,6 +134,7 @@ func (q *Queries) AllJobs(ctx context.Context, pipelineID uuid.UUID) ([]Job, err
 			&i.QueuedAt,
 			&i.StartedAt,
 			&i.FinishedAt,
+			&i.LogFinishedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -251,7 +253,7 @@ func (q *Queries) ClaimDueSchedules(ctx context.Context, arg ClaimDueSchedulesPa
 }
 
 const claimPending = `-- name: ClaimPending :many
-SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at FROM jobs
+SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at, log_finished_at FROM jobs
 WHERE state = 'pending' AND labels <@ $1::jsonb
 ORDER BY queued_at, id
 LIMIT $2
@@ -297,6 +299,7 @@ func (q *Queries) ClaimPending(ctx context.Context, arg ClaimPendingParams) ([]J
 			&i.QueuedAt,
 			&i.StartedAt,
 			&i.FinishedAt,
+			&i.LogFinishedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -320,7 +323,7 @@ func (q *Queries) CountRunning(ctx context.Context, agentID *uuid.UUID) (int64, 
 }
 
 const currentJobs = `-- name: CurrentJobs :many
-SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at FROM jobs WHERE pipeline_id = $1 AND NOT superseded ORDER BY created_at, id
+SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at, log_finished_at FROM jobs WHERE pipeline_id = $1 AND NOT superseded ORDER BY created_at, id
 `
 
 // CurrentJobs are a pipeline's jobs without superseded attempts.
@@ -356,6 +359,7 @@ func (q *Queries) CurrentJobs(ctx context.Context, pipelineID uuid.UUID) ([]Job,
 			&i.QueuedAt,
 			&i.StartedAt,
 			&i.FinishedAt,
+			&i.LogFinishedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -426,7 +430,7 @@ func (q *Queries) EndJob(ctx context.Context, arg EndJobParams) error {
 }
 
 const getJob = `-- name: GetJob :one
-SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at FROM jobs WHERE id = $1
+SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at, log_finished_at FROM jobs WHERE id = $1
 `
 
 func (q *Queries) GetJob(ctx context.Context, id uuid.UUID) (Job, error) {
@@ -455,6 +459,7 @@ func (q *Queries) GetJob(ctx context.Context, id uuid.UUID) (Job, error) {
 		&i.QueuedAt,
 		&i.StartedAt,
 		&i.FinishedAt,
+		&i.LogFinishedAt,
 	)
 	return i, err
 }
@@ -504,7 +509,7 @@ func (q *Queries) Heartbeat(ctx context.Context, arg HeartbeatParams) error {
 const insertJob = `-- name: InsertJob :one
 INSERT INTO jobs (id, pipeline_id, project_id, name, attempt, state, needs, spec, labels, retries_left, created_at, queued_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-RETURNING id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at
+RETURNING id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at, log_finished_at
 `
 
 type InsertJobParams struct {
@@ -561,6 +566,7 @@ func (q *Queries) InsertJob(ctx context.Context, arg InsertJobParams) (Job, erro
 		&i.QueuedAt,
 		&i.StartedAt,
 		&i.FinishedAt,
+		&i.LogFinishedAt,
 	)
 	return i, err
 }
@@ -822,7 +828,7 @@ func (q *Queries) LockAgentQueue(ctx context.Context, agentKey string) error {
 }
 
 const lockJob = `-- name: LockJob :one
-SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, pipeline_id, project_id, name, attempt, superseded, state, needs, spec, labels, retries_left, agent_id, acknowledged_at, heartbeat_at, cancel_requested_at, exit_code, message, clone_token_id, created_at, queued_at, started_at, finished_at, log_finished_at FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockJob(ctx context.Context, id uuid.UUID) (Job, error) {
@@ -851,6 +857,7 @@ func (q *Queries) LockJob(ctx context.Context, id uuid.UUID) (Job, error) {
 		&i.QueuedAt,
 		&i.StartedAt,
 		&i.FinishedAt,
+		&i.LogFinishedAt,
 	)
 	return i, err
 }
@@ -881,6 +888,20 @@ func (q *Queries) LockPipeline(ctx context.Context, id uuid.UUID) (Pipeline, err
 		&i.FinishedAt,
 	)
 	return i, err
+}
+
+const markLogFinished = `-- name: MarkLogFinished :exec
+UPDATE jobs SET log_finished_at = $1::timestamptz WHERE id = $2 AND log_finished_at IS NULL
+`
+
+type MarkLogFinishedParams struct {
+	Now time.Time
+	ID  uuid.UUID
+}
+
+func (q *Queries) MarkLogFinished(ctx context.Context, arg MarkLogFinishedParams) error {
+	_, err := q.db.Exec(ctx, markLogFinished, arg.Now, arg.ID)
+	return err
 }
 
 const nextPipelineNumber = `-- name: NextPipelineNumber :one
@@ -1056,6 +1077,39 @@ UPDATE jobs SET superseded = true WHERE id = $1
 func (q *Queries) SupersedeJob(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, supersedeJob, id)
 	return err
+}
+
+const unfinishedLogs = `-- name: UnfinishedLogs :many
+SELECT id FROM jobs
+WHERE log_finished_at IS NULL AND finished_at IS NOT NULL AND finished_at < $1::timestamptz
+ORDER BY finished_at
+LIMIT $2
+`
+
+type UnfinishedLogsParams struct {
+	Before time.Time
+	Max    int32
+}
+
+// Final jobs whose log is still open, ended before @before.
+func (q *Queries) UnfinishedLogs(ctx context.Context, arg UnfinishedLogsParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, unfinishedLogs, arg.Before, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []uuid.UUID
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const upsertExternalStatus = `-- name: UpsertExternalStatus :one
