@@ -52,6 +52,10 @@ type AgentInfo struct {
 	Labels     map[string]string
 	Capacity   int
 	RunnerKind string
+	// Running: the job ids the agent last reported running (Hello,
+	// heartbeats). They take capacity even when the queue counts them as
+	// ended (a job the reaper ended may still be stopping on the agent).
+	Running []string
 }
 
 // Jobs is what the gateway needs of the job queue (implemented by

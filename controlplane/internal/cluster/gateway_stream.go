@@ -54,6 +54,8 @@ func (g *Gateway) Connect(ctx context.Context, conn *connect.BidiStream[agentv1.
 	}
 	maxAge := g.jitteredAge()
 	s := newStream(ctx, g, conn, hooks, info)
+	announced := hello.GetRunningJobIds()
+	s.reported.Store(&announced)
 	if err := g.register(s); err != nil {
 		return err
 	}
@@ -197,6 +199,9 @@ type stream struct {
 	claim     chan struct{} // a Claim is pending
 	drain     chan string   // Drain was requested, with this reason
 	lastHeard atomic.Int64  // unix nanoseconds
+
+	// reported: the job ids the agent last said it runs (Hello, heartbeats).
+	reported atomic.Pointer[[]string]
 
 	// Owned by the handler goroutine.
 	lastTouch time.Time
@@ -365,7 +370,11 @@ func (s *stream) controlLoop(maxAge time.Duration) {
 
 // claimJobs asks the queue for work and sends it; false when it failed.
 func (s *stream) claimJobs() bool {
-	jobs, err := s.g.jobs.Claim(s.ctx, s.info)
+	info := s.info
+	if r := s.reported.Load(); r != nil {
+		info.Running = *r
+	}
+	jobs, err := s.g.jobs.Claim(s.ctx, info)
 	if err != nil {
 		if s.ctx.Err() == nil {
 			s.log.Error().Err(err).Msg("claiming jobs failed; retrying at the next heartbeat")
@@ -449,7 +458,9 @@ func (s *stream) handle(msg *agentv1.ConnectRequest) error {
 // each of its jobs whose cancellation was requested: the first CancelJob
 // went out once, to whichever stream held the agent then (if any).
 func (s *stream) heartbeat(hb *agentv1.Heartbeat) {
-	cancel, err := s.g.jobs.Heartbeat(s.ctx, s.info.ID, hb.GetRunningJobIds())
+	running := hb.GetRunningJobIds()
+	s.reported.Store(&running)
+	cancel, err := s.g.jobs.Heartbeat(s.ctx, s.info.ID, running)
 	if err != nil && s.ctx.Err() == nil {
 		s.log.Error().Err(err).Msg("recording the agent's heartbeat failed")
 	}

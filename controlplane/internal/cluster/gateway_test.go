@@ -547,6 +547,10 @@ func TestGatewayWelcomeReconcileClaim(t *testing.T) {
 					len(got.Labels) != 2 || got.Labels["region"] != "eu-west-1" || got.Labels["arch"] != "amd64" {
 					t.Fatalf("claimed as %+v: want the cluster's labels plus the Hello's other keys", got)
 				}
+				// What the agent runs takes capacity in the claim.
+				if !slices.Equal(got.Running, []string{jobA, jobB}) {
+					t.Fatalf("claimed with running %v, want the Hello's", got.Running)
+				}
 			})
 			agents, err := e.f.svc.ListAgents(t.Context(), e.cluster.ID)
 			if err != nil || agents[0].LastSeenAt == nil {

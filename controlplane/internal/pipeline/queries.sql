@@ -77,8 +77,11 @@ UPDATE jobs SET cancel_requested_at = @now::timestamptz WHERE id = @id AND cance
 -- name: LockAgentQueue :exec
 SELECT pg_advisory_xact_lock(hashtextextended('hearth_jobs_agent:' || @agent_key::text, 0));
 
+-- CountRunning counts the agent's running jobs other than those it
+-- reported itself (@reported): the claim adds those.
 -- name: CountRunning :one
-SELECT count(*) FROM jobs WHERE agent_id = @agent_id AND state = 'running';
+SELECT count(*) FROM jobs
+WHERE agent_id = @agent_id AND state = 'running' AND NOT (id = ANY(@reported::uuid[]));
 
 -- ClaimPending takes the oldest queued jobs whose labels the agent has.
 -- SKIP LOCKED: concurrent claims of other agents take other jobs.

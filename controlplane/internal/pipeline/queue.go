@@ -63,6 +63,20 @@ type failedDispatch struct {
 	err error
 }
 
+// reportedIDs parses the job ids an agent reported, without duplicates;
+// malformed ones are ignored (Reconcile deals with them).
+func reportedIDs(ids []string) []uuid.UUID {
+	out := make([]uuid.UUID, 0, len(ids))
+	seen := make(map[uuid.UUID]bool, len(ids))
+	for _, s := range ids {
+		if id, err := uuid.Parse(s); err == nil && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func errNotAgentsJob() error { return apperr.NotFound("not a job of this agent") }
 
 // Claim assigns queued jobs the agent can take — job labels ⊆ agent
@@ -129,11 +143,15 @@ func (s *Service) claimOnce(ctx context.Context, a AgentInfo, rawLabels []byte) 
 		if err := q.LockAgentQueue(ctx, a.ID.String()); err != nil {
 			return err
 		}
-		running, err := q.CountRunning(ctx, &a.ID)
+		// Busy: what the queue says runs there, and what the agent says it
+		// still runs (a job ended here, e.g. by the reaper, may still be
+		// stopping on the agent and hold a slot).
+		reported := reportedIDs(a.Running)
+		running, err := q.CountRunning(ctx, db.CountRunningParams{AgentID: &a.ID, Reported: reported})
 		if err != nil {
 			return err
 		}
-		free := int64(a.Capacity) - running
+		free := int64(a.Capacity) - running - int64(len(reported))
 		if free <= 0 {
 			return nil
 		}

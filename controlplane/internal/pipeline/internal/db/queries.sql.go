@@ -312,11 +312,19 @@ func (q *Queries) ClaimPending(ctx context.Context, arg ClaimPendingParams) ([]J
 }
 
 const countRunning = `-- name: CountRunning :one
-SELECT count(*) FROM jobs WHERE agent_id = $1 AND state = 'running'
+SELECT count(*) FROM jobs
+WHERE agent_id = $1 AND state = 'running' AND NOT (id = ANY($2::uuid[]))
 `
 
-func (q *Queries) CountRunning(ctx context.Context, agentID *uuid.UUID) (int64, error) {
-	row := q.db.QueryRow(ctx, countRunning, agentID)
+type CountRunningParams struct {
+	AgentID  *uuid.UUID
+	Reported []uuid.UUID
+}
+
+// CountRunning counts the agent's running jobs other than those it
+// reported itself (@reported): the claim adds those.
+func (q *Queries) CountRunning(ctx context.Context, arg CountRunningParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countRunning, arg.AgentID, arg.Reported)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
