@@ -82,7 +82,7 @@
 // The runner appends each step's output to logs/<step>.log; that file is
 // the durable buffer. While a job is held, the agent checks its logs every
 // Tuning.PollInterval (20ms) and sends LogChunk{job, step, offset, data}
-// of at most Tuning.ChunkSize (256 KiB), in order per (job, step), with at
+// of at most Tuning.ChunkSize (1 MiB, the protocol's limit), in order per (job, step), with at
 // most Tuning.Window (4 MiB) unacknowledged bytes in flight for the whole
 // agent, round-robin over jobs. LogAck.offset is the stored end of the
 // step:

@@ -31,7 +31,7 @@ const (
 	DefaultStableAfter    = time.Minute
 	DefaultPollInterval   = 20 * time.Millisecond
 	DefaultWindow         = 4 << 20
-	DefaultChunkSize      = 256 << 10
+	DefaultChunkSize      = 1 << 20
 	DefaultWelcomeTimeout = 30 * time.Second
 	DefaultResendAfter    = 10 * time.Second
 	DefaultAckedFlush     = time.Second
