@@ -16,6 +16,8 @@ COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || true)
 LDFLAGS := -X github.com/hearth-dev/hearth/shared/version.version=$(VERSION) -X github.com/hearth-dev/hearth/shared/version.commit=$(COMMIT)
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 FUZZ_TIME ?= 30s
+# Samples per pipeline benchmark (each is a whole push or pipeline run).
+E2E_BENCH_RUNS ?= 10
 # Fuzz targets: package:FuzzName.
 FUZZ_TARGETS := \
 	./controlplane/internal/auth:FuzzVerifyPassword \
@@ -51,9 +53,10 @@ test: ## run every test against real PostgreSQL, Redis, S3 and git
 	go test $(TEST_FLAGS) $(GO_PACKAGES)
 
 .PHONY: bench
-bench: ## run the benchmarks
+bench: ## run the benchmarks (the pipeline ones in e2e/ with E2E_BENCH_RUNS samples each)
 	bash scripts/tools.sh test
-	go test -run '^$$' -bench . -benchmem $(GO_PACKAGES)
+	go test -run '^$$' -bench . -benchmem ./shared/... ./migrations/... ./controlplane/... ./nodeagent/...
+	go test -run '^$$' -bench . -benchtime $(E2E_BENCH_RUNS)x ./e2e/...
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZ_TIME (default 30s)

@@ -69,10 +69,10 @@ type Jobs interface {
 	// malformed ones are the pipeline's to cancel.
 	Reconcile(ctx context.Context, a AgentInfo, running []string) (resend []*agentv1.RunJob, cancel []*agentv1.CancelJob, err error)
 	// Heartbeat refreshes liveness of the agent's running jobs and returns
-	// CancelJob for those of its jobs whose cancellation was requested (the
-	// gateway sends them; a cancellation's one CancelJob may have been
-	// missed).
-	Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) ([]*agentv1.CancelJob, error)
+	// what the agent may have missed, for the gateway to send: CancelJob
+	// for its jobs whose cancellation was requested, RunJob again for jobs
+	// assigned to it that it has neither confirmed nor reported.
+	Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) ([]*agentv1.CancelJob, []*agentv1.RunJob, error)
 	// Status stores a job status. apperr NotFound: not a job of this
 	// agent. Other errors: not stored.
 	Status(ctx context.Context, agentID uuid.UUID, s *agentv1.JobStatus) error

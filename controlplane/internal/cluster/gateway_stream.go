@@ -454,21 +454,25 @@ func (s *stream) handle(msg *agentv1.ConnectRequest) error {
 	return nil
 }
 
-// heartbeat records the agent's heartbeat and sends CancelJob again for
-// each of its jobs whose cancellation was requested: the first CancelJob
-// went out once, to whichever stream held the agent then (if any).
+// heartbeat records the agent's heartbeat and sends again what it may
+// have missed: CancelJob for its jobs whose cancellation was requested
+// (the first went out once, to whichever stream held the agent then) and
+// RunJob for jobs it never confirmed (sent down a stream that died).
 func (s *stream) heartbeat(hb *agentv1.Heartbeat) {
 	running := hb.GetRunningJobIds()
 	s.reported.Store(&running)
-	cancel, err := s.g.jobs.Heartbeat(s.ctx, s.info.ID, running)
+	cancel, resend, err := s.g.jobs.Heartbeat(s.ctx, s.info.ID, running)
 	if err != nil && s.ctx.Err() == nil {
 		s.log.Error().Err(err).Msg("recording the agent's heartbeat failed")
 	}
-	if len(cancel) > 0 {
-		msgs := make([]*agentv1.ConnectResponse, len(cancel))
-		for i, c := range cancel {
-			msgs[i] = &agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_CancelJob{CancelJob: c}}
-		}
+	msgs := make([]*agentv1.ConnectResponse, 0, len(cancel)+len(resend))
+	for _, c := range cancel {
+		msgs = append(msgs, &agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_CancelJob{CancelJob: c}})
+	}
+	for _, r := range resend {
+		msgs = append(msgs, &agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_RunJob{RunJob: r}})
+	}
+	if len(msgs) > 0 {
 		s.enqueue(msgs...)
 	}
 	if time.Since(s.lastTouch) >= s.g.interval {

@@ -40,6 +40,7 @@ type fakeJobs struct {
 	cancel     []*agentv1.CancelJob
 	heartbeats [][]string
 	hbCancel   []*agentv1.CancelJob // answered to every heartbeat
+	hbResend   []*agentv1.RunJob    // answered to every heartbeat
 	statuses   []*agentv1.JobStatus
 	chunks     int
 	ends       map[string]uint64 // "job/step" → stored end
@@ -82,11 +83,11 @@ func (j *fakeJobs) Reconcile(_ context.Context, _ cluster.AgentInfo, running []s
 	return j.resend, j.cancel, nil
 }
 
-func (j *fakeJobs) Heartbeat(_ context.Context, _ uuid.UUID, running []string) ([]*agentv1.CancelJob, error) {
+func (j *fakeJobs) Heartbeat(_ context.Context, _ uuid.UUID, running []string) ([]*agentv1.CancelJob, []*agentv1.RunJob, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.heartbeats = append(j.heartbeats, running)
-	return j.hbCancel, nil
+	return j.hbCancel, j.hbResend, nil
 }
 
 func (j *fakeJobs) Status(_ context.Context, _ uuid.UUID, s *agentv1.JobStatus) error {
@@ -666,6 +667,17 @@ func TestGatewayHeartbeatSendsRequestedCancels(t *testing.T) {
 			t.Fatalf("heartbeats %v", e.jobs.heartbeats)
 		}
 	})
+	// A job the agent never confirmed is sent again with the heartbeat's
+	// answer.
+	lost := uuid.NewString()
+	e.jobs.locked(func() {
+		e.jobs.hbCancel = nil
+		e.jobs.hbResend = []*agentv1.RunJob{{JobId: lost, Name: "build"}}
+	})
+	a.heartbeat(job)
+	if r := a.next(false).GetRunJob(); r.GetJobId() != lost {
+		t.Fatalf("got %v, want the RunJob sent again", r)
+	}
 }
 
 func TestGatewayHeartbeatsAndSilence(t *testing.T) {

@@ -416,34 +416,62 @@ func (s *Service) failLost(ctx context.Context, agentID, jobID uuid.UUID) error 
 	})
 }
 
-// Heartbeat refreshes the liveness of the agent's running jobs and
-// returns a CancelJob for each job assigned to the agent, or among those
-// it reports, whose cancellation was requested. The CancelJob a
-// cancellation sends is one notification, lost when no stream of the agent
-// was there to take it (or the agent did not have the job yet); repeating
-// it every heartbeat until the job ends makes it arrive (the agent treats
-// CancelJob idempotently). Malformed ids are ignored.
-func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) ([]*agentv1.CancelJob, error) {
+// resendAfter: an assigned job the agent has neither acknowledged nor
+// reported this long after it was sent is sent again (its RunJob went
+// down a stream that died, e.g. an older stream of the agent on another
+// replica). RunJob is idempotent on the agent.
+const resendAfter = 10 * time.Second
+
+// Heartbeat refreshes the liveness of the jobs the agent reports running,
+// and answers with what the agent should have but may have missed:
+// CancelJob for its jobs whose cancellation was requested (the one
+// notification may have reached no stream), and RunJob again for jobs
+// assigned to it that it never confirmed.
+func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) ([]*agentv1.CancelJob, []*agentv1.RunJob, error) {
 	ids := make([]uuid.UUID, 0, len(running))
+	reported := make(map[uuid.UUID]bool, len(running))
 	for _, raw := range running {
 		if id, err := uuid.Parse(raw); err == nil {
 			ids = append(ids, id)
+			reported[id] = true
 		}
 	}
 	if len(ids) > 0 {
 		if err := s.q.Heartbeat(ctx, db.HeartbeatParams{Now: s.now(), AgentID: &agentID, Ids: ids}); err != nil {
-			return nil, store.MapError(err)
+			return nil, nil, store.MapError(err)
 		}
 	}
 	cancel, err := s.q.CancelRequestedJobs(ctx, db.CancelRequestedJobsParams{AgentID: &agentID, Ids: ids})
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, nil, store.MapError(err)
 	}
-	out := make([]*agentv1.CancelJob, len(cancel))
+	cancels := make([]*agentv1.CancelJob, len(cancel))
 	for i, id := range cancel {
-		out[i] = &agentv1.CancelJob{JobId: id.String(), Reason: msgCancelled}
+		cancels[i] = &agentv1.CancelJob{JobId: id.String(), Reason: msgCancelled}
 	}
-	return out, nil
+	mine, err := s.q.AgentRunningJobs(ctx, &agentID)
+	if err != nil {
+		return nil, nil, store.MapError(err)
+	}
+	var resends []*agentv1.RunJob
+	for _, j := range mine {
+		if j.AcknowledgedAt != nil || reported[j.ID] || j.HeartbeatAt == nil || s.now().Sub(*j.HeartbeatAt) < resendAfter {
+			continue
+		}
+		run, err := s.resend(ctx, agentID, j)
+		if err != nil {
+			return cancels, resends, err
+		}
+		if run == nil {
+			continue
+		}
+		// Sent again now: the reaper's grace starts over.
+		if err := s.q.Heartbeat(ctx, db.HeartbeatParams{Now: s.now(), AgentID: &agentID, Ids: []uuid.UUID{j.ID}}); err != nil {
+			return cancels, resends, store.MapError(err)
+		}
+		resends = append(resends, run)
+	}
+	return cancels, resends, nil
 }
 
 var finalStates = map[agentv1.JobState]State{

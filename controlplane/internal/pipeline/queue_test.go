@@ -432,7 +432,7 @@ jobs:
 
 	f.clock.Advance(3 * time.Minute)
 	// The live agent heartbeats its job; the other is silent.
-	if cancels, err := f.svc.Heartbeat(t.Context(), live.info.ID, []string{ids[aliveName], "junk"}); err != nil || len(cancels) != 0 {
+	if cancels, _, err := f.svc.Heartbeat(t.Context(), live.info.ID, []string{ids[aliveName], "junk"}); err != nil || len(cancels) != 0 {
 		t.Fatalf("heartbeat: cancels %v (%v)", cancels, err)
 	}
 	n, err := f.svc.Reap(t.Context(), 2*time.Minute)
@@ -544,7 +544,7 @@ func TestHeartbeatResendsRequestedCancel(t *testing.T) {
 	}
 	other := f.agent(1, nil)
 	ctx := t.Context()
-	if cancels, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["a"], ids["b"]}); err != nil || len(cancels) != 0 {
+	if cancels, _, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["a"], ids["b"]}); err != nil || len(cancels) != 0 {
 		t.Fatalf("before any cancel: %v (%v)", cancels, err)
 	}
 	// a is cancelled before the agent acknowledges it; the NOTIFY is missed.
@@ -553,18 +553,18 @@ func TestHeartbeatResendsRequestedCancel(t *testing.T) {
 	}
 	ag.status(t, ids["a"], agentv1.JobState_JOB_STATE_RUNNING)
 	for _, running := range [][]string{{ids["a"], ids["b"]}, nil} {
-		cancels, err := f.svc.Heartbeat(ctx, ag.info.ID, running)
+		cancels, _, err := f.svc.Heartbeat(ctx, ag.info.ID, running)
 		if err != nil || len(cancels) != 1 || cancels[0].GetJobId() != ids["a"] || cancels[0].GetReason() == "" {
 			t.Fatalf("heartbeat with %v: cancels %v (%v), want a's", running, cancels, err)
 		}
 	}
 	// Another agent is not told to stop jobs it does not report.
-	if cancels, err := f.svc.Heartbeat(ctx, other.info.ID, nil); err != nil || len(cancels) != 0 {
+	if cancels, _, err := f.svc.Heartbeat(ctx, other.info.ID, nil); err != nil || len(cancels) != 0 {
 		t.Fatalf("other agent: %v (%v)", cancels, err)
 	}
 	// Once the job ended, no more CancelJob.
 	ag.status(t, ids["a"], agentv1.JobState_JOB_STATE_CANCELLED)
-	if cancels, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["b"]}); err != nil || len(cancels) != 0 {
+	if cancels, _, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["b"]}); err != nil || len(cancels) != 0 {
 		t.Fatalf("after the end: %v (%v)", cancels, err)
 	}
 }
@@ -697,5 +697,38 @@ func TestClaimFailsUndispatchableJob(t *testing.T) {
 	}
 	if d := current(f.get(t, ps[0].ID))["d"]; d.State != pipeline.StateFailure || !strings.HasPrefix(d.Message, "could not be dispatched: ") {
 		t.Fatalf("d %+v", d)
+	}
+}
+
+// TestHeartbeatResendsUnconfirmedJobs: a RunJob that went down a dying
+// stream (the agent neither confirmed nor reports it) is sent again with
+// a heartbeat's answer once it is overdue, with a fresh clone token; a job
+// the agent reports is never sent twice.
+func TestHeartbeatResendsUnconfirmedJobs(t *testing.T) {
+	f := newFixture(t)
+	f.push(t, "refs/heads/main", zero, sha(1), "jobs:\n  lost:\n    steps: [x]\n  held:\n    steps: [x]\n")
+	ag := f.agent(2, nil)
+	ids := map[string]string{}
+	for _, r := range ag.claim(t) {
+		ids[r.GetName()] = r.GetJobId()
+	}
+	ctx := t.Context()
+	if _, resend, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["held"]}); err != nil || len(resend) != 0 {
+		t.Fatalf("resent %v before it was overdue (%v)", resend, err)
+	}
+	f.clock.Advance(time.Minute)
+	_, resend, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["held"]})
+	if err != nil || len(resend) != 1 || resend[0].GetJobId() != ids["lost"] || resend[0].GetCloneToken() == "" {
+		t.Fatalf("resent %v (%v), want lost's RunJob", resend, err)
+	}
+	// Sent again just now: not again at the next heartbeat.
+	if _, again, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["held"]}); err != nil || len(again) != 0 {
+		t.Fatalf("resent %v at once again (%v)", again, err)
+	}
+	// The agent confirms it: never resent after that.
+	ag.status(t, ids["lost"], agentv1.JobState_JOB_STATE_RUNNING)
+	f.clock.Advance(time.Minute)
+	if _, again, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["held"], ids["lost"]}); err != nil || len(again) != 0 {
+		t.Fatalf("resent %v after it was confirmed (%v)", again, err)
 	}
 }
