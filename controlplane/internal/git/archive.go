@@ -2,18 +2,15 @@ package git
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
 
 	"github.com/google/uuid"
-	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	dl "github.com/hearth-dev/hearth/controlplane/internal/download"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
-	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // DefaultMaxRawSize bounds a raw file download unless DownloadDeps says
@@ -87,12 +84,12 @@ func (d DownloadDeps) serveArchive(w http.ResponseWriter, r *http.Request) {
 	}
 	contentType, ok := archiveTypes[format]
 	if !ok {
-		writeDownloadError(w, r, apperr.Invalid("format must be tar.gz, tar or zip"))
+		dl.Error(w, r, apperr.Invalid("format must be tar.gz, tar or zip"), wwwAuthenticateBrowse)
 		return
 	}
 	sha, err := d.Browser.Resolve(r.Context(), repo, q.Get("ref"))
 	if err != nil {
-		writeDownloadError(w, r, err)
+		dl.Error(w, r, err, wwwAuthenticateBrowse)
 		return
 	}
 	name := r.PathValue("name")
@@ -105,13 +102,13 @@ func (d DownloadDeps) serveArchive(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", `attachment; filename="`+base+"."+format+`"`)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, no-cache")
-	sw := &startedWriter{w: w}
+	sw := &dl.Writer{W: w}
 	if r.Method == http.MethodHead {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 	if err := d.Browser.Archive(r.Context(), repo, sha, format, base+"/", sw); err != nil {
-		d.streamFailed(w, r, sw, err)
+		dl.Failed(w, r, sw, err, wwwAuthenticateBrowse)
 	}
 }
 
@@ -123,11 +120,11 @@ func (d DownloadDeps) serveRaw(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	_, e, err := d.Browser.BlobEntry(r.Context(), repo, q.Get("ref"), q.Get("path"))
 	if err != nil {
-		writeDownloadError(w, r, err)
+		dl.Error(w, r, err, wwwAuthenticateBrowse)
 		return
 	}
 	if e.Size > d.MaxRawSize {
-		writeDownloadJSON(w, http.StatusRequestEntityTooLarge, "resource_exhausted",
+		dl.JSON(w, http.StatusRequestEntityTooLarge, "resource_exhausted",
 			"file is larger than the raw download limit of "+strconv.FormatInt(d.MaxRawSize, 10)+" bytes")
 		return
 	}
@@ -143,9 +140,9 @@ func (d DownloadDeps) serveRaw(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	sw := &startedWriter{w: w}
+	sw := &dl.Writer{W: w}
 	if err := d.Browser.WriteBlob(r.Context(), repo, e.SHA, sw); err != nil {
-		d.streamFailed(w, r, sw, err)
+		dl.Failed(w, r, sw, err, wwwAuthenticateBrowse)
 	}
 }
 
@@ -155,7 +152,7 @@ func (d DownloadDeps) serveRaw(w http.ResponseWriter, r *http.Request) {
 func (d DownloadDeps) authorizeDownload(w http.ResponseWriter, r *http.Request) (string, bool) {
 	ctx := r.Context()
 	if err := rbac.AuthErrorFrom(ctx); err != nil {
-		writeDownloadError(w, r, apperr.Unauthenticated("invalid credentials"))
+		dl.Error(w, r, apperr.Unauthenticated("invalid credentials"), wwwAuthenticateBrowse)
 		return "", false
 	}
 	p := rbac.PrincipalFrom(ctx)
@@ -165,83 +162,12 @@ func (d DownloadDeps) authorizeDownload(w http.ResponseWriter, r *http.Request) 
 		if isBrowseNotFound(err) && p.IsAnonymous() {
 			err = apperr.Unauthenticated("sign in first")
 		}
-		writeDownloadError(w, r, err)
+		dl.Error(w, r, err, wwwAuthenticateBrowse)
 		return "", false
 	}
 	if err := d.Authz.Authorize(ctx, p, rbac.RepoRead, id); err != nil {
-		writeDownloadError(w, r, err)
+		dl.Error(w, r, err, wwwAuthenticateBrowse)
 		return "", false
 	}
 	return d.Browser.Storage.Path(id), true
-}
-
-// streamFailed ends a download whose git process failed: an error response
-// when nothing was sent yet, otherwise an aborted connection so the client
-// never takes a cut archive for a whole one.
-func (d DownloadDeps) streamFailed(w http.ResponseWriter, r *http.Request, sw *startedWriter, err error) {
-	if r.Context().Err() != nil {
-		return // the client went away
-	}
-	if !sw.started {
-		w.Header().Del("Content-Disposition")
-		w.Header().Del("Content-Length")
-		writeDownloadError(w, r, err)
-		return
-	}
-	zerolog.Ctx(r.Context()).Error().Err(err).Str(logfield.Path, r.URL.Path).Msg("download failed mid-stream")
-	panic(http.ErrAbortHandler)
-}
-
-// startedWriter records whether any byte reached the response.
-type startedWriter struct {
-	w       http.ResponseWriter
-	started bool
-}
-
-func (s *startedWriter) Write(p []byte) (int, error) {
-	if len(p) > 0 {
-		s.started = true
-	}
-	return s.w.Write(p)
-}
-
-// downloadCodes maps apperr kinds to HTTP statuses and Connect code names.
-var downloadCodes = map[apperr.Kind]struct {
-	status int
-	code   string
-}{
-	apperr.KindInvalid:            {http.StatusBadRequest, "invalid_argument"},
-	apperr.KindNotFound:           {http.StatusNotFound, "not_found"},
-	apperr.KindUnauthenticated:    {http.StatusUnauthorized, "unauthenticated"},
-	apperr.KindPermissionDenied:   {http.StatusForbidden, "permission_denied"},
-	apperr.KindFailedPrecondition: {http.StatusBadRequest, "failed_precondition"},
-	apperr.KindResourceExhausted:  {http.StatusTooManyRequests, "resource_exhausted"},
-	apperr.KindUnavailable:        {http.StatusServiceUnavailable, "unavailable"},
-}
-
-// writeDownloadError answers err as the API does: a user-safe message for
-// apperr errors, a generic one (cause logged) for anything else.
-func writeDownloadError(w http.ResponseWriter, r *http.Request, err error) {
-	if e, ok := apperr.As(err); ok {
-		if c, ok := downloadCodes[e.Kind]; ok {
-			if e.Kind == apperr.KindUnauthenticated {
-				w.Header().Set("WWW-Authenticate", wwwAuthenticateBrowse)
-			}
-			writeDownloadJSON(w, c.status, c.code, e.Message)
-			return
-		}
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		writeDownloadJSON(w, http.StatusServiceUnavailable, "unavailable", "request cancelled or timed out")
-		return
-	}
-	zerolog.Ctx(r.Context()).Error().Err(err).Str(logfield.Path, r.URL.Path).Msg("download failed")
-	writeDownloadJSON(w, http.StatusInternalServerError, "internal", "internal error")
-}
-
-func writeDownloadJSON(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"code": code, "message": msg})
 }

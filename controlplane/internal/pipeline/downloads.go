@@ -2,19 +2,16 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"regexp"
 	"strconv"
 
 	"github.com/google/uuid"
-	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/download"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
-	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Download routes, for http.ServeMux. They are more specific than the
@@ -54,7 +51,7 @@ func (d DownloadDeps) serveLog(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		writeDownloadError(w, r, d.refusal(ctx, err))
+		download.Error(w, r, d.refusal(ctx, err), wwwAuthenticate)
 		return
 	}
 	h := w.Header()
@@ -66,9 +63,9 @@ func (d DownloadDeps) serveLog(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	sw := &startedWriter{w: w}
+	sw := &download.Writer{W: w}
 	if err := d.Pipelines.logs.WriteRaw(ctx, id, sw); err != nil {
-		streamFailed(w, r, sw, err)
+		download.Failed(w, r, sw, err, wwwAuthenticate)
 	}
 }
 
@@ -80,7 +77,7 @@ func (d DownloadDeps) serveArtifact(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := parseID(r.PathValue("id"), "artifact")
 	if err != nil {
-		writeDownloadError(w, r, d.refusal(ctx, err))
+		download.Error(w, r, d.refusal(ctx, err), wwwAuthenticate)
 		return
 	}
 	meta, err := d.Pipelines.artifacts.Get(ctx, id)
@@ -88,12 +85,12 @@ func (d DownloadDeps) serveArtifact(w http.ResponseWriter, r *http.Request) {
 		err = d.authorize(ctx, meta.ProjectID)
 	}
 	if err != nil {
-		writeDownloadError(w, r, d.refusal(ctx, notFound(err, "artifact not found")))
+		download.Error(w, r, d.refusal(ctx, notFound(err, "artifact not found")), wwwAuthenticate)
 		return
 	}
 	body, a, err := d.Pipelines.artifacts.Open(ctx, id)
 	if err != nil {
-		writeDownloadError(w, r, notFound(err, "artifact not found"))
+		download.Error(w, r, notFound(err, "artifact not found"), wwwAuthenticate)
 		return
 	}
 	defer func() { _ = body.Close() }()
@@ -114,9 +111,9 @@ func (d DownloadDeps) serveArtifact(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	sw := &startedWriter{w: w}
+	sw := &download.Writer{W: w}
 	if _, err := io.Copy(sw, body); err != nil {
-		streamFailed(w, r, sw, err)
+		download.Failed(w, r, sw, err, wwwAuthenticate)
 	}
 }
 
@@ -134,76 +131,4 @@ func (d DownloadDeps) refusal(ctx context.Context, err error) error {
 		return apperr.Unauthenticated("invalid credentials")
 	}
 	return anonymousNotFound(ctx, err)
-}
-
-// streamFailed ends a download that failed: an error response when
-// nothing was sent yet, otherwise an aborted connection so the client
-// never takes a cut log or archive for a whole one.
-func streamFailed(w http.ResponseWriter, r *http.Request, sw *startedWriter, err error) {
-	if r.Context().Err() != nil {
-		return // the client went away
-	}
-	if !sw.started {
-		w.Header().Del("Content-Disposition")
-		w.Header().Del("Content-Length")
-		w.Header().Del("ETag")
-		writeDownloadError(w, r, err)
-		return
-	}
-	zerolog.Ctx(r.Context()).Error().Err(err).Str(logfield.Path, r.URL.Path).Msg("download failed mid-stream")
-	panic(http.ErrAbortHandler)
-}
-
-// startedWriter records whether any byte reached the response.
-type startedWriter struct {
-	w       http.ResponseWriter
-	started bool
-}
-
-func (s *startedWriter) Write(p []byte) (int, error) {
-	if len(p) > 0 {
-		s.started = true
-	}
-	return s.w.Write(p)
-}
-
-// downloadCodes maps apperr kinds to HTTP statuses and Connect code names.
-var downloadCodes = map[apperr.Kind]struct {
-	status int
-	code   string
-}{
-	apperr.KindInvalid:            {http.StatusBadRequest, "invalid_argument"},
-	apperr.KindNotFound:           {http.StatusNotFound, "not_found"},
-	apperr.KindUnauthenticated:    {http.StatusUnauthorized, "unauthenticated"},
-	apperr.KindPermissionDenied:   {http.StatusForbidden, "permission_denied"},
-	apperr.KindFailedPrecondition: {http.StatusBadRequest, "failed_precondition"},
-	apperr.KindResourceExhausted:  {http.StatusTooManyRequests, "resource_exhausted"},
-	apperr.KindUnavailable:        {http.StatusServiceUnavailable, "unavailable"},
-}
-
-// writeDownloadError answers err as the API does: a user-safe message for
-// apperr errors, a generic one (cause logged) for anything else.
-func writeDownloadError(w http.ResponseWriter, r *http.Request, err error) {
-	if e, ok := apperr.As(err); ok {
-		if c, ok := downloadCodes[e.Kind]; ok {
-			if e.Kind == apperr.KindUnauthenticated {
-				w.Header().Set("WWW-Authenticate", wwwAuthenticate)
-			}
-			writeDownloadJSON(w, c.status, c.code, e.Message)
-			return
-		}
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		writeDownloadJSON(w, http.StatusServiceUnavailable, "unavailable", "request cancelled or timed out")
-		return
-	}
-	zerolog.Ctx(r.Context()).Error().Err(err).Str(logfield.Path, r.URL.Path).Msg("download failed")
-	writeDownloadJSON(w, http.StatusInternalServerError, "internal", "internal error")
-}
-
-func writeDownloadJSON(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"code": code, "message": msg})
 }

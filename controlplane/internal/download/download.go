@@ -1,0 +1,90 @@
+// Package download holds what the plain-HTTP download routes (git archives
+// and raw files, job logs, artifacts) share: errors answered the way the
+// API answers them, and a stream that fails after its first byte aborting
+// the connection, so a client never takes a cut file for a whole one.
+package download
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/shared/logfield"
+)
+
+// Writer records whether any byte reached the response.
+type Writer struct {
+	W       http.ResponseWriter
+	Started bool
+}
+
+func (s *Writer) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		s.Started = true
+	}
+	return s.W.Write(p)
+}
+
+// Failed answers a stream's failure: an error response when nothing was
+// sent yet (challenge is the WWW-Authenticate value for a 401), otherwise
+// an aborted connection.
+func Failed(w http.ResponseWriter, r *http.Request, sw *Writer, err error, challenge string) {
+	if r.Context().Err() != nil {
+		return // the client went away
+	}
+	if !sw.Started {
+		for _, h := range []string{"Content-Disposition", "Content-Length", "ETag"} {
+			w.Header().Del(h)
+		}
+		Error(w, r, err, challenge)
+		return
+	}
+	zerolog.Ctx(r.Context()).Error().Err(err).Str(logfield.Path, r.URL.Path).Msg("download failed mid-stream")
+	panic(http.ErrAbortHandler)
+}
+
+// codes maps apperr kinds to HTTP statuses and Connect code names.
+var codes = map[apperr.Kind]struct {
+	status int
+	code   string
+}{
+	apperr.KindInvalid:            {http.StatusBadRequest, "invalid_argument"},
+	apperr.KindNotFound:           {http.StatusNotFound, "not_found"},
+	apperr.KindUnauthenticated:    {http.StatusUnauthorized, "unauthenticated"},
+	apperr.KindPermissionDenied:   {http.StatusForbidden, "permission_denied"},
+	apperr.KindFailedPrecondition: {http.StatusBadRequest, "failed_precondition"},
+	apperr.KindResourceExhausted:  {http.StatusTooManyRequests, "resource_exhausted"},
+	apperr.KindUnavailable:        {http.StatusServiceUnavailable, "unavailable"},
+}
+
+// Error answers err as the API does: a user-safe message for apperr
+// errors, a generic one (cause logged) for anything else.
+func Error(w http.ResponseWriter, r *http.Request, err error, challenge string) {
+	if e, ok := apperr.As(err); ok {
+		if c, ok := codes[e.Kind]; ok {
+			if e.Kind == apperr.KindUnauthenticated {
+				w.Header().Set("WWW-Authenticate", challenge)
+			}
+			JSON(w, c.status, c.code, e.Message)
+			return
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		JSON(w, http.StatusServiceUnavailable, "unavailable", "request cancelled or timed out")
+		return
+	}
+	zerolog.Ctx(r.Context()).Error().Err(err).Str(logfield.Path, r.URL.Path).Msg("download failed")
+	JSON(w, http.StatusInternalServerError, "internal", "internal error")
+}
+
+// JSON writes the API's error body {"code": …, "message": …}.
+func JSON(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"code": code, "message": msg})
+}
