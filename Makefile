@@ -27,7 +27,8 @@ FUZZ_TARGETS := \
 	./controlplane/internal/git:FuzzValidRefName \
 	./controlplane/internal/git:FuzzValidTreePath \
 	./controlplane/internal/git:FuzzValidBrowseRef \
-	./controlplane/internal/pipeline/spec:FuzzParse
+	./controlplane/internal/pipeline/spec:FuzzParse \
+	./controlplane/internal/project:FuzzMentions
 
 .PHONY: help
 help: ## show this help

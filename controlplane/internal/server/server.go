@@ -214,6 +214,7 @@ func Run(ctx context.Context, o Options) error {
 			rbac.NewRoleAPI(ident.rbac), rbac.NewDelegationAPI(ident.rbac),
 			audit.NewAPI(ident.audit),
 			project.NewAPI(projects, publicURL(cfg, ln.Addr().String())),
+			project.NewIssueAPI(projects, ident.rbac),
 			git.NewRepositoryAPI(browser, gitProjects),
 			git.NewRefRuleAPI(gitStore, gitProjects),
 			cluster.NewAPI(clusters),

@@ -8,7 +8,57 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+type Issue struct {
+	ID         uuid.UUID
+	ProjectID  uuid.UUID
+	Number     int64
+	Title      string
+	Body       string
+	State      string
+	AuthorID   uuid.UUID
+	AuthorName string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ClosedAt   pgtype.Timestamptz
+	Search     interface{}
+}
+
+type IssueAssignee struct {
+	IssueID  uuid.UUID
+	UserName string
+}
+
+type IssueComment struct {
+	ID         uuid.UUID
+	IssueID    uuid.UUID
+	AuthorID   uuid.UUID
+	AuthorName string
+	Body       string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+type IssueCounter struct {
+	ProjectID uuid.UUID
+	Last      int64
+}
+
+type IssueLabel struct {
+	ID          uuid.UUID
+	ProjectID   uuid.UUID
+	Name        string
+	Color       string
+	Description string
+	CreatedAt   time.Time
+}
+
+type IssueLabelLink struct {
+	IssueID uuid.UUID
+	LabelID uuid.UUID
+}
 
 type Project struct {
 	ID            uuid.UUID

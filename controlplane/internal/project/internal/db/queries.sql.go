@@ -7,9 +7,178 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+const addIssueAssignee = `-- name: AddIssueAssignee :exec
+INSERT INTO issue_assignees (issue_id, user_name) VALUES ($1, $2) ON CONFLICT DO NOTHING
+`
+
+type AddIssueAssigneeParams struct {
+	IssueID  uuid.UUID
+	UserName string
+}
+
+func (q *Queries) AddIssueAssignee(ctx context.Context, arg AddIssueAssigneeParams) error {
+	_, err := q.db.Exec(ctx, addIssueAssignee, arg.IssueID, arg.UserName)
+	return err
+}
+
+const addIssueLabel = `-- name: AddIssueLabel :exec
+INSERT INTO issue_label_links (issue_id, label_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
+`
+
+type AddIssueLabelParams struct {
+	IssueID uuid.UUID
+	LabelID uuid.UUID
+}
+
+func (q *Queries) AddIssueLabel(ctx context.Context, arg AddIssueLabelParams) error {
+	_, err := q.db.Exec(ctx, addIssueLabel, arg.IssueID, arg.LabelID)
+	return err
+}
+
+const clearIssueAssignees = `-- name: ClearIssueAssignees :exec
+DELETE FROM issue_assignees WHERE issue_id = $1
+`
+
+func (q *Queries) ClearIssueAssignees(ctx context.Context, issueID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, clearIssueAssignees, issueID)
+	return err
+}
+
+const clearIssueLabels = `-- name: ClearIssueLabels :exec
+DELETE FROM issue_label_links WHERE issue_id = $1
+`
+
+func (q *Queries) ClearIssueLabels(ctx context.Context, issueID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, clearIssueLabels, issueID)
+	return err
+}
+
+const createComment = `-- name: CreateComment :one
+INSERT INTO issue_comments (id, issue_id, author_id, author_name, body)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id, issue_id, author_id, author_name, body, created_at, updated_at
+`
+
+type CreateCommentParams struct {
+	ID         uuid.UUID
+	IssueID    uuid.UUID
+	AuthorID   uuid.UUID
+	AuthorName string
+	Body       string
+}
+
+func (q *Queries) CreateComment(ctx context.Context, arg CreateCommentParams) (IssueComment, error) {
+	row := q.db.QueryRow(ctx, createComment,
+		arg.ID,
+		arg.IssueID,
+		arg.AuthorID,
+		arg.AuthorName,
+		arg.Body,
+	)
+	var i IssueComment
+	err := row.Scan(
+		&i.ID,
+		&i.IssueID,
+		&i.AuthorID,
+		&i.AuthorName,
+		&i.Body,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const createIssue = `-- name: CreateIssue :one
+INSERT INTO issues (project_id, number, title, body, author_id, author_name)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id, project_id, number, title, body, state, author_id, author_name, created_at, updated_at, closed_at
+`
+
+type CreateIssueParams struct {
+	ProjectID  uuid.UUID
+	Number     int64
+	Title      string
+	Body       string
+	AuthorID   uuid.UUID
+	AuthorName string
+}
+
+type CreateIssueRow struct {
+	ID         uuid.UUID
+	ProjectID  uuid.UUID
+	Number     int64
+	Title      string
+	Body       string
+	State      string
+	AuthorID   uuid.UUID
+	AuthorName string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ClosedAt   pgtype.Timestamptz
+}
+
+func (q *Queries) CreateIssue(ctx context.Context, arg CreateIssueParams) (CreateIssueRow, error) {
+	row := q.db.QueryRow(ctx, createIssue,
+		arg.ProjectID,
+		arg.Number,
+		arg.Title,
+		arg.Body,
+		arg.AuthorID,
+		arg.AuthorName,
+	)
+	var i CreateIssueRow
+	err := row.Scan(
+		&i.ID,
+		&i.ProjectID,
+		&i.Number,
+		&i.Title,
+		&i.Body,
+		&i.State,
+		&i.AuthorID,
+		&i.AuthorName,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.ClosedAt,
+	)
+	return i, err
+}
+
+const createLabel = `-- name: CreateLabel :one
+INSERT INTO issue_labels (project_id, name, color, description) VALUES ($1, $2, $3, $4)
+RETURNING id, project_id, name, color, description, created_at
+`
+
+type CreateLabelParams struct {
+	ProjectID   uuid.UUID
+	Name        string
+	Color       string
+	Description string
+}
+
+func (q *Queries) CreateLabel(ctx context.Context, arg CreateLabelParams) (IssueLabel, error) {
+	row := q.db.QueryRow(ctx, createLabel,
+		arg.ProjectID,
+		arg.Name,
+		arg.Color,
+		arg.Description,
+	)
+	var i IssueLabel
+	err := row.Scan(
+		&i.ID,
+		&i.ProjectID,
+		&i.Name,
+		&i.Color,
+		&i.Description,
+		&i.CreatedAt,
+	)
+	return i, err
+}
 
 const createProject = `-- name: CreateProject :one
 INSERT INTO projects (owner_id, owner_name, name, description, visibility, default_branch)
@@ -50,6 +219,15 @@ func (q *Queries) CreateProject(ctx context.Context, arg CreateProjectParams) (P
 	return i, err
 }
 
+const deleteComment = `-- name: DeleteComment :exec
+DELETE FROM issue_comments WHERE id = $1
+`
+
+func (q *Queries) DeleteComment(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, deleteComment, id)
+	return err
+}
+
 const deleteProject = `-- name: DeleteProject :exec
 DELETE FROM projects WHERE id = $1
 `
@@ -57,6 +235,116 @@ DELETE FROM projects WHERE id = $1
 func (q *Queries) DeleteProject(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, deleteProject, id)
 	return err
+}
+
+const getCommentForUpdate = `-- name: GetCommentForUpdate :one
+SELECT id, issue_id, author_id, author_name, body, created_at, updated_at FROM issue_comments WHERE id = $1 AND issue_id = $2 FOR UPDATE
+`
+
+type GetCommentForUpdateParams struct {
+	ID      uuid.UUID
+	IssueID uuid.UUID
+}
+
+func (q *Queries) GetCommentForUpdate(ctx context.Context, arg GetCommentForUpdateParams) (IssueComment, error) {
+	row := q.db.QueryRow(ctx, getCommentForUpdate, arg.ID, arg.IssueID)
+	var i IssueComment
+	err := row.Scan(
+		&i.ID,
+		&i.IssueID,
+		&i.AuthorID,
+		&i.AuthorName,
+		&i.Body,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const getIssue = `-- name: GetIssue :one
+SELECT id, project_id, number, title, body, state, author_id, author_name, created_at, updated_at, closed_at
+FROM issues WHERE project_id = $1 AND number = $2
+`
+
+type GetIssueParams struct {
+	ProjectID uuid.UUID
+	Number    int64
+}
+
+type GetIssueRow struct {
+	ID         uuid.UUID
+	ProjectID  uuid.UUID
+	Number     int64
+	Title      string
+	Body       string
+	State      string
+	AuthorID   uuid.UUID
+	AuthorName string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ClosedAt   pgtype.Timestamptz
+}
+
+func (q *Queries) GetIssue(ctx context.Context, arg GetIssueParams) (GetIssueRow, error) {
+	row := q.db.QueryRow(ctx, getIssue, arg.ProjectID, arg.Number)
+	var i GetIssueRow
+	err := row.Scan(
+		&i.ID,
+		&i.ProjectID,
+		&i.Number,
+		&i.Title,
+		&i.Body,
+		&i.State,
+		&i.AuthorID,
+		&i.AuthorName,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.ClosedAt,
+	)
+	return i, err
+}
+
+const getIssueForUpdate = `-- name: GetIssueForUpdate :one
+SELECT id, project_id, number, title, body, state, author_id, author_name, created_at, updated_at, closed_at
+FROM issues WHERE project_id = $1 AND number = $2 FOR UPDATE
+`
+
+type GetIssueForUpdateParams struct {
+	ProjectID uuid.UUID
+	Number    int64
+}
+
+type GetIssueForUpdateRow struct {
+	ID         uuid.UUID
+	ProjectID  uuid.UUID
+	Number     int64
+	Title      string
+	Body       string
+	State      string
+	AuthorID   uuid.UUID
+	AuthorName string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ClosedAt   pgtype.Timestamptz
+}
+
+func (q *Queries) GetIssueForUpdate(ctx context.Context, arg GetIssueForUpdateParams) (GetIssueForUpdateRow, error) {
+	row := q.db.QueryRow(ctx, getIssueForUpdate, arg.ProjectID, arg.Number)
+	var i GetIssueForUpdateRow
+	err := row.Scan(
+		&i.ID,
+		&i.ProjectID,
+		&i.Number,
+		&i.Title,
+		&i.Body,
+		&i.State,
+		&i.AuthorID,
+		&i.AuthorName,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.ClosedAt,
+	)
+	return i, err
 }
 
 const getProject = `-- name: GetProject :one
@@ -102,6 +390,369 @@ func (q *Queries) GetProjectByPath(ctx context.Context, arg GetProjectByPathPara
 		&i.DefaultBranch,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const issueAssignees = `-- name: IssueAssignees :many
+SELECT issue_id, user_name FROM issue_assignees WHERE issue_id = ANY($1::uuid[]) ORDER BY lower(user_name)
+`
+
+func (q *Queries) IssueAssignees(ctx context.Context, issueIds []uuid.UUID) ([]IssueAssignee, error) {
+	rows, err := q.db.Query(ctx, issueAssignees, issueIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []IssueAssignee
+	for rows.Next() {
+		var i IssueAssignee
+		if err := rows.Scan(&i.IssueID, &i.UserName); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const issueLabels = `-- name: IssueLabels :many
+SELECT ll.issue_id, l.name FROM issue_label_links ll JOIN issue_labels l ON l.id = ll.label_id
+WHERE ll.issue_id = ANY($1::uuid[]) ORDER BY lower(l.name)
+`
+
+type IssueLabelsRow struct {
+	IssueID uuid.UUID
+	Name    string
+}
+
+func (q *Queries) IssueLabels(ctx context.Context, issueIds []uuid.UUID) ([]IssueLabelsRow, error) {
+	rows, err := q.db.Query(ctx, issueLabels, issueIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []IssueLabelsRow
+	for rows.Next() {
+		var i IssueLabelsRow
+		if err := rows.Scan(&i.IssueID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const issuesByNumber = `-- name: IssuesByNumber :many
+SELECT number, title, state FROM issues WHERE project_id = $1 AND number = ANY($2::bigint[]) ORDER BY number
+`
+
+type IssuesByNumberParams struct {
+	ProjectID uuid.UUID
+	Numbers   []int64
+}
+
+type IssuesByNumberRow struct {
+	Number int64
+	Title  string
+	State  string
+}
+
+func (q *Queries) IssuesByNumber(ctx context.Context, arg IssuesByNumberParams) ([]IssuesByNumberRow, error) {
+	rows, err := q.db.Query(ctx, issuesByNumber, arg.ProjectID, arg.Numbers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []IssuesByNumberRow
+	for rows.Next() {
+		var i IssuesByNumberRow
+		if err := rows.Scan(&i.Number, &i.Title, &i.State); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const labelsByName = `-- name: LabelsByName :many
+SELECT id, project_id, name, color, description, created_at FROM issue_labels WHERE project_id = $1 AND lower(name) = ANY($2::text[])
+`
+
+type LabelsByNameParams struct {
+	ProjectID uuid.UUID
+	Names     []string
+}
+
+func (q *Queries) LabelsByName(ctx context.Context, arg LabelsByNameParams) ([]IssueLabel, error) {
+	rows, err := q.db.Query(ctx, labelsByName, arg.ProjectID, arg.Names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []IssueLabel
+	for rows.Next() {
+		var i IssueLabel
+		if err := rows.Scan(
+			&i.ID,
+			&i.ProjectID,
+			&i.Name,
+			&i.Color,
+			&i.Description,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listComments = `-- name: ListComments :many
+SELECT id, issue_id, author_id, author_name, body, created_at, updated_at FROM issue_comments WHERE issue_id = $1 AND id > $2 ORDER BY id LIMIT $3
+`
+
+type ListCommentsParams struct {
+	IssueID uuid.UUID
+	After   uuid.UUID
+	Max     int32
+}
+
+func (q *Queries) ListComments(ctx context.Context, arg ListCommentsParams) ([]IssueComment, error) {
+	rows, err := q.db.Query(ctx, listComments, arg.IssueID, arg.After, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []IssueComment
+	for rows.Next() {
+		var i IssueComment
+		if err := rows.Scan(
+			&i.ID,
+			&i.IssueID,
+			&i.AuthorID,
+			&i.AuthorName,
+			&i.Body,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listIssues = `-- name: ListIssues :many
+SELECT i.id, i.project_id, i.number, i.title, i.body, i.state, i.author_id, i.author_name, i.created_at, i.updated_at, i.closed_at
+FROM issues i
+WHERE i.project_id = $1
+  AND ($2::text IS NULL OR i.state = $2::text)
+  AND i.number < $3
+  AND ($4::text IS NULL OR EXISTS (
+        SELECT 1 FROM issue_label_links ll JOIN issue_labels l ON l.id = ll.label_id
+        WHERE ll.issue_id = i.id AND lower(l.name) = lower($4::text)))
+  AND ($5::text IS NULL OR EXISTS (
+        SELECT 1 FROM issue_assignees a WHERE a.issue_id = i.id AND lower(a.user_name) = lower($5::text)))
+  AND ($6::text IS NULL OR i.search @@ websearch_to_tsquery('simple', $6::text))
+ORDER BY i.number DESC
+LIMIT $7
+`
+
+type ListIssuesParams struct {
+	ProjectID uuid.UUID
+	State     *string
+	Before    int64
+	Label     *string
+	Assignee  *string
+	Query     *string
+	Max       int32
+}
+
+type ListIssuesRow struct {
+	ID         uuid.UUID
+	ProjectID  uuid.UUID
+	Number     int64
+	Title      string
+	Body       string
+	State      string
+	AuthorID   uuid.UUID
+	AuthorName string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ClosedAt   pgtype.Timestamptz
+}
+
+func (q *Queries) ListIssues(ctx context.Context, arg ListIssuesParams) ([]ListIssuesRow, error) {
+	rows, err := q.db.Query(ctx, listIssues,
+		arg.ProjectID,
+		arg.State,
+		arg.Before,
+		arg.Label,
+		arg.Assignee,
+		arg.Query,
+		arg.Max,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListIssuesRow
+	for rows.Next() {
+		var i ListIssuesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.ProjectID,
+			&i.Number,
+			&i.Title,
+			&i.Body,
+			&i.State,
+			&i.AuthorID,
+			&i.AuthorName,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.ClosedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listLabels = `-- name: ListLabels :many
+SELECT id, project_id, name, color, description, created_at FROM issue_labels WHERE project_id = $1 ORDER BY lower(name)
+`
+
+func (q *Queries) ListLabels(ctx context.Context, projectID uuid.UUID) ([]IssueLabel, error) {
+	rows, err := q.db.Query(ctx, listLabels, projectID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []IssueLabel
+	for rows.Next() {
+		var i IssueLabel
+		if err := rows.Scan(
+			&i.ID,
+			&i.ProjectID,
+			&i.Name,
+			&i.Color,
+			&i.Description,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const nextIssueNumber = `-- name: NextIssueNumber :one
+INSERT INTO issue_counters (project_id, last) VALUES ($1, 1)
+ON CONFLICT (project_id) DO UPDATE SET last = issue_counters.last + 1
+RETURNING last
+`
+
+func (q *Queries) NextIssueNumber(ctx context.Context, projectID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, nextIssueNumber, projectID)
+	var last int64
+	err := row.Scan(&last)
+	return last, err
+}
+
+const updateComment = `-- name: UpdateComment :one
+UPDATE issue_comments SET body = $1 WHERE id = $2 RETURNING id, issue_id, author_id, author_name, body, created_at, updated_at
+`
+
+type UpdateCommentParams struct {
+	Body string
+	ID   uuid.UUID
+}
+
+func (q *Queries) UpdateComment(ctx context.Context, arg UpdateCommentParams) (IssueComment, error) {
+	row := q.db.QueryRow(ctx, updateComment, arg.Body, arg.ID)
+	var i IssueComment
+	err := row.Scan(
+		&i.ID,
+		&i.IssueID,
+		&i.AuthorID,
+		&i.AuthorName,
+		&i.Body,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const updateIssue = `-- name: UpdateIssue :one
+UPDATE issues SET title = $1, body = $2, state = $3,
+    closed_at = CASE WHEN $3::text = 'closed' THEN coalesce(closed_at, now()) ELSE NULL END
+WHERE id = $4
+RETURNING id, project_id, number, title, body, state, author_id, author_name, created_at, updated_at, closed_at
+`
+
+type UpdateIssueParams struct {
+	Title string
+	Body  string
+	State string
+	ID    uuid.UUID
+}
+
+type UpdateIssueRow struct {
+	ID         uuid.UUID
+	ProjectID  uuid.UUID
+	Number     int64
+	Title      string
+	Body       string
+	State      string
+	AuthorID   uuid.UUID
+	AuthorName string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ClosedAt   pgtype.Timestamptz
+}
+
+func (q *Queries) UpdateIssue(ctx context.Context, arg UpdateIssueParams) (UpdateIssueRow, error) {
+	row := q.db.QueryRow(ctx, updateIssue,
+		arg.Title,
+		arg.Body,
+		arg.State,
+		arg.ID,
+	)
+	var i UpdateIssueRow
+	err := row.Scan(
+		&i.ID,
+		&i.ProjectID,
+		&i.Number,
+		&i.Title,
+		&i.Body,
+		&i.State,
+		&i.AuthorID,
+		&i.AuthorName,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.ClosedAt,
 	)
 	return i, err
 }
