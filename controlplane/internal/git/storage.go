@@ -55,3 +55,10 @@ func (s Storage) Create(ctx context.Context, projectID uuid.UUID, defaultBranch 
 func (s Storage) Remove(_ context.Context, projectID uuid.UUID) error {
 	return os.RemoveAll(s.Path(projectID))
 }
+
+// SetDefaultBranch points a project's repository HEAD at branch (which
+// need not exist yet).
+func (s Storage) SetDefaultBranch(ctx context.Context, projectID uuid.UUID, branch string) error {
+	_, err := s.Git.Git("symbolic-ref", "HEAD").Dir(s.Path(projectID)).Arg("refs/heads/" + branch).Run(ctx)
+	return err
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
@@ -39,6 +40,9 @@ func (a *API) Rules() rbac.Rules {
 	return rbac.Rules{
 		hearthv1connect.ProjectServiceCreateProjectProcedure: {Authenticated: true},
 		hearthv1connect.ProjectServiceGetProjectProcedure:    {Permission: rbac.ProjectRead, Project: a.ProjectOf},
+		// Anyone: the service lists only what the caller may read.
+		hearthv1connect.ProjectServiceListProjectsProcedure:  {Public: true},
+		hearthv1connect.ProjectServiceUpdateProjectProcedure: {Permission: rbac.ProjectAdmin, Project: a.ProjectOf},
 	}
 }
 
@@ -76,6 +80,44 @@ func (a *API) GetProject(ctx context.Context, req *hearthv1.GetProjectRequest) (
 		return nil, err
 	}
 	return &hearthv1.GetProjectResponse{Project: a.toProto(p)}, nil
+}
+
+// ListProjects lists the projects the caller may read.
+func (a *API) ListProjects(ctx context.Context, req *hearthv1.ListProjectsRequest) (*hearthv1.ListProjectsResponse, error) {
+	ps, next, err := a.svc.List(ctx, rbac.PrincipalFrom(ctx), ListQuery{
+		Search: req.GetSearch(), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &hearthv1.ListProjectsResponse{NextPageToken: next, Projects: make([]*hearthv1.Project, 0, len(ps))}
+	for _, p := range ps {
+		out.Projects = append(out.Projects, a.toProto(p))
+	}
+	return out, nil
+}
+
+// UpdateProject changes a project's description, visibility or default
+// branch (the rule requires project:admin).
+func (a *API) UpdateProject(ctx context.Context, req *hearthv1.UpdateProjectRequest) (*hearthv1.UpdateProjectResponse, error) {
+	p, err := a.svc.ByPath(ctx, req.GetOwner(), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	u := Update{Description: req.Description, DefaultBranch: req.DefaultBranch}
+	switch req.GetVisibility() {
+	case hearthv1.Visibility_VISIBILITY_UNSPECIFIED:
+	case hearthv1.Visibility_VISIBILITY_PRIVATE, hearthv1.Visibility_VISIBILITY_INTERNAL, hearthv1.Visibility_VISIBILITY_PUBLIC:
+		v := visibilityFromProto(req.GetVisibility())
+		u.Visibility = &v
+	default:
+		return nil, apperr.Invalid("visibility: unknown value %d", req.GetVisibility())
+	}
+	p, err = a.svc.Update(ctx, p.ID, u)
+	if err != nil {
+		return nil, err
+	}
+	return &hearthv1.UpdateProjectResponse{Project: a.toProto(p)}, nil
 }
 
 func visibilityFromProto(v hearthv1.Visibility) rbac.Visibility {

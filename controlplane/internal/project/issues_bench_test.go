@@ -19,10 +19,16 @@ type noRepos struct{}
 func (noRepos) Create(context.Context, uuid.UUID, string) error { return nil }
 func (noRepos) Remove(context.Context, uuid.UUID) error         { return nil }
 
+func (noRepos) SetDefaultBranch(context.Context, uuid.UUID, string) error { return nil }
+
 type noRoles struct{}
 
 func (noRoles) CreateBinding(context.Context, string, uuid.UUID, uuid.UUID) (rbac.Binding, error) {
 	return rbac.Binding{}, nil
+}
+
+func (noRoles) Authorize(context.Context, rbac.Principal, rbac.Permission, uuid.UUID) error {
+	return nil
 }
 
 // BenchmarkIssues lists and searches a project holding 100,000 issues and

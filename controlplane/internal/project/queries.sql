@@ -99,3 +99,21 @@ SELECT * FROM issue_comments WHERE issue_id = @issue_id AND id > @after ORDER BY
 
 -- name: IssuesByNumber :many
 SELECT number, title, state FROM issues WHERE project_id = @project_id AND number = ANY(@numbers::bigint[]) ORDER BY number;
+
+-- name: ListProjects :many
+SELECT * FROM projects
+WHERE (lower(owner_name), lower(name)) > (@after_owner::text, @after_name::text)
+  AND (visibility = 'public' OR (@signed_in::bool AND visibility IN ('internal', 'private')))
+  AND (sqlc.narg(pattern)::text IS NULL
+       OR (owner_name || '/' || name) ILIKE sqlc.narg(pattern)::text ESCAPE '\'
+       OR description ILIKE sqlc.narg(pattern)::text ESCAPE '\')
+ORDER BY lower(owner_name), lower(name)
+LIMIT @max;
+
+-- name: GetProjectForUpdate :one
+SELECT * FROM projects WHERE id = @id FOR UPDATE;
+
+-- name: UpdateProject :one
+UPDATE projects SET description = @description, visibility = @visibility, default_branch = @default_branch
+WHERE id = @id
+RETURNING *;

@@ -23,11 +23,15 @@ import (
 type Repositories interface {
 	Create(ctx context.Context, projectID uuid.UUID, defaultBranch string) error
 	Remove(ctx context.Context, projectID uuid.UUID) error
+	// SetDefaultBranch points the repository's HEAD at branch.
+	SetDefaultBranch(ctx context.Context, projectID uuid.UUID, branch string) error
 }
 
-// Roles grants the creator a role on the new project (rbac).
+// Roles grants the creator a role on the new project and decides which
+// private projects a caller may list (rbac).
 type Roles interface {
 	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (rbac.Binding, error)
+	Authorizer
 }
 
 // OwnerRole is the role a project's creator gets on it.
@@ -94,7 +98,7 @@ func (s *Service) Create(ctx context.Context, owner rbac.Principal, name, descri
 	if defaultBranch == "" {
 		defaultBranch = "main"
 	}
-	if !validBranch.MatchString(defaultBranch) || strings.Contains(defaultBranch, "..") || strings.HasSuffix(defaultBranch, ".lock") {
+	if !validBranchName(defaultBranch) {
 		return Project{}, apperr.Invalid("default branch %q is not a valid branch name", truncate(defaultBranch))
 	}
 	if len(description) > 2000 {
@@ -131,6 +135,11 @@ func (s *Service) Create(ctx context.Context, owner rbac.Principal, name, descri
 		return Project{}, fmt.Errorf("making the owner maintainer: %w", err)
 	}
 	return out, nil
+}
+
+func validBranchName(b string) bool {
+	return validBranch.MatchString(b) && !strings.Contains(b, "..") && !strings.HasSuffix(b, ".lock") &&
+		!strings.Contains(b, "//") && !strings.HasSuffix(b, "/") && !strings.HasSuffix(b, ".")
 }
 
 // undoCreate removes a project whose owner could not be bound, so no

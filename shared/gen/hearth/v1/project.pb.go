@@ -397,6 +397,248 @@ func (x *GetProjectResponse) GetProject() *Project {
 	return nil
 }
 
+// ListProjectsRequest filters and pages the list.
+type ListProjectsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Case-insensitive substring of "owner/name" or of the description.
+	Search string `protobuf:"bytes,1,opt,name=search,proto3" json:"search,omitempty"`
+	// 1-100; defaults to 50.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From the previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectsRequest) Reset() {
+	*x = ListProjectsRequest{}
+	mi := &file_hearth_v1_project_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectsRequest) ProtoMessage() {}
+
+func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
+func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListProjectsRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
+	}
+	return ""
+}
+
+func (x *ListProjectsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListProjectsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListProjectsResponse is one page.
+type ListProjectsResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Projects []*Project             `protobuf:"bytes,1,rep,name=projects,proto3" json:"projects,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectsResponse) Reset() {
+	*x = ListProjectsResponse{}
+	mi := &file_hearth_v1_project_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectsResponse) ProtoMessage() {}
+
+func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
+func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListProjectsResponse) GetProjects() []*Project {
+	if x != nil {
+		return x.Projects
+	}
+	return nil
+}
+
+func (x *ListProjectsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// UpdateProjectRequest changes the fields that are set.
+type UpdateProjectRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Owner       string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Description *string                `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	// Unspecified leaves it unchanged.
+	Visibility Visibility `protobuf:"varint,4,opt,name=visibility,proto3,enum=hearth.v1.Visibility" json:"visibility,omitempty"`
+	// Also moves the repository's HEAD.
+	DefaultBranch *string `protobuf:"bytes,5,opt,name=default_branch,json=defaultBranch,proto3,oneof" json:"default_branch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProjectRequest) Reset() {
+	*x = UpdateProjectRequest{}
+	mi := &file_hearth_v1_project_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProjectRequest) ProtoMessage() {}
+
+func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProjectRequest.ProtoReflect.Descriptor instead.
+func (*UpdateProjectRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UpdateProjectRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *UpdateProjectRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateProjectRequest) GetDescription() string {
+	if x != nil && x.Description != nil {
+		return *x.Description
+	}
+	return ""
+}
+
+func (x *UpdateProjectRequest) GetVisibility() Visibility {
+	if x != nil {
+		return x.Visibility
+	}
+	return Visibility_VISIBILITY_UNSPECIFIED
+}
+
+func (x *UpdateProjectRequest) GetDefaultBranch() string {
+	if x != nil && x.DefaultBranch != nil {
+		return *x.DefaultBranch
+	}
+	return ""
+}
+
+// UpdateProjectResponse returns the project.
+type UpdateProjectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Project       *Project               `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProjectResponse) Reset() {
+	*x = UpdateProjectResponse{}
+	mi := &file_hearth_v1_project_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProjectResponse) ProtoMessage() {}
+
+func (x *UpdateProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProjectResponse.ProtoReflect.Descriptor instead.
+func (*UpdateProjectResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UpdateProjectResponse) GetProject() *Project {
+	if x != nil {
+		return x.Project
+	}
+	return nil
+}
+
 var File_hearth_v1_project_proto protoreflect.FileDescriptor
 
 const file_hearth_v1_project_proto_rawDesc = "" +
@@ -427,17 +669,39 @@ const file_hearth_v1_project_proto_rawDesc = "" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"B\n" +
 	"\x12GetProjectResponse\x12,\n" +
+	"\aproject\x18\x01 \x01(\v2\x12.hearth.v1.ProjectR\aproject\"i\n" +
+	"\x13ListProjectsRequest\x12\x16\n" +
+	"\x06search\x18\x01 \x01(\tR\x06search\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"n\n" +
+	"\x14ListProjectsResponse\x12.\n" +
+	"\bprojects\x18\x01 \x03(\v2\x12.hearth.v1.ProjectR\bprojects\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xed\x01\n" +
+	"\x14UpdateProjectRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12%\n" +
+	"\vdescription\x18\x03 \x01(\tH\x00R\vdescription\x88\x01\x01\x125\n" +
+	"\n" +
+	"visibility\x18\x04 \x01(\x0e2\x15.hearth.v1.VisibilityR\n" +
+	"visibility\x12*\n" +
+	"\x0edefault_branch\x18\x05 \x01(\tH\x01R\rdefaultBranch\x88\x01\x01B\x0e\n" +
+	"\f_descriptionB\x11\n" +
+	"\x0f_default_branch\"E\n" +
+	"\x15UpdateProjectResponse\x12,\n" +
 	"\aproject\x18\x01 \x01(\v2\x12.hearth.v1.ProjectR\aproject*p\n" +
 	"\n" +
 	"Visibility\x12\x1a\n" +
 	"\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12VISIBILITY_PRIVATE\x10\x01\x12\x17\n" +
 	"\x13VISIBILITY_INTERNAL\x10\x02\x12\x15\n" +
-	"\x11VISIBILITY_PUBLIC\x10\x032\xf8\x01\n" +
+	"\x11VISIBILITY_PUBLIC\x10\x032\xe6\x03\n" +
 	"\x0eProjectService\x12o\n" +
 	"\rCreateProject\x12\x1f.hearth.v1.CreateProjectRequest\x1a .hearth.v1.CreateProjectResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/api/v1/projects\x12u\n" +
 	"\n" +
-	"GetProject\x12\x1c.hearth.v1.GetProjectRequest\x1a\x1d.hearth.v1.GetProjectResponse\"*\x82\xd3\xe4\x93\x02!\x12\x1f/api/v1/projects/{owner}/{name}\x90\x02\x01B<Z:github.com/hearth-dev/hearth/shared/gen/hearth/v1;hearthv1b\x06proto3"
+	"GetProject\x12\x1c.hearth.v1.GetProjectRequest\x1a\x1d.hearth.v1.GetProjectResponse\"*\x82\xd3\xe4\x93\x02!\x12\x1f/api/v1/projects/{owner}/{name}\x90\x02\x01\x12l\n" +
+	"\fListProjects\x12\x1e.hearth.v1.ListProjectsRequest\x1a\x1f.hearth.v1.ListProjectsResponse\"\x1b\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/projects\x90\x02\x01\x12~\n" +
+	"\rUpdateProject\x12\x1f.hearth.v1.UpdateProjectRequest\x1a .hearth.v1.UpdateProjectResponse\"*\x82\xd3\xe4\x93\x02$:\x01*2\x1f/api/v1/projects/{owner}/{name}B<Z:github.com/hearth-dev/hearth/shared/gen/hearth/v1;hearthv1b\x06proto3"
 
 var (
 	file_hearth_v1_project_proto_rawDescOnce sync.Once
@@ -452,7 +716,7 @@ func file_hearth_v1_project_proto_rawDescGZIP() []byte {
 }
 
 var file_hearth_v1_project_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hearth_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_hearth_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_hearth_v1_project_proto_goTypes = []any{
 	(Visibility)(0),               // 0: hearth.v1.Visibility
 	(*Project)(nil),               // 1: hearth.v1.Project
@@ -460,23 +724,34 @@ var file_hearth_v1_project_proto_goTypes = []any{
 	(*CreateProjectResponse)(nil), // 3: hearth.v1.CreateProjectResponse
 	(*GetProjectRequest)(nil),     // 4: hearth.v1.GetProjectRequest
 	(*GetProjectResponse)(nil),    // 5: hearth.v1.GetProjectResponse
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*ListProjectsRequest)(nil),   // 6: hearth.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),  // 7: hearth.v1.ListProjectsResponse
+	(*UpdateProjectRequest)(nil),  // 8: hearth.v1.UpdateProjectRequest
+	(*UpdateProjectResponse)(nil), // 9: hearth.v1.UpdateProjectResponse
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
 }
 var file_hearth_v1_project_proto_depIdxs = []int32{
-	0, // 0: hearth.v1.Project.visibility:type_name -> hearth.v1.Visibility
-	6, // 1: hearth.v1.Project.create_time:type_name -> google.protobuf.Timestamp
-	0, // 2: hearth.v1.CreateProjectRequest.visibility:type_name -> hearth.v1.Visibility
-	1, // 3: hearth.v1.CreateProjectResponse.project:type_name -> hearth.v1.Project
-	1, // 4: hearth.v1.GetProjectResponse.project:type_name -> hearth.v1.Project
-	2, // 5: hearth.v1.ProjectService.CreateProject:input_type -> hearth.v1.CreateProjectRequest
-	4, // 6: hearth.v1.ProjectService.GetProject:input_type -> hearth.v1.GetProjectRequest
-	3, // 7: hearth.v1.ProjectService.CreateProject:output_type -> hearth.v1.CreateProjectResponse
-	5, // 8: hearth.v1.ProjectService.GetProject:output_type -> hearth.v1.GetProjectResponse
-	7, // [7:9] is the sub-list for method output_type
-	5, // [5:7] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	0,  // 0: hearth.v1.Project.visibility:type_name -> hearth.v1.Visibility
+	10, // 1: hearth.v1.Project.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 2: hearth.v1.CreateProjectRequest.visibility:type_name -> hearth.v1.Visibility
+	1,  // 3: hearth.v1.CreateProjectResponse.project:type_name -> hearth.v1.Project
+	1,  // 4: hearth.v1.GetProjectResponse.project:type_name -> hearth.v1.Project
+	1,  // 5: hearth.v1.ListProjectsResponse.projects:type_name -> hearth.v1.Project
+	0,  // 6: hearth.v1.UpdateProjectRequest.visibility:type_name -> hearth.v1.Visibility
+	1,  // 7: hearth.v1.UpdateProjectResponse.project:type_name -> hearth.v1.Project
+	2,  // 8: hearth.v1.ProjectService.CreateProject:input_type -> hearth.v1.CreateProjectRequest
+	4,  // 9: hearth.v1.ProjectService.GetProject:input_type -> hearth.v1.GetProjectRequest
+	6,  // 10: hearth.v1.ProjectService.ListProjects:input_type -> hearth.v1.ListProjectsRequest
+	8,  // 11: hearth.v1.ProjectService.UpdateProject:input_type -> hearth.v1.UpdateProjectRequest
+	3,  // 12: hearth.v1.ProjectService.CreateProject:output_type -> hearth.v1.CreateProjectResponse
+	5,  // 13: hearth.v1.ProjectService.GetProject:output_type -> hearth.v1.GetProjectResponse
+	7,  // 14: hearth.v1.ProjectService.ListProjects:output_type -> hearth.v1.ListProjectsResponse
+	9,  // 15: hearth.v1.ProjectService.UpdateProject:output_type -> hearth.v1.UpdateProjectResponse
+	12, // [12:16] is the sub-list for method output_type
+	8,  // [8:12] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_hearth_v1_project_proto_init() }
@@ -484,13 +759,14 @@ func file_hearth_v1_project_proto_init() {
 	if File_hearth_v1_project_proto != nil {
 		return
 	}
+	file_hearth_v1_project_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hearth_v1_project_proto_rawDesc), len(file_hearth_v1_project_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   5,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -394,6 +394,27 @@ func (q *Queries) GetProjectByPath(ctx context.Context, arg GetProjectByPathPara
 	return i, err
 }
 
+const getProjectForUpdate = `-- name: GetProjectForUpdate :one
+SELECT id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at FROM projects WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) GetProjectForUpdate(ctx context.Context, id uuid.UUID) (Project, error) {
+	row := q.db.QueryRow(ctx, getProjectForUpdate, id)
+	var i Project
+	err := row.Scan(
+		&i.ID,
+		&i.OwnerID,
+		&i.OwnerName,
+		&i.Name,
+		&i.Description,
+		&i.Visibility,
+		&i.DefaultBranch,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const issueAssignees = `-- name: IssueAssignees :many
 SELECT issue_id, user_name FROM issue_assignees WHERE issue_id = ANY($1::uuid[]) ORDER BY lower(user_name)
 `
@@ -668,6 +689,61 @@ func (q *Queries) ListLabels(ctx context.Context, projectID uuid.UUID) ([]IssueL
 	return items, nil
 }
 
+const listProjects = `-- name: ListProjects :many
+SELECT id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at FROM projects
+WHERE (lower(owner_name), lower(name)) > ($1::text, $2::text)
+  AND (visibility = 'public' OR ($3::bool AND visibility IN ('internal', 'private')))
+  AND ($4::text IS NULL
+       OR (owner_name || '/' || name) ILIKE $4::text ESCAPE '\'
+       OR description ILIKE $4::text ESCAPE '\')
+ORDER BY lower(owner_name), lower(name)
+LIMIT $5
+`
+
+type ListProjectsParams struct {
+	AfterOwner string
+	AfterName  string
+	SignedIn   bool
+	Pattern    *string
+	Max        int32
+}
+
+func (q *Queries) ListProjects(ctx context.Context, arg ListProjectsParams) ([]Project, error) {
+	rows, err := q.db.Query(ctx, listProjects,
+		arg.AfterOwner,
+		arg.AfterName,
+		arg.SignedIn,
+		arg.Pattern,
+		arg.Max,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Project
+	for rows.Next() {
+		var i Project
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.OwnerName,
+			&i.Name,
+			&i.Description,
+			&i.Visibility,
+			&i.DefaultBranch,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const nextIssueNumber = `-- name: NextIssueNumber :one
 INSERT INTO issue_counters (project_id, last) VALUES ($1, 1)
 ON CONFLICT (project_id) DO UPDATE SET last = issue_counters.last + 1
@@ -753,6 +829,41 @@ func (q *Queries) UpdateIssue(ctx context.Context, arg UpdateIssueParams) (Updat
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.ClosedAt,
+	)
+	return i, err
+}
+
+const updateProject = `-- name: UpdateProject :one
+UPDATE projects SET description = $1, visibility = $2, default_branch = $3
+WHERE id = $4
+RETURNING id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at
+`
+
+type UpdateProjectParams struct {
+	Description   string
+	Visibility    string
+	DefaultBranch string
+	ID            uuid.UUID
+}
+
+func (q *Queries) UpdateProject(ctx context.Context, arg UpdateProjectParams) (Project, error) {
+	row := q.db.QueryRow(ctx, updateProject,
+		arg.Description,
+		arg.Visibility,
+		arg.DefaultBranch,
+		arg.ID,
+	)
+	var i Project
+	err := row.Scan(
+		&i.ID,
+		&i.OwnerID,
+		&i.OwnerName,
+		&i.Name,
+		&i.Description,
+		&i.Visibility,
+		&i.DefaultBranch,
+		&i.CreatedAt,
+		&i.UpdatedAt,
 	)
 	return i, err
 }
