@@ -30,4 +30,10 @@ const (
 	PanicValue  = "panic"
 	Stack       = "stack"
 	ServerValue = "server"
+	// Pipelines and node agents.
+	JobID      = "job_id"
+	AgentID    = "agent_id"
+	ClusterID  = "cluster_id"
+	ArtifactID = "artifact_id"
+	Step       = "step"
 )

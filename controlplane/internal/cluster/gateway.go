@@ -36,13 +36,6 @@ const (
 	maxLogChunk = 1 << 20
 )
 
-// Log field names of the gateway. TODO(lead): move to shared/logfield.
-const (
-	logAgentID   = "agent_id"
-	logClusterID = "cluster_id"
-	logJobID     = "job_id"
-)
-
 // AgentInfo is what the gateway knows of a connected agent.
 type AgentInfo struct {
 	ID, ClusterID uuid.UUID

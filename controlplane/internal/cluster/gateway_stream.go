@@ -19,6 +19,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // knownRunners are the runner kinds a Hello may name.
@@ -164,7 +165,7 @@ func (g *Gateway) agentInfo(ctx context.Context, a Agent, hello *agentv1.Hello) 
 	}
 	if len(overridden) > 0 {
 		slices.Sort(overridden)
-		g.log.Warn().Str(logAgentID, a.ID.String()).Str(logClusterID, a.ClusterID.String()).Strs("labels", overridden).
+		g.log.Warn().Str(logfield.AgentID, a.ID.String()).Str(logfield.ClusterID, a.ClusterID.String()).Strs("labels", overridden).
 			Msg("the agent's Hello sets labels its cluster sets; the cluster's values apply")
 	}
 	return AgentInfo{
@@ -211,7 +212,7 @@ type stream struct {
 func newStream(ctx context.Context, g *Gateway, conn *connect.BidiStream[agentv1.ConnectRequest, agentv1.ConnectResponse], hooks *callHooks, info AgentInfo) *stream {
 	s := &stream{
 		g: g, info: info, conn: conn, hooks: hooks,
-		log:     g.log.With().Str(logAgentID, info.ID.String()).Str(logClusterID, info.ClusterID.String()).Logger(),
+		log:     g.log.With().Str(logfield.AgentID, info.ID.String()).Str(logfield.ClusterID, info.ClusterID.String()).Logger(),
 		pending: make(chan struct{}, 1), claim: make(chan struct{}, 1), drain: make(chan string, 1),
 		cancelled: map[string]bool{},
 	}
@@ -507,7 +508,7 @@ func (s *stream) status(st *agentv1.JobStatus) {
 		// Not stored, so not acknowledged: the agent keeps the status and
 		// resends it after reconnecting.
 		if s.ctx.Err() == nil {
-			s.log.Error().Err(err).Str(logJobID, truncate(st.GetJobId())).Msg("storing a job status failed")
+			s.log.Error().Err(err).Str(logfield.JobID, truncate(st.GetJobId())).Msg("storing a job status failed")
 		}
 		return
 	}
@@ -530,7 +531,7 @@ func (s *stream) logChunk(c *agentv1.LogChunk) {
 	foreign := isNotFound(err)
 	if err != nil && !foreign {
 		if s.ctx.Err() == nil {
-			s.log.Error().Err(err).Str(logJobID, truncate(c.GetJobId())).Msg("storing a log chunk failed")
+			s.log.Error().Err(err).Str(logfield.JobID, truncate(c.GetJobId())).Msg("storing a log chunk failed")
 		}
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // cloneTokenSlack is how long a clone token outlives the job's timeout:
@@ -105,7 +106,7 @@ func (s *Service) Claim(ctx context.Context, a AgentInfo) ([]*agentv1.RunJob, er
 			if len(out) > 0 {
 				// Earlier rounds' assignments are committed: send them; the
 				// next claim takes the rest.
-				s.log.Warn().Err(err).Str("agent_id", a.ID.String()).Msg("claiming more jobs failed")
+				s.log.Warn().Err(err).Str(logfield.AgentID, a.ID.String()).Msg("claiming more jobs failed")
 				return out, nil
 			}
 			return nil, err
@@ -118,7 +119,7 @@ func (s *Service) Claim(ctx context.Context, a AgentInfo) ([]*agentv1.RunJob, er
 		// jobs behind it (or finds no more work).
 		for _, f := range failed {
 			if err := s.failUndispatchable(ctx, f.id, f.err); err != nil {
-				s.log.Warn().Err(err).Str("job_id", f.id.String()).Msg("could not fail a job that could not be dispatched")
+				s.log.Warn().Err(err).Str(logfield.JobID, f.id.String()).Msg("could not fail a job that could not be dispatched")
 				return out, nil
 			}
 		}
@@ -187,7 +188,7 @@ func (s *Service) claimOnce(ctx context.Context, a AgentInfo, rawLabels []byte) 
 
 // failUndispatchable fails a queued job whose RunJob could not be built.
 func (s *Service) failUndispatchable(ctx context.Context, id uuid.UUID, cause error) error {
-	s.log.Error().Err(cause).Str("job_id", id.String()).Msg("a job could not be dispatched; failing it")
+	s.log.Error().Err(cause).Str(logfield.JobID, id.String()).Msg("a job could not be dispatched; failing it")
 	return s.inTx(ctx, func(_ pgx.Tx, q *db.Queries, e *effects) error {
 		p, j, err := s.lockJob(ctx, q, id)
 		if err != nil {
@@ -369,7 +370,7 @@ func (s *Service) resend(ctx context.Context, agentID uuid.UUID, j db.Job) (*age
 		}
 		r, tokenID, err := newRunCache(s).runJob(ctx, q, cur)
 		if bad := asUndispatchable(ctx, err); bad != nil {
-			s.log.Error().Err(bad.err).Str("job_id", cur.ID.String()).Msg("a job could not be dispatched; failing it")
+			s.log.Error().Err(bad.err).Str(logfield.JobID, cur.ID.String()).Msg("a job could not be dispatched; failing it")
 			return s.endUndispatchable(ctx, q, p, cur, bad.err, e)
 		}
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Reaper defaults.
@@ -125,7 +126,7 @@ func (s *Service) reapJob(ctx context.Context, id uuid.UUID, before time.Time) (
 				e.revoke = append(e.revoke, *j.CloneTokenID)
 			}
 			e.queued = true
-			s.log.Info().Str("job_id", j.ID.String()).Str("agent_id", deref(j.AgentID).String()).Msg("re-queued a job its agent never confirmed")
+			s.log.Info().Str(logfield.JobID, j.ID.String()).Str(logfield.AgentID, deref(j.AgentID).String()).Msg("re-queued a job its agent never confirmed")
 			return nil
 		default:
 			if err := s.endJob(ctx, q, j, StateFailure, 0, msgAgentGone, e); err != nil {

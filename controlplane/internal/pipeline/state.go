@@ -12,6 +12,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // notifyChannel is the LISTEN/NOTIFY channel of the job queue.
@@ -76,7 +77,7 @@ func (s *Service) after(ctx context.Context, e *effects) {
 	}
 	for _, id := range e.finish {
 		if err := s.finishLog(ctx, id); err != nil {
-			s.log.Warn().Err(err).Str("job_id", id.String()).Msg("could not finish a job's log; the reaper will retry")
+			s.log.Warn().Err(err).Str(logfield.JobID, id.String()).Msg("could not finish a job's log; the reaper will retry")
 		}
 	}
 }
@@ -99,7 +100,7 @@ func (s *Service) finishOpenLogs(ctx context.Context) (int, error) {
 	done := 0
 	for _, id := range ids {
 		if err := s.finishLog(ctx, id); err != nil {
-			s.log.Warn().Err(err).Str("job_id", id.String()).Msg("could not finish a job's log")
+			s.log.Warn().Err(err).Str(logfield.JobID, id.String()).Msg("could not finish a job's log")
 			continue
 		}
 		done++

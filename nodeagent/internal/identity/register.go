@@ -48,7 +48,7 @@ func Register(ctx context.Context, client agentv1connect.RegistrationServiceClie
 			if err := Save(dir, id); err != nil {
 				return Identity{}, fmt.Errorf("registered as agent %s but saving the identity failed: %w", id.AgentID, err)
 			}
-			log.Info().Str("agent_id", id.AgentID).Str("cluster_id", id.ClusterID).Msg("registered with the control plane")
+			log.Info().Str(logfield.AgentID, id.AgentID).Str(logfield.ClusterID, id.ClusterID).Msg("registered with the control plane")
 			return id, nil
 		}
 		if ctx.Err() != nil {

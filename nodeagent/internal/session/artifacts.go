@@ -21,7 +21,7 @@ import (
 func (s *Session) startUpload(ctx context.Context, j *job) {
 	name := j.result.Artifacts
 	if name != filepath.Base(name) || name == "." || name == ".." {
-		s.log.Error().Str("job_id", j.id).Str(logfield.File, name).Msg("the runner named an artifact outside the job directory; not uploading it")
+		s.log.Error().Str(logfield.JobID, j.id).Str(logfield.File, name).Msg("the runner named an artifact outside the job directory; not uploading it")
 		s.uploadFailed(j, fmt.Errorf("the runner named the artifact %q, not a file of the job directory", name))
 		return
 	}
@@ -43,7 +43,7 @@ func (s *Session) uploaded(id string, err error) {
 	if err != nil {
 		s.uploadFailed(j, err)
 	} else {
-		s.log.Info().Str("job_id", id).Msg("uploaded the job's artifacts")
+		s.log.Info().Str(logfield.JobID, id).Msg("uploaded the job's artifacts")
 	}
 	s.checkFinal(j)
 }
@@ -52,7 +52,7 @@ func (s *Session) uploaded(id string, err error) {
 // not be stored, telling why in its last step's log.
 func (s *Session) uploadFailed(j *job, err error) {
 	msg := "uploading the artifacts failed: " + err.Error()
-	s.log.Error().Err(err).Str("job_id", j.id).Msg("uploading the artifacts failed")
+	s.log.Error().Err(err).Str(logfield.JobID, j.id).Msg("uploading the artifacts failed")
 	step := runner.LastStep(j.spec)
 	if aerr := runner.AppendLogLine(j.dir, step, msg); aerr == nil && !j.limitHit {
 		s.refreshSizes(j, true)
@@ -78,7 +78,7 @@ func (s *Session) uploadWithRetry(ctx context.Context, jobID, name, path string)
 		if errors.As(err, &pe) {
 			return err // the archive is unreadable; retrying will not help
 		}
-		s.log.Warn().Err(err).Str("job_id", jobID).Int(logfield.Attempt, attempt+1).Msg("uploading the artifacts failed; retrying")
+		s.log.Warn().Err(err).Str(logfield.JobID, jobID).Int(logfield.Attempt, attempt+1).Msg("uploading the artifacts failed; retrying")
 		if !s.t.Backoff.Sleep(ctx, attempt) {
 			return ctx.Err()
 		}
@@ -129,6 +129,6 @@ func (s *Session) upload(ctx context.Context, jobID, name, path string) error {
 	if err != nil {
 		return err
 	}
-	s.log.Debug().Str("job_id", jobID).Str("artifact_id", res.GetArtifactId()).Uint64("bytes", res.GetSizeBytes()).Msg("artifact stored")
+	s.log.Debug().Str(logfield.JobID, jobID).Str(logfield.ArtifactID, res.GetArtifactId()).Uint64("bytes", res.GetSizeBytes()).Msg("artifact stored")
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Session-owned files in a job directory (runners never touch them).
@@ -105,14 +106,14 @@ func (s *Session) loadJobs(ctx context.Context) error {
 		name := e.Name()
 		dir := s.jobDir(name)
 		if !e.IsDir() || !validJobID.MatchString(name) {
-			s.log.Warn().Str("job_id", name).Msg("ignoring an unexpected entry in the jobs directory")
+			s.log.Warn().Str(logfield.JobID, name).Msg("ignoring an unexpected entry in the jobs directory")
 			continue
 		}
 		j, err := s.loadJob(ctx, name, dir)
 		if err != nil {
 			// Not recorded means never acknowledged: the control plane
 			// sends the job again, and the directory would block it.
-			s.log.Error().Err(err).Str("job_id", name).Msg("removing a job directory that holds no usable job")
+			s.log.Error().Err(err).Str(logfield.JobID, name).Msg("removing a job directory that holds no usable job")
 			if err := os.RemoveAll(dir); err != nil {
 				return fmt.Errorf("removing %s: %w", dir, err)
 			}
@@ -151,11 +152,11 @@ func (s *Session) loadJob(ctx context.Context, id, dir string) (*job, error) {
 	}
 	j := newJob(id, dir, spec)
 	if err := j.loadAcked(); err != nil {
-		s.log.Warn().Err(err).Str("job_id", id).Msg("acknowledged log offsets unreadable; resending the logs from the start")
+		s.log.Warn().Err(err).Str(logfield.JobID, id).Msg("acknowledged log offsets unreadable; resending the logs from the start")
 	}
 	rec, err := j.loadStatus()
 	if err != nil {
-		s.log.Warn().Err(err).Str("job_id", id).Msg("the job's last status is unreadable; resuming it")
+		s.log.Warn().Err(err).Str(logfield.JobID, id).Msg("the job's last status is unreadable; resuming it")
 	}
 	if rec != nil && isFinal(rec.GetState()) {
 		if j.statusAcked {
@@ -170,7 +171,7 @@ func (s *Session) loadJob(ctx context.Context, id, dir string) (*job, error) {
 	}
 	h, err := s.d.Runner.Resume(ctx, spec, dir)
 	if err != nil {
-		s.log.Error().Err(err).Str("job_id", id).Msg("resuming the job failed")
+		s.log.Error().Err(err).Str(logfield.JobID, id).Msg("resuming the job failed")
 		j.done = true
 		j.result = runner.Result{State: agentv1.JobState_JOB_STATE_FAILURE, Message: "resuming the job after an agent restart failed: " + err.Error()}
 		_ = runner.AppendLogLine(dir, 0, j.result.Message)
@@ -178,7 +179,7 @@ func (s *Session) loadJob(ctx context.Context, id, dir string) (*job, error) {
 		return j, nil
 	}
 	j.handle = h
-	s.log.Info().Str("job_id", id).Msg("resumed a job")
+	s.log.Info().Str(logfield.JobID, id).Msg("resumed a job")
 	return j, nil
 }
 
@@ -268,7 +269,7 @@ func (s *Session) watch(ctx context.Context, j *job) {
 // runJob handles RunJob.
 func (s *Session) runJob(ctx context.Context, rj *agentv1.RunJob) {
 	id := rj.GetJobId()
-	log := s.log.With().Str("job_id", id).Logger()
+	log := s.log.With().Str(logfield.JobID, id).Logger()
 	if _, ok := s.byID[id]; ok {
 		log.Debug().Msg("RunJob for a job the agent already has; ignored")
 		return
@@ -343,7 +344,7 @@ func (s *Session) recordJob(rj *agentv1.RunJob, dir string) error {
 func (s *Session) cancelJob(c *agentv1.CancelJob) {
 	j, ok := s.byID[c.GetJobId()]
 	if !ok {
-		s.log.Debug().Str("job_id", c.GetJobId()).Msg("CancelJob for a job the agent does not have; ignored")
+		s.log.Debug().Str(logfield.JobID, c.GetJobId()).Msg("CancelJob for a job the agent does not have; ignored")
 		return
 	}
 	if j.done || j.handle == nil {
@@ -353,7 +354,7 @@ func (s *Session) cancelJob(c *agentv1.CancelJob) {
 	if reason == "" {
 		reason = runner.MsgCancelled
 	}
-	s.log.Info().Str("job_id", j.id).Str("reason", reason).Msg("cancelling the job")
+	s.log.Info().Str(logfield.JobID, j.id).Str("reason", reason).Msg("cancelling the job")
 	j.handle.Cancel(reason)
 }
 
@@ -367,21 +368,21 @@ func (s *Session) statusAck(a *agentv1.JobStatusAck) {
 	j.statusSent = time.Time{}
 	if !isFinal(a.GetState()) {
 		if err := j.saveStatus(); err != nil {
-			s.log.Warn().Err(err).Str("job_id", j.id).Msg("recording the status acknowledgement failed")
+			s.log.Warn().Err(err).Str(logfield.JobID, j.id).Msg("recording the status acknowledgement failed")
 		}
 		return
 	}
 	// Recorded first: if the removal fails half-way, a restart finds an
 	// acknowledged final status and only removes the rest.
 	if err := j.saveStatus(); err != nil {
-		s.log.Warn().Err(err).Str("job_id", j.id).Msg("recording the final acknowledgement failed")
+		s.log.Warn().Err(err).Str(logfield.JobID, j.id).Msg("recording the final acknowledgement failed")
 	}
 	j.closeFiles()
 	delete(s.byID, j.id)
 	if err := os.RemoveAll(j.dir); err != nil {
-		s.log.Error().Err(err).Str("job_id", j.id).Msg("removing the finished job's directory failed")
+		s.log.Error().Err(err).Str(logfield.JobID, j.id).Msg("removing the finished job's directory failed")
 	}
-	s.log.Info().Str("job_id", j.id).Str("state", a.GetState().String()).Msg("job finished and acknowledged")
+	s.log.Info().Str(logfield.JobID, j.id).Str("state", a.GetState().String()).Msg("job finished and acknowledged")
 }
 
 // jobDone handles the end of a job's runner.
@@ -397,7 +398,7 @@ func (s *Session) jobDone(ctx context.Context, id string) {
 	if j.limitHit {
 		j.result = runner.Result{State: agentv1.JobState_JOB_STATE_FAILURE, Step: j.result.Step, Message: MsgLogLimitExceeded}
 	}
-	s.log.Info().Str("job_id", id).Str("state", j.result.State.String()).Str("message", j.result.Message).Msg("job ended")
+	s.log.Info().Str(logfield.JobID, id).Str("state", j.result.State.String()).Str("message", j.result.Message).Msg("job ended")
 	if j.result.State == agentv1.JobState_JOB_STATE_SUCCESS && j.result.Artifacts != "" {
 		s.startUpload(ctx, j)
 	}
@@ -420,7 +421,7 @@ func (s *Session) checkFinal(j *job) {
 	}
 	if j.ackedDirty {
 		if err := j.saveAcked(); err != nil {
-			s.log.Warn().Err(err).Str("job_id", j.id).Msg("recording acknowledged log offsets failed")
+			s.log.Warn().Err(err).Str(logfield.JobID, j.id).Msg("recording acknowledged log offsets failed")
 		}
 	}
 	r := j.result
@@ -435,7 +436,7 @@ func (s *Session) setStatus(j *job, st *agentv1.JobStatus) {
 	if err := j.saveStatus(); err != nil {
 		// Still sent: losing it to a restart only means the job is
 		// resumed and its status decided again.
-		s.log.Error().Err(err).Str("job_id", j.id).Msg("recording the job status failed")
+		s.log.Error().Err(err).Str(logfield.JobID, j.id).Msg("recording the job status failed")
 	}
 	s.queueStatus(j)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // stepLog follows one step's log file. Offsets are bytes in the file.
@@ -65,7 +66,7 @@ func (s *Session) refreshSizes(j *job, all bool) {
 				continue
 			}
 			if err != nil {
-				s.log.Warn().Err(err).Str("job_id", j.id).Int("step", i).Msg("opening a step log failed")
+				s.log.Warn().Err(err).Str(logfield.JobID, j.id).Int("step", i).Msg("opening a step log failed")
 				continue
 			}
 			l.f = f
@@ -102,7 +103,7 @@ func (s *Session) enforceLimit(j *job) {
 		l.frozen = &n
 		remaining -= n
 	}
-	s.log.Warn().Str("job_id", j.id).Uint64("bytes", total).Int64("limit", s.d.MaxJobLogBytes).Msg("the job's log exceeds the limit; cancelling it")
+	s.log.Warn().Str(logfield.JobID, j.id).Uint64("bytes", total).Int64("limit", s.d.MaxJobLogBytes).Msg("the job's log exceeds the limit; cancelling it")
 	if !j.done && j.handle != nil {
 		j.handle.Cancel(MsgLogLimitExceeded)
 	}
@@ -133,7 +134,7 @@ func (s *Session) poll(now time.Time) {
 		}
 		if j.ackedDirty && now.Sub(j.ackedSaved) >= s.t.AckedFlush {
 			if err := j.saveAcked(); err != nil {
-				s.log.Warn().Err(err).Str("job_id", j.id).Msg("recording acknowledged log offsets failed")
+				s.log.Warn().Err(err).Str(logfield.JobID, j.id).Msg("recording acknowledged log offsets failed")
 			}
 		}
 	}
@@ -205,7 +206,7 @@ func (s *Session) queueChunk(j *job, step uint32, l *stepLog, limit int, now tim
 	got, err := l.f.ReadAt(buf, int64(l.sent)) //nolint:gosec // G115: offsets are file offsets.
 	if got == 0 {
 		if err != nil && !errors.Is(err, io.EOF) {
-			s.log.Warn().Err(err).Str("job_id", j.id).Uint32("step", step).Msg("reading a step log failed")
+			s.log.Warn().Err(err).Str(logfield.JobID, j.id).Uint32("step", step).Msg("reading a step log failed")
 		}
 		return 0, false
 	}

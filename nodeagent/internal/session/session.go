@@ -229,7 +229,7 @@ func (s *Session) Run(ctx context.Context) error {
 	defer authed.CloseIdleConnections()
 	s.reg = agentv1connect.NewRegistrationServiceClient(authed, s.base.String())
 	s.agents = agentv1connect.NewAgentServiceClient(authed, s.base.String())
-	s.log = s.log.With().Str("agent_id", id.AgentID).Logger()
+	s.log = s.log.With().Str(logfield.AgentID, id.AgentID).Logger()
 
 	defer s.detachAll()
 	if err := s.loadJobs(ctx); err != nil {
@@ -288,7 +288,7 @@ func (s *Session) identity(ctx context.Context, plain *http.Client) (identity.Id
 	id, err := identity.Load(s.d.DataDir)
 	if err == nil {
 		if s.d.JoinToken != "" {
-			s.log.Info().Str("agent_id", id.AgentID).Msg("the data directory holds an identity; ignoring the join token")
+			s.log.Info().Str(logfield.AgentID, id.AgentID).Msg("the data directory holds an identity; ignoring the join token")
 		}
 		return id, nil
 	}

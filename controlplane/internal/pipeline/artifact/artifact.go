@@ -30,8 +30,7 @@ const (
 	expiryBatch = 100
 	contentType = "application/octet-stream"
 
-	logArtifactID = "artifact_id"
-	logObjectKey  = "object_key"
+	logObjectKey = "object_key"
 )
 
 // Objects is the object storage artifacts live in (objectstore.Store). Get

@@ -16,6 +16,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // recordAttempts bounds the retries of recording when concurrent Puts of
@@ -131,7 +132,7 @@ func (s *Store) deleteObject(ctx context.Context, key string, id uuid.UUID) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	if err := s.objects.Delete(ctx, key); err != nil {
-		s.log.Warn().Err(err).Str(logArtifactID, id.String()).Str(logObjectKey, key).Msg("deleting an unreferenced artifact object failed; it stays orphaned")
+		s.log.Warn().Err(err).Str(logfield.ArtifactID, id.String()).Str(logObjectKey, key).Msg("deleting an unreferenced artifact object failed; it stays orphaned")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact/internal/db"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // RunExpiry deletes expired artifacts (object first, then row) now and
@@ -49,7 +50,7 @@ func (s *Store) expire(ctx context.Context) (deleted int, err error) {
 		var firstErr error
 		for _, r := range rows {
 			if err := s.objects.Delete(ctx, r.ObjectKey); err != nil {
-				s.log.Warn().Err(err).Str(logArtifactID, r.ID.String()).Str(logObjectKey, r.ObjectKey).Msg("deleting an expired artifact's object failed")
+				s.log.Warn().Err(err).Str(logfield.ArtifactID, r.ID.String()).Str(logObjectKey, r.ObjectKey).Msg("deleting an expired artifact's object failed")
 				if firstErr == nil {
 					firstErr = err
 				}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Finish moves the job's log to S3 and ends it: followers return once
@@ -72,7 +74,7 @@ func (s *Store) upload(ctx context.Context, jobID uuid.UUID) error {
 			continue
 		}
 		if err := s.uploadStep(ctx, jobID, se); err != nil {
-			s.log.Warn().Err(err).Str(logJobID, jobID.String()).Uint32(logStep, se.step).Msg("uploading a job log step failed")
+			s.log.Warn().Err(err).Str(logfield.JobID, jobID.String()).Uint32(logStep, se.step).Msg("uploading a job log step failed")
 			return fmt.Errorf("uploading the log of job %s step %d: %w", jobID, se.step, err)
 		}
 	}

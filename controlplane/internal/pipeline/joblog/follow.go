@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Follow sends the job's log from (step, offset) on — every later step
@@ -26,7 +28,7 @@ func (s *Store) Follow(ctx context.Context, jobID uuid.UUID, step uint32, offset
 	if s.pubsub != nil {
 		ch, err := s.pubsub.Subscribe(subCtx, channel(jobID))
 		if err != nil {
-			s.log.Warn().Err(err).Str(logJobID, jobID.String()).Dur("poll", s.poll).
+			s.log.Warn().Err(err).Str(logfield.JobID, jobID.String()).Dur("poll", s.poll).
 				Msg("live job log updates are unavailable; following by re-reading the store")
 		} else {
 			live = ch
@@ -69,14 +71,14 @@ func (s *Store) waitLive(ctx context.Context, jobID uuid.UUID, c *cursor, live <
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
 				}
-				s.log.Warn().Str(logJobID, jobID.String()).Dur("poll", s.poll).
+				s.log.Warn().Str(logfield.JobID, jobID.String()).Dur("poll", s.poll).
 					Msg("live job log updates stopped; following by re-reading the store")
 				ticker.Reset(s.poll)
 				return nil, nil
 			}
 			p, err := decodeMessage(m)
 			if err != nil {
-				s.log.Debug().Err(err).Str(logJobID, jobID.String()).Msg("ignoring a live job log message")
+				s.log.Debug().Err(err).Str(logfield.JobID, jobID.String()).Msg("ignoring a live job log message")
 				return live, nil
 			}
 			if p.end {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/joblog/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 const (
@@ -41,8 +42,7 @@ const (
 	channelPrefix = "hearth:joblog:"
 	contentType   = "text/plain"
 
-	logJobID = "job_id"
-	logStep  = "step"
+	logStep = "step"
 )
 
 // Objects is the object storage finished logs live in (objectstore.Store).
@@ -142,6 +142,6 @@ func (s *Store) publish(ctx context.Context, jobID uuid.UUID, msg []byte) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
 	defer cancel()
 	if err := s.pubsub.Publish(ctx, channel(jobID), msg); err != nil {
-		s.log.Warn().Err(err).Str(logJobID, jobID.String()).Msg("publishing a live job log update failed; followers catch up on their next re-read")
+		s.log.Warn().Err(err).Str(logfield.JobID, jobID.String()).Msg("publishing a live job log update failed; followers catch up on their next re-read")
 	}
 }

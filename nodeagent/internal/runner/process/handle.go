@@ -15,6 +15,7 @@ import (
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // endKind is why a job's watch ended.
@@ -58,7 +59,7 @@ type handle struct {
 
 func (r *Runner) newHandle(job *agentv1.RunJob, p paths, m meta, exited <-chan struct{}, verified bool) *handle {
 	return &handle{
-		r: r, job: job, p: p, m: m, log: r.log.With().Str(logJobID, job.GetJobId()).Logger(),
+		r: r, job: job, p: p, m: m, log: r.log.With().Str(logfield.JobID, job.GetJobId()).Logger(),
 		exited: exited, verified: verified,
 		cancelCh: make(chan struct{}), detachCh: make(chan struct{}), stopped: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -197,11 +198,13 @@ func (h *handle) terminate() {
 
 // waitGone polls until the job has no live process or until.
 func (h *handle) waitGone(until time.Time) bool {
+	tick := time.NewTicker(h.r.poll)
+	defer tick.Stop()
 	for len(h.members()) > 0 {
 		if time.Now().After(until) {
 			return false
 		}
-		time.Sleep(h.r.poll)
+		<-tick.C
 	}
 	return true
 }

@@ -26,8 +26,7 @@ const Kind = "process"
 // stateDir is the runner's bookkeeping inside a job directory.
 const stateDir = "process"
 
-// logJobID is the log field naming a job.
-const logJobID = "job_id"
+// logfield.JobID is the log field naming a job.
 
 // Options configure a Runner.
 type Options struct {
@@ -303,7 +302,7 @@ func (r *Runner) Resume(_ context.Context, job *agentv1.RunJob, dir string) (run
 		// The session may have made <data-dir> owner-only again; the job's
 		// user needs to pass through it.
 		if err := searchable(dir); err != nil {
-			r.log.Warn().Err(err).Str(logJobID, job.GetJobId()).Msg("the job's user may not reach its directory")
+			r.log.Warn().Err(err).Str(logfield.JobID, job.GetJobId()).Msg("the job's user may not reach its directory")
 		}
 	}
 	if !leaderAlive(m) {
