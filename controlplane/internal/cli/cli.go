@@ -38,7 +38,9 @@ Commands:
   role      list, create, bind or unbind roles (admins)
   cluster   create or list clusters, create join tokens for node agents (admins)
   pipeline  list, show, run, cancel or retry pipelines; print or follow job logs
+  project   create, list or show projects
   issue     create, list, close or comment on issues
+  mr        create, list or merge merge requests
   help      show this text
 
 Run 'hearth <command> --help' for a command's flags.
@@ -74,8 +76,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return runGroup(ctx, "cluster", clusterCommands(), rest, std)
 	case "pipeline":
 		return runGroup(ctx, "pipeline", pipelineCommands(), rest, std)
+	case "project":
+		return runGroup(ctx, "project", projectCommands(), rest, std)
 	case "issue":
 		return runGroup(ctx, "issue", issueCommands(), rest, std)
+	case "mr":
+		return runGroup(ctx, "mr", mergeRequestCommands(), rest, std)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitOK

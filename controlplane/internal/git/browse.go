@@ -41,7 +41,8 @@ const (
 
 // Browser answers browsing questions about bare repositories. Its methods
 // take the repository directory (Storage.Path of the project); they never
-// write to it.
+// write to it, except the merge methods of merge.go (CheckMerge writes the
+// merged tree's objects; Merge and DeleteBranch move refs).
 type Browser struct {
 	Storage Storage
 	Git     Runner

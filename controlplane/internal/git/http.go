@@ -26,6 +26,9 @@ import (
 type HTTPProject struct {
 	ID            uuid.UUID
 	DefaultBranch string
+	// Archived projects are read-only: clones and fetches work, pushes
+	// are refused.
+	Archived bool
 }
 
 // ProjectResolver finds a project by its URL path (owner and name, as
@@ -331,6 +334,12 @@ func (h *HTTP) authorize(w http.ResponseWriter, r *http.Request, rp RepoPath, se
 		return HTTPProject{}, false
 	}
 	if service == receivePack && !check(rbac.RepoWrite) {
+		return HTTPProject{}, false
+	}
+	if service == receivePack && proj.Archived {
+		// Refused at discovery (info/refs) already, so git shows the
+		// message ("remote: ...") before sending any pack.
+		textError(w, http.StatusForbidden, fmt.Sprintf("project %s/%s is archived: it is read-only until unarchived.\n", rp.Owner, rp.Name))
 		return HTTPProject{}, false
 	}
 	return proj, true

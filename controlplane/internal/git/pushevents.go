@@ -121,6 +121,7 @@ func (s *PGStore) ProtectedRefs(ctx context.Context, projectID uuid.UUID) ([]Pro
 		out = append(out, ProtectedRef{
 			Kind: RefKind(r.Kind), Pattern: r.Pattern, AllowForcePush: r.AllowForcePush,
 			AllowDeletion: r.AllowDeletion, PushPermission: perm,
+			RequiredApprovals: int(r.RequiredApprovals), RequirePipeline: r.RequirePipeline,
 		})
 	}
 	return out, nil
@@ -139,6 +140,8 @@ func (s *PGStore) SetProtectedRef(ctx context.Context, projectID uuid.UUID, p Pr
 		_, err := s.q.WithTx(tx).UpsertProtectedRef(ctx, db.UpsertProtectedRefParams{
 			ProjectID: projectID, Kind: string(p.Kind), Pattern: p.Pattern, AllowForcePush: p.AllowForcePush,
 			AllowDeletion: p.AllowDeletion, PushPermission: p.PushPermission.String(),
+			RequiredApprovals: int32(p.RequiredApprovals), //nolint:gosec // G115: Validate bounds it to 0..50.
+			RequirePipeline:   p.RequirePipeline,
 		})
 		if err != nil {
 			return store.MapError(err)
@@ -146,9 +149,29 @@ func (s *PGStore) SetProtectedRef(ctx context.Context, projectID uuid.UUID, p Pr
 		return audit.Record(ctx, tx, audit.Event{
 			Action: "git.protect", Resource: "project/" + projectID.String(), ProjectID: projectID,
 			Detail: map[string]any{"kind": string(p.Kind), "pattern": p.Pattern, "allow_force_push": p.AllowForcePush,
-				"allow_deletion": p.AllowDeletion, "push_permission": p.PushPermission.String()},
+				"allow_deletion": p.AllowDeletion, "push_permission": p.PushPermission.String(),
+				"required_approvals": p.RequiredApprovals, "require_pipeline": p.RequirePipeline},
 		})
 	})
+}
+
+// MergeRules returns the strictest merge requirements of the branch rules
+// matching branch (short name, "main" or "release/1.0"; matched as push
+// rules match it, path.Match): the most required approvals and whether any
+// requires a green pipeline. No matching rule: 0 and false.
+func (s *PGStore) MergeRules(ctx context.Context, projectID uuid.UUID, branch string) (requiredApprovals int, requirePipeline bool, err error) {
+	rows, err := s.q.ListBranchMergeRules(ctx, projectID)
+	if err != nil {
+		return 0, false, store.MapError(err)
+	}
+	for _, r := range rows {
+		if !patternMatches(r.Pattern, branch) {
+			continue
+		}
+		requiredApprovals = max(requiredApprovals, int(r.RequiredApprovals))
+		requirePipeline = requirePipeline || r.RequirePipeline
+	}
+	return requiredApprovals, requirePipeline, nil
 }
 
 // DeleteProtectedRef removes a rule (audited as "git.unprotect");

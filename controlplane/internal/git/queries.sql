@@ -2,12 +2,19 @@
 SELECT * FROM git_protected_refs WHERE project_id = @project_id ORDER BY kind, pattern;
 
 -- name: UpsertProtectedRef :one
-INSERT INTO git_protected_refs (project_id, kind, pattern, allow_force_push, allow_deletion, push_permission)
-VALUES (@project_id, @kind, @pattern, @allow_force_push, @allow_deletion, @push_permission)
+INSERT INTO git_protected_refs (project_id, kind, pattern, allow_force_push, allow_deletion, push_permission,
+                                required_approvals, require_pipeline)
+VALUES (@project_id, @kind, @pattern, @allow_force_push, @allow_deletion, @push_permission,
+        @required_approvals, @require_pipeline)
 ON CONFLICT (project_id, kind, pattern) DO UPDATE
 SET allow_force_push = EXCLUDED.allow_force_push, allow_deletion = EXCLUDED.allow_deletion,
-    push_permission = EXCLUDED.push_permission
+    push_permission = EXCLUDED.push_permission, required_approvals = EXCLUDED.required_approvals,
+    require_pipeline = EXCLUDED.require_pipeline
 RETURNING *;
+
+-- name: ListBranchMergeRules :many
+SELECT pattern, required_approvals, require_pipeline FROM git_protected_refs
+WHERE project_id = @project_id AND kind = 'branch' ORDER BY pattern;
 
 -- name: DeleteProtectedRef :execrows
 DELETE FROM git_protected_refs WHERE project_id = @project_id AND kind = @kind AND pattern = @pattern;

@@ -77,7 +77,8 @@ func (a *RefRuleAPI) SetProtectedRef(ctx context.Context, req *hearthv1.SetProte
 	rule := ProtectedRef{
 		Kind: RefKind(in.GetKind()), Pattern: in.GetPattern(),
 		AllowForcePush: in.GetAllowForcePush(), AllowDeletion: in.GetAllowDeletion(),
-		PushPermission: rbac.RepoWrite,
+		PushPermission:    rbac.RepoWrite,
+		RequiredApprovals: int(in.GetRequiredApprovals()), RequirePipeline: in.GetRequirePipeline(),
 	}
 	switch in.GetPushPermission() {
 	case "", rbac.RepoWrite.String():
@@ -111,5 +112,7 @@ func protectedRefToProto(r ProtectedRef) *hearthv1.ProtectedRef {
 	return &hearthv1.ProtectedRef{
 		Kind: string(r.Kind), Pattern: r.Pattern, AllowForcePush: r.AllowForcePush,
 		AllowDeletion: r.AllowDeletion, PushPermission: r.PushPermission.String(),
+		RequiredApprovals: int32(r.RequiredApprovals), //nolint:gosec // G115: Validate bounds it to 0..50.
+		RequirePipeline:   r.RequirePipeline,
 	}
 }

@@ -1,6 +1,7 @@
 package git
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -75,7 +76,18 @@ type ProtectedRef struct {
 	AllowDeletion  bool
 	// PushPermission is rbac.RepoWrite (the default) or rbac.ProjectAdmin.
 	PushPermission rbac.Permission
+
+	// Merge rules, branch rules only (a tag rule keeps 0 and false): the
+	// approvals a merge request into a matching branch needs
+	// (0..MaxRequiredApprovals) and whether its source commit needs a green
+	// pipeline. When several rules match, the strictest applies
+	// (PGStore.MergeRules). They do not restrict pushes.
+	RequiredApprovals int
+	RequirePipeline   bool
 }
+
+// MaxRequiredApprovals bounds ProtectedRef.RequiredApprovals.
+const MaxRequiredApprovals = 50
 
 // Validate checks a rule before it is stored.
 func (p ProtectedRef) Validate() error {
@@ -90,6 +102,12 @@ func (p ProtectedRef) Validate() error {
 	}
 	if p.PushPermission != rbac.RepoWrite && p.PushPermission != rbac.ProjectAdmin && p.PushPermission != 0 {
 		return fmt.Errorf("push permission must be %s or %s", rbac.RepoWrite, rbac.ProjectAdmin)
+	}
+	if p.RequiredApprovals < 0 || p.RequiredApprovals > MaxRequiredApprovals {
+		return fmt.Errorf("required approvals must be between 0 and %d", MaxRequiredApprovals)
+	}
+	if p.Kind == TagRef && (p.RequiredApprovals != 0 || p.RequirePipeline) {
+		return errors.New("required approvals and require pipeline apply to branch rules only")
 	}
 	return nil
 }
@@ -119,7 +137,7 @@ func (p refPolicy) matching(kind RefKind, short string) (ProtectedRef, bool) {
 		if r.Kind != kind {
 			continue
 		}
-		if ok, err := path.Match(r.Pattern, short); err != nil || !ok {
+		if !patternMatches(r.Pattern, short) {
 			continue
 		}
 		found = true
@@ -133,6 +151,13 @@ func (p refPolicy) matching(kind RefKind, short string) (ProtectedRef, bool) {
 		return ProtectedRef{Kind: BranchRef, Pattern: short, PushPermission: rbac.RepoWrite}, true
 	}
 	return out, found
+}
+
+// patternMatches reports whether a rule's pattern matches a short ref name
+// (path.Match; a malformed pattern matches nothing).
+func patternMatches(pattern, short string) bool {
+	ok, err := path.Match(pattern, short)
+	return err == nil && ok
 }
 
 // decide returns the verdict for one command.

@@ -37,13 +37,15 @@ func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 
 // Rules declares what each RPC needs.
 func (a *API) Rules() rbac.Rules {
-	return rbac.Rules{
+	return mergeRules(rbac.Rules{
+		// Creating in a group also needs project:admin on the group; the
+		// service asks rbac (the destination is in the body, not a path).
 		hearthv1connect.ProjectServiceCreateProjectProcedure: {Authenticated: true},
 		hearthv1connect.ProjectServiceGetProjectProcedure:    {Permission: rbac.ProjectRead, Project: a.ProjectOf},
 		// Anyone: the service lists only what the caller may read.
 		hearthv1connect.ProjectServiceListProjectsProcedure:  {Public: true},
 		hearthv1connect.ProjectServiceUpdateProjectProcedure: {Permission: rbac.ProjectAdmin, Project: a.ProjectOf},
-	}
+	}, a.lifecycleRules())
 }
 
 // ProjectOf resolves the project a request names by owner and name, for
@@ -65,7 +67,7 @@ func (a *API) ProjectOf(ctx context.Context, req any) (uuid.UUID, error) {
 
 // CreateProject creates a project owned by the caller.
 func (a *API) CreateProject(ctx context.Context, req *hearthv1.CreateProjectRequest) (*hearthv1.CreateProjectResponse, error) {
-	p, err := a.svc.Create(ctx, rbac.PrincipalFrom(ctx), req.GetName(), req.GetDescription(),
+	p, err := a.svc.CreateIn(ctx, rbac.PrincipalFrom(ctx), req.GetNamespace(), req.GetName(), req.GetDescription(),
 		visibilityFromProto(req.GetVisibility()), req.GetDefaultBranch())
 	if err != nil {
 		return nil, err
@@ -146,7 +148,11 @@ func (a *API) toProto(p Project) *hearthv1.Project {
 	out := &hearthv1.Project{
 		Id: p.ID.String(), Owner: p.Owner, Name: p.Name, Description: p.Description,
 		Visibility: visibilityToProto(p.Visibility), DefaultBranch: p.DefaultBranch,
-		CreateTime: timestamppb.New(p.CreatedAt),
+		CreateTime: timestamppb.New(p.CreatedAt), Archived: p.Archived,
+		NamespaceKind: hearthv1.NamespaceKind_NAMESPACE_KIND_USER,
+	}
+	if p.OwnerKind == OwnedByGroup {
+		out.NamespaceKind = hearthv1.NamespaceKind_NAMESPACE_KIND_GROUP
 	}
 	if a.publicURL != "" {
 		out.HttpUrl = a.publicURL + "/" + url.PathEscape(p.Owner) + "/" + url.PathEscape(p.Name) + ".git"

@@ -50,6 +50,9 @@ type Issue struct {
 	ClosedAt  *time.Time
 	// References are the issues the body mentions ("#12"), when resolved.
 	References []IssueReference
+	// MergeRequestReferences are the merge requests the body mentions
+	// ("!3"), when resolved.
+	MergeRequestReferences []MergeRequestReference
 }
 
 // IssueReference is an issue a body mentions.
@@ -151,6 +154,9 @@ func signedIn(p rbac.Principal) error {
 // number (allocated in the same transaction, so numbers have no gaps
 // unless a creation fails).
 func (s *Service) CreateIssue(ctx context.Context, author rbac.Principal, project uuid.UUID, title, body string, labels, assignees []string) (Issue, error) {
+	if err := s.requireWritable(ctx, project); err != nil {
+		return Issue{}, err
+	}
 	if err := signedIn(author); err != nil {
 		return Issue{}, err
 	}
@@ -159,6 +165,9 @@ func (s *Service) CreateIssue(ctx context.Context, author rbac.Principal, projec
 		return Issue{}, err
 	}
 	if err := validateBody(body, false); err != nil {
+		return Issue{}, err
+	}
+	if assignees, err = s.participants(ctx, project, "assignee", assignees); err != nil {
 		return Issue{}, err
 	}
 	var out Issue
@@ -186,6 +195,12 @@ func (s *Service) CreateIssue(ctx context.Context, author rbac.Principal, projec
 		}); err != nil {
 			return err
 		}
+		if err := s.publish(ctx, tx, Event{
+			Kind: EventIssueCreated, ProjectID: project, Subject: IssueSubject(n),
+			Detail: map[string]any{"title": title, "assignees": assignees},
+		}); err != nil {
+			return err
+		}
 		out, err = s.loadIssue(ctx, q, issueFromRow(db.ListIssuesRow(row)))
 		return err
 	})
@@ -195,8 +210,8 @@ func (s *Service) CreateIssue(ctx context.Context, author rbac.Principal, projec
 	return out, nil
 }
 
-// GetIssue returns issue number of project, with the issues its body
-// mentions resolved.
+// GetIssue returns issue number of project, with the issues and merge
+// requests its body mentions resolved.
 func (s *Service) GetIssue(ctx context.Context, project uuid.UUID, number int64) (Issue, error) {
 	row, err := s.q.GetIssue(ctx, db.GetIssueParams{ProjectID: project, Number: number})
 	if err != nil {
@@ -204,6 +219,9 @@ func (s *Service) GetIssue(ctx context.Context, project uuid.UUID, number int64)
 	}
 	is, err := s.loadIssue(ctx, s.q, issueFromRow(db.ListIssuesRow(row)))
 	if err != nil {
+		return Issue{}, err
+	}
+	if is.MergeRequestReferences, err = s.mergeRequestReferences(ctx, project, is.Body); err != nil {
 		return Issue{}, err
 	}
 	numbers := Mentions(is.Body)
@@ -276,6 +294,9 @@ func (s *Service) ListIssues(ctx context.Context, project uuid.UUID, f IssueFilt
 // UpdateIssue applies change to issue number of project. authorize is
 // called with the issue before anything changes, so the API decides who may.
 func (s *Service) UpdateIssue(ctx context.Context, project uuid.UUID, number int64, change IssueChange, authorize func(Issue) error) (Issue, error) {
+	if err := s.requireWritable(ctx, project); err != nil {
+		return Issue{}, err
+	}
 	if change.Title != nil {
 		t, err := validateTitle(*change.Title)
 		if err != nil {
@@ -326,18 +347,29 @@ func (s *Service) UpdateIssue(ctx context.Context, project uuid.UUID, number int
 			detail["labels"] = *change.Labels
 		}
 		if change.Assignees != nil {
+			// Checked only now that the caller may change them, so the
+			// answer tells nobody else which usernames exist.
+			names, err := s.participants(ctx, project, "assignee", *change.Assignees)
+			if err != nil {
+				return err
+			}
 			if err := q.ClearIssueAssignees(ctx, cur.ID); err != nil {
 				return err
 			}
-			if err := setAssignees(ctx, q, cur.ID, *change.Assignees); err != nil {
+			if err := setAssignees(ctx, q, cur.ID, names); err != nil {
 				return err
 			}
-			detail["assignees"] = *change.Assignees
+			detail["assignees"] = names
 		}
 		if err := audit.Record(ctx, tx, audit.Event{
 			Action: "issue.update", Resource: "issue/" + cur.ID.String(), ProjectID: project, Detail: detail,
 		}); err != nil {
 			return err
+		}
+		if change.State != nil && *change.State == IssueClosed && cur.State != IssueClosed {
+			if err := s.publish(ctx, tx, Event{Kind: EventIssueClosed, ProjectID: project, Subject: IssueSubject(number)}); err != nil {
+				return err
+			}
 		}
 		fresh, err := q.GetIssue(ctx, db.GetIssueParams{ProjectID: project, Number: number})
 		if err != nil {
@@ -435,6 +467,9 @@ func (s *Service) decorate(ctx context.Context, q *db.Queries, issues []Issue) (
 
 // CreateLabel adds a label to project's set.
 func (s *Service) CreateLabel(ctx context.Context, project uuid.UUID, name, color, description string) (Label, error) {
+	if err := s.requireWritable(ctx, project); err != nil {
+		return Label{}, err
+	}
 	if !ValidLabelName(name) {
 		return Label{}, apperr.Invalid("label name: 1-50 characters, no commas or control characters")
 	}
@@ -479,6 +514,9 @@ func (s *Service) ListLabels(ctx context.Context, project uuid.UUID) ([]Label, e
 
 // CreateComment comments on issue number of project.
 func (s *Service) CreateComment(ctx context.Context, author rbac.Principal, project uuid.UUID, number int64, body string) (Comment, error) {
+	if err := s.requireWritable(ctx, project); err != nil {
+		return Comment{}, err
+	}
 	if err := signedIn(author); err != nil {
 		return Comment{}, err
 	}
@@ -503,6 +541,12 @@ func (s *Service) CreateComment(ctx context.Context, author rbac.Principal, proj
 			return err
 		}
 		out = commentFromRow(row)
+		if err := s.publish(ctx, tx, Event{
+			Kind: EventIssueCommented, ProjectID: project, Subject: IssueSubject(number),
+			Detail: map[string]any{"comment_id": id.String()},
+		}); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Event{
 			Action: "issue.comment", Resource: "comment/" + id.String(), ProjectID: project,
 			Detail: map[string]any{"number": number},
@@ -534,6 +578,9 @@ func (s *Service) ListComments(ctx context.Context, project uuid.UUID, number in
 
 // UpdateComment replaces the body of a comment; only its author may.
 func (s *Service) UpdateComment(ctx context.Context, caller rbac.Principal, project uuid.UUID, number int64, id uuid.UUID, body string) (Comment, error) {
+	if err := s.requireWritable(ctx, project); err != nil {
+		return Comment{}, err
+	}
 	if err := validateBody(body, true); err != nil {
 		return Comment{}, err
 	}
@@ -562,6 +609,9 @@ func (s *Service) UpdateComment(ctx context.Context, caller rbac.Principal, proj
 
 // DeleteComment deletes a comment; mayDelete decides, given the comment.
 func (s *Service) DeleteComment(ctx context.Context, project uuid.UUID, number int64, id uuid.UUID, mayDelete func(Comment) error) error {
+	if err := s.requireWritable(ctx, project); err != nil {
+		return err
+	}
 	return s.db.InTx(ctx, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		c, err := s.commentForUpdate(ctx, q, project, number, id)
@@ -604,10 +654,7 @@ func issueFromRow(r db.ListIssuesRow) Issue {
 	out := Issue{
 		ID: r.ID, ProjectID: r.ProjectID, Number: r.Number, Title: r.Title, Body: r.Body, State: r.State,
 		AuthorID: r.AuthorID, Author: r.AuthorName, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-	}
-	if r.ClosedAt.Valid {
-		t := r.ClosedAt.Time
-		out.ClosedAt = &t
+		ClosedAt: r.ClosedAt,
 	}
 	return out
 }

@@ -59,6 +59,8 @@ func (a *IssueAPI) Rules() rbac.Rules {
 		hearthv1connect.IssueServiceDeleteCommentProcedure: read,
 		hearthv1connect.IssueServiceCreateLabelProcedure:   {Permission: rbac.ProjectWrite, Project: a.paths.ProjectOf},
 		hearthv1connect.IssueServiceListLabelsProcedure:    read,
+		hearthv1connect.IssueServiceUpdateLabelProcedure:   {Permission: rbac.ProjectWrite, Project: a.paths.ProjectOf},
+		hearthv1connect.IssueServiceDeleteLabelProcedure:   {Permission: rbac.ProjectWrite, Project: a.paths.ProjectOf},
 	}
 }
 
@@ -330,6 +332,7 @@ func issueToProto(is Issue) *hearthv1.Issue {
 	for _, r := range is.References {
 		out.References = append(out.References, &hearthv1.IssueReference{Number: r.Number, Title: r.Title, State: stateToProto(r.State)})
 	}
+	out.MergeRequestReferences = mergeRequestReferencesToProto(is.MergeRequestReferences)
 	return out
 }
 

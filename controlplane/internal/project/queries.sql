@@ -1,13 +1,16 @@
 -- name: CreateProject :one
-INSERT INTO projects (owner_id, owner_name, name, description, visibility, default_branch)
-VALUES (@owner_id, @owner_name, @name, @description, @visibility, @default_branch)
+INSERT INTO projects (owner_id, owner_name, owner_kind, name, description, visibility, default_branch)
+VALUES (@owner_id, @owner_name, @owner_kind, @name, @description, @visibility, @default_branch)
 RETURNING *;
 
+-- Deleted projects are invisible to every lookup but DeleteProject's.
+
 -- name: GetProjectByPath :one
-SELECT * FROM projects WHERE lower(owner_name) = lower(@owner_name::text) AND lower(name) = lower(@name::text);
+SELECT * FROM projects
+WHERE lower(owner_name) = lower(@owner_name::text) AND lower(name) = lower(@name::text) AND deleted_at IS NULL;
 
 -- name: GetProject :one
-SELECT * FROM projects WHERE id = @id;
+SELECT * FROM projects WHERE id = @id AND deleted_at IS NULL;
 
 -- name: DeleteProject :exec
 DELETE FROM projects WHERE id = @id;
@@ -103,6 +106,7 @@ SELECT number, title, state FROM issues WHERE project_id = @project_id AND numbe
 -- name: ListProjects :many
 SELECT * FROM projects
 WHERE (lower(owner_name), lower(name)) > (@after_owner::text, @after_name::text)
+  AND deleted_at IS NULL
   AND (visibility = 'public' OR (@signed_in::bool AND visibility IN ('internal', 'private')))
   AND (sqlc.narg(pattern)::text IS NULL
        OR (owner_name || '/' || name) ILIKE sqlc.narg(pattern)::text ESCAPE '\'
@@ -111,9 +115,28 @@ ORDER BY lower(owner_name), lower(name)
 LIMIT @max;
 
 -- name: GetProjectForUpdate :one
-SELECT * FROM projects WHERE id = @id FOR UPDATE;
+SELECT * FROM projects WHERE id = @id AND deleted_at IS NULL FOR UPDATE;
 
 -- name: UpdateProject :one
 UPDATE projects SET description = @description, visibility = @visibility, default_branch = @default_branch
 WHERE id = @id
 RETURNING *;
+
+-- name: ProjectArchived :one
+SELECT (archived_at IS NOT NULL)::bool AS archived FROM projects WHERE id = @id AND deleted_at IS NULL;
+
+-- name: RenameProject :one
+UPDATE projects SET name = @name WHERE id = @id AND deleted_at IS NULL RETURNING *;
+
+-- name: SetProjectOwner :one
+UPDATE projects SET owner_id = @owner_id, owner_name = @owner_name, owner_kind = @owner_kind
+WHERE id = @id AND deleted_at IS NULL
+RETURNING *;
+
+-- name: SetProjectArchived :one
+UPDATE projects SET archived_at = CASE WHEN @archived::bool THEN coalesce(archived_at, now()) ELSE NULL END
+WHERE id = @id AND deleted_at IS NULL
+RETURNING *;
+
+-- name: SoftDeleteProject :execrows
+UPDATE projects SET deleted_at = now() WHERE id = @id AND deleted_at IS NULL;

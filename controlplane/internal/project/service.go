@@ -34,6 +34,31 @@ type Roles interface {
 	Authorizer
 }
 
+// Memberships manages group ownership and membership (rbac): bindings on
+// groups and projects, which group owns each project, and decisions on a
+// group's scope.
+type Memberships interface {
+	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (rbac.Binding, error)
+	CreateGroupBinding(ctx context.Context, role string, userID, group uuid.UUID) (rbac.Binding, error)
+	ListBindings(ctx context.Context, f rbac.BindingFilter) ([]rbac.Binding, error)
+	RemoveMember(ctx context.Context, user, project, group uuid.UUID, keepAdmin bool) (int, error)
+	// SetProjectGroup records in tx which group owns the project (uuid.Nil:
+	// none); Invalidate must follow the commit.
+	SetProjectGroup(ctx context.Context, tx pgx.Tx, project, group uuid.UUID) error
+	Invalidate(ctx context.Context) error
+	AuthorizeGroup(ctx context.Context, p rbac.Principal, perm rbac.Permission, group uuid.UUID) error
+}
+
+// Users looks users up by name (auth): group names share the owner
+// namespace with usernames, and members are named by username.
+type Users interface {
+	// UserByName returns the user's id and username as stored; apperr
+	// NotFound for an unknown user.
+	UserByName(ctx context.Context, name string) (uuid.UUID, string, error)
+	// UserName returns the username of the user with id.
+	UserName(ctx context.Context, id uuid.UUID) (string, error)
+}
+
 // OwnerRole is the role a project's creator gets on it.
 const OwnerRole = rbac.RoleMaintainer
 
@@ -43,15 +68,24 @@ type Deps struct {
 	Logger       zerolog.Logger
 	Repositories Repositories
 	Roles        Roles
+	// Events receives issue and merge request events (nil: RecordedEvents).
+	Events EventSink
+	// Memberships and Users serve groups and members; nil: groups, members,
+	// and transfers are unavailable.
+	Memberships Memberships
+	Users       Users
 }
 
 // Service manages projects.
 type Service struct {
-	db    *store.DB
-	q     *db.Queries
-	log   zerolog.Logger
-	repos Repositories
-	roles Roles
+	db     *store.DB
+	q      *db.Queries
+	log    zerolog.Logger
+	repos  Repositories
+	roles  Roles
+	events EventSink
+	member Memberships
+	users  Users
 }
 
 // New builds the service.
@@ -59,20 +93,39 @@ func New(d Deps) (*Service, error) {
 	if d.DB == nil || d.Repositories == nil || d.Roles == nil {
 		return nil, errors.New("project: DB, Repositories and Roles are required")
 	}
-	return &Service{db: d.DB, q: db.New(d.DB.Pool), log: d.Logger, repos: d.Repositories, roles: d.Roles}, nil
+	if d.Events == nil {
+		d.Events = RecordedEvents{}
+	}
+	return &Service{
+		db: d.DB, q: db.New(d.DB.Pool), log: d.Logger, repos: d.Repositories, roles: d.Roles, events: d.Events,
+		member: d.Memberships, users: d.Users,
+	}, nil
 }
 
 // Project is one project.
 type Project struct {
-	ID            uuid.UUID
+	ID uuid.UUID
+	// OwnerID is a user's or a group's id, as OwnerKind says.
 	OwnerID       uuid.UUID
+	OwnerKind     OwnerKind
 	Owner         string
 	Name          string
 	Description   string
 	Visibility    rbac.Visibility
 	DefaultBranch string
 	CreatedAt     time.Time
+	// Archived projects are read-only (requireWritable).
+	Archived bool
 }
+
+// OwnerKind is what owns a project.
+type OwnerKind string
+
+// Owner kinds, as stored.
+const (
+	OwnedByUser  OwnerKind = "user"
+	OwnedByGroup OwnerKind = "group"
+)
 
 var (
 	validName   = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$`)
@@ -89,8 +142,21 @@ func ValidName(name string) bool {
 // Create makes a project owned by the caller, with its repository, and
 // makes the caller its maintainer.
 func (s *Service) Create(ctx context.Context, owner rbac.Principal, name, description string, vis rbac.Visibility, defaultBranch string) (Project, error) {
+	return s.CreateIn(ctx, owner, "", name, description, vis, defaultBranch)
+}
+
+// CreateIn makes a project in namespace: a group, where the caller needs
+// project:admin (its maintainers create projects, as in GitLab) and whose
+// members then reach the project through their group roles; or, when
+// namespace is empty or the caller's username, the caller's own namespace,
+// making the caller the project's maintainer.
+func (s *Service) CreateIn(ctx context.Context, owner rbac.Principal, namespace, name, description string, vis rbac.Visibility, defaultBranch string) (Project, error) {
 	if owner.IsAnonymous() || owner.Username == "" {
 		return Project{}, apperr.Unauthenticated("sign in first")
+	}
+	ns, err := s.namespace(ctx, owner, namespace)
+	if err != nil {
+		return Project{}, err
 	}
 	if !ValidName(name) {
 		return Project{}, apperr.Invalid("project name %q: use 1-100 letters, digits, '.', '_' or '-', not starting with '.' or '-', without '..' or a .git suffix", truncate(name))
@@ -105,23 +171,28 @@ func (s *Service) Create(ctx context.Context, owner rbac.Principal, name, descri
 		return Project{}, apperr.Invalid("description: at most 2000 characters")
 	}
 	var out Project
-	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		row, err := s.q.WithTx(tx).CreateProject(ctx, db.CreateProjectParams{
-			OwnerID: owner.UserID, OwnerName: owner.Username, Name: name, Description: description,
+			OwnerID: ns.id, OwnerName: ns.name, OwnerKind: string(ns.kind), Name: name, Description: description,
 			Visibility: visibilityName(vis), DefaultBranch: defaultBranch,
 		})
 		if err != nil {
 			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
-				return apperr.Conflict("you already have a project named %q", name)
+				return apperr.Conflict("%s already has a project named %q", ns.name, name)
 			}
 			return err
 		}
 		out = fromRow(row)
 		if err := audit.Record(ctx, tx, audit.Event{
 			Action: "project.create", Resource: "project/" + row.ID.String(), ProjectID: row.ID,
-			Detail: map[string]any{"name": name, "visibility": row.Visibility},
+			Detail: map[string]any{"name": name, "visibility": row.Visibility, "namespace": ns.name, "namespace_kind": string(ns.kind)},
 		}); err != nil {
 			return err
+		}
+		if ns.kind == OwnedByGroup {
+			if err := s.member.SetProjectGroup(ctx, tx, row.ID, ns.id); err != nil {
+				return err
+			}
 		}
 		// The repository is created inside the transaction: if it fails,
 		// no project row is left without its repository.
@@ -129,6 +200,11 @@ func (s *Service) Create(ctx context.Context, owner rbac.Principal, name, descri
 	})
 	if err != nil {
 		return Project{}, err
+	}
+	if ns.kind == OwnedByGroup {
+		// The group's maintainers administer it; nobody needs a binding.
+		s.invalidate(ctx)
+		return out, nil
 	}
 	if _, err := s.roles.CreateBinding(ctx, OwnerRole, owner.UserID, out.ID); err != nil {
 		s.undoCreate(out.ID)
@@ -191,8 +267,9 @@ func (s *Service) Visibility(ctx context.Context, id uuid.UUID) (rbac.Visibility
 
 func fromRow(r db.Project) Project {
 	return Project{
-		ID: r.ID, OwnerID: r.OwnerID, Owner: r.OwnerName, Name: r.Name, Description: r.Description,
-		Visibility: parseVisibility(r.Visibility), DefaultBranch: r.DefaultBranch, CreatedAt: r.CreatedAt,
+		ID: r.ID, OwnerID: r.OwnerID, OwnerKind: OwnerKind(r.OwnerKind), Owner: r.OwnerName, Name: r.Name,
+		Description: r.Description, Visibility: parseVisibility(r.Visibility), DefaultBranch: r.DefaultBranch,
+		CreatedAt: r.CreatedAt, Archived: r.ArchivedAt != nil,
 	}
 }
 

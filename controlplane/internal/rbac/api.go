@@ -258,7 +258,7 @@ func roleToProto(r Role) *hearthv1.Role {
 func bindingToProto(b Binding) *hearthv1.RoleBinding {
 	return &hearthv1.RoleBinding{
 		Id: b.ID.String(), RoleId: b.RoleID.String(), RoleName: b.RoleName, UserId: b.UserID.String(),
-		ProjectId: optionalString(b.ProjectID), CreateTime: timestamp(b.CreatedAt),
+		ProjectId: optionalString(b.ProjectID), GroupId: optionalString(b.GroupID), CreateTime: timestamp(b.CreatedAt),
 	}
 }
 

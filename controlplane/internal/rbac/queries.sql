@@ -37,60 +37,72 @@ DELETE FROM roles WHERE id = @id AND NOT system;
 -- Bindings -----------------------------------------------------------------
 
 -- name: ListBindings :many
-SELECT b.id, b.role_id, r.name AS role_name, b.user_id, b.project_id, b.created_at
+SELECT b.id, b.role_id, r.name AS role_name, b.user_id, b.project_id, b.group_id, b.created_at
 FROM role_bindings b
 JOIN roles r ON r.id = b.role_id
 WHERE (sqlc.narg(user_id)::uuid IS NULL OR b.user_id = sqlc.narg(user_id)::uuid)
   AND (sqlc.narg(project_id)::uuid IS NULL OR b.project_id = sqlc.narg(project_id)::uuid)
+  AND (sqlc.narg(group_id)::uuid IS NULL OR b.group_id = sqlc.narg(group_id)::uuid)
 ORDER BY b.created_at, b.id;
 
 -- name: GetBinding :one
-SELECT b.id, b.role_id, r.name AS role_name, r.system AS role_system, b.user_id, b.project_id, b.created_at
+SELECT b.id, b.role_id, r.name AS role_name, r.system AS role_system, b.user_id, b.project_id, b.group_id, b.created_at
 FROM role_bindings b
 JOIN roles r ON r.id = b.role_id
 WHERE b.id = @id;
 
 -- name: CreateBinding :one
-INSERT INTO role_bindings (role_id, user_id, project_id)
-VALUES (@role_id, @user_id, sqlc.narg(project_id))
-RETURNING id, role_id, user_id, project_id, created_at;
+INSERT INTO role_bindings (role_id, user_id, project_id, group_id)
+VALUES (@role_id, @user_id, sqlc.narg(project_id), sqlc.narg(group_id))
+RETURNING id, role_id, user_id, project_id, group_id, created_at;
 
 -- name: DeleteBinding :execrows
 DELETE FROM role_bindings WHERE id = @id;
 
 -- name: GlobalBindingUsers :many
 -- Users holding a role installation-wide.
-SELECT user_id FROM role_bindings WHERE role_id = @role_id AND project_id IS NULL;
+SELECT user_id FROM role_bindings WHERE role_id = @role_id AND project_id IS NULL AND group_id IS NULL;
 
 -- name: CountGlobalBindings :one
 -- Installation-wide bindings of a role.
-SELECT count(*) FROM role_bindings WHERE role_id = @role_id AND project_id IS NULL;
+SELECT count(*) FROM role_bindings WHERE role_id = @role_id AND project_id IS NULL AND group_id IS NULL;
 
 -- name: BindGlobal :execrows
-INSERT INTO role_bindings (role_id, user_id, project_id)
-VALUES (@role_id, @user_id, NULL)
+INSERT INTO role_bindings (role_id, user_id, project_id, group_id)
+VALUES (@role_id, @user_id, NULL, NULL)
 ON CONFLICT ON CONSTRAINT role_bindings_unique DO NOTHING;
 
 -- name: UnbindGlobal :execrows
-DELETE FROM role_bindings WHERE role_id = @role_id AND user_id = @user_id AND project_id IS NULL;
+DELETE FROM role_bindings WHERE role_id = @role_id AND user_id = @user_id AND project_id IS NULL AND group_id IS NULL;
 
 -- name: HasGlobalSystemRole :one
 SELECT EXISTS (
     SELECT 1 FROM role_bindings b JOIN roles r ON r.id = b.role_id
-    WHERE r.system AND r.name = @role_name::text AND b.user_id = @user_id AND b.project_id IS NULL
+    WHERE r.system AND r.name = @role_name::text AND b.user_id = @user_id AND b.project_id IS NULL AND b.group_id IS NULL
 );
 
 -- Resolution ---------------------------------------------------------------
 
 -- name: BindingPermissions :many
 -- The permission names of a user's roles, installation-wide and (when
--- project_id is not NULL) on that project.
+-- project_id is not NULL) on that project and on the group owning it.
 SELECT DISTINCT p::text AS permission
 FROM role_bindings b
 JOIN roles r ON r.id = b.role_id
 CROSS JOIN LATERAL unnest(r.permissions) AS p
 WHERE b.user_id = @user_id
-  AND (b.project_id IS NULL OR b.project_id = sqlc.narg(project_id)::uuid);
+  AND ((b.project_id IS NULL AND b.group_id IS NULL)
+       OR b.project_id = sqlc.narg(project_id)::uuid
+       OR b.group_id = (SELECT pg.group_id FROM rbac_project_groups pg WHERE pg.project_id = sqlc.narg(project_id)::uuid));
+
+-- name: GroupBindingPermissions :many
+-- The permission names of a user's roles, installation-wide and on the group.
+SELECT DISTINCT p::text AS permission
+FROM role_bindings b
+JOIN roles r ON r.id = b.role_id
+CROSS JOIN LATERAL unnest(r.permissions) AS p
+WHERE b.user_id = @user_id
+  AND ((b.project_id IS NULL AND b.group_id IS NULL) OR b.group_id = @group_id::uuid);
 
 -- name: ActiveDelegationsTo :many
 -- Delegations a principal holds at @now on the scope, each with what its
@@ -102,7 +114,9 @@ SELECT d.id, d.delegator_id, d.project_id, d.permissions, d.expires_at,
            JOIN roles r ON r.id = b.role_id
            CROSS JOIN LATERAL unnest(r.permissions) AS p
            WHERE b.user_id = d.delegator_id
-             AND (b.project_id IS NULL OR b.project_id = d.project_id)
+             AND ((b.project_id IS NULL AND b.group_id IS NULL)
+                  OR b.project_id = d.project_id
+                  OR b.group_id = (SELECT pg.group_id FROM rbac_project_groups pg WHERE pg.project_id = d.project_id))
        ), '{}')::text[] AS delegator_permissions
 FROM delegations d
 WHERE d.delegate_id = @delegate_id
@@ -136,3 +150,24 @@ LIMIT 1000;
 -- name: RevokeDelegation :execrows
 UPDATE delegations SET revoked_at = @now::timestamptz
 WHERE id = @id AND revoked_at IS NULL;
+
+-- Groups -------------------------------------------------------------------
+
+-- name: SetProjectGroup :exec
+INSERT INTO rbac_project_groups (project_id, group_id) VALUES (@project_id, @group_id)
+ON CONFLICT (project_id) DO UPDATE SET group_id = excluded.group_id;
+
+-- name: ClearProjectGroup :exec
+DELETE FROM rbac_project_groups WHERE project_id = @project_id;
+
+-- name: LockScopeBindings :many
+-- Locks the bindings on one project or group (serializing member removals
+-- for the keep-an-administrator rule) and returns them with their roles'
+-- permissions.
+SELECT b.id, b.user_id, r.permissions
+FROM role_bindings b
+JOIN roles r ON r.id = b.role_id
+WHERE (sqlc.narg(project_id)::uuid IS NOT NULL AND b.project_id = sqlc.narg(project_id)::uuid)
+   OR (sqlc.narg(group_id)::uuid IS NOT NULL AND b.group_id = sqlc.narg(group_id)::uuid)
+ORDER BY b.id
+FOR UPDATE OF b;

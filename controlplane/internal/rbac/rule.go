@@ -20,6 +20,10 @@ type Rule struct {
 	Permission Permission
 	// Project extracts the project the request targets.
 	Project func(ctx context.Context, req any) (uuid.UUID, error)
+	// Group extracts the group the request targets; Permission is then
+	// required on the group's scope (Service.AuthorizeGroup). A rule sets
+	// at most one of Project and Group.
+	Group func(ctx context.Context, req any) (uuid.UUID, error)
 }
 
 // Rules maps full procedure names ("/hearth.v1.UserService/CreateUser") to

@@ -107,6 +107,8 @@ type Deps struct {
 	Users UserStatus
 	// Projects is nil until projects exist: every project id is then unknown.
 	Projects ProjectVisibility
+	// Groups is nil until groups exist: every group id is then unknown.
+	Groups GroupVisibility
 	// CacheTTL is the lifetime of a cached set (0: DefaultCacheTTL).
 	CacheTTL time.Duration
 	// KeyPrefix prefixes the Redis keys ("" : "rbac:").
@@ -125,6 +127,7 @@ type Service struct {
 	log      zerolog.Logger
 	users    UserStatus
 	projects ProjectVisibility
+	groups   GroupVisibility
 	ttl      time.Duration
 	prefix   string
 	now      func() time.Time
@@ -145,7 +148,7 @@ func New(d Deps) (*Service, error) {
 	}
 	s := &Service{
 		db: d.DB, q: db.New(d.DB.Pool), audit: d.Audit, cache: d.Cache, log: d.Logger,
-		users: d.Users, projects: d.Projects,
+		users: d.Users, projects: d.Projects, groups: d.Groups,
 		ttl: d.CacheTTL, prefix: d.KeyPrefix, now: d.Now,
 	}
 	if s.ttl == 0 {
@@ -170,14 +173,16 @@ type Role struct {
 	CreatedAt   time.Time
 }
 
-// Binding grants a role to a user, installation-wide (ProjectID uuid.Nil)
-// or on one project.
+// Binding grants a role to a user, installation-wide (ProjectID and
+// GroupID uuid.Nil), on one project or on one group (and so on every
+// project the group owns).
 type Binding struct {
 	ID        uuid.UUID
 	RoleID    uuid.UUID
 	RoleName  string
 	UserID    uuid.UUID
 	ProjectID uuid.UUID
+	GroupID   uuid.UUID
 	CreatedAt time.Time
 }
 
@@ -333,11 +338,12 @@ func (s *Service) DeleteRole(ctx context.Context, id uuid.UUID) error {
 type BindingFilter struct {
 	UserID    uuid.UUID
 	ProjectID uuid.UUID
+	GroupID   uuid.UUID
 }
 
 // ListBindings lists bindings, oldest first.
 func (s *Service) ListBindings(ctx context.Context, f BindingFilter) ([]Binding, error) {
-	rows, err := s.q.ListBindings(ctx, db.ListBindingsParams{UserID: optUUID(f.UserID), ProjectID: optUUID(f.ProjectID)})
+	rows, err := s.q.ListBindings(ctx, db.ListBindingsParams{UserID: optUUID(f.UserID), ProjectID: optUUID(f.ProjectID), GroupID: optUUID(f.GroupID)})
 	if err != nil {
 		return nil, store.MapError(err)
 	}
@@ -345,7 +351,7 @@ func (s *Service) ListBindings(ctx context.Context, f BindingFilter) ([]Binding,
 	for i, r := range rows {
 		out[i] = Binding{
 			ID: r.ID, RoleID: r.RoleID, RoleName: r.RoleName, UserID: r.UserID,
-			ProjectID: fromUUID(r.ProjectID), CreatedAt: r.CreatedAt.Time,
+			ProjectID: fromUUID(r.ProjectID), GroupID: fromUUID(r.GroupID), CreatedAt: r.CreatedAt.Time,
 		}
 	}
 	return out, nil
@@ -354,6 +360,11 @@ func (s *Service) ListBindings(ctx context.Context, f BindingFilter) ([]Binding,
 // CreateBinding grants the role (its id or its name) to the user,
 // installation-wide when project is uuid.Nil.
 func (s *Service) CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (Binding, error) {
+	return s.createBinding(ctx, role, userID, project, uuid.Nil)
+}
+
+// createBinding grants the role on at most one of project and group.
+func (s *Service) createBinding(ctx context.Context, role string, userID, project, group uuid.UUID) (Binding, error) {
 	if userID == uuid.Nil {
 		return Binding{}, apperr.Invalid("user_id is required")
 	}
@@ -365,23 +376,31 @@ func (s *Service) CreateBinding(ctx context.Context, role string, userID, projec
 			return Binding{}, notFound(err, "project not found")
 		}
 	}
+	if group != uuid.Nil {
+		if _, err := s.groupVisibility(ctx, group); err != nil {
+			return Binding{}, notFound(err, "group not found")
+		}
+	}
 	var out Binding
 	err := s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		r, err := lookupRole(ctx, q, role)
 		if err != nil {
 			return err
 		}
-		b, err := q.CreateBinding(ctx, db.CreateBindingParams{RoleID: r.ID, UserID: userID, ProjectID: optUUID(project)})
+		b, err := q.CreateBinding(ctx, db.CreateBindingParams{RoleID: r.ID, UserID: userID, ProjectID: optUUID(project), GroupID: optUUID(group)})
 		if err != nil {
 			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
 				return apperr.Conflict("the user already has role %q there", r.Name)
 			}
 			return err
 		}
-		out = Binding{ID: b.ID, RoleID: r.ID, RoleName: r.Name, UserID: userID, ProjectID: project, CreatedAt: b.CreatedAt.Time}
+		out = Binding{ID: b.ID, RoleID: r.ID, RoleName: r.Name, UserID: userID, ProjectID: project, GroupID: group, CreatedAt: b.CreatedAt.Time}
+		detail := map[string]any{"role": r.Name, "role_id": r.ID.String(), "user_id": userID.String()}
+		if group != uuid.Nil {
+			detail["group_id"] = group.String()
+		}
 		return s.audit(ctx, tx, AuditEvent{
-			Action: "role.bind", Resource: "role_binding/" + b.ID.String(), ProjectID: project,
-			Detail: map[string]any{"role": r.Name, "role_id": r.ID.String(), "user_id": userID.String()},
+			Action: "role.bind", Resource: "role_binding/" + b.ID.String(), ProjectID: project, Detail: detail,
 		})
 	})
 	return out, err
@@ -395,7 +414,7 @@ func (s *Service) DeleteBinding(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return notFound(err, "role binding not found")
 		}
-		if b.RoleSystem && b.RoleName == RoleAdmin && !b.ProjectID.Valid {
+		if b.RoleSystem && b.RoleName == RoleAdmin && !b.ProjectID.Valid && !b.GroupID.Valid {
 			if _, err := s.keepOneAdmin(ctx, q, b.UserID); err != nil {
 				return err
 			}

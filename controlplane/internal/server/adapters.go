@@ -35,5 +35,5 @@ func (p projectResolver) Resolve(ctx context.Context, owner, name string) (git.H
 	if err != nil {
 		return git.HTTPProject{}, err
 	}
-	return git.HTTPProject{ID: pr.ID, DefaultBranch: pr.DefaultBranch}, nil
+	return git.HTTPProject{ID: pr.ID, DefaultBranch: pr.DefaultBranch, Archived: pr.Archived}, nil
 }

@@ -29,6 +29,7 @@ type Authenticator interface {
 // PermissionDenied or NotFound.
 type Authorizer interface {
 	Authorize(ctx context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error
+	AuthorizeGroup(ctx context.Context, p rbac.Principal, perm rbac.Permission, group uuid.UUID) error
 }
 
 // withAuthentication authenticates every request once, for every transport

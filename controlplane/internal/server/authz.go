@@ -78,6 +78,22 @@ func (a *authzInterceptor) check(ctx context.Context, spec connect.Spec, header 
 		}
 		return nil
 	}
+	if rule.Group != nil {
+		group, err := rule.Group(ctx, req)
+		if err != nil {
+			if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound && p.IsAnonymous() {
+				return unauthenticated(apperr.Unauthenticated("sign in first"))
+			}
+			return err
+		}
+		if err := a.authz.AuthorizeGroup(ctx, p, rule.Permission, group); err != nil {
+			if e, ok := apperr.As(err); ok && e.Kind == apperr.KindUnauthenticated {
+				return unauthenticated(err)
+			}
+			return err
+		}
+		return nil
+	}
 	var project uuid.UUID
 	if rule.Project != nil {
 		var err error

@@ -25,6 +25,8 @@ type identity struct {
 	// projects answers rbac's visibility questions once the project
 	// feature is built (it needs rbac itself).
 	projects *projectVisibility
+	// groups answers rbac's group visibility questions, likewise.
+	groups *groupVisibility
 }
 
 // projectVisibility is set after the project feature is built.
@@ -35,6 +37,16 @@ func (p *projectVisibility) Visibility(ctx context.Context, id uuid.UUID) (rbac.
 		return 0, store.ErrNotFound
 	}
 	return p.of.Visibility(ctx, id)
+}
+
+// groupVisibility is set after the project feature is built.
+type groupVisibility struct{ of rbac.GroupVisibility }
+
+func (g *groupVisibility) GroupVisibility(ctx context.Context, id uuid.UUID) (rbac.Visibility, error) {
+	if g.of == nil {
+		return 0, store.ErrNotFound
+	}
+	return g.of.GroupVisibility(ctx, id)
 }
 
 // userStatus breaks the construction cycle between rbac (which asks
@@ -53,6 +65,7 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 	}
 	users := &userStatus{}
 	projects := &projectVisibility{}
+	groups := &groupVisibility{}
 	rbacSvc, err := rbac.New(rbac.Deps{
 		DB: db,
 		Audit: func(ctx context.Context, tx pgx.Tx, e rbac.AuditEvent) error {
@@ -62,6 +75,7 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 		Logger:   log.With().Str(logfield.Component, "rbac").Logger(),
 		Users:    users,
 		Projects: projects,
+		Groups:   groups,
 	})
 	if err != nil {
 		return nil, err
@@ -92,5 +106,6 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 		rbac:     rbacSvc,
 		audit:    auditSvc,
 		projects: projects,
+		groups:   groups,
 	}, nil
 }

@@ -80,22 +80,31 @@ func (j jobTokens) Revoke(ctx context.Context, id uuid.UUID) error {
 	return j.auth.RevokeJobToken(ctx, id)
 }
 
-// pushTrigger passes each accepted push to the git store (which keeps it)
-// and then to the pipeline feature.
+// pushTrigger passes each accepted push to the git store (which keeps it),
+// then to the pipeline feature and to merge requests (which refresh those
+// whose branches moved, in the background). A merge's own ref updates
+// come through here too (RecordPush).
 type pushTrigger struct {
-	store     *git.PGStore
-	pipelines *pipeline.Service
+	store         *git.PGStore
+	pipelines     *pipeline.Service
+	mergeRequests *project.MergeRequests // nil until wired
 }
 
-func (p pushTrigger) Trigger(ctx context.Context, e git.PushEvent) error {
+func (p *pushTrigger) Trigger(ctx context.Context, e git.PushEvent) error {
 	if err := p.store.Trigger(ctx, e); err != nil {
 		return err
 	}
 	refs := make([]pipeline.RefUpdate, len(e.Refs))
+	moved := make([]project.RefUpdate, len(e.Refs))
 	for i, r := range e.Refs {
 		refs[i] = pipeline.RefUpdate{Ref: r.Ref, Old: r.Old, New: r.New}
+		moved[i] = project.RefUpdate{Ref: r.Ref, Old: r.Old, New: r.New}
 	}
-	return p.pipelines.TriggerPush(ctx, pipeline.PushEvent{ProjectID: e.ProjectID, PusherID: e.PusherID, Refs: refs})
+	err := p.pipelines.TriggerPush(ctx, pipeline.PushEvent{ProjectID: e.ProjectID, PusherID: e.PusherID, Refs: refs})
+	if p.mergeRequests != nil {
+		p.mergeRequests.RefsMoved(ctx, e.ProjectID, e.PusherID, moved)
+	}
+	return err
 }
 
 // gatewayJobs is the pipeline service as the agent gateway's job queue.

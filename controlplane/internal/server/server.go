@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
@@ -58,6 +59,9 @@ type Options struct {
 	// the stop it returns runs first when the server stops. hearth dev
 	// starts its local node agent here.
 	OnServing func(ctx context.Context, s Serving) (stop func(context.Context) error, err error)
+	// BeforeMerge, when set, runs in each merge attempt between its checks
+	// and the merge itself (tests move the target branch there).
+	BeforeMerge func(ctx context.Context, projectID uuid.UUID, number int64, attempt int)
 }
 
 // Serving is what OnServing may use.
@@ -164,11 +168,13 @@ func Run(ctx context.Context, o Options) error {
 	storage := git.Storage{Root: filepath.Join(cfg.DataDir, "repositories")}
 	projects, err := project.New(project.Deps{
 		DB: db, Logger: log.With().Str(logfield.Component, "project").Logger(), Repositories: storage, Roles: ident.rbac,
+		Memberships: ident.rbac, Users: ident.auth,
 	})
 	if err != nil {
 		return &StartupError{Err: err}
 	}
 	ident.projects.of = projects
+	ident.groups.of = projects
 	browser := git.Browser{Storage: storage, Git: storage.Git}
 	gitProjects := projectResolver{projects}
 	gitStore := git.NewPGStore(db)
@@ -192,9 +198,19 @@ func Run(ctx context.Context, o Options) error {
 			return &StartupError{Err: err}
 		}
 	}
+	pushes := &pushTrigger{store: gitStore, pipelines: pl.service}
+	mergeRequests, err := project.NewMergeRequests(projects, project.MergeRequestDeps{
+		Logger: log.With().Str(logfield.Component, "merge-requests").Logger(),
+		Repos:  mergeRequestGit{browser: browser, storage: storage, rules: gitStore}, Pipelines: mergeRequestPipelines{pl.service},
+		Committers: committers{ident.auth}, Pushes: pushes, BeforeMerge: o.BeforeMerge,
+	})
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	pushes.mergeRequests = mergeRequests
 	gitHTTP, err := git.NewHTTP(git.HTTPDeps{
 		Storage: storage, Git: storage.Git, Projects: gitProjects, Authz: ident.rbac,
-		Events: pushTrigger{store: gitStore, pipelines: pl.service}, Rules: gitStore,
+		Events: pushes, Rules: gitStore,
 		Logger: log.With().Str(logfield.Component, "git").Logger(),
 		Limits: git.Limits{MaxPushBytes: cfg.Git.MaxPushBytes, Global: cfg.Git.MaxProcesses, PerRepo: cfg.Git.MaxPerRepo},
 	})
@@ -215,6 +231,9 @@ func Run(ctx context.Context, o Options) error {
 			audit.NewAPI(ident.audit),
 			project.NewAPI(projects, publicURL(cfg, ln.Addr().String())),
 			project.NewIssueAPI(projects, ident.rbac),
+			project.NewMergeRequestAPI(mergeRequests, ident.rbac,
+				mergeRequestChanges{repos: git.NewRepositoryAPI(browser, gitProjects), projects: projects}),
+			project.NewGroupAPI(projects),
 			git.NewRepositoryAPI(browser, gitProjects),
 			git.NewRefRuleAPI(gitStore, gitProjects),
 			cluster.NewAPI(clusters),
@@ -278,7 +297,9 @@ func Run(ctx context.Context, o Options) error {
 		}
 	})
 	wg.Go(func() {
-		if err := super.Run(runCtx, append(slices.Clone(o.Workers), pl.workers...)...); err != nil {
+		workers := append(slices.Clone(o.Workers), pl.workers...)
+		workers = append(workers, supervisor.Worker{Name: "merge-request-refresh", Run: mergeRequests.Run})
+		if err := super.Run(runCtx, workers...); err != nil {
 			errs <- fmt.Errorf("workers: %w", err)
 		}
 	})

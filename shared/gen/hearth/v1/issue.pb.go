@@ -94,9 +94,12 @@ type Issue struct {
 	CloseTime  *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
 	// Issues of the same project the body mentions as "#<number>", resolved
 	// (GetIssue only; unknown numbers are left out).
-	References    []*IssueReference `protobuf:"bytes,12,rep,name=references,proto3" json:"references,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	References []*IssueReference `protobuf:"bytes,12,rep,name=references,proto3" json:"references,omitempty"`
+	// Merge requests of the same project the body mentions as "!<number>",
+	// resolved (GetIssue only; unknown numbers are left out).
+	MergeRequestReferences []*MergeRequestReference `protobuf:"bytes,13,rep,name=merge_request_references,json=mergeRequestReferences,proto3" json:"merge_request_references,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *Issue) Reset() {
@@ -209,6 +212,13 @@ func (x *Issue) GetCloseTime() *timestamppb.Timestamp {
 func (x *Issue) GetReferences() []*IssueReference {
 	if x != nil {
 		return x.References
+	}
+	return nil
+}
+
+func (x *Issue) GetMergeRequestReferences() []*MergeRequestReference {
+	if x != nil {
+		return x.MergeRequestReferences
 	}
 	return nil
 }
@@ -1685,11 +1695,242 @@ func (x *ListLabelsResponse) GetLabels() []*Label {
 	return nil
 }
 
+// UpdateLabelRequest changes the fields that are set.
+type UpdateLabelRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Owner string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The label's current name (case-insensitive).
+	Label string `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
+	// A new name: 1-50 characters, no commas.
+	NewName *string `protobuf:"bytes,4,opt,name=new_name,json=newName,proto3,oneof" json:"new_name,omitempty"`
+	// "#rrggbb".
+	Color         *string `protobuf:"bytes,5,opt,name=color,proto3,oneof" json:"color,omitempty"`
+	Description   *string `protobuf:"bytes,6,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateLabelRequest) Reset() {
+	*x = UpdateLabelRequest{}
+	mi := &file_hearth_v1_issue_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateLabelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateLabelRequest) ProtoMessage() {}
+
+func (x *UpdateLabelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_issue_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateLabelRequest.ProtoReflect.Descriptor instead.
+func (*UpdateLabelRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_issue_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *UpdateLabelRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *UpdateLabelRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateLabelRequest) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *UpdateLabelRequest) GetNewName() string {
+	if x != nil && x.NewName != nil {
+		return *x.NewName
+	}
+	return ""
+}
+
+func (x *UpdateLabelRequest) GetColor() string {
+	if x != nil && x.Color != nil {
+		return *x.Color
+	}
+	return ""
+}
+
+func (x *UpdateLabelRequest) GetDescription() string {
+	if x != nil && x.Description != nil {
+		return *x.Description
+	}
+	return ""
+}
+
+// UpdateLabelResponse returns the label.
+type UpdateLabelResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Label         *Label                 `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateLabelResponse) Reset() {
+	*x = UpdateLabelResponse{}
+	mi := &file_hearth_v1_issue_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateLabelResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateLabelResponse) ProtoMessage() {}
+
+func (x *UpdateLabelResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_issue_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateLabelResponse.ProtoReflect.Descriptor instead.
+func (*UpdateLabelResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_issue_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *UpdateLabelResponse) GetLabel() *Label {
+	if x != nil {
+		return x.Label
+	}
+	return nil
+}
+
+// DeleteLabelRequest names the label.
+type DeleteLabelRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Label         string                 `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteLabelRequest) Reset() {
+	*x = DeleteLabelRequest{}
+	mi := &file_hearth_v1_issue_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteLabelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteLabelRequest) ProtoMessage() {}
+
+func (x *DeleteLabelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_issue_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteLabelRequest.ProtoReflect.Descriptor instead.
+func (*DeleteLabelRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_issue_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *DeleteLabelRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *DeleteLabelRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeleteLabelRequest) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+// DeleteLabelResponse is empty.
+type DeleteLabelResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteLabelResponse) Reset() {
+	*x = DeleteLabelResponse{}
+	mi := &file_hearth_v1_issue_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteLabelResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteLabelResponse) ProtoMessage() {}
+
+func (x *DeleteLabelResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_issue_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteLabelResponse.ProtoReflect.Descriptor instead.
+func (*DeleteLabelResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_issue_proto_rawDescGZIP(), []int{27}
+}
+
 var File_hearth_v1_issue_proto protoreflect.FileDescriptor
 
 const file_hearth_v1_issue_proto_rawDesc = "" +
 	"\n" +
-	"\x15hearth/v1/issue.proto\x12\thearth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\x03\n" +
+	"\x15hearth/v1/issue.proto\x12\thearth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'hearth/v1/merge_request_reference.proto\"\xa0\x04\n" +
 	"\x05Issue\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\x03R\x06number\x12\x14\n" +
@@ -1708,7 +1949,8 @@ const file_hearth_v1_issue_proto_rawDesc = "" +
 	"close_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x129\n" +
 	"\n" +
 	"references\x18\f \x03(\v2\x19.hearth.v1.IssueReferenceR\n" +
-	"references\"k\n" +
+	"references\x12Z\n" +
+	"\x18merge_request_references\x18\r \x03(\v2 .hearth.v1.MergeRequestReferenceR\x16mergeRequestReferences\"k\n" +
 	"\x0eIssueReference\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\x03R\x06number\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12+\n" +
@@ -1815,12 +2057,29 @@ const file_hearth_v1_issue_proto_rawDesc = "" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\">\n" +
 	"\x12ListLabelsResponse\x12(\n" +
-	"\x06labels\x18\x01 \x03(\v2\x10.hearth.v1.LabelR\x06labels*W\n" +
+	"\x06labels\x18\x01 \x03(\v2\x10.hearth.v1.LabelR\x06labels\"\xdd\x01\n" +
+	"\x12UpdateLabelRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05label\x18\x03 \x01(\tR\x05label\x12\x1e\n" +
+	"\bnew_name\x18\x04 \x01(\tH\x00R\anewName\x88\x01\x01\x12\x19\n" +
+	"\x05color\x18\x05 \x01(\tH\x01R\x05color\x88\x01\x01\x12%\n" +
+	"\vdescription\x18\x06 \x01(\tH\x02R\vdescription\x88\x01\x01B\v\n" +
+	"\t_new_nameB\b\n" +
+	"\x06_colorB\x0e\n" +
+	"\f_description\"=\n" +
+	"\x13UpdateLabelResponse\x12&\n" +
+	"\x05label\x18\x01 \x01(\v2\x10.hearth.v1.LabelR\x05label\"T\n" +
+	"\x12DeleteLabelRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05label\x18\x03 \x01(\tR\x05label\"\x15\n" +
+	"\x13DeleteLabelResponse*W\n" +
 	"\n" +
 	"IssueState\x12\x1b\n" +
 	"\x17ISSUE_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ISSUE_STATE_OPEN\x10\x01\x12\x16\n" +
-	"\x12ISSUE_STATE_CLOSED\x10\x022\x94\v\n" +
+	"\x12ISSUE_STATE_CLOSED\x10\x022\xa5\r\n" +
 	"\fIssueService\x12\x7f\n" +
 	"\vCreateIssue\x12\x1d.hearth.v1.CreateIssueRequest\x1a\x1e.hearth.v1.CreateIssueResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/api/v1/projects/{owner}/{name}/issues\x12\x7f\n" +
 	"\bGetIssue\x12\x1a.hearth.v1.GetIssueRequest\x1a\x1b.hearth.v1.GetIssueResponse\":\x82\xd3\xe4\x93\x021\x12//api/v1/projects/{owner}/{name}/issues/{number}\x90\x02\x01\x12|\n" +
@@ -1833,7 +2092,9 @@ const file_hearth_v1_issue_proto_rawDesc = "" +
 	"\rDeleteComment\x12\x1f.hearth.v1.DeleteCommentRequest\x1a .hearth.v1.DeleteCommentResponse\"M\x82\xd3\xe4\x93\x02G*E/api/v1/projects/{owner}/{name}/issues/{number}/comments/{comment_id}\x12\x7f\n" +
 	"\vCreateLabel\x12\x1d.hearth.v1.CreateLabelRequest\x1a\x1e.hearth.v1.CreateLabelResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/api/v1/projects/{owner}/{name}/labels\x12|\n" +
 	"\n" +
-	"ListLabels\x12\x1c.hearth.v1.ListLabelsRequest\x1a\x1d.hearth.v1.ListLabelsResponse\"1\x82\xd3\xe4\x93\x02(\x12&/api/v1/projects/{owner}/{name}/labels\x90\x02\x01B<Z:github.com/hearth-dev/hearth/shared/gen/hearth/v1;hearthv1b\x06proto3"
+	"ListLabels\x12\x1c.hearth.v1.ListLabelsRequest\x1a\x1d.hearth.v1.ListLabelsResponse\"1\x82\xd3\xe4\x93\x02(\x12&/api/v1/projects/{owner}/{name}/labels\x90\x02\x01\x12\x87\x01\n" +
+	"\vUpdateLabel\x12\x1d.hearth.v1.UpdateLabelRequest\x1a\x1e.hearth.v1.UpdateLabelResponse\"9\x82\xd3\xe4\x93\x023:\x01*2./api/v1/projects/{owner}/{name}/labels/{label}\x12\x84\x01\n" +
+	"\vDeleteLabel\x12\x1d.hearth.v1.DeleteLabelRequest\x1a\x1e.hearth.v1.DeleteLabelResponse\"6\x82\xd3\xe4\x93\x020*./api/v1/projects/{owner}/{name}/labels/{label}B<Z:github.com/hearth-dev/hearth/shared/gen/hearth/v1;hearthv1b\x06proto3"
 
 var (
 	file_hearth_v1_issue_proto_rawDescOnce sync.Once
@@ -1848,7 +2109,7 @@ func file_hearth_v1_issue_proto_rawDescGZIP() []byte {
 }
 
 var file_hearth_v1_issue_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hearth_v1_issue_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_hearth_v1_issue_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_hearth_v1_issue_proto_goTypes = []any{
 	(IssueState)(0),               // 0: hearth.v1.IssueState
 	(*Issue)(nil),                 // 1: hearth.v1.Issue
@@ -1875,53 +2136,64 @@ var file_hearth_v1_issue_proto_goTypes = []any{
 	(*CreateLabelResponse)(nil),   // 22: hearth.v1.CreateLabelResponse
 	(*ListLabelsRequest)(nil),     // 23: hearth.v1.ListLabelsRequest
 	(*ListLabelsResponse)(nil),    // 24: hearth.v1.ListLabelsResponse
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*UpdateLabelRequest)(nil),    // 25: hearth.v1.UpdateLabelRequest
+	(*UpdateLabelResponse)(nil),   // 26: hearth.v1.UpdateLabelResponse
+	(*DeleteLabelRequest)(nil),    // 27: hearth.v1.DeleteLabelRequest
+	(*DeleteLabelResponse)(nil),   // 28: hearth.v1.DeleteLabelResponse
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*MergeRequestReference)(nil), // 30: hearth.v1.MergeRequestReference
 }
 var file_hearth_v1_issue_proto_depIdxs = []int32{
 	0,  // 0: hearth.v1.Issue.state:type_name -> hearth.v1.IssueState
-	25, // 1: hearth.v1.Issue.create_time:type_name -> google.protobuf.Timestamp
-	25, // 2: hearth.v1.Issue.update_time:type_name -> google.protobuf.Timestamp
-	25, // 3: hearth.v1.Issue.close_time:type_name -> google.protobuf.Timestamp
+	29, // 1: hearth.v1.Issue.create_time:type_name -> google.protobuf.Timestamp
+	29, // 2: hearth.v1.Issue.update_time:type_name -> google.protobuf.Timestamp
+	29, // 3: hearth.v1.Issue.close_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: hearth.v1.Issue.references:type_name -> hearth.v1.IssueReference
-	0,  // 5: hearth.v1.IssueReference.state:type_name -> hearth.v1.IssueState
-	25, // 6: hearth.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	25, // 7: hearth.v1.Comment.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 8: hearth.v1.CreateIssueResponse.issue:type_name -> hearth.v1.Issue
-	1,  // 9: hearth.v1.GetIssueResponse.issue:type_name -> hearth.v1.Issue
-	0,  // 10: hearth.v1.ListIssuesRequest.state:type_name -> hearth.v1.IssueState
-	1,  // 11: hearth.v1.ListIssuesResponse.issues:type_name -> hearth.v1.Issue
-	0,  // 12: hearth.v1.UpdateIssueRequest.state:type_name -> hearth.v1.IssueState
-	1,  // 13: hearth.v1.UpdateIssueResponse.issue:type_name -> hearth.v1.Issue
-	3,  // 14: hearth.v1.CreateCommentResponse.comment:type_name -> hearth.v1.Comment
-	3,  // 15: hearth.v1.ListCommentsResponse.comments:type_name -> hearth.v1.Comment
-	3,  // 16: hearth.v1.UpdateCommentResponse.comment:type_name -> hearth.v1.Comment
-	4,  // 17: hearth.v1.CreateLabelResponse.label:type_name -> hearth.v1.Label
-	4,  // 18: hearth.v1.ListLabelsResponse.labels:type_name -> hearth.v1.Label
-	5,  // 19: hearth.v1.IssueService.CreateIssue:input_type -> hearth.v1.CreateIssueRequest
-	7,  // 20: hearth.v1.IssueService.GetIssue:input_type -> hearth.v1.GetIssueRequest
-	9,  // 21: hearth.v1.IssueService.ListIssues:input_type -> hearth.v1.ListIssuesRequest
-	11, // 22: hearth.v1.IssueService.UpdateIssue:input_type -> hearth.v1.UpdateIssueRequest
-	13, // 23: hearth.v1.IssueService.CreateComment:input_type -> hearth.v1.CreateCommentRequest
-	15, // 24: hearth.v1.IssueService.ListComments:input_type -> hearth.v1.ListCommentsRequest
-	17, // 25: hearth.v1.IssueService.UpdateComment:input_type -> hearth.v1.UpdateCommentRequest
-	19, // 26: hearth.v1.IssueService.DeleteComment:input_type -> hearth.v1.DeleteCommentRequest
-	21, // 27: hearth.v1.IssueService.CreateLabel:input_type -> hearth.v1.CreateLabelRequest
-	23, // 28: hearth.v1.IssueService.ListLabels:input_type -> hearth.v1.ListLabelsRequest
-	6,  // 29: hearth.v1.IssueService.CreateIssue:output_type -> hearth.v1.CreateIssueResponse
-	8,  // 30: hearth.v1.IssueService.GetIssue:output_type -> hearth.v1.GetIssueResponse
-	10, // 31: hearth.v1.IssueService.ListIssues:output_type -> hearth.v1.ListIssuesResponse
-	12, // 32: hearth.v1.IssueService.UpdateIssue:output_type -> hearth.v1.UpdateIssueResponse
-	14, // 33: hearth.v1.IssueService.CreateComment:output_type -> hearth.v1.CreateCommentResponse
-	16, // 34: hearth.v1.IssueService.ListComments:output_type -> hearth.v1.ListCommentsResponse
-	18, // 35: hearth.v1.IssueService.UpdateComment:output_type -> hearth.v1.UpdateCommentResponse
-	20, // 36: hearth.v1.IssueService.DeleteComment:output_type -> hearth.v1.DeleteCommentResponse
-	22, // 37: hearth.v1.IssueService.CreateLabel:output_type -> hearth.v1.CreateLabelResponse
-	24, // 38: hearth.v1.IssueService.ListLabels:output_type -> hearth.v1.ListLabelsResponse
-	29, // [29:39] is the sub-list for method output_type
-	19, // [19:29] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	30, // 5: hearth.v1.Issue.merge_request_references:type_name -> hearth.v1.MergeRequestReference
+	0,  // 6: hearth.v1.IssueReference.state:type_name -> hearth.v1.IssueState
+	29, // 7: hearth.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	29, // 8: hearth.v1.Comment.update_time:type_name -> google.protobuf.Timestamp
+	1,  // 9: hearth.v1.CreateIssueResponse.issue:type_name -> hearth.v1.Issue
+	1,  // 10: hearth.v1.GetIssueResponse.issue:type_name -> hearth.v1.Issue
+	0,  // 11: hearth.v1.ListIssuesRequest.state:type_name -> hearth.v1.IssueState
+	1,  // 12: hearth.v1.ListIssuesResponse.issues:type_name -> hearth.v1.Issue
+	0,  // 13: hearth.v1.UpdateIssueRequest.state:type_name -> hearth.v1.IssueState
+	1,  // 14: hearth.v1.UpdateIssueResponse.issue:type_name -> hearth.v1.Issue
+	3,  // 15: hearth.v1.CreateCommentResponse.comment:type_name -> hearth.v1.Comment
+	3,  // 16: hearth.v1.ListCommentsResponse.comments:type_name -> hearth.v1.Comment
+	3,  // 17: hearth.v1.UpdateCommentResponse.comment:type_name -> hearth.v1.Comment
+	4,  // 18: hearth.v1.CreateLabelResponse.label:type_name -> hearth.v1.Label
+	4,  // 19: hearth.v1.ListLabelsResponse.labels:type_name -> hearth.v1.Label
+	4,  // 20: hearth.v1.UpdateLabelResponse.label:type_name -> hearth.v1.Label
+	5,  // 21: hearth.v1.IssueService.CreateIssue:input_type -> hearth.v1.CreateIssueRequest
+	7,  // 22: hearth.v1.IssueService.GetIssue:input_type -> hearth.v1.GetIssueRequest
+	9,  // 23: hearth.v1.IssueService.ListIssues:input_type -> hearth.v1.ListIssuesRequest
+	11, // 24: hearth.v1.IssueService.UpdateIssue:input_type -> hearth.v1.UpdateIssueRequest
+	13, // 25: hearth.v1.IssueService.CreateComment:input_type -> hearth.v1.CreateCommentRequest
+	15, // 26: hearth.v1.IssueService.ListComments:input_type -> hearth.v1.ListCommentsRequest
+	17, // 27: hearth.v1.IssueService.UpdateComment:input_type -> hearth.v1.UpdateCommentRequest
+	19, // 28: hearth.v1.IssueService.DeleteComment:input_type -> hearth.v1.DeleteCommentRequest
+	21, // 29: hearth.v1.IssueService.CreateLabel:input_type -> hearth.v1.CreateLabelRequest
+	23, // 30: hearth.v1.IssueService.ListLabels:input_type -> hearth.v1.ListLabelsRequest
+	25, // 31: hearth.v1.IssueService.UpdateLabel:input_type -> hearth.v1.UpdateLabelRequest
+	27, // 32: hearth.v1.IssueService.DeleteLabel:input_type -> hearth.v1.DeleteLabelRequest
+	6,  // 33: hearth.v1.IssueService.CreateIssue:output_type -> hearth.v1.CreateIssueResponse
+	8,  // 34: hearth.v1.IssueService.GetIssue:output_type -> hearth.v1.GetIssueResponse
+	10, // 35: hearth.v1.IssueService.ListIssues:output_type -> hearth.v1.ListIssuesResponse
+	12, // 36: hearth.v1.IssueService.UpdateIssue:output_type -> hearth.v1.UpdateIssueResponse
+	14, // 37: hearth.v1.IssueService.CreateComment:output_type -> hearth.v1.CreateCommentResponse
+	16, // 38: hearth.v1.IssueService.ListComments:output_type -> hearth.v1.ListCommentsResponse
+	18, // 39: hearth.v1.IssueService.UpdateComment:output_type -> hearth.v1.UpdateCommentResponse
+	20, // 40: hearth.v1.IssueService.DeleteComment:output_type -> hearth.v1.DeleteCommentResponse
+	22, // 41: hearth.v1.IssueService.CreateLabel:output_type -> hearth.v1.CreateLabelResponse
+	24, // 42: hearth.v1.IssueService.ListLabels:output_type -> hearth.v1.ListLabelsResponse
+	26, // 43: hearth.v1.IssueService.UpdateLabel:output_type -> hearth.v1.UpdateLabelResponse
+	28, // 44: hearth.v1.IssueService.DeleteLabel:output_type -> hearth.v1.DeleteLabelResponse
+	33, // [33:45] is the sub-list for method output_type
+	21, // [21:33] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_hearth_v1_issue_proto_init() }
@@ -1929,14 +2201,16 @@ func file_hearth_v1_issue_proto_init() {
 	if File_hearth_v1_issue_proto != nil {
 		return
 	}
+	file_hearth_v1_merge_request_reference_proto_init()
 	file_hearth_v1_issue_proto_msgTypes[10].OneofWrappers = []any{}
+	file_hearth_v1_issue_proto_msgTypes[24].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hearth_v1_issue_proto_rawDesc), len(file_hearth_v1_issue_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,58 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// NamespaceKind says what owns a project.
+type NamespaceKind int32
+
+const (
+	NamespaceKind_NAMESPACE_KIND_UNSPECIFIED NamespaceKind = 0
+	// A user: owner is a username.
+	NamespaceKind_NAMESPACE_KIND_USER NamespaceKind = 1
+	// A group: owner is a group name.
+	NamespaceKind_NAMESPACE_KIND_GROUP NamespaceKind = 2
+)
+
+// Enum value maps for NamespaceKind.
+var (
+	NamespaceKind_name = map[int32]string{
+		0: "NAMESPACE_KIND_UNSPECIFIED",
+		1: "NAMESPACE_KIND_USER",
+		2: "NAMESPACE_KIND_GROUP",
+	}
+	NamespaceKind_value = map[string]int32{
+		"NAMESPACE_KIND_UNSPECIFIED": 0,
+		"NAMESPACE_KIND_USER":        1,
+		"NAMESPACE_KIND_GROUP":       2,
+	}
+)
+
+func (x NamespaceKind) Enum() *NamespaceKind {
+	p := new(NamespaceKind)
+	*p = x
+	return p
+}
+
+func (x NamespaceKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NamespaceKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_hearth_v1_project_proto_enumTypes[0].Descriptor()
+}
+
+func (NamespaceKind) Type() protoreflect.EnumType {
+	return &file_hearth_v1_project_proto_enumTypes[0]
+}
+
+func (x NamespaceKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NamespaceKind.Descriptor instead.
+func (NamespaceKind) EnumDescriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{0}
+}
+
 // Visibility says who may read a project.
 type Visibility int32
 
@@ -63,11 +115,11 @@ func (x Visibility) String() string {
 }
 
 func (Visibility) Descriptor() protoreflect.EnumDescriptor {
-	return file_hearth_v1_project_proto_enumTypes[0].Descriptor()
+	return file_hearth_v1_project_proto_enumTypes[1].Descriptor()
 }
 
 func (Visibility) Type() protoreflect.EnumType {
-	return &file_hearth_v1_project_proto_enumTypes[0]
+	return &file_hearth_v1_project_proto_enumTypes[1]
 }
 
 func (x Visibility) Number() protoreflect.EnumNumber {
@@ -76,7 +128,71 @@ func (x Visibility) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Visibility.Descriptor instead.
 func (Visibility) EnumDescriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{1}
+}
+
+// Member is a user's role on a project or a group.
+type Member struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's username.
+	Username string `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	// The role's name.
+	Role string `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	// When the role was granted.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Member) Reset() {
+	*x = Member{}
+	mi := &file_hearth_v1_project_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Member) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Member) ProtoMessage() {}
+
+func (x *Member) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Member.ProtoReflect.Descriptor instead.
+func (*Member) Descriptor() ([]byte, []int) {
 	return file_hearth_v1_project_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Member) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *Member) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *Member) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
 }
 
 // Project is a repository and everything around it.
@@ -91,14 +207,18 @@ type Project struct {
 	DefaultBranch string                 `protobuf:"bytes,6,opt,name=default_branch,json=defaultBranch,proto3" json:"default_branch,omitempty"`
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Clone URL over HTTP, e.g. "http://host/ada/tools.git".
-	HttpUrl       string `protobuf:"bytes,8,opt,name=http_url,json=httpUrl,proto3" json:"http_url,omitempty"`
+	HttpUrl string `protobuf:"bytes,8,opt,name=http_url,json=httpUrl,proto3" json:"http_url,omitempty"`
+	// Whether owner is a user or a group.
+	NamespaceKind NamespaceKind `protobuf:"varint,9,opt,name=namespace_kind,json=namespaceKind,proto3,enum=hearth.v1.NamespaceKind" json:"namespace_kind,omitempty"`
+	// Archived projects are read-only.
+	Archived      bool `protobuf:"varint,10,opt,name=archived,proto3" json:"archived,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Project) Reset() {
 	*x = Project{}
-	mi := &file_hearth_v1_project_proto_msgTypes[0]
+	mi := &file_hearth_v1_project_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -110,7 +230,7 @@ func (x *Project) String() string {
 func (*Project) ProtoMessage() {}
 
 func (x *Project) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_project_proto_msgTypes[0]
+	mi := &file_hearth_v1_project_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -123,7 +243,7 @@ func (x *Project) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Project.ProtoReflect.Descriptor instead.
 func (*Project) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_project_proto_rawDescGZIP(), []int{0}
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Project) GetId() string {
@@ -182,6 +302,20 @@ func (x *Project) GetHttpUrl() string {
 	return ""
 }
 
+func (x *Project) GetNamespaceKind() NamespaceKind {
+	if x != nil {
+		return x.NamespaceKind
+	}
+	return NamespaceKind_NAMESPACE_KIND_UNSPECIFIED
+}
+
+func (x *Project) GetArchived() bool {
+	if x != nil {
+		return x.Archived
+	}
+	return false
+}
+
 // CreateProjectRequest describes the project.
 type CreateProjectRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -192,13 +326,16 @@ type CreateProjectRequest struct {
 	Visibility Visibility `protobuf:"varint,3,opt,name=visibility,proto3,enum=hearth.v1.Visibility" json:"visibility,omitempty"`
 	// Defaults to "main".
 	DefaultBranch string `protobuf:"bytes,4,opt,name=default_branch,json=defaultBranch,proto3" json:"default_branch,omitempty"`
+	// A group to create the project in (needs project:admin on it); empty:
+	// the caller's own namespace.
+	Namespace     string `protobuf:"bytes,5,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateProjectRequest) Reset() {
 	*x = CreateProjectRequest{}
-	mi := &file_hearth_v1_project_proto_msgTypes[1]
+	mi := &file_hearth_v1_project_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -210,7 +347,7 @@ func (x *CreateProjectRequest) String() string {
 func (*CreateProjectRequest) ProtoMessage() {}
 
 func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_project_proto_msgTypes[1]
+	mi := &file_hearth_v1_project_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -223,7 +360,7 @@ func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectRequest.ProtoReflect.Descriptor instead.
 func (*CreateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_project_proto_rawDescGZIP(), []int{1}
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CreateProjectRequest) GetName() string {
@@ -254,6 +391,13 @@ func (x *CreateProjectRequest) GetDefaultBranch() string {
 	return ""
 }
 
+func (x *CreateProjectRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
 // CreateProjectResponse returns the project.
 type CreateProjectResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -264,7 +408,7 @@ type CreateProjectResponse struct {
 
 func (x *CreateProjectResponse) Reset() {
 	*x = CreateProjectResponse{}
-	mi := &file_hearth_v1_project_proto_msgTypes[2]
+	mi := &file_hearth_v1_project_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -276,7 +420,7 @@ func (x *CreateProjectResponse) String() string {
 func (*CreateProjectResponse) ProtoMessage() {}
 
 func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_project_proto_msgTypes[2]
+	mi := &file_hearth_v1_project_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -289,7 +433,7 @@ func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectResponse.ProtoReflect.Descriptor instead.
 func (*CreateProjectResponse) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_project_proto_rawDescGZIP(), []int{2}
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateProjectResponse) GetProject() *Project {
@@ -310,7 +454,7 @@ type GetProjectRequest struct {
 
 func (x *GetProjectRequest) Reset() {
 	*x = GetProjectRequest{}
-	mi := &file_hearth_v1_project_proto_msgTypes[3]
+	mi := &file_hearth_v1_project_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -322,7 +466,7 @@ func (x *GetProjectRequest) String() string {
 func (*GetProjectRequest) ProtoMessage() {}
 
 func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_project_proto_msgTypes[3]
+	mi := &file_hearth_v1_project_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -335,7 +479,7 @@ func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectRequest.ProtoReflect.Descriptor instead.
 func (*GetProjectRequest) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_project_proto_rawDescGZIP(), []int{3}
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetProjectRequest) GetOwner() string {
@@ -362,7 +506,7 @@ type GetProjectResponse struct {
 
 func (x *GetProjectResponse) Reset() {
 	*x = GetProjectResponse{}
-	mi := &file_hearth_v1_project_proto_msgTypes[4]
+	mi := &file_hearth_v1_project_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -374,7 +518,7 @@ func (x *GetProjectResponse) String() string {
 func (*GetProjectResponse) ProtoMessage() {}
 
 func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_project_proto_msgTypes[4]
+	mi := &file_hearth_v1_project_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -387,7 +531,7 @@ func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectResponse.ProtoReflect.Descriptor instead.
 func (*GetProjectResponse) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_project_proto_rawDescGZIP(), []int{4}
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetProjectResponse) GetProject() *Project {
@@ -412,7 +556,7 @@ type ListProjectsRequest struct {
 
 func (x *ListProjectsRequest) Reset() {
 	*x = ListProjectsRequest{}
-	mi := &file_hearth_v1_project_proto_msgTypes[5]
+	mi := &file_hearth_v1_project_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -424,7 +568,7 @@ func (x *ListProjectsRequest) String() string {
 func (*ListProjectsRequest) ProtoMessage() {}
 
 func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_project_proto_msgTypes[5]
+	mi := &file_hearth_v1_project_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -437,7 +581,7 @@ func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_project_proto_rawDescGZIP(), []int{5}
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListProjectsRequest) GetSearch() string {
@@ -473,7 +617,7 @@ type ListProjectsResponse struct {
 
 func (x *ListProjectsResponse) Reset() {
 	*x = ListProjectsResponse{}
-	mi := &file_hearth_v1_project_proto_msgTypes[6]
+	mi := &file_hearth_v1_project_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -485,7 +629,7 @@ func (x *ListProjectsResponse) String() string {
 func (*ListProjectsResponse) ProtoMessage() {}
 
 func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_project_proto_msgTypes[6]
+	mi := &file_hearth_v1_project_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -498,7 +642,7 @@ func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_project_proto_rawDescGZIP(), []int{6}
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListProjectsResponse) GetProjects() []*Project {
@@ -531,7 +675,7 @@ type UpdateProjectRequest struct {
 
 func (x *UpdateProjectRequest) Reset() {
 	*x = UpdateProjectRequest{}
-	mi := &file_hearth_v1_project_proto_msgTypes[7]
+	mi := &file_hearth_v1_project_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -543,7 +687,7 @@ func (x *UpdateProjectRequest) String() string {
 func (*UpdateProjectRequest) ProtoMessage() {}
 
 func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_project_proto_msgTypes[7]
+	mi := &file_hearth_v1_project_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -556,7 +700,7 @@ func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProjectRequest.ProtoReflect.Descriptor instead.
 func (*UpdateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_project_proto_rawDescGZIP(), []int{7}
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpdateProjectRequest) GetOwner() string {
@@ -604,7 +748,7 @@ type UpdateProjectResponse struct {
 
 func (x *UpdateProjectResponse) Reset() {
 	*x = UpdateProjectResponse{}
-	mi := &file_hearth_v1_project_proto_msgTypes[8]
+	mi := &file_hearth_v1_project_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +760,7 @@ func (x *UpdateProjectResponse) String() string {
 func (*UpdateProjectResponse) ProtoMessage() {}
 
 func (x *UpdateProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_project_proto_msgTypes[8]
+	mi := &file_hearth_v1_project_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,7 +773,7 @@ func (x *UpdateProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProjectResponse.ProtoReflect.Descriptor instead.
 func (*UpdateProjectResponse) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_project_proto_rawDescGZIP(), []int{8}
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateProjectResponse) GetProject() *Project {
@@ -639,11 +783,944 @@ func (x *UpdateProjectResponse) GetProject() *Project {
 	return nil
 }
 
+// GetProjectByIdRequest names the project by id.
+type GetProjectByIdRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project's id (a UUID).
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProjectByIdRequest) Reset() {
+	*x = GetProjectByIdRequest{}
+	mi := &file_hearth_v1_project_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProjectByIdRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProjectByIdRequest) ProtoMessage() {}
+
+func (x *GetProjectByIdRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProjectByIdRequest.ProtoReflect.Descriptor instead.
+func (*GetProjectByIdRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetProjectByIdRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// GetProjectByIdResponse returns the project.
+type GetProjectByIdResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project.
+	Project       *Project `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProjectByIdResponse) Reset() {
+	*x = GetProjectByIdResponse{}
+	mi := &file_hearth_v1_project_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProjectByIdResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProjectByIdResponse) ProtoMessage() {}
+
+func (x *GetProjectByIdResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProjectByIdResponse.ProtoReflect.Descriptor instead.
+func (*GetProjectByIdResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetProjectByIdResponse) GetProject() *Project {
+	if x != nil {
+		return x.Project
+	}
+	return nil
+}
+
+// RenameProjectRequest names the project and its new name.
+type RenameProjectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The current owner.
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// The current name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The new name, with the rules of CreateProjectRequest.name.
+	NewName       string `protobuf:"bytes,3,opt,name=new_name,json=newName,proto3" json:"new_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenameProjectRequest) Reset() {
+	*x = RenameProjectRequest{}
+	mi := &file_hearth_v1_project_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenameProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenameProjectRequest) ProtoMessage() {}
+
+func (x *RenameProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenameProjectRequest.ProtoReflect.Descriptor instead.
+func (*RenameProjectRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RenameProjectRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *RenameProjectRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RenameProjectRequest) GetNewName() string {
+	if x != nil {
+		return x.NewName
+	}
+	return ""
+}
+
+// RenameProjectResponse returns the renamed project.
+type RenameProjectResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project under its new name.
+	Project       *Project `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenameProjectResponse) Reset() {
+	*x = RenameProjectResponse{}
+	mi := &file_hearth_v1_project_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenameProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenameProjectResponse) ProtoMessage() {}
+
+func (x *RenameProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenameProjectResponse.ProtoReflect.Descriptor instead.
+func (*RenameProjectResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RenameProjectResponse) GetProject() *Project {
+	if x != nil {
+		return x.Project
+	}
+	return nil
+}
+
+// TransferProjectRequest names the project and its new namespace.
+type TransferProjectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The current owner.
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// The project's name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// A group name (the caller needs project:admin on it) or the caller's
+	// own username.
+	Namespace     string `protobuf:"bytes,3,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferProjectRequest) Reset() {
+	*x = TransferProjectRequest{}
+	mi := &file_hearth_v1_project_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferProjectRequest) ProtoMessage() {}
+
+func (x *TransferProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferProjectRequest.ProtoReflect.Descriptor instead.
+func (*TransferProjectRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *TransferProjectRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *TransferProjectRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TransferProjectRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+// TransferProjectResponse returns the moved project.
+type TransferProjectResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project under its new owner.
+	Project       *Project `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferProjectResponse) Reset() {
+	*x = TransferProjectResponse{}
+	mi := &file_hearth_v1_project_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferProjectResponse) ProtoMessage() {}
+
+func (x *TransferProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferProjectResponse.ProtoReflect.Descriptor instead.
+func (*TransferProjectResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *TransferProjectResponse) GetProject() *Project {
+	if x != nil {
+		return x.Project
+	}
+	return nil
+}
+
+// ArchiveProjectRequest names the project.
+type ArchiveProjectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The owner.
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// The project's name.
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveProjectRequest) Reset() {
+	*x = ArchiveProjectRequest{}
+	mi := &file_hearth_v1_project_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveProjectRequest) ProtoMessage() {}
+
+func (x *ArchiveProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveProjectRequest.ProtoReflect.Descriptor instead.
+func (*ArchiveProjectRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ArchiveProjectRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ArchiveProjectRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ArchiveProjectResponse returns the archived project.
+type ArchiveProjectResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project, archived.
+	Project       *Project `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveProjectResponse) Reset() {
+	*x = ArchiveProjectResponse{}
+	mi := &file_hearth_v1_project_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveProjectResponse) ProtoMessage() {}
+
+func (x *ArchiveProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveProjectResponse.ProtoReflect.Descriptor instead.
+func (*ArchiveProjectResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ArchiveProjectResponse) GetProject() *Project {
+	if x != nil {
+		return x.Project
+	}
+	return nil
+}
+
+// UnarchiveProjectRequest names the project.
+type UnarchiveProjectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The owner.
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// The project's name.
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnarchiveProjectRequest) Reset() {
+	*x = UnarchiveProjectRequest{}
+	mi := &file_hearth_v1_project_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnarchiveProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnarchiveProjectRequest) ProtoMessage() {}
+
+func (x *UnarchiveProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnarchiveProjectRequest.ProtoReflect.Descriptor instead.
+func (*UnarchiveProjectRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *UnarchiveProjectRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *UnarchiveProjectRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// UnarchiveProjectResponse returns the project.
+type UnarchiveProjectResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project, writable again.
+	Project       *Project `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnarchiveProjectResponse) Reset() {
+	*x = UnarchiveProjectResponse{}
+	mi := &file_hearth_v1_project_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnarchiveProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnarchiveProjectResponse) ProtoMessage() {}
+
+func (x *UnarchiveProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnarchiveProjectResponse.ProtoReflect.Descriptor instead.
+func (*UnarchiveProjectResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *UnarchiveProjectResponse) GetProject() *Project {
+	if x != nil {
+		return x.Project
+	}
+	return nil
+}
+
+// DeleteProjectRequest names the project.
+type DeleteProjectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The owner.
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// The project's name.
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteProjectRequest) Reset() {
+	*x = DeleteProjectRequest{}
+	mi := &file_hearth_v1_project_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteProjectRequest) ProtoMessage() {}
+
+func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteProjectRequest.ProtoReflect.Descriptor instead.
+func (*DeleteProjectRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DeleteProjectRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *DeleteProjectRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// DeleteProjectResponse is empty.
+type DeleteProjectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteProjectResponse) Reset() {
+	*x = DeleteProjectResponse{}
+	mi := &file_hearth_v1_project_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteProjectResponse) ProtoMessage() {}
+
+func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteProjectResponse.ProtoReflect.Descriptor instead.
+func (*DeleteProjectResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{21}
+}
+
+// AddProjectMemberRequest names the project, the user and the role.
+type AddProjectMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The owner.
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// The project's name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The user to add.
+	Username string `protobuf:"bytes,3,opt,name=username,proto3" json:"username,omitempty"`
+	// A role name: "maintainer", "developer", "viewer" or a custom role.
+	Role          string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddProjectMemberRequest) Reset() {
+	*x = AddProjectMemberRequest{}
+	mi := &file_hearth_v1_project_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddProjectMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddProjectMemberRequest) ProtoMessage() {}
+
+func (x *AddProjectMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddProjectMemberRequest.ProtoReflect.Descriptor instead.
+func (*AddProjectMemberRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *AddProjectMemberRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *AddProjectMemberRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddProjectMemberRequest) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *AddProjectMemberRequest) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+// AddProjectMemberResponse returns the membership.
+type AddProjectMemberResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new member.
+	Member        *Member `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddProjectMemberResponse) Reset() {
+	*x = AddProjectMemberResponse{}
+	mi := &file_hearth_v1_project_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddProjectMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddProjectMemberResponse) ProtoMessage() {}
+
+func (x *AddProjectMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddProjectMemberResponse.ProtoReflect.Descriptor instead.
+func (*AddProjectMemberResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *AddProjectMemberResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// ListProjectMembersRequest names the project.
+type ListProjectMembersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The owner.
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// The project's name.
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectMembersRequest) Reset() {
+	*x = ListProjectMembersRequest{}
+	mi := &file_hearth_v1_project_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectMembersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectMembersRequest) ProtoMessage() {}
+
+func (x *ListProjectMembersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectMembersRequest.ProtoReflect.Descriptor instead.
+func (*ListProjectMembersRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListProjectMembersRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ListProjectMembersRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ListProjectMembersResponse lists the project's direct members.
+type ListProjectMembersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One entry per role binding on the project, oldest first.
+	Members       []*Member `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectMembersResponse) Reset() {
+	*x = ListProjectMembersResponse{}
+	mi := &file_hearth_v1_project_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectMembersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectMembersResponse) ProtoMessage() {}
+
+func (x *ListProjectMembersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectMembersResponse.ProtoReflect.Descriptor instead.
+func (*ListProjectMembersResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListProjectMembersResponse) GetMembers() []*Member {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+// RemoveProjectMemberRequest names the project and the user.
+type RemoveProjectMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The owner.
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// The project's name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The member to remove (all of their roles on the project).
+	Username      string `protobuf:"bytes,3,opt,name=username,proto3" json:"username,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveProjectMemberRequest) Reset() {
+	*x = RemoveProjectMemberRequest{}
+	mi := &file_hearth_v1_project_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveProjectMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveProjectMemberRequest) ProtoMessage() {}
+
+func (x *RemoveProjectMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveProjectMemberRequest.ProtoReflect.Descriptor instead.
+func (*RemoveProjectMemberRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *RemoveProjectMemberRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *RemoveProjectMemberRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RemoveProjectMemberRequest) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+// RemoveProjectMemberResponse is empty.
+type RemoveProjectMemberResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveProjectMemberResponse) Reset() {
+	*x = RemoveProjectMemberResponse{}
+	mi := &file_hearth_v1_project_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveProjectMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveProjectMemberResponse) ProtoMessage() {}
+
+func (x *RemoveProjectMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_project_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveProjectMemberResponse.ProtoReflect.Descriptor instead.
+func (*RemoveProjectMemberResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_project_proto_rawDescGZIP(), []int{27}
+}
+
 var File_hearth_v1_project_proto protoreflect.FileDescriptor
 
 const file_hearth_v1_project_proto_rawDesc = "" +
 	"\n" +
-	"\x17hearth/v1/project.proto\x12\thearth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x02\n" +
+	"\x17hearth/v1/project.proto\x12\thearth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n" +
+	"\x06Member\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\x12\x12\n" +
+	"\x04role\x18\x02 \x01(\tR\x04role\x12;\n" +
+	"\vcreate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\xf8\x02\n" +
 	"\aProject\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x12\n" +
@@ -655,14 +1732,18 @@ const file_hearth_v1_project_proto_rawDesc = "" +
 	"\x0edefault_branch\x18\x06 \x01(\tR\rdefaultBranch\x12;\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12\x19\n" +
-	"\bhttp_url\x18\b \x01(\tR\ahttpUrl\"\xaa\x01\n" +
+	"\bhttp_url\x18\b \x01(\tR\ahttpUrl\x12?\n" +
+	"\x0enamespace_kind\x18\t \x01(\x0e2\x18.hearth.v1.NamespaceKindR\rnamespaceKind\x12\x1a\n" +
+	"\barchived\x18\n" +
+	" \x01(\bR\barchived\"\xc8\x01\n" +
 	"\x14CreateProjectRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x125\n" +
 	"\n" +
 	"visibility\x18\x03 \x01(\x0e2\x15.hearth.v1.VisibilityR\n" +
 	"visibility\x12%\n" +
-	"\x0edefault_branch\x18\x04 \x01(\tR\rdefaultBranch\"E\n" +
+	"\x0edefault_branch\x18\x04 \x01(\tR\rdefaultBranch\x12\x1c\n" +
+	"\tnamespace\x18\x05 \x01(\tR\tnamespace\"E\n" +
 	"\x15CreateProjectResponse\x12,\n" +
 	"\aproject\x18\x01 \x01(\v2\x12.hearth.v1.ProjectR\aproject\"=\n" +
 	"\x11GetProjectRequest\x12\x14\n" +
@@ -689,19 +1770,79 @@ const file_hearth_v1_project_proto_rawDesc = "" +
 	"\f_descriptionB\x11\n" +
 	"\x0f_default_branch\"E\n" +
 	"\x15UpdateProjectResponse\x12,\n" +
-	"\aproject\x18\x01 \x01(\v2\x12.hearth.v1.ProjectR\aproject*p\n" +
+	"\aproject\x18\x01 \x01(\v2\x12.hearth.v1.ProjectR\aproject\"'\n" +
+	"\x15GetProjectByIdRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"F\n" +
+	"\x16GetProjectByIdResponse\x12,\n" +
+	"\aproject\x18\x01 \x01(\v2\x12.hearth.v1.ProjectR\aproject\"[\n" +
+	"\x14RenameProjectRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x19\n" +
+	"\bnew_name\x18\x03 \x01(\tR\anewName\"E\n" +
+	"\x15RenameProjectResponse\x12,\n" +
+	"\aproject\x18\x01 \x01(\v2\x12.hearth.v1.ProjectR\aproject\"`\n" +
+	"\x16TransferProjectRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n" +
+	"\tnamespace\x18\x03 \x01(\tR\tnamespace\"G\n" +
+	"\x17TransferProjectResponse\x12,\n" +
+	"\aproject\x18\x01 \x01(\v2\x12.hearth.v1.ProjectR\aproject\"A\n" +
+	"\x15ArchiveProjectRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"F\n" +
+	"\x16ArchiveProjectResponse\x12,\n" +
+	"\aproject\x18\x01 \x01(\v2\x12.hearth.v1.ProjectR\aproject\"C\n" +
+	"\x17UnarchiveProjectRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"H\n" +
+	"\x18UnarchiveProjectResponse\x12,\n" +
+	"\aproject\x18\x01 \x01(\v2\x12.hearth.v1.ProjectR\aproject\"@\n" +
+	"\x14DeleteProjectRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\x17\n" +
+	"\x15DeleteProjectResponse\"s\n" +
+	"\x17AddProjectMemberRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\busername\x18\x03 \x01(\tR\busername\x12\x12\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role\"E\n" +
+	"\x18AddProjectMemberResponse\x12)\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.hearth.v1.MemberR\x06member\"E\n" +
+	"\x19ListProjectMembersRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"I\n" +
+	"\x1aListProjectMembersResponse\x12+\n" +
+	"\amembers\x18\x01 \x03(\v2\x11.hearth.v1.MemberR\amembers\"b\n" +
+	"\x1aRemoveProjectMemberRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\busername\x18\x03 \x01(\tR\busername\"\x1d\n" +
+	"\x1bRemoveProjectMemberResponse*b\n" +
+	"\rNamespaceKind\x12\x1e\n" +
+	"\x1aNAMESPACE_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13NAMESPACE_KIND_USER\x10\x01\x12\x18\n" +
+	"\x14NAMESPACE_KIND_GROUP\x10\x02*p\n" +
 	"\n" +
 	"Visibility\x12\x1a\n" +
 	"\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12VISIBILITY_PRIVATE\x10\x01\x12\x17\n" +
 	"\x13VISIBILITY_INTERNAL\x10\x02\x12\x15\n" +
-	"\x11VISIBILITY_PUBLIC\x10\x032\xe6\x03\n" +
+	"\x11VISIBILITY_PUBLIC\x10\x032\xe4\r\n" +
 	"\x0eProjectService\x12o\n" +
 	"\rCreateProject\x12\x1f.hearth.v1.CreateProjectRequest\x1a .hearth.v1.CreateProjectResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/api/v1/projects\x12u\n" +
 	"\n" +
 	"GetProject\x12\x1c.hearth.v1.GetProjectRequest\x1a\x1d.hearth.v1.GetProjectResponse\"*\x82\xd3\xe4\x93\x02!\x12\x1f/api/v1/projects/{owner}/{name}\x90\x02\x01\x12l\n" +
 	"\fListProjects\x12\x1e.hearth.v1.ListProjectsRequest\x1a\x1f.hearth.v1.ListProjectsResponse\"\x1b\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/projects\x90\x02\x01\x12~\n" +
-	"\rUpdateProject\x12\x1f.hearth.v1.UpdateProjectRequest\x1a .hearth.v1.UpdateProjectResponse\"*\x82\xd3\xe4\x93\x02$:\x01*2\x1f/api/v1/projects/{owner}/{name}B<Z:github.com/hearth-dev/hearth/shared/gen/hearth/v1;hearthv1b\x06proto3"
+	"\rUpdateProject\x12\x1f.hearth.v1.UpdateProjectRequest\x1a .hearth.v1.UpdateProjectResponse\"*\x82\xd3\xe4\x93\x02$:\x01*2\x1f/api/v1/projects/{owner}/{name}\x12z\n" +
+	"\x0eGetProjectById\x12 .hearth.v1.GetProjectByIdRequest\x1a!.hearth.v1.GetProjectByIdResponse\"#\x82\xd3\xe4\x93\x02\x1a\x12\x18/api/v1/project-ids/{id}\x90\x02\x01\x12\x85\x01\n" +
+	"\rRenameProject\x12\x1f.hearth.v1.RenameProjectRequest\x1a .hearth.v1.RenameProjectResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/api/v1/projects/{owner}/{name}/rename\x12\x8d\x01\n" +
+	"\x0fTransferProject\x12!.hearth.v1.TransferProjectRequest\x1a\".hearth.v1.TransferProjectResponse\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/api/v1/projects/{owner}/{name}/transfer\x12\x89\x01\n" +
+	"\x0eArchiveProject\x12 .hearth.v1.ArchiveProjectRequest\x1a!.hearth.v1.ArchiveProjectResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/api/v1/projects/{owner}/{name}/archive\x12\x91\x01\n" +
+	"\x10UnarchiveProject\x12\".hearth.v1.UnarchiveProjectRequest\x1a#.hearth.v1.UnarchiveProjectResponse\"4\x82\xd3\xe4\x93\x02.:\x01*\")/api/v1/projects/{owner}/{name}/unarchive\x12{\n" +
+	"\rDeleteProject\x12\x1f.hearth.v1.DeleteProjectRequest\x1a .hearth.v1.DeleteProjectResponse\"'\x82\xd3\xe4\x93\x02!*\x1f/api/v1/projects/{owner}/{name}\x12\x8f\x01\n" +
+	"\x10AddProjectMember\x12\".hearth.v1.AddProjectMemberRequest\x1a#.hearth.v1.AddProjectMemberResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/api/v1/projects/{owner}/{name}/members\x12\x95\x01\n" +
+	"\x12ListProjectMembers\x12$.hearth.v1.ListProjectMembersRequest\x1a%.hearth.v1.ListProjectMembersResponse\"2\x82\xd3\xe4\x93\x02)\x12'/api/v1/projects/{owner}/{name}/members\x90\x02\x01\x12\xa0\x01\n" +
+	"\x13RemoveProjectMember\x12%.hearth.v1.RemoveProjectMemberRequest\x1a&.hearth.v1.RemoveProjectMemberResponse\":\x82\xd3\xe4\x93\x024*2/api/v1/projects/{owner}/{name}/members/{username}B<Z:github.com/hearth-dev/hearth/shared/gen/hearth/v1;hearthv1b\x06proto3"
 
 var (
 	file_hearth_v1_project_proto_rawDescOnce sync.Once
@@ -715,43 +1856,90 @@ func file_hearth_v1_project_proto_rawDescGZIP() []byte {
 	return file_hearth_v1_project_proto_rawDescData
 }
 
-var file_hearth_v1_project_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hearth_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_hearth_v1_project_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_hearth_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_hearth_v1_project_proto_goTypes = []any{
-	(Visibility)(0),               // 0: hearth.v1.Visibility
-	(*Project)(nil),               // 1: hearth.v1.Project
-	(*CreateProjectRequest)(nil),  // 2: hearth.v1.CreateProjectRequest
-	(*CreateProjectResponse)(nil), // 3: hearth.v1.CreateProjectResponse
-	(*GetProjectRequest)(nil),     // 4: hearth.v1.GetProjectRequest
-	(*GetProjectResponse)(nil),    // 5: hearth.v1.GetProjectResponse
-	(*ListProjectsRequest)(nil),   // 6: hearth.v1.ListProjectsRequest
-	(*ListProjectsResponse)(nil),  // 7: hearth.v1.ListProjectsResponse
-	(*UpdateProjectRequest)(nil),  // 8: hearth.v1.UpdateProjectRequest
-	(*UpdateProjectResponse)(nil), // 9: hearth.v1.UpdateProjectResponse
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(NamespaceKind)(0),                  // 0: hearth.v1.NamespaceKind
+	(Visibility)(0),                     // 1: hearth.v1.Visibility
+	(*Member)(nil),                      // 2: hearth.v1.Member
+	(*Project)(nil),                     // 3: hearth.v1.Project
+	(*CreateProjectRequest)(nil),        // 4: hearth.v1.CreateProjectRequest
+	(*CreateProjectResponse)(nil),       // 5: hearth.v1.CreateProjectResponse
+	(*GetProjectRequest)(nil),           // 6: hearth.v1.GetProjectRequest
+	(*GetProjectResponse)(nil),          // 7: hearth.v1.GetProjectResponse
+	(*ListProjectsRequest)(nil),         // 8: hearth.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),        // 9: hearth.v1.ListProjectsResponse
+	(*UpdateProjectRequest)(nil),        // 10: hearth.v1.UpdateProjectRequest
+	(*UpdateProjectResponse)(nil),       // 11: hearth.v1.UpdateProjectResponse
+	(*GetProjectByIdRequest)(nil),       // 12: hearth.v1.GetProjectByIdRequest
+	(*GetProjectByIdResponse)(nil),      // 13: hearth.v1.GetProjectByIdResponse
+	(*RenameProjectRequest)(nil),        // 14: hearth.v1.RenameProjectRequest
+	(*RenameProjectResponse)(nil),       // 15: hearth.v1.RenameProjectResponse
+	(*TransferProjectRequest)(nil),      // 16: hearth.v1.TransferProjectRequest
+	(*TransferProjectResponse)(nil),     // 17: hearth.v1.TransferProjectResponse
+	(*ArchiveProjectRequest)(nil),       // 18: hearth.v1.ArchiveProjectRequest
+	(*ArchiveProjectResponse)(nil),      // 19: hearth.v1.ArchiveProjectResponse
+	(*UnarchiveProjectRequest)(nil),     // 20: hearth.v1.UnarchiveProjectRequest
+	(*UnarchiveProjectResponse)(nil),    // 21: hearth.v1.UnarchiveProjectResponse
+	(*DeleteProjectRequest)(nil),        // 22: hearth.v1.DeleteProjectRequest
+	(*DeleteProjectResponse)(nil),       // 23: hearth.v1.DeleteProjectResponse
+	(*AddProjectMemberRequest)(nil),     // 24: hearth.v1.AddProjectMemberRequest
+	(*AddProjectMemberResponse)(nil),    // 25: hearth.v1.AddProjectMemberResponse
+	(*ListProjectMembersRequest)(nil),   // 26: hearth.v1.ListProjectMembersRequest
+	(*ListProjectMembersResponse)(nil),  // 27: hearth.v1.ListProjectMembersResponse
+	(*RemoveProjectMemberRequest)(nil),  // 28: hearth.v1.RemoveProjectMemberRequest
+	(*RemoveProjectMemberResponse)(nil), // 29: hearth.v1.RemoveProjectMemberResponse
+	(*timestamppb.Timestamp)(nil),       // 30: google.protobuf.Timestamp
 }
 var file_hearth_v1_project_proto_depIdxs = []int32{
-	0,  // 0: hearth.v1.Project.visibility:type_name -> hearth.v1.Visibility
-	10, // 1: hearth.v1.Project.create_time:type_name -> google.protobuf.Timestamp
-	0,  // 2: hearth.v1.CreateProjectRequest.visibility:type_name -> hearth.v1.Visibility
-	1,  // 3: hearth.v1.CreateProjectResponse.project:type_name -> hearth.v1.Project
-	1,  // 4: hearth.v1.GetProjectResponse.project:type_name -> hearth.v1.Project
-	1,  // 5: hearth.v1.ListProjectsResponse.projects:type_name -> hearth.v1.Project
-	0,  // 6: hearth.v1.UpdateProjectRequest.visibility:type_name -> hearth.v1.Visibility
-	1,  // 7: hearth.v1.UpdateProjectResponse.project:type_name -> hearth.v1.Project
-	2,  // 8: hearth.v1.ProjectService.CreateProject:input_type -> hearth.v1.CreateProjectRequest
-	4,  // 9: hearth.v1.ProjectService.GetProject:input_type -> hearth.v1.GetProjectRequest
-	6,  // 10: hearth.v1.ProjectService.ListProjects:input_type -> hearth.v1.ListProjectsRequest
-	8,  // 11: hearth.v1.ProjectService.UpdateProject:input_type -> hearth.v1.UpdateProjectRequest
-	3,  // 12: hearth.v1.ProjectService.CreateProject:output_type -> hearth.v1.CreateProjectResponse
-	5,  // 13: hearth.v1.ProjectService.GetProject:output_type -> hearth.v1.GetProjectResponse
-	7,  // 14: hearth.v1.ProjectService.ListProjects:output_type -> hearth.v1.ListProjectsResponse
-	9,  // 15: hearth.v1.ProjectService.UpdateProject:output_type -> hearth.v1.UpdateProjectResponse
-	12, // [12:16] is the sub-list for method output_type
-	8,  // [8:12] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	30, // 0: hearth.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	1,  // 1: hearth.v1.Project.visibility:type_name -> hearth.v1.Visibility
+	30, // 2: hearth.v1.Project.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 3: hearth.v1.Project.namespace_kind:type_name -> hearth.v1.NamespaceKind
+	1,  // 4: hearth.v1.CreateProjectRequest.visibility:type_name -> hearth.v1.Visibility
+	3,  // 5: hearth.v1.CreateProjectResponse.project:type_name -> hearth.v1.Project
+	3,  // 6: hearth.v1.GetProjectResponse.project:type_name -> hearth.v1.Project
+	3,  // 7: hearth.v1.ListProjectsResponse.projects:type_name -> hearth.v1.Project
+	1,  // 8: hearth.v1.UpdateProjectRequest.visibility:type_name -> hearth.v1.Visibility
+	3,  // 9: hearth.v1.UpdateProjectResponse.project:type_name -> hearth.v1.Project
+	3,  // 10: hearth.v1.GetProjectByIdResponse.project:type_name -> hearth.v1.Project
+	3,  // 11: hearth.v1.RenameProjectResponse.project:type_name -> hearth.v1.Project
+	3,  // 12: hearth.v1.TransferProjectResponse.project:type_name -> hearth.v1.Project
+	3,  // 13: hearth.v1.ArchiveProjectResponse.project:type_name -> hearth.v1.Project
+	3,  // 14: hearth.v1.UnarchiveProjectResponse.project:type_name -> hearth.v1.Project
+	2,  // 15: hearth.v1.AddProjectMemberResponse.member:type_name -> hearth.v1.Member
+	2,  // 16: hearth.v1.ListProjectMembersResponse.members:type_name -> hearth.v1.Member
+	4,  // 17: hearth.v1.ProjectService.CreateProject:input_type -> hearth.v1.CreateProjectRequest
+	6,  // 18: hearth.v1.ProjectService.GetProject:input_type -> hearth.v1.GetProjectRequest
+	8,  // 19: hearth.v1.ProjectService.ListProjects:input_type -> hearth.v1.ListProjectsRequest
+	10, // 20: hearth.v1.ProjectService.UpdateProject:input_type -> hearth.v1.UpdateProjectRequest
+	12, // 21: hearth.v1.ProjectService.GetProjectById:input_type -> hearth.v1.GetProjectByIdRequest
+	14, // 22: hearth.v1.ProjectService.RenameProject:input_type -> hearth.v1.RenameProjectRequest
+	16, // 23: hearth.v1.ProjectService.TransferProject:input_type -> hearth.v1.TransferProjectRequest
+	18, // 24: hearth.v1.ProjectService.ArchiveProject:input_type -> hearth.v1.ArchiveProjectRequest
+	20, // 25: hearth.v1.ProjectService.UnarchiveProject:input_type -> hearth.v1.UnarchiveProjectRequest
+	22, // 26: hearth.v1.ProjectService.DeleteProject:input_type -> hearth.v1.DeleteProjectRequest
+	24, // 27: hearth.v1.ProjectService.AddProjectMember:input_type -> hearth.v1.AddProjectMemberRequest
+	26, // 28: hearth.v1.ProjectService.ListProjectMembers:input_type -> hearth.v1.ListProjectMembersRequest
+	28, // 29: hearth.v1.ProjectService.RemoveProjectMember:input_type -> hearth.v1.RemoveProjectMemberRequest
+	5,  // 30: hearth.v1.ProjectService.CreateProject:output_type -> hearth.v1.CreateProjectResponse
+	7,  // 31: hearth.v1.ProjectService.GetProject:output_type -> hearth.v1.GetProjectResponse
+	9,  // 32: hearth.v1.ProjectService.ListProjects:output_type -> hearth.v1.ListProjectsResponse
+	11, // 33: hearth.v1.ProjectService.UpdateProject:output_type -> hearth.v1.UpdateProjectResponse
+	13, // 34: hearth.v1.ProjectService.GetProjectById:output_type -> hearth.v1.GetProjectByIdResponse
+	15, // 35: hearth.v1.ProjectService.RenameProject:output_type -> hearth.v1.RenameProjectResponse
+	17, // 36: hearth.v1.ProjectService.TransferProject:output_type -> hearth.v1.TransferProjectResponse
+	19, // 37: hearth.v1.ProjectService.ArchiveProject:output_type -> hearth.v1.ArchiveProjectResponse
+	21, // 38: hearth.v1.ProjectService.UnarchiveProject:output_type -> hearth.v1.UnarchiveProjectResponse
+	23, // 39: hearth.v1.ProjectService.DeleteProject:output_type -> hearth.v1.DeleteProjectResponse
+	25, // 40: hearth.v1.ProjectService.AddProjectMember:output_type -> hearth.v1.AddProjectMemberResponse
+	27, // 41: hearth.v1.ProjectService.ListProjectMembers:output_type -> hearth.v1.ListProjectMembersResponse
+	29, // 42: hearth.v1.ProjectService.RemoveProjectMember:output_type -> hearth.v1.RemoveProjectMemberResponse
+	30, // [30:43] is the sub-list for method output_type
+	17, // [17:30] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_hearth_v1_project_proto_init() }
@@ -759,14 +1947,14 @@ func file_hearth_v1_project_proto_init() {
 	if File_hearth_v1_project_proto != nil {
 		return
 	}
-	file_hearth_v1_project_proto_msgTypes[7].OneofWrappers = []any{}
+	file_hearth_v1_project_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hearth_v1_project_proto_rawDesc), len(file_hearth_v1_project_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   9,
+			NumEnums:      2,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

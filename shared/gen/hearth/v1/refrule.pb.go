@@ -33,8 +33,16 @@ type ProtectedRef struct {
 	AllowDeletion  bool   `protobuf:"varint,4,opt,name=allow_deletion,json=allowDeletion,proto3" json:"allow_deletion,omitempty"`
 	// The permission a pusher needs: "repo:write" (default) or "project:admin".
 	PushPermission string `protobuf:"bytes,5,opt,name=push_permission,json=pushPermission,proto3" json:"push_permission,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Merge rules (branch rules only; a tag rule keeps 0 and false). When
+	// several rules match a branch, the strictest applies.
+	//
+	// Approvals a merge request into a matching branch needs (0-50; 0: none).
+	RequiredApprovals int32 `protobuf:"varint,6,opt,name=required_approvals,json=requiredApprovals,proto3" json:"required_approvals,omitempty"`
+	// Whether a merge request into a matching branch needs a green pipeline
+	// on its source commit.
+	RequirePipeline bool `protobuf:"varint,7,opt,name=require_pipeline,json=requirePipeline,proto3" json:"require_pipeline,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ProtectedRef) Reset() {
@@ -100,6 +108,20 @@ func (x *ProtectedRef) GetPushPermission() string {
 		return x.PushPermission
 	}
 	return ""
+}
+
+func (x *ProtectedRef) GetRequiredApprovals() int32 {
+	if x != nil {
+		return x.RequiredApprovals
+	}
+	return 0
+}
+
+func (x *ProtectedRef) GetRequirePipeline() bool {
+	if x != nil {
+		return x.RequirePipeline
+	}
+	return false
 }
 
 // ListProtectedRefsRequest names the project.
@@ -416,13 +438,15 @@ var File_hearth_v1_refrule_proto protoreflect.FileDescriptor
 
 const file_hearth_v1_refrule_proto_rawDesc = "" +
 	"\n" +
-	"\x17hearth/v1/refrule.proto\x12\thearth.v1\x1a\x1cgoogle/api/annotations.proto\"\xb6\x01\n" +
+	"\x17hearth/v1/refrule.proto\x12\thearth.v1\x1a\x1cgoogle/api/annotations.proto\"\x90\x02\n" +
 	"\fProtectedRef\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12(\n" +
 	"\x10allow_force_push\x18\x03 \x01(\bR\x0eallowForcePush\x12%\n" +
 	"\x0eallow_deletion\x18\x04 \x01(\bR\rallowDeletion\x12'\n" +
-	"\x0fpush_permission\x18\x05 \x01(\tR\x0epushPermission\"D\n" +
+	"\x0fpush_permission\x18\x05 \x01(\tR\x0epushPermission\x12-\n" +
+	"\x12required_approvals\x18\x06 \x01(\x05R\x11requiredApprovals\x12)\n" +
+	"\x10require_pipeline\x18\a \x01(\bR\x0frequirePipeline\"D\n" +
 	"\x18ListProtectedRefsRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"J\n" +

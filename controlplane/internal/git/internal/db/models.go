@@ -11,14 +11,16 @@ import (
 )
 
 type GitProtectedRef struct {
-	ID             uuid.UUID
-	ProjectID      uuid.UUID
-	Kind           string
-	Pattern        string
-	AllowForcePush bool
-	AllowDeletion  bool
-	PushPermission string
-	CreatedAt      time.Time
+	ID                uuid.UUID
+	ProjectID         uuid.UUID
+	Kind              string
+	Pattern           string
+	AllowForcePush    bool
+	AllowDeletion     bool
+	PushPermission    string
+	CreatedAt         time.Time
+	RequiredApprovals int32
+	RequirePipeline   bool
 }
 
 type GitPushEvent struct {

@@ -50,8 +50,39 @@ func (q *Queries) InsertPushEvent(ctx context.Context, arg InsertPushEventParams
 	return err
 }
 
+const listBranchMergeRules = `-- name: ListBranchMergeRules :many
+SELECT pattern, required_approvals, require_pipeline FROM git_protected_refs
+WHERE project_id = $1 AND kind = 'branch' ORDER BY pattern
+`
+
+type ListBranchMergeRulesRow struct {
+	Pattern           string
+	RequiredApprovals int32
+	RequirePipeline   bool
+}
+
+func (q *Queries) ListBranchMergeRules(ctx context.Context, projectID uuid.UUID) ([]ListBranchMergeRulesRow, error) {
+	rows, err := q.db.Query(ctx, listBranchMergeRules, projectID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListBranchMergeRulesRow
+	for rows.Next() {
+		var i ListBranchMergeRulesRow
+		if err := rows.Scan(&i.Pattern, &i.RequiredApprovals, &i.RequirePipeline); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listProtectedRefs = `-- name: ListProtectedRefs :many
-SELECT id, project_id, kind, pattern, allow_force_push, allow_deletion, push_permission, created_at FROM git_protected_refs WHERE project_id = $1 ORDER BY kind, pattern
+SELECT id, project_id, kind, pattern, allow_force_push, allow_deletion, push_permission, created_at, required_approvals, require_pipeline FROM git_protected_refs WHERE project_id = $1 ORDER BY kind, pattern
 `
 
 func (q *Queries) ListProtectedRefs(ctx context.Context, projectID uuid.UUID) ([]GitProtectedRef, error) {
@@ -72,6 +103,8 @@ func (q *Queries) ListProtectedRefs(ctx context.Context, projectID uuid.UUID) ([
 			&i.AllowDeletion,
 			&i.PushPermission,
 			&i.CreatedAt,
+			&i.RequiredApprovals,
+			&i.RequirePipeline,
 		); err != nil {
 			return nil, err
 		}
@@ -119,21 +152,26 @@ func (q *Queries) ListPushEvents(ctx context.Context, arg ListPushEventsParams) 
 }
 
 const upsertProtectedRef = `-- name: UpsertProtectedRef :one
-INSERT INTO git_protected_refs (project_id, kind, pattern, allow_force_push, allow_deletion, push_permission)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO git_protected_refs (project_id, kind, pattern, allow_force_push, allow_deletion, push_permission,
+                                required_approvals, require_pipeline)
+VALUES ($1, $2, $3, $4, $5, $6,
+        $7, $8)
 ON CONFLICT (project_id, kind, pattern) DO UPDATE
 SET allow_force_push = EXCLUDED.allow_force_push, allow_deletion = EXCLUDED.allow_deletion,
-    push_permission = EXCLUDED.push_permission
-RETURNING id, project_id, kind, pattern, allow_force_push, allow_deletion, push_permission, created_at
+    push_permission = EXCLUDED.push_permission, required_approvals = EXCLUDED.required_approvals,
+    require_pipeline = EXCLUDED.require_pipeline
+RETURNING id, project_id, kind, pattern, allow_force_push, allow_deletion, push_permission, created_at, required_approvals, require_pipeline
 `
 
 type UpsertProtectedRefParams struct {
-	ProjectID      uuid.UUID
-	Kind           string
-	Pattern        string
-	AllowForcePush bool
-	AllowDeletion  bool
-	PushPermission string
+	ProjectID         uuid.UUID
+	Kind              string
+	Pattern           string
+	AllowForcePush    bool
+	AllowDeletion     bool
+	PushPermission    string
+	RequiredApprovals int32
+	RequirePipeline   bool
 }
 
 func (q *Queries) UpsertProtectedRef(ctx context.Context, arg UpsertProtectedRefParams) (GitProtectedRef, error) {
@@ -144,6 +182,8 @@ func (q *Queries) UpsertProtectedRef(ctx context.Context, arg UpsertProtectedRef
 		arg.AllowForcePush,
 		arg.AllowDeletion,
 		arg.PushPermission,
+		arg.RequiredApprovals,
+		arg.RequirePipeline,
 	)
 	var i GitProtectedRef
 	err := row.Scan(
@@ -155,6 +195,8 @@ func (q *Queries) UpsertProtectedRef(ctx context.Context, arg UpsertProtectedRef
 		&i.AllowDeletion,
 		&i.PushPermission,
 		&i.CreatedAt,
+		&i.RequiredApprovals,
+		&i.RequirePipeline,
 	)
 	return i, err
 }

@@ -8,8 +8,17 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
+
+type Group struct {
+	ID          uuid.UUID
+	Name        string
+	Description string
+	Visibility  string
+	CreatedBy   uuid.UUID
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
 
 type Issue struct {
 	ID         uuid.UUID
@@ -22,7 +31,7 @@ type Issue struct {
 	AuthorName string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
-	ClosedAt   pgtype.Timestamptz
+	ClosedAt   *time.Time
 	Search     interface{}
 }
 
@@ -60,6 +69,71 @@ type IssueLabelLink struct {
 	LabelID uuid.UUID
 }
 
+type MergeRequest struct {
+	ID                  uuid.UUID
+	ProjectID           uuid.UUID
+	Number              int64
+	SourceBranch        string
+	TargetBranch        string
+	Title               string
+	Description         string
+	Draft               bool
+	State               string
+	AuthorID            uuid.UUID
+	AuthorName          string
+	HeadCommit          string
+	MergeStatus         string
+	CheckedTargetCommit string
+	CheckedSourceCommit string
+	Conflicts           []string
+	CanFastForward      bool
+	CheckedAt           *time.Time
+	MergedByID          *uuid.UUID
+	MergedByName        string
+	MergeCommit         string
+	MergedAt            *time.Time
+	ClosedAt            *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+type MergeRequestComment struct {
+	ID             uuid.UUID
+	MergeRequestID uuid.UUID
+	AuthorID       uuid.UUID
+	AuthorName     string
+	Body           string
+	CommitSha      string
+	Path           string
+	Line           int32
+	Side           string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type MergeRequestCounter struct {
+	ProjectID uuid.UUID
+	Last      int64
+}
+
+type MergeRequestReview struct {
+	ID             uuid.UUID
+	MergeRequestID uuid.UUID
+	ReviewerID     uuid.UUID
+	ReviewerName   string
+	Verdict        string
+	CommitSha      string
+	Body           string
+	CreatedAt      time.Time
+}
+
+type MergeRequestReviewer struct {
+	MergeRequestID uuid.UUID
+	UserName       string
+	RequestedBy    string
+	CreatedAt      time.Time
+}
+
 type Project struct {
 	ID            uuid.UUID
 	OwnerID       uuid.UUID
@@ -70,4 +144,18 @@ type Project struct {
 	DefaultBranch string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	OwnerKind     string
+	ArchivedAt    *time.Time
+	DeletedAt     *time.Time
+}
+
+type ProjectEvent struct {
+	ID        uuid.UUID
+	ProjectID uuid.UUID
+	Kind      string
+	ActorID   *uuid.UUID
+	ActorName string
+	Subject   string
+	Detail    []byte
+	CreatedAt time.Time
 }

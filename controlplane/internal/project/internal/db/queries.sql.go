@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const addIssueAssignee = `-- name: AddIssueAssignee :exec
@@ -120,7 +119,7 @@ type CreateIssueRow struct {
 	AuthorName string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
-	ClosedAt   pgtype.Timestamptz
+	ClosedAt   *time.Time
 }
 
 func (q *Queries) CreateIssue(ctx context.Context, arg CreateIssueParams) (CreateIssueRow, error) {
@@ -181,14 +180,15 @@ func (q *Queries) CreateLabel(ctx context.Context, arg CreateLabelParams) (Issue
 }
 
 const createProject = `-- name: CreateProject :one
-INSERT INTO projects (owner_id, owner_name, name, description, visibility, default_branch)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at
+INSERT INTO projects (owner_id, owner_name, owner_kind, name, description, visibility, default_branch)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at, owner_kind, archived_at, deleted_at
 `
 
 type CreateProjectParams struct {
 	OwnerID       uuid.UUID
 	OwnerName     string
+	OwnerKind     string
 	Name          string
 	Description   string
 	Visibility    string
@@ -199,6 +199,7 @@ func (q *Queries) CreateProject(ctx context.Context, arg CreateProjectParams) (P
 	row := q.db.QueryRow(ctx, createProject,
 		arg.OwnerID,
 		arg.OwnerName,
+		arg.OwnerKind,
 		arg.Name,
 		arg.Description,
 		arg.Visibility,
@@ -215,6 +216,9 @@ func (q *Queries) CreateProject(ctx context.Context, arg CreateProjectParams) (P
 		&i.DefaultBranch,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.OwnerKind,
+		&i.ArchivedAt,
+		&i.DeletedAt,
 	)
 	return i, err
 }
@@ -282,7 +286,7 @@ type GetIssueRow struct {
 	AuthorName string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
-	ClosedAt   pgtype.Timestamptz
+	ClosedAt   *time.Time
 }
 
 func (q *Queries) GetIssue(ctx context.Context, arg GetIssueParams) (GetIssueRow, error) {
@@ -325,7 +329,7 @@ type GetIssueForUpdateRow struct {
 	AuthorName string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
-	ClosedAt   pgtype.Timestamptz
+	ClosedAt   *time.Time
 }
 
 func (q *Queries) GetIssueForUpdate(ctx context.Context, arg GetIssueForUpdateParams) (GetIssueForUpdateRow, error) {
@@ -348,7 +352,7 @@ func (q *Queries) GetIssueForUpdate(ctx context.Context, arg GetIssueForUpdatePa
 }
 
 const getProject = `-- name: GetProject :one
-SELECT id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at FROM projects WHERE id = $1
+SELECT id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at, owner_kind, archived_at, deleted_at FROM projects WHERE id = $1 AND deleted_at IS NULL
 `
 
 func (q *Queries) GetProject(ctx context.Context, id uuid.UUID) (Project, error) {
@@ -364,12 +368,17 @@ func (q *Queries) GetProject(ctx context.Context, id uuid.UUID) (Project, error)
 		&i.DefaultBranch,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.OwnerKind,
+		&i.ArchivedAt,
+		&i.DeletedAt,
 	)
 	return i, err
 }
 
 const getProjectByPath = `-- name: GetProjectByPath :one
-SELECT id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at FROM projects WHERE lower(owner_name) = lower($1::text) AND lower(name) = lower($2::text)
+
+SELECT id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at, owner_kind, archived_at, deleted_at FROM projects
+WHERE lower(owner_name) = lower($1::text) AND lower(name) = lower($2::text) AND deleted_at IS NULL
 `
 
 type GetProjectByPathParams struct {
@@ -377,6 +386,7 @@ type GetProjectByPathParams struct {
 	Name      string
 }
 
+// Deleted projects are invisible to every lookup but DeleteProject's.
 func (q *Queries) GetProjectByPath(ctx context.Context, arg GetProjectByPathParams) (Project, error) {
 	row := q.db.QueryRow(ctx, getProjectByPath, arg.OwnerName, arg.Name)
 	var i Project
@@ -390,12 +400,15 @@ func (q *Queries) GetProjectByPath(ctx context.Context, arg GetProjectByPathPara
 		&i.DefaultBranch,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.OwnerKind,
+		&i.ArchivedAt,
+		&i.DeletedAt,
 	)
 	return i, err
 }
 
 const getProjectForUpdate = `-- name: GetProjectForUpdate :one
-SELECT id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at FROM projects WHERE id = $1 FOR UPDATE
+SELECT id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at, owner_kind, archived_at, deleted_at FROM projects WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
 `
 
 func (q *Queries) GetProjectForUpdate(ctx context.Context, id uuid.UUID) (Project, error) {
@@ -411,6 +424,9 @@ func (q *Queries) GetProjectForUpdate(ctx context.Context, id uuid.UUID) (Projec
 		&i.DefaultBranch,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.OwnerKind,
+		&i.ArchivedAt,
+		&i.DeletedAt,
 	)
 	return i, err
 }
@@ -615,7 +631,7 @@ type ListIssuesRow struct {
 	AuthorName string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
-	ClosedAt   pgtype.Timestamptz
+	ClosedAt   *time.Time
 }
 
 func (q *Queries) ListIssues(ctx context.Context, arg ListIssuesParams) ([]ListIssuesRow, error) {
@@ -690,8 +706,9 @@ func (q *Queries) ListLabels(ctx context.Context, projectID uuid.UUID) ([]IssueL
 }
 
 const listProjects = `-- name: ListProjects :many
-SELECT id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at FROM projects
+SELECT id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at, owner_kind, archived_at, deleted_at FROM projects
 WHERE (lower(owner_name), lower(name)) > ($1::text, $2::text)
+  AND deleted_at IS NULL
   AND (visibility = 'public' OR ($3::bool AND visibility IN ('internal', 'private')))
   AND ($4::text IS NULL
        OR (owner_name || '/' || name) ILIKE $4::text ESCAPE '\'
@@ -733,6 +750,9 @@ func (q *Queries) ListProjects(ctx context.Context, arg ListProjectsParams) ([]P
 			&i.DefaultBranch,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.OwnerKind,
+			&i.ArchivedAt,
+			&i.DeletedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -755,6 +775,127 @@ func (q *Queries) NextIssueNumber(ctx context.Context, projectID uuid.UUID) (int
 	var last int64
 	err := row.Scan(&last)
 	return last, err
+}
+
+const projectArchived = `-- name: ProjectArchived :one
+SELECT (archived_at IS NOT NULL)::bool AS archived FROM projects WHERE id = $1 AND deleted_at IS NULL
+`
+
+func (q *Queries) ProjectArchived(ctx context.Context, id uuid.UUID) (bool, error) {
+	row := q.db.QueryRow(ctx, projectArchived, id)
+	var archived bool
+	err := row.Scan(&archived)
+	return archived, err
+}
+
+const renameProject = `-- name: RenameProject :one
+UPDATE projects SET name = $1 WHERE id = $2 AND deleted_at IS NULL RETURNING id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at, owner_kind, archived_at, deleted_at
+`
+
+type RenameProjectParams struct {
+	Name string
+	ID   uuid.UUID
+}
+
+func (q *Queries) RenameProject(ctx context.Context, arg RenameProjectParams) (Project, error) {
+	row := q.db.QueryRow(ctx, renameProject, arg.Name, arg.ID)
+	var i Project
+	err := row.Scan(
+		&i.ID,
+		&i.OwnerID,
+		&i.OwnerName,
+		&i.Name,
+		&i.Description,
+		&i.Visibility,
+		&i.DefaultBranch,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.OwnerKind,
+		&i.ArchivedAt,
+		&i.DeletedAt,
+	)
+	return i, err
+}
+
+const setProjectArchived = `-- name: SetProjectArchived :one
+UPDATE projects SET archived_at = CASE WHEN $1::bool THEN coalesce(archived_at, now()) ELSE NULL END
+WHERE id = $2 AND deleted_at IS NULL
+RETURNING id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at, owner_kind, archived_at, deleted_at
+`
+
+type SetProjectArchivedParams struct {
+	Archived bool
+	ID       uuid.UUID
+}
+
+func (q *Queries) SetProjectArchived(ctx context.Context, arg SetProjectArchivedParams) (Project, error) {
+	row := q.db.QueryRow(ctx, setProjectArchived, arg.Archived, arg.ID)
+	var i Project
+	err := row.Scan(
+		&i.ID,
+		&i.OwnerID,
+		&i.OwnerName,
+		&i.Name,
+		&i.Description,
+		&i.Visibility,
+		&i.DefaultBranch,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.OwnerKind,
+		&i.ArchivedAt,
+		&i.DeletedAt,
+	)
+	return i, err
+}
+
+const setProjectOwner = `-- name: SetProjectOwner :one
+UPDATE projects SET owner_id = $1, owner_name = $2, owner_kind = $3
+WHERE id = $4 AND deleted_at IS NULL
+RETURNING id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at, owner_kind, archived_at, deleted_at
+`
+
+type SetProjectOwnerParams struct {
+	OwnerID   uuid.UUID
+	OwnerName string
+	OwnerKind string
+	ID        uuid.UUID
+}
+
+func (q *Queries) SetProjectOwner(ctx context.Context, arg SetProjectOwnerParams) (Project, error) {
+	row := q.db.QueryRow(ctx, setProjectOwner,
+		arg.OwnerID,
+		arg.OwnerName,
+		arg.OwnerKind,
+		arg.ID,
+	)
+	var i Project
+	err := row.Scan(
+		&i.ID,
+		&i.OwnerID,
+		&i.OwnerName,
+		&i.Name,
+		&i.Description,
+		&i.Visibility,
+		&i.DefaultBranch,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.OwnerKind,
+		&i.ArchivedAt,
+		&i.DeletedAt,
+	)
+	return i, err
+}
+
+const softDeleteProject = `-- name: SoftDeleteProject :execrows
+UPDATE projects SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL
+`
+
+func (q *Queries) SoftDeleteProject(ctx context.Context, id uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, softDeleteProject, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const updateComment = `-- name: UpdateComment :one
@@ -806,7 +947,7 @@ type UpdateIssueRow struct {
 	AuthorName string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
-	ClosedAt   pgtype.Timestamptz
+	ClosedAt   *time.Time
 }
 
 func (q *Queries) UpdateIssue(ctx context.Context, arg UpdateIssueParams) (UpdateIssueRow, error) {
@@ -836,7 +977,7 @@ func (q *Queries) UpdateIssue(ctx context.Context, arg UpdateIssueParams) (Updat
 const updateProject = `-- name: UpdateProject :one
 UPDATE projects SET description = $1, visibility = $2, default_branch = $3
 WHERE id = $4
-RETURNING id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at
+RETURNING id, owner_id, owner_name, name, description, visibility, default_branch, created_at, updated_at, owner_kind, archived_at, deleted_at
 `
 
 type UpdateProjectParams struct {
@@ -864,6 +1005,9 @@ func (q *Queries) UpdateProject(ctx context.Context, arg UpdateProjectParams) (P
 		&i.DefaultBranch,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.OwnerKind,
+		&i.ArchivedAt,
+		&i.DeletedAt,
 	)
 	return i, err
 }

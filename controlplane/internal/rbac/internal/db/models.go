@@ -21,6 +21,11 @@ type Delegation struct {
 	RevokedAt   pgtype.Timestamptz
 }
 
+type RbacProjectGroup struct {
+	ProjectID uuid.UUID
+	GroupID   uuid.UUID
+}
+
 type Role struct {
 	ID          uuid.UUID
 	Name        string
@@ -36,4 +41,5 @@ type RoleBinding struct {
 	UserID    uuid.UUID
 	ProjectID pgtype.UUID
 	CreatedAt pgtype.Timestamptz
+	GroupID   pgtype.UUID
 }

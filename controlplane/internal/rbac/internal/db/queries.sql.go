@@ -20,7 +20,9 @@ SELECT d.id, d.delegator_id, d.project_id, d.permissions, d.expires_at,
            JOIN roles r ON r.id = b.role_id
            CROSS JOIN LATERAL unnest(r.permissions) AS p
            WHERE b.user_id = d.delegator_id
-             AND (b.project_id IS NULL OR b.project_id = d.project_id)
+             AND ((b.project_id IS NULL AND b.group_id IS NULL)
+                  OR b.project_id = d.project_id
+                  OR b.group_id = (SELECT pg.group_id FROM rbac_project_groups pg WHERE pg.project_id = d.project_id))
        ), '{}')::text[] AS delegator_permissions
 FROM delegations d
 WHERE d.delegate_id = $1
@@ -74,8 +76,8 @@ func (q *Queries) ActiveDelegationsTo(ctx context.Context, arg ActiveDelegations
 }
 
 const bindGlobal = `-- name: BindGlobal :execrows
-INSERT INTO role_bindings (role_id, user_id, project_id)
-VALUES ($1, $2, NULL)
+INSERT INTO role_bindings (role_id, user_id, project_id, group_id)
+VALUES ($1, $2, NULL, NULL)
 ON CONFLICT ON CONSTRAINT role_bindings_unique DO NOTHING
 `
 
@@ -99,7 +101,9 @@ FROM role_bindings b
 JOIN roles r ON r.id = b.role_id
 CROSS JOIN LATERAL unnest(r.permissions) AS p
 WHERE b.user_id = $1
-  AND (b.project_id IS NULL OR b.project_id = $2::uuid)
+  AND ((b.project_id IS NULL AND b.group_id IS NULL)
+       OR b.project_id = $2::uuid
+       OR b.group_id = (SELECT pg.group_id FROM rbac_project_groups pg WHERE pg.project_id = $2::uuid))
 `
 
 type BindingPermissionsParams struct {
@@ -109,7 +113,7 @@ type BindingPermissionsParams struct {
 
 // Resolution ---------------------------------------------------------------
 // The permission names of a user's roles, installation-wide and (when
-// project_id is not NULL) on that project.
+// project_id is not NULL) on that project and on the group owning it.
 func (q *Queries) BindingPermissions(ctx context.Context, arg BindingPermissionsParams) ([]string, error) {
 	rows, err := q.db.Query(ctx, bindingPermissions, arg.UserID, arg.ProjectID)
 	if err != nil {
@@ -130,8 +134,17 @@ func (q *Queries) BindingPermissions(ctx context.Context, arg BindingPermissions
 	return items, nil
 }
 
+const clearProjectGroup = `-- name: ClearProjectGroup :exec
+DELETE FROM rbac_project_groups WHERE project_id = $1
+`
+
+func (q *Queries) ClearProjectGroup(ctx context.Context, projectID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, clearProjectGroup, projectID)
+	return err
+}
+
 const countGlobalBindings = `-- name: CountGlobalBindings :one
-SELECT count(*) FROM role_bindings WHERE role_id = $1 AND project_id IS NULL
+SELECT count(*) FROM role_bindings WHERE role_id = $1 AND project_id IS NULL AND group_id IS NULL
 `
 
 // Installation-wide bindings of a role.
@@ -143,25 +156,41 @@ func (q *Queries) CountGlobalBindings(ctx context.Context, roleID uuid.UUID) (in
 }
 
 const createBinding = `-- name: CreateBinding :one
-INSERT INTO role_bindings (role_id, user_id, project_id)
-VALUES ($1, $2, $3)
-RETURNING id, role_id, user_id, project_id, created_at
+INSERT INTO role_bindings (role_id, user_id, project_id, group_id)
+VALUES ($1, $2, $3, $4)
+RETURNING id, role_id, user_id, project_id, group_id, created_at
 `
 
 type CreateBindingParams struct {
 	RoleID    uuid.UUID
 	UserID    uuid.UUID
 	ProjectID pgtype.UUID
+	GroupID   pgtype.UUID
 }
 
-func (q *Queries) CreateBinding(ctx context.Context, arg CreateBindingParams) (RoleBinding, error) {
-	row := q.db.QueryRow(ctx, createBinding, arg.RoleID, arg.UserID, arg.ProjectID)
-	var i RoleBinding
+type CreateBindingRow struct {
+	ID        uuid.UUID
+	RoleID    uuid.UUID
+	UserID    uuid.UUID
+	ProjectID pgtype.UUID
+	GroupID   pgtype.UUID
+	CreatedAt pgtype.Timestamptz
+}
+
+func (q *Queries) CreateBinding(ctx context.Context, arg CreateBindingParams) (CreateBindingRow, error) {
+	row := q.db.QueryRow(ctx, createBinding,
+		arg.RoleID,
+		arg.UserID,
+		arg.ProjectID,
+		arg.GroupID,
+	)
+	var i CreateBindingRow
 	err := row.Scan(
 		&i.ID,
 		&i.RoleID,
 		&i.UserID,
 		&i.ProjectID,
+		&i.GroupID,
 		&i.CreatedAt,
 	)
 	return i, err
@@ -264,7 +293,7 @@ func (q *Queries) DeleteRole(ctx context.Context, id uuid.UUID) (int64, error) {
 }
 
 const getBinding = `-- name: GetBinding :one
-SELECT b.id, b.role_id, r.name AS role_name, r.system AS role_system, b.user_id, b.project_id, b.created_at
+SELECT b.id, b.role_id, r.name AS role_name, r.system AS role_system, b.user_id, b.project_id, b.group_id, b.created_at
 FROM role_bindings b
 JOIN roles r ON r.id = b.role_id
 WHERE b.id = $1
@@ -277,6 +306,7 @@ type GetBindingRow struct {
 	RoleSystem bool
 	UserID     uuid.UUID
 	ProjectID  pgtype.UUID
+	GroupID    pgtype.UUID
 	CreatedAt  pgtype.Timestamptz
 }
 
@@ -290,6 +320,7 @@ func (q *Queries) GetBinding(ctx context.Context, id uuid.UUID) (GetBindingRow, 
 		&i.RoleSystem,
 		&i.UserID,
 		&i.ProjectID,
+		&i.GroupID,
 		&i.CreatedAt,
 	)
 	return i, err
@@ -359,7 +390,7 @@ func (q *Queries) GetRoleByName(ctx context.Context, name string) (Role, error) 
 }
 
 const globalBindingUsers = `-- name: GlobalBindingUsers :many
-SELECT user_id FROM role_bindings WHERE role_id = $1 AND project_id IS NULL
+SELECT user_id FROM role_bindings WHERE role_id = $1 AND project_id IS NULL AND group_id IS NULL
 `
 
 // Users holding a role installation-wide.
@@ -383,10 +414,45 @@ func (q *Queries) GlobalBindingUsers(ctx context.Context, roleID uuid.UUID) ([]u
 	return items, nil
 }
 
+const groupBindingPermissions = `-- name: GroupBindingPermissions :many
+SELECT DISTINCT p::text AS permission
+FROM role_bindings b
+JOIN roles r ON r.id = b.role_id
+CROSS JOIN LATERAL unnest(r.permissions) AS p
+WHERE b.user_id = $1
+  AND ((b.project_id IS NULL AND b.group_id IS NULL) OR b.group_id = $2::uuid)
+`
+
+type GroupBindingPermissionsParams struct {
+	UserID  uuid.UUID
+	GroupID uuid.UUID
+}
+
+// The permission names of a user's roles, installation-wide and on the group.
+func (q *Queries) GroupBindingPermissions(ctx context.Context, arg GroupBindingPermissionsParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, groupBindingPermissions, arg.UserID, arg.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var permission string
+		if err := rows.Scan(&permission); err != nil {
+			return nil, err
+		}
+		items = append(items, permission)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const hasGlobalSystemRole = `-- name: HasGlobalSystemRole :one
 SELECT EXISTS (
     SELECT 1 FROM role_bindings b JOIN roles r ON r.id = b.role_id
-    WHERE r.system AND r.name = $1::text AND b.user_id = $2 AND b.project_id IS NULL
+    WHERE r.system AND r.name = $1::text AND b.user_id = $2 AND b.project_id IS NULL AND b.group_id IS NULL
 )
 `
 
@@ -404,17 +470,19 @@ func (q *Queries) HasGlobalSystemRole(ctx context.Context, arg HasGlobalSystemRo
 
 const listBindings = `-- name: ListBindings :many
 
-SELECT b.id, b.role_id, r.name AS role_name, b.user_id, b.project_id, b.created_at
+SELECT b.id, b.role_id, r.name AS role_name, b.user_id, b.project_id, b.group_id, b.created_at
 FROM role_bindings b
 JOIN roles r ON r.id = b.role_id
 WHERE ($1::uuid IS NULL OR b.user_id = $1::uuid)
   AND ($2::uuid IS NULL OR b.project_id = $2::uuid)
+  AND ($3::uuid IS NULL OR b.group_id = $3::uuid)
 ORDER BY b.created_at, b.id
 `
 
 type ListBindingsParams struct {
 	UserID    pgtype.UUID
 	ProjectID pgtype.UUID
+	GroupID   pgtype.UUID
 }
 
 type ListBindingsRow struct {
@@ -423,12 +491,13 @@ type ListBindingsRow struct {
 	RoleName  string
 	UserID    uuid.UUID
 	ProjectID pgtype.UUID
+	GroupID   pgtype.UUID
 	CreatedAt pgtype.Timestamptz
 }
 
 // Bindings -----------------------------------------------------------------
 func (q *Queries) ListBindings(ctx context.Context, arg ListBindingsParams) ([]ListBindingsRow, error) {
-	rows, err := q.db.Query(ctx, listBindings, arg.UserID, arg.ProjectID)
+	rows, err := q.db.Query(ctx, listBindings, arg.UserID, arg.ProjectID, arg.GroupID)
 	if err != nil {
 		return nil, err
 	}
@@ -442,6 +511,7 @@ func (q *Queries) ListBindings(ctx context.Context, arg ListBindingsParams) ([]L
 			&i.RoleName,
 			&i.UserID,
 			&i.ProjectID,
+			&i.GroupID,
 			&i.CreatedAt,
 		); err != nil {
 			return nil, err
@@ -542,6 +612,50 @@ func (q *Queries) ListRoles(ctx context.Context) ([]Role, error) {
 	return items, nil
 }
 
+const lockScopeBindings = `-- name: LockScopeBindings :many
+SELECT b.id, b.user_id, r.permissions
+FROM role_bindings b
+JOIN roles r ON r.id = b.role_id
+WHERE ($1::uuid IS NOT NULL AND b.project_id = $1::uuid)
+   OR ($2::uuid IS NOT NULL AND b.group_id = $2::uuid)
+ORDER BY b.id
+FOR UPDATE OF b
+`
+
+type LockScopeBindingsParams struct {
+	ProjectID pgtype.UUID
+	GroupID   pgtype.UUID
+}
+
+type LockScopeBindingsRow struct {
+	ID          uuid.UUID
+	UserID      uuid.UUID
+	Permissions []string
+}
+
+// Locks the bindings on one project or group (serializing member removals
+// for the keep-an-administrator rule) and returns them with their roles'
+// permissions.
+func (q *Queries) LockScopeBindings(ctx context.Context, arg LockScopeBindingsParams) ([]LockScopeBindingsRow, error) {
+	rows, err := q.db.Query(ctx, lockScopeBindings, arg.ProjectID, arg.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []LockScopeBindingsRow
+	for rows.Next() {
+		var i LockScopeBindingsRow
+		if err := rows.Scan(&i.ID, &i.UserID, &i.Permissions); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockSystemRole = `-- name: LockSystemRole :one
 SELECT id FROM roles WHERE system AND name = $1::text FOR UPDATE
 `
@@ -572,8 +686,25 @@ func (q *Queries) RevokeDelegation(ctx context.Context, arg RevokeDelegationPara
 	return result.RowsAffected(), nil
 }
 
+const setProjectGroup = `-- name: SetProjectGroup :exec
+
+INSERT INTO rbac_project_groups (project_id, group_id) VALUES ($1, $2)
+ON CONFLICT (project_id) DO UPDATE SET group_id = excluded.group_id
+`
+
+type SetProjectGroupParams struct {
+	ProjectID uuid.UUID
+	GroupID   uuid.UUID
+}
+
+// Groups -------------------------------------------------------------------
+func (q *Queries) SetProjectGroup(ctx context.Context, arg SetProjectGroupParams) error {
+	_, err := q.db.Exec(ctx, setProjectGroup, arg.ProjectID, arg.GroupID)
+	return err
+}
+
 const unbindGlobal = `-- name: UnbindGlobal :execrows
-DELETE FROM role_bindings WHERE role_id = $1 AND user_id = $2 AND project_id IS NULL
+DELETE FROM role_bindings WHERE role_id = $1 AND user_id = $2 AND project_id IS NULL AND group_id IS NULL
 `
 
 type UnbindGlobalParams struct {

@@ -60,6 +60,12 @@ const (
 	IssueServiceCreateLabelProcedure = "/hearth.v1.IssueService/CreateLabel"
 	// IssueServiceListLabelsProcedure is the fully-qualified name of the IssueService's ListLabels RPC.
 	IssueServiceListLabelsProcedure = "/hearth.v1.IssueService/ListLabels"
+	// IssueServiceUpdateLabelProcedure is the fully-qualified name of the IssueService's UpdateLabel
+	// RPC.
+	IssueServiceUpdateLabelProcedure = "/hearth.v1.IssueService/UpdateLabel"
+	// IssueServiceDeleteLabelProcedure is the fully-qualified name of the IssueService's DeleteLabel
+	// RPC.
+	IssueServiceDeleteLabelProcedure = "/hearth.v1.IssueService/DeleteLabel"
 )
 
 // IssueServiceClient is a client for the hearth.v1.IssueService service.
@@ -86,6 +92,11 @@ type IssueServiceClient interface {
 	CreateLabel(context.Context, *v1.CreateLabelRequest) (*v1.CreateLabelResponse, error)
 	// ListLabels lists the project's labels by name.
 	ListLabels(context.Context, *v1.ListLabelsRequest) (*v1.ListLabelsResponse, error)
+	// UpdateLabel renames a label or changes its colour or description; the
+	// issues carrying it keep it.
+	UpdateLabel(context.Context, *v1.UpdateLabelRequest) (*v1.UpdateLabelResponse, error)
+	// DeleteLabel removes a label from the project and from every issue.
+	DeleteLabel(context.Context, *v1.DeleteLabelRequest) (*v1.DeleteLabelResponse, error)
 }
 
 // NewIssueServiceClient constructs a client for the hearth.v1.IssueService service. By default, it
@@ -163,6 +174,18 @@ func NewIssueServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		updateLabel: connect.NewClient[v1.UpdateLabelRequest, v1.UpdateLabelResponse](
+			httpClient,
+			baseURL+IssueServiceUpdateLabelProcedure,
+			connect.WithSchema(issueServiceMethods.ByName("UpdateLabel")),
+			connect.WithClientOptions(opts...),
+		),
+		deleteLabel: connect.NewClient[v1.DeleteLabelRequest, v1.DeleteLabelResponse](
+			httpClient,
+			baseURL+IssueServiceDeleteLabelProcedure,
+			connect.WithSchema(issueServiceMethods.ByName("DeleteLabel")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -178,6 +201,8 @@ type issueServiceClient struct {
 	deleteComment *connect.Client[v1.DeleteCommentRequest, v1.DeleteCommentResponse]
 	createLabel   *connect.Client[v1.CreateLabelRequest, v1.CreateLabelResponse]
 	listLabels    *connect.Client[v1.ListLabelsRequest, v1.ListLabelsResponse]
+	updateLabel   *connect.Client[v1.UpdateLabelRequest, v1.UpdateLabelResponse]
+	deleteLabel   *connect.Client[v1.DeleteLabelRequest, v1.DeleteLabelResponse]
 }
 
 // CreateIssue calls hearth.v1.IssueService.CreateIssue.
@@ -270,6 +295,24 @@ func (c *issueServiceClient) ListLabels(ctx context.Context, req *v1.ListLabelsR
 	return nil, err
 }
 
+// UpdateLabel calls hearth.v1.IssueService.UpdateLabel.
+func (c *issueServiceClient) UpdateLabel(ctx context.Context, req *v1.UpdateLabelRequest) (*v1.UpdateLabelResponse, error) {
+	response, err := c.updateLabel.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// DeleteLabel calls hearth.v1.IssueService.DeleteLabel.
+func (c *issueServiceClient) DeleteLabel(ctx context.Context, req *v1.DeleteLabelRequest) (*v1.DeleteLabelResponse, error) {
+	response, err := c.deleteLabel.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // IssueServiceHandler is an implementation of the hearth.v1.IssueService service.
 type IssueServiceHandler interface {
 	// CreateIssue opens an issue; its number is the project's next one.
@@ -294,6 +337,11 @@ type IssueServiceHandler interface {
 	CreateLabel(context.Context, *v1.CreateLabelRequest) (*v1.CreateLabelResponse, error)
 	// ListLabels lists the project's labels by name.
 	ListLabels(context.Context, *v1.ListLabelsRequest) (*v1.ListLabelsResponse, error)
+	// UpdateLabel renames a label or changes its colour or description; the
+	// issues carrying it keep it.
+	UpdateLabel(context.Context, *v1.UpdateLabelRequest) (*v1.UpdateLabelResponse, error)
+	// DeleteLabel removes a label from the project and from every issue.
+	DeleteLabel(context.Context, *v1.DeleteLabelRequest) (*v1.DeleteLabelResponse, error)
 }
 
 // NewIssueServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -367,6 +415,18 @@ func NewIssueServiceHandler(svc IssueServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	issueServiceUpdateLabelHandler := connect.NewUnaryHandlerSimple(
+		IssueServiceUpdateLabelProcedure,
+		svc.UpdateLabel,
+		connect.WithSchema(issueServiceMethods.ByName("UpdateLabel")),
+		connect.WithHandlerOptions(opts...),
+	)
+	issueServiceDeleteLabelHandler := connect.NewUnaryHandlerSimple(
+		IssueServiceDeleteLabelProcedure,
+		svc.DeleteLabel,
+		connect.WithSchema(issueServiceMethods.ByName("DeleteLabel")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/hearth.v1.IssueService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case IssueServiceCreateIssueProcedure:
@@ -389,6 +449,10 @@ func NewIssueServiceHandler(svc IssueServiceHandler, opts ...connect.HandlerOpti
 			issueServiceCreateLabelHandler.ServeHTTP(w, r)
 		case IssueServiceListLabelsProcedure:
 			issueServiceListLabelsHandler.ServeHTTP(w, r)
+		case IssueServiceUpdateLabelProcedure:
+			issueServiceUpdateLabelHandler.ServeHTTP(w, r)
+		case IssueServiceDeleteLabelProcedure:
+			issueServiceDeleteLabelHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -436,4 +500,12 @@ func (UnimplementedIssueServiceHandler) CreateLabel(context.Context, *v1.CreateL
 
 func (UnimplementedIssueServiceHandler) ListLabels(context.Context, *v1.ListLabelsRequest) (*v1.ListLabelsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.IssueService.ListLabels is not implemented"))
+}
+
+func (UnimplementedIssueServiceHandler) UpdateLabel(context.Context, *v1.UpdateLabelRequest) (*v1.UpdateLabelResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.IssueService.UpdateLabel is not implemented"))
+}
+
+func (UnimplementedIssueServiceHandler) DeleteLabel(context.Context, *v1.DeleteLabelRequest) (*v1.DeleteLabelResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.IssueService.DeleteLabel is not implemented"))
 }

@@ -45,6 +45,33 @@ const (
 	// ProjectServiceUpdateProjectProcedure is the fully-qualified name of the ProjectService's
 	// UpdateProject RPC.
 	ProjectServiceUpdateProjectProcedure = "/hearth.v1.ProjectService/UpdateProject"
+	// ProjectServiceGetProjectByIdProcedure is the fully-qualified name of the ProjectService's
+	// GetProjectById RPC.
+	ProjectServiceGetProjectByIdProcedure = "/hearth.v1.ProjectService/GetProjectById"
+	// ProjectServiceRenameProjectProcedure is the fully-qualified name of the ProjectService's
+	// RenameProject RPC.
+	ProjectServiceRenameProjectProcedure = "/hearth.v1.ProjectService/RenameProject"
+	// ProjectServiceTransferProjectProcedure is the fully-qualified name of the ProjectService's
+	// TransferProject RPC.
+	ProjectServiceTransferProjectProcedure = "/hearth.v1.ProjectService/TransferProject"
+	// ProjectServiceArchiveProjectProcedure is the fully-qualified name of the ProjectService's
+	// ArchiveProject RPC.
+	ProjectServiceArchiveProjectProcedure = "/hearth.v1.ProjectService/ArchiveProject"
+	// ProjectServiceUnarchiveProjectProcedure is the fully-qualified name of the ProjectService's
+	// UnarchiveProject RPC.
+	ProjectServiceUnarchiveProjectProcedure = "/hearth.v1.ProjectService/UnarchiveProject"
+	// ProjectServiceDeleteProjectProcedure is the fully-qualified name of the ProjectService's
+	// DeleteProject RPC.
+	ProjectServiceDeleteProjectProcedure = "/hearth.v1.ProjectService/DeleteProject"
+	// ProjectServiceAddProjectMemberProcedure is the fully-qualified name of the ProjectService's
+	// AddProjectMember RPC.
+	ProjectServiceAddProjectMemberProcedure = "/hearth.v1.ProjectService/AddProjectMember"
+	// ProjectServiceListProjectMembersProcedure is the fully-qualified name of the ProjectService's
+	// ListProjectMembers RPC.
+	ProjectServiceListProjectMembersProcedure = "/hearth.v1.ProjectService/ListProjectMembers"
+	// ProjectServiceRemoveProjectMemberProcedure is the fully-qualified name of the ProjectService's
+	// RemoveProjectMember RPC.
+	ProjectServiceRemoveProjectMemberProcedure = "/hearth.v1.ProjectService/RemoveProjectMember"
 )
 
 // ProjectServiceClient is a client for the hearth.v1.ProjectService service.
@@ -61,6 +88,38 @@ type ProjectServiceClient interface {
 	ListProjects(context.Context, *v1.ListProjectsRequest) (*v1.ListProjectsResponse, error)
 	// UpdateProject changes the fields that are set. Needs project:admin.
 	UpdateProject(context.Context, *v1.UpdateProjectRequest) (*v1.UpdateProjectResponse, error)
+	// GetProjectById returns a project by its id; a private project the
+	// caller cannot read is reported as not found.
+	GetProjectById(context.Context, *v1.GetProjectByIdRequest) (*v1.GetProjectByIdResponse, error)
+	// RenameProject gives a project a new name under the same owner. Its
+	// repository (stored by id) does not move; the old path stops working.
+	// Needs project:admin.
+	RenameProject(context.Context, *v1.RenameProjectRequest) (*v1.RenameProjectResponse, error)
+	// TransferProject moves a project to another namespace: a group where
+	// the caller may create projects, or the caller's own username. Needs
+	// project:admin on the project.
+	TransferProject(context.Context, *v1.TransferProjectRequest) (*v1.TransferProjectResponse, error)
+	// ArchiveProject makes a project read-only: pushes, issues, comments,
+	// labels and merge requests are refused until it is unarchived. Needs
+	// project:admin.
+	ArchiveProject(context.Context, *v1.ArchiveProjectRequest) (*v1.ArchiveProjectResponse, error)
+	// UnarchiveProject makes an archived project writable again. Needs
+	// project:admin.
+	UnarchiveProject(context.Context, *v1.UnarchiveProjectRequest) (*v1.UnarchiveProjectResponse, error)
+	// DeleteProject deletes a project: it disappears at once and its name
+	// may be reused (the repository is kept on disk under the project's id).
+	// Needs project:admin.
+	DeleteProject(context.Context, *v1.DeleteProjectRequest) (*v1.DeleteProjectResponse, error)
+	// AddProjectMember gives a user a role on the project. Needs
+	// project:admin.
+	AddProjectMember(context.Context, *v1.AddProjectMemberRequest) (*v1.AddProjectMemberResponse, error)
+	// ListProjectMembers lists the users with a role on the project itself
+	// (the owning group's members are listed on the group). Needs
+	// project:read.
+	ListProjectMembers(context.Context, *v1.ListProjectMembersRequest) (*v1.ListProjectMembersResponse, error)
+	// RemoveProjectMember removes a user's roles on the project. Needs
+	// project:admin; a user-owned project keeps at least one maintainer.
+	RemoveProjectMember(context.Context, *v1.RemoveProjectMemberRequest) (*v1.RemoveProjectMemberResponse, error)
 }
 
 // NewProjectServiceClient constructs a client for the hearth.v1.ProjectService service. By default,
@@ -100,15 +159,80 @@ func NewProjectServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(projectServiceMethods.ByName("UpdateProject")),
 			connect.WithClientOptions(opts...),
 		),
+		getProjectById: connect.NewClient[v1.GetProjectByIdRequest, v1.GetProjectByIdResponse](
+			httpClient,
+			baseURL+ProjectServiceGetProjectByIdProcedure,
+			connect.WithSchema(projectServiceMethods.ByName("GetProjectById")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		renameProject: connect.NewClient[v1.RenameProjectRequest, v1.RenameProjectResponse](
+			httpClient,
+			baseURL+ProjectServiceRenameProjectProcedure,
+			connect.WithSchema(projectServiceMethods.ByName("RenameProject")),
+			connect.WithClientOptions(opts...),
+		),
+		transferProject: connect.NewClient[v1.TransferProjectRequest, v1.TransferProjectResponse](
+			httpClient,
+			baseURL+ProjectServiceTransferProjectProcedure,
+			connect.WithSchema(projectServiceMethods.ByName("TransferProject")),
+			connect.WithClientOptions(opts...),
+		),
+		archiveProject: connect.NewClient[v1.ArchiveProjectRequest, v1.ArchiveProjectResponse](
+			httpClient,
+			baseURL+ProjectServiceArchiveProjectProcedure,
+			connect.WithSchema(projectServiceMethods.ByName("ArchiveProject")),
+			connect.WithClientOptions(opts...),
+		),
+		unarchiveProject: connect.NewClient[v1.UnarchiveProjectRequest, v1.UnarchiveProjectResponse](
+			httpClient,
+			baseURL+ProjectServiceUnarchiveProjectProcedure,
+			connect.WithSchema(projectServiceMethods.ByName("UnarchiveProject")),
+			connect.WithClientOptions(opts...),
+		),
+		deleteProject: connect.NewClient[v1.DeleteProjectRequest, v1.DeleteProjectResponse](
+			httpClient,
+			baseURL+ProjectServiceDeleteProjectProcedure,
+			connect.WithSchema(projectServiceMethods.ByName("DeleteProject")),
+			connect.WithClientOptions(opts...),
+		),
+		addProjectMember: connect.NewClient[v1.AddProjectMemberRequest, v1.AddProjectMemberResponse](
+			httpClient,
+			baseURL+ProjectServiceAddProjectMemberProcedure,
+			connect.WithSchema(projectServiceMethods.ByName("AddProjectMember")),
+			connect.WithClientOptions(opts...),
+		),
+		listProjectMembers: connect.NewClient[v1.ListProjectMembersRequest, v1.ListProjectMembersResponse](
+			httpClient,
+			baseURL+ProjectServiceListProjectMembersProcedure,
+			connect.WithSchema(projectServiceMethods.ByName("ListProjectMembers")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		removeProjectMember: connect.NewClient[v1.RemoveProjectMemberRequest, v1.RemoveProjectMemberResponse](
+			httpClient,
+			baseURL+ProjectServiceRemoveProjectMemberProcedure,
+			connect.WithSchema(projectServiceMethods.ByName("RemoveProjectMember")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // projectServiceClient implements ProjectServiceClient.
 type projectServiceClient struct {
-	createProject *connect.Client[v1.CreateProjectRequest, v1.CreateProjectResponse]
-	getProject    *connect.Client[v1.GetProjectRequest, v1.GetProjectResponse]
-	listProjects  *connect.Client[v1.ListProjectsRequest, v1.ListProjectsResponse]
-	updateProject *connect.Client[v1.UpdateProjectRequest, v1.UpdateProjectResponse]
+	createProject       *connect.Client[v1.CreateProjectRequest, v1.CreateProjectResponse]
+	getProject          *connect.Client[v1.GetProjectRequest, v1.GetProjectResponse]
+	listProjects        *connect.Client[v1.ListProjectsRequest, v1.ListProjectsResponse]
+	updateProject       *connect.Client[v1.UpdateProjectRequest, v1.UpdateProjectResponse]
+	getProjectById      *connect.Client[v1.GetProjectByIdRequest, v1.GetProjectByIdResponse]
+	renameProject       *connect.Client[v1.RenameProjectRequest, v1.RenameProjectResponse]
+	transferProject     *connect.Client[v1.TransferProjectRequest, v1.TransferProjectResponse]
+	archiveProject      *connect.Client[v1.ArchiveProjectRequest, v1.ArchiveProjectResponse]
+	unarchiveProject    *connect.Client[v1.UnarchiveProjectRequest, v1.UnarchiveProjectResponse]
+	deleteProject       *connect.Client[v1.DeleteProjectRequest, v1.DeleteProjectResponse]
+	addProjectMember    *connect.Client[v1.AddProjectMemberRequest, v1.AddProjectMemberResponse]
+	listProjectMembers  *connect.Client[v1.ListProjectMembersRequest, v1.ListProjectMembersResponse]
+	removeProjectMember *connect.Client[v1.RemoveProjectMemberRequest, v1.RemoveProjectMemberResponse]
 }
 
 // CreateProject calls hearth.v1.ProjectService.CreateProject.
@@ -147,6 +271,87 @@ func (c *projectServiceClient) UpdateProject(ctx context.Context, req *v1.Update
 	return nil, err
 }
 
+// GetProjectById calls hearth.v1.ProjectService.GetProjectById.
+func (c *projectServiceClient) GetProjectById(ctx context.Context, req *v1.GetProjectByIdRequest) (*v1.GetProjectByIdResponse, error) {
+	response, err := c.getProjectById.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RenameProject calls hearth.v1.ProjectService.RenameProject.
+func (c *projectServiceClient) RenameProject(ctx context.Context, req *v1.RenameProjectRequest) (*v1.RenameProjectResponse, error) {
+	response, err := c.renameProject.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// TransferProject calls hearth.v1.ProjectService.TransferProject.
+func (c *projectServiceClient) TransferProject(ctx context.Context, req *v1.TransferProjectRequest) (*v1.TransferProjectResponse, error) {
+	response, err := c.transferProject.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ArchiveProject calls hearth.v1.ProjectService.ArchiveProject.
+func (c *projectServiceClient) ArchiveProject(ctx context.Context, req *v1.ArchiveProjectRequest) (*v1.ArchiveProjectResponse, error) {
+	response, err := c.archiveProject.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UnarchiveProject calls hearth.v1.ProjectService.UnarchiveProject.
+func (c *projectServiceClient) UnarchiveProject(ctx context.Context, req *v1.UnarchiveProjectRequest) (*v1.UnarchiveProjectResponse, error) {
+	response, err := c.unarchiveProject.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// DeleteProject calls hearth.v1.ProjectService.DeleteProject.
+func (c *projectServiceClient) DeleteProject(ctx context.Context, req *v1.DeleteProjectRequest) (*v1.DeleteProjectResponse, error) {
+	response, err := c.deleteProject.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// AddProjectMember calls hearth.v1.ProjectService.AddProjectMember.
+func (c *projectServiceClient) AddProjectMember(ctx context.Context, req *v1.AddProjectMemberRequest) (*v1.AddProjectMemberResponse, error) {
+	response, err := c.addProjectMember.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListProjectMembers calls hearth.v1.ProjectService.ListProjectMembers.
+func (c *projectServiceClient) ListProjectMembers(ctx context.Context, req *v1.ListProjectMembersRequest) (*v1.ListProjectMembersResponse, error) {
+	response, err := c.listProjectMembers.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RemoveProjectMember calls hearth.v1.ProjectService.RemoveProjectMember.
+func (c *projectServiceClient) RemoveProjectMember(ctx context.Context, req *v1.RemoveProjectMemberRequest) (*v1.RemoveProjectMemberResponse, error) {
+	response, err := c.removeProjectMember.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // ProjectServiceHandler is an implementation of the hearth.v1.ProjectService service.
 type ProjectServiceHandler interface {
 	// CreateProject creates a project owned by the caller, with an empty
@@ -161,6 +366,38 @@ type ProjectServiceHandler interface {
 	ListProjects(context.Context, *v1.ListProjectsRequest) (*v1.ListProjectsResponse, error)
 	// UpdateProject changes the fields that are set. Needs project:admin.
 	UpdateProject(context.Context, *v1.UpdateProjectRequest) (*v1.UpdateProjectResponse, error)
+	// GetProjectById returns a project by its id; a private project the
+	// caller cannot read is reported as not found.
+	GetProjectById(context.Context, *v1.GetProjectByIdRequest) (*v1.GetProjectByIdResponse, error)
+	// RenameProject gives a project a new name under the same owner. Its
+	// repository (stored by id) does not move; the old path stops working.
+	// Needs project:admin.
+	RenameProject(context.Context, *v1.RenameProjectRequest) (*v1.RenameProjectResponse, error)
+	// TransferProject moves a project to another namespace: a group where
+	// the caller may create projects, or the caller's own username. Needs
+	// project:admin on the project.
+	TransferProject(context.Context, *v1.TransferProjectRequest) (*v1.TransferProjectResponse, error)
+	// ArchiveProject makes a project read-only: pushes, issues, comments,
+	// labels and merge requests are refused until it is unarchived. Needs
+	// project:admin.
+	ArchiveProject(context.Context, *v1.ArchiveProjectRequest) (*v1.ArchiveProjectResponse, error)
+	// UnarchiveProject makes an archived project writable again. Needs
+	// project:admin.
+	UnarchiveProject(context.Context, *v1.UnarchiveProjectRequest) (*v1.UnarchiveProjectResponse, error)
+	// DeleteProject deletes a project: it disappears at once and its name
+	// may be reused (the repository is kept on disk under the project's id).
+	// Needs project:admin.
+	DeleteProject(context.Context, *v1.DeleteProjectRequest) (*v1.DeleteProjectResponse, error)
+	// AddProjectMember gives a user a role on the project. Needs
+	// project:admin.
+	AddProjectMember(context.Context, *v1.AddProjectMemberRequest) (*v1.AddProjectMemberResponse, error)
+	// ListProjectMembers lists the users with a role on the project itself
+	// (the owning group's members are listed on the group). Needs
+	// project:read.
+	ListProjectMembers(context.Context, *v1.ListProjectMembersRequest) (*v1.ListProjectMembersResponse, error)
+	// RemoveProjectMember removes a user's roles on the project. Needs
+	// project:admin; a user-owned project keeps at least one maintainer.
+	RemoveProjectMember(context.Context, *v1.RemoveProjectMemberRequest) (*v1.RemoveProjectMemberResponse, error)
 }
 
 // NewProjectServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -196,6 +433,62 @@ func NewProjectServiceHandler(svc ProjectServiceHandler, opts ...connect.Handler
 		connect.WithSchema(projectServiceMethods.ByName("UpdateProject")),
 		connect.WithHandlerOptions(opts...),
 	)
+	projectServiceGetProjectByIdHandler := connect.NewUnaryHandlerSimple(
+		ProjectServiceGetProjectByIdProcedure,
+		svc.GetProjectById,
+		connect.WithSchema(projectServiceMethods.ByName("GetProjectById")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	projectServiceRenameProjectHandler := connect.NewUnaryHandlerSimple(
+		ProjectServiceRenameProjectProcedure,
+		svc.RenameProject,
+		connect.WithSchema(projectServiceMethods.ByName("RenameProject")),
+		connect.WithHandlerOptions(opts...),
+	)
+	projectServiceTransferProjectHandler := connect.NewUnaryHandlerSimple(
+		ProjectServiceTransferProjectProcedure,
+		svc.TransferProject,
+		connect.WithSchema(projectServiceMethods.ByName("TransferProject")),
+		connect.WithHandlerOptions(opts...),
+	)
+	projectServiceArchiveProjectHandler := connect.NewUnaryHandlerSimple(
+		ProjectServiceArchiveProjectProcedure,
+		svc.ArchiveProject,
+		connect.WithSchema(projectServiceMethods.ByName("ArchiveProject")),
+		connect.WithHandlerOptions(opts...),
+	)
+	projectServiceUnarchiveProjectHandler := connect.NewUnaryHandlerSimple(
+		ProjectServiceUnarchiveProjectProcedure,
+		svc.UnarchiveProject,
+		connect.WithSchema(projectServiceMethods.ByName("UnarchiveProject")),
+		connect.WithHandlerOptions(opts...),
+	)
+	projectServiceDeleteProjectHandler := connect.NewUnaryHandlerSimple(
+		ProjectServiceDeleteProjectProcedure,
+		svc.DeleteProject,
+		connect.WithSchema(projectServiceMethods.ByName("DeleteProject")),
+		connect.WithHandlerOptions(opts...),
+	)
+	projectServiceAddProjectMemberHandler := connect.NewUnaryHandlerSimple(
+		ProjectServiceAddProjectMemberProcedure,
+		svc.AddProjectMember,
+		connect.WithSchema(projectServiceMethods.ByName("AddProjectMember")),
+		connect.WithHandlerOptions(opts...),
+	)
+	projectServiceListProjectMembersHandler := connect.NewUnaryHandlerSimple(
+		ProjectServiceListProjectMembersProcedure,
+		svc.ListProjectMembers,
+		connect.WithSchema(projectServiceMethods.ByName("ListProjectMembers")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	projectServiceRemoveProjectMemberHandler := connect.NewUnaryHandlerSimple(
+		ProjectServiceRemoveProjectMemberProcedure,
+		svc.RemoveProjectMember,
+		connect.WithSchema(projectServiceMethods.ByName("RemoveProjectMember")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/hearth.v1.ProjectService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ProjectServiceCreateProjectProcedure:
@@ -206,6 +499,24 @@ func NewProjectServiceHandler(svc ProjectServiceHandler, opts ...connect.Handler
 			projectServiceListProjectsHandler.ServeHTTP(w, r)
 		case ProjectServiceUpdateProjectProcedure:
 			projectServiceUpdateProjectHandler.ServeHTTP(w, r)
+		case ProjectServiceGetProjectByIdProcedure:
+			projectServiceGetProjectByIdHandler.ServeHTTP(w, r)
+		case ProjectServiceRenameProjectProcedure:
+			projectServiceRenameProjectHandler.ServeHTTP(w, r)
+		case ProjectServiceTransferProjectProcedure:
+			projectServiceTransferProjectHandler.ServeHTTP(w, r)
+		case ProjectServiceArchiveProjectProcedure:
+			projectServiceArchiveProjectHandler.ServeHTTP(w, r)
+		case ProjectServiceUnarchiveProjectProcedure:
+			projectServiceUnarchiveProjectHandler.ServeHTTP(w, r)
+		case ProjectServiceDeleteProjectProcedure:
+			projectServiceDeleteProjectHandler.ServeHTTP(w, r)
+		case ProjectServiceAddProjectMemberProcedure:
+			projectServiceAddProjectMemberHandler.ServeHTTP(w, r)
+		case ProjectServiceListProjectMembersProcedure:
+			projectServiceListProjectMembersHandler.ServeHTTP(w, r)
+		case ProjectServiceRemoveProjectMemberProcedure:
+			projectServiceRemoveProjectMemberHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -229,4 +540,40 @@ func (UnimplementedProjectServiceHandler) ListProjects(context.Context, *v1.List
 
 func (UnimplementedProjectServiceHandler) UpdateProject(context.Context, *v1.UpdateProjectRequest) (*v1.UpdateProjectResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ProjectService.UpdateProject is not implemented"))
+}
+
+func (UnimplementedProjectServiceHandler) GetProjectById(context.Context, *v1.GetProjectByIdRequest) (*v1.GetProjectByIdResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ProjectService.GetProjectById is not implemented"))
+}
+
+func (UnimplementedProjectServiceHandler) RenameProject(context.Context, *v1.RenameProjectRequest) (*v1.RenameProjectResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ProjectService.RenameProject is not implemented"))
+}
+
+func (UnimplementedProjectServiceHandler) TransferProject(context.Context, *v1.TransferProjectRequest) (*v1.TransferProjectResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ProjectService.TransferProject is not implemented"))
+}
+
+func (UnimplementedProjectServiceHandler) ArchiveProject(context.Context, *v1.ArchiveProjectRequest) (*v1.ArchiveProjectResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ProjectService.ArchiveProject is not implemented"))
+}
+
+func (UnimplementedProjectServiceHandler) UnarchiveProject(context.Context, *v1.UnarchiveProjectRequest) (*v1.UnarchiveProjectResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ProjectService.UnarchiveProject is not implemented"))
+}
+
+func (UnimplementedProjectServiceHandler) DeleteProject(context.Context, *v1.DeleteProjectRequest) (*v1.DeleteProjectResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ProjectService.DeleteProject is not implemented"))
+}
+
+func (UnimplementedProjectServiceHandler) AddProjectMember(context.Context, *v1.AddProjectMemberRequest) (*v1.AddProjectMemberResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ProjectService.AddProjectMember is not implemented"))
+}
+
+func (UnimplementedProjectServiceHandler) ListProjectMembers(context.Context, *v1.ListProjectMembersRequest) (*v1.ListProjectMembersResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ProjectService.ListProjectMembers is not implemented"))
+}
+
+func (UnimplementedProjectServiceHandler) RemoveProjectMember(context.Context, *v1.RemoveProjectMemberRequest) (*v1.RemoveProjectMemberResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ProjectService.RemoveProjectMember is not implemented"))
 }

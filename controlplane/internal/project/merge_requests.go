@@ -1,0 +1,733 @@
+package project
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/store"
+)
+
+// Merge request states.
+const (
+	MergeRequestOpen   = "open"
+	MergeRequestMerged = "merged"
+	MergeRequestClosed = "closed"
+)
+
+// Mergeability of a merge request, as last computed.
+const (
+	MergeUnchecked = "unchecked"
+	MergeClean     = "mergeable"
+	MergeConflicts = "conflicts"
+)
+
+// MergeMethod is how a merge request is merged.
+type MergeMethod int
+
+// Merge methods.
+const (
+	MergeCommitMethod MergeMethod = iota + 1
+	SquashMethod
+	FastForwardMethod
+)
+
+func (m MergeMethod) String() string {
+	switch m {
+	case MergeCommitMethod:
+		return "merge"
+	case SquashMethod:
+		return "squash"
+	case FastForwardMethod:
+		return "fast-forward"
+	default:
+		return "method(" + strconv.Itoa(int(m)) + ")"
+	}
+}
+
+// MergeRequest is one merge request of a project.
+type MergeRequest struct {
+	ID           uuid.UUID
+	ProjectID    uuid.UUID
+	Number       int64
+	SourceBranch string
+	TargetBranch string
+	Title        string
+	Description  string
+	Draft        bool
+	State        string
+	AuthorID     uuid.UUID
+	Author       string
+	// HeadCommit is the source branch's commit when last seen.
+	HeadCommit string
+	Status     MergeStatus
+	Reviewers  []string
+	// ApprovedBy are the reviewers whose latest review approves HeadCommit.
+	ApprovedBy   []string
+	MergedBy     string
+	MergeCommit  string
+	MergedAt     *time.Time
+	ClosedAt     *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Requirements *MergeRequirements
+	// References resolved in the description (GetMergeRequest only).
+	IssueReferences        []IssueReference
+	MergeRequestReferences []MergeRequestReference
+}
+
+// MergeStatus is a mergeability check of two commits.
+type MergeStatus struct {
+	Mergeability   string // MergeUnchecked, MergeClean or MergeConflicts
+	TargetCommit   string
+	SourceCommit   string
+	Conflicts      []string
+	CanFastForward bool
+	CheckedAt      *time.Time
+	// UpToDate: the source is already in the target (not stored: only a
+	// fresh check has it).
+	UpToDate bool
+}
+
+// MergeRequirements is what GetMergeRequest adds: the target's merge
+// rules, the head's latest pipeline and what blocks the merge now.
+type MergeRequirements struct {
+	RequiredApprovals int
+	RequiresPipeline  bool
+	Pipeline          PipelineStatus
+	Blockers          []string
+}
+
+// MergeRequestReference is a merge request a text mentions ("!3").
+type MergeRequestReference struct {
+	Number int64
+	Title  string
+	State  string
+}
+
+// MergeRequestFilter selects merge requests to list.
+type MergeRequestFilter struct {
+	State  string // "" for every state
+	Before int64  // numbered below it (0: from the newest)
+	Limit  int
+}
+
+// MergeRequestChange is an update; nil fields are unchanged.
+type MergeRequestChange struct {
+	Title       *string
+	Description *string
+	Draft       *bool
+	State       *string // MergeRequestOpen (reopen) or MergeRequestClosed
+}
+
+// MergeCheck is a mergeability check (git.MergeCheck, adapted).
+type MergeCheck struct {
+	TargetCommit, SourceCommit, MergeBase string
+	Clean                                 bool
+	Conflicts                             []string
+	// FastForward: the target is an ancestor of the source.
+	FastForward bool
+	// UpToDate: the source is already in the target.
+	UpToDate bool
+}
+
+// MergeSpec is one merge to perform.
+type MergeSpec struct {
+	Method       MergeMethod
+	TargetBranch string
+	// TargetCommit is where the target must still be (compare-and-swap).
+	TargetCommit   string
+	SourceCommit   string
+	CommitterName  string
+	CommitterEmail string
+	Message        string
+}
+
+// ErrRefMoved is returned by MergeRepositories when a ref was not where
+// the caller expected it (a concurrent push won).
+var ErrRefMoved = errors.New("ref moved")
+
+// MergeRepositories is what merge requests need of the git feature. A
+// branch is a short name ("main").
+type MergeRepositories interface {
+	// BranchCommit returns the commit branch points at; an apperr NotFound
+	// when there is no such branch.
+	BranchCommit(ctx context.Context, projectID uuid.UUID, branch string) (string, error)
+	// CheckMerge computes mergeability without a worktree.
+	CheckMerge(ctx context.Context, projectID uuid.UUID, targetCommit, sourceCommit string) (MergeCheck, error)
+	// Merge merges and moves the target (ErrRefMoved when it moved); an
+	// apperr FailedPrecondition for conflicts or an impossible fast-forward.
+	Merge(ctx context.Context, projectID uuid.UUID, spec MergeSpec) (string, error)
+	// DeleteBranch deletes branch if it is still at expected (ErrRefMoved).
+	DeleteBranch(ctx context.Context, projectID uuid.UUID, branch, expected string) error
+	// IsAncestor reports whether ancestor is descendant or one of its
+	// ancestors.
+	IsAncestor(ctx context.Context, projectID uuid.UUID, ancestor, descendant string) (bool, error)
+	// LineCount counts the lines of path at rev (a commit, or commit^ for
+	// its first parent); an apperr NotFound when there is no such file.
+	LineCount(ctx context.Context, projectID uuid.UUID, rev, path string) (int, error)
+	// MergeRules are the target branch's protection requirements.
+	MergeRules(ctx context.Context, projectID uuid.UUID, branch string) (requiredApprovals int, requirePipeline bool, err error)
+	// PushPermission is what the branch's protection asks of a pusher.
+	PushPermission(ctx context.Context, projectID uuid.UUID, branch string) (rbac.Permission, error)
+}
+
+// PipelineStatus is a commit's newest pipeline (zero: none).
+type PipelineStatus struct {
+	ID    uuid.UUID
+	State string // pending, running, success, failure, cancelled
+}
+
+// MergeRequestPipeline asks for a merge_request pipeline.
+type MergeRequestPipeline struct {
+	ProjectID    uuid.UUID
+	Number       int64
+	SourceBranch string
+	TargetBranch string
+	Commit       string
+	TriggeredBy  uuid.UUID
+}
+
+// MergeRequestPipelines is the pipeline feature.
+type MergeRequestPipelines interface {
+	TriggerMergeRequest(ctx context.Context, e MergeRequestPipeline) error
+	// LatestStatus is the newest pipeline of commit, whatever its event.
+	LatestStatus(ctx context.Context, projectID uuid.UUID, commit string) (PipelineStatus, error)
+}
+
+// Committers finds the name and email a user commits as (auth).
+type Committers interface {
+	Committer(ctx context.Context, userID uuid.UUID) (name, email string, err error)
+}
+
+// RefUpdate is one ref that moved (Old or New all zeros: created or
+// deleted).
+type RefUpdate struct {
+	Ref, Old, New string
+}
+
+// PushRecorder tells the rest of the system that a merge moved refs, as a
+// push would have (push event, push pipeline, other merge requests).
+type PushRecorder interface {
+	RecordPush(ctx context.Context, projectID, pusherID uuid.UUID, refs []RefUpdate) error
+}
+
+// MergeRequestDeps is what merge requests need besides the Service.
+type MergeRequestDeps struct {
+	Logger     zerolog.Logger
+	Repos      MergeRepositories
+	Pipelines  MergeRequestPipelines
+	Committers Committers
+	Pushes     PushRecorder
+	// BeforeMerge, when set, runs after a merge attempt's checks and before
+	// the merge (tests move the target there).
+	BeforeMerge func(ctx context.Context, projectID uuid.UUID, number int64, attempt int)
+}
+
+// MergeRequests manages merge requests: its own type beside Service, whose
+// store, events and project rules it shares.
+type MergeRequests struct {
+	svc       *Service
+	log       zerolog.Logger
+	repos     MergeRepositories
+	pipelines MergeRequestPipelines
+	users     Committers
+	pushes    PushRecorder
+	hook      func(ctx context.Context, projectID uuid.UUID, number int64, attempt int)
+	refreshes chan refresh
+}
+
+// NewMergeRequests builds merge requests on svc.
+func NewMergeRequests(svc *Service, d MergeRequestDeps) (*MergeRequests, error) {
+	if svc == nil || d.Repos == nil || d.Pipelines == nil || d.Committers == nil || d.Pushes == nil {
+		return nil, errors.New("project: merge requests need the Service, Repos, Pipelines, Committers and Pushes")
+	}
+	return &MergeRequests{
+		svc: svc, log: d.Logger, repos: d.Repos, pipelines: d.Pipelines, users: d.Committers, pushes: d.Pushes,
+		hook: d.BeforeMerge, refreshes: make(chan refresh, refreshQueue),
+	}, nil
+}
+
+// Service is the project service merge requests belong to.
+func (m *MergeRequests) Service() *Service { return m.svc }
+
+// mergeRequestMention is "!3" not preceded by a word character, '&' or
+// '/' (as issueMention).
+var mergeRequestMention = regexp.MustCompile(`(?:^|[^\w&/])!([0-9]{1,18})\b`)
+
+// MergeRequestMentions returns the distinct merge request numbers a text
+// mentions as "!<number>", in order of first mention, at most
+// maxReferences.
+func MergeRequestMentions(text string) []int64 {
+	var out []int64
+	seen := map[int64]bool{}
+	for _, m := range mergeRequestMention.FindAllStringSubmatch(text, -1) {
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil || n <= 0 || seen[n] {
+			continue
+		}
+		seen[n] = true
+		if out = append(out, n); len(out) == maxReferences {
+			break
+		}
+	}
+	return out
+}
+
+// mergeRequestReferences resolves the "!N" mentions of text.
+func (s *Service) mergeRequestReferences(ctx context.Context, project uuid.UUID, text string) ([]MergeRequestReference, error) {
+	numbers := MergeRequestMentions(text)
+	if len(numbers) == 0 {
+		return nil, nil
+	}
+	rows, err := s.q.MergeRequestsByNumber(ctx, db.MergeRequestsByNumberParams{ProjectID: project, Numbers: numbers})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MergeRequestReference, len(rows))
+	for i, r := range rows {
+		out[i] = MergeRequestReference{Number: r.Number, Title: r.Title, State: r.State}
+	}
+	return out, nil
+}
+
+// issueReferences resolves the "#N" mentions of text.
+func (s *Service) issueReferences(ctx context.Context, project uuid.UUID, text string) ([]IssueReference, error) {
+	numbers := Mentions(text)
+	if len(numbers) == 0 {
+		return nil, nil
+	}
+	rows, err := s.q.IssuesByNumber(ctx, db.IssuesByNumberParams{ProjectID: project, Numbers: numbers})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]IssueReference, len(rows))
+	for i, r := range rows {
+		out[i] = IssueReference{Number: r.Number, Title: r.Title, State: r.State}
+	}
+	return out, nil
+}
+
+// validateBranch checks a branch name from a request before git sees it.
+func validateBranch(field, b string) error {
+	if !validBranchName(b) {
+		return apperr.Invalid("%s: %q is not a valid branch name", field, truncate(b))
+	}
+	return nil
+}
+
+// branchCommit resolves a branch, naming it in the error when missing.
+func (m *MergeRequests) branchCommit(ctx context.Context, project uuid.UUID, what, branch string) (string, error) {
+	c, err := m.repos.BranchCommit(ctx, project, branch)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound || errors.Is(err, store.ErrNotFound) {
+			return "", apperr.NotFound("%s branch %q does not exist", what, truncate(branch))
+		}
+		return "", err
+	}
+	return c, nil
+}
+
+// Create opens a merge request from source into target, as author.
+func (m *MergeRequests) Create(ctx context.Context, author rbac.Principal, project uuid.UUID, source, target, title, description string, draft bool) (MergeRequest, error) {
+	if err := signedIn(author); err != nil {
+		return MergeRequest{}, err
+	}
+	if err := validateBranch("source_branch", source); err != nil {
+		return MergeRequest{}, err
+	}
+	if err := validateBranch("target_branch", target); err != nil {
+		return MergeRequest{}, err
+	}
+	if source == target {
+		return MergeRequest{}, apperr.Invalid("source and target branch are both %q: pick two different branches", truncate(source))
+	}
+	title, err := validateTitle(title)
+	if err != nil {
+		return MergeRequest{}, err
+	}
+	if err := validateBody(description, false); err != nil {
+		return MergeRequest{}, apperr.Invalid("description: valid UTF-8 text of at most %d bytes", MaxBodyBytes)
+	}
+	if err := m.svc.requireWritable(ctx, project); err != nil {
+		return MergeRequest{}, err
+	}
+	head, err := m.branchCommit(ctx, project, "source", source)
+	if err != nil {
+		return MergeRequest{}, err
+	}
+	if _, err := m.branchCommit(ctx, project, "target", target); err != nil {
+		return MergeRequest{}, err
+	}
+	var row db.MergeRequest
+	err = m.svc.db.InTx(ctx, func(tx pgx.Tx) error {
+		q := m.svc.q.WithTx(tx)
+		n, err := q.NextMergeRequestNumber(ctx, project)
+		if err != nil {
+			return err
+		}
+		row, err = q.CreateMergeRequest(ctx, db.CreateMergeRequestParams{
+			ProjectID: project, Number: n, SourceBranch: source, TargetBranch: target, Title: title,
+			Description: description, Draft: draft, AuthorID: author.UserID, AuthorName: author.Username, HeadCommit: head,
+		})
+		if err != nil {
+			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+				return apperr.Conflict("an open merge request from %s into %s exists already", source, target)
+			}
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{
+			Action: "merge_request.create", Resource: "merge_request/" + row.ID.String(), ProjectID: project,
+			Detail: map[string]any{"number": n, "source": source, "target": target},
+		}); err != nil {
+			return err
+		}
+		return m.svc.publish(ctx, tx, Event{
+			Kind: EventMergeRequestCreated, ProjectID: project, Subject: MergeRequestSubject(n),
+			Detail: map[string]any{"title": title, "source": source, "target": target, "draft": draft},
+		})
+	})
+	if err != nil {
+		return MergeRequest{}, err
+	}
+	mr := mergeRequestFromRow(row)
+	// Opening triggers its pipeline; a failure to plan one is not a failure
+	// to open (the push pipeline of the same commit may exist anyway).
+	m.triggerPipeline(ctx, mr, head, author.UserID)
+	if st, err := m.recordCheck(ctx, mr, head); err == nil {
+		mr.Status = st
+	} else {
+		m.log.Warn().Err(err).Int64("merge_request", mr.Number).Msg("could not compute mergeability")
+	}
+	return mr, nil
+}
+
+func (m *MergeRequests) triggerPipeline(ctx context.Context, mr MergeRequest, commit string, by uuid.UUID) {
+	err := m.pipelines.TriggerMergeRequest(ctx, MergeRequestPipeline{
+		ProjectID: mr.ProjectID, Number: mr.Number, SourceBranch: mr.SourceBranch, TargetBranch: mr.TargetBranch,
+		Commit: commit, TriggeredBy: by,
+	})
+	if err != nil {
+		m.log.Warn().Err(err).Str("project_id", mr.ProjectID.String()).Int64("merge_request", mr.Number).
+			Msg("could not trigger the merge request's pipeline")
+	}
+}
+
+// row returns merge request number of project without decoration.
+func (m *MergeRequests) row(ctx context.Context, project uuid.UUID, number int64) (MergeRequest, error) {
+	row, err := m.svc.q.GetMergeRequest(ctx, db.GetMergeRequestParams{ProjectID: project, Number: number})
+	if err != nil {
+		return MergeRequest{}, notFound(err, "merge request not found")
+	}
+	return mergeRequestFromRow(row), nil
+}
+
+// Get returns merge request number of project with its mergeability
+// recomputed when either branch moved since the last check, its
+// approvals, requirements, latest pipeline and resolved references.
+func (m *MergeRequests) Get(ctx context.Context, project uuid.UUID, number int64) (MergeRequest, error) {
+	mr, err := m.row(ctx, project, number)
+	if err != nil {
+		return MergeRequest{}, err
+	}
+	if mr.State == MergeRequestOpen {
+		if err := m.refreshOne(ctx, &mr); err != nil {
+			return MergeRequest{}, err
+		}
+	}
+	out, err := m.decorate(ctx, []MergeRequest{mr})
+	if err != nil {
+		return MergeRequest{}, err
+	}
+	mr = out[0]
+	req, err := m.requirements(ctx, mr)
+	if err != nil {
+		return MergeRequest{}, err
+	}
+	mr.Requirements = &req
+	if mr.IssueReferences, err = m.svc.issueReferences(ctx, project, mr.Description); err != nil {
+		return MergeRequest{}, err
+	}
+	if mr.MergeRequestReferences, err = m.svc.mergeRequestReferences(ctx, project, mr.Description); err != nil {
+		return MergeRequest{}, err
+	}
+	return mr, nil
+}
+
+// refreshOne brings an open merge request's head and mergeability up to
+// date with its branches (a source that no longer exists keeps the last
+// head and check).
+func (m *MergeRequests) refreshOne(ctx context.Context, mr *MergeRequest) error {
+	source, err := m.repos.BranchCommit(ctx, mr.ProjectID, mr.SourceBranch)
+	if err != nil {
+		if isNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	target, err := m.repos.BranchCommit(ctx, mr.ProjectID, mr.TargetBranch)
+	if err != nil {
+		if isNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	checked := mr.Status.SourceCommit == mr.HeadCommit && mr.Status.TargetCommit == target
+	if checked && source == mr.HeadCommit {
+		return nil // nothing moved since the last check
+	}
+	if source != mr.HeadCommit {
+		if err := m.svc.q.SetMergeRequestHead(ctx, db.SetMergeRequestHeadParams{ID: mr.ID, HeadCommit: source}); err != nil {
+			return err
+		}
+		mr.HeadCommit = source
+	}
+	st, err := m.check(ctx, *mr, target, source)
+	if err != nil {
+		return err
+	}
+	mr.Status = st
+	return m.saveStatus(ctx, m.svc.q, mr.ID, st)
+}
+
+// check computes the mergeability of source into target.
+func (m *MergeRequests) check(ctx context.Context, mr MergeRequest, target, source string) (MergeStatus, error) {
+	c, err := m.repos.CheckMerge(ctx, mr.ProjectID, target, source)
+	if err != nil {
+		return MergeStatus{}, err
+	}
+	now := time.Now()
+	st := MergeStatus{
+		Mergeability: MergeClean, TargetCommit: target, SourceCommit: source, CanFastForward: c.FastForward,
+		CheckedAt: &now, UpToDate: c.UpToDate,
+	}
+	if !c.Clean {
+		st.Mergeability, st.Conflicts = MergeConflicts, c.Conflicts
+	}
+	return st, nil
+}
+
+// recordCheck computes and stores the mergeability of the current target
+// against source.
+func (m *MergeRequests) recordCheck(ctx context.Context, mr MergeRequest, source string) (MergeStatus, error) {
+	target, err := m.repos.BranchCommit(ctx, mr.ProjectID, mr.TargetBranch)
+	if err != nil {
+		return MergeStatus{}, err
+	}
+	st, err := m.check(ctx, mr, target, source)
+	if err != nil {
+		return MergeStatus{}, err
+	}
+	return st, m.saveStatus(ctx, m.svc.q, mr.ID, st)
+}
+
+func (m *MergeRequests) saveStatus(ctx context.Context, q *db.Queries, id uuid.UUID, st MergeStatus) error {
+	conflicts := st.Conflicts
+	if conflicts == nil {
+		conflicts = []string{}
+	}
+	return store.MapError(q.SetMergeStatus(ctx, db.SetMergeStatusParams{
+		ID: id, MergeStatus: st.Mergeability, CheckedTargetCommit: st.TargetCommit, CheckedSourceCommit: st.SourceCommit,
+		Conflicts: conflicts, CanFastForward: st.CanFastForward,
+	}))
+}
+
+// List lists a project's merge requests, newest number first, with the
+// mergeability last recorded.
+func (m *MergeRequests) List(ctx context.Context, project uuid.UUID, f MergeRequestFilter) ([]MergeRequest, error) {
+	if f.Limit <= 0 || f.Limit > 100 {
+		f.Limit = 30
+	}
+	if f.Before <= 0 {
+		f.Before = 1 << 62
+	}
+	p := db.ListMergeRequestsParams{ProjectID: project, Before: f.Before, Max: int32(f.Limit)} //nolint:gosec // G115: 1-100
+	if f.State != "" {
+		p.State = &f.State
+	}
+	rows, err := m.svc.q.ListMergeRequests(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MergeRequest, len(rows))
+	for i, r := range rows {
+		out[i] = mergeRequestFromRow(r)
+	}
+	return m.decorate(ctx, out)
+}
+
+// decorate fills reviewers and approvals.
+func (m *MergeRequests) decorate(ctx context.Context, mrs []MergeRequest) ([]MergeRequest, error) {
+	if len(mrs) == 0 {
+		return mrs, nil
+	}
+	ids := make([]uuid.UUID, len(mrs))
+	at := make(map[uuid.UUID]int, len(mrs))
+	for i, mr := range mrs {
+		ids[i], at[mr.ID] = mr.ID, i
+	}
+	reviewers, err := m.svc.q.MergeRequestReviewers(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range reviewers {
+		mrs[at[r.MergeRequestID]].Reviewers = append(mrs[at[r.MergeRequestID]].Reviewers, r.UserName)
+	}
+	for i := range mrs {
+		approvers, err := m.approvers(ctx, m.svc.q, mrs[i], mrs[i].HeadCommit)
+		if err != nil {
+			return nil, err
+		}
+		mrs[i].ApprovedBy = approvers
+	}
+	return mrs, nil
+}
+
+// approvers are the reviewers (never the author) whose latest review
+// approves commit.
+func (m *MergeRequests) approvers(ctx context.Context, q *db.Queries, mr MergeRequest, commit string) ([]string, error) {
+	latest, err := q.LatestReviews(ctx, mr.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range latest {
+		if r.Verdict == verdictApprove && r.CommitSha == commit && r.ReviewerID != mr.AuthorID {
+			out = append(out, r.ReviewerName)
+		}
+	}
+	return out, nil
+}
+
+// Update applies change to merge request number; authorize is called with
+// the merge request before anything changes.
+func (m *MergeRequests) Update(ctx context.Context, project uuid.UUID, number int64, change MergeRequestChange, authorize func(MergeRequest) error) (MergeRequest, error) {
+	if change.Title != nil {
+		t, err := validateTitle(*change.Title)
+		if err != nil {
+			return MergeRequest{}, err
+		}
+		change.Title = &t
+	}
+	if change.Description != nil {
+		if err := validateBody(*change.Description, false); err != nil {
+			return MergeRequest{}, apperr.Invalid("description: valid UTF-8 text of at most %d bytes", MaxBodyBytes)
+		}
+	}
+	if change.State != nil && *change.State != MergeRequestOpen && *change.State != MergeRequestClosed {
+		return MergeRequest{}, apperr.Invalid("state: open (reopen) or closed; merge with the merge call")
+	}
+	if err := m.svc.requireWritable(ctx, project); err != nil {
+		return MergeRequest{}, err
+	}
+	var out MergeRequest
+	reopened := false
+	err := m.svc.db.InTx(ctx, func(tx pgx.Tx) error {
+		q := m.svc.q.WithTx(tx)
+		row, err := q.GetMergeRequestForUpdate(ctx, db.GetMergeRequestForUpdateParams{ProjectID: project, Number: number})
+		if err != nil {
+			return notFound(err, "merge request not found")
+		}
+		cur := mergeRequestFromRow(row)
+		if err := authorize(cur); err != nil {
+			return err
+		}
+		if cur.State == MergeRequestMerged {
+			return apperr.FailedPrecondition("merge request !%d is merged; it cannot change", number)
+		}
+		p := db.UpdateMergeRequestParams{ID: cur.ID, Title: cur.Title, Description: cur.Description, Draft: cur.Draft, State: cur.State}
+		detail := map[string]any{"number": number}
+		if change.Title != nil {
+			p.Title, detail["title"] = *change.Title, true
+		}
+		if change.Description != nil {
+			p.Description, detail["description"] = *change.Description, true
+		}
+		if change.Draft != nil {
+			p.Draft, detail["draft"] = *change.Draft, *change.Draft
+		}
+		if change.State != nil {
+			p.State, detail["state"] = *change.State, *change.State
+		}
+		head := ""
+		if p.State == MergeRequestOpen && cur.State == MergeRequestClosed {
+			// Reopening needs the source still there; its head may have moved.
+			if head, err = m.branchCommit(ctx, project, "source", cur.SourceBranch); err != nil {
+				return apperr.FailedPrecondition("cannot reopen !%d: source branch %q no longer exists", number, truncate(cur.SourceBranch))
+			}
+			reopened = true
+		}
+		fresh, err := q.UpdateMergeRequest(ctx, p)
+		if err != nil {
+			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+				return apperr.Conflict("another open merge request from %s into %s exists", cur.SourceBranch, cur.TargetBranch)
+			}
+			return err
+		}
+		if reopened && head != fresh.HeadCommit {
+			if err := q.SetMergeRequestHead(ctx, db.SetMergeRequestHeadParams{ID: cur.ID, HeadCommit: head}); err != nil {
+				return err
+			}
+			fresh.HeadCommit = head
+		}
+		out = mergeRequestFromRow(fresh)
+		if err := audit.Record(ctx, tx, audit.Event{
+			Action: "merge_request.update", Resource: "merge_request/" + cur.ID.String(), ProjectID: project, Detail: detail,
+		}); err != nil {
+			return err
+		}
+		if p.State == MergeRequestClosed && cur.State != MergeRequestClosed {
+			return m.svc.publish(ctx, tx, Event{Kind: EventMergeRequestClosed, ProjectID: project, Subject: MergeRequestSubject(number)})
+		}
+		return nil
+	})
+	if err != nil {
+		return MergeRequest{}, err
+	}
+	if reopened {
+		if err := m.refreshOne(ctx, &out); err != nil {
+			m.log.Warn().Err(err).Int64("merge_request", number).Msg("could not refresh a reopened merge request")
+		}
+	}
+	res, err := m.decorate(ctx, []MergeRequest{out})
+	if err != nil {
+		return MergeRequest{}, err
+	}
+	return res[0], nil
+}
+
+func mergeRequestFromRow(r db.MergeRequest) MergeRequest {
+	out := MergeRequest{
+		ID: r.ID, ProjectID: r.ProjectID, Number: r.Number, SourceBranch: r.SourceBranch, TargetBranch: r.TargetBranch,
+		Title: r.Title, Description: r.Description, Draft: r.Draft, State: r.State, AuthorID: r.AuthorID, Author: r.AuthorName,
+		HeadCommit: r.HeadCommit, MergedBy: r.MergedByName, MergeCommit: r.MergeCommit, MergedAt: r.MergedAt,
+		ClosedAt: r.ClosedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Status: MergeStatus{
+			Mergeability: r.MergeStatus, TargetCommit: r.CheckedTargetCommit, SourceCommit: r.CheckedSourceCommit,
+			Conflicts: r.Conflicts, CanFastForward: r.CanFastForward, CheckedAt: r.CheckedAt,
+		},
+	}
+	return out
+}
+
+// shortSHA abbreviates a commit id for messages.
+func shortSHA(sha string) string { return sha[:min(len(sha), 12)] }
+
+// joinLimited lists up to n items, then how many more.
+func joinLimited(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:n], ", ") + " and " + strconv.Itoa(len(items)-n) + " more"
+}

@@ -1,0 +1,50 @@
+package project
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+)
+
+// participants checks that names (assignees, reviewers) are users who may
+// read project and returns their usernames as stored, without duplicates.
+// Naming someone who cannot see the project would tell them nothing and
+// leak the project's activity to nobody useful, so it is refused; an
+// unknown user is refused rather than kept as a dangling name.
+func (s *Service) participants(ctx context.Context, project uuid.UUID, role string, names []string) ([]string, error) {
+	out := make([]string, 0, len(names))
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if !validUsername.MatchString(n) {
+			return nil, apperr.Invalid("%s %q is not a username", role, truncate(n))
+		}
+		if seen[strings.ToLower(n)] {
+			continue
+		}
+		seen[strings.ToLower(n)] = true
+		if s.users == nil {
+			out = append(out, n) // no user directory wired (unit benchmarks): syntax only
+			continue
+		}
+		id, stored, err := s.users.UserByName(ctx, n)
+		if err != nil {
+			if isNotFound(err) {
+				return nil, apperr.Invalid("%s %q: no such user", role, truncate(n))
+			}
+			return nil, err
+		}
+		who := rbac.Principal{Kind: rbac.User, UserID: id, Username: stored}
+		if err := s.roles.Authorize(ctx, who, rbac.ProjectRead, project); err != nil {
+			if _, ok := apperr.As(err); ok {
+				return nil, apperr.Invalid("%s %q cannot read this project", role, stored)
+			}
+			return nil, err
+		}
+		out = append(out, stored)
+	}
+	return out, nil
+}
