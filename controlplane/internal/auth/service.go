@@ -95,6 +95,14 @@ type Deps struct {
 	Throttle ThrottleConfig
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Namespaces says which names groups hold (usernames and group names
+	// share the /{owner}/… URL space); nil: none.
+	Namespaces Namespaces
+}
+
+// Namespaces answers whether a name is taken outside auth (by a group).
+type Namespaces interface {
+	NameTaken(ctx context.Context, name string) (bool, error)
 }
 
 // Service manages users, sessions and API tokens.
@@ -103,6 +111,7 @@ type Service struct {
 	queries  *db.Queries
 	log      zerolog.Logger
 	roles    Roles
+	names    Namespaces
 	counters Counters
 	hasher   Hasher
 	// dummyHash is verified when a sign-in names no user, so that unknown
@@ -151,7 +160,7 @@ func New(d Deps) (*Service, error) {
 		return nil, fmt.Errorf("auth: dummy hash: %w", err)
 	}
 	return &Service{
-		db: d.DB, queries: db.New(d.DB.Pool), log: d.Logger, roles: d.Roles, counters: d.Counters,
+		db: d.DB, queries: db.New(d.DB.Pool), log: d.Logger, roles: d.Roles, names: d.Namespaces, counters: d.Counters,
 		hasher: d.Hasher, dummyHash: dummy, sessions: d.Sessions, throttle: d.Throttle, now: d.Now,
 	}, nil
 }

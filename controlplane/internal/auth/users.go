@@ -170,6 +170,16 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
 	if err := validateUsername(in.Username); err != nil {
 		return User{}, err
 	}
+	if s.names != nil {
+		// Checked before the insert, so a group created at the same moment
+		// could still win the name: the group side checks users likewise.
+		switch taken, err := s.names.NameTaken(ctx, in.Username); {
+		case err != nil:
+			return User{}, err
+		case taken:
+			return User{}, apperr.Conflict("username %q is already taken by a group", in.Username)
+		}
+	}
 	if err := validateEmail(in.Email); err != nil {
 		return User{}, err
 	}

@@ -39,6 +39,7 @@ Commands:
   cluster   create or list clusters, create join tokens for node agents (admins)
   pipeline  list, show, run, cancel or retry pipelines; print or follow job logs
   project   create, list or show projects
+  group     create or list groups, add or list their members
   issue     create, list, close or comment on issues
   mr        create, list or merge merge requests
   help      show this text
@@ -78,6 +79,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return runGroup(ctx, "pipeline", pipelineCommands(), rest, std)
 	case "project":
 		return runGroup(ctx, "project", projectCommands(), rest, std)
+	case "group":
+		return runGroup(ctx, "group", groupCommands(), rest, std)
 	case "issue":
 		return runGroup(ctx, "issue", issueCommands(), rest, std)
 	case "mr":

@@ -47,7 +47,8 @@ func projectCommands() map[string]subcommand {
 		return hearthv1connect.NewProjectServiceClient(s.http, s.server, s.options()...)
 	}
 	return map[string]subcommand{
-		"create": {"create a project: NAME [--description D] [--visibility private|internal|public] [--default-branch main]", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
+		"create": {"create a project: NAME [--namespace GROUP] [--description D] [--visibility private|internal|public] [--default-branch main]", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
+			namespace := fs.String("namespace", "", "a group to create it in (default: your own namespace)")
 			description := fs.String("description", "", "one paragraph about the project")
 			visibility := fs.String("visibility", "private", "private, internal or public")
 			branch := fs.String("default-branch", "main", "the default branch")
@@ -64,7 +65,7 @@ func projectCommands() map[string]subcommand {
 				return code
 			}
 			res, err := client(s).CreateProject(ctx, &hearthv1.CreateProjectRequest{
-				Name: name, Description: *description, Visibility: vis, DefaultBranch: *branch,
+				Name: name, Description: *description, Visibility: vis, DefaultBranch: *branch, Namespace: *namespace,
 			})
 			if err != nil {
 				return fail(std.err, ExitFailure, errors.New(describe(err)))

@@ -39,8 +39,33 @@ func TestProjectCommands(t *testing.T) {
 		t.Fatalf("project get: %d %q", code, stdout)
 	}
 
-	// Ada sees the public project, not the private one.
+	// A group, a member, and a private project in it.
+	if code, stdout, stderr = runIn(t, "", "group", "create", "platform", "--description", "the platform team"); code != ExitOK || !strings.Contains(stdout, "platform private") {
+		t.Fatalf("group create: %d %q %s", code, stdout, stderr)
+	}
+	if code, stdout, stderr = runIn(t, "", "group", "add-member", "platform", "--user", "ada", "--role", "viewer"); code != ExitOK || !strings.Contains(stdout, "ada is viewer of platform") {
+		t.Fatalf("group add-member: %d %q %s", code, stdout, stderr)
+	}
+	code, stdout, _ = runIn(t, "", "group", "members", "platform")
+	if code != ExitOK || !strings.Contains(stdout, "admin") || !strings.Contains(stdout, "maintainer") || !strings.Contains(stdout, "viewer") {
+		t.Fatalf("group members: %d\n%s", code, stdout)
+	}
+	if code, stdout, stderr = runIn(t, "", "project", "create", "infra", "--namespace", "platform"); code != ExitOK || !strings.Contains(stdout, "project:        platform/infra") {
+		t.Fatalf("project create in a group: %d %q %s", code, stdout, stderr)
+	}
+	if code, stdout, _ = runIn(t, "", "group", "list"); code != ExitOK || !strings.Contains(stdout, "platform") || !strings.Contains(stdout, "the platform team") {
+		t.Fatalf("group list: %d\n%s", code, stdout)
+	}
+
+	// Ada sees the public project and the group's (as its viewer), not the
+	// private one of admin's.
 	t.Setenv("HEARTH_TOKEN", ada)
+	if code, stdout, _ = runIn(t, "", "project", "get", "platform/infra"); code != ExitOK {
+		t.Fatalf("a group viewer reading the group's project: %d %q", code, stdout)
+	}
+	if code, _, stderr := runIn(t, "", "project", "create", "x", "--namespace", "platform"); code != ExitFailure || !strings.Contains(stderr, "permission_denied") {
+		t.Fatalf("a viewer creating a project in the group: %d %s", code, stderr)
+	}
 	code, stdout, _ = runIn(t, "", "project", "list")
 	if code != ExitOK || !strings.Contains(stdout, "admin/tools") || strings.Contains(stdout, "admin/vault") {
 		t.Fatalf("ada's project list: %d\n%s", code, stdout)
@@ -57,6 +82,8 @@ func TestProjectCommands(t *testing.T) {
 		{"project", "get", "tools"},
 		{"project", "list", "--limit", "0"},
 		{"project", "list", "extra"},
+		{"group", "add-member", "platform"},
+		{"group", "create", "g", "--visibility", "nope"},
 	} {
 		if code, _, _ := runIn(t, "", bad...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want %d", bad, code, ExitUsage)

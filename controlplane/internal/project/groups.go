@@ -103,6 +103,19 @@ func (s *Service) GroupByName(ctx context.Context, name string) (Group, error) {
 	return groupFromRow(row), nil
 }
 
+// NameTaken answers auth: whether a group holds name (any case), which
+// a new user then cannot take.
+func (s *Service) NameTaken(ctx context.Context, name string) (bool, error) {
+	switch _, err := s.GroupByName(ctx, name); {
+	case err == nil:
+		return true, nil
+	case isNotFound(err):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
 // GroupVisibility answers rbac: who may see the group.
 func (s *Service) GroupVisibility(ctx context.Context, id uuid.UUID) (rbac.Visibility, error) {
 	row, err := s.q.GetGroup(ctx, id)

@@ -187,6 +187,12 @@ func TestGroupRefusesHostileInput(t *testing.T) {
 			t.Errorf("group named like %q: %v", name, err)
 		}
 	}
+	// ... and a new user cannot take a group's name either.
+	_, err := hearthv1connect.NewUserServiceClient(http.DefaultClient, f.srv.URL, servertest.BearerOption(f.admin)).CreateUser(ctx,
+		&hearthv1.CreateUserRequest{Username: "CORE", Email: "core@example.test", Password: "core-password-1234"})
+	if code(err) != connect.CodeAlreadyExists || !strings.Contains(err.Error(), "taken by a group") {
+		t.Errorf("a user named like a group: %v", err)
+	}
 	if _, err := groups(f.srv, "").CreateGroup(ctx, &hearthv1.CreateGroupRequest{Name: "anon"}); code(err) != connect.CodeUnauthenticated {
 		t.Errorf("anonymous create: %v", err)
 	}

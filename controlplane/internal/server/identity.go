@@ -27,6 +27,18 @@ type identity struct {
 	projects *projectVisibility
 	// groups answers rbac's group visibility questions, likewise.
 	groups *groupVisibility
+	// groupNames tells auth which names groups hold, likewise.
+	groupNames *groupNames
+}
+
+// groupNames is set after the project feature is built.
+type groupNames struct{ of auth.Namespaces }
+
+func (g *groupNames) NameTaken(ctx context.Context, name string) (bool, error) {
+	if g.of == nil {
+		return false, nil
+	}
+	return g.of.NameTaken(ctx, name)
 }
 
 // projectVisibility is set after the project feature is built.
@@ -66,6 +78,7 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 	users := &userStatus{}
 	projects := &projectVisibility{}
 	groups := &groupVisibility{}
+	names := &groupNames{}
 	rbacSvc, err := rbac.New(rbac.Deps{
 		DB: db,
 		Audit: func(ctx context.Context, tx pgx.Tx, e rbac.AuditEvent) error {
@@ -91,7 +104,8 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 			Iterations:  uint32(a.PasswordTime),      //nolint:gosec // G115: validated ≤ 100.
 			Parallelism: uint8(a.PasswordThreads),    //nolint:gosec // G115: validated ≤ 255.
 		},
-		Sessions: auth.SessionConfig{IdleTimeout: a.SessionIdle, MaxAge: a.SessionMaxAge},
+		Sessions:   auth.SessionConfig{IdleTimeout: a.SessionIdle, MaxAge: a.SessionMaxAge},
+		Namespaces: names,
 	})
 	if err != nil {
 		return nil, err
@@ -101,11 +115,12 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 		return nil, fmt.Errorf("initial administrator: %w", err)
 	}
 	return &identity{
-		auth:     authSvc,
-		authAPI:  auth.NewAPI(authSvc, o.Config.TLSCert != ""),
-		rbac:     rbacSvc,
-		audit:    auditSvc,
-		projects: projects,
-		groups:   groups,
+		auth:       authSvc,
+		authAPI:    auth.NewAPI(authSvc, o.Config.TLSCert != ""),
+		rbac:       rbacSvc,
+		audit:      auditSvc,
+		projects:   projects,
+		groups:     groups,
+		groupNames: names,
 	}, nil
 }

@@ -175,6 +175,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	ident.projects.of = projects
 	ident.groups.of = projects
+	ident.groupNames.of = projects
 	browser := git.Browser{Storage: storage, Git: storage.Git}
 	gitProjects := projectResolver{projects}
 	gitStore := git.NewPGStore(db)
