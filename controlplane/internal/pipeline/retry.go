@@ -23,6 +23,9 @@ func (s *Service) RetryJob(ctx context.Context, id uuid.UUID) (Job, error) {
 		if err != nil {
 			return err
 		}
+		if err := s.requireActive(ctx, p.ProjectID); err != nil {
+			return err
+		}
 		if j.Superseded {
 			return apperr.FailedPrecondition("attempt %d of %s was retried already: retry its newest attempt", j.Attempt, j.Name)
 		}
@@ -82,6 +85,9 @@ func (s *Service) RetryPipeline(ctx context.Context, id uuid.UUID) (Pipeline, er
 		p, err := q.LockPipeline(ctx, id)
 		if err != nil {
 			return notFound(err, "pipeline not found")
+		}
+		if err := s.requireActive(ctx, p.ProjectID); err != nil {
+			return err
 		}
 		if p.Error != "" {
 			return apperr.FailedPrecondition("pipeline #%d has an invalid %s and no jobs: push a fix", p.Number, SpecPath)

@@ -67,6 +67,9 @@ func (s *Service) CreateSchedule(ctx context.Context, projectID uuid.UUID, expr,
 	if owner.IsAnonymous() || owner.UserID == uuid.Nil {
 		return Schedule{}, apperr.Unauthenticated("sign in first")
 	}
+	if err := s.requireActive(ctx, projectID); err != nil {
+		return Schedule{}, err
+	}
 	sched, err := parseCron(expr)
 	if err != nil {
 		return Schedule{}, err
@@ -244,6 +247,12 @@ func (s *Service) fireOne(ctx context.Context) (fired, made bool, err error) {
 // scheduled creates a schedule's pipeline in tx. A reason it made none is
 // returned as lastErr, not as an error.
 func (s *Service) scheduled(ctx context.Context, tx pgx.Tx, q *db.Queries, sc db.PipelineSchedule, e *effects) (made bool, lastErr string, err error) {
+	if err := s.requireActive(ctx, sc.ProjectID); err != nil {
+		if ae, ok := apperr.As(err); ok {
+			return false, ae.Message, nil
+		}
+		return false, "", err
+	}
 	if s.authz != nil {
 		owner := rbac.Principal{Kind: rbac.User, UserID: sc.OwnerID}
 		if err := s.authz.Authorize(ctx, owner, rbac.PipelineRun, sc.ProjectID); err != nil {

@@ -26,6 +26,21 @@ type Project struct {
 	DefaultBranch string
 	// CloneURL is the http(s) URL agents clone from.
 	CloneURL string
+	// Archived projects are read-only: nothing makes or re-runs pipelines
+	// in them (running ones may still be cancelled).
+	Archived bool
+}
+
+// requireActive refuses work that would start jobs in an archived project.
+func (s *Service) requireActive(ctx context.Context, projectID uuid.UUID) error {
+	p, err := s.projects.ByID(ctx, projectID)
+	if err != nil {
+		return notFound(err, "project not found")
+	}
+	if p.Archived {
+		return apperr.FailedPrecondition("project %s is archived: unarchive it to run pipelines", p.Path)
+	}
+	return nil
 }
 
 // Projects finds projects (the project feature). An unknown project is an

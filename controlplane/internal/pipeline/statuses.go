@@ -109,6 +109,9 @@ func (s *Service) SetCommitStatus(ctx context.Context, projectID uuid.UUID, in N
 	if !statusStates[in.State] {
 		return CommitStatus{}, apperr.Invalid("state: one of pending, running, success, failure, cancelled or error")
 	}
+	if err := s.requireActive(ctx, projectID); err != nil {
+		return CommitStatus{}, err
+	}
 	if !utf8.ValidString(in.Description) || utf8.RuneCountInString(in.Description) > maxDescriptionRunes || strings.ContainsFunc(in.Description, unicode.IsControl) {
 		return CommitStatus{}, apperr.Invalid("description: at most %d printable characters", maxDescriptionRunes)
 	}

@@ -187,6 +187,9 @@ const (
 // trigger reads the commit's .hearth.yml and creates the pipeline it
 // asks for, in its own transaction.
 func (s *Service) trigger(ctx context.Context, t trigger) (db.Pipeline, outcome, error) {
+	if err := s.requireActive(ctx, t.ProjectID); err != nil {
+		return db.Pipeline{}, created, err
+	}
 	jobs, parseErr, out, err := s.plan(ctx, t)
 	if err != nil || out != created {
 		return db.Pipeline{}, out, err

@@ -23,7 +23,9 @@ type pipelineProjects struct {
 
 func (p pipelineProjects) convert(pr project.Project) pipeline.Project {
 	path := pr.Owner + "/" + pr.Name
-	return pipeline.Project{ID: pr.ID, Path: path, DefaultBranch: pr.DefaultBranch, CloneURL: p.publicURL + "/" + path + ".git"}
+	return pipeline.Project{
+		ID: pr.ID, Path: path, DefaultBranch: pr.DefaultBranch, CloneURL: p.publicURL + "/" + path + ".git", Archived: pr.Archived,
+	}
 }
 
 func (p pipelineProjects) ByPath(ctx context.Context, owner, name string) (pipeline.Project, error) {
