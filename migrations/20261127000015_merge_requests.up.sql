@@ -26,7 +26,7 @@ CREATE TABLE merge_requests (
     head_commit    text NOT NULL CHECK (head_commit ~ '^([0-9a-f]{40}|[0-9a-f]{64})$'),
     -- Mergeability, as computed for the two commits it names ('' before the
     -- first check): 'unchecked', 'mergeable' or 'conflicts' (with the files).
-    merge_status   text NOT NULL DEFAULT 'unchecked' CHECK (merge_status IN ('unchecked', 'mergeable', 'conflicts')),
+    merge_status   text NOT NULL DEFAULT 'unchecked' CHECK (merge_status IN ('unchecked', 'mergeable', 'conflicts', 'unrelated')),
     checked_target_commit text NOT NULL DEFAULT '',
     checked_source_commit text NOT NULL DEFAULT '',
     conflicts      text[] NOT NULL DEFAULT '{}',

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // UserByName returns the id and stored username of the user named name
@@ -31,4 +32,21 @@ func (s *Service) UserByName(ctx context.Context, name string) (uuid.UUID, strin
 func (s *Service) UserName(ctx context.Context, id uuid.UUID) (string, error) {
 	u, err := s.GetUser(ctx, id)
 	return u.Username, err
+}
+
+// UserNames returns the usernames of the users with ids, in one query; ids
+// of users auth does not know are absent from the map.
+func (s *Service) UserNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	out := make(map[uuid.UUID]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.queries.UserNames(ctx, ids)
+	if err != nil {
+		return nil, store.MapError(err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Username
+	}
+	return out, nil
 }

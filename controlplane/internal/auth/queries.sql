@@ -122,3 +122,7 @@ WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @now);
 -- name: RevokeTokenByID :execrows
 -- Ends a token whoever owns it (pipeline job tokens, revoked by the system).
 UPDATE api_tokens SET revoked_at = @now::timestamptz WHERE id = @id AND revoked_at IS NULL;
+
+-- name: UserNames :many
+-- The usernames of the users with the given ids (unknown ids are left out).
+SELECT id, username FROM users WHERE id = ANY(@ids::uuid[]);

@@ -93,13 +93,20 @@ func groupCommands() map[string]subcommand {
 			if s == nil {
 				return code
 			}
-			res, err := client(s).ListGroupMembers(ctx, &hearthv1.ListGroupMembersRequest{Name: name})
-			if err != nil {
-				return fail(std.err, ExitFailure, errors.New(describe(err)))
-			}
 			var rows [][]string
-			for _, m := range res.GetMembers() {
-				rows = append(rows, []string{m.GetUsername(), m.GetRole(), when(m.GetCreateTime())})
+			req := &hearthv1.ListGroupMembersRequest{Name: name, PageSize: 100}
+			for {
+				res, err := client(s).ListGroupMembers(ctx, req)
+				if err != nil {
+					return fail(std.err, ExitFailure, errors.New(describe(err)))
+				}
+				for _, m := range res.GetMembers() {
+					rows = append(rows, []string{m.GetUsername(), m.GetRole(), when(m.GetCreateTime())})
+				}
+				if res.GetNextPageToken() == "" {
+					break
+				}
+				req.PageToken = res.GetNextPageToken()
 			}
 			table(std.out, "USER\tROLE\tSINCE", rows)
 			return ExitOK

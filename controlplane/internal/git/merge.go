@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // Merges are computed and written without a worktree or an index:
@@ -40,6 +41,10 @@ const (
 // ErrRefMoved is wrapped by the error of a ref update that found the ref no
 // longer at the commit the caller saw: recompute and retry.
 var ErrRefMoved = errors.New("git: the ref moved")
+
+// ErrUnrelatedHistories is wrapped by the FailedPrecondition of CheckMerge
+// and Merge when the two commits share no history.
+var ErrUnrelatedHistories = errors.New("git: the commits share no history")
 
 // MergeMethod is how a merge request lands on its target branch.
 type MergeMethod int
@@ -174,7 +179,9 @@ func (b Browser) checkMerge(ctx context.Context, repo, targetCommit, sourceCommi
 	out, err := b.mergeCmd(repo, "merge-base").UserArg(targetCommit, sourceCommit).Run(ctx)
 	if err != nil {
 		if ge := (*Error)(nil); errors.As(err, &ge) && ge.ExitCode == 1 {
-			return MergeCheck{}, apperr.FailedPrecondition("the source and the target have no common history")
+			e := apperr.FailedPrecondition("the source and the target have no common history")
+			e.Cause = ErrUnrelatedHistories
+			return MergeCheck{}, e
 		}
 		return MergeCheck{}, err
 	}
@@ -231,11 +238,25 @@ func conflictError(paths []string) error {
 		strings.Join(named, ", "), more)
 }
 
+// ValidSignature reports (an apperr Invalid) why git would refuse s as a
+// commit's author or committer (name and email; When is not checked): an
+// empty name, or one made only of characters git strips from an identity
+// (spaces and control characters, quotes, backslashes, dots, commas,
+// colons, semicolons), a field over 256 bytes, or angle brackets, a
+// newline or NUL in either.
+func ValidSignature(s Signature) error { return validSignature(s) }
+
+// gitCrud reports whether git strips c from the ends of an identity
+// (ident.c's crud()).
+func gitCrud(c rune) bool {
+	return c <= ' ' || strings.ContainsRune(".,:;<>\"\\'", c)
+}
+
 // validSignature checks the merging user's identity (it reaches git
 // through the environment, never argv).
 func validSignature(s Signature) error {
-	if strings.TrimSpace(s.Name) == "" {
-		return apperr.Invalid("committer name is required")
+	if strings.TrimFunc(s.Name, gitCrud) == "" {
+		return apperr.Invalid("committer name is required (and must not consist only of punctuation and spaces)")
 	}
 	for _, f := range []string{s.Name, s.Email} {
 		if len(f) > maxSignatureField {
@@ -420,4 +441,31 @@ func (b Browser) DeleteBranch(ctx context.Context, repo, branch, expected string
 		}
 	}
 	return err
+}
+
+// RefDecision is what a project's ref rules say of one ref update.
+type RefDecision struct {
+	Allowed bool
+	// FastForwardOnly: allowed only when the update is a fast-forward
+	// (a protected branch without force push).
+	FastForwardOnly bool
+	// Reason says why the update is refused or limited.
+	Reason string
+}
+
+// DecideRefUpdate decides c exactly as a push of it is decided: rules are
+// the project's, defaultBranch its default branch (protected even without a
+// rule), can answers whether the principal holds a permission on the
+// project. Ref updates Hearth makes itself on a user's behalf (a merge
+// moving its target, the deletion of a merged source branch) go through it,
+// so they are never allowed more than the user's own push would be.
+func DecideRefUpdate(rules []ProtectedRef, defaultBranch string, can func(rbac.Permission) bool, c RefCommand) RefDecision {
+	v := refPolicy{rules: rules, defaultBranch: defaultBranch, can: can}.decide(c)
+	switch v.mode {
+	case "allow":
+		return RefDecision{Allowed: true}
+	case "ff":
+		return RefDecision{Allowed: true, FastForwardOnly: true, Reason: v.reason}
+	}
+	return RefDecision{Reason: v.reason}
 }

@@ -524,8 +524,8 @@ func TestMergeUnrelatedHistoriesRefused(t *testing.T) {
 	f.git(t, "commit", "-q", "-m", "unrelated")
 	f.git(t, "push", "-q", "origin", "orphan")
 	orphan := f.ref(t, "refs/heads/orphan")
-	if _, err := f.b.CheckMerge(ctx, f.repo, main, orphan); !isKind(err, apperr.KindFailedPrecondition) {
-		t.Fatalf("unrelated histories: %v, want FailedPrecondition", err)
+	if _, err := f.b.CheckMerge(ctx, f.repo, main, orphan); !isKind(err, apperr.KindFailedPrecondition) || !errors.Is(err, git.ErrUnrelatedHistories) {
+		t.Fatalf("unrelated histories: %v, want FailedPrecondition wrapping ErrUnrelatedHistories", err)
 	}
 }
 

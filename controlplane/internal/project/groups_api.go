@@ -28,7 +28,9 @@ func (a *GroupAPI) Handler(opts ...connect.HandlerOption) (string, http.Handler)
 
 // Rules declares what each RPC needs: reads need project:read on the
 // group's scope (public groups: anyone; internal: signed-in users),
-// membership changes project:admin on it (its maintainers).
+// membership changes project:admin on it (its maintainers); granting a
+// role also needs its permissions through the caller's own roles
+// (AddMember).
 func (a *GroupAPI) Rules() rbac.Rules {
 	return rbac.Rules{
 		hearthv1connect.GroupServiceCreateGroupProcedure: {Authenticated: true},
@@ -88,24 +90,24 @@ func (a *GroupAPI) AddGroupMember(ctx context.Context, req *hearthv1.AddGroupMem
 	if err != nil {
 		return nil, err
 	}
-	m, err := a.svc.AddMember(ctx, GroupScope(g), req.GetUsername(), req.GetRole())
+	m, err := a.svc.AddMember(ctx, rbac.PrincipalFrom(ctx), GroupScope(g), req.GetUsername(), req.GetRole())
 	if err != nil {
 		return nil, err
 	}
 	return &hearthv1.AddGroupMemberResponse{Member: memberToProto(m)}, nil
 }
 
-// ListGroupMembers lists the group's members.
+// ListGroupMembers lists one page of the group's members.
 func (a *GroupAPI) ListGroupMembers(ctx context.Context, req *hearthv1.ListGroupMembersRequest) (*hearthv1.ListGroupMembersResponse, error) {
 	g, err := a.svc.GroupByName(ctx, req.GetName())
 	if err != nil {
 		return nil, err
 	}
-	ms, err := a.svc.ListMembers(ctx, GroupScope(g))
+	ms, next, err := a.svc.ListMembers(ctx, GroupScope(g), int(req.GetPageSize()), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	return &hearthv1.ListGroupMembersResponse{Members: membersToProto(ms)}, nil
+	return &hearthv1.ListGroupMembersResponse{Members: membersToProto(ms), NextPageToken: next}, nil
 }
 
 // RemoveGroupMember removes a user's roles on the group.

@@ -20,6 +20,10 @@ import (
 // requireWritable refuses changes to an archived (read-only) project, and
 // to a deleted or unknown one. Every mutation of a project's content
 // (issues, comments, labels, merge requests) calls it first.
+//
+// The check does not lock the project row, so a change racing an archive
+// may still land just after it (as a push racing it may); archiving is a
+// guard against mistakes, not a barrier.
 func (s *Service) requireWritable(ctx context.Context, projectID uuid.UUID) error {
 	archived, err := s.q.ProjectArchived(ctx, projectID)
 	if err != nil {
@@ -56,7 +60,10 @@ func (s *Service) namespace(ctx context.Context, caller rbac.Principal, name str
 	}
 	g, err := s.GroupByName(ctx, name)
 	if err != nil {
-		return owner{}, apperr.NotFound("namespace %q not found (a group you maintain or your own username)", truncate(name))
+		if isNotFound(err) {
+			return owner{}, apperr.NotFound("namespace %q not found (a group you maintain or your own username)", truncate(name))
+		}
+		return owner{}, err
 	}
 	if err := s.member.AuthorizeGroup(ctx, caller, rbac.ProjectAdmin, g.ID); err != nil {
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindPermissionDenied {
@@ -65,6 +72,32 @@ func (s *Service) namespace(ctx context.Context, caller rbac.Principal, name str
 		return owner{}, err
 	}
 	return owner{id: g.ID, name: g.Name, kind: OwnedByGroup}, nil
+}
+
+// requireOwnerGroupAdmin refuses what takes a group's project away from
+// the group (transfer, delete) unless caller maintains the group
+// (project:admin on it, rbac AuthorizeGroup): a member given the
+// maintainer role on the project alone may not. cur is the project's
+// locked row.
+func (s *Service) requireOwnerGroupAdmin(ctx context.Context, caller rbac.Principal, cur db.Project, what string) error {
+	if cur.OwnerKind != string(OwnedByGroup) {
+		return nil
+	}
+	if s.member == nil {
+		return errNoGroups
+	}
+	err := s.member.AuthorizeGroup(ctx, caller, rbac.ProjectAdmin, cur.OwnerID)
+	if err == nil {
+		return nil
+	}
+	if e, ok := apperr.As(err); ok {
+		switch e.Kind {
+		case apperr.KindPermissionDenied, apperr.KindNotFound:
+			// The caller reads the project, whose path names the group.
+			return apperr.PermissionDenied("%s a project of group %s needs the group's maintainer role (project:admin on the group)", what, cur.OwnerName)
+		}
+	}
+	return err
 }
 
 // invalidate drops cached permission decisions after a committed change of
@@ -129,7 +162,13 @@ func (s *Service) Rename(ctx context.Context, id uuid.UUID, newName string) (Pro
 // project:admin, or the caller's own username). Its repository and id stay;
 // the group owning it, if any, changes, and with it who reaches it through
 // group roles. Direct project members keep their roles. Callers authorize
-// project:admin on the project first.
+// project:admin on the project first; Transfer then also requires
+//   - for a group's project, project:admin on that group (its maintainers),
+//   - that caller hold every permission of the maintainer role on the
+//     project through their own role bindings (rbac CheckGrant): the move
+//     makes them its maintainer (their namespace) or hands it to a group
+//     they maintain, so a delegation or a narrower role must not turn into
+//     a lasting maintainer role that way.
 func (s *Service) Transfer(ctx context.Context, caller rbac.Principal, id uuid.UUID, namespace string) (Project, error) {
 	if caller.IsAnonymous() || caller.Username == "" {
 		return Project{}, apperr.Unauthenticated("sign in first")
@@ -147,6 +186,15 @@ func (s *Service) Transfer(ctx context.Context, caller rbac.Principal, id uuid.U
 	out, err := s.changeRow(ctx, id, func(q *db.Queries, tx pgx.Tx, cur db.Project) (db.Project, error) {
 		if cur.OwnerID == ns.id {
 			return cur, apperr.Invalid("the project is already in %s", ns.name)
+		}
+		if err := s.requireOwnerGroupAdmin(ctx, caller, cur, "transferring"); err != nil {
+			return cur, err
+		}
+		if err := s.member.CheckGrant(ctx, caller, OwnerRole, id, uuid.Nil); err != nil {
+			if e, ok := apperr.As(err); ok && e.Kind == apperr.KindPermissionDenied {
+				return cur, apperr.PermissionDenied("transferring a project makes you or your group its maintainer: %s", e.Message)
+			}
+			return cur, err
 		}
 		row, err := q.SetProjectOwner(ctx, db.SetProjectOwnerParams{ID: id, OwnerID: ns.id, OwnerName: ns.name, OwnerKind: string(ns.kind)})
 		if err != nil {
@@ -204,10 +252,22 @@ func (s *Service) SetArchived(ctx context.Context, id uuid.UUID, archived bool) 
 // Delete soft-deletes the project: every lookup (API, git, rbac) stops
 // finding it at once and its name is free again. Its rows and its
 // repository (under the project's id) stay; nothing purges them yet.
-// Callers authorize project:admin first.
-func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
+// Callers authorize project:admin first; a group's project also needs
+// project:admin on the group (its maintainers).
+func (s *Service) Delete(ctx context.Context, caller rbac.Principal, id uuid.UUID) error {
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		n, err := s.q.WithTx(tx).SoftDeleteProject(ctx, id)
+		q := s.q.WithTx(tx)
+		cur, err := q.GetProjectForUpdate(ctx, id)
+		if err != nil {
+			if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+				return apperr.NotFound("project not found")
+			}
+			return err
+		}
+		if err := s.requireOwnerGroupAdmin(ctx, caller, cur, "deleting"); err != nil {
+			return err
+		}
+		n, err := q.SoftDeleteProject(ctx, id)
 		if err != nil {
 			return store.MapError(err)
 		}

@@ -134,7 +134,7 @@ func (a *API) DeleteProject(ctx context.Context, req *hearthv1.DeleteProjectRequ
 	if err != nil {
 		return nil, err
 	}
-	if err := a.svc.Delete(ctx, p.ID); err != nil {
+	if err := a.svc.Delete(ctx, rbac.PrincipalFrom(ctx), p.ID); err != nil {
 		return nil, err
 	}
 	return &hearthv1.DeleteProjectResponse{}, nil
@@ -146,24 +146,24 @@ func (a *API) AddProjectMember(ctx context.Context, req *hearthv1.AddProjectMemb
 	if err != nil {
 		return nil, err
 	}
-	m, err := a.svc.AddMember(ctx, ScopeOf(p), req.GetUsername(), req.GetRole())
+	m, err := a.svc.AddMember(ctx, rbac.PrincipalFrom(ctx), ScopeOf(p), req.GetUsername(), req.GetRole())
 	if err != nil {
 		return nil, err
 	}
 	return &hearthv1.AddProjectMemberResponse{Member: memberToProto(m)}, nil
 }
 
-// ListProjectMembers lists the project's direct members.
+// ListProjectMembers lists one page of the project's direct members.
 func (a *API) ListProjectMembers(ctx context.Context, req *hearthv1.ListProjectMembersRequest) (*hearthv1.ListProjectMembersResponse, error) {
 	p, err := a.svc.ByPath(ctx, req.GetOwner(), req.GetName())
 	if err != nil {
 		return nil, err
 	}
-	ms, err := a.svc.ListMembers(ctx, ScopeOf(p))
+	ms, next, err := a.svc.ListMembers(ctx, ScopeOf(p), int(req.GetPageSize()), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	return &hearthv1.ListProjectMembersResponse{Members: membersToProto(ms)}, nil
+	return &hearthv1.ListProjectMembersResponse{Members: membersToProto(ms), NextPageToken: next}, nil
 }
 
 // RemoveProjectMember removes a user's roles on the project.

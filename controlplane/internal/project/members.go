@@ -2,6 +2,9 @@ package project
 
 import (
 	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,8 +41,11 @@ func GroupScope(g Group) Scope { return Scope{Group: g.ID, KeepAdmin: true} }
 // AddMember gives the user a role on the scope. A user who already holds
 // a role there is a Conflict (remove them first to change it); an unknown
 // user or role is InvalidArgument. Callers authorize project:admin on the
-// scope first.
-func (s *Service) AddMember(ctx context.Context, scope Scope, username, role string) (Member, error) {
+// scope first; AddMember then checks that caller may grant the role: that
+// they hold every permission of it through their own role bindings on the
+// scope (rbac CheckGrant), so that neither a delegation nor a narrower role
+// turns into a broader, lasting one.
+func (s *Service) AddMember(ctx context.Context, caller rbac.Principal, scope Scope, username, role string) (Member, error) {
 	if s.member == nil || s.users == nil {
 		return Member{}, errNoGroups
 	}
@@ -48,6 +54,9 @@ func (s *Service) AddMember(ctx context.Context, scope Scope, username, role str
 	}
 	userID, name, err := s.lookupUser(ctx, username)
 	if err != nil {
+		return Member{}, err
+	}
+	if err := s.member.CheckGrant(ctx, caller, role, scope.Project, scope.Group); err != nil {
 		return Member{}, err
 	}
 	existing, err := s.member.ListBindings(ctx, rbac.BindingFilter{UserID: userID, ProjectID: scope.Project, GroupID: scope.Group})
@@ -73,31 +82,86 @@ func (s *Service) AddMember(ctx context.Context, scope Scope, username, role str
 	return Member{UserID: userID, Username: name, Role: b.RoleName, CreatedAt: b.CreatedAt}, nil
 }
 
-// ListMembers lists the bindings on the scope, oldest first.
-func (s *Service) ListMembers(ctx context.Context, scope Scope) ([]Member, error) {
+// Member list paging: pageSize 0 is defaultMemberPage, at most maxMemberPage.
+const (
+	defaultMemberPage = 50
+	maxMemberPage     = 100
+)
+
+// ListMembers lists one page of the bindings on the scope, oldest first,
+// and a token for the next page ("" on the last). Usernames are resolved
+// in one lookup per page.
+func (s *Service) ListMembers(ctx context.Context, scope Scope, pageSize int, pageToken string) ([]Member, string, error) {
 	if s.member == nil || s.users == nil {
-		return nil, errNoGroups
+		return nil, "", errNoGroups
 	}
-	bs, err := s.member.ListBindings(ctx, rbac.BindingFilter{ProjectID: scope.Project, GroupID: scope.Group})
+	size := pageSize
+	switch {
+	case size == 0:
+		size = defaultMemberPage
+	case size < 0 || size > maxMemberPage:
+		return nil, "", apperr.Invalid("page_size: 1-%d", maxMemberPage)
+	}
+	afterTime, afterID, err := parseMemberToken(pageToken)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	names := map[uuid.UUID]string{}
-	out := make([]Member, 0, len(bs))
-	for _, b := range bs {
-		name, ok := names[b.UserID]
-		if !ok {
-			if name, err = s.users.UserName(ctx, b.UserID); err != nil {
-				if !isNotFound(err) {
-					return nil, err
-				}
-				name = "" // a binding of a user auth no longer knows
-			}
-			names[b.UserID] = name
-		}
-		out = append(out, Member{UserID: b.UserID, Username: name, Role: b.RoleName, CreatedAt: b.CreatedAt})
+	page, err := s.member.ListScopeBindings(ctx, scope.Project, scope.Group, afterTime, afterID, size)
+	if err != nil {
+		return nil, "", err
 	}
-	return out, nil
+	ids := make([]uuid.UUID, 0, len(page.Bindings))
+	for _, b := range page.Bindings {
+		ids = append(ids, b.UserID)
+	}
+	// A binding of a user auth no longer knows is listed without a name.
+	names, err := s.users.UserNames(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]Member, 0, len(page.Bindings))
+	for _, b := range page.Bindings {
+		out = append(out, Member{UserID: b.UserID, Username: names[b.UserID], Role: b.RoleName, CreatedAt: b.CreatedAt})
+	}
+	next := ""
+	if page.More && len(page.Bindings) > 0 {
+		last := page.Bindings[len(page.Bindings)-1]
+		next = memberToken(last.CreatedAt, last.ID)
+	}
+	return out, next, nil
+}
+
+// memberToken is the cursor after a binding: "<created_at unix µs>.<id>",
+// base64url. PostgreSQL keeps microseconds, so the cursor is exact.
+func memberToken(created time.Time, id uuid.UUID) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(created.UnixMicro(), 10) + "." + id.String()))
+}
+
+func parseMemberToken(tok string) (time.Time, uuid.UUID, error) {
+	if tok == "" {
+		return time.Time{}, uuid.Nil, nil
+	}
+	bad := apperr.Invalid("page_token: not one this server handed out")
+	if len(tok) > 128 {
+		return time.Time{}, uuid.Nil, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return time.Time{}, uuid.Nil, bad
+	}
+	us, idS, ok := strings.Cut(string(b), ".")
+	if !ok {
+		return time.Time{}, uuid.Nil, bad
+	}
+	micros, err := strconv.ParseInt(us, 10, 64)
+	if err != nil || micros <= 0 {
+		return time.Time{}, uuid.Nil, bad
+	}
+	id, err := uuid.Parse(idS)
+	if err != nil {
+		return time.Time{}, uuid.Nil, bad
+	}
+	return time.UnixMicro(micros), id, nil
 }
 
 // RemoveMember removes the user's roles on the scope; NotFound when they

@@ -31,7 +31,15 @@ const (
 	MergeUnchecked = "unchecked"
 	MergeClean     = "mergeable"
 	MergeConflicts = "conflicts"
+	// MergeUnrelated: the source and the target share no history, so they
+	// cannot be merged. It is stored as "conflicts" without conflicting
+	// files (the table's check constraint predates it).
+	MergeUnrelated = "unrelated"
 )
+
+// unrelatedBlocker is why a merge request of unrelated branches is not
+// mergeable.
+const unrelatedBlocker = "the source and target branches share no history"
 
 // MergeMethod is how a merge request is merged.
 type MergeMethod int
@@ -89,7 +97,7 @@ type MergeRequest struct {
 
 // MergeStatus is a mergeability check of two commits.
 type MergeStatus struct {
-	Mergeability   string // MergeUnchecked, MergeClean or MergeConflicts
+	Mergeability   string // MergeUnchecked, MergeClean, MergeConflicts or MergeUnrelated
 	TargetCommit   string
 	SourceCommit   string
 	Conflicts      []string
@@ -140,6 +148,9 @@ type MergeCheck struct {
 	FastForward bool
 	// UpToDate: the source is already in the target.
 	UpToDate bool
+	// Unrelated: the two commits share no history (nothing else is set
+	// but the commits).
+	Unrelated bool
 }
 
 // MergeSpec is one merge to perform.
@@ -179,8 +190,11 @@ type MergeRepositories interface {
 	LineCount(ctx context.Context, projectID uuid.UUID, rev, path string) (int, error)
 	// MergeRules are the target branch's protection requirements.
 	MergeRules(ctx context.Context, projectID uuid.UUID, branch string) (requiredApprovals int, requirePipeline bool, err error)
-	// PushPermission is what the branch's protection asks of a pusher.
-	PushPermission(ctx context.Context, projectID uuid.UUID, branch string) (rbac.Permission, error)
+	// BranchUpdateAllowed decides, with the project's ref rules exactly as
+	// a push is decided, whether a principal holding the permissions can
+	// answers may move branch forward (deleting false: a merge only ever
+	// fast-forwards its target) or delete it; reason says why not.
+	BranchUpdateAllowed(ctx context.Context, projectID uuid.UUID, branch string, deleting bool, can func(rbac.Permission) bool) (allowed bool, reason string, err error)
 }
 
 // PipelineStatus is a commit's newest pipeline (zero: none).
@@ -206,9 +220,12 @@ type MergeRequestPipelines interface {
 	LatestStatus(ctx context.Context, projectID uuid.UUID, commit string) (PipelineStatus, error)
 }
 
-// Committers finds the name and email a user commits as (auth).
+// Committers is what merge requests need of users (auth): the name and
+// email a user commits as (a valid git identity), and whether the user is
+// still active (a deactivated user's approvals do not count).
 type Committers interface {
 	Committer(ctx context.Context, userID uuid.UUID) (name, email string, err error)
+	Active(ctx context.Context, userID uuid.UUID) (bool, error)
 }
 
 // RefUpdate is one ref that moved (Old or New all zeros: created or
@@ -467,7 +484,9 @@ func (m *MergeRequests) Get(ctx context.Context, project uuid.UUID, number int64
 
 // refreshOne brings an open merge request's head and mergeability up to
 // date with its branches (a source that no longer exists keeps the last
-// head and check).
+// head and check). A head that reached the target since the last check
+// (pushed into it, or merged by a merge whose transaction did not commit)
+// marks the merge request merged, as GitLab does: mr is then merged.
 func (m *MergeRequests) refreshOne(ctx context.Context, mr *MergeRequest) error {
 	source, err := m.repos.BranchCommit(ctx, mr.ProjectID, mr.SourceBranch)
 	if err != nil {
@@ -497,8 +516,85 @@ func (m *MergeRequests) refreshOne(ctx context.Context, mr *MergeRequest) error 
 	if err != nil {
 		return err
 	}
+	landed, err := m.landedSince(ctx, *mr, mr.Status.TargetCommit, st)
+	if err != nil {
+		return err
+	}
+	if landed {
+		var merged MergeRequest
+		var ok bool
+		err := m.svc.db.InTx(ctx, func(tx pgx.Tx) error {
+			merged, ok, err = m.markMergedByPush(ctx, tx, *mr, target)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if ok {
+			*mr = merged
+			return nil
+		}
+		// It changed meanwhile (merged, closed or moved): the row decides.
+		fresh, err := m.row(ctx, mr.ProjectID, mr.Number)
+		if err != nil {
+			return err
+		}
+		*mr = fresh
+		return nil
+	}
 	mr.Status = st
 	return m.saveStatus(ctx, m.svc.q, mr.ID, st)
+}
+
+// landedSince reports whether the merge request's head reached its target
+// since prevTarget (the target last checked): the head is in the target
+// now (st.UpToDate) but was not in prevTarget. A head that was already in
+// the target when the merge request was checked (an empty merge request,
+// or a source reset to an older commit) has not landed: such a merge
+// request stays open with nothing to merge.
+func (m *MergeRequests) landedSince(ctx context.Context, mr MergeRequest, prevTarget string, st MergeStatus) (bool, error) {
+	if !st.UpToDate || prevTarget == "" || prevTarget == st.TargetCommit {
+		return false, nil
+	}
+	was, err := m.repos.IsAncestor(ctx, mr.ProjectID, st.SourceCommit, prevTarget)
+	if err != nil {
+		if isNotFound(err) { // the old target is gone: it did not contain it
+			return true, nil
+		}
+		return false, err
+	}
+	return !was, nil
+}
+
+// markMergedByPush records in tx that mr's head reached the target by
+// other means than a merge of it: merged by no one, merge commit target
+// (the target commit found to contain the head), event
+// merge_request.merged with by_push. ok is false when the merge request is
+// no longer open at that head (nothing changed).
+func (m *MergeRequests) markMergedByPush(ctx context.Context, tx pgx.Tx, mr MergeRequest, target string) (MergeRequest, bool, error) {
+	rows, err := m.svc.q.WithTx(tx).MarkMergeRequestMergedByPush(ctx, db.MarkMergeRequestMergedByPushParams{
+		ID: mr.ID, HeadCommit: mr.HeadCommit, MergeCommit: target,
+	})
+	if err != nil || len(rows) == 0 {
+		return MergeRequest{}, false, err
+	}
+	// The system did it, not whoever's request noticed it.
+	sys := rbac.WithPrincipal(audit.WithClient(ctx, audit.Client{}), rbac.AnonymousPrincipal)
+	if err := audit.Record(sys, tx, audit.Event{
+		Action: "merge_request.merge", Resource: "merge_request/" + mr.ID.String(), ProjectID: mr.ProjectID,
+		Detail: map[string]any{"number": mr.Number, "by_push": true, "commit": target, "target": mr.TargetBranch},
+	}); err != nil {
+		return MergeRequest{}, false, err
+	}
+	if err := m.svc.publish(sys, tx, Event{
+		Kind: EventMergeRequestMerged, ProjectID: mr.ProjectID, Subject: MergeRequestSubject(mr.Number),
+		Detail: map[string]any{"by_push": true, "merge_commit": target, "target": mr.TargetBranch},
+	}); err != nil {
+		return MergeRequest{}, false, err
+	}
+	m.log.Info().Str("project_id", mr.ProjectID.String()).Int64("merge_request", mr.Number).
+		Msg("merge request's head is in its target: marked merged")
+	return mergeRequestFromRow(rows[0]), true, nil
 }
 
 // check computes the mergeability of source into target.
@@ -508,6 +604,9 @@ func (m *MergeRequests) check(ctx context.Context, mr MergeRequest, target, sour
 		return MergeStatus{}, err
 	}
 	now := time.Now()
+	if c.Unrelated {
+		return MergeStatus{Mergeability: MergeUnrelated, TargetCommit: target, SourceCommit: source, CheckedAt: &now}, nil
+	}
 	st := MergeStatus{
 		Mergeability: MergeClean, TargetCommit: target, SourceCommit: source, CanFastForward: c.FastForward,
 		CheckedAt: &now, UpToDate: c.UpToDate,
@@ -595,19 +694,48 @@ func (m *MergeRequests) decorate(ctx context.Context, mrs []MergeRequest) ([]Mer
 }
 
 // approvers are the reviewers (never the author) whose latest review
-// approves commit.
+// approves commit and who may still approve now: active users holding
+// project:write on the project (an approval from someone since removed
+// from the project, or deactivated, no longer counts).
 func (m *MergeRequests) approvers(ctx context.Context, q *db.Queries, mr MergeRequest, commit string) ([]string, error) {
-	latest, err := q.LatestReviews(ctx, mr.ID)
+	rows, err := q.CommitApprovers(ctx, db.CommitApproversParams{MergeRequestID: mr.ID, CommitSha: commit, AuthorID: mr.AuthorID})
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, r := range latest {
-		if r.Verdict == verdictApprove && r.CommitSha == commit && r.ReviewerID != mr.AuthorID {
+	for _, r := range rows {
+		ok, err := m.mayApprove(ctx, mr.ProjectID, r.ReviewerID, r.ReviewerName)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			out = append(out, r.ReviewerName)
 		}
 	}
 	return out, nil
+}
+
+// mayApprove reports whether the user is active and holds project:write on
+// project now.
+func (m *MergeRequests) mayApprove(ctx context.Context, project, user uuid.UUID, name string) (bool, error) {
+	active, err := m.users.Active(ctx, user)
+	if err != nil {
+		if isNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	if !active {
+		return false, nil
+	}
+	err = m.svc.roles.Authorize(ctx, rbac.Principal{Kind: rbac.User, UserID: user, Username: name}, rbac.ProjectWrite, project)
+	if err == nil {
+		return true, nil
+	}
+	if _, denied := apperr.As(err); denied {
+		return false, nil
+	}
+	return false, err
 }
 
 // Update applies change to merge request number; authorize is called with

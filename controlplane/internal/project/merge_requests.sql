@@ -62,6 +62,18 @@ SET state = 'merged', merged_by_id = @merged_by_id, merged_by_name = @merged_by_
 WHERE id = @id
 RETURNING *;
 
+-- MarkMergeRequestMergedByPush records that the merge request's head
+-- reached its target by other means than a merge of it (a push, or a merge
+-- whose transaction did not commit after the target moved): no one merged
+-- it, merge_commit is the target commit found to contain the head. Only an
+-- open merge request still at that head changes (no row otherwise).
+-- name: MarkMergeRequestMergedByPush :many
+UPDATE merge_requests
+SET state = 'merged', merged_by_id = NULL, merged_by_name = '', merge_commit = @merge_commit,
+    merged_at = now(), merge_status = 'mergeable', conflicts = '{}'
+WHERE id = @id AND state = 'open' AND head_commit = @head_commit
+RETURNING *;
+
 -- name: CreateMergeRequestComment :one
 INSERT INTO merge_request_comments (id, merge_request_id, author_id, author_name, body, commit_sha, path, line, side)
 VALUES (@id, @merge_request_id, @author_id, @author_name, @body, @commit_sha, @path, @line, @side)
@@ -79,13 +91,23 @@ VALUES (@id, @merge_request_id, @reviewer_id, @reviewer_name, @verdict, @commit_
 RETURNING *;
 
 -- name: ListMergeRequestReviews :many
-SELECT * FROM merge_request_reviews WHERE merge_request_id = @merge_request_id ORDER BY id;
+SELECT * FROM merge_request_reviews
+WHERE merge_request_id = @merge_request_id AND id > @after
+ORDER BY id
+LIMIT @max;
 
--- LatestReviews is each reviewer's latest review: the ones that count.
--- name: LatestReviews :many
-SELECT DISTINCT ON (reviewer_id) * FROM merge_request_reviews
-WHERE merge_request_id = @merge_request_id
-ORDER BY reviewer_id, id DESC;
+-- CommitApprovers are the reviewers (never the author) whose latest review
+-- approves commit: the approvals that count, before the approvers' current
+-- permissions are checked. At most one row per reviewer.
+-- name: CommitApprovers :many
+SELECT reviewer_id, reviewer_name FROM (
+    SELECT DISTINCT ON (reviewer_id) reviewer_id, reviewer_name, verdict, commit_sha
+    FROM merge_request_reviews
+    WHERE merge_request_id = @merge_request_id
+    ORDER BY reviewer_id, id DESC
+) latest
+WHERE verdict = 'approve' AND commit_sha = @commit_sha AND reviewer_id <> @author_id
+ORDER BY reviewer_name;
 
 -- name: AddMergeRequestReviewer :exec
 INSERT INTO merge_request_reviewers (merge_request_id, user_name, requested_by)

@@ -45,7 +45,9 @@ func (a *MergeRequestAPI) Handler(opts ...connect.HandlerOption) (string, http.H
 // (signed in), as on issues. Updating needs project:read here: its author
 // may change their own merge request, anyone else needs project:write,
 // checked against the row. Merging needs repo:write here and, checked by
-// the handler, what the target branch's protection asks of pushers.
+// MergeRequests.Merge with the git feature's push rules, what the target
+// branch's protection asks of a push to it (and of a push deleting the
+// source branch, for its deletion).
 func (a *MergeRequestAPI) Rules() rbac.Rules {
 	read := rbac.Rule{Permission: rbac.ProjectRead, Project: a.paths.ProjectOf}
 	write := rbac.Rule{Permission: rbac.ProjectWrite, Project: a.paths.ProjectOf}
@@ -200,32 +202,17 @@ func (a *MergeRequestAPI) MergeMergeRequest(ctx context.Context, req *hearthv1.M
 	default:
 		return nil, apperr.Invalid("method: MERGE_METHOD_MERGE, MERGE_METHOD_SQUASH or MERGE_METHOD_FAST_FORWARD")
 	}
-	caller := rbac.PrincipalFrom(ctx)
-	if err := signedIn(caller); err != nil {
-		return nil, err
-	}
-	mr, err := a.mrs.row(ctx, pid, req.GetNumber())
-	if err != nil {
-		return nil, err
-	}
-	// Merging moves the target as a push would: the branch's protection
-	// decides who may (repo:write, the rule's default, is already checked).
-	perm, err := a.mrs.repos.PushPermission(ctx, pid, mr.TargetBranch)
-	if err != nil {
-		return nil, err
-	}
-	if perm != rbac.RepoWrite {
-		if err := a.authz.Authorize(ctx, caller, perm, pid); err != nil {
-			return nil, err
-		}
-	}
-	res, err := a.mrs.Merge(ctx, caller, pid, req.GetNumber(), MergeOptions{
+	res, err := a.mrs.Merge(ctx, rbac.PrincipalFrom(ctx), pid, req.GetNumber(), MergeOptions{
 		Method: method, Message: req.GetCommitMessage(), DeleteSourceBranch: req.GetDeleteSourceBranch(),
+		CommitSHA: req.GetCommitSha(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &hearthv1.MergeMergeRequestResponse{MergeRequest: mergeRequestToProto(res.MergeRequest), SourceBranchDeleted: res.SourceBranchDeleted}, nil
+	return &hearthv1.MergeMergeRequestResponse{
+		MergeRequest: mergeRequestToProto(res.MergeRequest), SourceBranchDeleted: res.SourceBranchDeleted,
+		SourceBranchKeptReason: res.SourceBranchKept,
+	}, nil
 }
 
 // GetMergeRequestChanges returns the commits and diff of a merge request:
@@ -324,26 +311,40 @@ func (a *MergeRequestAPI) CreateMergeRequestReview(ctx context.Context, req *hea
 	default:
 		return nil, apperr.Invalid("verdict: REVIEW_VERDICT_APPROVE or REVIEW_VERDICT_REQUEST_CHANGES")
 	}
-	r, err := a.mrs.Review(ctx, rbac.PrincipalFrom(ctx), pid, req.GetNumber(), approve, req.GetBody())
+	r, err := a.mrs.Review(ctx, rbac.PrincipalFrom(ctx), pid, req.GetNumber(), approve, req.GetBody(), req.GetCommitSha())
 	if err != nil {
 		return nil, err
 	}
 	return &hearthv1.CreateMergeRequestReviewResponse{Review: reviewToProto(r)}, nil
 }
 
-// ListMergeRequestReviews lists the reviews.
+// ListMergeRequestReviews lists the reviews; the page token is the last
+// id.
 func (a *MergeRequestAPI) ListMergeRequestReviews(ctx context.Context, req *hearthv1.ListMergeRequestReviewsRequest) (*hearthv1.ListMergeRequestReviewsResponse, error) {
 	pid, err := a.project(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := a.mrs.Reviews(ctx, pid, req.GetNumber())
+	limit := int(req.GetPageSize())
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	var after uuid.UUID
+	if t := req.GetPageToken(); t != "" {
+		if after, err = uuid.Parse(t); err != nil {
+			return nil, apperr.Invalid("page_token: not from a previous response")
+		}
+	}
+	rs, err := a.mrs.Reviews(ctx, pid, req.GetNumber(), after, limit)
 	if err != nil {
 		return nil, err
 	}
 	out := &hearthv1.ListMergeRequestReviewsResponse{Reviews: make([]*hearthv1.MergeRequestReview, len(rs))}
 	for i, r := range rs {
 		out.Reviews[i] = reviewToProto(r)
+	}
+	if len(rs) == limit {
+		out.NextPageToken = rs[len(rs)-1].ID.String()
 	}
 	return out, nil
 }
@@ -389,6 +390,8 @@ func mergeRequestToProto(mr MergeRequest) *hearthv1.MergeRequest {
 		out.MergeStatus.Mergeability = hearthv1.Mergeability_MERGEABILITY_MERGEABLE
 	case MergeConflicts:
 		out.MergeStatus.Mergeability = hearthv1.Mergeability_MERGEABILITY_CONFLICTS
+	case MergeUnrelated:
+		out.MergeStatus.Mergeability = hearthv1.Mergeability_MERGEABILITY_UNRELATED
 	}
 	if mr.Status.CheckedAt != nil {
 		out.MergeStatus.CheckTime = timestamppb.New(*mr.Status.CheckedAt)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -23,18 +24,29 @@ const mergeAttempts = 3
 // pipelineSucceeded is the pipeline state a green-pipeline rule accepts.
 const pipelineSucceeded = "success"
 
+// mergeTimeout bounds a merge's transaction. It does not end with the
+// request: once the target may move, the merge request must be marked
+// merged in the same transaction whatever the client does.
+const mergeTimeout = 2 * time.Minute
+
 // MergeOptions says how to merge.
 type MergeOptions struct {
 	Method MergeMethod
 	// Message replaces the default commit message (merge and squash).
 	Message            string
 	DeleteSourceBranch bool
+	// CommitSHA, when set, is the head the caller saw: the merge is
+	// refused if the source holds another commit.
+	CommitSHA string
 }
 
 // MergeResult is a merged merge request.
 type MergeResult struct {
 	MergeRequest        MergeRequest
 	SourceBranchDeleted bool
+	// SourceBranchKept says why the source branch was kept although its
+	// deletion was asked for.
+	SourceBranchKept string
 }
 
 // requirements are the target's merge rules, the head's latest pipeline
@@ -58,6 +70,8 @@ func (m *MergeRequests) requirements(ctx context.Context, mr MergeRequest) (Merg
 	switch mr.Status.Mergeability {
 	case MergeConflicts:
 		out.Blockers = append(out.Blockers, "conflicts in "+joinLimited(mr.Status.Conflicts, 20))
+	case MergeUnrelated:
+		out.Blockers = append(out.Blockers, unrelatedBlocker)
 	case MergeUnchecked:
 		out.Blockers = append(out.Blockers, "mergeability is not checked yet")
 	}
@@ -90,11 +104,37 @@ func defaultMessage(mr MergeRequest, method MergeMethod) string {
 	return fmt.Sprintf("Merge branch '%s' into '%s'\n\n%s\n\nMerge request !%d", mr.SourceBranch, mr.TargetBranch, mr.Title, mr.Number)
 }
 
+// can answers whether caller holds a permission on project, each decision
+// made once (as the push policy asks them). A failure to decide refuses
+// (logged).
+func (m *MergeRequests) can(ctx context.Context, caller rbac.Principal, project uuid.UUID) func(rbac.Permission) bool {
+	held := map[rbac.Permission]bool{}
+	return func(perm rbac.Permission) bool {
+		ok, seen := held[perm]
+		if !seen {
+			err := m.svc.roles.Authorize(ctx, caller, perm, project)
+			if _, denied := apperr.As(err); err != nil && !denied {
+				m.log.Warn().Err(err).Str("project_id", project.String()).Msg("could not authorize a ref update of a merge")
+			}
+			ok = err == nil
+			held[perm] = ok
+		}
+		return ok
+	}
+}
+
 // Merge merges merge request number as caller. The merge request's row is
 // locked for the whole merge, so two merges of it never both run; the
 // target moves by compare-and-swap, so a concurrent push either lands
 // before the merge (which then retries on it) or is refused by git as not
 // a fast-forward of the merged target: no commit is lost either way.
+//
+// The target moves only if the caller could push to it (the branch's
+// rules, as a push is decided), and the source branch is deleted only if
+// the caller could delete it by a push; a refused deletion keeps the
+// branch (MergeResult.SourceBranchKept says why) without failing the
+// merge. The transaction does not end with the request: a client that
+// goes away once the target moved still gets its merge recorded.
 func (m *MergeRequests) Merge(ctx context.Context, caller rbac.Principal, project uuid.UUID, number int64, o MergeOptions) (MergeResult, error) {
 	if err := signedIn(caller); err != nil {
 		return MergeResult{}, err
@@ -108,8 +148,27 @@ func (m *MergeRequests) Merge(ctx context.Context, caller rbac.Principal, projec
 	if o.Message != "" && (len(o.Message) > MaxBodyBytes || !utf8.ValidString(o.Message) || strings.ContainsRune(o.Message, 0) || strings.TrimSpace(o.Message) == "") {
 		return MergeResult{}, apperr.Invalid("commit message: valid UTF-8 text of 1 to %d bytes", MaxBodyBytes)
 	}
+	if o.CommitSHA != "" && !validCommitID.MatchString(o.CommitSHA) {
+		return MergeResult{}, apperr.Invalid("commit_sha: a full lowercase commit id")
+	}
 	if err := m.svc.requireWritable(ctx, project); err != nil {
 		return MergeResult{}, err
+	}
+	// What follows the target's move must not fail the merge; a request
+	// cancelled now would still leave the branch and the pipelines to settle.
+	after := context.WithoutCancel(ctx)
+	can := m.can(after, caller, project)
+	cur, err := m.row(ctx, project, number)
+	if err != nil {
+		return MergeResult{}, err
+	}
+	// Merging moves the target as a push would: its protection decides.
+	allowed, reason, err := m.repos.BranchUpdateAllowed(ctx, project, cur.TargetBranch, false, can)
+	if err != nil {
+		return MergeResult{}, err
+	}
+	if !allowed {
+		return MergeResult{}, apperr.PermissionDenied("cannot merge !%d: %s", number, reason)
 	}
 	name, email, err := m.users.Committer(ctx, caller.UserID)
 	if err != nil {
@@ -117,7 +176,12 @@ func (m *MergeRequests) Merge(ctx context.Context, caller rbac.Principal, projec
 	}
 	var out MergeResult
 	var oldTarget, newTarget, merged string
-	err = m.svc.db.InTx(ctx, func(tx pgx.Tx) error {
+	var byPush bool
+	request := ctx
+	txCtx, cancel := context.WithTimeout(after, mergeTimeout)
+	defer cancel()
+	err = m.svc.db.InTx(txCtx, func(tx pgx.Tx) error {
+		ctx := txCtx // detached from the request (see mergeTimeout)
 		q := m.svc.q.WithTx(tx)
 		row, err := q.GetMergeRequestForUpdate(ctx, db.GetMergeRequestForUpdateParams{ProjectID: project, Number: number})
 		if err != nil {
@@ -143,6 +207,10 @@ func (m *MergeRequests) Merge(ctx context.Context, caller rbac.Principal, projec
 			if err != nil {
 				return apperr.FailedPrecondition("cannot merge !%d: %s", number, errMessage(err))
 			}
+			if o.CommitSHA != "" && source != o.CommitSHA {
+				return apperr.FailedPrecondition("the merge request's head moved to %s (you saw %s); review and merge again",
+					shortSHA(source), shortSHA(o.CommitSHA))
+			}
 			if source != mr.HeadCommit {
 				if err := q.SetMergeRequestHead(ctx, db.SetMergeRequestHeadParams{ID: mr.ID, HeadCommit: source}); err != nil {
 					return err
@@ -153,6 +221,22 @@ func (m *MergeRequests) Merge(ctx context.Context, caller rbac.Principal, projec
 			if err != nil {
 				return err
 			}
+			// Its head already reached the target (pushed, or an earlier
+			// merge whose transaction was lost): it is merged, by push.
+			landed, err := m.landedSince(ctx, mr, mr.Status.TargetCommit, st)
+			if err != nil {
+				return err
+			}
+			if landed {
+				fresh, ok, err := m.markMergedByPush(ctx, tx, mr, target)
+				if err != nil {
+					return err
+				}
+				if ok {
+					out.MergeRequest, byPush = fresh, true
+					return nil
+				}
+			}
 			if err := m.saveStatus(ctx, q, mr.ID, st); err != nil {
 				return err
 			}
@@ -161,6 +245,10 @@ func (m *MergeRequests) Merge(ctx context.Context, caller rbac.Principal, projec
 			}
 			if m.hook != nil {
 				m.hook(ctx, project, number, attempt)
+			}
+			// A client gone before the target moves gets no merge.
+			if err := request.Err(); err != nil {
+				return err
 			}
 			msg := o.Message
 			if msg == "" {
@@ -205,20 +293,18 @@ func (m *MergeRequests) Merge(ctx context.Context, caller rbac.Principal, projec
 	if err != nil {
 		return MergeResult{}, err
 	}
+	if byPush {
+		return MergeResult{}, apperr.FailedPrecondition("merge request !%d was merged already: its head %s is in %s",
+			number, shortSHA(out.MergeRequest.HeadCommit), out.MergeRequest.TargetBranch)
+	}
 	mr := out.MergeRequest
 	refs := []RefUpdate{{Ref: "refs/heads/" + mr.TargetBranch, Old: oldTarget, New: newTarget}}
-	// The merge is done: what follows must not fail it. A request cancelled
-	// now would still leave the branch and the pipelines to settle.
-	after := context.WithoutCancel(ctx)
+	// The merge is done: what follows must not fail it.
 	if o.DeleteSourceBranch {
-		switch err := m.repos.DeleteBranch(after, project, mr.SourceBranch, merged); {
-		case err == nil:
+		out.SourceBranchKept = m.deleteSource(after, mr, merged, can)
+		if out.SourceBranchKept == "" {
 			out.SourceBranchDeleted = true
 			refs = append(refs, RefUpdate{Ref: "refs/heads/" + mr.SourceBranch, Old: merged, New: zeroCommit(merged)})
-		case errors.Is(err, ErrRefMoved), isNotFound(err):
-			m.log.Info().Int64("merge_request", number).Msg("source branch moved after the merge; kept")
-		default:
-			m.log.Warn().Err(err).Int64("merge_request", number).Msg("could not delete the source branch")
 		}
 	}
 	if err := m.pushes.RecordPush(after, project, caller.UserID, refs); err != nil {
@@ -232,8 +318,39 @@ func (m *MergeRequests) Merge(ctx context.Context, caller rbac.Principal, projec
 	return out, nil
 }
 
+// deleteSource deletes the merged source branch if it still holds merged
+// and the caller could delete it by a push (the branch's rules); it
+// returns why the branch was kept ("" once deleted).
+func (m *MergeRequests) deleteSource(ctx context.Context, mr MergeRequest, merged string, can func(rbac.Permission) bool) string {
+	allowed, reason, err := m.repos.BranchUpdateAllowed(ctx, mr.ProjectID, mr.SourceBranch, true, can)
+	switch {
+	case err != nil:
+		m.log.Warn().Err(err).Int64("merge_request", mr.Number).Msg("could not decide the source branch's deletion")
+		return "its protection could not be checked"
+	case !allowed:
+		return reason
+	}
+	switch err := m.repos.DeleteBranch(ctx, mr.ProjectID, mr.SourceBranch, merged); {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrRefMoved):
+		return "the source branch moved after the merge"
+	case isNotFound(err):
+		return "the source branch no longer exists"
+	default:
+		if e, ok := apperr.As(err); ok {
+			return e.Message
+		}
+		m.log.Warn().Err(err).Int64("merge_request", mr.Number).Msg("could not delete the source branch")
+		return "it could not be deleted"
+	}
+}
+
 // refusal is why mr cannot be merged now with method, or nil.
 func (m *MergeRequests) refusal(ctx context.Context, q *db.Queries, mr MergeRequest, st MergeStatus, method MergeMethod, required int, needPipeline bool) error {
+	if st.Mergeability == MergeUnrelated {
+		return apperr.FailedPrecondition("merge request !%d cannot be merged: %s", mr.Number, unrelatedBlocker)
+	}
 	if st.Mergeability == MergeConflicts {
 		return apperr.FailedPrecondition("merge request !%d has conflicts in %s: resolve them on the source branch", mr.Number, joinLimited(st.Conflicts, 20))
 	}

@@ -29,7 +29,8 @@ type refresh struct {
 // updates). It only queues the work, so the push's response never waits
 // for it: Run then records new source heads, triggers their merge_request
 // pipelines and recomputes the mergeability of the open merge requests
-// whose source or target moved.
+// whose source or target moved (marking merged those whose head the push
+// brought into their target).
 func (m *MergeRequests) RefsMoved(_ context.Context, projectID, pusherID uuid.UUID, refs []RefUpdate) {
 	var branches []RefUpdate
 	for _, r := range refs {
@@ -85,7 +86,7 @@ func (m *MergeRequests) refreshPush(ctx context.Context, r refresh) {
 				continue
 			}
 			// A push to the source updates the merge request: its pipeline.
-			if sourceMoved && mr.HeadCommit == ref.New {
+			if sourceMoved && mr.State == MergeRequestOpen && mr.HeadCommit == ref.New {
 				m.triggerPipeline(ctx, mr, ref.New, r.pusherID)
 			}
 		}

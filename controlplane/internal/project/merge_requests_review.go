@@ -30,6 +30,10 @@ const (
 // maxReviewers bounds one review request.
 const maxReviewers = 20
 
+// maxReviewersPerMergeRequest bounds the reviewers requested of one merge
+// request in all.
+const maxReviewersPerMergeRequest = 50
+
 var validCommitID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 
 // LinePosition anchors a comment to a line of a file in a commit.
@@ -190,12 +194,17 @@ func (m *MergeRequests) Comments(ctx context.Context, project uuid.UUID, number 
 }
 
 // Review records reviewer's verdict on the merge request's current head.
-func (m *MergeRequests) Review(ctx context.Context, reviewer rbac.Principal, project uuid.UUID, number int64, approve bool, body string) (Review, error) {
+// seen, when set, is the head the reviewer saw: the review is refused if
+// the source holds another commit now.
+func (m *MergeRequests) Review(ctx context.Context, reviewer rbac.Principal, project uuid.UUID, number int64, approve bool, body, seen string) (Review, error) {
 	if err := signedIn(reviewer); err != nil {
 		return Review{}, err
 	}
 	if err := validateBody(body, false); err != nil {
 		return Review{}, err
+	}
+	if seen != "" && !validCommitID.MatchString(seen) {
+		return Review{}, apperr.Invalid("commit_sha: a full lowercase commit id")
 	}
 	if err := m.svc.requireWritable(ctx, project); err != nil {
 		return Review{}, err
@@ -214,6 +223,13 @@ func (m *MergeRequests) Review(ctx context.Context, reviewer rbac.Principal, pro
 	// moved since the merge request was last refreshed.
 	if err := m.refreshOne(ctx, &mr); err != nil {
 		return Review{}, err
+	}
+	if mr.State != MergeRequestOpen { // its head reached the target meanwhile
+		return Review{}, apperr.FailedPrecondition("merge request !%d is %s: only open merge requests are reviewed", number, mr.State)
+	}
+	if seen != "" && seen != mr.HeadCommit {
+		return Review{}, apperr.FailedPrecondition("the merge request's head moved to %s (you saw %s); review again",
+			shortSHA(mr.HeadCommit), shortSHA(seen))
 	}
 	verdict := verdictRequestChanges
 	if approve {
@@ -247,13 +263,17 @@ func (m *MergeRequests) Review(ctx context.Context, reviewer rbac.Principal, pro
 	return out, err
 }
 
-// Reviews lists every review of merge request number, oldest first.
-func (m *MergeRequests) Reviews(ctx context.Context, project uuid.UUID, number int64) ([]Review, error) {
+// Reviews lists the reviews of merge request number, oldest first, after
+// the review id after, at most limit (1-100, default 50).
+func (m *MergeRequests) Reviews(ctx context.Context, project uuid.UUID, number int64, after uuid.UUID, limit int) ([]Review, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
 	mr, err := m.row(ctx, project, number)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := m.svc.q.ListMergeRequestReviews(ctx, mr.ID)
+	rows, err := m.svc.q.ListMergeRequestReviews(ctx, db.ListMergeRequestReviewsParams{MergeRequestID: mr.ID, After: after, Max: int32(limit)})
 	if err != nil {
 		return nil, err
 	}
@@ -289,6 +309,23 @@ func (m *MergeRequests) RequestReview(ctx context.Context, caller rbac.Principal
 		}
 		if row.State != MergeRequestOpen {
 			return apperr.FailedPrecondition("merge request !%d is %s: reviews are requested of open merge requests", number, row.State)
+		}
+		have, err := q.MergeRequestReviewers(ctx, []uuid.UUID{row.ID})
+		if err != nil {
+			return err
+		}
+		already := make(map[string]bool, len(have))
+		for _, r := range have {
+			already[r.UserName] = true
+		}
+		added := 0
+		for _, u := range users {
+			if !already[u] {
+				added++
+			}
+		}
+		if len(have)+added > maxReviewersPerMergeRequest {
+			return apperr.Invalid("reviewers: a merge request has at most %d requested reviewers (%d already)", maxReviewersPerMergeRequest, len(have))
 		}
 		for _, u := range users {
 			if err := q.AddMergeRequestReviewer(ctx, db.AddMergeRequestReviewerParams{MergeRequestID: row.ID, UserName: u, RequestedBy: caller.Username}); err != nil {

@@ -47,6 +47,11 @@ type Memberships interface {
 	SetProjectGroup(ctx context.Context, tx pgx.Tx, project, group uuid.UUID) error
 	Invalidate(ctx context.Context) error
 	AuthorizeGroup(ctx context.Context, p rbac.Principal, perm rbac.Permission, group uuid.UUID) error
+	// CheckGrant refuses (PermissionDenied) unless p holds, through its own
+	// role bindings on the project or group, every permission of role.
+	CheckGrant(ctx context.Context, p rbac.Principal, role string, project, group uuid.UUID) error
+	// ListScopeBindings pages the bindings on one project or group.
+	ListScopeBindings(ctx context.Context, project, group uuid.UUID, afterTime time.Time, afterID uuid.UUID, limit int) (rbac.ScopeBindingsPage, error)
 }
 
 // Users looks users up by name (auth): group names share the owner
@@ -57,6 +62,9 @@ type Users interface {
 	UserByName(ctx context.Context, name string) (uuid.UUID, string, error)
 	// UserName returns the username of the user with id.
 	UserName(ctx context.Context, id uuid.UUID) (string, error)
+	// UserNames returns the usernames of the users with ids in one lookup;
+	// unknown ids are absent.
+	UserNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error)
 }
 
 // OwnerRole is the role a project's creator gets on it.

@@ -171,3 +171,16 @@ WHERE (sqlc.narg(project_id)::uuid IS NOT NULL AND b.project_id = sqlc.narg(proj
    OR (sqlc.narg(group_id)::uuid IS NOT NULL AND b.group_id = sqlc.narg(group_id)::uuid)
 ORDER BY b.id
 FOR UPDATE OF b;
+
+-- name: ListScopeBindingsPage :many
+-- The bindings on one project or one group (exactly one is not NULL), in
+-- (created_at, id) order after the cursor (after_time NULL: from the start).
+SELECT b.id, b.role_id, r.name AS role_name, b.user_id, b.project_id, b.group_id, b.created_at
+FROM role_bindings b
+JOIN roles r ON r.id = b.role_id
+WHERE ((sqlc.narg(project_id)::uuid IS NOT NULL AND b.project_id = sqlc.narg(project_id)::uuid)
+    OR (sqlc.narg(group_id)::uuid IS NOT NULL AND b.group_id = sqlc.narg(group_id)::uuid))
+  AND (sqlc.narg(after_time)::timestamptz IS NULL
+       OR (b.created_at, b.id) > (sqlc.narg(after_time)::timestamptz, @after_id::uuid))
+ORDER BY b.created_at, b.id
+LIMIT @max;

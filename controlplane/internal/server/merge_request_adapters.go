@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/google/uuid"
@@ -37,6 +36,9 @@ func (g mergeRequestGit) BranchCommit(ctx context.Context, projectID uuid.UUID, 
 
 func (g mergeRequestGit) CheckMerge(ctx context.Context, projectID uuid.UUID, target, source string) (project.MergeCheck, error) {
 	c, err := g.browser.CheckMerge(ctx, g.repo(projectID), target, source)
+	if errors.Is(err, git.ErrUnrelatedHistories) {
+		return project.MergeCheck{TargetCommit: target, SourceCommit: source, Unrelated: true}, nil
+	}
 	if err != nil {
 		return project.MergeCheck{}, err
 	}
@@ -112,23 +114,27 @@ func (g mergeRequestGit) MergeRules(ctx context.Context, projectID uuid.UUID, br
 	return g.rules.MergeRules(ctx, projectID, branch)
 }
 
-// PushPermission is the strictest push permission of the branch rules
-// matching branch, as the git feature's push policy combines them
-// (project:admin when any rule asks for it, else repo:write).
-func (g mergeRequestGit) PushPermission(ctx context.Context, projectID uuid.UUID, branch string) (rbac.Permission, error) {
+// BranchUpdateAllowed decides the update with the git feature's own push
+// policy (git.DecideRefUpdate): the project's rules and its default branch
+// (the repository's HEAD, protected even without a rule). A merge only
+// moves its target forward, so a fast-forward-only verdict allows it.
+func (g mergeRequestGit) BranchUpdateAllowed(ctx context.Context, projectID uuid.UUID, branch string, deleting bool, can func(rbac.Permission) bool) (bool, string, error) {
 	rules, err := g.rules.ProtectedRefs(ctx, projectID)
 	if err != nil {
-		return 0, err
+		return false, "", err
 	}
-	for _, r := range rules {
-		if r.Kind != git.BranchRef || r.PushPermission != rbac.ProjectAdmin {
-			continue
-		}
-		if ok, err := path.Match(r.Pattern, branch); err == nil && ok {
-			return rbac.ProjectAdmin, nil
-		}
+	def, err := g.browser.DefaultBranch(ctx, g.repo(projectID))
+	if err != nil {
+		return false, "", err
 	}
-	return rbac.RepoWrite, nil
+	// Only whether old and new are zero matters to the decision.
+	const some, none = "1111111111111111111111111111111111111111", "0000000000000000000000000000000000000000"
+	c := git.RefCommand{Ref: "refs/heads/" + branch, Old: some, New: some}
+	if deleting {
+		c.New = none
+	}
+	d := git.DecideRefUpdate(rules, def, can, c)
+	return d.Allowed, d.Reason, nil
 }
 
 // mergeRequestChanges shows a merge request's commits and diff with the
@@ -161,8 +167,10 @@ func (p mergeRequestPipelines) LatestStatus(ctx context.Context, projectID uuid.
 	return project.PipelineStatus{ID: id, State: state}, err
 }
 
-// committers finds who a merge commits as: the user's display name (else
-// username) and email.
+// committers finds who a merge commits as: the user's display name, or
+// their username when the display name is not a name git accepts (empty,
+// with '<' or '>', over 256 bytes...), and email; and whether a user is
+// active.
 type committers struct{ auth *auth.Service }
 
 func (c committers) Committer(ctx context.Context, userID uuid.UUID) (string, string, error) {
@@ -171,10 +179,14 @@ func (c committers) Committer(ctx context.Context, userID uuid.UUID) (string, st
 		return "", "", err
 	}
 	name := strings.TrimSpace(u.DisplayName)
-	if name == "" {
+	if git.ValidSignature(git.Signature{Name: name, Email: u.Email}) != nil {
 		name = u.Username
 	}
 	return name, u.Email, nil
+}
+
+func (c committers) Active(ctx context.Context, userID uuid.UUID) (bool, error) {
+	return c.auth.Active(ctx, userID)
 }
 
 // RecordPush tells the system about refs a merge moved, as if pushed:

@@ -533,7 +533,11 @@ func (x *AddGroupMemberResponse) GetMember() *Member {
 type ListGroupMembersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The group's name.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// 1-100; defaults to 50.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From the previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -575,11 +579,27 @@ func (x *ListGroupMembersRequest) GetName() string {
 	return ""
 }
 
-// ListGroupMembersResponse lists every member (groups are small: no paging).
+func (x *ListGroupMembersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListGroupMembersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListGroupMembersResponse lists one page of the group's members.
 type ListGroupMembersResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One entry per role binding, oldest first.
-	Members       []*Member `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	Members []*Member `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -619,6 +639,13 @@ func (x *ListGroupMembersResponse) GetMembers() []*Member {
 		return x.Members
 	}
 	return nil
+}
+
+func (x *ListGroupMembersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // RemoveGroupMemberRequest names the group and the user.
@@ -751,11 +778,15 @@ const file_hearth_v1_group_proto_rawDesc = "" +
 	"\busername\x18\x02 \x01(\tR\busername\x12\x12\n" +
 	"\x04role\x18\x03 \x01(\tR\x04role\"C\n" +
 	"\x16AddGroupMemberResponse\x12)\n" +
-	"\x06member\x18\x01 \x01(\v2\x11.hearth.v1.MemberR\x06member\"-\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.hearth.v1.MemberR\x06member\"i\n" +
 	"\x17ListGroupMembersRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"G\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"o\n" +
 	"\x18ListGroupMembersResponse\x12+\n" +
-	"\amembers\x18\x01 \x03(\v2\x11.hearth.v1.MemberR\amembers\"J\n" +
+	"\amembers\x18\x01 \x03(\v2\x11.hearth.v1.MemberR\amembers\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"J\n" +
 	"\x18RemoveGroupMemberRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\"\x1b\n" +

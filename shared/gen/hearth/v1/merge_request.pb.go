@@ -32,6 +32,9 @@ const (
 	Mergeability_MERGEABILITY_MERGEABLE   Mergeability = 1
 	// Conflicts lists the files.
 	Mergeability_MERGEABILITY_CONFLICTS Mergeability = 2
+	// The source and the target share no history: they cannot be merged
+	// (merge_blockers says so).
+	Mergeability_MERGEABILITY_UNRELATED Mergeability = 3
 )
 
 // Enum value maps for Mergeability.
@@ -40,11 +43,13 @@ var (
 		0: "MERGEABILITY_UNSPECIFIED",
 		1: "MERGEABILITY_MERGEABLE",
 		2: "MERGEABILITY_CONFLICTS",
+		3: "MERGEABILITY_UNRELATED",
 	}
 	Mergeability_value = map[string]int32{
 		"MERGEABILITY_UNSPECIFIED": 0,
 		"MERGEABILITY_MERGEABLE":   1,
 		"MERGEABILITY_CONFLICTS":   2,
+		"MERGEABILITY_UNRELATED":   3,
 	}
 )
 
@@ -1374,10 +1379,16 @@ type MergeMergeRequestRequest struct {
 	// The message of the squash (or merge) commit; default: the title with
 	// the merge request's reference.
 	CommitMessage string `protobuf:"bytes,5,opt,name=commit_message,json=commitMessage,proto3" json:"commit_message,omitempty"`
-	// Delete the source branch once merged (kept if it moved meanwhile).
+	// Delete the source branch once merged (kept if it moved meanwhile, or
+	// if its protection refuses the deletion to the caller as it would a
+	// push deleting it).
 	DeleteSourceBranch bool `protobuf:"varint,6,opt,name=delete_source_branch,json=deleteSourceBranch,proto3" json:"delete_source_branch,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// When set, the commit the caller saw as the merge request's head
+	// (GitLab's sha): the merge is refused (FAILED_PRECONDITION) if the
+	// source branch holds another commit now.
+	CommitSha     string `protobuf:"bytes,7,opt,name=commit_sha,json=commitSha,proto3" json:"commit_sha,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MergeMergeRequestRequest) Reset() {
@@ -1452,14 +1463,24 @@ func (x *MergeMergeRequestRequest) GetDeleteSourceBranch() bool {
 	return false
 }
 
+func (x *MergeMergeRequestRequest) GetCommitSha() string {
+	if x != nil {
+		return x.CommitSha
+	}
+	return ""
+}
+
 // MergeMergeRequestResponse returns the merged merge request.
 type MergeMergeRequestResponse struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	MergeRequest *MergeRequest          `protobuf:"bytes,1,opt,name=merge_request,json=mergeRequest,proto3" json:"merge_request,omitempty"`
 	// Whether the source branch was deleted.
 	SourceBranchDeleted bool `protobuf:"varint,2,opt,name=source_branch_deleted,json=sourceBranchDeleted,proto3" json:"source_branch_deleted,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Why the source branch was kept although its deletion was asked for
+	// (empty when it was deleted or not asked for).
+	SourceBranchKeptReason string `protobuf:"bytes,3,opt,name=source_branch_kept_reason,json=sourceBranchKeptReason,proto3" json:"source_branch_kept_reason,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *MergeMergeRequestResponse) Reset() {
@@ -1504,6 +1525,13 @@ func (x *MergeMergeRequestResponse) GetSourceBranchDeleted() bool {
 		return x.SourceBranchDeleted
 	}
 	return false
+}
+
+func (x *MergeMergeRequestResponse) GetSourceBranchKeptReason() string {
+	if x != nil {
+		return x.SourceBranchKeptReason
+	}
+	return ""
 }
 
 // GetMergeRequestChangesRequest names the merge request.
@@ -1927,7 +1955,11 @@ type CreateMergeRequestReviewRequest struct {
 	Number  int64                  `protobuf:"varint,3,opt,name=number,proto3" json:"number,omitempty"`
 	Verdict ReviewVerdict          `protobuf:"varint,4,opt,name=verdict,proto3,enum=hearth.v1.ReviewVerdict" json:"verdict,omitempty"`
 	// At most 64 KiB of markdown.
-	Body          string `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	Body string `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	// When set, the commit the reviewer saw as the merge request's head
+	// (GitLab's sha): the review is refused (FAILED_PRECONDITION) if the
+	// source branch holds another commit now.
+	CommitSha     string `protobuf:"bytes,6,opt,name=commit_sha,json=commitSha,proto3" json:"commit_sha,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1997,6 +2029,13 @@ func (x *CreateMergeRequestReviewRequest) GetBody() string {
 	return ""
 }
 
+func (x *CreateMergeRequestReviewRequest) GetCommitSha() string {
+	if x != nil {
+		return x.CommitSha
+	}
+	return ""
+}
+
 // CreateMergeRequestReviewResponse returns the review.
 type CreateMergeRequestReviewResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2044,10 +2083,14 @@ func (x *CreateMergeRequestReviewResponse) GetReview() *MergeRequestReview {
 
 // ListMergeRequestReviewsRequest names the merge request.
 type ListMergeRequestReviewsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Number        int64                  `protobuf:"varint,3,opt,name=number,proto3" json:"number,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Owner  string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name   string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Number int64                  `protobuf:"varint,3,opt,name=number,proto3" json:"number,omitempty"`
+	// 1-100, default 50.
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2103,10 +2146,26 @@ func (x *ListMergeRequestReviewsRequest) GetNumber() int64 {
 	return 0
 }
 
+func (x *ListMergeRequestReviewsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMergeRequestReviewsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 // ListMergeRequestReviewsResponse lists the reviews, oldest first.
 type ListMergeRequestReviewsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reviews       []*MergeRequestReview  `protobuf:"bytes,1,rep,name=reviews,proto3" json:"reviews,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Reviews []*MergeRequestReview  `protobuf:"bytes,1,rep,name=reviews,proto3" json:"reviews,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2148,13 +2207,21 @@ func (x *ListMergeRequestReviewsResponse) GetReviews() []*MergeRequestReview {
 	return nil
 }
 
+func (x *ListMergeRequestReviewsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // RequestMergeRequestReviewRequest names the reviewers.
 type RequestMergeRequestReviewRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Owner  string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
 	Name   string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Number int64                  `protobuf:"varint,3,opt,name=number,proto3" json:"number,omitempty"`
-	// Usernames (1-20).
+	// Usernames (1-20 per call; a merge request has at most 50 requested
+	// reviewers in all).
 	Reviewers     []string `protobuf:"bytes,4,rep,name=reviewers,proto3" json:"reviewers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2373,17 +2440,20 @@ const file_hearth_v1_merge_request_proto_rawDesc = "" +
 	"\f_descriptionB\b\n" +
 	"\x06_draft\"Z\n" +
 	"\x1aUpdateMergeRequestResponse\x12<\n" +
-	"\rmerge_request\x18\x01 \x01(\v2\x17.hearth.v1.MergeRequestR\fmergeRequest\"\xe5\x01\n" +
+	"\rmerge_request\x18\x01 \x01(\v2\x17.hearth.v1.MergeRequestR\fmergeRequest\"\x84\x02\n" +
 	"\x18MergeMergeRequestRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
 	"\x06number\x18\x03 \x01(\x03R\x06number\x12.\n" +
 	"\x06method\x18\x04 \x01(\x0e2\x16.hearth.v1.MergeMethodR\x06method\x12%\n" +
 	"\x0ecommit_message\x18\x05 \x01(\tR\rcommitMessage\x120\n" +
-	"\x14delete_source_branch\x18\x06 \x01(\bR\x12deleteSourceBranch\"\x8d\x01\n" +
+	"\x14delete_source_branch\x18\x06 \x01(\bR\x12deleteSourceBranch\x12\x1d\n" +
+	"\n" +
+	"commit_sha\x18\a \x01(\tR\tcommitSha\"\xc8\x01\n" +
 	"\x19MergeMergeRequestResponse\x12<\n" +
 	"\rmerge_request\x18\x01 \x01(\v2\x17.hearth.v1.MergeRequestR\fmergeRequest\x122\n" +
-	"\x15source_branch_deleted\x18\x02 \x01(\bR\x13sourceBranchDeleted\"a\n" +
+	"\x15source_branch_deleted\x18\x02 \x01(\bR\x13sourceBranchDeleted\x129\n" +
+	"\x19source_branch_kept_reason\x18\x03 \x01(\tR\x16sourceBranchKeptReason\"a\n" +
 	"\x1dGetMergeRequestChangesRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -2413,32 +2483,39 @@ const file_hearth_v1_merge_request_proto_rawDesc = "" +
 	"page_token\x18\x05 \x01(\tR\tpageToken\"\x86\x01\n" +
 	" ListMergeRequestCommentsResponse\x12:\n" +
 	"\bcomments\x18\x01 \x03(\v2\x1e.hearth.v1.MergeRequestCommentR\bcomments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xab\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xca\x01\n" +
 	"\x1fCreateMergeRequestReviewRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
 	"\x06number\x18\x03 \x01(\x03R\x06number\x122\n" +
 	"\averdict\x18\x04 \x01(\x0e2\x18.hearth.v1.ReviewVerdictR\averdict\x12\x12\n" +
-	"\x04body\x18\x05 \x01(\tR\x04body\"Y\n" +
+	"\x04body\x18\x05 \x01(\tR\x04body\x12\x1d\n" +
+	"\n" +
+	"commit_sha\x18\x06 \x01(\tR\tcommitSha\"Y\n" +
 	" CreateMergeRequestReviewResponse\x125\n" +
-	"\x06review\x18\x01 \x01(\v2\x1d.hearth.v1.MergeRequestReviewR\x06review\"b\n" +
+	"\x06review\x18\x01 \x01(\v2\x1d.hearth.v1.MergeRequestReviewR\x06review\"\x9e\x01\n" +
 	"\x1eListMergeRequestReviewsRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
-	"\x06number\x18\x03 \x01(\x03R\x06number\"Z\n" +
+	"\x06number\x18\x03 \x01(\x03R\x06number\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\"\x82\x01\n" +
 	"\x1fListMergeRequestReviewsResponse\x127\n" +
-	"\areviews\x18\x01 \x03(\v2\x1d.hearth.v1.MergeRequestReviewR\areviews\"\x82\x01\n" +
+	"\areviews\x18\x01 \x03(\v2\x1d.hearth.v1.MergeRequestReviewR\areviews\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x82\x01\n" +
 	" RequestMergeRequestReviewRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
 	"\x06number\x18\x03 \x01(\x03R\x06number\x12\x1c\n" +
 	"\treviewers\x18\x04 \x03(\tR\treviewers\"a\n" +
 	"!RequestMergeRequestReviewResponse\x12<\n" +
-	"\rmerge_request\x18\x01 \x01(\v2\x17.hearth.v1.MergeRequestR\fmergeRequest*d\n" +
+	"\rmerge_request\x18\x01 \x01(\v2\x17.hearth.v1.MergeRequestR\fmergeRequest*\x80\x01\n" +
 	"\fMergeability\x12\x1c\n" +
 	"\x18MERGEABILITY_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16MERGEABILITY_MERGEABLE\x10\x01\x12\x1a\n" +
-	"\x16MERGEABILITY_CONFLICTS\x10\x02*{\n" +
+	"\x16MERGEABILITY_CONFLICTS\x10\x02\x12\x1a\n" +
+	"\x16MERGEABILITY_UNRELATED\x10\x03*{\n" +
 	"\vMergeMethod\x12\x1c\n" +
 	"\x18MERGE_METHOD_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12MERGE_METHOD_MERGE\x10\x01\x12\x17\n" +

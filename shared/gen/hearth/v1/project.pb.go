@@ -1515,7 +1515,11 @@ type ListProjectMembersRequest struct {
 	// The owner.
 	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
 	// The project's name.
-	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// 1-100; defaults to 50.
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From the previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1564,11 +1568,27 @@ func (x *ListProjectMembersRequest) GetName() string {
 	return ""
 }
 
-// ListProjectMembersResponse lists the project's direct members.
+func (x *ListProjectMembersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListProjectMembersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListProjectMembersResponse lists one page of the project's direct members.
 type ListProjectMembersResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One entry per role binding on the project, oldest first.
-	Members       []*Member `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	Members []*Member `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1608,6 +1628,13 @@ func (x *ListProjectMembersResponse) GetMembers() []*Member {
 		return x.Members
 	}
 	return nil
+}
+
+func (x *ListProjectMembersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // RemoveProjectMemberRequest names the project and the user.
@@ -1807,12 +1834,16 @@ const file_hearth_v1_project_proto_rawDesc = "" +
 	"\busername\x18\x03 \x01(\tR\busername\x12\x12\n" +
 	"\x04role\x18\x04 \x01(\tR\x04role\"E\n" +
 	"\x18AddProjectMemberResponse\x12)\n" +
-	"\x06member\x18\x01 \x01(\v2\x11.hearth.v1.MemberR\x06member\"E\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.hearth.v1.MemberR\x06member\"\x81\x01\n" +
 	"\x19ListProjectMembersRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\"I\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"q\n" +
 	"\x1aListProjectMembersResponse\x12+\n" +
-	"\amembers\x18\x01 \x03(\v2\x11.hearth.v1.MemberR\amembers\"b\n" +
+	"\amembers\x18\x01 \x03(\v2\x11.hearth.v1.MemberR\amembers\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"b\n" +
 	"\x1aRemoveProjectMemberRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +

@@ -646,3 +646,33 @@ func (q *Queries) UserActive(ctx context.Context, id uuid.UUID) (bool, error) {
 	err := row.Scan(&active)
 	return active, err
 }
+
+const userNames = `-- name: UserNames :many
+SELECT id, username FROM users WHERE id = ANY($1::uuid[])
+`
+
+type UserNamesRow struct {
+	ID       uuid.UUID
+	Username string
+}
+
+// The usernames of the users with the given ids (unknown ids are left out).
+func (q *Queries) UserNames(ctx context.Context, ids []uuid.UUID) ([]UserNamesRow, error) {
+	rows, err := q.db.Query(ctx, userNames, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []UserNamesRow
+	for rows.Next() {
+		var i UserNamesRow
+		if err := rows.Scan(&i.ID, &i.Username); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

@@ -28,6 +28,51 @@ func (q *Queries) AddMergeRequestReviewer(ctx context.Context, arg AddMergeReque
 	return err
 }
 
+const commitApprovers = `-- name: CommitApprovers :many
+SELECT reviewer_id, reviewer_name FROM (
+    SELECT DISTINCT ON (reviewer_id) reviewer_id, reviewer_name, verdict, commit_sha
+    FROM merge_request_reviews
+    WHERE merge_request_id = $1
+    ORDER BY reviewer_id, id DESC
+) latest
+WHERE verdict = 'approve' AND commit_sha = $2 AND reviewer_id <> $3
+ORDER BY reviewer_name
+`
+
+type CommitApproversParams struct {
+	MergeRequestID uuid.UUID
+	CommitSha      string
+	AuthorID       uuid.UUID
+}
+
+type CommitApproversRow struct {
+	ReviewerID   uuid.UUID
+	ReviewerName string
+}
+
+// CommitApprovers are the reviewers (never the author) whose latest review
+// approves commit: the approvals that count, before the approvers' current
+// permissions are checked. At most one row per reviewer.
+func (q *Queries) CommitApprovers(ctx context.Context, arg CommitApproversParams) ([]CommitApproversRow, error) {
+	rows, err := q.db.Query(ctx, commitApprovers, arg.MergeRequestID, arg.CommitSha, arg.AuthorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []CommitApproversRow
+	for rows.Next() {
+		var i CommitApproversRow
+		if err := rows.Scan(&i.ReviewerID, &i.ReviewerName); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const createMergeRequest = `-- name: CreateMergeRequest :one
 INSERT INTO merge_requests (project_id, number, source_branch, target_branch, title, description, draft, author_id, author_name, head_commit)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -262,42 +307,6 @@ func (q *Queries) GetMergeRequestForUpdate(ctx context.Context, arg GetMergeRequ
 	return i, err
 }
 
-const latestReviews = `-- name: LatestReviews :many
-SELECT DISTINCT ON (reviewer_id) id, merge_request_id, reviewer_id, reviewer_name, verdict, commit_sha, body, created_at FROM merge_request_reviews
-WHERE merge_request_id = $1
-ORDER BY reviewer_id, id DESC
-`
-
-// LatestReviews is each reviewer's latest review: the ones that count.
-func (q *Queries) LatestReviews(ctx context.Context, mergeRequestID uuid.UUID) ([]MergeRequestReview, error) {
-	rows, err := q.db.Query(ctx, latestReviews, mergeRequestID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []MergeRequestReview
-	for rows.Next() {
-		var i MergeRequestReview
-		if err := rows.Scan(
-			&i.ID,
-			&i.MergeRequestID,
-			&i.ReviewerID,
-			&i.ReviewerName,
-			&i.Verdict,
-			&i.CommitSha,
-			&i.Body,
-			&i.CreatedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const listMergeRequestComments = `-- name: ListMergeRequestComments :many
 SELECT id, merge_request_id, author_id, author_name, body, commit_sha, path, line, side, created_at, updated_at FROM merge_request_comments
 WHERE merge_request_id = $1 AND id > $2
@@ -344,11 +353,20 @@ func (q *Queries) ListMergeRequestComments(ctx context.Context, arg ListMergeReq
 }
 
 const listMergeRequestReviews = `-- name: ListMergeRequestReviews :many
-SELECT id, merge_request_id, reviewer_id, reviewer_name, verdict, commit_sha, body, created_at FROM merge_request_reviews WHERE merge_request_id = $1 ORDER BY id
+SELECT id, merge_request_id, reviewer_id, reviewer_name, verdict, commit_sha, body, created_at FROM merge_request_reviews
+WHERE merge_request_id = $1 AND id > $2
+ORDER BY id
+LIMIT $3
 `
 
-func (q *Queries) ListMergeRequestReviews(ctx context.Context, mergeRequestID uuid.UUID) ([]MergeRequestReview, error) {
-	rows, err := q.db.Query(ctx, listMergeRequestReviews, mergeRequestID)
+type ListMergeRequestReviewsParams struct {
+	MergeRequestID uuid.UUID
+	After          uuid.UUID
+	Max            int32
+}
+
+func (q *Queries) ListMergeRequestReviews(ctx context.Context, arg ListMergeRequestReviewsParams) ([]MergeRequestReview, error) {
+	rows, err := q.db.Query(ctx, listMergeRequestReviews, arg.MergeRequestID, arg.After, arg.Max)
 	if err != nil {
 		return nil, err
 	}
@@ -496,6 +514,71 @@ func (q *Queries) MarkMergeRequestMerged(ctx context.Context, arg MarkMergeReque
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const markMergeRequestMergedByPush = `-- name: MarkMergeRequestMergedByPush :many
+UPDATE merge_requests
+SET state = 'merged', merged_by_id = NULL, merged_by_name = '', merge_commit = $1,
+    merged_at = now(), merge_status = 'mergeable', conflicts = '{}'
+WHERE id = $2 AND state = 'open' AND head_commit = $3
+RETURNING id, project_id, number, source_branch, target_branch, title, description, draft, state, author_id, author_name, head_commit, merge_status, checked_target_commit, checked_source_commit, conflicts, can_fast_forward, checked_at, merged_by_id, merged_by_name, merge_commit, merged_at, closed_at, created_at, updated_at
+`
+
+type MarkMergeRequestMergedByPushParams struct {
+	MergeCommit string
+	ID          uuid.UUID
+	HeadCommit  string
+}
+
+// MarkMergeRequestMergedByPush records that the merge request's head
+// reached its target by other means than a merge of it (a push, or a merge
+// whose transaction did not commit after the target moved): no one merged
+// it, merge_commit is the target commit found to contain the head. Only an
+// open merge request still at that head changes (no row otherwise).
+func (q *Queries) MarkMergeRequestMergedByPush(ctx context.Context, arg MarkMergeRequestMergedByPushParams) ([]MergeRequest, error) {
+	rows, err := q.db.Query(ctx, markMergeRequestMergedByPush, arg.MergeCommit, arg.ID, arg.HeadCommit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []MergeRequest
+	for rows.Next() {
+		var i MergeRequest
+		if err := rows.Scan(
+			&i.ID,
+			&i.ProjectID,
+			&i.Number,
+			&i.SourceBranch,
+			&i.TargetBranch,
+			&i.Title,
+			&i.Description,
+			&i.Draft,
+			&i.State,
+			&i.AuthorID,
+			&i.AuthorName,
+			&i.HeadCommit,
+			&i.MergeStatus,
+			&i.CheckedTargetCommit,
+			&i.CheckedSourceCommit,
+			&i.Conflicts,
+			&i.CanFastForward,
+			&i.CheckedAt,
+			&i.MergedByID,
+			&i.MergedByName,
+			&i.MergeCommit,
+			&i.MergedAt,
+			&i.ClosedAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const mergeRequestReviewers = `-- name: MergeRequestReviewers :many

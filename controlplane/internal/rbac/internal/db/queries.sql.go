@@ -612,6 +612,72 @@ func (q *Queries) ListRoles(ctx context.Context) ([]Role, error) {
 	return items, nil
 }
 
+const listScopeBindingsPage = `-- name: ListScopeBindingsPage :many
+SELECT b.id, b.role_id, r.name AS role_name, b.user_id, b.project_id, b.group_id, b.created_at
+FROM role_bindings b
+JOIN roles r ON r.id = b.role_id
+WHERE (($1::uuid IS NOT NULL AND b.project_id = $1::uuid)
+    OR ($2::uuid IS NOT NULL AND b.group_id = $2::uuid))
+  AND ($3::timestamptz IS NULL
+       OR (b.created_at, b.id) > ($3::timestamptz, $4::uuid))
+ORDER BY b.created_at, b.id
+LIMIT $5
+`
+
+type ListScopeBindingsPageParams struct {
+	ProjectID pgtype.UUID
+	GroupID   pgtype.UUID
+	AfterTime pgtype.Timestamptz
+	AfterID   uuid.UUID
+	Max       int32
+}
+
+type ListScopeBindingsPageRow struct {
+	ID        uuid.UUID
+	RoleID    uuid.UUID
+	RoleName  string
+	UserID    uuid.UUID
+	ProjectID pgtype.UUID
+	GroupID   pgtype.UUID
+	CreatedAt pgtype.Timestamptz
+}
+
+// The bindings on one project or one group (exactly one is not NULL), in
+// (created_at, id) order after the cursor (after_time NULL: from the start).
+func (q *Queries) ListScopeBindingsPage(ctx context.Context, arg ListScopeBindingsPageParams) ([]ListScopeBindingsPageRow, error) {
+	rows, err := q.db.Query(ctx, listScopeBindingsPage,
+		arg.ProjectID,
+		arg.GroupID,
+		arg.AfterTime,
+		arg.AfterID,
+		arg.Max,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListScopeBindingsPageRow
+	for rows.Next() {
+		var i ListScopeBindingsPageRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.RoleID,
+			&i.RoleName,
+			&i.UserID,
+			&i.ProjectID,
+			&i.GroupID,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockScopeBindings = `-- name: LockScopeBindings :many
 SELECT b.id, b.user_id, r.permissions
 FROM role_bindings b

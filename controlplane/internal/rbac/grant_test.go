@@ -1,0 +1,116 @@
+package rbac_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+)
+
+func TestHeldThroughBindingsIgnoresDelegationsAndHonoursTokens(t *testing.T) {
+	e := newEnv(t)
+	s := e.replica(t)
+	admin, a, b := uuid.New(), uuid.New(), uuid.New()
+	p, other := e.projects.Add(rbac.Private), e.projects.Add(rbac.Private)
+	ctx := adminCtx(t, admin)
+	mustBind(t, ctx, s, "admin", admin, uuid.Nil)
+	mustBind(t, ctx, s, "maintainer", a, p)
+	if _, err := s.CreateDelegation(ctx, user(a), b, p, rbac.SetOf(rbac.ProjectRead, rbac.ProjectAdmin), "", e.clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// b administers p through the delegation, but holds nothing to pass on.
+	if !effective(t, s, user(b), p).Has(rbac.ProjectAdmin) {
+		t.Fatal("the delegation does not work")
+	}
+	if held, err := s.HeldThroughBindings(ctx, user(b), p, uuid.Nil); err != nil || held != 0 {
+		t.Fatalf("delegate holds through bindings: %v %v", held, err)
+	}
+	err := s.CheckGrant(ctx, user(b), rbac.RoleMaintainer, p, uuid.Nil)
+	wantKind(t, err, apperr.KindPermissionDenied, "delegate granting maintainer")
+	if !strings.Contains(err.Error(), "secret:write") {
+		t.Errorf("refusal does not name what is missing: %v", err)
+	}
+	// a holds maintainer on p: grants it and anything narrower, not admin,
+	// and nothing on another project.
+	for _, r := range []string{rbac.RoleMaintainer, rbac.RoleDeveloper, rbac.RoleViewer} {
+		if err := s.CheckGrant(ctx, user(a), r, p, uuid.Nil); err != nil {
+			t.Errorf("maintainer granting %s: %v", r, err)
+		}
+	}
+	wantKind(t, s.CheckGrant(ctx, user(a), rbac.RoleAdmin, p, uuid.Nil), apperr.KindPermissionDenied, "maintainer granting admin")
+	wantKind(t, s.CheckGrant(ctx, user(a), rbac.RoleViewer, other, uuid.Nil), apperr.KindPermissionDenied, "granting elsewhere")
+	wantKind(t, s.CheckGrant(ctx, user(a), "no-such-role", p, uuid.Nil), apperr.KindInvalid, "unknown role")
+
+	// A token grants no more than its limit, and a project token nothing
+	// elsewhere.
+	tok := user(a)
+	tok.TokenID = uuid.New()
+	tok.TokenLimit = rbac.SetOf(rbac.ProjectRead, rbac.ProjectAdmin, rbac.RepoRead, rbac.PipelineRead, rbac.DeployRead, rbac.ObserveRead)
+	if err := s.CheckGrant(ctx, tok, rbac.RoleViewer, p, uuid.Nil); err != nil {
+		t.Errorf("narrow token granting viewer: %v", err)
+	}
+	wantKind(t, s.CheckGrant(ctx, tok, rbac.RoleDeveloper, p, uuid.Nil), apperr.KindPermissionDenied, "narrow token granting developer")
+	tok.TokenProject = other
+	wantKind(t, s.CheckGrant(ctx, tok, rbac.RoleViewer, p, uuid.Nil), apperr.KindPermissionDenied, "token of another project")
+
+	// An installation administrator grants anything; through a token only
+	// when it covers admin:roles.
+	if err := s.CheckGrant(ctx, user(admin), rbac.RoleAdmin, p, uuid.Nil); err != nil {
+		t.Errorf("admin granting admin: %v", err)
+	}
+	adminTok := user(admin)
+	adminTok.TokenID = uuid.New()
+	adminTok.TokenLimit = rbac.All &^ rbac.SetOf(rbac.AdminUsers, rbac.AdminRoles, rbac.AdminAudit)
+	if err := s.CheckGrant(ctx, adminTok, rbac.RoleMaintainer, p, uuid.Nil); err != nil {
+		t.Errorf("admin's api token granting maintainer: %v", err)
+	}
+	wantKind(t, s.CheckGrant(ctx, adminTok, rbac.RoleAdmin, p, uuid.Nil), apperr.KindPermissionDenied, "admin's api token granting admin")
+	wantKind(t, s.CheckGrant(ctx, rbac.Principal{}, rbac.RoleViewer, p, uuid.Nil), apperr.KindUnauthenticated, "anonymous")
+}
+
+func TestListScopeBindingsPages(t *testing.T) {
+	e := newEnv(t)
+	s := e.replica(t)
+	admin := uuid.New()
+	p := e.projects.Add(rbac.Private)
+	ctx := adminCtx(t, admin)
+	mustBind(t, ctx, s, "admin", admin, uuid.Nil)
+	var want []uuid.UUID
+	for range 5 {
+		u := uuid.New()
+		mustBind(t, ctx, s, "viewer", u, p)
+		want = append(want, u)
+	}
+	var got []uuid.UUID
+	var afterT time.Time
+	afterID := uuid.Nil
+	for pages := 0; ; pages++ {
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+		page, err := s.ListScopeBindings(ctx, p, uuid.Nil, afterT, afterID, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range page.Bindings {
+			got = append(got, b.UserID)
+		}
+		if !page.More {
+			break
+		}
+		last := page.Bindings[len(page.Bindings)-1]
+		afterT, afterID = last.CreatedAt, last.ID
+	}
+	if len(got) != len(want) {
+		t.Fatalf("paged %d bindings, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("binding %d is %v, want %v (oldest first)", i, got[i], want[i])
+		}
+	}
+}
