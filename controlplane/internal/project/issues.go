@@ -240,10 +240,14 @@ func (s *Service) GetIssue(ctx context.Context, project uuid.UUID, number int64)
 
 // Mentions returns the distinct issue numbers a markdown text mentions as
 // "#<number>", in order of first mention, at most maxReferences.
-func Mentions(text string) []int64 {
+func Mentions(text string) []int64 { return mentionsOf(issueMention, text) }
+
+// mentionsOf returns the distinct numbers re's first group captures in
+// text, in order of first mention, at most maxReferences.
+func mentionsOf(re *regexp.Regexp, text string) []int64 {
 	var out []int64
 	seen := map[int64]bool{}
-	for _, m := range issueMention.FindAllStringSubmatch(text, -1) {
+	for _, m := range re.FindAllStringSubmatch(text, -1) {
 		n, err := strconv.ParseInt(m[1], 10, 64)
 		if err != nil || n <= 0 || seen[n] {
 			continue

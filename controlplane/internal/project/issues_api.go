@@ -219,15 +219,9 @@ func (a *IssueAPI) ListComments(ctx context.Context, req *hearthv1.ListCommentsR
 	if err != nil {
 		return nil, err
 	}
-	limit := int(req.GetPageSize())
-	if limit <= 0 || limit > 100 {
-		limit = 50
-	}
-	var after uuid.UUID
-	if t := req.GetPageToken(); t != "" {
-		if after, err = uuid.Parse(t); err != nil {
-			return nil, apperr.Invalid("page_token: not from a previous response")
-		}
+	limit, after, err := idPage(req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
 	}
 	cs, err := a.svc.ListComments(ctx, pid, req.GetNumber(), after, limit)
 	if err != nil {
@@ -237,8 +231,8 @@ func (a *IssueAPI) ListComments(ctx context.Context, req *hearthv1.ListCommentsR
 	for i, c := range cs {
 		out.Comments[i] = commentToProto(c)
 	}
-	if len(cs) == limit {
-		out.NextPageToken = cs[len(cs)-1].ID.String()
+	if len(cs) > 0 {
+		out.NextPageToken = nextIDToken(len(cs), limit, cs[len(cs)-1].ID)
 	}
 	return out, nil
 }

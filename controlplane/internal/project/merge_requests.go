@@ -286,21 +286,7 @@ var mergeRequestMention = regexp.MustCompile(`(?:^|[^\w&/])!([0-9]{1,18})\b`)
 // MergeRequestMentions returns the distinct merge request numbers a text
 // mentions as "!<number>", in order of first mention, at most
 // maxReferences.
-func MergeRequestMentions(text string) []int64 {
-	var out []int64
-	seen := map[int64]bool{}
-	for _, m := range mergeRequestMention.FindAllStringSubmatch(text, -1) {
-		n, err := strconv.ParseInt(m[1], 10, 64)
-		if err != nil || n <= 0 || seen[n] {
-			continue
-		}
-		seen[n] = true
-		if out = append(out, n); len(out) == maxReferences {
-			break
-		}
-	}
-	return out
-}
+func MergeRequestMentions(text string) []int64 { return mentionsOf(mergeRequestMention, text) }
 
 // mergeRequestReferences resolves the "!N" mentions of text.
 func (s *Service) mergeRequestReferences(ctx context.Context, project uuid.UUID, text string) ([]MergeRequestReference, error) {

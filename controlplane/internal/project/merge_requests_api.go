@@ -273,15 +273,9 @@ func (a *MergeRequestAPI) ListMergeRequestComments(ctx context.Context, req *hea
 	if err != nil {
 		return nil, err
 	}
-	limit := int(req.GetPageSize())
-	if limit <= 0 || limit > 100 {
-		limit = 50
-	}
-	var after uuid.UUID
-	if t := req.GetPageToken(); t != "" {
-		if after, err = uuid.Parse(t); err != nil {
-			return nil, apperr.Invalid("page_token: not from a previous response")
-		}
+	limit, after, err := idPage(req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
 	}
 	cs, err := a.mrs.Comments(ctx, pid, req.GetNumber(), after, limit)
 	if err != nil {
@@ -291,8 +285,8 @@ func (a *MergeRequestAPI) ListMergeRequestComments(ctx context.Context, req *hea
 	for i, c := range cs {
 		out.Comments[i] = mrCommentToProto(c)
 	}
-	if len(cs) == limit {
-		out.NextPageToken = cs[len(cs)-1].ID.String()
+	if len(cs) > 0 {
+		out.NextPageToken = nextIDToken(len(cs), limit, cs[len(cs)-1].ID)
 	}
 	return out, nil
 }
@@ -325,15 +319,9 @@ func (a *MergeRequestAPI) ListMergeRequestReviews(ctx context.Context, req *hear
 	if err != nil {
 		return nil, err
 	}
-	limit := int(req.GetPageSize())
-	if limit <= 0 || limit > 100 {
-		limit = 50
-	}
-	var after uuid.UUID
-	if t := req.GetPageToken(); t != "" {
-		if after, err = uuid.Parse(t); err != nil {
-			return nil, apperr.Invalid("page_token: not from a previous response")
-		}
+	limit, after, err := idPage(req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
 	}
 	rs, err := a.mrs.Reviews(ctx, pid, req.GetNumber(), after, limit)
 	if err != nil {
@@ -343,8 +331,8 @@ func (a *MergeRequestAPI) ListMergeRequestReviews(ctx context.Context, req *hear
 	for i, r := range rs {
 		out.Reviews[i] = reviewToProto(r)
 	}
-	if len(rs) == limit {
-		out.NextPageToken = rs[len(rs)-1].ID.String()
+	if len(rs) > 0 {
+		out.NextPageToken = nextIDToken(len(rs), limit, rs[len(rs)-1].ID)
 	}
 	return out, nil
 }
