@@ -264,20 +264,11 @@ func (a *IssueAPI) DeleteComment(ctx context.Context, req *hearthv1.DeleteCommen
 	if err != nil {
 		return nil, apperr.NotFound("comment not found")
 	}
-	caller := rbac.PrincipalFrom(ctx)
-	if err := signedIn(caller); err != nil {
+	may, err := authorOrAdmin(ctx, a.authz, pid)
+	if err != nil {
 		return nil, err
 	}
-	adminErr := a.authz.Authorize(ctx, caller, rbac.ProjectAdmin, pid)
-	if _, denied := apperr.As(adminErr); adminErr != nil && !denied {
-		return nil, adminErr
-	}
-	err = a.svc.DeleteComment(ctx, pid, req.GetNumber(), id, func(c Comment) error {
-		if c.AuthorID == caller.UserID {
-			return nil
-		}
-		return adminErr
-	})
+	err = a.svc.DeleteComment(ctx, pid, req.GetNumber(), id, func(c Comment) error { return may(c.AuthorID) })
 	if err != nil {
 		return nil, err
 	}

@@ -79,6 +79,15 @@ INSERT INTO merge_request_comments (id, merge_request_id, author_id, author_name
 VALUES (@id, @merge_request_id, @author_id, @author_name, @body, @commit_sha, @path, @line, @side)
 RETURNING *;
 
+-- name: GetMergeRequestCommentForUpdate :one
+SELECT * FROM merge_request_comments WHERE id = @id AND merge_request_id = @merge_request_id FOR UPDATE;
+
+-- name: UpdateMergeRequestComment :one
+UPDATE merge_request_comments SET body = @body WHERE id = @id RETURNING *;
+
+-- name: DeleteMergeRequestComment :exec
+DELETE FROM merge_request_comments WHERE id = @id;
+
 -- name: ListMergeRequestComments :many
 SELECT * FROM merge_request_comments
 WHERE merge_request_id = @merge_request_id AND id > @after

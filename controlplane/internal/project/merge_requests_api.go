@@ -60,6 +60,8 @@ func (a *MergeRequestAPI) Rules() rbac.Rules {
 		hearthv1connect.MergeRequestServiceGetMergeRequestChangesProcedure:    {Permission: rbac.RepoRead, Project: a.paths.ProjectOf},
 		hearthv1connect.MergeRequestServiceCreateMergeRequestCommentProcedure: read,
 		hearthv1connect.MergeRequestServiceListMergeRequestCommentsProcedure:  read,
+		hearthv1connect.MergeRequestServiceUpdateMergeRequestCommentProcedure: read,
+		hearthv1connect.MergeRequestServiceDeleteMergeRequestCommentProcedure: read,
 		hearthv1connect.MergeRequestServiceCreateMergeRequestReviewProcedure:  write,
 		hearthv1connect.MergeRequestServiceListMergeRequestReviewsProcedure:   read,
 		hearthv1connect.MergeRequestServiceRequestMergeRequestReviewProcedure: write,

@@ -1947,6 +1947,235 @@ func (x *ListMergeRequestCommentsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// UpdateMergeRequestCommentRequest names the comment and its new body.
+type UpdateMergeRequestCommentRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Owner     string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Number    int64                  `protobuf:"varint,3,opt,name=number,proto3" json:"number,omitempty"`
+	CommentId string                 `protobuf:"bytes,4,opt,name=comment_id,json=commentId,proto3" json:"comment_id,omitempty"`
+	// Markdown, 1 byte to 64 KiB.
+	Body          string `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateMergeRequestCommentRequest) Reset() {
+	*x = UpdateMergeRequestCommentRequest{}
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMergeRequestCommentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMergeRequestCommentRequest) ProtoMessage() {}
+
+func (x *UpdateMergeRequestCommentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMergeRequestCommentRequest.ProtoReflect.Descriptor instead.
+func (*UpdateMergeRequestCommentRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *UpdateMergeRequestCommentRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *UpdateMergeRequestCommentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateMergeRequestCommentRequest) GetNumber() int64 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *UpdateMergeRequestCommentRequest) GetCommentId() string {
+	if x != nil {
+		return x.CommentId
+	}
+	return ""
+}
+
+func (x *UpdateMergeRequestCommentRequest) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+// UpdateMergeRequestCommentResponse returns the comment.
+type UpdateMergeRequestCommentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Comment       *MergeRequestComment   `protobuf:"bytes,1,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateMergeRequestCommentResponse) Reset() {
+	*x = UpdateMergeRequestCommentResponse{}
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMergeRequestCommentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMergeRequestCommentResponse) ProtoMessage() {}
+
+func (x *UpdateMergeRequestCommentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMergeRequestCommentResponse.ProtoReflect.Descriptor instead.
+func (*UpdateMergeRequestCommentResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *UpdateMergeRequestCommentResponse) GetComment() *MergeRequestComment {
+	if x != nil {
+		return x.Comment
+	}
+	return nil
+}
+
+// DeleteMergeRequestCommentRequest names the comment.
+type DeleteMergeRequestCommentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Number        int64                  `protobuf:"varint,3,opt,name=number,proto3" json:"number,omitempty"`
+	CommentId     string                 `protobuf:"bytes,4,opt,name=comment_id,json=commentId,proto3" json:"comment_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteMergeRequestCommentRequest) Reset() {
+	*x = DeleteMergeRequestCommentRequest{}
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteMergeRequestCommentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteMergeRequestCommentRequest) ProtoMessage() {}
+
+func (x *DeleteMergeRequestCommentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteMergeRequestCommentRequest.ProtoReflect.Descriptor instead.
+func (*DeleteMergeRequestCommentRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DeleteMergeRequestCommentRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *DeleteMergeRequestCommentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeleteMergeRequestCommentRequest) GetNumber() int64 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *DeleteMergeRequestCommentRequest) GetCommentId() string {
+	if x != nil {
+		return x.CommentId
+	}
+	return ""
+}
+
+// DeleteMergeRequestCommentResponse is empty.
+type DeleteMergeRequestCommentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteMergeRequestCommentResponse) Reset() {
+	*x = DeleteMergeRequestCommentResponse{}
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteMergeRequestCommentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteMergeRequestCommentResponse) ProtoMessage() {}
+
+func (x *DeleteMergeRequestCommentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteMergeRequestCommentResponse.ProtoReflect.Descriptor instead.
+func (*DeleteMergeRequestCommentResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{24}
+}
+
 // CreateMergeRequestReviewRequest carries the review.
 type CreateMergeRequestReviewRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1966,7 +2195,7 @@ type CreateMergeRequestReviewRequest struct {
 
 func (x *CreateMergeRequestReviewRequest) Reset() {
 	*x = CreateMergeRequestReviewRequest{}
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[21]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1978,7 +2207,7 @@ func (x *CreateMergeRequestReviewRequest) String() string {
 func (*CreateMergeRequestReviewRequest) ProtoMessage() {}
 
 func (x *CreateMergeRequestReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[21]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1991,7 +2220,7 @@ func (x *CreateMergeRequestReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMergeRequestReviewRequest.ProtoReflect.Descriptor instead.
 func (*CreateMergeRequestReviewRequest) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{21}
+	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CreateMergeRequestReviewRequest) GetOwner() string {
@@ -2046,7 +2275,7 @@ type CreateMergeRequestReviewResponse struct {
 
 func (x *CreateMergeRequestReviewResponse) Reset() {
 	*x = CreateMergeRequestReviewResponse{}
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[22]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2058,7 +2287,7 @@ func (x *CreateMergeRequestReviewResponse) String() string {
 func (*CreateMergeRequestReviewResponse) ProtoMessage() {}
 
 func (x *CreateMergeRequestReviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[22]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2071,7 +2300,7 @@ func (x *CreateMergeRequestReviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMergeRequestReviewResponse.ProtoReflect.Descriptor instead.
 func (*CreateMergeRequestReviewResponse) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{22}
+	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CreateMergeRequestReviewResponse) GetReview() *MergeRequestReview {
@@ -2097,7 +2326,7 @@ type ListMergeRequestReviewsRequest struct {
 
 func (x *ListMergeRequestReviewsRequest) Reset() {
 	*x = ListMergeRequestReviewsRequest{}
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[23]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2109,7 +2338,7 @@ func (x *ListMergeRequestReviewsRequest) String() string {
 func (*ListMergeRequestReviewsRequest) ProtoMessage() {}
 
 func (x *ListMergeRequestReviewsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[23]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2122,7 +2351,7 @@ func (x *ListMergeRequestReviewsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMergeRequestReviewsRequest.ProtoReflect.Descriptor instead.
 func (*ListMergeRequestReviewsRequest) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{23}
+	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListMergeRequestReviewsRequest) GetOwner() string {
@@ -2172,7 +2401,7 @@ type ListMergeRequestReviewsResponse struct {
 
 func (x *ListMergeRequestReviewsResponse) Reset() {
 	*x = ListMergeRequestReviewsResponse{}
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[24]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2184,7 +2413,7 @@ func (x *ListMergeRequestReviewsResponse) String() string {
 func (*ListMergeRequestReviewsResponse) ProtoMessage() {}
 
 func (x *ListMergeRequestReviewsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[24]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2197,7 +2426,7 @@ func (x *ListMergeRequestReviewsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMergeRequestReviewsResponse.ProtoReflect.Descriptor instead.
 func (*ListMergeRequestReviewsResponse) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{24}
+	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListMergeRequestReviewsResponse) GetReviews() []*MergeRequestReview {
@@ -2229,7 +2458,7 @@ type RequestMergeRequestReviewRequest struct {
 
 func (x *RequestMergeRequestReviewRequest) Reset() {
 	*x = RequestMergeRequestReviewRequest{}
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[25]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2241,7 +2470,7 @@ func (x *RequestMergeRequestReviewRequest) String() string {
 func (*RequestMergeRequestReviewRequest) ProtoMessage() {}
 
 func (x *RequestMergeRequestReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[25]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2254,7 +2483,7 @@ func (x *RequestMergeRequestReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestMergeRequestReviewRequest.ProtoReflect.Descriptor instead.
 func (*RequestMergeRequestReviewRequest) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{25}
+	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RequestMergeRequestReviewRequest) GetOwner() string {
@@ -2295,7 +2524,7 @@ type RequestMergeRequestReviewResponse struct {
 
 func (x *RequestMergeRequestReviewResponse) Reset() {
 	*x = RequestMergeRequestReviewResponse{}
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[26]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2307,7 +2536,7 @@ func (x *RequestMergeRequestReviewResponse) String() string {
 func (*RequestMergeRequestReviewResponse) ProtoMessage() {}
 
 func (x *RequestMergeRequestReviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_v1_merge_request_proto_msgTypes[26]
+	mi := &file_hearth_v1_merge_request_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2320,7 +2549,7 @@ func (x *RequestMergeRequestReviewResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use RequestMergeRequestReviewResponse.ProtoReflect.Descriptor instead.
 func (*RequestMergeRequestReviewResponse) Descriptor() ([]byte, []int) {
-	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{26}
+	return file_hearth_v1_merge_request_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RequestMergeRequestReviewResponse) GetMergeRequest() *MergeRequest {
@@ -2483,7 +2712,23 @@ const file_hearth_v1_merge_request_proto_rawDesc = "" +
 	"page_token\x18\x05 \x01(\tR\tpageToken\"\x86\x01\n" +
 	" ListMergeRequestCommentsResponse\x12:\n" +
 	"\bcomments\x18\x01 \x03(\v2\x1e.hearth.v1.MergeRequestCommentR\bcomments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xca\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x97\x01\n" +
+	" UpdateMergeRequestCommentRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06number\x18\x03 \x01(\x03R\x06number\x12\x1d\n" +
+	"\n" +
+	"comment_id\x18\x04 \x01(\tR\tcommentId\x12\x12\n" +
+	"\x04body\x18\x05 \x01(\tR\x04body\"]\n" +
+	"!UpdateMergeRequestCommentResponse\x128\n" +
+	"\acomment\x18\x01 \x01(\v2\x1e.hearth.v1.MergeRequestCommentR\acomment\"\x83\x01\n" +
+	" DeleteMergeRequestCommentRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06number\x18\x03 \x01(\x03R\x06number\x12\x1d\n" +
+	"\n" +
+	"comment_id\x18\x04 \x01(\tR\tcommentId\"#\n" +
+	"!DeleteMergeRequestCommentResponse\"\xca\x01\n" +
 	"\x1fCreateMergeRequestReviewRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -2528,7 +2773,7 @@ const file_hearth_v1_merge_request_proto_rawDesc = "" +
 	"\bDiffSide\x12\x19\n" +
 	"\x15DIFF_SIDE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rDIFF_SIDE_OLD\x10\x01\x12\x11\n" +
-	"\rDIFF_SIDE_NEW\x10\x022\xcf\x0f\n" +
+	"\rDIFF_SIDE_NEW\x10\x022\xf2\x12\n" +
 	"\x13MergeRequestService\x12\x9c\x01\n" +
 	"\x12CreateMergeRequest\x12$.hearth.v1.CreateMergeRequestRequest\x1a%.hearth.v1.CreateMergeRequestResponse\"9\x82\xd3\xe4\x93\x023:\x01*\"./api/v1/projects/{owner}/{name}/merge_requests\x12\x9c\x01\n" +
 	"\x0fGetMergeRequest\x12!.hearth.v1.GetMergeRequestRequest\x1a\".hearth.v1.GetMergeRequestResponse\"B\x82\xd3\xe4\x93\x029\x127/api/v1/projects/{owner}/{name}/merge_requests/{number}\x90\x02\x01\x12\x99\x01\n" +
@@ -2537,7 +2782,9 @@ const file_hearth_v1_merge_request_proto_rawDesc = "" +
 	"\x11MergeMergeRequest\x12#.hearth.v1.MergeMergeRequestRequest\x1a$.hearth.v1.MergeMergeRequestResponse\"H\x82\xd3\xe4\x93\x02B:\x01*\"=/api/v1/projects/{owner}/{name}/merge_requests/{number}/merge\x12\xb9\x01\n" +
 	"\x16GetMergeRequestChanges\x12(.hearth.v1.GetMergeRequestChangesRequest\x1a).hearth.v1.GetMergeRequestChangesResponse\"J\x82\xd3\xe4\x93\x02A\x12?/api/v1/projects/{owner}/{name}/merge_requests/{number}/changes\x90\x02\x01\x12\xc3\x01\n" +
 	"\x19CreateMergeRequestComment\x12+.hearth.v1.CreateMergeRequestCommentRequest\x1a,.hearth.v1.CreateMergeRequestCommentResponse\"K\x82\xd3\xe4\x93\x02E:\x01*\"@/api/v1/projects/{owner}/{name}/merge_requests/{number}/comments\x12\xc0\x01\n" +
-	"\x18ListMergeRequestComments\x12*.hearth.v1.ListMergeRequestCommentsRequest\x1a+.hearth.v1.ListMergeRequestCommentsResponse\"K\x82\xd3\xe4\x93\x02B\x12@/api/v1/projects/{owner}/{name}/merge_requests/{number}/comments\x90\x02\x01\x12\xbf\x01\n" +
+	"\x18ListMergeRequestComments\x12*.hearth.v1.ListMergeRequestCommentsRequest\x1a+.hearth.v1.ListMergeRequestCommentsResponse\"K\x82\xd3\xe4\x93\x02B\x12@/api/v1/projects/{owner}/{name}/merge_requests/{number}/comments\x90\x02\x01\x12\xd0\x01\n" +
+	"\x19UpdateMergeRequestComment\x12+.hearth.v1.UpdateMergeRequestCommentRequest\x1a,.hearth.v1.UpdateMergeRequestCommentResponse\"X\x82\xd3\xe4\x93\x02R:\x01*2M/api/v1/projects/{owner}/{name}/merge_requests/{number}/comments/{comment_id}\x12\xcd\x01\n" +
+	"\x19DeleteMergeRequestComment\x12+.hearth.v1.DeleteMergeRequestCommentRequest\x1a,.hearth.v1.DeleteMergeRequestCommentResponse\"U\x82\xd3\xe4\x93\x02O*M/api/v1/projects/{owner}/{name}/merge_requests/{number}/comments/{comment_id}\x12\xbf\x01\n" +
 	"\x18CreateMergeRequestReview\x12*.hearth.v1.CreateMergeRequestReviewRequest\x1a+.hearth.v1.CreateMergeRequestReviewResponse\"J\x82\xd3\xe4\x93\x02D:\x01*\"?/api/v1/projects/{owner}/{name}/merge_requests/{number}/reviews\x12\xbc\x01\n" +
 	"\x17ListMergeRequestReviews\x12).hearth.v1.ListMergeRequestReviewsRequest\x1a*.hearth.v1.ListMergeRequestReviewsResponse\"J\x82\xd3\xe4\x93\x02A\x12?/api/v1/projects/{owner}/{name}/merge_requests/{number}/reviews\x90\x02\x01\x12\xc4\x01\n" +
 	"\x19RequestMergeRequestReview\x12+.hearth.v1.RequestMergeRequestReviewRequest\x1a,.hearth.v1.RequestMergeRequestReviewResponse\"L\x82\xd3\xe4\x93\x02F:\x01*\"A/api/v1/projects/{owner}/{name}/merge_requests/{number}/reviewersB<Z:github.com/hearth-dev/hearth/shared/gen/hearth/v1;hearthv1b\x06proto3"
@@ -2555,7 +2802,7 @@ func file_hearth_v1_merge_request_proto_rawDescGZIP() []byte {
 }
 
 var file_hearth_v1_merge_request_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_hearth_v1_merge_request_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_hearth_v1_merge_request_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_hearth_v1_merge_request_proto_goTypes = []any{
 	(Mergeability)(0),                         // 0: hearth.v1.Mergeability
 	(MergeMethod)(0),                          // 1: hearth.v1.MergeMethod
@@ -2582,80 +2829,89 @@ var file_hearth_v1_merge_request_proto_goTypes = []any{
 	(*CreateMergeRequestCommentResponse)(nil), // 22: hearth.v1.CreateMergeRequestCommentResponse
 	(*ListMergeRequestCommentsRequest)(nil),   // 23: hearth.v1.ListMergeRequestCommentsRequest
 	(*ListMergeRequestCommentsResponse)(nil),  // 24: hearth.v1.ListMergeRequestCommentsResponse
-	(*CreateMergeRequestReviewRequest)(nil),   // 25: hearth.v1.CreateMergeRequestReviewRequest
-	(*CreateMergeRequestReviewResponse)(nil),  // 26: hearth.v1.CreateMergeRequestReviewResponse
-	(*ListMergeRequestReviewsRequest)(nil),    // 27: hearth.v1.ListMergeRequestReviewsRequest
-	(*ListMergeRequestReviewsResponse)(nil),   // 28: hearth.v1.ListMergeRequestReviewsResponse
-	(*RequestMergeRequestReviewRequest)(nil),  // 29: hearth.v1.RequestMergeRequestReviewRequest
-	(*RequestMergeRequestReviewResponse)(nil), // 30: hearth.v1.RequestMergeRequestReviewResponse
-	(*timestamppb.Timestamp)(nil),             // 31: google.protobuf.Timestamp
-	(MergeRequestState)(0),                    // 32: hearth.v1.MergeRequestState
-	(*IssueReference)(nil),                    // 33: hearth.v1.IssueReference
-	(*MergeRequestReference)(nil),             // 34: hearth.v1.MergeRequestReference
-	(*Commit)(nil),                            // 35: hearth.v1.Commit
-	(*Diff)(nil),                              // 36: hearth.v1.Diff
+	(*UpdateMergeRequestCommentRequest)(nil),  // 25: hearth.v1.UpdateMergeRequestCommentRequest
+	(*UpdateMergeRequestCommentResponse)(nil), // 26: hearth.v1.UpdateMergeRequestCommentResponse
+	(*DeleteMergeRequestCommentRequest)(nil),  // 27: hearth.v1.DeleteMergeRequestCommentRequest
+	(*DeleteMergeRequestCommentResponse)(nil), // 28: hearth.v1.DeleteMergeRequestCommentResponse
+	(*CreateMergeRequestReviewRequest)(nil),   // 29: hearth.v1.CreateMergeRequestReviewRequest
+	(*CreateMergeRequestReviewResponse)(nil),  // 30: hearth.v1.CreateMergeRequestReviewResponse
+	(*ListMergeRequestReviewsRequest)(nil),    // 31: hearth.v1.ListMergeRequestReviewsRequest
+	(*ListMergeRequestReviewsResponse)(nil),   // 32: hearth.v1.ListMergeRequestReviewsResponse
+	(*RequestMergeRequestReviewRequest)(nil),  // 33: hearth.v1.RequestMergeRequestReviewRequest
+	(*RequestMergeRequestReviewResponse)(nil), // 34: hearth.v1.RequestMergeRequestReviewResponse
+	(*timestamppb.Timestamp)(nil),             // 35: google.protobuf.Timestamp
+	(MergeRequestState)(0),                    // 36: hearth.v1.MergeRequestState
+	(*IssueReference)(nil),                    // 37: hearth.v1.IssueReference
+	(*MergeRequestReference)(nil),             // 38: hearth.v1.MergeRequestReference
+	(*Commit)(nil),                            // 39: hearth.v1.Commit
+	(*Diff)(nil),                              // 40: hearth.v1.Diff
 }
 var file_hearth_v1_merge_request_proto_depIdxs = []int32{
 	0,  // 0: hearth.v1.MergeStatus.mergeability:type_name -> hearth.v1.Mergeability
-	31, // 1: hearth.v1.MergeStatus.check_time:type_name -> google.protobuf.Timestamp
-	32, // 2: hearth.v1.MergeRequest.state:type_name -> hearth.v1.MergeRequestState
+	35, // 1: hearth.v1.MergeStatus.check_time:type_name -> google.protobuf.Timestamp
+	36, // 2: hearth.v1.MergeRequest.state:type_name -> hearth.v1.MergeRequestState
 	4,  // 3: hearth.v1.MergeRequest.merge_status:type_name -> hearth.v1.MergeStatus
-	31, // 4: hearth.v1.MergeRequest.merge_time:type_name -> google.protobuf.Timestamp
-	31, // 5: hearth.v1.MergeRequest.close_time:type_name -> google.protobuf.Timestamp
-	31, // 6: hearth.v1.MergeRequest.create_time:type_name -> google.protobuf.Timestamp
-	31, // 7: hearth.v1.MergeRequest.update_time:type_name -> google.protobuf.Timestamp
-	33, // 8: hearth.v1.MergeRequest.issue_references:type_name -> hearth.v1.IssueReference
-	34, // 9: hearth.v1.MergeRequest.merge_request_references:type_name -> hearth.v1.MergeRequestReference
+	35, // 4: hearth.v1.MergeRequest.merge_time:type_name -> google.protobuf.Timestamp
+	35, // 5: hearth.v1.MergeRequest.close_time:type_name -> google.protobuf.Timestamp
+	35, // 6: hearth.v1.MergeRequest.create_time:type_name -> google.protobuf.Timestamp
+	35, // 7: hearth.v1.MergeRequest.update_time:type_name -> google.protobuf.Timestamp
+	37, // 8: hearth.v1.MergeRequest.issue_references:type_name -> hearth.v1.IssueReference
+	38, // 9: hearth.v1.MergeRequest.merge_request_references:type_name -> hearth.v1.MergeRequestReference
 	3,  // 10: hearth.v1.LinePosition.side:type_name -> hearth.v1.DiffSide
 	6,  // 11: hearth.v1.MergeRequestComment.position:type_name -> hearth.v1.LinePosition
-	31, // 12: hearth.v1.MergeRequestComment.create_time:type_name -> google.protobuf.Timestamp
-	31, // 13: hearth.v1.MergeRequestComment.update_time:type_name -> google.protobuf.Timestamp
+	35, // 12: hearth.v1.MergeRequestComment.create_time:type_name -> google.protobuf.Timestamp
+	35, // 13: hearth.v1.MergeRequestComment.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 14: hearth.v1.MergeRequestReview.verdict:type_name -> hearth.v1.ReviewVerdict
-	31, // 15: hearth.v1.MergeRequestReview.create_time:type_name -> google.protobuf.Timestamp
+	35, // 15: hearth.v1.MergeRequestReview.create_time:type_name -> google.protobuf.Timestamp
 	5,  // 16: hearth.v1.CreateMergeRequestResponse.merge_request:type_name -> hearth.v1.MergeRequest
 	5,  // 17: hearth.v1.GetMergeRequestResponse.merge_request:type_name -> hearth.v1.MergeRequest
-	32, // 18: hearth.v1.ListMergeRequestsRequest.state:type_name -> hearth.v1.MergeRequestState
+	36, // 18: hearth.v1.ListMergeRequestsRequest.state:type_name -> hearth.v1.MergeRequestState
 	5,  // 19: hearth.v1.ListMergeRequestsResponse.merge_requests:type_name -> hearth.v1.MergeRequest
-	32, // 20: hearth.v1.UpdateMergeRequestRequest.state:type_name -> hearth.v1.MergeRequestState
+	36, // 20: hearth.v1.UpdateMergeRequestRequest.state:type_name -> hearth.v1.MergeRequestState
 	5,  // 21: hearth.v1.UpdateMergeRequestResponse.merge_request:type_name -> hearth.v1.MergeRequest
 	1,  // 22: hearth.v1.MergeMergeRequestRequest.method:type_name -> hearth.v1.MergeMethod
 	5,  // 23: hearth.v1.MergeMergeRequestResponse.merge_request:type_name -> hearth.v1.MergeRequest
-	35, // 24: hearth.v1.GetMergeRequestChangesResponse.commits:type_name -> hearth.v1.Commit
-	36, // 25: hearth.v1.GetMergeRequestChangesResponse.diff:type_name -> hearth.v1.Diff
+	39, // 24: hearth.v1.GetMergeRequestChangesResponse.commits:type_name -> hearth.v1.Commit
+	40, // 25: hearth.v1.GetMergeRequestChangesResponse.diff:type_name -> hearth.v1.Diff
 	6,  // 26: hearth.v1.CreateMergeRequestCommentRequest.position:type_name -> hearth.v1.LinePosition
 	7,  // 27: hearth.v1.CreateMergeRequestCommentResponse.comment:type_name -> hearth.v1.MergeRequestComment
 	7,  // 28: hearth.v1.ListMergeRequestCommentsResponse.comments:type_name -> hearth.v1.MergeRequestComment
-	2,  // 29: hearth.v1.CreateMergeRequestReviewRequest.verdict:type_name -> hearth.v1.ReviewVerdict
-	8,  // 30: hearth.v1.CreateMergeRequestReviewResponse.review:type_name -> hearth.v1.MergeRequestReview
-	8,  // 31: hearth.v1.ListMergeRequestReviewsResponse.reviews:type_name -> hearth.v1.MergeRequestReview
-	5,  // 32: hearth.v1.RequestMergeRequestReviewResponse.merge_request:type_name -> hearth.v1.MergeRequest
-	9,  // 33: hearth.v1.MergeRequestService.CreateMergeRequest:input_type -> hearth.v1.CreateMergeRequestRequest
-	11, // 34: hearth.v1.MergeRequestService.GetMergeRequest:input_type -> hearth.v1.GetMergeRequestRequest
-	13, // 35: hearth.v1.MergeRequestService.ListMergeRequests:input_type -> hearth.v1.ListMergeRequestsRequest
-	15, // 36: hearth.v1.MergeRequestService.UpdateMergeRequest:input_type -> hearth.v1.UpdateMergeRequestRequest
-	17, // 37: hearth.v1.MergeRequestService.MergeMergeRequest:input_type -> hearth.v1.MergeMergeRequestRequest
-	19, // 38: hearth.v1.MergeRequestService.GetMergeRequestChanges:input_type -> hearth.v1.GetMergeRequestChangesRequest
-	21, // 39: hearth.v1.MergeRequestService.CreateMergeRequestComment:input_type -> hearth.v1.CreateMergeRequestCommentRequest
-	23, // 40: hearth.v1.MergeRequestService.ListMergeRequestComments:input_type -> hearth.v1.ListMergeRequestCommentsRequest
-	25, // 41: hearth.v1.MergeRequestService.CreateMergeRequestReview:input_type -> hearth.v1.CreateMergeRequestReviewRequest
-	27, // 42: hearth.v1.MergeRequestService.ListMergeRequestReviews:input_type -> hearth.v1.ListMergeRequestReviewsRequest
-	29, // 43: hearth.v1.MergeRequestService.RequestMergeRequestReview:input_type -> hearth.v1.RequestMergeRequestReviewRequest
-	10, // 44: hearth.v1.MergeRequestService.CreateMergeRequest:output_type -> hearth.v1.CreateMergeRequestResponse
-	12, // 45: hearth.v1.MergeRequestService.GetMergeRequest:output_type -> hearth.v1.GetMergeRequestResponse
-	14, // 46: hearth.v1.MergeRequestService.ListMergeRequests:output_type -> hearth.v1.ListMergeRequestsResponse
-	16, // 47: hearth.v1.MergeRequestService.UpdateMergeRequest:output_type -> hearth.v1.UpdateMergeRequestResponse
-	18, // 48: hearth.v1.MergeRequestService.MergeMergeRequest:output_type -> hearth.v1.MergeMergeRequestResponse
-	20, // 49: hearth.v1.MergeRequestService.GetMergeRequestChanges:output_type -> hearth.v1.GetMergeRequestChangesResponse
-	22, // 50: hearth.v1.MergeRequestService.CreateMergeRequestComment:output_type -> hearth.v1.CreateMergeRequestCommentResponse
-	24, // 51: hearth.v1.MergeRequestService.ListMergeRequestComments:output_type -> hearth.v1.ListMergeRequestCommentsResponse
-	26, // 52: hearth.v1.MergeRequestService.CreateMergeRequestReview:output_type -> hearth.v1.CreateMergeRequestReviewResponse
-	28, // 53: hearth.v1.MergeRequestService.ListMergeRequestReviews:output_type -> hearth.v1.ListMergeRequestReviewsResponse
-	30, // 54: hearth.v1.MergeRequestService.RequestMergeRequestReview:output_type -> hearth.v1.RequestMergeRequestReviewResponse
-	44, // [44:55] is the sub-list for method output_type
-	33, // [33:44] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	7,  // 29: hearth.v1.UpdateMergeRequestCommentResponse.comment:type_name -> hearth.v1.MergeRequestComment
+	2,  // 30: hearth.v1.CreateMergeRequestReviewRequest.verdict:type_name -> hearth.v1.ReviewVerdict
+	8,  // 31: hearth.v1.CreateMergeRequestReviewResponse.review:type_name -> hearth.v1.MergeRequestReview
+	8,  // 32: hearth.v1.ListMergeRequestReviewsResponse.reviews:type_name -> hearth.v1.MergeRequestReview
+	5,  // 33: hearth.v1.RequestMergeRequestReviewResponse.merge_request:type_name -> hearth.v1.MergeRequest
+	9,  // 34: hearth.v1.MergeRequestService.CreateMergeRequest:input_type -> hearth.v1.CreateMergeRequestRequest
+	11, // 35: hearth.v1.MergeRequestService.GetMergeRequest:input_type -> hearth.v1.GetMergeRequestRequest
+	13, // 36: hearth.v1.MergeRequestService.ListMergeRequests:input_type -> hearth.v1.ListMergeRequestsRequest
+	15, // 37: hearth.v1.MergeRequestService.UpdateMergeRequest:input_type -> hearth.v1.UpdateMergeRequestRequest
+	17, // 38: hearth.v1.MergeRequestService.MergeMergeRequest:input_type -> hearth.v1.MergeMergeRequestRequest
+	19, // 39: hearth.v1.MergeRequestService.GetMergeRequestChanges:input_type -> hearth.v1.GetMergeRequestChangesRequest
+	21, // 40: hearth.v1.MergeRequestService.CreateMergeRequestComment:input_type -> hearth.v1.CreateMergeRequestCommentRequest
+	23, // 41: hearth.v1.MergeRequestService.ListMergeRequestComments:input_type -> hearth.v1.ListMergeRequestCommentsRequest
+	25, // 42: hearth.v1.MergeRequestService.UpdateMergeRequestComment:input_type -> hearth.v1.UpdateMergeRequestCommentRequest
+	27, // 43: hearth.v1.MergeRequestService.DeleteMergeRequestComment:input_type -> hearth.v1.DeleteMergeRequestCommentRequest
+	29, // 44: hearth.v1.MergeRequestService.CreateMergeRequestReview:input_type -> hearth.v1.CreateMergeRequestReviewRequest
+	31, // 45: hearth.v1.MergeRequestService.ListMergeRequestReviews:input_type -> hearth.v1.ListMergeRequestReviewsRequest
+	33, // 46: hearth.v1.MergeRequestService.RequestMergeRequestReview:input_type -> hearth.v1.RequestMergeRequestReviewRequest
+	10, // 47: hearth.v1.MergeRequestService.CreateMergeRequest:output_type -> hearth.v1.CreateMergeRequestResponse
+	12, // 48: hearth.v1.MergeRequestService.GetMergeRequest:output_type -> hearth.v1.GetMergeRequestResponse
+	14, // 49: hearth.v1.MergeRequestService.ListMergeRequests:output_type -> hearth.v1.ListMergeRequestsResponse
+	16, // 50: hearth.v1.MergeRequestService.UpdateMergeRequest:output_type -> hearth.v1.UpdateMergeRequestResponse
+	18, // 51: hearth.v1.MergeRequestService.MergeMergeRequest:output_type -> hearth.v1.MergeMergeRequestResponse
+	20, // 52: hearth.v1.MergeRequestService.GetMergeRequestChanges:output_type -> hearth.v1.GetMergeRequestChangesResponse
+	22, // 53: hearth.v1.MergeRequestService.CreateMergeRequestComment:output_type -> hearth.v1.CreateMergeRequestCommentResponse
+	24, // 54: hearth.v1.MergeRequestService.ListMergeRequestComments:output_type -> hearth.v1.ListMergeRequestCommentsResponse
+	26, // 55: hearth.v1.MergeRequestService.UpdateMergeRequestComment:output_type -> hearth.v1.UpdateMergeRequestCommentResponse
+	28, // 56: hearth.v1.MergeRequestService.DeleteMergeRequestComment:output_type -> hearth.v1.DeleteMergeRequestCommentResponse
+	30, // 57: hearth.v1.MergeRequestService.CreateMergeRequestReview:output_type -> hearth.v1.CreateMergeRequestReviewResponse
+	32, // 58: hearth.v1.MergeRequestService.ListMergeRequestReviews:output_type -> hearth.v1.ListMergeRequestReviewsResponse
+	34, // 59: hearth.v1.MergeRequestService.RequestMergeRequestReview:output_type -> hearth.v1.RequestMergeRequestReviewResponse
+	47, // [47:60] is the sub-list for method output_type
+	34, // [34:47] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_hearth_v1_merge_request_proto_init() }
@@ -2673,7 +2929,7 @@ func file_hearth_v1_merge_request_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hearth_v1_merge_request_proto_rawDesc), len(file_hearth_v1_merge_request_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   27,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -223,6 +223,15 @@ func (q *Queries) CreateMergeRequestReview(ctx context.Context, arg CreateMergeR
 	return i, err
 }
 
+const deleteMergeRequestComment = `-- name: DeleteMergeRequestComment :exec
+DELETE FROM merge_request_comments WHERE id = $1
+`
+
+func (q *Queries) DeleteMergeRequestComment(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, deleteMergeRequestComment, id)
+	return err
+}
+
 const getMergeRequest = `-- name: GetMergeRequest :one
 SELECT id, project_id, number, source_branch, target_branch, title, description, draft, state, author_id, author_name, head_commit, merge_status, checked_target_commit, checked_source_commit, conflicts, can_fast_forward, checked_at, merged_by_id, merged_by_name, merge_commit, merged_at, closed_at, created_at, updated_at FROM merge_requests WHERE project_id = $1 AND number = $2
 `
@@ -259,6 +268,34 @@ func (q *Queries) GetMergeRequest(ctx context.Context, arg GetMergeRequestParams
 		&i.MergeCommit,
 		&i.MergedAt,
 		&i.ClosedAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const getMergeRequestCommentForUpdate = `-- name: GetMergeRequestCommentForUpdate :one
+SELECT id, merge_request_id, author_id, author_name, body, commit_sha, path, line, side, created_at, updated_at FROM merge_request_comments WHERE id = $1 AND merge_request_id = $2 FOR UPDATE
+`
+
+type GetMergeRequestCommentForUpdateParams struct {
+	ID             uuid.UUID
+	MergeRequestID uuid.UUID
+}
+
+func (q *Queries) GetMergeRequestCommentForUpdate(ctx context.Context, arg GetMergeRequestCommentForUpdateParams) (MergeRequestComment, error) {
+	row := q.db.QueryRow(ctx, getMergeRequestCommentForUpdate, arg.ID, arg.MergeRequestID)
+	var i MergeRequestComment
+	err := row.Scan(
+		&i.ID,
+		&i.MergeRequestID,
+		&i.AuthorID,
+		&i.AuthorName,
+		&i.Body,
+		&i.CommitSha,
+		&i.Path,
+		&i.Line,
+		&i.Side,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
@@ -817,6 +854,34 @@ func (q *Queries) UpdateMergeRequest(ctx context.Context, arg UpdateMergeRequest
 		&i.MergeCommit,
 		&i.MergedAt,
 		&i.ClosedAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const updateMergeRequestComment = `-- name: UpdateMergeRequestComment :one
+UPDATE merge_request_comments SET body = $1 WHERE id = $2 RETURNING id, merge_request_id, author_id, author_name, body, commit_sha, path, line, side, created_at, updated_at
+`
+
+type UpdateMergeRequestCommentParams struct {
+	Body string
+	ID   uuid.UUID
+}
+
+func (q *Queries) UpdateMergeRequestComment(ctx context.Context, arg UpdateMergeRequestCommentParams) (MergeRequestComment, error) {
+	row := q.db.QueryRow(ctx, updateMergeRequestComment, arg.Body, arg.ID)
+	var i MergeRequestComment
+	err := row.Scan(
+		&i.ID,
+		&i.MergeRequestID,
+		&i.AuthorID,
+		&i.AuthorName,
+		&i.Body,
+		&i.CommitSha,
+		&i.Path,
+		&i.Line,
+		&i.Side,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)

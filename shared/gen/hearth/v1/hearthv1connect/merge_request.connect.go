@@ -57,6 +57,12 @@ const (
 	// MergeRequestServiceListMergeRequestCommentsProcedure is the fully-qualified name of the
 	// MergeRequestService's ListMergeRequestComments RPC.
 	MergeRequestServiceListMergeRequestCommentsProcedure = "/hearth.v1.MergeRequestService/ListMergeRequestComments"
+	// MergeRequestServiceUpdateMergeRequestCommentProcedure is the fully-qualified name of the
+	// MergeRequestService's UpdateMergeRequestComment RPC.
+	MergeRequestServiceUpdateMergeRequestCommentProcedure = "/hearth.v1.MergeRequestService/UpdateMergeRequestComment"
+	// MergeRequestServiceDeleteMergeRequestCommentProcedure is the fully-qualified name of the
+	// MergeRequestService's DeleteMergeRequestComment RPC.
+	MergeRequestServiceDeleteMergeRequestCommentProcedure = "/hearth.v1.MergeRequestService/DeleteMergeRequestComment"
 	// MergeRequestServiceCreateMergeRequestReviewProcedure is the fully-qualified name of the
 	// MergeRequestService's CreateMergeRequestReview RPC.
 	MergeRequestServiceCreateMergeRequestReviewProcedure = "/hearth.v1.MergeRequestService/CreateMergeRequestReview"
@@ -99,6 +105,12 @@ type MergeRequestServiceClient interface {
 	// ListMergeRequestComments lists a merge request's comments, oldest
 	// first.
 	ListMergeRequestComments(context.Context, *v1.ListMergeRequestCommentsRequest) (*v1.ListMergeRequestCommentsResponse, error)
+	// UpdateMergeRequestComment edits one of the caller's own comments (its
+	// body; a line comment keeps its position).
+	UpdateMergeRequestComment(context.Context, *v1.UpdateMergeRequestCommentRequest) (*v1.UpdateMergeRequestCommentResponse, error)
+	// DeleteMergeRequestComment deletes one of the caller's own comments
+	// (project admins may delete any).
+	DeleteMergeRequestComment(context.Context, *v1.DeleteMergeRequestCommentRequest) (*v1.DeleteMergeRequestCommentResponse, error)
 	// CreateMergeRequestReview approves or requests changes at the current
 	// source commit. A reviewer's latest review counts; the author cannot
 	// approve their own merge request.
@@ -172,6 +184,18 @@ func NewMergeRequestServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		updateMergeRequestComment: connect.NewClient[v1.UpdateMergeRequestCommentRequest, v1.UpdateMergeRequestCommentResponse](
+			httpClient,
+			baseURL+MergeRequestServiceUpdateMergeRequestCommentProcedure,
+			connect.WithSchema(mergeRequestServiceMethods.ByName("UpdateMergeRequestComment")),
+			connect.WithClientOptions(opts...),
+		),
+		deleteMergeRequestComment: connect.NewClient[v1.DeleteMergeRequestCommentRequest, v1.DeleteMergeRequestCommentResponse](
+			httpClient,
+			baseURL+MergeRequestServiceDeleteMergeRequestCommentProcedure,
+			connect.WithSchema(mergeRequestServiceMethods.ByName("DeleteMergeRequestComment")),
+			connect.WithClientOptions(opts...),
+		),
 		createMergeRequestReview: connect.NewClient[v1.CreateMergeRequestReviewRequest, v1.CreateMergeRequestReviewResponse](
 			httpClient,
 			baseURL+MergeRequestServiceCreateMergeRequestReviewProcedure,
@@ -204,6 +228,8 @@ type mergeRequestServiceClient struct {
 	getMergeRequestChanges    *connect.Client[v1.GetMergeRequestChangesRequest, v1.GetMergeRequestChangesResponse]
 	createMergeRequestComment *connect.Client[v1.CreateMergeRequestCommentRequest, v1.CreateMergeRequestCommentResponse]
 	listMergeRequestComments  *connect.Client[v1.ListMergeRequestCommentsRequest, v1.ListMergeRequestCommentsResponse]
+	updateMergeRequestComment *connect.Client[v1.UpdateMergeRequestCommentRequest, v1.UpdateMergeRequestCommentResponse]
+	deleteMergeRequestComment *connect.Client[v1.DeleteMergeRequestCommentRequest, v1.DeleteMergeRequestCommentResponse]
 	createMergeRequestReview  *connect.Client[v1.CreateMergeRequestReviewRequest, v1.CreateMergeRequestReviewResponse]
 	listMergeRequestReviews   *connect.Client[v1.ListMergeRequestReviewsRequest, v1.ListMergeRequestReviewsResponse]
 	requestMergeRequestReview *connect.Client[v1.RequestMergeRequestReviewRequest, v1.RequestMergeRequestReviewResponse]
@@ -281,6 +307,24 @@ func (c *mergeRequestServiceClient) ListMergeRequestComments(ctx context.Context
 	return nil, err
 }
 
+// UpdateMergeRequestComment calls hearth.v1.MergeRequestService.UpdateMergeRequestComment.
+func (c *mergeRequestServiceClient) UpdateMergeRequestComment(ctx context.Context, req *v1.UpdateMergeRequestCommentRequest) (*v1.UpdateMergeRequestCommentResponse, error) {
+	response, err := c.updateMergeRequestComment.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// DeleteMergeRequestComment calls hearth.v1.MergeRequestService.DeleteMergeRequestComment.
+func (c *mergeRequestServiceClient) DeleteMergeRequestComment(ctx context.Context, req *v1.DeleteMergeRequestCommentRequest) (*v1.DeleteMergeRequestCommentResponse, error) {
+	response, err := c.deleteMergeRequestComment.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // CreateMergeRequestReview calls hearth.v1.MergeRequestService.CreateMergeRequestReview.
 func (c *mergeRequestServiceClient) CreateMergeRequestReview(ctx context.Context, req *v1.CreateMergeRequestReviewRequest) (*v1.CreateMergeRequestReviewResponse, error) {
 	response, err := c.createMergeRequestReview.CallUnary(ctx, connect.NewRequest(req))
@@ -339,6 +383,12 @@ type MergeRequestServiceHandler interface {
 	// ListMergeRequestComments lists a merge request's comments, oldest
 	// first.
 	ListMergeRequestComments(context.Context, *v1.ListMergeRequestCommentsRequest) (*v1.ListMergeRequestCommentsResponse, error)
+	// UpdateMergeRequestComment edits one of the caller's own comments (its
+	// body; a line comment keeps its position).
+	UpdateMergeRequestComment(context.Context, *v1.UpdateMergeRequestCommentRequest) (*v1.UpdateMergeRequestCommentResponse, error)
+	// DeleteMergeRequestComment deletes one of the caller's own comments
+	// (project admins may delete any).
+	DeleteMergeRequestComment(context.Context, *v1.DeleteMergeRequestCommentRequest) (*v1.DeleteMergeRequestCommentResponse, error)
 	// CreateMergeRequestReview approves or requests changes at the current
 	// source commit. A reviewer's latest review counts; the author cannot
 	// approve their own merge request.
@@ -408,6 +458,18 @@ func NewMergeRequestServiceHandler(svc MergeRequestServiceHandler, opts ...conne
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	mergeRequestServiceUpdateMergeRequestCommentHandler := connect.NewUnaryHandlerSimple(
+		MergeRequestServiceUpdateMergeRequestCommentProcedure,
+		svc.UpdateMergeRequestComment,
+		connect.WithSchema(mergeRequestServiceMethods.ByName("UpdateMergeRequestComment")),
+		connect.WithHandlerOptions(opts...),
+	)
+	mergeRequestServiceDeleteMergeRequestCommentHandler := connect.NewUnaryHandlerSimple(
+		MergeRequestServiceDeleteMergeRequestCommentProcedure,
+		svc.DeleteMergeRequestComment,
+		connect.WithSchema(mergeRequestServiceMethods.ByName("DeleteMergeRequestComment")),
+		connect.WithHandlerOptions(opts...),
+	)
 	mergeRequestServiceCreateMergeRequestReviewHandler := connect.NewUnaryHandlerSimple(
 		MergeRequestServiceCreateMergeRequestReviewProcedure,
 		svc.CreateMergeRequestReview,
@@ -445,6 +507,10 @@ func NewMergeRequestServiceHandler(svc MergeRequestServiceHandler, opts ...conne
 			mergeRequestServiceCreateMergeRequestCommentHandler.ServeHTTP(w, r)
 		case MergeRequestServiceListMergeRequestCommentsProcedure:
 			mergeRequestServiceListMergeRequestCommentsHandler.ServeHTTP(w, r)
+		case MergeRequestServiceUpdateMergeRequestCommentProcedure:
+			mergeRequestServiceUpdateMergeRequestCommentHandler.ServeHTTP(w, r)
+		case MergeRequestServiceDeleteMergeRequestCommentProcedure:
+			mergeRequestServiceDeleteMergeRequestCommentHandler.ServeHTTP(w, r)
 		case MergeRequestServiceCreateMergeRequestReviewProcedure:
 			mergeRequestServiceCreateMergeRequestReviewHandler.ServeHTTP(w, r)
 		case MergeRequestServiceListMergeRequestReviewsProcedure:
@@ -490,6 +556,14 @@ func (UnimplementedMergeRequestServiceHandler) CreateMergeRequestComment(context
 
 func (UnimplementedMergeRequestServiceHandler) ListMergeRequestComments(context.Context, *v1.ListMergeRequestCommentsRequest) (*v1.ListMergeRequestCommentsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.MergeRequestService.ListMergeRequestComments is not implemented"))
+}
+
+func (UnimplementedMergeRequestServiceHandler) UpdateMergeRequestComment(context.Context, *v1.UpdateMergeRequestCommentRequest) (*v1.UpdateMergeRequestCommentResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.MergeRequestService.UpdateMergeRequestComment is not implemented"))
+}
+
+func (UnimplementedMergeRequestServiceHandler) DeleteMergeRequestComment(context.Context, *v1.DeleteMergeRequestCommentRequest) (*v1.DeleteMergeRequestCommentResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.MergeRequestService.DeleteMergeRequestComment is not implemented"))
 }
 
 func (UnimplementedMergeRequestServiceHandler) CreateMergeRequestReview(context.Context, *v1.CreateMergeRequestReviewRequest) (*v1.CreateMergeRequestReviewResponse, error) {
