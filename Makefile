@@ -38,8 +38,22 @@ help: ## show this help
 tools: ## install every pinned tool into .tools/ (redis-server via apt)
 	bash scripts/tools.sh all
 
+# The web console (console/, Vite) builds into the directory hearth embeds.
+CONSOLE_DIST := controlplane/internal/console/dist
+CONSOLE_SOURCES := $(shell find console/src console/public -type f 2>/dev/null) \
+	console/index.html console/package-lock.json console/vite.config.ts console/tsconfig.json
+
+.PHONY: console
+console: $(CONSOLE_DIST)/index.html ## build the web console into the hearth binary's embed directory (needs npm)
+
+$(CONSOLE_DIST)/index.html: $(CONSOLE_SOURCES)
+	bash scripts/tools.sh console
+	cd console && npm run build
+
 .PHONY: build
-build: ## build bin/hearth and bin/hearth-agent
+build: ## build bin/hearth (with the web console when npm is available) and bin/hearth-agent
+	if command -v npm >/dev/null; then $(MAKE) --no-print-directory console; \
+	else echo 'npm not found: building hearth without the web console (/ will say how to build it)' >&2; fi
 	go build -ldflags '$(LDFLAGS)' -o bin/hearth ./controlplane/cmd/hearth
 	go build -ldflags '$(LDFLAGS)' -o bin/hearth-agent ./nodeagent/cmd/hearth-agent
 
@@ -49,9 +63,15 @@ run: build ## run Hearth on this machine with embedded defaults (hearth dev)
 	./bin/hearth dev
 
 .PHONY: test
-test: ## run every test against real PostgreSQL, Redis, S3 and git
+test: ## run every test: Go against real PostgreSQL, Redis, S3 and git; the console's (make console-test)
 	bash scripts/tools.sh test
+	$(MAKE) --no-print-directory console-test
 	go test $(TEST_FLAGS) $(GO_PACKAGES)
+
+.PHONY: console-test
+console-test: ## the web console's type check, lint and Vitest tests
+	bash scripts/tools.sh console
+	cd console && npm run typecheck && npm run lint && npm test
 
 .PHONY: bench
 bench: ## run the benchmarks (the pipeline ones in e2e/ with E2E_BENCH_RUNS samples each)
@@ -68,8 +88,9 @@ fuzz: ## run each fuzz target for FUZZ_TIME (default 30s)
 .PHONY: generate
 generate: ## regenerate protobuf, Connect, OpenAPI and sqlc code
 	bash scripts/tools.sh generate
-	rm -rf shared/gen shared/apispec/openapi.yaml
+	rm -rf shared/gen shared/apispec/openapi.yaml console/src/gen
 	buf generate
+	buf generate --template buf.gen.console.yaml
 	find controlplane/internal -type d -path '*/internal/db' -prune -exec rm -rf {} +
 	sqlc generate
 
@@ -86,7 +107,7 @@ check: generate ## fail if generated code or go.mod files are stale, or the agen
 	bash scripts/proto-breaking.sh
 	for m in $(MODULES); do (cd $$m && GOWORK=off GOFLAGS=-mod=mod go mod tidy); done
 	go work sync
-	if [[ -n "$$(git status --porcelain -- shared/gen shared/apispec controlplane '*/go.mod' '*/go.sum' go.work go.work.sum)" ]]; then \
+	if [[ -n "$$(git status --porcelain -- shared/gen shared/apispec controlplane console/src/gen console/package-lock.json '*/go.mod' '*/go.sum' go.work go.work.sum)" ]]; then \
 		git status --short; git --no-pager diff --stat; \
 		echo 'generated code or go.mod is stale: run make generate and go mod tidy, then commit' >&2; exit 1; \
 	fi

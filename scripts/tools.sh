@@ -3,11 +3,13 @@
 # (ignored by git, cached between runs). Idempotent: a tool whose pinned
 # version is already installed is left alone.
 #
-#   scripts/tools.sh [all|run|test|generate|lint]
+#   scripts/tools.sh [all|run|test|generate|lint|console]
 #
 # run: what `make run` needs (the S3 server); test: what `make test` needs
-# (redis-server from apt, the S3 server); generate: buf and the protoc
-# plugins, sqlc; lint: buf and golangci-lint.
+# (redis-server from apt, the S3 server, the console's npm packages);
+# generate: buf and the protoc plugins (protoc-gen-es is one of the
+# console's npm packages), sqlc; lint: buf and golangci-lint; console: the
+# console's npm packages (console/node_modules, from package-lock.json).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -69,6 +71,20 @@ apt_package() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >&2
 }
 
+# console_deps: `npm ci` in console/ unless node_modules already matches
+# package-lock.json (a hash of the lock file is kept beside the packages).
+console_deps() {
+	local dir="$root/console" stamp="$root/console/node_modules/.hearth-lock.sha256" want
+	command -v npm >/dev/null || { log "npm is missing: apt-get install -y nodejs npm"; exit 1; }
+	want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+	if [[ -d "$dir/node_modules" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
+		return
+	fi
+	log "installing the console's npm packages (npm ci in console/)"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+	echo "$want" >"$stamp"
+}
+
 s3_tools() {
 	go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
 }
@@ -76,10 +92,12 @@ s3_tools() {
 test_tools() {
 	apt_package redis-server redis-server
 	s3_tools
+	console_deps
 }
 
 generate_tools() {
 	install_buf
+	console_deps # protoc-gen-es
 	go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO_VERSION"
 	go_tool protoc-gen-connect-go connectrpc.com/connect/cmd/protoc-gen-connect-go "$PROTOC_GEN_CONNECT_GO_VERSION"
 	go_tool protoc-gen-openapi github.com/google/gnostic/cmd/protoc-gen-openapi "$PROTOC_GEN_OPENAPI_VERSION"
@@ -96,6 +114,7 @@ run) s3_tools ;;
 test) test_tools ;;
 generate) generate_tools ;;
 lint) lint_tools ;;
+console) console_deps ;;
 all) test_tools; generate_tools; lint_tools ;;
-*) log "unknown tool set '$1' (want all, run, test, generate or lint)"; exit 2 ;;
+*) log "unknown tool set '$1' (want all, run, test, generate, lint or console)"; exit 2 ;;
 esac

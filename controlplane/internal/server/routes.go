@@ -36,6 +36,9 @@ type routesDeps struct {
 	Authz    Authorizer
 	// Mounts add plain HTTP routes (git, downloads) behind authentication.
 	Mounts []func(*http.ServeMux)
+	// Console serves "/" (the web console); the catch-all mount (git's)
+	// sends it the client-side routes. Nil: 404.
+	Console http.Handler
 }
 
 // newRoutes builds the one URL space of DESIGN.md: Connect, gRPC and
@@ -97,7 +100,10 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", readyz(d.Checks))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
-	mux.HandleFunc("GET /{$}", consolePlaceholder)
+	if d.Console != nil {
+		// GET patterns match HEAD too.
+		mux.Handle("GET /{$}", d.Console)
+	}
 	return withRequestContext(d.Logger, withAuthentication(d.Authn, mux)), rules, nil
 }
 
@@ -106,12 +112,4 @@ func serveBytes(contentType string, b []byte) http.HandlerFunc {
 		w.Header().Set("Content-Type", contentType)
 		_, _ = w.Write(b)
 	}
-}
-
-// consolePlaceholder stands where the web console will be served.
-func consolePlaceholder(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write([]byte(`<!doctype html><title>Hearth</title><h1>Hearth</h1>` +
-		`<p>The control plane is running. API: <a href="/api/openapi.json">/api/openapi.json</a>, ` +
-		`<a href="/api/v1/version">/api/v1/version</a>.</p>` + "\n"))
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/cache"
 	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
+	"github.com/hearth-dev/hearth/controlplane/internal/console"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/leader"
 	"github.com/hearth-dev/hearth/controlplane/internal/objectstore"
@@ -209,9 +210,16 @@ func Run(ctx context.Context, o Options) error {
 		return &StartupError{Err: err}
 	}
 	pushes.mergeRequests = mergeRequests
+	webConsole, err := console.New()
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	if !webConsole.Built() {
+		log.Info().Msg("this binary has no web console build: / explains how to make one (make console)")
+	}
 	gitHTTP, err := git.NewHTTP(git.HTTPDeps{
 		Storage: storage, Git: storage.Git, Projects: gitProjects, Authz: ident.rbac,
-		Events: pushes, Rules: gitStore,
+		Events: pushes, Rules: gitStore, Fallback: webConsole,
 		Logger: log.With().Str(logfield.Component, "git").Logger(),
 		Limits: git.Limits{MaxPushBytes: cfg.Git.MaxPushBytes, Global: cfg.Git.MaxProcesses, PerRepo: cfg.Git.MaxPerRepo},
 	})
@@ -247,10 +255,11 @@ func Run(ctx context.Context, o Options) error {
 				git.RegisterDownloads(mux, git.DownloadDeps{Browser: browser, Projects: gitProjects, Authz: ident.rbac})
 				pipeline.RegisterDownloads(mux, pipeline.DownloadDeps{Pipelines: pl.service, Authz: ident.rbac})
 			},
-			// The catch-all "/": git smart HTTP paths; everything else 404s
-			// until the console is served as its fallback.
+			// The catch-all "/": git smart HTTP paths; everything else goes
+			// to the console (client-side routes; API-shaped paths 404).
 			gitHTTP.Register,
 		},
+		Console: webConsole,
 		Checks: []Check{
 			{Name: "postgres", Func: db.Ping},
 			{Name: "redis", Func: redis.Ping},

@@ -1,0 +1,2 @@
+// The react-query key of the signed-in user.
+export const sessionKey = ["session"] as const;

@@ -1,0 +1,119 @@
+import { Button, Group, Modal, SegmentedControl, Stack, Text, TextInput, Textarea } from "@mantine/core";
+import { Code } from "@connectrpc/connect";
+import { notifications } from "@mantine/notifications";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { errorCode } from "../../api/errors";
+import { useClient } from "../../api/useClient";
+import { ProjectService, Visibility } from "../../gen/hearth/v1/project_pb";
+import { ErrorAlert } from "../ErrorAlert";
+import { projectsKey } from "./useProjects";
+import { visibilityHelp } from "./visibility";
+
+// The server's rule (proto/hearth/v1/project.proto), checked here first
+// for a quicker answer.
+const namePattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+
+export function nameProblem(name: string): string | null {
+  if (!name) {
+    return null;
+  }
+  if (!namePattern.test(name) || name.includes("..") || name.toLowerCase().endsWith(".git")) {
+    return "Use 1–100 letters, digits, '.', '_' or '-', not starting with '.' or '-', without '..' or a '.git' ending.";
+  }
+  return null;
+}
+
+interface Props {
+  opened: boolean;
+  onClose(): void;
+}
+
+// CreateProjectModal creates a project in the user's own namespace.
+export function CreateProjectModal({ opened, onClose }: Props) {
+  const projects = useClient(ProjectService);
+  const queryClient = useQueryClient();
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [visibility, setVisibility] = useState<Visibility>(Visibility.PRIVATE);
+
+  const create = useMutation({
+    mutationFn: () => projects.createProject({ name: name.trim(), description: description.trim(), visibility }),
+    onSuccess: (res) => {
+      void queryClient.invalidateQueries({ queryKey: projectsKey });
+      notifications.show({ color: "green", message: `Created ${res.project?.owner}/${res.project?.name}.` });
+      close();
+    },
+  });
+
+  const close = () => {
+    setName("");
+    setDescription("");
+    setVisibility(Visibility.PRIVATE);
+    create.reset();
+    onClose();
+  };
+
+  const problem = nameProblem(name.trim());
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!problem && name.trim()) {
+      create.mutate();
+    }
+  };
+  const errorTitle =
+    create.error && errorCode(create.error) === Code.AlreadyExists ? "You already have a project with that name." : undefined;
+
+  return (
+    <Modal opened={opened} onClose={close} title="New project" size="lg">
+      <form onSubmit={submit} noValidate>
+        <Stack>
+          {create.isError && <ErrorAlert error={create.error} title={errorTitle} />}
+          <TextInput
+            label="Name"
+            description="Part of the project's URL and clone URL."
+            required
+            data-autofocus
+            value={name}
+            error={problem}
+            onChange={(e) => setName(e.currentTarget.value)}
+          />
+          <Textarea
+            label="Description"
+            autosize
+            minRows={2}
+            maxRows={6}
+            value={description}
+            onChange={(e) => setDescription(e.currentTarget.value)}
+          />
+          <Stack gap={4}>
+            <Text size="sm" fw={500} id="visibility-label">
+              Visibility
+            </Text>
+            <SegmentedControl
+              aria-labelledby="visibility-label"
+              value={String(visibility)}
+              onChange={(v) => setVisibility(Number(v) as Visibility)}
+              data={[
+                { value: String(Visibility.PRIVATE), label: "Private" },
+                { value: String(Visibility.INTERNAL), label: "Internal" },
+                { value: String(Visibility.PUBLIC), label: "Public" },
+              ]}
+            />
+            <Text size="xs" c="dimmed">
+              {visibilityHelp[visibility]}
+            </Text>
+          </Stack>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={close}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={create.isPending} disabled={!name.trim() || problem !== null}>
+              Create project
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
