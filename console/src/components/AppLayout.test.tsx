@@ -52,11 +52,11 @@ describe("app shell", () => {
 
   it("shows a 404 page inside the shell for an unknown path", async () => {
     signedIn();
-    renderApp("/no/such/page", (r) => {
+    renderApp("/-/no/such/page", (r) => {
       r.service(AuthService, { getMe: () => ({ user: ada }) });
     });
     expect(await screen.findByRole("heading", { name: "Page not found" })).toBeInTheDocument();
-    expect(screen.getByText("/no/such/page")).toBeInTheDocument();
+    expect(screen.getByText("/-/no/such/page")).toBeInTheDocument();
     const nav = screen.getAllByRole("navigation", { name: "Main" })[0];
     expect(within(nav).getByText("Projects")).toBeInTheDocument();
   });

@@ -4,7 +4,18 @@ export const paths = {
   signIn: "/sign-in",
   projects: "/projects",
   changePassword: "/change-password",
+  // Console pages that are not a project's live under "/-/": no owner can
+  // be named "-", so they never collide with "/{owner}/{name}".
+  tokens: "/-/tokens",
+  admin: "/-/admin",
 } as const;
+
+// projectPath is a project's page, or one of its tabs ("issues", …) or
+// deeper pages ("issues/12") under "/{owner}/{name}/-/".
+export function projectPath(owner: string, name: string, sub?: string): string {
+  const base = `/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
+  return sub ? `${base}/-/${sub}` : base;
+}
 
 // signInPath returns the sign-in URL that comes back to `next` afterwards.
 export function signInPath(next?: string): string {

@@ -4,6 +4,14 @@ import { ChangePasswordPage } from "../pages/ChangePasswordPage";
 import { NotFoundPage } from "../pages/NotFoundPage";
 import { ProjectsPage } from "../pages/ProjectsPage";
 import { SignInPage } from "../pages/SignInPage";
+import { adminRoutes } from "../pages/admin/routes";
+import { ProjectLayout } from "../pages/project/ProjectLayout";
+import { codeRoutes } from "../pages/project/code/routes";
+import { issueRoutes } from "../pages/project/issues/routes";
+import { mergeRequestRoutes } from "../pages/project/merge_requests/routes";
+import { pipelineRoutes } from "../pages/project/pipelines/routes";
+import { settingsRoutes } from "../pages/project/settings/routes";
+import { tokenRoutes } from "../pages/tokens/routes";
 import { RequireAuth } from "./RequireAuth";
 import { RouteError } from "./RouteError";
 import { paths } from "./paths";
@@ -25,6 +33,23 @@ export const routes: RouteObject[] = [
           { index: true, element: <Navigate to={paths.projects} replace /> },
           { path: paths.projects, element: <ProjectsPage /> },
           { path: paths.changePassword, element: <ChangePasswordPage /> },
+          { path: paths.tokens, children: tokenRoutes },
+          { path: paths.admin, children: adminRoutes },
+          // Nothing else lives under /-/ (and no owner is named "-").
+          { path: "-/*", element: <NotFoundPage /> },
+          {
+            // A project and its tabs: /{owner}/{name} and /{owner}/{name}/-/….
+            path: ":owner/:name",
+            element: <ProjectLayout />,
+            children: [
+              ...codeRoutes,
+              ...issueRoutes,
+              ...mergeRequestRoutes,
+              ...pipelineRoutes,
+              ...settingsRoutes,
+              { path: "*", element: <NotFoundPage /> },
+            ],
+          },
           { path: "*", element: <NotFoundPage /> },
         ],
       },

@@ -1,6 +1,8 @@
-import { Badge, Group, Paper, Stack, Text } from "@mantine/core";
+import { Anchor, Badge, Group, Paper, Stack, Text } from "@mantine/core";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Link } from "react-router";
 import type { Project } from "../../gen/hearth/v1/project_pb";
+import { projectPath } from "../../routes/paths";
 import { visibilityLabel } from "./visibility";
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
@@ -12,12 +14,12 @@ export function ProjectRow({ project }: { project: Project }) {
     <Paper component="li" withBorder p="md" radius="md" aria-label={`${project.owner}/${project.name}`}>
       <Stack gap={4}>
         <Group justify="space-between" wrap="wrap" gap="xs">
-          <Text fw={600} style={{ wordBreak: "break-word" }}>
+          <Anchor component={Link} to={projectPath(project.owner, project.name)} fw={600} style={{ wordBreak: "break-word" }}>
             <Text span c="dimmed" inherit>
               {project.owner}/
             </Text>
             {project.name}
-          </Text>
+          </Anchor>
           <Group gap={6}>
             {project.archived && (
               <Badge color="gray" variant="outline">
