@@ -63,10 +63,16 @@ run: build ## run Hearth on this machine with embedded defaults (hearth dev)
 	./bin/hearth dev
 
 .PHONY: test
-test: ## run every test: Go against real PostgreSQL, Redis, S3 and git; the console's (make console-test)
+test: ## run every test: Go against real PostgreSQL, Redis, S3 and git; the console's (make console-test, console-e2e)
 	bash scripts/tools.sh test
 	$(MAKE) --no-print-directory console-test
 	go test $(TEST_FLAGS) $(GO_PACKAGES)
+	$(MAKE) --no-print-directory console-e2e
+
+.PHONY: console-e2e
+console-e2e: build ## the console's browser tests: hearth dev driven through Debian's chromium (screenshots in console/e2e/artifacts)
+	bash scripts/tools.sh test
+	cd console && HEARTH_BIN=$(CURDIR)/bin/hearth npm run e2e
 
 .PHONY: console-test
 console-test: ## the web console's type check, lint and Vitest tests

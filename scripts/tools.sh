@@ -91,6 +91,7 @@ s3_tools() {
 
 test_tools() {
 	apt_package redis-server redis-server
+	apt_package chromium chromium # the console's browser tests (playwright-core drives it)
 	s3_tools
 	console_deps
 }

@@ -100,18 +100,19 @@ describe("projects", () => {
     expect(await screen.findByRole("listitem", { name: "ada/demo" })).toBeInTheDocument();
   });
 
-  it("creates a project, sending the CSRF token, and shows it in the list", async () => {
+  it("creates a project, sending the CSRF token, and opens it", async () => {
     signedIn("csrf-abc");
     const created: Project[] = [];
     const csrfHeaders: (string | null)[] = [];
     const listHeaders: (string | null)[] = [];
-    renderApp("/projects", (r) => {
+    const { router } = renderApp("/projects", (r) => {
       r.service(AuthService, me);
       r.service(ProjectService, {
         listProjects: (_req, ctx) => {
           listHeaders.push(ctx.requestHeader.get("X-CSRF-Token"));
           return { projects: created };
         },
+        getProject: (req) => ({ project: created.find((p) => p.name === req.name) }),
         createProject: (req, ctx) => {
           csrfHeaders.push(ctx.requestHeader.get("X-CSRF-Token"));
           if (req.name === "taken") {
@@ -145,9 +146,10 @@ describe("projects", () => {
     await user.click(within(dialog).getByRole("radio", { name: "Internal" }));
     await user.click(within(dialog).getByRole("button", { name: "Create project" }));
 
-    const row = await screen.findByRole("listitem", { name: "ada/fresh" });
-    expect(row).toHaveTextContent("Brand new");
-    expect(row).toHaveTextContent("Internal");
+    expect(await screen.findByRole("heading", { name: "ada / fresh" })).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe("/ada/fresh");
+    expect(screen.getByText("Brand new")).toBeInTheDocument();
+    expect(screen.getByText("Internal")).toBeInTheDocument();
     await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
     expect(csrfHeaders).toEqual(["csrf-abc", "csrf-abc"]);
     // Reads carry no CSRF token.

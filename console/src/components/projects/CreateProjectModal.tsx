@@ -3,9 +3,11 @@ import { Code } from "@connectrpc/connect";
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import { useNavigate } from "react-router";
 import { errorCode } from "../../api/errors";
 import { useClient } from "../../api/useClient";
 import { ProjectService, Visibility } from "../../gen/hearth/v1/project_pb";
+import { projectPath } from "../../routes/paths";
 import { ErrorAlert } from "../ErrorAlert";
 import { projectsKey } from "./useProjects";
 import { visibilityHelp } from "./visibility";
@@ -33,6 +35,7 @@ interface Props {
 export function CreateProjectModal({ opened, onClose }: Props) {
   const projects = useClient(ProjectService);
   const queryClient = useQueryClient();
+  const navigate = useNavigate();
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [visibility, setVisibility] = useState<Visibility>(Visibility.PRIVATE);
@@ -43,6 +46,10 @@ export function CreateProjectModal({ opened, onClose }: Props) {
       void queryClient.invalidateQueries({ queryKey: projectsKey });
       notifications.show({ color: "green", message: `Created ${res.project?.owner}/${res.project?.name}.` });
       close();
+      // Straight to the new project, which tells how to push to it.
+      if (res.project) {
+        void navigate(projectPath(res.project.owner, res.project.name));
+      }
     },
   });
 
