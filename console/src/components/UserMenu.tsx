@@ -1,8 +1,9 @@
 import { Avatar, Menu, UnstyledButton, Group, Text } from "@mantine/core";
-import { IconKey, IconLogout } from "@tabler/icons-react";
+import { IconCertificate, IconKey, IconLogout, IconShieldLock } from "@tabler/icons-react";
 import { useNavigate } from "react-router";
 import { useSession } from "../auth/useSession";
 import { paths } from "../routes/paths";
+import { isAdmin } from "./admin/isAdmin";
 
 // UserMenu: who is signed in, and signing out (after which RequireAuth
 // shows the sign-in page, which leads back to the same page).
@@ -33,6 +34,14 @@ export function UserMenu() {
         <Menu.Item leftSection={<IconKey size={16} aria-hidden />} onClick={() => navigate(paths.changePassword)}>
           Change password
         </Menu.Item>
+        <Menu.Item leftSection={<IconCertificate size={16} aria-hidden />} onClick={() => navigate(paths.tokens)}>
+          Access tokens
+        </Menu.Item>
+        {isAdmin(session) && (
+          <Menu.Item leftSection={<IconShieldLock size={16} aria-hidden />} onClick={() => navigate(paths.admin)}>
+            Administration
+          </Menu.Item>
+        )}
         <Menu.Divider />
         <Menu.Item leftSection={<IconLogout size={16} aria-hidden />} onClick={() => void session.signOut()}>
           Sign out
