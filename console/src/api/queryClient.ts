@@ -17,8 +17,11 @@ export function createQueryClient(options: { retry?: boolean } = {}): QueryClien
     }),
     defaultOptions: {
       queries: {
-        staleTime: 30_000,
-        refetchOnWindowFocus: false,
+        // Repositories and pipelines change behind the console's back (a
+        // git push, an agent): a page shows what it has and refetches
+        // whenever it is opened again or the window regains focus.
+        staleTime: 0,
+        refetchOnWindowFocus: true,
         retry: (failures, err) =>
           options.retry !== false &&
           failures < 2 &&
