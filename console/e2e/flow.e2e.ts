@@ -91,7 +91,7 @@ async function flow(page: Page, screenshot: (name: string) => Promise<void>) {
     wc.commit("Add a feature", { "feature.txt": "new\n" });
     wc.push("feature");
     await page.getByRole("tab", { name: "Merge requests" }).click();
-    await page.getByRole("link", { name: "New merge request" }).click();
+    await page.getByRole("link", { name: "New merge request" }).first().click();
     await page.getByRole("textbox", { name: "Source branch" }).click();
     await page.getByRole("option", { name: "feature" }).click();
     await page.getByRole("button", { name: "Open merge request" }).click();

@@ -1,21 +1,17 @@
 import { Navigate, type RouteObject } from "react-router";
 import { NotFoundPage } from "../NotFoundPage";
-import { AdminLayout } from "./AdminLayout";
-import { AuditPage } from "./AuditPage";
-import { ClustersPage } from "./ClustersPage";
-import { RolesPage } from "./RolesPage";
-import { UsersPage } from "./UsersPage";
 
 // adminRoutes: the administration pages, relative to /-/admin.
+// Each page is its own chunk, loaded when first visited.
 export const adminRoutes: RouteObject[] = [
   {
-    element: <AdminLayout />,
+    lazy: () => import("./AdminLayout").then((m) => ({ Component: m.AdminLayout })),
     children: [
       { index: true, element: <Navigate to="users" replace /> },
-      { path: "users", element: <UsersPage /> },
-      { path: "roles", element: <RolesPage /> },
-      { path: "clusters", element: <ClustersPage /> },
-      { path: "audit", element: <AuditPage /> },
+      { path: "users", lazy: () => import("./UsersPage").then((m) => ({ Component: m.UsersPage })) },
+      { path: "roles", lazy: () => import("./RolesPage").then((m) => ({ Component: m.RolesPage })) },
+      { path: "clusters", lazy: () => import("./ClustersPage").then((m) => ({ Component: m.ClustersPage })) },
+      { path: "audit", lazy: () => import("./AuditPage").then((m) => ({ Component: m.AuditPage })) },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

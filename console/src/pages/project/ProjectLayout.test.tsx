@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { screen } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { AuthService } from "../../gen/hearth/v1/auth_pb";
@@ -23,8 +23,8 @@ describe("project page", () => {
     expect(screen.getByText("Archived")).toBeInTheDocument();
     expect(screen.getByRole("tab", { name: "Issues" })).toHaveAttribute("aria-selected", "true");
     await userEvent.setup().click(screen.getByRole("tab", { name: "Pipelines" }));
-    expect(router.state.location.pathname).toBe("/ada/tools/-/pipelines");
-    expect(screen.getByRole("tab", { name: "Pipelines" })).toHaveAttribute("aria-selected", "true");
+    await waitFor(() => expect(router.state.location.pathname).toBe("/ada/tools/-/pipelines"));
+    await waitFor(() => expect(screen.getByRole("tab", { name: "Pipelines" })).toHaveAttribute("aria-selected", "true"));
   });
 
   it("says so when the project cannot be found", async () => {

@@ -1,5 +1,5 @@
 import type { RouteObject } from "react-router";
-import { TokensPage } from "./TokensPage";
 
 // tokenRoutes: the personal access token pages, relative to /-/tokens.
-export const tokenRoutes: RouteObject[] = [{ index: true, element: <TokensPage /> }];
+// Each page is its own chunk, loaded when first visited.
+export const tokenRoutes: RouteObject[] = [{ index: true, lazy: () => import("./TokensPage").then((m) => ({ Component: m.TokensPage })) }];

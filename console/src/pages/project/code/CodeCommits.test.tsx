@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { screen, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { DiffSchema, FileStatus } from "../../../gen/hearth/v1/repository_pb";
@@ -23,7 +23,7 @@ describe("code tab: commits", () => {
     expect(within(list).getAllByRole("listitem")).toHaveLength(45);
     expect(screen.queryByRole("button", { name: "Load older commits" })).not.toBeInTheDocument();
     await user.click(screen.getByRole("link", { name: "Change number 2" }));
-    expect(router.state.location.pathname).toBe(`/ada/tools/-/commit/${sha(2)}`);
+    await waitFor(() => expect(router.state.location.pathname).toBe(`/ada/tools/-/commit/${sha(2)}`));
   });
 
   it("says so when a ref has no commits", async () => {
@@ -65,7 +65,7 @@ describe("code tab: commits", () => {
     expect(screen.getByText("func a() {}")).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Browse files" })).toHaveAttribute("href", `/ada/tools/-/tree/${sha(8)}`);
     await user.click(screen.getByRole("link", { name: `Parent ${parent.slice(0, 8)}` }));
-    expect(router.state.location.pathname).toBe(`/ada/tools/-/commit/${parent}`);
+    await waitFor(() => expect(router.state.location.pathname).toBe(`/ada/tools/-/commit/${parent}`));
     expect(await screen.findByRole("alert")).toHaveTextContent(`No commit ${parent}`);
   });
 });

@@ -11,7 +11,7 @@ describe("code tab: files", () => {
     const { router, container } = renderApp("/ada/tools/-/tree/main/src", repoApi(fakeRepo()));
     const user = userEvent.setup();
     await user.click(await screen.findByRole("link", { name: "main.go" }));
-    expect(router.state.location.pathname).toBe("/ada/tools/-/blob/main/src/main.go");
+    await waitFor(() => expect(router.state.location.pathname).toBe("/ada/tools/-/blob/main/src/main.go"));
     await waitFor(() => expect(container.querySelector("table[data-language='go']")).not.toBeNull());
     const keyword = container.querySelector(".hljs-keyword");
     expect(keyword).toHaveTextContent("package");
@@ -33,7 +33,7 @@ describe("code tab: files", () => {
     expect(await screen.findByText(/5 lines/)).toBeInTheDocument();
     await user.click(screen.getByRole("textbox", { name: "Branch or tag" }));
     await user.click(await screen.findByRole("option", { name: "feature/x", hidden: true }));
-    expect(router.state.location.pathname).toBe("/ada/tools/-/blob/feature%2Fx/src/main.go");
+    await waitFor(() => expect(router.state.location.pathname).toBe("/ada/tools/-/blob/feature%2Fx/src/main.go"));
     expect(await screen.findByText(/1 line\b/)).toBeInTheDocument();
     expect(screen.getByText("// feature")).toBeInTheDocument();
     expect(repo.calls).toContain("blob feature/x src/main.go");

@@ -32,16 +32,16 @@ describe("code tab: tree", () => {
     const { router } = renderApp("/ada/tools", repoApi(repo));
     const user = userEvent.setup();
     await user.click(await screen.findByRole("link", { name: "src" }));
-    expect(router.state.location.pathname).toBe("/ada/tools/-/tree/main/src");
+    await waitFor(() => expect(router.state.location.pathname).toBe("/ada/tools/-/tree/main/src"));
     await user.click(await screen.findByRole("link", { name: "util" }));
-    expect(router.state.location.pathname).toBe("/ada/tools/-/tree/main/src/util");
+    await waitFor(() => expect(router.state.location.pathname).toBe("/ada/tools/-/tree/main/src/util"));
     expect(await screen.findByRole("link", { name: "strings.go" })).toHaveAttribute("href", "/ada/tools/-/blob/main/src/util/strings.go");
     const crumbs = screen.getByRole("navigation", { name: "Path" });
     expect(within(crumbs).getByText("util")).toHaveAttribute("aria-current", "page");
     await user.click(within(crumbs).getByRole("link", { name: "src" }));
-    expect(router.state.location.pathname).toBe("/ada/tools/-/tree/main/src");
+    await waitFor(() => expect(router.state.location.pathname).toBe("/ada/tools/-/tree/main/src"));
     await user.click(await screen.findByRole("link", { name: "Parent directory" }));
-    expect(router.state.location.pathname).toBe("/ada/tools/-/tree/main");
+    await waitFor(() => expect(router.state.location.pathname).toBe("/ada/tools/-/tree/main"));
     expect(await screen.findByRole("table", { name: "Files" })).toBeInTheDocument();
   });
 
@@ -51,7 +51,7 @@ describe("code tab: tree", () => {
     const { router } = renderApp("/ada/tools/-/tree/feature%2Fx/src", repoApi(repo));
     expect(await screen.findByRole("link", { name: "extra.go" })).toHaveAttribute("href", "/ada/tools/-/blob/feature%2Fx/src/extra.go");
     expect(repo.calls).toContain("tree feature/x src");
-    expect(router.state.location.pathname).toBe("/ada/tools/-/tree/feature%2Fx/src");
+    await waitFor(() => expect(router.state.location.pathname).toBe("/ada/tools/-/tree/feature%2Fx/src"));
   });
 
   it("resolves an unencoded ref with a slash by the longest branch name, like GitLab", async () => {
@@ -72,7 +72,7 @@ describe("code tab: tree", () => {
     await waitFor(() => expect(picker).toHaveValue("main"));
     await user.click(picker);
     await user.click(await screen.findByRole("option", { name: "feature/x", hidden: true }));
-    expect(router.state.location.pathname).toBe("/ada/tools/-/tree/feature%2Fx/src");
+    await waitFor(() => expect(router.state.location.pathname).toBe("/ada/tools/-/tree/feature%2Fx/src"));
     expect(await screen.findByRole("link", { name: "extra.go" })).toBeInTheDocument();
     expect(repo.calls).toContain("tree feature/x src");
   });

@@ -1,11 +1,9 @@
 import type { RouteObject } from "react-router";
-import { IssueDetailPage } from "./IssueDetailPage";
-import { IssueListPage } from "./IssueListPage";
-import { NewIssuePage } from "./NewIssuePage";
 
 // issueRoutes: the pages of the Issues tab, relative to the project's URL.
+// Each page is its own chunk, loaded when first visited.
 export const issueRoutes: RouteObject[] = [
-  { path: "-/issues", element: <IssueListPage /> },
-  { path: "-/issues/new", element: <NewIssuePage /> },
-  { path: "-/issues/:number", element: <IssueDetailPage /> },
+  { path: "-/issues", lazy: () => import("./IssueListPage").then((m) => ({ Component: m.IssueListPage })) },
+  { path: "-/issues/new", lazy: () => import("./NewIssuePage").then((m) => ({ Component: m.NewIssuePage })) },
+  { path: "-/issues/:number", lazy: () => import("./IssueDetailPage").then((m) => ({ Component: m.IssueDetailPage })) },
 ];

@@ -1,21 +1,17 @@
 import type { RouteObject } from "react-router";
 import { NotFoundPage } from "../../NotFoundPage";
-import { DangerZonePage } from "./DangerZonePage";
-import { GeneralSettingsPage } from "./GeneralSettingsPage";
-import { MembersSettingsPage } from "./MembersSettingsPage";
-import { ProtectedBranchesPage } from "./ProtectedBranchesPage";
-import { SettingsLayout } from "./SettingsLayout";
 
 // settingsRoutes: the pages of the Settings tab, relative to the project's URL.
+// Each page is its own chunk, loaded when first visited.
 export const settingsRoutes: RouteObject[] = [
   {
     path: "-/settings",
-    element: <SettingsLayout />,
+    lazy: () => import("./SettingsLayout").then((m) => ({ Component: m.SettingsLayout })),
     children: [
-      { index: true, element: <GeneralSettingsPage /> },
-      { path: "members", element: <MembersSettingsPage /> },
-      { path: "branches", element: <ProtectedBranchesPage /> },
-      { path: "danger", element: <DangerZonePage /> },
+      { index: true, lazy: () => import("./GeneralSettingsPage").then((m) => ({ Component: m.GeneralSettingsPage })) },
+      { path: "members", lazy: () => import("./MembersSettingsPage").then((m) => ({ Component: m.MembersSettingsPage })) },
+      { path: "branches", lazy: () => import("./ProtectedBranchesPage").then((m) => ({ Component: m.ProtectedBranchesPage })) },
+      { path: "danger", lazy: () => import("./DangerZonePage").then((m) => ({ Component: m.DangerZonePage })) },
       { path: "*", element: <NotFoundPage /> },
     ],
   },
