@@ -80,10 +80,12 @@ console-test: ## the web console's type check, lint and Vitest tests
 	cd console && npm run typecheck && npm run lint && npm test
 
 .PHONY: bench
-bench: ## run the benchmarks (the pipeline ones in e2e/ with E2E_BENCH_RUNS samples each)
+bench: ## run the benchmarks (the pipeline ones in e2e/ with E2E_BENCH_RUNS samples each; the console's first render in chromium)
 	bash scripts/tools.sh test
 	go test -run '^$$' -bench . -benchmem ./shared/... ./migrations/... ./controlplane/... ./nodeagent/...
 	go test -run '^$$' -bench . -benchtime $(E2E_BENCH_RUNS)x ./e2e/...
+	$(MAKE) --no-print-directory build
+	cd console && HEARTH_BIN=$(CURDIR)/bin/hearth npm run perf
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZ_TIME (default 30s)
