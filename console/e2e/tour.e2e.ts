@@ -1,0 +1,115 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launch, watchedPage } from "./browser";
+import { workingCopy } from "./git";
+import { startHearth, type Hearth } from "./hearth";
+
+// Every main page of the console in a real browser, wide and at 360 px:
+// each renders its heading, and nothing logs a console error or gets a
+// 4xx/5xx on the way. Screenshots of each land in artifacts/.
+
+let hearth: Hearth;
+let browser: Browser;
+
+beforeAll(async () => {
+  hearth = await startHearth();
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await hearth?.stop();
+});
+
+async function signIn(page: Page) {
+  await page.goto(`${hearth.url}/`);
+  await page.getByLabel("Username or email").fill("admin");
+  await page.locator("input[name=password]").fill(hearth.adminPassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Projects", exact: true }).waitFor();
+}
+
+describe("a tour of the console", () => {
+  it("opens every main page, wide and narrow, without errors", async () => {
+    const { page, problems, screenshot } = await watchedPage(browser);
+    try {
+      await signIn(page);
+      await page.getByRole("button", { name: "Create a project" }).click();
+      const dialog = page.getByRole("dialog", { name: "New project" });
+      await dialog.getByRole("textbox", { name: /name/i }).fill("tour");
+      await dialog.getByRole("button", { name: "Create project" }).click();
+      await page.getByRole("heading", { name: "admin / tour" }).waitFor();
+      const wc = workingCopy(hearth.url, "admin", "tour", "admin", hearth.adminPassword);
+      wc.commit("Initial commit", {
+        "README.md": "# Tour\n",
+        "src/main.go": 'package main\n\nfunc main() { println("hi") }\n',
+        ".hearth.yml": "jobs:\n  lint:\n    steps: [echo lint]\n  test:\n    needs: [lint]\n    steps: [echo test]\n",
+      });
+      wc.push("main");
+
+      // An issue, created through its form.
+      await page.goto(`${hearth.url}/admin/tour/-/issues/new`);
+      await page.getByRole("textbox", { name: "Title" }).fill("The tour has a bug");
+      await page.getByRole("button", { name: "Open issue" }).click();
+      await page.getByRole("heading", { name: /The tour has a bug/ }).waitFor();
+
+      // A token, shown once.
+      await page.goto(`${hearth.url}/-/tokens`);
+      await page.getByRole("button", { name: "New token" }).click();
+      const tokenDialog = page.getByRole("dialog", { name: "New access token" });
+      await tokenDialog.getByRole("textbox", { name: /name/i }).fill("laptop");
+      await tokenDialog.getByRole("button", { name: "Create token" }).click();
+      await page.getByRole("dialog", { name: "Your new token" }).waitFor();
+      await screenshot("token-once");
+      await page.keyboard.press("Escape");
+
+      // The pipeline's job graph, reached from the list (pipelines are
+      // addressed by id).
+      await page.goto(`${hearth.url}/admin/tour/-/pipelines`);
+      await page.getByRole("link", { name: "Pipeline #1" }).click();
+      await page.getByRole("link", { name: /^test:/ }).waitFor();
+      await page.getByRole("link", { name: /^test: Passed/ }).waitFor({ timeout: 120_000 });
+      await screenshot("pipeline-graph");
+
+      const pages: [string, string | RegExp][] = [
+        ["/projects", "Projects"],
+        ["/admin/tour", "admin / tour"],
+        ["/admin/tour/-/blob/main/src%2Fmain.go", "admin / tour"],
+        ["/admin/tour/-/commits/main", "admin / tour"],
+        ["/admin/tour/-/issues", "admin / tour"],
+        ["/admin/tour/-/issues/1", /The tour has a bug/],
+        ["/admin/tour/-/merge_requests", "admin / tour"],
+        ["/admin/tour/-/pipelines", "admin / tour"],
+        ["/admin/tour/-/settings", "admin / tour"],
+        ["/admin/tour/-/settings/members", "admin / tour"],
+        ["/admin/tour/-/settings/branches", "admin / tour"],
+        ["/-/tokens", /tokens/i],
+        ["/-/admin/users", /Administration|Users/],
+        ["/-/admin/roles", /Administration|Roles/],
+        ["/-/admin/clusters", /Administration|Clusters/],
+        ["/-/admin/audit", /Administration|Audit/],
+      ];
+      for (const [width, height] of [
+        [1280, 800],
+        [360, 740],
+      ]) {
+        await page.setViewportSize({ width, height });
+        for (const [path, heading] of pages) {
+          await page.goto(`${hearth.url}${path}`);
+          await page.getByRole("heading", { name: heading }).first().waitFor();
+          // Let the page's queries settle before the picture.
+          await page.waitForLoadState("networkidle");
+          const name = path.replace(/[^a-z0-9]+/gi, "-").replace(/^-+|-+$/g, "") || "home";
+          await screenshot(`${name}-${width}`);
+          // Nothing may be wider than the screen but scrollable regions.
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          expect(overflow, `${path} at ${width} px overflows by ${overflow} px`).toBeLessThanOrEqual(1);
+        }
+      }
+    } catch (err) {
+      await screenshot("tour-failure");
+      throw new Error(`${String(err)}\nproblems so far: ${problems.join("; ")}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
