@@ -106,6 +106,35 @@ describe("a tour of the console", () => {
           expect(overflow, `${path} at ${width} px overflows by ${overflow} px`).toBeLessThanOrEqual(1);
         }
       }
+
+      // Keyboard only: from the address bar's focus, Tab reaches the
+      // project list's "New project" button, Enter opens its dialog and
+      // Escape closes it.
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(`${hearth.url}/projects`);
+      await page.getByRole("heading", { name: "Projects", exact: true }).waitFor();
+      let reached = false;
+      for (let i = 0; i < 25 && !reached; i++) {
+        await page.keyboard.press("Tab");
+        reached = await page.evaluate(() => document.activeElement?.textContent?.trim() === "New project");
+      }
+      expect(reached, "Tab never reached the New project button").toBe(true);
+      await page.keyboard.press("Enter");
+      await page.getByRole("dialog", { name: "New project" }).waitFor();
+      await page.keyboard.press("Escape");
+      await page.getByRole("dialog", { name: "New project" }).waitFor({ state: "hidden" });
+
+      // The dark theme, kept across a reload.
+      await page.getByRole("button", { name: "Switch to dark theme" }).click();
+      await page.reload();
+      await page.getByRole("button", { name: "Switch to light theme" }).waitFor();
+      expect(await page.evaluate(() => document.documentElement.getAttribute("data-mantine-color-scheme"))).toBe("dark");
+      for (const path of ["/admin/tour", "/admin/tour/-/issues/1", "/admin/tour/-/blob/main/src%2Fmain.go"]) {
+        await page.goto(`${hearth.url}${path}`);
+        await page.getByRole("heading").first().waitFor();
+        await page.waitForLoadState("networkidle");
+        await screenshot(`dark-${path.replace(/[^a-z0-9]+/gi, "-").replace(/^-+|-+$/g, "")}`);
+      }
     } catch (err) {
       await screenshot("tour-failure");
       throw new Error(`${String(err)}\nproblems so far: ${problems.join("; ")}`);
