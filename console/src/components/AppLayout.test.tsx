@@ -96,4 +96,25 @@ describe("app shell", () => {
     // so the user is asked to sign in (and sees why if it persists).
     expect(await screen.findByRole("heading", { name: "Sign in" })).toBeInTheDocument();
   });
+
+  it("shows Administration in the navigation to administrators only", async () => {
+    signedIn();
+    renderApp("/projects", (r) => {
+      r.service(AuthService, { getMe: () => ({ user: { ...ada, admin: true } }) });
+      r.service(ProjectService, { listProjects: () => ({ projects: [] }) });
+    });
+    const nav = (await screen.findAllByRole("navigation", { name: "Main" }))[0];
+    expect(within(nav).getByText("Administration")).toBeInTheDocument();
+  });
+
+  it("hides Administration from everyone else", async () => {
+    signedIn();
+    renderApp("/projects", (r) => {
+      r.service(AuthService, { getMe: () => ({ user: ada }) });
+      r.service(ProjectService, { listProjects: () => ({ projects: [] }) });
+    });
+    const nav = (await screen.findAllByRole("navigation", { name: "Main" }))[0];
+    expect(within(nav).getByText("Projects")).toBeInTheDocument();
+    expect(within(nav).queryByText("Administration")).not.toBeInTheDocument();
+  });
 });
