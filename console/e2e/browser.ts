@@ -43,3 +43,13 @@ export async function watchedPage(browser: Browser, width = 1280, height = 800):
     },
   };
 }
+
+// signIn signs in as the administrator through the sign-in form and waits
+// for the project list.
+export async function signIn(page: Page, baseURL: string, password: string, path = "/") {
+  await page.goto(`${baseURL}${path}`);
+  await page.getByLabel("Username or email").fill("admin");
+  await page.locator("input[name=password]").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Projects", exact: true }).waitFor();
+}

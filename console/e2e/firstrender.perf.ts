@@ -1,6 +1,6 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launch } from "./browser";
+import { launch, signIn } from "./browser";
 import { startHearth, type Hearth } from "./hearth";
 
 // Time to first render of a project page, and of the project list, on an
@@ -60,11 +60,7 @@ function percentile(sorted: number[], p: number): number {
 it(`renders a project page and the project list quickly with ${projects} projects`, async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  await page.goto(`${hearth.url}/`);
-  await page.getByLabel("Username or email").fill("admin");
-  await page.locator("input[name=password]").fill(hearth.adminPassword);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Projects", exact: true }).waitFor();
+  await signIn(page, hearth.url, hearth.adminPassword);
 
   const measure = async (path: string, heading: string): Promise<number[]> => {
     const times: number[] = [];

@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, watchedPage } from "./browser";
+import { launch, signIn, watchedPage } from "./browser";
 import { workingCopy } from "./git";
 import { startHearth, type Hearth } from "./hearth";
 
@@ -29,13 +29,6 @@ const pipelineFile = `jobs:
       - printf '\\033[32mbuilt\\033[0m\\n'
 `;
 
-async function signIn(page: Page) {
-  await page.goto(`${hearth.url}/`);
-  await page.getByLabel("Username or email").fill("admin");
-  await page.locator("input[name=password]").fill(hearth.adminPassword);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Projects", exact: true }).waitFor();
-}
 
 describe("the console's main flow", () => {
   it("creates a project, runs its pipeline live and merges a merge request", async () => {
@@ -51,7 +44,7 @@ describe("the console's main flow", () => {
 });
 
 async function flow(page: Page, screenshot: (name: string) => Promise<void>) {
-    await signIn(page);
+    await signIn(page, hearth.url, hearth.adminPassword);
 
     await page.getByRole("button", { name: "Create a project" }).click();
     const dialog = page.getByRole("dialog", { name: "New project" });

@@ -1,6 +1,6 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, watchedPage } from "./browser";
+import { launch, signIn, watchedPage } from "./browser";
 import { startHearth, type Hearth } from "./hearth";
 
 let hearth: Hearth;
@@ -21,11 +21,9 @@ describe("the console in a browser", () => {
     const { page, problems, screenshot } = await watchedPage(browser);
     // A deep link survives: signing in comes back to it.
     await page.goto(`${hearth.url}/projects`);
-    await page.getByLabel("Username or email").fill("admin");
-    await page.locator("input[name=password]").fill(hearth.adminPassword);
+    await page.getByLabel("Username or email").waitFor();
     await screenshot("sign-in");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Projects", exact: true }).waitFor();
+    await signIn(page, hearth.url, hearth.adminPassword, "/projects");
     await page.getByRole("button", { name: "Create a project" }).click();
     const dialog = page.getByRole("dialog", { name: "New project" });
     await dialog.getByRole("textbox", { name: /name/i }).fill("tools");

@@ -1,6 +1,6 @@
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, watchedPage } from "./browser";
+import { launch, signIn, watchedPage } from "./browser";
 import { workingCopy } from "./git";
 import { startHearth, type Hearth } from "./hearth";
 
@@ -21,19 +21,12 @@ afterAll(async () => {
   await hearth?.stop();
 });
 
-async function signIn(page: Page) {
-  await page.goto(`${hearth.url}/`);
-  await page.getByLabel("Username or email").fill("admin");
-  await page.locator("input[name=password]").fill(hearth.adminPassword);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Projects", exact: true }).waitFor();
-}
 
 describe("a tour of the console", () => {
   it("opens every main page, wide and narrow, without errors", async () => {
     const { page, problems, screenshot } = await watchedPage(browser);
     try {
-      await signIn(page);
+      await signIn(page, hearth.url, hearth.adminPassword);
       await page.getByRole("button", { name: "Create a project" }).click();
       const dialog = page.getByRole("dialog", { name: "New project" });
       await dialog.getByRole("textbox", { name: /name/i }).fill("tour");

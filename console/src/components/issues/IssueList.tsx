@@ -1,4 +1,4 @@
-import { Button, Center, Skeleton, Stack } from "@mantine/core";
+import { Button, Center, Stack } from "@mantine/core";
 import { Link } from "react-router";
 import type { Label } from "../../gen/hearth/v1/issue_pb";
 import { projectPath } from "../../routes/paths";
@@ -7,6 +7,7 @@ import { ErrorAlert } from "../ErrorAlert";
 import { IssueRow } from "./IssueRow";
 import type { IssueFilters } from "./issueFilters";
 import { useIssueList } from "./useIssueList";
+import { ListSkeleton } from "../ListSkeleton";
 
 interface Props {
   owner: string;
@@ -19,13 +20,7 @@ interface Props {
 export function IssueList({ owner, name, filters, labels }: Props) {
   const query = useIssueList(owner, name, filters);
   if (query.isPending) {
-    return (
-      <Stack aria-busy="true" aria-label="Loading issues">
-        {[0, 1, 2].map((i) => (
-          <Skeleton key={i} h={64} radius="md" />
-        ))}
-      </Stack>
-    );
+    return <ListSkeleton label="Loading issues" rowHeight={64} />;
   }
   if (!query.data) {
     return <ErrorAlert error={query.error} title="Could not load the issues" onRetry={() => void query.refetch()} />;

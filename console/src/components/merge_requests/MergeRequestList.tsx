@@ -1,10 +1,11 @@
-import { Button, Center, Skeleton, Stack } from "@mantine/core";
+import { Button, Center, Stack } from "@mantine/core";
 import { Link } from "react-router";
 import { projectPath } from "../../routes/paths";
 import { EmptyState } from "../EmptyState";
 import { ErrorAlert } from "../ErrorAlert";
 import { MergeRequestRow } from "./MergeRequestRow";
 import { useMergeRequestList, type MergeRequestFilter } from "./useMergeRequestList";
+import { ListSkeleton } from "../ListSkeleton";
 
 const emptyTitle: Record<MergeRequestFilter, string> = {
   open: "No open merge requests",
@@ -17,13 +18,7 @@ const emptyTitle: Record<MergeRequestFilter, string> = {
 export function MergeRequestList({ owner, name, filter }: { owner: string; name: string; filter: MergeRequestFilter }) {
   const query = useMergeRequestList(owner, name, filter);
   if (query.isPending) {
-    return (
-      <Stack aria-busy="true" aria-label="Loading merge requests">
-        {[0, 1, 2].map((i) => (
-          <Skeleton key={i} h={64} radius="md" />
-        ))}
-      </Stack>
-    );
+    return <ListSkeleton label="Loading merge requests" rowHeight={64} />;
   }
   if (!query.data) {
     return <ErrorAlert error={query.error} title="Could not load the merge requests" onRetry={() => void query.refetch()} />;

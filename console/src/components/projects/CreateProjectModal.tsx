@@ -1,4 +1,4 @@
-import { Button, Group, Modal, SegmentedControl, Stack, Text, TextInput, Textarea } from "@mantine/core";
+import { Button, Group, Modal, Stack, TextInput, Textarea } from "@mantine/core";
 import { Code } from "@connectrpc/connect";
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
@@ -10,7 +10,7 @@ import { ProjectService, Visibility } from "../../gen/hearth/v1/project_pb";
 import { projectPath } from "../../routes/paths";
 import { ErrorAlert } from "../ErrorAlert";
 import { projectsKey } from "./useProjects";
-import { visibilityHelp } from "./visibility";
+import { VisibilityPicker } from "./VisibilityPicker";
 
 // The server's rule (proto/hearth/v1/project.proto), checked here first
 // for a quicker answer.
@@ -93,24 +93,7 @@ export function CreateProjectModal({ opened, onClose }: Props) {
             value={description}
             onChange={(e) => setDescription(e.currentTarget.value)}
           />
-          <Stack gap={4}>
-            <Text size="sm" fw={500} id="visibility-label">
-              Visibility
-            </Text>
-            <SegmentedControl
-              aria-labelledby="visibility-label"
-              value={String(visibility)}
-              onChange={(v) => setVisibility(Number(v) as Visibility)}
-              data={[
-                { value: String(Visibility.PRIVATE), label: "Private" },
-                { value: String(Visibility.INTERNAL), label: "Internal" },
-                { value: String(Visibility.PUBLIC), label: "Public" },
-              ]}
-            />
-            <Text size="xs" c="dimmed">
-              {visibilityHelp[visibility]}
-            </Text>
-          </Stack>
+          <VisibilityPicker value={visibility} onChange={setVisibility} />
           <Group justify="flex-end">
             <Button variant="default" onClick={close}>
               Cancel

@@ -1,8 +1,9 @@
-import { Button, Center, Skeleton, Stack } from "@mantine/core";
+import { Button, Center, Stack } from "@mantine/core";
 import { EmptyState } from "../EmptyState";
 import { ErrorAlert } from "../ErrorAlert";
 import { ProjectRow } from "./ProjectRow";
 import { useProjects } from "./useProjects";
+import { ListSkeleton } from "../ListSkeleton";
 
 interface Props {
   search: string;
@@ -14,13 +15,7 @@ export function ProjectList({ search, onCreate }: Props) {
   const query = useProjects(search);
 
   if (query.isPending) {
-    return (
-      <Stack aria-busy="true" aria-label="Loading projects">
-        {[0, 1, 2].map((i) => (
-          <Skeleton key={i} h={72} radius="md" />
-        ))}
-      </Stack>
-    );
+    return <ListSkeleton label="Loading projects" rowHeight={72} />;
   }
   if (!query.data) {
     return <ErrorAlert error={query.error} title="Could not load projects" onRetry={() => void query.refetch()} />;

@@ -1,13 +1,14 @@
-import { Button, Group, NativeSelect, Paper, SegmentedControl, Stack, Text, Textarea, TextInput } from "@mantine/core";
+import { Button, Group, NativeSelect, Paper, Stack, Text, Textarea, TextInput } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useClient } from "../../api/useClient";
 import { ProjectService, Visibility, type Project } from "../../gen/hearth/v1/project_pb";
 import { ErrorAlert } from "../ErrorAlert";
-import { visibilityHelp, visibilityLabel } from "../projects/visibility";
+import { visibilityLabel } from "../projects/visibility";
 import { useBranchNames } from "./useBranches";
 import { useUpdateProjectCache } from "./useUpdateProjectCache";
+import { VisibilityPicker } from "../projects/VisibilityPicker";
 
 interface Props {
   project: Project;
@@ -99,24 +100,7 @@ export function GeneralForm({ project, canAdmin }: Props) {
             value={description}
             onChange={(e) => setDescription(e.currentTarget.value)}
           />
-          <Stack gap={4}>
-            <Text size="sm" fw={500} id="settings-visibility-label">
-              Visibility
-            </Text>
-            <SegmentedControl
-              aria-labelledby="settings-visibility-label"
-              value={String(visibility)}
-              onChange={(v) => setVisibility(Number(v) as Visibility)}
-              data={[
-                { value: String(Visibility.PRIVATE), label: "Private" },
-                { value: String(Visibility.INTERNAL), label: "Internal" },
-                { value: String(Visibility.PUBLIC), label: "Public" },
-              ]}
-            />
-            <Text size="xs" c="dimmed">
-              {visibilityHelp[visibility]}
-            </Text>
-          </Stack>
+          <VisibilityPicker value={visibility} onChange={setVisibility} />
           {branches.isError ? (
             <TextInput
               label="Default branch"
