@@ -152,3 +152,18 @@ func KeyPrefix(t testing.TB) string {
 	t.Helper()
 	return uniqueName("t:") + ":"
 }
+
+// WaitFor checks cond every 10 ms until it holds, failing the test after
+// 30 seconds: for state another goroutine or process changes.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}

@@ -47,19 +47,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// waitLimit bounds every wait for a condition.
+// waitLimit bounds every wait for a message or an event.
 const waitLimit = 20 * time.Second
-
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // clock is an injectable clock tests move by hand.
 type clock struct {

@@ -62,7 +62,7 @@ func TestReaperFinishesLogsLeftOpen(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- f.svc.RunReaper(ctx, 10*time.Millisecond, 10*time.Millisecond) }()
-	waitFor(t, "the reaper to finish the log", logFinished)
+	testsvc.WaitFor(t, "the reaper to finish the log", logFinished)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

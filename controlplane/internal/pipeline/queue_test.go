@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-dev/hearth/controlplane/testsvc"
+
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
@@ -470,7 +472,7 @@ jobs:
 	go func() { done <- f.svc.RunReaper(ctx, 10*time.Millisecond, 50*time.Millisecond) }()
 	f.clock.Advance(2 * time.Minute)
 	// The new agent never confirmed either: back to the queue.
-	waitFor(t, "the reaper worker", func() bool {
+	testsvc.WaitFor(t, "the reaper worker", func() bool {
 		return current(f.latest(t))["unacked"].State == pipeline.StatePending
 	})
 	cancel()
@@ -623,7 +625,7 @@ func TestReaperWaitsAGraceAfterStart(t *testing.T) {
 	ctx, cancel = context.WithCancel(t.Context())
 	start := time.Now()
 	go func() { done <- f.svc.RunReaper(ctx, time.Millisecond, grace) }()
-	waitFor(t, "the reaper's first pass", func() bool {
+	testsvc.WaitFor(t, "the reaper's first pass", func() bool {
 		return current(f.latest(t))["a"].State == pipeline.StateFailure
 	})
 	if took := time.Since(start); took < grace {

@@ -98,7 +98,7 @@ func TestSchedulesFire(t *testing.T) {
 	wctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- f.svc.RunSchedules(wctx) }()
-	waitFor(t, "the schedule worker", func() bool { return len(f.pipelines(t)) == 2 })
+	testsvc.WaitFor(t, "the schedule worker", func() bool { return len(f.pipelines(t)) == 2 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -186,10 +186,10 @@ func TestListenerWakesAndCancels(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- f.svc.RunListener(ctx, agents) }()
 	// Woken once on connect.
-	waitFor(t, "the first wake-up", func() bool { w, _ := agents.snapshot(); return w >= 1 })
+	testsvc.WaitFor(t, "the first wake-up", func() bool { w, _ := agents.snapshot(); return w >= 1 })
 	w0, _ := agents.snapshot()
 	f.push(t, "refs/heads/main", zero, sha(1), "jobs:\n  a:\n    steps: [x]\n")
-	waitFor(t, "a wake-up for queued work", func() bool { w, _ := agents.snapshot(); return w > w0 })
+	testsvc.WaitFor(t, "a wake-up for queued work", func() bool { w, _ := agents.snapshot(); return w > w0 })
 
 	ag := f.agent(1, nil)
 	run := ag.claimOne(t, "a")
@@ -197,7 +197,7 @@ func TestListenerWakesAndCancels(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ag.info.ID.String() + ":" + run.GetJobId()
-	waitFor(t, "the cancellation", func() bool {
+	testsvc.WaitFor(t, "the cancellation", func() bool {
 		_, cs := agents.snapshot()
 		return len(cs) == 1 && cs[0] == want
 	})

@@ -215,18 +215,6 @@ func (w *mrWorld) events(t *testing.T, projectID string) []string {
 	return out
 }
 
-// waitFor polls cond until it holds (never sleeps blindly past it).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // testAgent is a node agent speaking the real agent protocol to the
 // server's gateway: it registers with a join token, holds a Connect
 // stream, and finishes every job it is sent with the verdict decide gives.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hearth-dev/hearth/controlplane/testsvc"
+
 	"connectrpc.com/connect"
 	"github.com/jackc/pgx/v5"
 
@@ -131,7 +133,7 @@ func TestMergeRequestMergedByPush(t *testing.T) {
 
 	w.checkout(t, "app", "main", "feature")
 	w.push(t, "app", "main")
-	waitFor(t, "the merge request merged by the push", func() bool {
+	testsvc.WaitFor(t, "the merge request merged by the push", func() bool {
 		return getMR(t, bob, "app", 1).GetState() == hearthv1.MergeRequestState_MERGE_REQUEST_STATE_MERGED
 	})
 	m := getMR(t, bob, "app", 1)

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-dev/hearth/controlplane/testsvc"
+
 	"connectrpc.com/connect"
 
 	"github.com/hearth-dev/hearth/controlplane/servertest"
@@ -191,7 +193,7 @@ func TestMergeRequestConflictsAndRefresh(t *testing.T) {
 		return res.GetMergeRequests()[0]
 	}
 	// List shows the stored check: it changes only when the refresh ran.
-	waitFor(t, "the refresh after the push to the target", func() bool {
+	testsvc.WaitFor(t, "the refresh after the push to the target", func() bool {
 		return list().GetMergeStatus().GetMergeability() == hearthv1.Mergeability_MERGEABILITY_CONFLICTS
 	})
 	if c := list().GetMergeStatus().GetConflicts(); !slices.Equal(c, []string{"src/main.txt"}) {
@@ -216,7 +218,7 @@ func TestMergeRequestConflictsAndRefresh(t *testing.T) {
 	_ = cmd.Run() // conflicts: resolved below
 	fixed := w.commit(t, "app", "resolve", map[string]string{"src/main.txt": "one\ntwo from both\nthree\n"})
 	w.push(t, "app", "topic")
-	waitFor(t, "the refresh after the push to the source", func() bool {
+	testsvc.WaitFor(t, "the refresh after the push to the source", func() bool {
 		m := list()
 		return m.GetHeadCommitSha() == fixed && m.GetMergeStatus().GetMergeability() == hearthv1.Mergeability_MERGEABILITY_MERGEABLE
 	})
@@ -354,7 +356,7 @@ func TestMergeRequestRulesApprovalsAndPipeline(t *testing.T) {
 	openMR(t, bob, "app", "feature", "main", "Feature", "")
 
 	pipelines := hearthv1connect.NewPipelineServiceClient(http.DefaultClient, w.srv.URL, servertest.BearerOption(w.ada))
-	waitFor(t, "the failed merge_request pipeline", func() bool {
+	testsvc.WaitFor(t, "the failed merge_request pipeline", func() bool {
 		return getMR(t, bob, "app", 1).GetPipelineStatus() == "failure"
 	})
 	list, err := pipelines.ListPipelines(ctx, &hearthv1.ListPipelinesRequest{Owner: "ada", Name: "app"})
@@ -399,7 +401,7 @@ func TestMergeRequestRulesApprovalsAndPipeline(t *testing.T) {
 	w.checkout(t, "app", "feature", "feature")
 	newHead := w.commit(t, "app", "more", map[string]string{"feature.txt": "f2\n"})
 	w.push(t, "app", "feature")
-	waitFor(t, "the green pipeline of the new head", func() bool {
+	testsvc.WaitFor(t, "the green pipeline of the new head", func() bool {
 		m := getMR(t, bob, "app", 1)
 		return m.GetHeadCommitSha() == newHead && m.GetPipelineStatus() == "success"
 	})
