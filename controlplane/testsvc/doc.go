@@ -18,6 +18,9 @@
 //     flushed when the test ends. Pub/sub channels are server-wide whatever
 //     the database: prefix their names with KeyPrefix.
 //   - S3: a fresh bucket, removed when the test ends.
+//   - NewPostgres / NewRedis: a server of the test's own, which it may
+//     stop, kill and start again at the same address (fault tests),
+//     stopped when the test ends.
 //
 // A missing server binary fails the test with the command that installs it;
 // nothing is ever skipped. Server output is discarded (it is quoted in the

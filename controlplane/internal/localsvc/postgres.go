@@ -250,6 +250,18 @@ func (pg *Postgres) Stop(ctx context.Context) error {
 	return nil
 }
 
+// Kill ends the server at once, as a crash would: SIGKILL to the
+// postmaster and its backends, no shutdown checkpoint. The next
+// StartPostgres on the same directory recovers the cluster from its WAL;
+// with Fast, that WAL lacks the last commits (synchronous_commit is off:
+// they were acknowledged before being written), unless Settings turned
+// synchronous_commit back on.
+func (pg *Postgres) Kill() {
+	pg.proc.kill()
+	pg.removeTempSocketDir()
+	pg.log.Debug().Msg("PostgreSQL killed")
+}
+
 func (pg *Postgres) removeTempSocketDir() {
 	if pg.tempSocketDir != "" {
 		_ = os.RemoveAll(pg.tempSocketDir)

@@ -36,6 +36,10 @@ type RedisOptions struct {
 	// Databases is the number of logical databases (redis-server's
 	// "databases"); 0 keeps the server's default of 16.
 	Databases int
+	// Port is the loopback port to listen on; 0 picks a free one. A fixed
+	// port lets a stopped server come back at the same address (fault
+	// tests restart Redis under a running control plane).
+	Port int
 
 	env *environment // tests: where binaries are looked up, which ports
 }
@@ -71,6 +75,16 @@ func StartRedis(ctx context.Context, opts RedisOptions) (*Redis, error) {
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
+	}
+	if opts.Port != 0 {
+		// The caller chose the port: a taken one is its error, not ours
+		// to work around.
+		r, err := startRedisOn(ctx, bin, dir, opts.Port, opts.Databases, log)
+		if err != nil {
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		log.Info().Str(logfield.Address, r.addr).Dur(logfield.Duration, time.Since(began)).Msg("Redis is ready")
+		return r, nil
 	}
 	for attempt := 1; ; attempt++ {
 		port, err := opts.env.port(ctx)
