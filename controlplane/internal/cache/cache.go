@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -109,8 +110,16 @@ func (c *Cache) Publish(ctx context.Context, channel string, message []byte) err
 	return c.client.Publish(ctx, channel, message).Err()
 }
 
-// Subscribe returns messages published on channel until ctx is done; the
-// returned channel is closed then.
+// subscriptionCheck is how long a subscription may stay silent before it
+// is pinged; a ping unanswered for as long again means the connection is
+// dead though nothing said so (a network partition).
+const subscriptionCheck = 5 * time.Second
+
+// Subscribe returns messages published on channel until ctx is done or the
+// subscription breaks (Redis restarted or went away, the connection died);
+// the returned channel is closed then. It does not reconnect by itself:
+// messages published while it was broken are lost, so the subscriber must
+// learn of the break, read its source of truth and subscribe again.
 func (c *Cache) Subscribe(ctx context.Context, channel string) (<-chan []byte, error) {
 	sub := c.client.Subscribe(ctx, channel)
 	if _, err := sub.Receive(ctx); err != nil {
@@ -118,27 +127,47 @@ func (c *Cache) Subscribe(ctx context.Context, channel string) (<-chan []byte, e
 		return nil, err
 	}
 	out := make(chan []byte, 64)
+	// Closing the subscription ends a read in progress: ctx is not watched
+	// by reads.
+	stop := context.AfterFunc(ctx, func() { _ = sub.Close() })
 	go func() {
 		defer close(out)
+		defer stop()
 		defer func() { _ = sub.Close() }()
-		in := sub.Channel()
+		pinged := false
 		for {
+			msg, err := sub.ReceiveTimeout(ctx, subscriptionCheck)
+			switch {
+			case err == nil:
+				pinged = false
+			case ctx.Err() != nil:
+				return
+			case isTimeout(err) && !pinged:
+				if sub.Ping(ctx) != nil {
+					return
+				}
+				pinged = true
+				continue
+			default:
+				return
+			}
+			m, ok := msg.(*redis.Message)
+			if !ok {
+				continue // a Pong or a Subscription confirmation
+			}
 			select {
+			case out <- []byte(m.Payload):
 			case <-ctx.Done():
 				return
-			case m, ok := <-in:
-				if !ok {
-					return
-				}
-				select {
-				case out <- []byte(m.Payload):
-				case <-ctx.Done():
-					return
-				}
 			}
 		}
 	}()
 	return out, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // Commands exposes the Redis commands for the few features that need more
