@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -41,6 +42,12 @@ type Config struct {
 	TLSCert         string
 	TLSKey          string
 	AllowPlaintext  bool
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (TLS-terminating load balancers).
+	TrustedProxies []netip.Prefix
+	// MetricsListen, when set, serves an unauthenticated /metrics for
+	// Prometheus on its own port; the main port's /metrics needs an admin.
+	MetricsListen string
 
 	Database Database
 	Auth     Auth
@@ -138,9 +145,14 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	var c Config
 	hostname, _ := os.Hostname()
 	logFormat := "json"
+	// Dev takes a free Raft port: two `hearth dev` on one machine must not
+	// collide, and a lone replica's Raft address may change across restarts.
+	raftListen, raftHelp := "127.0.0.1:8301", "address for Raft traffic between replicas (host:port)"
 	if mode == ModeDev {
 		logFormat = "console"
+		raftListen, raftHelp = "127.0.0.1:0", "address for Raft traffic (host:port; default: a free loopback port)"
 	}
+	var trustedProxies string
 
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address for HTTP, gRPC and git (host:port)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "URL users reach Hearth at, for clone URLs and links (default: http://<listen>)")
@@ -151,6 +163,8 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); required with --tls-key for a non-loopback --listen")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.BoolVar(&c.AllowPlaintext, "allow-plaintext", false, "serve without TLS on a non-loopback --listen (only behind a TLS-terminating proxy)")
+	fs.StringVar(&trustedProxies, "trusted-proxies", "", "comma-separated CIDRs or addresses of proxies whose X-Forwarded-For and X-Forwarded-Proto are believed")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "address for an unauthenticated Prometheus /metrics (host:port); empty: none (the main port's /metrics needs an admin)")
 	fs.StringVar(&c.Database.URL, "database-url", "", "PostgreSQL URL (postgres://user:pass@host/db)"+devNote(mode))
 	fs.IntVar(&c.Database.MaxConns, "database-max-conns", 20, "maximum open PostgreSQL connections")
 	fs.IntVar(&c.Database.MinConns, "database-min-conns", 0, "connections kept open when idle")
@@ -171,7 +185,7 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	fs.StringVar(&c.S3.Bucket, "s3-bucket", "hearth", "S3 bucket, created at start if missing")
 	fs.StringVar(&c.S3.AccessKey, "s3-access-key", "", "S3 access key id")
 	fs.StringVar(&c.S3.SecretKey, "s3-secret-key", "", "S3 secret key (prefer HEARTH_S3_SECRET_KEY)")
-	fs.StringVar(&c.Raft.Listen, "raft-listen", "127.0.0.1:8301", "address for Raft traffic between replicas (host:port)")
+	fs.StringVar(&c.Raft.Listen, "raft-listen", raftListen, raftHelp)
 	fs.StringVar(&c.Raft.NodeID, "node-id", hostname, "this replica's stable Raft id")
 	fs.DurationVar(&c.Pipeline.AgentHeartbeat, "agent-heartbeat-interval", 10*time.Second, "heartbeat interval on node-agent streams")
 	fs.DurationVar(&c.Pipeline.MaxStreamAge, "agent-max-stream-age", 30*time.Minute, "node-agent streams end (and reconnect) after about this long, so agents rebalance over replicas")
@@ -200,7 +214,34 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	if fs.NArg() > 0 {
 		return Config{}, &Error{Problems: []string{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}}
 	}
-	return c, c.validate(mode)
+	return c, c.validate(mode, trustedProxies)
+}
+
+// ParsePrefixes reads comma-separated CIDRs ("10.0.0.0/8") or single
+// addresses ("192.0.2.7", taken as /32 or /128). Empty entries are skipped.
+func ParsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for item := range strings.SplitSeq(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if strings.Contains(item, "/") {
+			p, err := netip.ParsePrefix(item)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR", item)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR", item)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 func devNote(mode Mode) string {
@@ -225,15 +266,24 @@ func printUsage(w io.Writer, name string, fs *flag.FlagSet) {
 	fs.PrintDefaults()
 }
 
-func (c *Config) validate(mode Mode) error {
+func (c *Config) validate(mode Mode, trustedProxies string) error {
 	var p []string
 	bad := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 
+	var err error
+	if c.TrustedProxies, err = ParsePrefixes(trustedProxies); err != nil {
+		bad("--trusted-proxies: %v", err)
+	}
 	if err := checkHostPort(c.Listen); err != nil {
 		bad("--listen %q: %v", c.Listen, err)
 	}
 	if err := checkHostPort(c.Raft.Listen); err != nil {
 		bad("--raft-listen %q: %v", c.Raft.Listen, err)
+	}
+	if c.MetricsListen != "" {
+		if err := checkHostPort(c.MetricsListen); err != nil {
+			bad("--metrics-listen %q: %v", c.MetricsListen, err)
+		}
 	}
 	if c.DataDir == "" {
 		bad("--data-dir must not be empty")

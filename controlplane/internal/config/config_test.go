@@ -111,6 +111,51 @@ func TestParseRequiresTLSOffLoopback(t *testing.T) {
 	}
 }
 
+// TestDevTakesAFreeRaftPort: two `hearth dev` on one machine must not both
+// claim 127.0.0.1:8301; production keeps a stable port.
+func TestDevTakesAFreeRaftPort(t *testing.T) {
+	dev, err := Parse(ModeDev, "dev", nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.Raft.Listen != "127.0.0.1:0" {
+		t.Errorf("dev --raft-listen default %q, want a free loopback port", dev.Raft.Listen)
+	}
+	given, err := Parse(ModeDev, "dev", []string{"--raft-listen", "127.0.0.1:9301"}, io.Discard)
+	if err != nil || given.Raft.Listen != "127.0.0.1:9301" {
+		t.Errorf("a given --raft-listen is kept: %q %v", given.Raft.Listen, err)
+	}
+	srv, err := Parse(ModeServer, "server", serverArgs(), io.Discard)
+	if err != nil || srv.Raft.Listen != "127.0.0.1:8301" {
+		t.Errorf("server --raft-listen default %q %v, want 127.0.0.1:8301", srv.Raft.Listen, err)
+	}
+}
+
+func TestParseTrustedProxiesAndMetricsListen(t *testing.T) {
+	t.Setenv("HEARTH_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,2001:db8::/32,::ffff:198.51.100.1")
+	c, err := Parse(ModeServer, "server", serverArgs("--metrics-listen", "127.0.0.1:9090"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.TrustedProxies {
+		got = append(got, p.String())
+	}
+	want := "10.0.0.0/8 192.0.2.7/32 2001:db8::/32 198.51.100.1/32"
+	if strings.Join(got, " ") != want || c.MetricsListen != "127.0.0.1:9090" {
+		t.Fatalf("trusted proxies %v metrics %q; want %s", got, c.MetricsListen, want)
+	}
+	_, err = Parse(ModeServer, "server", serverArgs("--trusted-proxies", "10.0.0.0/8,proxy.example", "--metrics-listen", "9090"), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `--trusted-proxies: "proxy.example" is neither an address nor a CIDR`) ||
+		!strings.Contains(err.Error(), `--metrics-listen "9090": want host:port`) {
+		t.Fatalf("got %v", err)
+	}
+	t.Setenv("HEARTH_TRUSTED_PROXIES", "")
+	if c, err := Parse(ModeServer, "server", serverArgs(), io.Discard); err != nil || c.TrustedProxies != nil || c.MetricsListen != "" {
+		t.Fatalf("defaults: %v %q %v", c.TrustedProxies, c.MetricsListen, err)
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add("--listen", "127.0.0.1:8080", "--database-url", "postgres://a@b/c")
 	f.Add("--s3-endpoint", "http://[::1", "--redis-url", "redis://%zz")
