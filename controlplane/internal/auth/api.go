@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -19,7 +21,9 @@ import (
 // API implements the AuthService, UserService and TokenService handlers.
 type API struct {
 	svc *Service
-	// secureCookies marks the session cookie Secure (the server speaks TLS).
+	// secureCookies marks the session cookie Secure on every request (the
+	// server speaks TLS or its public URL is https); a request the
+	// middleware found to come over https gets Secure too (SecureCookies).
 	secureCookies bool
 }
 
@@ -29,8 +33,8 @@ var (
 	_ hearthv1connect.TokenServiceHandler = (*API)(nil)
 )
 
-// NewAPI returns the handlers. secureCookies is true when clients reach the
-// server over TLS.
+// NewAPI returns the handlers. secureCookies is true when clients always
+// reach the server over https (TLS, or an https public URL).
 func NewAPI(svc *Service, secureCookies bool) *API {
 	return &API{svc: svc, secureCookies: secureCookies}
 }
@@ -115,8 +119,8 @@ func (a *API) Rules() rbac.Rules {
 }
 
 // callClient is where the call came from: what the server's middleware
-// recorded (the one place that will learn about trusted proxies), else the
-// peer address and User-Agent.
+// recorded (the one place that reads forwarded headers, and only from
+// trusted proxies), else the peer address and User-Agent.
 func callClient(ctx context.Context) audit.Client {
 	if c, ok := audit.ClientFrom(ctx); ok {
 		return c
@@ -140,6 +144,24 @@ func sessionSecret(ctx context.Context) string {
 		return ""
 	}
 	return c.Value
+}
+
+// withRetryAfter sends a throttled sign-in's wait as the Retry-After
+// header (whole seconds, at least 1), and returns err.
+func withRetryAfter(ctx context.Context, err error) error {
+	d, ok := RetryAfter(err)
+	if !ok {
+		return err
+	}
+	if ci, ok := connect.CallInfoForHandlerContext(ctx); ok {
+		ci.ResponseHeader().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))
+	}
+	return err
+}
+
+// secure reports whether this call's cookies must be Secure.
+func (a *API) secure(ctx context.Context) bool {
+	return a.secureCookies || SecureCookies(ctx)
 }
 
 func setCookie(ctx context.Context, c *http.Cookie) {
@@ -186,9 +208,9 @@ func tokenToProto(t Token) *hearthv1.Token {
 func (a *API) Login(ctx context.Context, req *hearthv1.LoginRequest) (*hearthv1.LoginResponse, error) {
 	s, err := a.svc.Login(ctx, req.GetUsername(), req.GetPassword(), callClient(ctx))
 	if err != nil {
-		return nil, err
+		return nil, withRetryAfter(ctx, err)
 	}
-	setCookie(ctx, SessionCookie(s.Secret, s.ExpiresAt, a.secureCookies))
+	setCookie(ctx, SessionCookie(s.Secret, s.ExpiresAt, a.secure(ctx)))
 	u, err := a.toProto(ctx, s.User)
 	if err != nil {
 		return nil, err
@@ -204,7 +226,7 @@ func (a *API) Logout(ctx context.Context, _ *hearthv1.LogoutRequest) (*hearthv1.
 			return nil, err
 		}
 	}
-	setCookie(ctx, ClearSessionCookie(a.secureCookies))
+	setCookie(ctx, ClearSessionCookie(a.secure(ctx)))
 	return &hearthv1.LogoutResponse{}, nil
 }
 
@@ -352,7 +374,7 @@ func (a *API) ChangePassword(ctx context.Context, req *hearthv1.ChangePasswordRe
 		keep = sessionSecret(ctx)
 	}
 	if err := a.svc.ChangePassword(ctx, req.GetCurrentPassword(), req.GetNewPassword(), keep, callClient(ctx)); err != nil {
-		return nil, err
+		return nil, withRetryAfter(ctx, err)
 	}
 	return &hearthv1.ChangePasswordResponse{}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
@@ -58,7 +59,11 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request) (rbac.Princ
 		}
 		return p, nil
 	case CredentialBasicPassword:
-		u, err := s.checkPassword(ctx, creds.Username, creds.Secret, RemoteIP(r))
+		ip := RemoteIP(r)
+		if c, ok := audit.ClientFrom(ctx); ok {
+			ip = c.IP // the middleware's, which believes trusted proxies
+		}
+		u, err := s.checkPassword(ctx, creds.Username, creds.Secret, ip)
 		if err != nil {
 			return rbac.Principal{}, err
 		}
@@ -70,7 +75,7 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request) (rbac.Princ
 }
 
 // RemoteIP is the request's TCP peer address (invalid when unparseable).
-// Forwarded headers are not trusted.
+// Forwarded headers are not read: Proxies.ClientIP does, for trusted peers.
 func RemoteIP(r *http.Request) netip.Addr {
 	return parseAddr(r.RemoteAddr)
 }

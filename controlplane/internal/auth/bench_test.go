@@ -12,7 +12,6 @@ func BenchmarkLogin(b *testing.B) {
 	e := newEnv(b, func(d *Deps) {
 		d.Hasher = nil
 		d.Password = DefaultPasswordParams
-		d.Throttle.PerAccount = 1 << 40
 	})
 	e.mustCreate(b, context.Background(), "bench", "bench password", false)
 	b.ResetTimer()

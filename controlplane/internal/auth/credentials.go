@@ -153,9 +153,11 @@ func ParseCredentials(authorization, cookie string) (Credentials, error) {
 }
 
 // SessionCookie is the cookie that carries a session's secret: HttpOnly,
-// SameSite=Lax, Path=/, Secure when the server speaks TLS.
+// SameSite=Lax, Path=/, Secure when the client speaks https (TLS here, an
+// https public URL, or a trusted proxy's X-Forwarded-Proto). Plain-http
+// loopback development cannot keep a Secure cookie, hence the parameter.
 func SessionCookie(secret string, expires time.Time, secure bool) *http.Cookie {
-	return &http.Cookie{ //nolint:gosec // G124: Secure follows the server's TLS setting; HttpOnly and SameSite are set.
+	return &http.Cookie{ //nolint:gosec // G124: Secure follows whether the client speaks https; HttpOnly and SameSite are set.
 		Name: SessionCookieName, Value: secret, Path: "/", Expires: expires,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 	}
@@ -163,7 +165,7 @@ func SessionCookie(secret string, expires time.Time, secure bool) *http.Cookie {
 
 // ClearSessionCookie removes the session cookie from the browser.
 func ClearSessionCookie(secure bool) *http.Cookie {
-	return &http.Cookie{ //nolint:gosec // G124: Secure follows the server's TLS setting; HttpOnly and SameSite are set.
+	return &http.Cookie{ //nolint:gosec // G124: Secure follows whether the client speaks https; HttpOnly and SameSite are set.
 		Name: SessionCookieName, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 	}

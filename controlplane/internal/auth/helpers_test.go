@@ -130,6 +130,8 @@ func newEnv(t testing.TB, tweak ...func(*Deps)) *env {
 	d := Deps{
 		DB: database, Logger: zerolog.Nop(), Roles: e.roles, Hasher: e.hasher,
 		Counters: NewRedisCounters(rc, testsvc.KeyPrefix(t)), Now: e.clock.Now,
+		// Tests sign in in quick succession; pacing has its own tests.
+		Throttle: ThrottleConfig{Spacing: time.Millisecond},
 	}
 	for _, f := range tweak {
 		f(&d)

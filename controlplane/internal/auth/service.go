@@ -55,14 +55,23 @@ type SessionConfig struct {
 	MaxAge time.Duration
 }
 
-// ThrottleConfig bounds failed sign-ins. Zero fields take the defaults.
+// ThrottleConfig bounds failed sign-ins. No limit ever locks an account
+// for everyone: an account is only slowed down, and refusals are for the
+// address that failed. Zero fields take the defaults.
 type ThrottleConfig struct {
 	// Window is how long failures are counted (default 15 minutes).
 	Window time.Duration
-	// PerAccount failures per window lock an account (default 10).
-	PerAccount int64
-	// PerAddress failures per window lock a client address (default 50).
+	// PerPair failures from one address (IPv6: its /64) on one account per
+	// window refuse that address on that account until the window ends
+	// (default 5).
+	PerPair int64
+	// PerAddress failures from one address across all accounts per window
+	// refuse that address (password spraying; default 100).
 	PerAddress int64
+	// Spacing paces each account, across all addresses: one attempt per
+	// Spacing from addresses that already failed on it, and one from
+	// addresses that did not (default 1s).
+	Spacing time.Duration
 }
 
 // Defaults of SessionConfig and ThrottleConfig.
@@ -70,8 +79,9 @@ const (
 	DefaultSessionIdleTimeout = 24 * time.Hour
 	DefaultSessionMaxAge      = 30 * 24 * time.Hour
 	DefaultThrottleWindow     = 15 * time.Minute
-	DefaultThrottlePerAccount = 10
-	DefaultThrottlePerAddress = 50
+	DefaultThrottlePerPair    = 5
+	DefaultThrottlePerAddress = 100
+	DefaultThrottleSpacing    = time.Second
 )
 
 // touchInterval is how stale last_seen_at / last_used_at may get before a
@@ -145,10 +155,11 @@ func New(d Deps) (*Service, error) {
 	d.Sessions.IdleTimeout = orDefault(d.Sessions.IdleTimeout, DefaultSessionIdleTimeout)
 	d.Sessions.MaxAge = orDefault(d.Sessions.MaxAge, DefaultSessionMaxAge)
 	d.Throttle.Window = orDefault(d.Throttle.Window, DefaultThrottleWindow)
-	d.Throttle.PerAccount = orDefault(d.Throttle.PerAccount, DefaultThrottlePerAccount)
+	d.Throttle.PerPair = orDefault(d.Throttle.PerPair, DefaultThrottlePerPair)
 	d.Throttle.PerAddress = orDefault(d.Throttle.PerAddress, DefaultThrottlePerAddress)
+	d.Throttle.Spacing = orDefault(d.Throttle.Spacing, DefaultThrottleSpacing)
 	if d.Sessions.IdleTimeout < 0 || d.Sessions.MaxAge < 0 || d.Throttle.Window < 0 ||
-		d.Throttle.PerAccount < 0 || d.Throttle.PerAddress < 0 {
+		d.Throttle.PerPair < 0 || d.Throttle.PerAddress < 0 || d.Throttle.Spacing < time.Millisecond {
 		return nil, errors.New("auth: negative session or throttle setting")
 	}
 	dummyPassword, err := randomSecret()

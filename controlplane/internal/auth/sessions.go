@@ -40,13 +40,14 @@ type Session struct {
 	User      User
 }
 
-// checkPassword verifies login (a username or email) and password, with
-// throttling per account and per client address. It does the same work
-// whether the user exists or not (the dummy hash stands in), and refuses a
-// deactivated user exactly like a wrong password.
+// checkPassword verifies login (a username or email) and password,
+// throttled (see ThrottleConfig): per address, per (address, account)
+// pair, and paced per account. It does the same work whether the user
+// exists or not (the dummy hash stands in), and refuses a deactivated user
+// exactly like a wrong password.
 func (s *Service) checkPassword(ctx context.Context, login, password string, ip netip.Addr) (db.User, error) {
 	addrKey := addressKey(ip)
-	if err := s.reserveAttempt(ctx, addrKey, s.throttle.PerAddress); err != nil {
+	if _, err := s.reserveAttempt(ctx, addrKey, s.throttle.PerAddress); err != nil {
 		return db.User{}, err
 	}
 	found := false
@@ -62,7 +63,19 @@ func (s *Service) checkPassword(ctx context.Context, login, password string, ip 
 		}
 	}
 	acctKey := accountKey(u.ID, login)
-	if err := s.reserveAttempt(ctx, acctKey, s.throttle.PerAccount); err != nil {
+	pair := pairKey(addrKey, acctKey)
+	n, err := s.reserveAttempt(ctx, pair, s.throttle.PerPair)
+	if err != nil {
+		return db.User{}, err
+	}
+	// The first attempt of this address on this account in the window has
+	// its own pacing lane: the owner signing in from a clean address is
+	// never queued behind an attacker's failures.
+	slot := paceKey(acctKey, n == 1)
+	if err := s.pace(ctx, slot); err != nil {
+		// Not tried: give both reservations back, so waiting out the pace
+		// never counts towards a refusal.
+		s.release(ctx, pair, addrKey)
 		return db.User{}, err
 	}
 	hash := s.dummyHash
@@ -81,9 +94,16 @@ func (s *Service) checkPassword(ctx context.Context, login, password string, ip 
 		ok = false
 	}
 	if !ok || !found || u.DeactivatedAt != nil {
-		return db.User{}, wrongCredentials() // both reservations stay counted
+		// The reservations stay counted and the pacing slot stays taken
+		// until it expires: that is what slows guessing down.
+		return db.User{}, wrongCredentials()
 	}
-	if err := s.counters.Reset(ctx, acctKey); err != nil {
+	// A success frees the slot at once (concurrent sign-ins of one user,
+	// git's successive requests) and clears this address's record.
+	if err := s.counters.Reset(ctx, slot); err != nil {
+		s.log.Warn().Err(err).Msg("could not free the sign-in pacing slot")
+	}
+	if err := s.counters.Reset(ctx, pair); err != nil {
 		s.log.Warn().Err(err).Msg("could not reset the sign-in failure counter")
 	}
 	if err := s.counters.Decr(ctx, addrKey); err != nil {
@@ -92,9 +112,19 @@ func (s *Service) checkPassword(ctx context.Context, login, password string, ip 
 	return u, nil
 }
 
+// release gives back attempt reservations that were never tried.
+func (s *Service) release(ctx context.Context, keys ...string) {
+	for _, k := range keys {
+		if err := s.counters.Decr(context.WithoutCancel(ctx), k); err != nil {
+			s.log.Warn().Err(err).Msg("could not release a sign-in attempt")
+		}
+	}
+}
+
 // Login checks login (a username or an email) and password and starts a
-// session. Failures are throttled per account and per client address;
-// unknown users, wrong passwords and deactivated users are refused alike.
+// session. Failures are throttled per client address and account (see
+// ThrottleConfig); unknown users, wrong passwords and deactivated users
+// are refused alike.
 func (s *Service) Login(ctx context.Context, login, password string, client audit.Client) (Session, error) {
 	u, err := s.checkPassword(ctx, login, password, client.IP)
 	if err != nil {

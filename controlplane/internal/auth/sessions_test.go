@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
@@ -143,13 +144,15 @@ func TestLoginDoesTheSameWorkForUnknownUsers(t *testing.T) {
 	check("x' OR '1'='1", "' OR '1'='1", 1)
 }
 
-func TestLoginThrottlingPerAccountAndAddress(t *testing.T) {
-	e := newEnv(t, func(d *Deps) { d.Throttle = ThrottleConfig{PerAccount: 4, PerAddress: 10} })
+// TestLoginThrottlingPerAddressAndAccount: failures refuse the address
+// that made them on that account, never the account for everyone.
+func TestLoginThrottlingPerAddressAndAccount(t *testing.T) {
+	e := newEnv(t, func(d *Deps) { d.Throttle = ThrottleConfig{PerPair: 4, PerAddress: 10, Spacing: time.Millisecond} })
 	e.mustCreate(t, context.Background(), "tom", "tom's password", false)
 	e.mustCreate(t, context.Background(), "ann", "ann's password", false)
 	other := audit.Client{IP: netip.MustParseAddr("198.51.100.7")}
 
-	// A success resets the account's counter.
+	// A success resets the pair's counter.
 	for range 3 {
 		_, err := e.svc.Login(t.Context(), "tom", "nope nope nope", clientA)
 		wantKind(t, err, apperr.KindUnauthenticated)
@@ -161,37 +164,128 @@ func TestLoginThrottlingPerAccountAndAddress(t *testing.T) {
 		_, err := e.svc.Login(t.Context(), "tom", "nope nope nope", other)
 		wantKind(t, err, apperr.KindUnauthenticated)
 	}
-	// Locked, whatever the address, the name used, or the password.
+	// That address is refused on that account, whatever the name used or
+	// the password, without hashing anything.
 	verifies := e.hasher.verifies.Load()
 	for _, login := range []string{"tom", "TOM", "tom@example.com"} {
-		_, err := e.svc.Login(t.Context(), login, "tom's password", clientA)
+		_, err := e.svc.Login(t.Context(), login, "tom's password", other)
 		wantKind(t, err, apperr.KindResourceExhausted)
 		if !strings.Contains(err.Error(), "too many sign-in attempts, try again in 15 minutes") {
 			t.Errorf("message: %v", err)
 		}
-	}
-	if e.hasher.verifies.Load() != verifies {
-		t.Error("a locked account still costs password hashing")
-	}
-	// Another account is unaffected; so is Basic auth's count the same.
-	if _, err := e.svc.Login(t.Context(), "ann", "ann's password", clientA); err != nil {
-		t.Fatal(err)
-	}
-	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("tom:tom's password"))
-	_, err := e.svc.Authenticate(t.Context(), request(basic, ""))
-	wantKind(t, err, apperr.KindResourceExhausted)
-
-	// Per address: failures on many unknown accounts from one address.
-	for i := range 10 {
-		_, err := e.svc.Login(t.Context(), "ghost"+string(rune('a'+i)), "whatever", other)
-		if i < 6 { // `other` already has 4 failures
-			wantKind(t, err, apperr.KindUnauthenticated)
+		if d, ok := RetryAfter(err); !ok || d <= 14*time.Minute || d > 15*time.Minute {
+			t.Errorf("retry after %v %v, want the rest of the 15-minute window", d, ok)
 		}
 	}
-	_, err = e.svc.Login(t.Context(), "ann", "ann's password", other)
+	if e.hasher.verifies.Load() != verifies {
+		t.Error("a refused attempt still costs password hashing")
+	}
+	// The owner elsewhere is not locked out: not by Login, not by Basic.
+	if _, err := e.svc.Login(t.Context(), "tom", "tom's password", clientA); err != nil {
+		t.Fatalf("another address is refused too: %v", err)
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("tom:tom's password"))
+	if _, err := e.svc.Authenticate(t.Context(), request(basic, "")); err != nil {
+		t.Fatalf("Basic from another address: %v", err)
+	}
+	// Another account from the refused address is fine.
+	if _, err := e.svc.Login(t.Context(), "ann", "ann's password", other); err != nil {
+		t.Fatal(err)
+	}
+
+	// Per address, across accounts (spraying): `other` holds 4 failures and
+	// 3 refusals; 3 more attempts reach 10, the next is refused.
+	for i := range 3 {
+		_, err := e.svc.Login(t.Context(), "ghost"+string(rune('a'+i)), "whatever", other)
+		wantKind(t, err, apperr.KindUnauthenticated)
+	}
+	_, err := e.svc.Login(t.Context(), "ann", "ann's password", other)
 	wantKind(t, err, apperr.KindResourceExhausted)
 	if _, err := e.svc.Login(t.Context(), "ann", "ann's password", audit.Client{IP: netip.MustParseAddr("203.0.113.9")}); err != nil {
 		t.Fatalf("another address is throttled too: %v", err)
+	}
+	// IPv6: one /64 is one address.
+	for i := range 4 {
+		ip := netip.MustParseAddr("2001:db8:1:2::" + string(rune('1'+i)))
+		_, err := e.svc.Login(t.Context(), "ann", "nope nope nope", audit.Client{IP: ip})
+		wantKind(t, err, apperr.KindUnauthenticated)
+	}
+	_, err = e.svc.Login(t.Context(), "ann", "ann's password", audit.Client{IP: netip.MustParseAddr("2001:db8:1:2::ff")})
+	wantKind(t, err, apperr.KindResourceExhausted)
+	if _, err := e.svc.Login(t.Context(), "ann", "ann's password", audit.Client{IP: netip.MustParseAddr("2001:db8:1:3::1")}); err != nil {
+		t.Fatalf("the next /64 is refused too: %v", err)
+	}
+}
+
+// TestLoginPacingSlowsAnAccountButNeverLocksIt: attempts on one account
+// are spaced, across addresses, by waiting and at worst a refusal with a
+// short Retry-After that does not count as a failure.
+func TestLoginPacingSlowsAnAccountButNeverLocksIt(t *testing.T) {
+	const spacing = 300 * time.Millisecond
+	e := newEnv(t, func(d *Deps) { d.Throttle = ThrottleConfig{PerPair: 100, Spacing: spacing} })
+	u := e.mustCreate(t, context.Background(), "pat", "pat's password", false)
+	x := audit.Client{IP: netip.MustParseAddr("198.51.100.20")}
+	y := audit.Client{IP: netip.MustParseAddr("198.51.100.21")}
+
+	// X's first failure is in the fresh lane, its second in the other;
+	// each further one waits for that lane's slot.
+	start := time.Now()
+	for range 4 {
+		_, err := e.svc.Login(t.Context(), "pat", "wrong wrong wrong", x)
+		wantKind(t, err, apperr.KindUnauthenticated)
+	}
+	if took := time.Since(start); took < 2*spacing-50*time.Millisecond {
+		t.Fatalf("4 failures from one address took %v; want them spaced by %v", took, spacing)
+	}
+	// The owner from a clean address is not queued behind them.
+	start = time.Now()
+	if _, err := e.svc.Login(t.Context(), "pat", "pat's password", y); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took >= spacing {
+		t.Errorf("a clean address waited %v", took)
+	}
+	// The right password from the failing address itself still succeeds.
+	if _, err := e.svc.Login(t.Context(), "pat", "pat's password", x); err != nil {
+		t.Fatalf("never a lockout: %v", err)
+	}
+
+	// A slot held longer than the wait: refused briefly, and the attempt
+	// is not counted against the address.
+	_, err := e.svc.Login(t.Context(), "pat", "wrong wrong wrong", x) // x is in the retry lane again
+	wantKind(t, err, apperr.KindUnauthenticated)
+	acct := accountKey(u.ID, "pat")
+	// Replace the failure's own slot by one that outlasts the wait.
+	if err := e.svc.counters.Reset(t.Context(), paceKey(acct, false)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := e.svc.counters.Acquire(t.Context(), paceKey(acct, false), 2*time.Second); err != nil || !ok {
+		t.Fatalf("acquire: %v %v", ok, err)
+	}
+	pair := pairKey(addressKey(x.IP), acct)
+	before, _, _ := e.svc.counters.Count(t.Context(), pair)
+	_, err = e.svc.Login(t.Context(), "pat", "pat's password", x)
+	wantKind(t, err, apperr.KindResourceExhausted)
+	if d, ok := RetryAfter(err); !ok || d <= 0 || d > 2*time.Second || !strings.Contains(err.Error(), "try again in a second") {
+		t.Errorf("busy account: retry after %v %v, message %q", d, ok, err.Error())
+	}
+	if after, _, _ := e.svc.counters.Count(t.Context(), pair); after != before {
+		t.Errorf("a paced attempt counted: %d then %d", before, after)
+	}
+}
+
+// TestLoginFailsClosedWithoutRedis: throttling that fails open would
+// invite brute force while Redis is down.
+func TestLoginFailsClosedWithoutRedis(t *testing.T) {
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1, DialTimeout: 100 * time.Millisecond})
+	t.Cleanup(func() { _ = dead.Close() })
+	e := newEnv(t, func(d *Deps) { d.Counters = NewRedisCounters(dead, "x:") })
+	e.mustCreate(t, context.Background(), "red", "red's password", false)
+	verifies := e.hasher.verifies.Load()
+	_, err := e.svc.Login(t.Context(), "red", "red's password", clientA)
+	wantKind(t, err, apperr.KindUnavailable)
+	if e.hasher.verifies.Load() != verifies {
+		t.Error("a password was checked without throttling")
 	}
 }
 

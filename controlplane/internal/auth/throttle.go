@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math"
 	"net/netip"
 	"strings"
@@ -16,8 +17,9 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 )
 
-// Counters are fixed-window counters that may be lost (Redis): sign-in
-// failures per account and per client address.
+// Counters are fixed-window counters and short-lived slots that may be
+// lost (Redis): sign-in attempts per (address, account) pair and per
+// address, and each account's pacing slots.
 type Counters interface {
 	// Count returns key's count and the time left in its window (0, 0 when
 	// the key does not exist).
@@ -29,6 +31,9 @@ type Counters interface {
 	Reset(ctx context.Context, key string) error
 	// Decr takes one back (a reserved attempt that succeeded).
 	Decr(ctx context.Context, key string) error
+	// Acquire takes the slot key for ttl when it is free; otherwise it
+	// reports how long the slot stays taken.
+	Acquire(ctx context.Context, key string, ttl time.Duration) (bool, time.Duration, error)
 }
 
 // RedisCounters implements Counters on a Redis client.
@@ -91,8 +96,26 @@ func (c *RedisCounters) Decr(ctx context.Context, key string) error {
 	return c.client.Decr(ctx, c.prefix+key).Err()
 }
 
-// accountKey counts failures of one account: by id when the user exists,
-// else by a hash of the name given (bounded, whatever was typed).
+// Acquire implements Counters: SET NX PX, then PTTL when taken.
+func (c *RedisCounters) Acquire(ctx context.Context, key string, ttl time.Duration) (bool, time.Duration, error) {
+	ok, err := c.client.SetNX(ctx, c.prefix+key, 1, ttl).Result()
+	if err != nil || ok {
+		return ok, 0, err
+	}
+	left, err := c.client.PTTL(ctx, c.prefix+key).Result()
+	if err != nil {
+		return false, 0, err
+	}
+	if left < 0 {
+		// Gone between the two calls (or, impossibly, without expiry):
+		// worth another try at once.
+		left = 0
+	}
+	return false, left, nil
+}
+
+// accountKey names one account: by id when the user exists, else by a
+// hash of the name given (bounded, whatever was typed).
 func accountKey(userID uuid.UUID, login string) string {
 	if userID != uuid.Nil {
 		return "acct:" + userID.String()
@@ -101,6 +124,7 @@ func accountKey(userID uuid.UUID, login string) string {
 	return "name:" + hex.EncodeToString(h[:16])
 }
 
+// addressKey names one client address; IPv6 addresses by their /64.
 func addressKey(ip netip.Addr) string {
 	if !ip.IsValid() {
 		return "addr:unknown"
@@ -113,6 +137,33 @@ func addressKey(ip netip.Addr) string {
 	return "addr:" + ip.Unmap().String()
 }
 
+// pairKey counts attempts from one address on one account.
+func pairKey(addrKey, acctKey string) string { return "pair:" + addrKey + "|" + acctKey }
+
+// paceKey is an account's pacing slot for one lane.
+func paceKey(acctKey string, fresh bool) string {
+	if fresh {
+		return "pace:fresh:" + acctKey
+	}
+	return "pace:retry:" + acctKey
+}
+
+// errRetryAfter carries how long a throttled caller should wait (the API
+// sends it as Retry-After); it is an apperr cause, never shown.
+type errRetryAfter struct{ after time.Duration }
+
+func (e errRetryAfter) Error() string { return fmt.Sprintf("retry after %v", e.after) }
+
+// RetryAfter reports how long a throttled sign-in asks the caller to wait
+// (false for any other error).
+func RetryAfter(err error) (time.Duration, bool) {
+	var ra errRetryAfter
+	if errors.As(err, &ra) {
+		return ra.after, true
+	}
+	return 0, false
+}
+
 func tooManyAttempts(left time.Duration) error {
 	minutes := int(math.Ceil(left.Minutes()))
 	if minutes < 1 {
@@ -122,22 +173,71 @@ func tooManyAttempts(left time.Duration) error {
 	if minutes == 1 {
 		unit = "minute"
 	}
-	return apperr.ResourceExhausted("too many sign-in attempts, try again in %d %s", minutes, unit)
+	return &apperr.Error{
+		Kind:    apperr.KindResourceExhausted,
+		Message: fmt.Sprintf("too many sign-in attempts, try again in %d %s", minutes, unit),
+		Cause:   errRetryAfter{left},
+	}
 }
 
-// checkThrottle refuses when key's failures reached limit. Without Redis it
-// refuses too: throttling that fails open invites brute force.
+func accountBusy(left time.Duration) error {
+	return &apperr.Error{
+		Kind:    apperr.KindResourceExhausted,
+		Message: "too many sign-in attempts on this account right now, try again in a second",
+		Cause:   errRetryAfter{max(left, time.Second)},
+	}
+}
+
 // reserveAttempt counts an attempt against key before the password is
 // verified, and refuses once the window holds more than limit: counting
 // first (one atomic INCR) means parallel guesses cannot all slip in under
-// the limit. A successful attempt gives its reservation back.
-func (s *Service) reserveAttempt(ctx context.Context, key string, limit int64) error {
+// the limit. A successful attempt gives its reservation back. Without
+// Redis it refuses: throttling that fails open invites brute force. n is
+// the attempt's number in the window.
+func (s *Service) reserveAttempt(ctx context.Context, key string, limit int64) (n int64, err error) {
 	n, left, err := s.counters.Incr(ctx, key, s.throttle.Window)
 	if err != nil {
-		return apperr.Unavailable(err, "sign-in is temporarily unavailable")
+		return 0, apperr.Unavailable(err, "sign-in is temporarily unavailable")
 	}
 	if n > limit {
-		return tooManyAttempts(left)
+		return n, tooManyAttempts(left)
 	}
-	return nil
+	return n, nil
 }
+
+// pace takes the account's slot for one lane, waiting up to one spacing
+// for it, so that all addresses together try an account about once per
+// spacing per lane. Attempts from an address that has not failed on the
+// account in this window (fresh) have their own lane, so that an attacker
+// who keeps the other lane busy never holds back the owner signing in from
+// elsewhere. It is never a lockout: after the wait it refuses with a
+// retry after at most a second or so.
+func (s *Service) pace(ctx context.Context, key string) error {
+	// One spacing and a recheck: long enough for the slot to come free.
+	deadline := time.Now().Add(s.throttle.Spacing + paceRecheck)
+	for {
+		ok, left, err := s.counters.Acquire(ctx, key, s.throttle.Spacing)
+		if err != nil {
+			return apperr.Unavailable(err, "sign-in is temporarily unavailable")
+		}
+		if ok {
+			return nil
+		}
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			return accountBusy(left)
+		}
+		// A success frees the slot early: look again soon rather than
+		// only when it expires.
+		t := time.NewTimer(min(left, remaining, paceRecheck))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// paceRecheck is how often a waiting sign-in looks at a taken slot.
+const paceRecheck = 50 * time.Millisecond

@@ -116,7 +116,7 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 	}
 	return &identity{
 		auth:       authSvc,
-		authAPI:    auth.NewAPI(authSvc, o.Config.TLSCert != ""),
+		authAPI:    auth.NewAPI(authSvc, newClientPolicy(o.Config).alwaysHTTPS),
 		rbac:       rbacSvc,
 		audit:      auditSvc,
 		projects:   projects,

@@ -239,8 +239,8 @@ func Run(ctx context.Context, o Options) error {
 			rbac.NewRoleAPI(ident.rbac), rbac.NewDelegationAPI(ident.rbac),
 			audit.NewAPI(ident.audit),
 			project.NewAPI(projects, publicURL(cfg, ln.Addr().String())),
-			project.NewIssueAPI(projects, ident.rbac),
-			project.NewMergeRequestAPI(mergeRequests, ident.rbac,
+			project.NewIssueAPI(projects),
+			project.NewMergeRequestAPI(mergeRequests,
 				mergeRequestChanges{repos: git.NewRepositoryAPI(browser, gitProjects), projects: projects}),
 			project.NewGroupAPI(projects),
 			git.NewRepositoryAPI(browser, gitProjects),
@@ -248,7 +248,7 @@ func Run(ctx context.Context, o Options) error {
 			cluster.NewAPI(clusters),
 			cluster.NewRegistrationAPI(clusters),
 			pl.gateway,
-			pipeline.NewAPI(pl.service, ident.rbac),
+			pipeline.NewAPI(pl.service),
 		},
 		Mounts: []func(*http.ServeMux){
 			func(mux *http.ServeMux) {
@@ -315,7 +315,7 @@ func Run(ctx context.Context, o Options) error {
 	})
 
 	srv := &http.Server{
-		Handler:           routes,
+		Handler:           withClient(newClientPolicy(cfg), routes),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    1 << 20,
