@@ -116,7 +116,7 @@ func (a *GroupAPI) RemoveGroupMember(ctx context.Context, req *hearthv1.RemoveGr
 	if err != nil {
 		return nil, err
 	}
-	if err := a.svc.RemoveMember(ctx, GroupScope(g), req.GetUsername()); err != nil {
+	if err := a.svc.RemoveMember(ctx, rbac.PrincipalFrom(ctx), GroupScope(g), req.GetUsername()); err != nil {
 		return nil, err
 	}
 	return &hearthv1.RemoveGroupMemberResponse{}, nil

@@ -172,7 +172,7 @@ func (a *API) RemoveProjectMember(ctx context.Context, req *hearthv1.RemoveProje
 	if err != nil {
 		return nil, err
 	}
-	if err := a.svc.RemoveMember(ctx, ScopeOf(p), req.GetUsername()); err != nil {
+	if err := a.svc.RemoveMember(ctx, rbac.PrincipalFrom(ctx), ScopeOf(p), req.GetUsername()); err != nil {
 		return nil, err
 	}
 	return &hearthv1.RemoveProjectMemberResponse{}, nil

@@ -42,9 +42,9 @@ func GroupScope(g Group) Scope { return Scope{Group: g.ID, KeepAdmin: true} }
 // a role there is a Conflict (remove them first to change it); an unknown
 // user or role is InvalidArgument. Callers authorize project:admin on the
 // scope first; AddMember then checks that caller may grant the role: that
-// they hold every permission of it through their own role bindings on the
-// scope (rbac CheckGrant), so that neither a delegation nor a narrower role
-// turns into a broader, lasting one.
+// they hold project:admin and every permission of the role through their
+// own role bindings on the scope (rbac CheckGrant), so that neither a
+// delegation nor a narrower role turns into a broader, lasting one.
 func (s *Service) AddMember(ctx context.Context, caller rbac.Principal, scope Scope, username, role string) (Member, error) {
 	if s.member == nil || s.users == nil {
 		return Member{}, errNoGroups
@@ -165,10 +165,15 @@ func parseMemberToken(tok string) (time.Time, uuid.UUID, error) {
 }
 
 // RemoveMember removes the user's roles on the scope; NotFound when they
-// hold none. Callers authorize project:admin on the scope first.
-func (s *Service) RemoveMember(ctx context.Context, scope Scope, username string) error {
+// hold none. Callers authorize project:admin on the scope first;
+// RemoveMember then checks that caller holds it through their own role
+// bindings (rbac CheckManageMembers): a delegate changes no memberships.
+func (s *Service) RemoveMember(ctx context.Context, caller rbac.Principal, scope Scope, username string) error {
 	if s.member == nil || s.users == nil {
 		return errNoGroups
+	}
+	if err := s.member.CheckManageMembers(ctx, caller, scope.Project, scope.Group); err != nil {
+		return err
 	}
 	userID, _, err := s.lookupUser(ctx, username)
 	if err != nil {

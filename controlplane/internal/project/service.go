@@ -48,8 +48,12 @@ type Memberships interface {
 	Invalidate(ctx context.Context) error
 	AuthorizeGroup(ctx context.Context, p rbac.Principal, perm rbac.Permission, group uuid.UUID) error
 	// CheckGrant refuses (PermissionDenied) unless p holds, through its own
-	// role bindings on the project or group, every permission of role.
+	// role bindings on the project or group, project:admin and every
+	// permission of role.
 	CheckGrant(ctx context.Context, p rbac.Principal, role string, project, group uuid.UUID) error
+	// CheckManageMembers refuses (PermissionDenied) unless p holds
+	// project:admin through its own role bindings on the project or group.
+	CheckManageMembers(ctx context.Context, p rbac.Principal, project, group uuid.UUID) error
 	// ListScopeBindings pages the bindings on one project or group.
 	ListScopeBindings(ctx context.Context, project, group uuid.UUID, afterTime time.Time, afterID uuid.UUID, limit int) (rbac.ScopeBindingsPage, error)
 }

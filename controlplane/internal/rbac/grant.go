@@ -52,14 +52,21 @@ func (s *Service) HeldThroughBindings(ctx context.Context, p Principal, project,
 	return set, nil
 }
 
+// ManageMembers is the permission that changes who holds which role on a
+// project or a group (adding, removing members, moving a project), and it
+// must come from the caller's own role bindings there.
+const ManageMembers = ProjectAdmin
+
 // CheckGrant decides whether p may give role (its id or its name) to
-// someone on project or on group (exactly one is set). p must hold every
-// permission of the role through its own bindings there
-// (HeldThroughBindings): a delegation lends permissions for a while and
-// cannot be turned into a role that outlives it, and a role holding
-// project:admin without, say, secret:* cannot hand out secret:*. Holders of
-// admin:roles installation-wide (installation administrators, within their
-// token's limit) may grant any role: they can bind any role anyway.
+// someone on project or on group (exactly one is set). p must hold
+// ManageMembers and every permission of the role through its own bindings
+// there (HeldThroughBindings): a delegation lends permissions for a while
+// and cannot be turned into a role that outlives it (not even a role the
+// delegate holds anyway: a developer lent project:admin makes no one a
+// developer), and a role holding project:admin without, say, secret:*
+// cannot hand out secret:*. Holders of admin:roles installation-wide
+// (installation administrators, within their token's limit) may grant any
+// role: they can bind any role anyway.
 //
 // It returns PermissionDenied naming the missing permissions, and
 // InvalidArgument for an unknown role.
@@ -77,22 +84,51 @@ func (s *Service) CheckGrant(ctx context.Context, p Principal, role string, proj
 		}
 		return err
 	}
-	want := s.parseStored(r.Permissions)
-	global, err := s.HeldThroughBindings(ctx, p, uuid.Nil, uuid.Nil)
-	if err != nil {
+	held, roleAdmin, err := s.heldToPassOn(ctx, p, project, group)
+	if err != nil || roleAdmin {
 		return err
 	}
-	if global.Has(AdminRoles) {
-		return nil
-	}
-	held, err := s.HeldThroughBindings(ctx, p, project, group)
-	if err != nil {
-		return err
-	}
+	want := s.parseStored(r.Permissions) | SetOf(ManageMembers)
 	if missing := want &^ held; missing != 0 {
-		return apperr.PermissionDenied("granting role %s needs every permission it holds through your own roles here, not a delegation (missing %s)", r.Name, missing.String())
+		return apperr.PermissionDenied("granting role %s needs %s and every permission of the role through your own roles here, not a delegation (missing %s)", r.Name, ManageMembers, missing.String())
 	}
 	return nil
+}
+
+// CheckManageMembers decides whether p may change memberships on project
+// or on group (exactly one is set) without granting a role: remove a
+// member. Like CheckGrant, it needs ManageMembers through p's own bindings
+// there (or admin:roles installation-wide), never through a delegation.
+func (s *Service) CheckManageMembers(ctx context.Context, p Principal, project, group uuid.UUID) error {
+	if (project == uuid.Nil) == (group == uuid.Nil) {
+		return errors.New("rbac: CheckManageMembers needs exactly one of project and group")
+	}
+	if p.IsAnonymous() {
+		return apperr.Unauthenticated("sign in first")
+	}
+	held, roleAdmin, err := s.heldToPassOn(ctx, p, project, group)
+	if err != nil || roleAdmin {
+		return err
+	}
+	if !held.Has(ManageMembers) {
+		return apperr.PermissionDenied("changing members needs %s through your own roles here, not a delegation", ManageMembers)
+	}
+	return nil
+}
+
+// heldToPassOn is what p holds through its own bindings on the scope, and
+// whether it holds admin:roles installation-wide (then it may pass on
+// anything).
+func (s *Service) heldToPassOn(ctx context.Context, p Principal, project, group uuid.UUID) (Set, bool, error) {
+	global, err := s.HeldThroughBindings(ctx, p, uuid.Nil, uuid.Nil)
+	if err != nil {
+		return 0, false, err
+	}
+	if global.Has(AdminRoles) {
+		return global, true, nil
+	}
+	held, err := s.HeldThroughBindings(ctx, p, project, group)
+	return held, false, err
 }
 
 // ScopeBindingsPage is one page of the bindings on a project or a group.

@@ -34,6 +34,24 @@ func TestHeldThroughBindingsIgnoresDelegationsAndHonoursTokens(t *testing.T) {
 	if !strings.Contains(err.Error(), "secret:write") {
 		t.Errorf("refusal does not name what is missing: %v", err)
 	}
+	// Nor when it holds a narrower role of its own: a developer lent
+	// project:admin grants not even viewer, and removes no one.
+	mustBind(t, ctx, s, "developer", b, p)
+	err = s.CheckGrant(ctx, user(b), rbac.RoleViewer, p, uuid.Nil)
+	wantKind(t, err, apperr.KindPermissionDenied, "developer with a delegated project:admin granting viewer")
+	if !strings.Contains(err.Error(), "project:admin") {
+		t.Errorf("refusal does not name project:admin: %v", err)
+	}
+	wantKind(t, s.CheckManageMembers(ctx, user(b), p, uuid.Nil), apperr.KindPermissionDenied, "delegate removing members")
+	if err := s.CheckManageMembers(ctx, user(a), p, uuid.Nil); err != nil {
+		t.Errorf("maintainer removing members: %v", err)
+	}
+	if err := s.CheckManageMembers(ctx, user(admin), other, uuid.Nil); err != nil {
+		t.Errorf("admin removing members: %v", err)
+	}
+	wantKind(t, s.CheckManageMembers(ctx, user(a), other, uuid.Nil), apperr.KindPermissionDenied, "removing members elsewhere")
+	wantKind(t, s.CheckManageMembers(ctx, rbac.Principal{}, p, uuid.Nil), apperr.KindUnauthenticated, "anonymous removing members")
+
 	// a holds maintainer on p: grants it and anything narrower, not admin,
 	// and nothing on another project.
 	for _, r := range []string{rbac.RoleMaintainer, rbac.RoleDeveloper, rbac.RoleViewer} {
