@@ -24,7 +24,15 @@
 // only hints: Follow subscribes first, then reads what is stored, then
 // forwards live pieces that continue exactly where it is and re-reads the
 // store whenever one does not (a missed message), on the end marker, and
-// every ResyncInterval in case the end marker itself was lost. If Redis
-// is unavailable Follow logs a warning and re-reads the store every
-// PollInterval instead.
+// every ResyncInterval in case the end marker itself was lost.
+//
+// Redis failing degrades a follower, never ends it: when its subscription
+// cannot be made or breaks (the subscription says so; it does not
+// reconnect silently), Follow re-reads the store every PollInterval and
+// tries to subscribe again at each of them; once subscribed it reads the
+// store once more and is live again. After a failed publish, Append skips
+// publishing for a PollInterval, so that Redis's timeouts do not slow the
+// agents' log shipping while followers poll anyway. A store read that
+// fails transiently (PostgreSQL restarting) is retried every PollInterval
+// for up to two minutes before Follow returns the error.
 package joblog

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -82,6 +83,12 @@ type Store struct {
 	log     zerolog.Logger
 	poll    time.Duration
 	resync  time.Duration
+
+	// quietUntil (Unix nanoseconds) is when publishing is tried again
+	// after a failure; publishFailing is set while it fails (to log the
+	// change, not every failure).
+	quietUntil     atomic.Int64
+	publishFailing atomic.Bool
 }
 
 // New builds the store.
@@ -135,13 +142,26 @@ func (s *Store) Lengths(ctx context.Context, jobID uuid.UUID) ([]uint64, error) 
 // publish sends a message after a commit. Losing it only delays followers
 // until their next re-read, so a failure is logged, not returned: the data
 // is stored and the caller must not retry because of it.
+//
+// After a failure, publishing is skipped for PollInterval: Redis is most
+// likely down, which broke every follower's subscription too, so they are
+// polling; and the appends calling publish (one agent's chunks are stored
+// one after the other) must not each wait out Redis's timeouts meanwhile.
 func (s *Store) publish(ctx context.Context, jobID uuid.UUID, msg []byte) {
-	if s.pubsub == nil {
+	if s.pubsub == nil || time.Now().UnixNano() < s.quietUntil.Load() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
 	defer cancel()
-	if err := s.pubsub.Publish(ctx, channel(jobID), msg); err != nil {
-		s.log.Warn().Err(err).Str(logfield.JobID, jobID.String()).Msg("publishing a live job log update failed; followers catch up on their next re-read")
+	err := s.pubsub.Publish(ctx, channel(jobID), msg)
+	switch {
+	case err != nil:
+		s.quietUntil.Store(time.Now().Add(s.poll).UnixNano())
+		if !s.publishFailing.Swap(true) {
+			s.log.Warn().Err(err).Str(logfield.JobID, jobID.String()).Dur("retry", s.poll).
+				Msg("publishing live job log updates failed; followers catch up by re-reading the store")
+		}
+	case s.publishFailing.Swap(false):
+		s.log.Info().Msg("publishing live job log updates works again")
 	}
 }
