@@ -1,0 +1,216 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
+	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
+)
+
+// Throwaway targets: a call expected to succeed that destroys, moves or
+// revokes what it targets gets a fresh one, so the world stays as seeded
+// however often the table runs (the mutation check runs it hundreds of
+// times).
+
+func (w *world) asOwner() connect.ClientOption { return w.client(w.tokens["owner"]) }
+func (w *world) asAdmin() connect.ClientOption { return w.client(w.adminToken) }
+
+// ignoreConflict passes an "already there" answer.
+func ignoreConflict(err error) error {
+	if connect.CodeOf(err) == connect.CodeAlreadyExists {
+		return nil
+	}
+	return err
+}
+
+// throwaway creates a copy of like: the owner's project in the same
+// namespace, with the same visibility, members and delegation.
+func (w *world) throwaway(t testing.TB, like *worldProject) *worldProject {
+	t.Helper()
+	vis, ns := hearthv1.Visibility_VISIBILITY_PRIVATE, ""
+	if like.vis == rbac.Public {
+		vis = hearthv1.Visibility_VISIBILITY_PUBLIC
+	}
+	if like.group != uuid.Nil {
+		ns = groupName
+	}
+	p := w.newProject(t, "owner", w.name("tmp"), vis, ns)
+	p.group = like.group
+	have := w.listMembers(t, p)
+	projects := hearthv1connect.NewProjectServiceClient(http.DefaultClient, w.srv.URL, w.asOwner())
+	for user, role := range like.members {
+		if have[user] != "" {
+			continue
+		}
+		_, err := projects.AddProjectMember(context.Background(), &hearthv1.AddProjectMemberRequest{Owner: p.owner, Name: p.name, Username: user, Role: role})
+		must(t, "throwaway member", err)
+	}
+	for delegate, loans := range w.delegated {
+		if set, ok := loans[like.id]; ok {
+			w.lend(t, delegate, p.id, set)
+		}
+	}
+	p.members = w.listMembers(t, p)
+	return p
+}
+
+// lend makes the owner lend set on project to delegate.
+func (w *world) lend(t testing.TB, delegate string, project uuid.UUID, set rbac.Set) string {
+	t.Helper()
+	d, err := hearthv1connect.NewDelegationServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).CreateDelegation(context.Background(),
+		&hearthv1.CreateDelegationRequest{
+			DelegateId: w.users[delegate].GetId(), ProjectId: project.String(), Permissions: set.Names(),
+			Reason: "authorization table", ExpireTime: timestamppb.New(time.Now().Add(24 * time.Hour)),
+		})
+	must(t, "delegation", err)
+	if w.delegated[delegate] == nil {
+		w.delegated[delegate] = map[uuid.UUID]rbac.Set{}
+	}
+	w.delegated[delegate][project] = set
+	return d.GetDelegation().GetId()
+}
+
+// freshDelegation is a loan of project:read on pub from the owner to the
+// victim.
+func (w *world) freshDelegation(t testing.TB) string {
+	t.Helper()
+	d, err := hearthv1connect.NewDelegationServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).CreateDelegation(context.Background(),
+		&hearthv1.CreateDelegationRequest{
+			DelegateId: w.users["victim"].GetId(), ProjectId: w.pub.id.String(), Permissions: []string{"project:read"},
+			Reason: "to revoke", ExpireTime: timestamppb.New(time.Now().Add(time.Hour)),
+		})
+	must(t, "fresh delegation", err)
+	return d.GetDelegation().GetId()
+}
+
+// addVictim makes the victim a viewer of p.
+func (w *world) addVictim(t testing.TB, p *worldProject) {
+	t.Helper()
+	_, err := hearthv1connect.NewProjectServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).AddProjectMember(context.Background(),
+		&hearthv1.AddProjectMemberRequest{Owner: p.owner, Name: p.name, Username: "victim", Role: rbac.RoleViewer})
+	must(t, "add the victim", ignoreConflict(err))
+}
+
+// addGroupVictim makes the victim a viewer of the group.
+func (w *world) addGroupVictim(t testing.TB) {
+	t.Helper()
+	_, err := hearthv1connect.NewGroupServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).AddGroupMember(context.Background(),
+		&hearthv1.AddGroupMemberRequest{Name: groupName, Username: "victim", Role: rbac.RoleViewer})
+	must(t, "add the victim to the group", ignoreConflict(err))
+}
+
+func (w *world) freshIssueComment(t testing.TB, p *worldProject) string {
+	t.Helper()
+	c, err := hearthv1connect.NewIssueServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).CreateComment(context.Background(),
+		&hearthv1.CreateCommentRequest{Owner: p.owner, Name: p.name, Number: p.issue, Body: "to delete"})
+	must(t, "fresh comment", err)
+	return c.GetComment().GetId()
+}
+
+func (w *world) freshMRComment(t testing.TB, p *worldProject) string {
+	t.Helper()
+	c, err := hearthv1connect.NewMergeRequestServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).CreateMergeRequestComment(context.Background(),
+		&hearthv1.CreateMergeRequestCommentRequest{Owner: p.owner, Name: p.name, Number: p.mr, Body: "to delete"})
+	must(t, "fresh merge request comment", err)
+	return c.GetComment().GetId()
+}
+
+func (w *world) freshLabel(t testing.TB, p *worldProject) string {
+	t.Helper()
+	name := w.name("label")
+	_, err := hearthv1connect.NewIssueServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).CreateLabel(context.Background(),
+		&hearthv1.CreateLabelRequest{Owner: p.owner, Name: p.name, Label: name, Color: "#123456"})
+	must(t, "fresh label", err)
+	return name
+}
+
+func (w *world) freshSchedule(t testing.TB, p *worldProject) string {
+	t.Helper()
+	s, err := hearthv1connect.NewPipelineServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).CreateSchedule(context.Background(),
+		&hearthv1.CreateScheduleRequest{Owner: p.owner, Name: p.name, Cron: "0 5 * * *", Ref: "main"})
+	must(t, "fresh schedule", err)
+	return s.GetSchedule().GetId()
+}
+
+func (w *world) freshProtectedRef(t testing.TB, p *worldProject) string {
+	t.Helper()
+	pattern := w.name("tmp") + "/*"
+	_, err := hearthv1connect.NewRefRuleServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).SetProtectedRef(context.Background(),
+		&hearthv1.SetProtectedRefRequest{Owner: p.owner, Name: p.name, Rule: &hearthv1.ProtectedRef{Kind: "branch", Pattern: pattern}})
+	must(t, "fresh protected ref", err)
+	return pattern
+}
+
+func (w *world) freshJoinToken(t testing.TB) string {
+	t.Helper()
+	jt, err := hearthv1connect.NewClusterServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin()).CreateJoinToken(context.Background(),
+		&hearthv1.CreateJoinTokenRequest{ClusterId: w.cluster, MaxUses: 1, ExpireTime: timestamppb.New(time.Now().Add(time.Hour))})
+	must(t, "fresh join token", err)
+	return jt.GetInfo().GetId()
+}
+
+func (w *world) freshRole(t testing.TB) string {
+	t.Helper()
+	r, err := hearthv1connect.NewRoleServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin()).CreateRole(context.Background(),
+		&hearthv1.CreateRoleRequest{Name: w.name("role"), Permissions: []string{"project:read"}})
+	must(t, "fresh role", err)
+	return r.GetRole().GetId()
+}
+
+// freshBinding makes the victim a viewer installation-wide.
+func (w *world) freshBinding(t testing.TB) string {
+	t.Helper()
+	b, err := hearthv1connect.NewRoleServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin()).CreateRoleBinding(context.Background(),
+		&hearthv1.CreateRoleBindingRequest{Role: rbac.RoleViewer, UserId: w.users["victim"].GetId()})
+	if connect.CodeOf(err) == connect.CodeAlreadyExists {
+		return w.victimBinding(t)
+	}
+	must(t, "fresh binding", err)
+	return b.GetBinding().GetId()
+}
+
+// victimBinding finds the victim's installation-wide binding.
+func (w *world) victimBinding(t testing.TB) string {
+	t.Helper()
+	res, err := hearthv1connect.NewRoleServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin()).ListRoleBindings(context.Background(),
+		&hearthv1.ListRoleBindingsRequest{UserId: w.users["victim"].GetId()})
+	must(t, "list the victim's bindings", err)
+	for _, b := range res.GetBindings() {
+		if b.GetProjectId() == "" {
+			return b.GetId()
+		}
+	}
+	t.Fatal("the victim's binding vanished")
+	return ""
+}
+
+// freshToken is a new token of user (of the owner for a caller without
+// one), to revoke.
+func (w *world) freshToken(t testing.TB, user string) string {
+	t.Helper()
+	if user == "" || user == "mustchange" {
+		user = "owner"
+	}
+	password := worldPass
+	if user == "admin" {
+		password = w.srv.AdminPassword
+	}
+	sess := w.srv.Login(t, user, password)
+	res, err := hearthv1connect.NewTokenServiceClient(sess.HTTP, w.srv.URL, sess.Options()...).CreateToken(context.Background(),
+		&hearthv1.CreateTokenRequest{Name: "to revoke", Scopes: []string{"read-only"}, ExpireTime: timestamppb.New(time.Now().Add(time.Hour))})
+	must(t, "fresh token", err)
+	return res.GetInfo().GetId()
+}
+
+func (w *world) freshUser(t testing.TB) string {
+	t.Helper()
+	return w.srv.CreateUser(t, w.adminToken, w.name("user"), worldPass, false).GetId()
+}
