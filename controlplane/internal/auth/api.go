@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -94,11 +95,15 @@ func (a *API) rulesWithPrefix(prefix string) rbac.Rules {
 	return out
 }
 
-// Rules declares what every procedure of the three services needs.
+// Rules declares what every procedure of the three services needs. Reading
+// another user needs admin:users; the caller's own account may be changed
+// by a session (or a password), never by an API token, so a leaked token
+// cannot become a password change.
 func (a *API) Rules() rbac.Rules {
 	public := rbac.Rule{Public: true}
 	authenticated := rbac.Rule{Authenticated: true}
 	admin := rbac.Rule{Permission: rbac.AdminUsers}
+	noToken := rbac.Rule{Authenticated: true, Also: refuseTokenAccountChange}
 	return rbac.Rules{
 		hearthv1connect.AuthServiceLoginProcedure:  public,
 		hearthv1connect.AuthServiceLogoutProcedure: authenticated,
@@ -106,11 +111,11 @@ func (a *API) Rules() rbac.Rules {
 
 		hearthv1connect.UserServiceCreateUserProcedure:     admin,
 		hearthv1connect.UserServiceListUsersProcedure:      admin,
-		hearthv1connect.UserServiceGetUserProcedure:        authenticated, // self or admin:users, checked by GetUser
+		hearthv1connect.UserServiceGetUserProcedure:        {Authenticated: true, Also: getUserNeeds},
 		hearthv1connect.UserServiceUpdateUserProcedure:     admin,
 		hearthv1connect.UserServiceDeactivateUserProcedure: admin,
-		hearthv1connect.UserServiceUpdateProfileProcedure:  authenticated,
-		hearthv1connect.UserServiceChangePasswordProcedure: authenticated,
+		hearthv1connect.UserServiceUpdateProfileProcedure:  noToken,
+		hearthv1connect.UserServiceChangePasswordProcedure: noToken,
 
 		hearthv1connect.TokenServiceCreateTokenProcedure: authenticated,
 		hearthv1connect.TokenServiceListTokensProcedure:  authenticated,
@@ -168,6 +173,28 @@ func setCookie(ctx context.Context, c *http.Cookie) {
 	if ci, ok := connect.CallInfoForHandlerContext(ctx); ok {
 		ci.ResponseHeader().Add("Set-Cookie", c.String())
 	}
+}
+
+// getUserNeeds: reading anyone but oneself needs admin:users, decided
+// before the user is looked up, so the answer says nothing of who exists.
+func getUserNeeds(_ context.Context, p rbac.Principal, _ uuid.UUID, req any) ([]rbac.Need, error) {
+	r, ok := req.(*hearthv1.GetUserRequest)
+	if !ok {
+		return nil, fmt.Errorf("auth: GetUser's rule given a %T", req)
+	}
+	if id, err := uuid.Parse(r.GetId()); err == nil && p.Kind == rbac.User && id == p.UserID {
+		return nil, nil
+	}
+	return rbac.NeedOn(rbac.AdminUsers, uuid.Nil), nil
+}
+
+// refuseTokenAccountChange keeps API tokens from changing the account that
+// owns them (profile, password), whatever their scopes.
+func refuseTokenAccountChange(_ context.Context, p rbac.Principal, _ uuid.UUID, _ any) ([]rbac.Need, error) {
+	if p.TokenID != uuid.Nil {
+		return nil, apperr.PermissionDenied("an API token cannot change its account; sign in instead")
+	}
+	return nil, nil
 }
 
 func parseID(s, what string) (uuid.UUID, error) {
@@ -292,19 +319,6 @@ func (a *API) GetUser(ctx context.Context, req *hearthv1.GetUserRequest) (*heart
 	id, err := parseID(req.GetId(), "user")
 	if err != nil {
 		return nil, err
-	}
-	p := rbac.PrincipalFrom(ctx)
-	if p.IsAnonymous() {
-		return nil, apperr.Unauthenticated("sign in first")
-	}
-	if p.UserID != id {
-		perms, err := a.svc.roles.Effective(ctx, p, uuid.Nil)
-		if err != nil {
-			return nil, err
-		}
-		if !perms.Has(rbac.AdminUsers) {
-			return nil, apperr.NotFound("user not found")
-		}
 	}
 	u, err := a.svc.GetUser(ctx, id)
 	if err != nil {

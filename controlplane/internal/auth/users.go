@@ -19,6 +19,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
+	"github.com/hearth-dev/hearth/controlplane/internal/names"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
@@ -60,11 +61,13 @@ const (
 
 var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}$`)
 
+// validateUsername checks the syntax and refuses names reserved for the
+// server's own routes (usernames are the owners of project URLs).
 func validateUsername(s string) error {
 	if !usernamePattern.MatchString(s) {
 		return apperr.Invalid("username must be 1 to 39 letters, digits, '_', '.' or '-', starting with a letter or digit")
 	}
-	return nil
+	return names.CheckOwner("username", s)
 }
 
 func validateEmail(s string) error {
@@ -449,23 +452,12 @@ type ProfileUpdate struct {
 	DisplayName *string
 }
 
-// refuseTokenAccountChange keeps API tokens from changing the account that
-// owns them: a leaked read-only token must not become a password change.
-func refuseTokenAccountChange(p rbac.Principal) error {
-	if p.TokenID != uuid.Nil {
-		return apperr.PermissionDenied("an API token cannot change its account; sign in instead")
-	}
-	return nil
-}
-
-// UpdateProfile changes the calling user's email or display name.
+// UpdateProfile changes the calling user's email or display name. Callers
+// authorize first (the API's rule refuses API tokens).
 func (s *Service) UpdateProfile(ctx context.Context, up ProfileUpdate) (User, error) {
 	p := rbac.PrincipalFrom(ctx)
 	if p.IsAnonymous() {
 		return User{}, apperr.Unauthenticated("sign in first")
-	}
-	if err := refuseTokenAccountChange(p); err != nil {
-		return User{}, err
 	}
 	params := db.UpdateUserParams{ID: p.UserID}
 	var fields []string
@@ -511,13 +503,11 @@ func (s *Service) UpdateProfile(ctx context.Context, up ProfileUpdate) (User, er
 // ChangePassword changes the calling user's password after checking the
 // current one (throttled like a sign-in). Every other session of the user
 // ends; keepSession (the caller's session secret, "" for none) survives.
+// Callers authorize first (the API's rule refuses API tokens).
 func (s *Service) ChangePassword(ctx context.Context, current, next, keepSession string, client audit.Client) error {
 	p := rbac.PrincipalFrom(ctx)
 	if p.IsAnonymous() {
 		return apperr.Unauthenticated("sign in first")
-	}
-	if err := refuseTokenAccountChange(p); err != nil {
-		return err
 	}
 	if err := validatePassword(next); err != nil {
 		return err

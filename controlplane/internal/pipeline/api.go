@@ -22,15 +22,13 @@ import (
 
 // API implements hearthv1connect.PipelineServiceHandler.
 type API struct {
-	svc   *Service
-	authz Authorizer
+	svc *Service
 }
 
 var _ hearthv1connect.PipelineServiceHandler = (*API)(nil)
 
-// NewAPI serves svc; authz authorizes FollowJobLog, whose rule cannot
-// name its project (see Rules).
-func NewAPI(svc *Service, authz Authorizer) *API { return &API{svc: svc, authz: authz} }
+// NewAPI serves svc.
+func NewAPI(svc *Service) *API { return &API{svc: svc} }
 
 // Handler returns the Connect handler and its path prefix.
 func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
@@ -40,12 +38,8 @@ func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 // Rules declares what each RPC needs: pipeline:read to read, pipeline:run
 // to run, cancel, retry, set statuses and manage schedules, on the project
 // the request names by owner/name or by a pipeline or job id (an unknown
-// id is NotFound, like one the caller may not see).
-//
-// FollowJobLog is declared Public because the server checks streaming
-// rules before the request is read, so its rule cannot find the job's
-// project; the handler authorizes pipeline:read itself through the same
-// authorizer, with the same answers (401 anonymous, 404 invisible, 403).
+// id is NotFound, like one the caller may not see). FollowJobLog, a
+// stream, is decided on its first (only) request message like the others.
 func (a *API) Rules() rbac.Rules {
 	read, run := rbac.PipelineRead, rbac.PipelineRun
 	byPath := func(p rbac.Permission) rbac.Rule { return rbac.Rule{Permission: p, Project: a.projectOfPath} }
@@ -60,7 +54,7 @@ func (a *API) Rules() rbac.Rules {
 		hearthv1connect.PipelineServiceGetJobProcedure:             byJob(read),
 		hearthv1connect.PipelineServiceRetryJobProcedure:           byJob(run),
 		hearthv1connect.PipelineServiceCancelJobProcedure:          byJob(run),
-		hearthv1connect.PipelineServiceFollowJobLogProcedure:       {Public: true},
+		hearthv1connect.PipelineServiceFollowJobLogProcedure:       byJob(read),
 		hearthv1connect.PipelineServiceListArtifactsProcedure:      byJob(read),
 		hearthv1connect.PipelineServiceListCommitStatusesProcedure: byPath(read),
 		hearthv1connect.PipelineServiceSetCommitStatusProcedure:    byPath(run),
@@ -284,7 +278,11 @@ func (a *API) CancelJob(ctx context.Context, req *hearthv1.CancelJobRequest) (*h
 // FollowJobLog streams a job's log from (step, offset) until the job ends,
 // then a last message with its final state.
 func (a *API) FollowJobLog(ctx context.Context, req *hearthv1.FollowJobLogRequest, stream *connect.ServerStream[hearthv1.FollowJobLogResponse]) error {
-	j, err := a.readableJob(ctx, req.GetJobId())
+	id, err := parseID(req.GetJobId(), "job")
+	if err != nil {
+		return err
+	}
+	j, err := a.svc.GetJob(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -307,26 +305,6 @@ func (a *API) FollowJobLog(ctx context.Context, req *hearthv1.FollowJobLogReques
 		}
 	}
 	return stream.Send(&hearthv1.FollowJobLogResponse{FinalState: stateToProto(j.State)})
-}
-
-// readableJob finds a job the caller may read (pipeline:read on its
-// project), answering as the authorization interceptor would.
-func (a *API) readableJob(ctx context.Context, rawID string) (Job, error) {
-	if err := checkCaller(ctx); err != nil {
-		return Job{}, err
-	}
-	id, err := parseID(rawID, "job")
-	if err != nil {
-		return Job{}, anonymousNotFound(ctx, err)
-	}
-	j, err := a.svc.GetJob(ctx, id)
-	if err != nil {
-		return Job{}, anonymousNotFound(ctx, err)
-	}
-	if err := a.authz.Authorize(ctx, rbac.PrincipalFrom(ctx), rbac.PipelineRead, j.ProjectID); err != nil {
-		return Job{}, anonymousNotFound(ctx, err)
-	}
-	return j, nil
 }
 
 // checkCaller refuses what the authorization interceptor refuses before

@@ -15,8 +15,8 @@ import (
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
 
-// Authorizer checks a permission on a project (rbac), for decisions that
-// depend on the row: editing someone else's issue, deleting a comment.
+// Authorizer checks a permission on a project (rbac), for decisions about
+// other users (may an assignee or reviewer read the project).
 type Authorizer interface {
 	Authorize(ctx context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error
 }
@@ -24,15 +24,14 @@ type Authorizer interface {
 // IssueAPI implements hearthv1connect.IssueServiceHandler.
 type IssueAPI struct {
 	svc   *Service
-	authz Authorizer
 	paths *API
 }
 
 var _ hearthv1connect.IssueServiceHandler = (*IssueAPI)(nil)
 
 // NewIssueAPI serves svc's issues, comments and labels.
-func NewIssueAPI(svc *Service, authz Authorizer) *IssueAPI {
-	return &IssueAPI{svc: svc, authz: authz, paths: &API{svc: svc}}
+func NewIssueAPI(svc *Service) *IssueAPI {
+	return &IssueAPI{svc: svc, paths: &API{svc: svc}}
 }
 
 // Handler returns the Connect handler and its path prefix.
@@ -41,26 +40,34 @@ func (a *IssueAPI) Handler(opts ...connect.HandlerOption) (string, http.Handler)
 }
 
 // Rules declares what each RPC needs. Opening issues and commenting needs
-// only project:read (the service refuses anonymous callers, so on a public
-// project any signed-in user may take part); the handlers check the rest
-// against the row: project:write to change someone else's issue or any
-// issue's labels and assignees, project:admin to delete someone else's
-// comment.
+// project:participate, which every role reading the project holds and, on
+// a public or internal project, any signed-in user (never a read-only
+// token). What depends on the request is declared with it (needs_api.go):
+// project:write to change someone else's issue or any issue's labels and
+// assignees, project:admin to delete someone else's comment. Only its
+// author may edit a comment (the service's rule; no permission allows
+// editing someone else's words).
 func (a *IssueAPI) Rules() rbac.Rules {
 	read := rbac.Rule{Permission: rbac.ProjectRead, Project: a.paths.ProjectOf}
+	participate := rbac.Rule{Permission: rbac.ProjectParticipate, Project: a.paths.ProjectOf}
+	write := rbac.Rule{Permission: rbac.ProjectWrite, Project: a.paths.ProjectOf}
+	with := func(r rbac.Rule, also func(context.Context, rbac.Principal, uuid.UUID, any) ([]rbac.Need, error)) rbac.Rule {
+		r.Also = also
+		return r
+	}
 	return rbac.Rules{
-		hearthv1connect.IssueServiceCreateIssueProcedure:   read,
+		hearthv1connect.IssueServiceCreateIssueProcedure:   with(participate, createIssueNeeds),
 		hearthv1connect.IssueServiceGetIssueProcedure:      read,
 		hearthv1connect.IssueServiceListIssuesProcedure:    read,
-		hearthv1connect.IssueServiceUpdateIssueProcedure:   read,
-		hearthv1connect.IssueServiceCreateCommentProcedure: read,
+		hearthv1connect.IssueServiceUpdateIssueProcedure:   with(participate, a.updateIssueNeeds),
+		hearthv1connect.IssueServiceCreateCommentProcedure: participate,
 		hearthv1connect.IssueServiceListCommentsProcedure:  read,
-		hearthv1connect.IssueServiceUpdateCommentProcedure: read,
-		hearthv1connect.IssueServiceDeleteCommentProcedure: read,
-		hearthv1connect.IssueServiceCreateLabelProcedure:   {Permission: rbac.ProjectWrite, Project: a.paths.ProjectOf},
+		hearthv1connect.IssueServiceUpdateCommentProcedure: participate,
+		hearthv1connect.IssueServiceDeleteCommentProcedure: with(participate, a.deleteCommentNeeds),
+		hearthv1connect.IssueServiceCreateLabelProcedure:   write,
 		hearthv1connect.IssueServiceListLabelsProcedure:    read,
-		hearthv1connect.IssueServiceUpdateLabelProcedure:   {Permission: rbac.ProjectWrite, Project: a.paths.ProjectOf},
-		hearthv1connect.IssueServiceDeleteLabelProcedure:   {Permission: rbac.ProjectWrite, Project: a.paths.ProjectOf},
+		hearthv1connect.IssueServiceUpdateLabelProcedure:   write,
+		hearthv1connect.IssueServiceDeleteLabelProcedure:   write,
 	}
 }
 
@@ -83,13 +90,7 @@ func (a *IssueAPI) CreateIssue(ctx context.Context, req *hearthv1.CreateIssueReq
 	if err != nil {
 		return nil, err
 	}
-	caller := rbac.PrincipalFrom(ctx)
-	if len(req.GetLabels()) > 0 || len(req.GetAssignees()) > 0 {
-		if err := a.authz.Authorize(ctx, caller, rbac.ProjectWrite, pid); err != nil {
-			return nil, err
-		}
-	}
-	is, err := a.svc.CreateIssue(ctx, caller, pid, req.GetTitle(), req.GetBody(), req.GetLabels(), req.GetAssignees())
+	is, err := a.svc.CreateIssue(ctx, rbac.PrincipalFrom(ctx), pid, req.GetTitle(), req.GetBody(), req.GetLabels(), req.GetAssignees())
 	if err != nil {
 		return nil, err
 	}
@@ -147,8 +148,7 @@ func (a *IssueAPI) ListIssues(ctx context.Context, req *hearthv1.ListIssuesReque
 	return out, nil
 }
 
-// UpdateIssue changes an issue. Its author may change its title, body and
-// state; anything else needs project:write.
+// UpdateIssue changes an issue (who may change what: Rules).
 func (a *IssueAPI) UpdateIssue(ctx context.Context, req *hearthv1.UpdateIssueRequest) (*hearthv1.UpdateIssueResponse, error) {
 	pid, err := a.project(ctx, req)
 	if err != nil {
@@ -178,22 +178,7 @@ func (a *IssueAPI) UpdateIssue(ctx context.Context, req *hearthv1.UpdateIssueReq
 		as := req.GetAssignees()
 		ch.Assignees = &as
 	}
-	caller := rbac.PrincipalFrom(ctx)
-	if err := signedIn(caller); err != nil {
-		return nil, err
-	}
-	// Decided before the transaction so no connection is held while rbac
-	// queries: the callback only compares the author.
-	writeErr := a.authz.Authorize(ctx, caller, rbac.ProjectWrite, pid)
-	if _, denied := apperr.As(writeErr); writeErr != nil && !denied {
-		return nil, writeErr
-	}
-	is, err := a.svc.UpdateIssue(ctx, pid, req.GetNumber(), ch, func(cur Issue) error {
-		if cur.AuthorID == caller.UserID && ch.Labels == nil && ch.Assignees == nil {
-			return nil
-		}
-		return writeErr
-	})
+	is, err := a.svc.UpdateIssue(ctx, pid, req.GetNumber(), ch)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +239,8 @@ func (a *IssueAPI) UpdateComment(ctx context.Context, req *hearthv1.UpdateCommen
 	return &hearthv1.UpdateCommentResponse{Comment: commentToProto(c)}, nil
 }
 
-// DeleteComment deletes the caller's own comment, or any as project admin.
+// DeleteComment deletes a comment (the caller's own, or any with
+// project:admin: Rules).
 func (a *IssueAPI) DeleteComment(ctx context.Context, req *hearthv1.DeleteCommentRequest) (*hearthv1.DeleteCommentResponse, error) {
 	pid, err := a.project(ctx, req)
 	if err != nil {
@@ -264,12 +250,7 @@ func (a *IssueAPI) DeleteComment(ctx context.Context, req *hearthv1.DeleteCommen
 	if err != nil {
 		return nil, apperr.NotFound("comment not found")
 	}
-	may, err := authorOrAdmin(ctx, a.authz, pid)
-	if err != nil {
-		return nil, err
-	}
-	err = a.svc.DeleteComment(ctx, pid, req.GetNumber(), id, func(c Comment) error { return may(c.AuthorID) })
-	if err != nil {
+	if err := a.svc.DeleteComment(ctx, pid, req.GetNumber(), id); err != nil {
 		return nil, err
 	}
 	return &hearthv1.DeleteCommentResponse{}, nil

@@ -24,7 +24,6 @@ type Changes interface {
 // MergeRequestAPI implements hearthv1connect.MergeRequestServiceHandler.
 type MergeRequestAPI struct {
 	mrs     *MergeRequests
-	authz   Authorizer
 	changes Changes
 	paths   *API
 }
@@ -32,8 +31,8 @@ type MergeRequestAPI struct {
 var _ hearthv1connect.MergeRequestServiceHandler = (*MergeRequestAPI)(nil)
 
 // NewMergeRequestAPI serves mrs.
-func NewMergeRequestAPI(mrs *MergeRequests, authz Authorizer, changes Changes) *MergeRequestAPI {
-	return &MergeRequestAPI{mrs: mrs, authz: authz, changes: changes, paths: &API{svc: mrs.svc}}
+func NewMergeRequestAPI(mrs *MergeRequests, changes Changes) *MergeRequestAPI {
+	return &MergeRequestAPI{mrs: mrs, changes: changes, paths: &API{svc: mrs.svc}}
 }
 
 // Handler returns the Connect handler and its path prefix.
@@ -41,27 +40,33 @@ func (a *MergeRequestAPI) Handler(opts ...connect.HandlerOption) (string, http.H
 	return hearthv1connect.NewMergeRequestServiceHandler(a, opts...)
 }
 
-// Rules declares what each RPC needs. Commenting needs only project:read
-// (signed in), as on issues. Updating needs project:read here: its author
-// may change their own merge request, anyone else needs project:write,
-// checked against the row. Merging needs repo:write here and, checked by
-// MergeRequests.Merge with the git feature's push rules, what the target
-// branch's protection asks of a push to it (and of a push deleting the
-// source branch, for its deletion).
+// Rules declares what each RPC needs. Commenting needs
+// project:participate, as on issues. Updating needs project:participate
+// and, declared with it (needs_api.go), project:write unless the caller
+// wrote the merge request; deleting someone else's comment project:admin.
+// Merging needs repo:write here and, decided by MergeRequests.Merge with
+// the git feature's push rules at the moment the target moves, what the
+// target branch's protection asks of a push to it (and of a push deleting
+// the source branch, for its deletion), as for a git push.
 func (a *MergeRequestAPI) Rules() rbac.Rules {
 	read := rbac.Rule{Permission: rbac.ProjectRead, Project: a.paths.ProjectOf}
+	participate := rbac.Rule{Permission: rbac.ProjectParticipate, Project: a.paths.ProjectOf}
 	write := rbac.Rule{Permission: rbac.ProjectWrite, Project: a.paths.ProjectOf}
+	with := func(r rbac.Rule, also func(context.Context, rbac.Principal, uuid.UUID, any) ([]rbac.Need, error)) rbac.Rule {
+		r.Also = also
+		return r
+	}
 	return rbac.Rules{
 		hearthv1connect.MergeRequestServiceCreateMergeRequestProcedure:        write,
 		hearthv1connect.MergeRequestServiceGetMergeRequestProcedure:           read,
 		hearthv1connect.MergeRequestServiceListMergeRequestsProcedure:         read,
-		hearthv1connect.MergeRequestServiceUpdateMergeRequestProcedure:        read,
+		hearthv1connect.MergeRequestServiceUpdateMergeRequestProcedure:        with(participate, a.updateMergeRequestNeeds),
 		hearthv1connect.MergeRequestServiceMergeMergeRequestProcedure:         {Permission: rbac.RepoWrite, Project: a.paths.ProjectOf},
 		hearthv1connect.MergeRequestServiceGetMergeRequestChangesProcedure:    {Permission: rbac.RepoRead, Project: a.paths.ProjectOf},
-		hearthv1connect.MergeRequestServiceCreateMergeRequestCommentProcedure: read,
+		hearthv1connect.MergeRequestServiceCreateMergeRequestCommentProcedure: participate,
 		hearthv1connect.MergeRequestServiceListMergeRequestCommentsProcedure:  read,
-		hearthv1connect.MergeRequestServiceUpdateMergeRequestCommentProcedure: read,
-		hearthv1connect.MergeRequestServiceDeleteMergeRequestCommentProcedure: read,
+		hearthv1connect.MergeRequestServiceUpdateMergeRequestCommentProcedure: participate,
+		hearthv1connect.MergeRequestServiceDeleteMergeRequestCommentProcedure: with(participate, a.deleteMergeRequestCommentNeeds),
 		hearthv1connect.MergeRequestServiceCreateMergeRequestReviewProcedure:  write,
 		hearthv1connect.MergeRequestServiceListMergeRequestReviewsProcedure:   read,
 		hearthv1connect.MergeRequestServiceRequestMergeRequestReviewProcedure: write,
@@ -146,8 +151,7 @@ func (a *MergeRequestAPI) ListMergeRequests(ctx context.Context, req *hearthv1.L
 	return out, nil
 }
 
-// UpdateMergeRequest changes a merge request: its author may, anyone else
-// needs project:write.
+// UpdateMergeRequest changes a merge request (who may: Rules).
 func (a *MergeRequestAPI) UpdateMergeRequest(ctx context.Context, req *hearthv1.UpdateMergeRequestRequest) (*hearthv1.UpdateMergeRequestResponse, error) {
 	pid, err := a.project(ctx, req)
 	if err != nil {
@@ -165,22 +169,7 @@ func (a *MergeRequestAPI) UpdateMergeRequest(ctx context.Context, req *hearthv1.
 	default:
 		return nil, apperr.Invalid("state: open (reopen) or closed; merge with the merge call")
 	}
-	caller := rbac.PrincipalFrom(ctx)
-	if err := signedIn(caller); err != nil {
-		return nil, err
-	}
-	// Decided before the transaction so no connection is held while rbac
-	// queries: the callback only compares the author.
-	writeErr := a.authz.Authorize(ctx, caller, rbac.ProjectWrite, pid)
-	if _, denied := apperr.As(writeErr); writeErr != nil && !denied {
-		return nil, writeErr
-	}
-	mr, err := a.mrs.Update(ctx, pid, req.GetNumber(), ch, func(cur MergeRequest) error {
-		if cur.AuthorID == caller.UserID {
-			return nil
-		}
-		return writeErr
-	})
+	mr, err := a.mrs.Update(ctx, pid, req.GetNumber(), ch)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,9 @@ const cacheWarnEvery = 10 * time.Second
 //
 // Read permissions on a Public project are allowed for anyone, and on an
 // Internal project for any signed-in principal (within its token's limits).
+// project:participate on a Public or Internal project is allowed for any
+// signed-in user within its token's limits (so a read-only token never
+// takes part): anyone may open issues and comment on a public project.
 func (s *Service) Authorize(ctx context.Context, p Principal, perm Permission, project uuid.UUID) error {
 	if perm == 0 || perm >= maxPermission {
 		return errors.New("rbac: Authorize with an unknown permission")
@@ -41,7 +44,7 @@ func (s *Service) Authorize(ctx context.Context, p Principal, perm Permission, p
 		default:
 			vis, known = v, true
 		}
-		if known && readPermissions.Has(perm) && visibleTo(p, vis, perm, project) {
+		if known && visibleTo(p, vis, perm, project) {
 			return nil
 		}
 	}
@@ -64,23 +67,32 @@ func (s *Service) Authorize(ctx context.Context, p Principal, perm Permission, p
 	return apperr.PermissionDenied("permission %s is required", perm)
 }
 
-// visibleTo reports whether the project's visibility alone lets p use the
-// read permission perm on it.
+// visibleTo reports whether the project's visibility alone lets p use perm
+// on it: a read permission (anyone on Public, signed-in principals on
+// Internal) or project:participate (signed-in users on Public and
+// Internal). A token must hold perm and, if limited to a project, name
+// this one, except for reads of a Public project, which anyone may make.
 func visibleTo(p Principal, vis Visibility, perm Permission, project uuid.UUID) bool {
+	participate := perm == ProjectParticipate
+	if !participate && !readPermissions.Has(perm) {
+		return false
+	}
 	switch vis {
 	case Public:
-		return true
-	case Internal:
-		if p.IsAnonymous() {
-			return false
-		}
-		if p.TokenID == uuid.Nil {
+		if !participate {
 			return true
 		}
-		return p.TokenLimit.Has(perm) && (p.TokenProject == uuid.Nil || p.TokenProject == project)
+	case Internal:
 	default:
 		return false
 	}
+	if p.IsAnonymous() || participate && (p.Kind != User || p.UserID == uuid.Nil) {
+		return false
+	}
+	if p.TokenID == uuid.Nil {
+		return true
+	}
+	return p.TokenLimit.Has(perm) && (p.TokenProject == uuid.Nil || p.TokenProject == project)
 }
 
 // Effective returns what p holds on project (uuid.Nil: installation-wide

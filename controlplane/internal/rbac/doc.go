@@ -10,7 +10,9 @@
 // its own bindings at the time of the request; delegations are never passed
 // on. A token narrows that to its scopes and, when it names a project, to
 // that project alone. Read permissions on public projects are anyone's, on
-// internal projects any signed-in caller's.
+// internal projects any signed-in caller's; project:participate (opening
+// issues, commenting) on both is any signed-in user's, within its token's
+// scopes (never a read-only or repo:read token's).
 //
 // Cache: one entry per (user, project) under "rbac:eff:<user>:<project>",
 // holding the generation it was computed under, the time it stops being

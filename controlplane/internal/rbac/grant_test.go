@@ -67,7 +67,7 @@ func TestHeldThroughBindingsIgnoresDelegationsAndHonoursTokens(t *testing.T) {
 	// elsewhere.
 	tok := user(a)
 	tok.TokenID = uuid.New()
-	tok.TokenLimit = rbac.SetOf(rbac.ProjectRead, rbac.ProjectAdmin, rbac.RepoRead, rbac.PipelineRead, rbac.DeployRead, rbac.ObserveRead)
+	tok.TokenLimit = rbac.SetOf(rbac.ProjectRead, rbac.ProjectParticipate, rbac.ProjectAdmin, rbac.RepoRead, rbac.PipelineRead, rbac.DeployRead, rbac.ObserveRead)
 	if err := s.CheckGrant(ctx, tok, rbac.RoleViewer, p, uuid.Nil); err != nil {
 		t.Errorf("narrow token granting viewer: %v", err)
 	}

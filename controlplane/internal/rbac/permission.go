@@ -31,6 +31,12 @@ const (
 	AdminUsers
 	AdminRoles
 	AdminAudit
+	// ProjectParticipate is taking part in a project: opening issues,
+	// commenting, editing one's own issues, comments and merge requests. It
+	// is a write, so no read scope holds it; every role holding
+	// project:read holds it too, and on a public or internal project any
+	// signed-in user does (Authorize's visibility rule).
+	ProjectParticipate
 	maxPermission // must stay last; at most 64 permissions fit a Set
 )
 
@@ -52,6 +58,8 @@ var permissionNames = [...]string{
 	AdminUsers:    "admin:users",
 	AdminRoles:    "admin:roles",
 	AdminAudit:    "admin:audit",
+
+	ProjectParticipate: "project:participate",
 }
 
 // String returns the permission's stable name.
@@ -150,7 +158,10 @@ func ParseSet(names []string) (Set, error) {
 	return s, nil
 }
 
-// readPermissions are the permissions that change nothing.
+// readPermissions are the permissions that change nothing: the only ones
+// the read-only and repo:read scopes hold, so no RPC without the
+// NO_SIDE_EFFECTS mark may be declared with one of them (the server
+// refuses to start, and server/readonly_test.go walks every RPC).
 var readPermissions = SetOf(ProjectRead, RepoRead, PipelineRead, DeployRead, ObserveRead)
 
 // adminPermissions are the installation-wide administration rights.
@@ -176,6 +187,9 @@ var scopePermissions = map[Scope]Set{
 	ScopeAPI:       All &^ adminPermissions,
 	ScopeAdmin:     All,
 }
+
+// ReadPermissions returns the permissions that change nothing.
+func ReadPermissions() Set { return readPermissions }
 
 // ScopePermissions returns what a set of scopes allows, or an error for an
 // unknown scope.

@@ -13,8 +13,8 @@ import (
 )
 
 var (
-	viewerSet    = rbac.SetOf(rbac.ProjectRead, rbac.RepoRead, rbac.PipelineRead, rbac.DeployRead, rbac.ObserveRead)
-	developerSet = rbac.SetOf(rbac.ProjectRead, rbac.ProjectWrite, rbac.RepoRead, rbac.RepoWrite,
+	viewerSet    = rbac.SetOf(rbac.ProjectRead, rbac.ProjectParticipate, rbac.RepoRead, rbac.PipelineRead, rbac.DeployRead, rbac.ObserveRead)
+	developerSet = rbac.SetOf(rbac.ProjectRead, rbac.ProjectParticipate, rbac.ProjectWrite, rbac.RepoRead, rbac.RepoWrite,
 		rbac.PipelineRead, rbac.PipelineRun, rbac.DeployRead, rbac.AgentRun, rbac.ObserveRead,
 		rbac.ObserveWrite, rbac.SecretRead)
 	adminSet      = rbac.All
@@ -123,6 +123,22 @@ func TestAuthorizeByVisibility(t *testing.T) {
 	readToken := user(stranger)
 	readToken.TokenID = uuid.New()
 	readToken.TokenLimit = rbac.SetOf(rbac.ProjectRead)
+	readOnly, err := rbac.ScopePermissions([]string{string(rbac.ScopeReadOnly), string(rbac.ScopeRepoRead)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readOnlyToken := user(stranger)
+	readOnlyToken.TokenID, readOnlyToken.TokenLimit = uuid.New(), readOnly
+	viewerReadToken := user(viewer)
+	viewerReadToken.TokenID, viewerReadToken.TokenLimit = uuid.New(), readOnly
+	api, err := rbac.ScopePermissions([]string{string(rbac.ScopeAPI)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiToken := user(stranger)
+	apiToken.TokenID, apiToken.TokenLimit = uuid.New(), api
+	otherProjectToken := apiToken
+	otherProjectToken.TokenProject = private
 
 	const ok apperr.Kind = 0
 	cases := []struct {
@@ -154,6 +170,20 @@ func TestAuthorizeByVisibility(t *testing.T) {
 		{"admin writes private", user(admin), rbac.SecretWrite, private, ok},
 		{"admin on unknown project", user(admin), rbac.RepoRead, unknown, apperr.KindNotFound},
 		{"admin installation-wide", user(admin), rbac.AdminRoles, uuid.Nil, ok},
+
+		// Taking part: any signed-in user on public and internal projects,
+		// within its token's scopes; never anonymous, never a read scope.
+		{"anonymous takes part in public", rbac.AnonymousPrincipal, rbac.ProjectParticipate, pub, apperr.KindUnauthenticated},
+		{"stranger takes part in public", user(stranger), rbac.ProjectParticipate, pub, ok},
+		{"stranger takes part in internal", user(stranger), rbac.ProjectParticipate, internal, ok},
+		{"stranger takes part in private", user(stranger), rbac.ProjectParticipate, private, apperr.KindNotFound},
+		{"read-only token takes part in public", readOnlyToken, rbac.ProjectParticipate, pub, apperr.KindPermissionDenied},
+		{"read-only token takes part in internal", readOnlyToken, rbac.ProjectParticipate, internal, apperr.KindPermissionDenied},
+		{"api token takes part in public", apiToken, rbac.ProjectParticipate, pub, ok},
+		{"api token of another project takes part", otherProjectToken, rbac.ProjectParticipate, pub, apperr.KindPermissionDenied},
+		{"agent session takes part in public", rbac.Principal{Kind: rbac.AgentSession, UserID: stranger}, rbac.ProjectParticipate, pub, apperr.KindPermissionDenied},
+		{"viewer takes part in private", user(viewer), rbac.ProjectParticipate, private, ok},
+		{"viewer's read token takes part in private", viewerReadToken, rbac.ProjectParticipate, private, apperr.KindPermissionDenied},
 	}
 	for _, c := range cases {
 		err := s.Authorize(t.Context(), c.p, c.perm, c.project)
@@ -161,7 +191,7 @@ func TestAuthorizeByVisibility(t *testing.T) {
 			t.Errorf("%s: got %v (kind %d), want kind %d", c.name, err, got, c.want)
 		}
 	}
-	err := s.Authorize(t.Context(), user(viewer), rbac.RepoWrite, private)
+	err = s.Authorize(t.Context(), user(viewer), rbac.RepoWrite, private)
 	if e, _ := apperr.As(err); e == nil || e.Message != "permission repo:write is required" {
 		t.Errorf("the denial names the permission: %v", err)
 	}

@@ -1,0 +1,124 @@
+package project
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
+)
+
+// What a request needs beyond its RPC's permission (rbac.Rule.Also): the
+// server's interceptor decides it with the same authorizer, after the RPC's
+// own permission, so the handlers below check nothing themselves. Each
+// runs once the caller was allowed to take part in the project, so a row
+// it looks up reveals nothing new (NotFound is the handler's answer too).
+//
+// Authors never change, so deciding on the author before the handler's
+// transaction is as safe as deciding inside it.
+
+// createIssueNeeds: labels and assignees on a new issue need project:write.
+func createIssueNeeds(_ context.Context, _ rbac.Principal, project uuid.UUID, req any) ([]rbac.Need, error) {
+	r, ok := req.(*hearthv1.CreateIssueRequest)
+	if !ok {
+		return nil, wrongRequest(req)
+	}
+	if len(r.GetLabels()) > 0 || len(r.GetAssignees()) > 0 {
+		return rbac.NeedOn(rbac.ProjectWrite, project), nil
+	}
+	return nil, nil
+}
+
+// updateIssueNeeds: its author may change an issue's title, body and
+// state; anything else (labels, assignees, someone else's issue) needs
+// project:write.
+func (a *IssueAPI) updateIssueNeeds(ctx context.Context, p rbac.Principal, project uuid.UUID, req any) ([]rbac.Need, error) {
+	r, ok := req.(*hearthv1.UpdateIssueRequest)
+	if !ok {
+		return nil, wrongRequest(req)
+	}
+	if r.GetUpdateLabels() || r.GetUpdateAssignees() {
+		return rbac.NeedOn(rbac.ProjectWrite, project), nil
+	}
+	is, err := a.svc.q.GetIssue(ctx, db.GetIssueParams{ProjectID: project, Number: r.GetNumber()})
+	if err != nil {
+		return nil, notFound(err, "issue not found")
+	}
+	if !isCaller(p, is.AuthorID) {
+		return rbac.NeedOn(rbac.ProjectWrite, project), nil
+	}
+	return nil, nil
+}
+
+// deleteCommentNeeds: deleting someone else's comment needs project:admin.
+func (a *IssueAPI) deleteCommentNeeds(ctx context.Context, p rbac.Principal, project uuid.UUID, req any) ([]rbac.Need, error) {
+	r, ok := req.(*hearthv1.DeleteCommentRequest)
+	if !ok {
+		return nil, wrongRequest(req)
+	}
+	id, err := uuid.Parse(r.GetCommentId())
+	if err != nil {
+		return nil, apperr.NotFound("comment not found")
+	}
+	c, err := a.svc.commentForUpdate(ctx, a.svc.q, project, r.GetNumber(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !isCaller(p, c.AuthorID) {
+		return rbac.NeedOn(rbac.ProjectAdmin, project), nil
+	}
+	return nil, nil
+}
+
+// updateMergeRequestNeeds: its author may change a merge request; anyone
+// else needs project:write.
+func (a *MergeRequestAPI) updateMergeRequestNeeds(ctx context.Context, p rbac.Principal, project uuid.UUID, req any) ([]rbac.Need, error) {
+	r, ok := req.(*hearthv1.UpdateMergeRequestRequest)
+	if !ok {
+		return nil, wrongRequest(req)
+	}
+	mr, err := a.mrs.row(ctx, project, r.GetNumber())
+	if err != nil {
+		return nil, err
+	}
+	if !isCaller(p, mr.AuthorID) {
+		return rbac.NeedOn(rbac.ProjectWrite, project), nil
+	}
+	return nil, nil
+}
+
+// deleteMergeRequestCommentNeeds: deleting someone else's comment needs
+// project:admin.
+func (a *MergeRequestAPI) deleteMergeRequestCommentNeeds(ctx context.Context, p rbac.Principal, project uuid.UUID, req any) ([]rbac.Need, error) {
+	r, ok := req.(*hearthv1.DeleteMergeRequestCommentRequest)
+	if !ok {
+		return nil, wrongRequest(req)
+	}
+	id, err := uuid.Parse(r.GetCommentId())
+	if err != nil {
+		return nil, apperr.NotFound("comment not found")
+	}
+	c, err := a.mrs.commentForUpdate(ctx, a.mrs.svc.q, project, r.GetNumber(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !isCaller(p, c.AuthorID) {
+		return rbac.NeedOn(rbac.ProjectAdmin, project), nil
+	}
+	return nil, nil
+}
+
+// isCaller reports whether user is the signed-in user making the request.
+func isCaller(p rbac.Principal, user uuid.UUID) bool {
+	return p.Kind == rbac.User && p.UserID != uuid.Nil && p.UserID == user
+}
+
+// wrongRequest refuses (rather than allows) a request of a type its rule
+// was not written for: a wiring mistake, never a caller's.
+func wrongRequest(req any) error {
+	return fmt.Errorf("project: authorization rule given a %T", req)
+}
