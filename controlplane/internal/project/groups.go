@@ -14,6 +14,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/hearth-dev/hearth/controlplane/internal/names"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
@@ -46,6 +47,9 @@ func (s *Service) CreateGroup(ctx context.Context, caller rbac.Principal, name, 
 	}
 	if !validGroupName.MatchString(name) || strings.HasSuffix(strings.ToLower(name), ".git") {
 		return Group{}, apperr.Invalid("group name %q: use 1-39 letters, digits, '_', '.' or '-', starting with a letter or digit", truncate(name))
+	}
+	if err := names.CheckOwner("group name", name); err != nil {
+		return Group{}, err
 	}
 	if len(description) > 2000 {
 		return Group{}, apperr.Invalid("description: at most 2000 characters")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/hearth-dev/hearth/controlplane/internal/names"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
@@ -51,8 +52,15 @@ var errNoGroups = apperr.FailedPrecondition("groups are not available on this se
 // namespace resolves where caller wants a project: "" or the caller's own
 // username is the caller; anything else must be a group where the caller
 // holds project:admin. A group the caller cannot see is NotFound.
+//
+// An owner whose name is reserved (names.CheckOwner; one taken before the
+// list reserved it) holds no new projects: they would sit in the server's
+// own route space.
 func (s *Service) namespace(ctx context.Context, caller rbac.Principal, name string) (owner, error) {
 	if name == "" || strings.EqualFold(name, caller.Username) {
+		if err := names.CheckOwner("namespace", caller.Username); err != nil {
+			return owner{}, err
+		}
 		return owner{id: caller.UserID, name: caller.Username, kind: OwnedByUser}, nil
 	}
 	if s.member == nil {
@@ -69,6 +77,9 @@ func (s *Service) namespace(ctx context.Context, caller rbac.Principal, name str
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindPermissionDenied {
 			return owner{}, apperr.PermissionDenied("creating projects in group %s needs its maintainer role (project:admin)", g.Name)
 		}
+		return owner{}, err
+	}
+	if err := names.CheckOwner("namespace", g.Name); err != nil {
 		return owner{}, err
 	}
 	return owner{id: g.ID, name: g.Name, kind: OwnedByGroup}, nil
@@ -142,6 +153,9 @@ func (s *Service) changeRow(ctx context.Context, id uuid.UUID, change func(q *db
 func (s *Service) Rename(ctx context.Context, id uuid.UUID, newName string) (Project, error) {
 	if !ValidName(newName) {
 		return Project{}, invalidName(newName)
+	}
+	if err := names.CheckProject(newName); err != nil {
+		return Project{}, err
 	}
 	return s.changeRow(ctx, id, func(q *db.Queries, tx pgx.Tx, cur db.Project) (db.Project, error) {
 		row, err := q.RenameProject(ctx, db.RenameProjectParams{ID: id, Name: newName})

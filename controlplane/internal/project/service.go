@@ -14,6 +14,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/hearth-dev/hearth/controlplane/internal/names"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
@@ -171,7 +172,10 @@ func (s *Service) CreateIn(ctx context.Context, owner rbac.Principal, namespace,
 		return Project{}, err
 	}
 	if !ValidName(name) {
-		return Project{}, apperr.Invalid("project name %q: use 1-100 letters, digits, '.', '_' or '-', not starting with '.' or '-', without '..' or a .git suffix", truncate(name))
+		return Project{}, invalidName(name)
+	}
+	if err := names.CheckProject(name); err != nil {
+		return Project{}, err
 	}
 	if defaultBranch == "" {
 		defaultBranch = "main"
