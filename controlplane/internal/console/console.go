@@ -148,10 +148,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setSecurityHeaders(w.Header())
-	if h.index == nil {
-		servePlaceholder(w, r)
-		return
-	}
 	if f, ok := h.files[p]; ok && p != "/index.html" {
 		serveFile(w, r, f)
 		return
@@ -160,6 +156,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// only makes the browser's error obscure.
 	if missingFile(p) || !acceptsHTML(r) {
 		http.NotFound(w, r)
+		return
+	}
+	if h.index == nil {
+		servePlaceholder(w, r)
 		return
 	}
 	serveFile(w, r, h.index)
@@ -191,6 +191,20 @@ func Reserved(p string) bool {
 	}
 	for _, exact := range reservedPaths {
 		if p == exact {
+			return true
+		}
+	}
+	return isRepositoryPath(p)
+}
+
+// isRepositoryPath reports a path below a repository's ".git" URL
+// ("/alice/tools.git/config"): git's handler serves what exists there,
+// and anything else must not look like a page of the app. The clone URL
+// itself ("/alice/tools.git", pasted into a browser) is the project's page.
+func isRepositoryPath(p string) bool {
+	segments := strings.Split(strings.ToLower(strings.TrimSuffix(p, "/")), "/")
+	for _, segment := range segments[:len(segments)-1] {
+		if strings.HasSuffix(segment, ".git") {
 			return true
 		}
 	}

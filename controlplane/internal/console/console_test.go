@@ -166,6 +166,10 @@ func TestNotTheApp(t *testing.T) {
 		{http.MethodGet, "/readyz", browser, http.StatusNotFound},
 		{http.MethodGet, "/metrics", browser, http.StatusNotFound},
 		{http.MethodPost, "/hearth.v1.NopeService/Nope", browser, http.StatusNotFound},
+		// A repository's URL space is git's: its config or hooks are no page.
+		{http.MethodGet, "/alice/tools.git/config", browser, http.StatusNotFound},
+		{http.MethodGet, "/alice/Tools.GIT/hooks/pre-receive", browser, http.StatusNotFound},
+		{http.MethodGet, "/a/b/c/d.git/info/refs", browser, http.StatusNotFound},
 	}
 	for _, c := range cases {
 		w := do(h, c.method, c.path, c.header)
@@ -199,8 +203,10 @@ func TestPlaceholderWithoutBuild(t *testing.T) {
 	if w := do(h, http.MethodGet, "/README.md", browser); strings.Contains(w.Body.String(), "placeholder") && !strings.Contains(w.Body.String(), "make console") {
 		t.Error("the placeholder README is served as a file")
 	}
-	if w := do(h, http.MethodGet, "/api/v1/x", browser); w.Code != http.StatusNotFound {
-		t.Errorf("GET /api/v1/x = %d, want 404", w.Code)
+	for _, p := range []string{"/api/v1/x", "/assets/..%2f..%2fetc%2fpasswd", "/alice/demo.git/config"} {
+		if w := do(h, http.MethodGet, p, browser); w.Code != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", p, w.Code)
+		}
 	}
 }
 
