@@ -66,6 +66,7 @@ func (s *Service) checkPassword(ctx context.Context, login, password string, ip 
 	pair := pairKey(addrKey, acctKey)
 	n, err := s.reserveAttempt(ctx, pair, s.throttle.PerPair)
 	if err != nil {
+		s.release(ctx, addrKey)
 		return db.User{}, err
 	}
 	// The first attempt of this address on this account in the window has

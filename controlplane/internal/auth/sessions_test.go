@@ -14,6 +14,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
 
 func TestLoginAndSessions(t *testing.T) {
@@ -193,9 +194,10 @@ func TestLoginThrottlingPerAddressAndAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Per address, across accounts (spraying): `other` holds 4 failures and
-	// 3 refusals; 3 more attempts reach 10, the next is refused.
-	for i := range 3 {
+	// Per address, across accounts (spraying): `other` holds 4 failures
+	// (refusals and successes are not counted); 6 more reach 10, the next
+	// attempt is refused.
+	for i := range 6 {
 		_, err := e.svc.Login(t.Context(), "ghost"+string(rune('a'+i)), "whatever", other)
 		wantKind(t, err, apperr.KindUnauthenticated)
 	}
@@ -379,4 +381,28 @@ func TestCSRF(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantKind(t, e.svc.CheckCSRF(t.Context(), p, s.CSRFToken), apperr.KindPermissionDenied)
+}
+
+// TestCountersNeverOutliveTheirWindow: giving back a reservation after
+// its window ended must not leave a counter without expiry, which would
+// count failures for ever.
+func TestCountersNeverOutliveTheirWindow(t *testing.T) {
+	e := newEnv(t)
+	c := e.svc.counters
+	if n, left, err := c.Incr(t.Context(), "k", 50*time.Millisecond); err != nil || n != 1 || left <= 0 || left > 50*time.Millisecond {
+		t.Fatalf("incr: %d %v %v", n, left, err)
+	}
+	testsvc.WaitFor(t, "the window to end", func() bool {
+		n, _, err := c.Count(t.Context(), "k")
+		return err == nil && n == 0
+	})
+	if err := c.Decr(t.Context(), "k"); err != nil {
+		t.Fatal(err)
+	}
+	if n, left, err := c.Count(t.Context(), "k"); err != nil || n != 0 || left != 0 {
+		t.Fatalf("after a late give-back: count %d, %v left, %v; want no counter", n, left, err)
+	}
+	if n, left, err := c.Incr(t.Context(), "k", time.Minute); err != nil || n != 1 || left <= 0 {
+		t.Fatalf("a new window: %d %v %v", n, left, err)
+	}
 }

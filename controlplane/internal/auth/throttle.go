@@ -70,20 +70,39 @@ func (c *RedisCounters) Count(ctx context.Context, key string) (int64, time.Dura
 	return n, max(ttl.Val(), 0), nil
 }
 
-// Incr implements Counters: SET NX with the window, then INCR, atomically.
+// incrScript adds one to a counter and gives it an expiry when it has
+// none (it was just created), atomically.
+var incrScript = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {n, left}
+`)
+
+// decrScript takes one back and deletes a counter that reached zero, so
+// that a counter whose window ended meanwhile is never recreated without
+// an expiry (it would then count for ever).
+var decrScript = redis.NewScript(`
+local n = redis.call('DECR', KEYS[1])
+if n <= 0 then
+  redis.call('DEL', KEYS[1])
+end
+return n
+`)
+
+// Incr implements Counters.
 func (c *RedisCounters) Incr(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error) {
-	var incr *redis.IntCmd
-	var ttl *redis.DurationCmd
-	_, err := c.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.SetNX(ctx, c.prefix+key, 0, window)
-		incr = p.Incr(ctx, c.prefix+key)
-		ttl = p.PTTL(ctx, c.prefix+key)
-		return nil
-	})
+	res, err := incrScript.Run(ctx, c.client, []string{c.prefix + key}, window.Milliseconds()).Int64Slice()
 	if err != nil {
 		return 0, 0, err
 	}
-	return incr.Val(), max(ttl.Val(), 0), nil
+	if len(res) != 2 {
+		return 0, 0, errors.New("auth: unexpected answer from the counter script")
+	}
+	return res[0], time.Duration(res[1]) * time.Millisecond, nil
 }
 
 // Reset implements Counters.
@@ -93,7 +112,7 @@ func (c *RedisCounters) Reset(ctx context.Context, key string) error {
 
 // Decr implements Counters.
 func (c *RedisCounters) Decr(ctx context.Context, key string) error {
-	return c.client.Decr(ctx, c.prefix+key).Err()
+	return decrScript.Run(ctx, c.client, []string{c.prefix + key}).Err()
 }
 
 // Acquire implements Counters: SET NX PX, then PTTL when taken.
@@ -191,15 +210,17 @@ func accountBusy(left time.Duration) error {
 // reserveAttempt counts an attempt against key before the password is
 // verified, and refuses once the window holds more than limit: counting
 // first (one atomic INCR) means parallel guesses cannot all slip in under
-// the limit. A successful attempt gives its reservation back. Without
-// Redis it refuses: throttling that fails open invites brute force. n is
-// the attempt's number in the window.
+// the limit. The count is failures plus attempts in flight: a refused or
+// successful attempt gives its reservation back, a failed one keeps it.
+// Without Redis it refuses: throttling that fails open invites brute
+// force. n is the attempt's number in the window.
 func (s *Service) reserveAttempt(ctx context.Context, key string, limit int64) (n int64, err error) {
 	n, left, err := s.counters.Incr(ctx, key, s.throttle.Window)
 	if err != nil {
 		return 0, apperr.Unavailable(err, "sign-in is temporarily unavailable")
 	}
 	if n > limit {
+		s.release(ctx, key)
 		return n, tooManyAttempts(left)
 	}
 	return n, nil

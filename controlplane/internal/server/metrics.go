@@ -3,11 +3,17 @@ package server
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // newRegistry returns this server's Prometheus registry. It is not the
@@ -16,6 +22,69 @@ func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
+}
+
+// metricsPermission is what /metrics on the main port needs: an
+// installation-wide administration right that only administrators hold and
+// only the admin token scope carries (not "api", not "read-only").
+// admin:audit is the read-only one: metrics, like the audit log, observe
+// the whole installation.
+const metricsPermission = rbac.AdminAudit
+
+// adminMetrics serves Prometheus on the main port to administrators only,
+// asked through the one authorizer: anonymous callers get 401, others
+// without metricsPermission 403. The main port faces users; what the
+// process exposes (routes, rates, workers) is not theirs to read.
+// Scrapers use --metrics-listen, or an admin-scoped token.
+func adminMetrics(reg *prometheus.Registry, authz Authorizer) http.Handler {
+	scrape := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		p := rbac.PrincipalFrom(ctx)
+		var err error
+		switch {
+		case rbac.AuthErrorFrom(ctx) != nil:
+			err = apperr.Unauthenticated("invalid credentials")
+		case p.MustChangePassword && !p.IsAnonymous():
+			err = apperr.PermissionDenied("you must change your password first")
+		default:
+			err = authz.Authorize(ctx, p, metricsPermission, uuid.Nil)
+		}
+		if err != nil {
+			metricsRefusal(w, err)
+			return
+		}
+		scrape.ServeHTTP(w, r)
+	})
+}
+
+// metricsRefusal answers a refused scrape in plain text (Prometheus shows
+// the body of a failed scrape).
+func metricsRefusal(w http.ResponseWriter, err error) {
+	status, msg := http.StatusInternalServerError, "internal error"
+	if e, ok := apperr.As(err); ok {
+		switch e.Kind {
+		case apperr.KindUnauthenticated:
+			status, msg = http.StatusUnauthorized, e.Message
+			w.Header().Set("WWW-Authenticate", wwwAuthenticate)
+		case apperr.KindPermissionDenied, apperr.KindNotFound:
+			status, msg = http.StatusForbidden, "permission "+metricsPermission.String()+" is required (an administrator; a token needs the admin scope)"
+		case apperr.KindUnavailable:
+			status, msg = http.StatusServiceUnavailable, e.Message
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// scrapeHandler is --metrics-listen's: /metrics without authentication,
+// nothing else. That port is for a Prometheus on a private network.
+func scrapeHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return mux
 }
 
 // rpcMetrics counts and times every RPC by procedure and code.

@@ -7,7 +7,6 @@ import (
 	"connectrpc.com/connect"
 	"connectrpc.com/vanguard"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
@@ -99,7 +98,7 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 	}
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", readyz(d.Checks))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
+	mux.Handle("GET /metrics", adminMetrics(d.Registry, d.Authz))
 	if d.Console != nil {
 		// GET patterns match HEAD too.
 		mux.Handle("GET /{$}", d.Console)

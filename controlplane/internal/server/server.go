@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
@@ -105,6 +106,13 @@ func Run(ctx context.Context, o Options) error {
 		return &StartupError{Err: err}
 	}
 	stops.push("listener", func(context.Context) error { return ignoreClosed(ln.Close()) })
+	var metricsLn net.Listener
+	if cfg.MetricsListen != "" {
+		if metricsLn, err = listen(ctx, cfg.MetricsListen); err != nil {
+			return startupErr("--metrics-listen: %w", err)
+		}
+		stops.push("metrics listener", func(context.Context) error { return ignoreClosed(metricsLn.Close()) })
+	}
 
 	db, err := store.Open(ctx, store.Config{
 		URL:              cfg.Database.URL,
@@ -277,7 +285,7 @@ func Run(ctx context.Context, o Options) error {
 	// From here on everything runs until ctx is cancelled.
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 4) // raft, workers, http, metrics http
 	stops.push("background work", func(stopCtx context.Context) error {
 		cancelRun()
 		return waitGroup(stopCtx, &wg)
@@ -353,6 +361,9 @@ func Run(ctx context.Context, o Options) error {
 		}
 	})
 
+	if metricsLn != nil {
+		serveMetrics(runCtx, &wg, &stops, metricsLn, reg, log, errs)
+	}
 	log.Info().Str(logfield.Address, ln.Addr().String()).Str(logfield.Version, o.Version.String()).Msg("hearth is serving")
 	if o.OnReady != nil {
 		o.OnReady(ln.Addr())
@@ -375,6 +386,27 @@ func Run(ctx context.Context, o Options) error {
 	case err := <-errs:
 		return err
 	}
+}
+
+// serveMetrics serves the unauthenticated scrape port (--metrics-listen).
+func serveMetrics(ctx context.Context, wg *sync.WaitGroup, stops *stopStack, ln net.Listener, reg *prometheus.Registry,
+	log zerolog.Logger, errs chan<- error,
+) {
+	srv := &http.Server{
+		Handler:           scrapeHandler(reg),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          newStdLogger(log),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	stops.push("metrics http", func(stopCtx context.Context) error { return srv.Shutdown(stopCtx) })
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("metrics http: %w", err)
+		}
+	})
+	log.Info().Str(logfield.Address, ln.Addr().String()).Msg("serving unauthenticated /metrics")
 }
 
 func listen(ctx context.Context, addr string) (net.Listener, error) {
