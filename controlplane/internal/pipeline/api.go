@@ -37,14 +37,20 @@ func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 
 // Rules declares what each RPC needs: pipeline:read to read, pipeline:run
 // to run, cancel, retry, set statuses and manage schedules, on the project
-// the request names by owner/name or by a pipeline or job id (an unknown
-// id is NotFound, like one the caller may not see). FollowJobLog, a
+// the request names by owner/name or by a pipeline or job id. An id that
+// names nothing and one whose project the caller may not see answer
+// alike (errNoPipeline, errNoJob: the rule's NotFound), so the answers
+// reveal no private ids. FollowJobLog, a
 // stream, is decided on its first (only) request message like the others.
 func (a *API) Rules() rbac.Rules {
 	read, run := rbac.PipelineRead, rbac.PipelineRun
 	byPath := func(p rbac.Permission) rbac.Rule { return rbac.Rule{Permission: p, Project: a.projectOfPath} }
-	byPipeline := func(p rbac.Permission) rbac.Rule { return rbac.Rule{Permission: p, Project: a.projectOfPipeline} }
-	byJob := func(p rbac.Permission) rbac.Rule { return rbac.Rule{Permission: p, Project: a.projectOfJob} }
+	byPipeline := func(p rbac.Permission) rbac.Rule {
+		return rbac.Rule{Permission: p, Project: a.projectOfPipeline, NotFound: errNoPipeline}
+	}
+	byJob := func(p rbac.Permission) rbac.Rule {
+		return rbac.Rule{Permission: p, Project: a.projectOfJob, NotFound: errNoJob}
+	}
 	return rbac.Rules{
 		hearthv1connect.PipelineServiceListPipelinesProcedure:      byPath(read),
 		hearthv1connect.PipelineServiceRunPipelineProcedure:        byPath(run),
@@ -83,16 +89,24 @@ func (a *API) project(ctx context.Context, owner, name string) (uuid.UUID, error
 	return p.ID, nil
 }
 
+// What a pipeline or job id answers when it names nothing, or nothing the
+// caller may see.
+const (
+	errNoPipeline = "pipeline not found"
+	errNoJob      = "job not found"
+)
+
 func (a *API) projectOfPipeline(ctx context.Context, req any) (uuid.UUID, error) {
 	r, ok := req.(interface{ GetId() string })
 	if !ok {
-		return uuid.Nil, apperr.NotFound("pipeline not found")
+		return uuid.Nil, apperr.NotFound(errNoPipeline)
 	}
-	id, err := parseID(r.GetId(), "pipeline")
+	id, err := uuid.Parse(r.GetId())
 	if err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, apperr.NotFound(errNoPipeline)
 	}
-	return a.svc.PipelineProject(ctx, id)
+	project, err := a.svc.PipelineProject(ctx, id)
+	return project, notFound(err, errNoPipeline)
 }
 
 func (a *API) projectOfJob(ctx context.Context, req any) (uuid.UUID, error) {
@@ -103,13 +117,14 @@ func (a *API) projectOfJob(ctx context.Context, req any) (uuid.UUID, error) {
 	case interface{ GetId() string }:
 		raw = r.GetId()
 	default:
-		return uuid.Nil, apperr.NotFound("job not found")
+		return uuid.Nil, apperr.NotFound(errNoJob)
 	}
-	id, err := parseID(raw, "job")
+	id, err := uuid.Parse(raw)
 	if err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, apperr.NotFound(errNoJob)
 	}
-	return a.svc.JobProject(ctx, id)
+	project, err := a.svc.JobProject(ctx, id)
+	return project, notFound(err, errNoJob)
 }
 
 // parseID reads an id; a malformed one is NotFound, like a missing one.

@@ -47,7 +47,8 @@ func (d DownloadDeps) serveLog(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var project uuid.UUID
 		if project, err = d.Pipelines.JobProject(ctx, id); err == nil {
-			err = d.authorize(ctx, project)
+			// A job the caller may not see answers as a missing one.
+			err = notFound(d.authorize(ctx, project), errNoJob)
 		}
 	}
 	if err != nil {

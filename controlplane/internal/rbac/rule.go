@@ -44,6 +44,13 @@ type Rule struct {
 	// required on the group's scope (Service.AuthorizeGroup). A rule sets
 	// at most one of Project and Group.
 	Group func(ctx context.Context, req any) (uuid.UUID, error)
+	// NotFound, when set, is the message of the NotFound answered when the
+	// caller may not see the project (or group) of the id the request
+	// names: the very message Project (or Group) gives an id that names
+	// nothing ("pipeline not found"), so a private id and a made-up one
+	// answer alike. Empty: the authorizer's own ("project not found"),
+	// right for rules naming the project itself.
+	NotFound string
 	// Also returns what this very request needs beyond Permission: per
 	// field (labels on a new issue need project:write) or per row (editing
 	// someone else's issue needs project:write, deleting someone else's

@@ -99,7 +99,7 @@ func (a *authzInterceptor) check(ctx context.Context, spec connect.Spec, header 
 		err = a.authz.Authorize(ctx, p, rule.Permission, uuid.Nil)
 	}
 	if err != nil {
-		return asUnauthenticated(err)
+		return asUnauthenticated(hidden(rule, err))
 	}
 	return a.also(ctx, rule, p, target, req)
 }
@@ -126,6 +126,16 @@ func (a *authzInterceptor) also(ctx context.Context, rule rbac.Rule, p rbac.Prin
 		}
 	}
 	return nil
+}
+
+// hidden answers a target the caller may not see as the rule's extractor
+// answers one that does not exist (rbac.Rule.NotFound): no existence
+// oracle through differing messages.
+func hidden(rule rbac.Rule, err error) error {
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound && rule.NotFound != "" {
+		return apperr.NotFound("%s", rule.NotFound)
+	}
+	return err
 }
 
 // anonymousNotFound asks an anonymous caller to sign in rather than
