@@ -17,6 +17,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/hearth-dev/hearth/controlplane/servertest"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
@@ -204,5 +205,71 @@ func TestPrivateIdsAnswerLikeUnknownOnes(t *testing.T) {
 	// The owner still reads them.
 	if _, err := owner.GetJob(ctx, &hearthv1.GetJobRequest{Id: jobID}); err != nil {
 		t.Errorf("owner reading the job: %v", err)
+	}
+	otherLookupsAnswerAlike(t, srv, admin, outsider)
+}
+
+// otherLookupsAnswerAlike checks the other lookups by id, number or name
+// an outsider may try: issues and merge requests by number in a private
+// project, private groups, and other users' tokens and delegations.
+func otherLookupsAnswerAlike(t *testing.T, srv *servertest.Server, admin, outsider string) {
+	ctx := t.Context()
+	asAdmin, asOutsider := servertest.BearerOption(admin), servertest.BearerOption(outsider)
+	if _, err := hearthv1connect.NewIssueServiceClient(http.DefaultClient, srv.URL, asAdmin).CreateIssue(ctx,
+		&hearthv1.CreateIssueRequest{Owner: "admin", Name: "secret", Title: "hidden"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hearthv1connect.NewGroupServiceClient(http.DefaultClient, srv.URL, asAdmin).CreateGroup(ctx,
+		&hearthv1.CreateGroupRequest{Name: "hidden"}); err != nil {
+		t.Fatal(err)
+	}
+	toks, err := hearthv1connect.NewTokenServiceClient(http.DefaultClient, srv.URL, asAdmin).ListTokens(ctx, &hearthv1.ListTokensRequest{})
+	if err != nil || len(toks.GetTokens()) == 0 {
+		t.Fatalf("admin's tokens: %v %v", toks, err)
+	}
+	d, err := hearthv1connect.NewDelegationServiceClient(http.DefaultClient, srv.URL, asAdmin).CreateDelegation(ctx, &hearthv1.CreateDelegationRequest{
+		DelegateId: srv.CreateUser(t, admin, "helper", "helper-password-12", false).GetId(), Permissions: []string{"project:read"},
+		Reason: "r", ExpireTime: timestamppb.New(time.Now().Add(time.Hour)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issues := hearthv1connect.NewIssueServiceClient(http.DefaultClient, srv.URL, asOutsider)
+	mrs := hearthv1connect.NewMergeRequestServiceClient(http.DefaultClient, srv.URL, asOutsider)
+	groups := hearthv1connect.NewGroupServiceClient(http.DefaultClient, srv.URL, asOutsider)
+	tokens := hearthv1connect.NewTokenServiceClient(http.DefaultClient, srv.URL, asOutsider)
+	delegations := hearthv1connect.NewDelegationServiceClient(http.DefaultClient, srv.URL, asOutsider)
+	pairs := map[string][2]error{}
+	issue := func(owner, name string, n int64) error {
+		_, err := issues.GetIssue(ctx, &hearthv1.GetIssueRequest{Owner: owner, Name: name, Number: n})
+		return err
+	}
+	mr := func(owner, name string, n int64) error {
+		_, err := mrs.GetMergeRequest(ctx, &hearthv1.GetMergeRequestRequest{Owner: owner, Name: name, Number: n})
+		return err
+	}
+	group := func(name string) error {
+		_, err := groups.GetGroup(ctx, &hearthv1.GetGroupRequest{Name: name})
+		return err
+	}
+	revokeToken := func(id string) error {
+		_, err := tokens.RevokeToken(ctx, &hearthv1.RevokeTokenRequest{Id: id})
+		return err
+	}
+	revokeDelegation := func(id string) error {
+		_, err := delegations.RevokeDelegation(ctx, &hearthv1.RevokeDelegationRequest{Id: id})
+		return err
+	}
+	pairs["issue 1 of a private project"] = [2]error{issue("admin", "secret", 1), issue("admin", "nothing", 1)}
+	pairs["issue 9 of a private project"] = [2]error{issue("admin", "secret", 9), issue("admin", "nothing", 9)}
+	pairs["merge request of a private project"] = [2]error{mr("admin", "secret", 1), mr("admin", "nothing", 1)}
+	pairs["private group"] = [2]error{group("hidden"), group("nothing")}
+	pairs["another user's token"] = [2]error{revokeToken(toks.GetTokens()[0].GetId()), revokeToken(uuid.NewString())}
+	pairs["another user's delegation"] = [2]error{revokeDelegation(d.GetDelegation().GetId()), revokeDelegation(uuid.NewString())}
+	for what, p := range pairs {
+		a, b := connectAnswer(p[0]), connectAnswer(p[1])
+		if a != b || a.code != connect.CodeNotFound.String() {
+			t.Errorf("%s: a real one answers %+v, a missing one %+v", what, a, b)
+		}
 	}
 }
