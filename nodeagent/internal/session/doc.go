@@ -84,8 +84,11 @@
 // Tuning.PollInterval (20ms) and sends LogChunk{job, step, offset, data}
 // of at most Tuning.ChunkSize (1 MiB, the protocol's limit), in order per (job, step), with at
 // most Tuning.Window (4 MiB) unacknowledged bytes in flight for the whole
-// agent, round-robin over jobs. LogAck.offset is the stored end of the
-// step:
+// agent, round-robin over jobs. A step's chunks are sent only once every
+// earlier step of the job is acknowledged, so the control plane stores
+// steps in order even when a chunk is lost and resent (followers resume at
+// a (step, offset) and get later steps from their start). LogAck.offset is
+// the stored end of the step:
 //
 //   - offset > acknowledged: progress; if it is past what this stream sent
 //     (an older stream's bytes), sending skips ahead to it.

@@ -182,13 +182,19 @@ func (s *Session) fill(now time.Time) {
 				break
 			}
 			for step, l := range j.logs {
-				if l.sent >= l.target() || l.f == nil {
-					continue
+				if l.acked >= l.target() {
+					continue // delivered: the next step may go
 				}
-				n, ok := s.queueChunk(j, uint32(step), l, min(s.t.ChunkSize, free), now)
-				if ok {
-					free -= n
-					progress = true
+				// A step waits until every earlier one is acknowledged
+				// (not only sent), so the store gets steps in order even
+				// when a chunk is lost and resent: followers resume at
+				// (step, offset) and get later steps from their start.
+				if l.sent < l.target() && l.f != nil {
+					n, ok := s.queueChunk(j, uint32(step), l, min(s.t.ChunkSize, free), now)
+					if ok {
+						free -= n
+						progress = true
+					}
 				}
 				break
 			}
