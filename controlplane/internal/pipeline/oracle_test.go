@@ -266,6 +266,15 @@ func otherLookupsAnswerAlike(t *testing.T, srv *servertest.Server, admin, outsid
 	pairs["private group"] = [2]error{group("hidden"), group("nothing")}
 	pairs["another user's token"] = [2]error{revokeToken(toks.GetTokens()[0].GetId()), revokeToken(uuid.NewString())}
 	pairs["another user's delegation"] = [2]error{revokeDelegation(d.GetDelegation().GetId()), revokeDelegation(uuid.NewString())}
+	// Git and the repository downloads, by path.
+	for _, route := range []string{"/%s.git/info/refs?service=git-upload-pack", "/%s/info/refs?service=git-upload-pack",
+		"/api/v1/projects/%s/repository/archive?ref=main&format=tar.gz", "/api/v1/projects/%s/repository/raw?ref=main&path=.hearth.yml"} {
+		a := restAnswer(t, srv, outsider, http.MethodGet, fmt.Sprintf(route, "admin/secret"))
+		b := restAnswer(t, srv, outsider, http.MethodGet, fmt.Sprintf(route, "admin/nothing"))
+		if a != b || !strings.HasPrefix(a.code, "404") {
+			t.Errorf("GET %s: the private project answers %+v, a missing one %+v", route, a, b)
+		}
+	}
 	for what, p := range pairs {
 		a, b := connectAnswer(p[0]), connectAnswer(p[1])
 		if a != b || a.code != connect.CodeNotFound.String() {
