@@ -58,7 +58,7 @@ func TestConsoleOwnsOnlyTheRestOfTheURLSpace(t *testing.T) {
 		want         int
 	}{
 		{http.MethodGet, "/healthz", http.StatusOK},
-		{http.MethodGet, "/metrics", http.StatusOK},
+		{http.MethodGet, "/metrics", http.StatusUnauthorized}, // administrators only
 		{http.MethodGet, "/api/v1/version", http.StatusOK},
 		{http.MethodGet, "/api/openapi.json", http.StatusOK},
 		{http.MethodGet, "/api/v1/no-such-route", http.StatusNotFound},

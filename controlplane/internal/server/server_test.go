@@ -85,7 +85,16 @@ func TestPanickingWorkerIsRestartedWhileServing(t *testing.T) {
 			release <- struct{}{}
 		}
 	}
-	_, metrics := get(t, srv.URL+"/metrics")
+	// /metrics on the main port is for administrators (metrics.go).
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+srv.AdminToken(t))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	metrics := string(b)
 	if !strings.Contains(metrics, `hearth_worker_panics_total{worker="flaky"} 3`) {
 		t.Fatalf("panic counter missing or wrong:\n%s", grep(metrics, "hearth_worker_"))
 	}
