@@ -27,8 +27,10 @@ type principal struct {
 	csrf    bool
 	// mustChange: the user must change their password before anything else.
 	mustChange bool
-	// password signs in again (sessions ended by Logout).
-	password string
+	// password signs in again (sessions ended by Logout); basicPassword:
+	// it is sent over HTTP Basic (git only).
+	password      string
+	basicPassword bool
 }
 
 func (p *principal) anonymous() bool { return p.user == "" && !p.bad }

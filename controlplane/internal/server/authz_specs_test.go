@@ -89,6 +89,11 @@ type variant struct {
 	// throwaway one (the call destroys, moves or revokes it).
 	fresh func(t testing.TB, w *world, c *tcase, pr *principal, m protoreflect.Message)
 	needs []need
+	// rejects: the Connect code an allowed call gets (the request is
+	// invalid for everyone: who it names may not take part).
+	rejects string
+	// only: where the variant is called (nil: everywhere the spec is).
+	only []string
 }
 
 // spec is how the table calls one RPC.
@@ -228,6 +233,9 @@ func specs() map[string]spec {
 			{},
 			{name: "labels", set: fields("labels", []string{labelName}), needs: []need{{perm: rbac.ProjectWrite, on: onProject}}},
 			{name: "assignees", set: fields("assignees", []string{"developer"}), needs: []need{{perm: rbac.ProjectWrite, on: onProject}}},
+			// An assignee must be able to read the project.
+			{name: "assignee who cannot read", set: fields("assignees", []string{"outsider"}), only: []string{"priv"},
+				needs: []need{{perm: rbac.ProjectWrite, on: onProject}}, rejects: "invalid_argument"},
 		}},
 		hearthv1connect.IssueServiceGetIssueProcedure:   {},
 		hearthv1connect.IssueServiceListIssuesProcedure: {},
@@ -280,8 +288,12 @@ func specs() map[string]spec {
 		hearthv1connect.MergeRequestServiceCreateMergeRequestReviewProcedure: {variants: []variant{
 			with("", "verdict", protoreflect.EnumNumber(hearthv1.ReviewVerdict_REVIEW_VERDICT_REQUEST_CHANGES)),
 		}},
-		hearthv1connect.MergeRequestServiceListMergeRequestReviewsProcedure:   {},
-		hearthv1connect.MergeRequestServiceRequestMergeRequestReviewProcedure: {variants: []variant{with("", "reviewers", []string{"maintainer"})}},
+		hearthv1connect.MergeRequestServiceListMergeRequestReviewsProcedure: {},
+		hearthv1connect.MergeRequestServiceRequestMergeRequestReviewProcedure: {variants: []variant{
+			with("", "reviewers", []string{"maintainer"}),
+			// A reviewer must be able to read the project.
+			{name: "reviewer who cannot read", set: fields("reviewers", []string{"outsider"}), only: []string{"priv"}, rejects: "invalid_argument"},
+		}},
 
 		hearthv1connect.PipelineServiceListPipelinesProcedure:      {},
 		hearthv1connect.PipelineServiceRunPipelineProcedure:        {},

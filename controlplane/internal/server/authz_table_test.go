@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -151,6 +152,9 @@ func (w *world) buildCases(t testing.TB, only func(proc string) bool) ([]*tcase,
 		}
 		for _, v := range variants {
 			for _, wh := range where {
+				if len(v.only) > 0 && !slices.Contains(v.only, wh) {
+					continue
+				}
 				for _, pr := range w.principals {
 					c := &tcase{proc: proc, md: md, spec: sp, variant: v, where: wh, target: w.targetOf(wh), caller: pr, rule: rule}
 					c.want = w.expect(c)
@@ -310,6 +314,8 @@ func (w *world) needOutcome(n need, c *tcase) outcome {
 	switch {
 	case have.Contains(want) && !n.nobody:
 		return allowed
+	case pr.user == "":
+		return unauthenticated
 	case n.unseen:
 		return notFound
 	case n.hide && !w.held(pr, tg).Has(rbac.ProjectRead):
@@ -342,15 +348,32 @@ func (w *world) runCases(t testing.TB, cases []*tcase, firstOnly bool) ([]failur
 	t.Helper()
 	var out []failure
 	counts := map[outcome]int{}
+	// hidden: what a principal learns of a private target (by RPC and
+	// principal), to compare with what it learns of one that does not
+	// exist.
+	hidden := map[string]answer{}
 	for _, c := range cases {
 		counts[c.want]++
 		if c.want == unpredictable {
 			continue
 		}
-		if f, bad := w.run(t, c); bad {
+		f, a, bad := w.run(t, c)
+		if bad {
 			out = append(out, f)
 			if firstOnly {
 				break
+			}
+			continue
+		}
+		if c.want == notFound && c.variant.name == "" {
+			key := c.proc + " " + c.caller.name
+			if !c.target.ghost {
+				hidden[key] = a
+			} else if h, ok := hidden[key]; ok && h.message != a.message {
+				out = append(out, failure{c: c, msg: fmt.Sprintf("existence oracle: %q for a private target, %q for none", h.message, a.message)})
+				if firstOnly {
+					break
+				}
 			}
 		}
 	}
@@ -358,7 +381,7 @@ func (w *world) runCases(t testing.TB, cases []*tcase, firstOnly bool) ([]failur
 }
 
 // run makes one call and judges its answer.
-func (w *world) run(t testing.TB, c *tcase) (failure, bool) {
+func (w *world) run(t testing.TB, c *tcase) (failure, answer, bool) {
 	t.Helper()
 	// The call may move to a throwaway target: judge the copy.
 	run := *c
@@ -369,13 +392,16 @@ func (w *world) run(t testing.TB, c *tcase) (failure, bool) {
 	if a.code == "" {
 		got = "success"
 	}
-	fail := func(format string, args ...any) (failure, bool) {
-		return failure{c: c, msg: fmt.Sprintf(format, args...), changed: a.code == "" && mutation(c.md)}, true
+	fail := func(format string, args ...any) (failure, answer, bool) {
+		return failure{c: c, msg: fmt.Sprintf(format, args...), changed: a.code == "" && mutation(c.md)}, a, true
 	}
 	switch c.want {
 	case allowed:
 		if refusedCodes[a.code] {
 			return fail("want allowed, got %s", got)
+		}
+		if c.variant.rejects != "" && a.code != c.variant.rejects {
+			return fail("want allowed but refused as %s (the request is invalid), got %s", c.variant.rejects, got)
 		}
 		if leak := w.leak(c.caller, a.body); leak != "" {
 			return fail("the answer reveals %s to a principal that may not read it", leak)
@@ -397,7 +423,7 @@ func (w *world) run(t testing.TB, c *tcase) (failure, bool) {
 			return fail("want %s, got %s", c.want, got)
 		}
 	}
-	return failure{}, false
+	return failure{}, a, false
 }
 
 // refusedCodes are answers an allowed call must never get: a refusal, or

@@ -109,6 +109,8 @@ type world struct {
 	// principals in the order the tables call them: those who hold least
 	// first, so nothing an allowed call changes can hide a refusal.
 	principals []*principal
+	// copies are working clones the HTTP table pushes from, by project.
+	copies map[uuid.UUID]string
 	// seq makes throwaway names unique.
 	seq atomic.Int64
 }
