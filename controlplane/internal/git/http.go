@@ -403,22 +403,28 @@ func (h *HTTP) rpc(w http.ResponseWriter, r *http.Request, proj HTTPProject, ser
 	out.dog = newWatchdog(h.limits.IdleTimeout, cancel)
 	defer out.dog.stop()
 
-	var body io.Reader = r.Body
+	in := &bodyReader{r: r.Body, max: maxBody, dog: out.dog}
 	switch enc := r.Header.Get("Content-Encoding"); enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
-		gz, err := gzip.NewReader(r.Body)
+		// Bounded twice: what comes off the wire (a stream of empty gzip
+		// members inflates to nothing) and what it inflates to.
+		wire := &bodyReader{r: r.Body, max: maxBody, dog: out.dog}
+		gz, err := gzip.NewReader(wire)
 		if err != nil {
+			if wire.exceeded {
+				textError(w, http.StatusRequestEntityTooLarge, "request too large\n")
+				return
+			}
 			textError(w, http.StatusBadRequest, "bad gzip body\n")
 			return
 		}
 		defer func() { _ = gz.Close() }()
-		body = gz
+		in = &bodyReader{r: gz, max: maxBody, dog: out.dog, wire: wire}
 	default:
 		textError(w, http.StatusUnsupportedMediaType, "unsupported Content-Encoding\n")
 		return
 	}
-	in := &bodyReader{r: body, max: maxBody, dog: out.dog}
 	env, _ := protocolEnv(r)
 	dir := h.d.Storage.Path(proj.ID)
 	if service == uploadPack {
@@ -563,7 +569,7 @@ func (h *HTTP) finish(w http.ResponseWriter, r *http.Request, out *streamWriter,
 		return
 	}
 	log := h.logger(r.Context())
-	tooLarge := errors.Is(err, errTooLarge) || (in != nil && in.exceeded)
+	tooLarge := errors.Is(err, errTooLarge) || (in != nil && in.tooLarge())
 	switch {
 	case out.dog.fired.Load():
 		log.Info().Str("service", service).Msg("git http: idle timeout")

@@ -15,10 +15,13 @@ import (
 // Limits bound what git over HTTP may cost. Zero fields take the defaults
 // of DefaultLimits.
 type Limits struct {
-	// MaxPushBytes bounds one push's body (after gzip decoding); git is
-	// also told (receive.maxInputSize), so it stops with a clear message.
+	// MaxPushBytes bounds one push's body, as sent and after gzip
+	// decoding; git is also told (receive.maxInputSize), so it stops with a
+	// clear message.
 	MaxPushBytes int64
-	// MaxRequestBytes bounds a fetch negotiation body (wants and haves).
+	// MaxRequestBytes bounds a fetch negotiation body (wants and haves),
+	// as sent and after gzip decoding. Bodies are streamed to git, never
+	// held whole.
 	MaxRequestBytes int64
 	// PerRepo and Global bound concurrent git processes per repository and
 	// per server. A request waits at most Wait for a slot, then gets 429
@@ -171,6 +174,14 @@ type bodyReader struct {
 	n, max   int64
 	dog      *watchdog
 	exceeded bool
+	// wire is the bound on the compressed body under a decompressed one.
+	wire *bodyReader
+}
+
+// tooLarge reports whether this body, or the compressed one under it,
+// went over its limit.
+func (b *bodyReader) tooLarge() bool {
+	return b.exceeded || (b.wire != nil && b.wire.exceeded)
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {

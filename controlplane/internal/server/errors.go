@@ -35,11 +35,11 @@ func toConnectError(ctx context.Context, procedure string, err error) error {
 		return err
 	}
 	if e, ok := apperr.As(err); ok {
-		if code, ok := kindCodes[e.Kind]; ok {
+		if ce := apiError(e); ce != nil {
 			if e.Cause != nil {
 				zerolog.Ctx(ctx).Warn().Err(e.Cause).Str(logfield.Procedure, procedure).Msg(e.Message)
 			}
-			return connect.NewError(code, errors.New(e.Message))
+			return ce
 		}
 	}
 	switch {
@@ -57,6 +57,16 @@ func toConnectError(ctx context.Context, procedure string, err error) error {
 	id := requestIDFrom(ctx)
 	zerolog.Ctx(ctx).Error().Err(err).Str(logfield.Procedure, procedure).Msg("internal error")
 	return connect.NewError(connect.CodeInternal, errors.New("internal error (request id "+id+")"))
+}
+
+// apiError is the Connect error of a user-safe error: its message as is,
+// its kind's code. Nil for a kind without a code.
+func apiError(e *apperr.Error) *connect.Error {
+	code, ok := kindCodes[e.Kind]
+	if !ok {
+		return nil
+	}
+	return connect.NewError(code, errors.New(e.Message))
 }
 
 // errorInterceptor applies toConnectError to every handler's result.

@@ -9,13 +9,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/download"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 
 	"github.com/hearth-dev/hearth/shared/apispec"
 )
-
-// maxRequestBytes bounds one RPC message; larger bodies get ResourceExhausted.
-const maxRequestBytes = 4 << 20
 
 // apiHandler serves a feature's Connect handlers; each feature's API type
 // has this method (the generated New<Service>Handler behind it).
@@ -52,12 +50,14 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 		}
 	}
 	authz := &authzInterceptor{rules: rules, authz: d.Authz, authn: d.Authn}
-	opts := []connect.HandlerOption{
+	opts := append([]connect.HandlerOption{
 		// Outermost first: errors from authorization are mapped and counted too.
 		connect.WithInterceptors(newRPCMetrics(d.Registry), errorInterceptor{}, authz),
+		// Bounds each message before and after decompression (bodylimit.go).
 		connect.WithReadMaxBytes(maxRequestBytes),
+		apiCompression(maxRequestBytes),
 		connect.WithCompressMinBytes(1024),
-	}
+	}, apiCodecs()...)
 	mux := http.NewServeMux()
 	services := make([]*vanguard.Service, 0, len(d.APIs))
 	var served []string
@@ -70,13 +70,17 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 		served = append(served, procs...)
 		// Connect, gRPC and gRPC-Web straight to the handler (vanguard would
 		// take a header-less Connect JSON POST, as curl sends, for REST).
-		mux.Handle(path, h)
-		services = append(services, vanguard.NewService(path, h))
+		mux.Handle(path, limitBodies(maxRequestBytes, h))
+		services = append(services, vanguard.NewService(path, h,
+			// In-process, uncompressed protobuf: vanguard never inflates
+			// what the handler answers, and the handler decodes binary.
+			vanguard.WithNoTargetCompression(), vanguard.WithTargetCodecs(vanguard.CodecProto)))
 	}
 	if err := checkDeclared(served, rules); err != nil {
 		return nil, nil, err
 	}
-	transcoder, err := vanguard.NewTranscoder(services)
+	transcoder, err := vanguard.NewTranscoder(services,
+		vanguard.WithCodec(newRESTJSON), vanguard.WithUnknownHandler(http.HandlerFunc(apiNotFound)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("API routes: %w", err)
 	}
@@ -85,14 +89,10 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 		return nil, nil, fmt.Errorf("OpenAPI document: %w", err)
 	}
 
-	mux.Handle("/api/v1/", transcoder)
+	mux.Handle("/api/v1/", limitBodies(maxRequestBytes, transcoder))
 	mux.HandleFunc("GET /api/openapi.json", serveBytes("application/json", openAPIJSON))
 	mux.HandleFunc("GET /api/openapi.yaml", serveBytes("application/yaml", apispec.YAML()))
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte(`{"code":"not_found","message":"no such API route"}` + "\n"))
-	})
+	mux.HandleFunc("/api/", apiNotFound)
 	for _, mount := range d.Mounts {
 		mount(mux)
 	}
@@ -103,7 +103,12 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 		// GET patterns match HEAD too.
 		mux.Handle("GET /{$}", d.Console)
 	}
-	return withRequestContext(d.Logger, withAuthentication(d.Authn, mux)), rules, nil
+	return withRequestContext(d.Logger, withAPIHeaders(withAuthentication(d.Authn, mux))), rules, nil
+}
+
+// apiNotFound answers an API path no route serves.
+func apiNotFound(w http.ResponseWriter, _ *http.Request) {
+	download.JSON(w, http.StatusNotFound, connect.CodeNotFound.String(), "no such API route")
 }
 
 func serveBytes(contentType string, b []byte) http.HandlerFunc {

@@ -264,13 +264,13 @@ func TestOversizeAndBrokenUploadsLeaveNothing(t *testing.T) {
 		t.Fatalf("an artifact of exactly the limit: %+v", a)
 	}
 	_, err := f.store.Put(t.Context(), project, job, "big", bytes.NewReader(make([]byte, maxBytes+1)), time.Hour)
-	wantKind(t, "oversize", err, apperr.KindInvalid)
+	wantKind(t, "oversize", err, apperr.KindResourceExhausted)
 	if !strings.Contains(err.Error(), "larger than the limit") {
 		t.Fatalf("unclear error: %v", err)
 	}
 	// An oversized replacement keeps the existing artifact.
 	_, err = f.store.Put(t.Context(), project, job, "exact", io.MultiReader(bytes.NewReader(make([]byte, maxBytes)), strings.NewReader("!")), time.Hour)
-	wantKind(t, "oversize replacement", err, apperr.KindInvalid)
+	wantKind(t, "oversize replacement", err, apperr.KindResourceExhausted)
 
 	boom := errors.New("connection reset")
 	_, err = f.store.Put(t.Context(), project, job, "broken", io.MultiReader(strings.NewReader("partial"), iotest.ErrReader(boom)), time.Hour)

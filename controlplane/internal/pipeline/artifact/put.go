@@ -29,8 +29,8 @@ const cleanupTimeout = 30 * time.Second
 
 // Put stores the artifact read from r for the job, replacing an earlier
 // one of the same name; it expires after expireIn (<= 0: DefaultExpireIn).
-// A body larger than MaxBytes is refused (apperr Invalid) and nothing is
-// stored; so is a bad name.
+// A body larger than MaxBytes is refused (apperr ResourceExhausted, as
+// every size limit) and nothing is stored; a bad name is refused (Invalid).
 func (s *Store) Put(ctx context.Context, projectID, jobID uuid.UUID, name string, r io.Reader, expireIn time.Duration) (Artifact, error) {
 	if !ValidName(name) {
 		return Artifact{}, apperr.Invalid("artifact name %q: use 1-%d letters, digits, '.', '_' or '-', not starting with '.'", truncate(name), MaxNameLen)
@@ -111,7 +111,7 @@ func (s *Store) spool(r io.Reader, name string) (_ *os.File, size int64, sum str
 		return nil, 0, "", fmt.Errorf("receiving artifact %q: %w", name, err)
 	}
 	if n > s.maxBytes {
-		return nil, 0, "", apperr.Invalid("artifact %q is larger than the limit of %d bytes", name, s.maxBytes)
+		return nil, 0, "", apperr.ResourceExhausted("artifact %q is larger than the limit of %d bytes", name, s.maxBytes)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, 0, "", fmt.Errorf("spooling artifact %q: %w", name, err)

@@ -1,0 +1,170 @@
+package server
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strings"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/vanguard"
+	"google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+)
+
+// Request bodies are decoded by connect-go (Connect, gRPC, gRPC-Web) and by
+// vanguard (REST) before any interceptor runs, so their decode errors are
+// made readable here, in the codecs, and classified by the one classifier
+// of errors.go (apiError).
+
+// protoErrPrefix is protobuf's prefix on its errors ("proto:" and a space
+// or a no-break space, chosen at random so nobody matches on it).
+var protoErrPrefix = regexp.MustCompile(`proto:[\s\x{00a0}]*`)
+
+// decodeError is the caller's fault: invalid_argument saying which format
+// the body failed to be, in protobuf's words minus its internals.
+func decodeError(format string, err error) error {
+	detail := strings.TrimSpace(protoErrPrefix.ReplaceAllString(err.Error(), ""))
+	return apiError(apperr.Invalid("the request body is not valid %s: %s", format, detail))
+}
+
+// connectJSON is connect-go's JSON codec (unknown fields ignored) with
+// readable decode errors; it is registered under both names connect-go
+// gives JSON.
+type connectJSON struct{ name string }
+
+func (c connectJSON) Name() string { return c.name }
+
+func (connectJSON) IsBinary() bool { return false }
+
+func (connectJSON) Marshal(msg any) ([]byte, error) {
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return nil, errors.New("not a protobuf message")
+	}
+	return protojson.Marshal(m)
+}
+
+func (connectJSON) Unmarshal(data []byte, msg any) error {
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return errors.New("not a protobuf message")
+	}
+	if len(data) == 0 {
+		return errors.New("the request body is empty: send a JSON object")
+	}
+	// connect-go makes any codec error invalid_argument, prefixing its
+	// text: a plain error carries just the readable message.
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, m); err != nil {
+		return errors.New(messageOf(decodeError("JSON", err)))
+	}
+	return nil
+}
+
+// connectProto is connect-go's binary codec with readable decode errors.
+type connectProto struct{}
+
+func (connectProto) Name() string { return "proto" }
+
+func (connectProto) IsBinary() bool { return true }
+
+func (connectProto) Marshal(msg any) ([]byte, error) {
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return nil, errors.New("not a protobuf message")
+	}
+	return proto.Marshal(m)
+}
+
+func (connectProto) Unmarshal(data []byte, msg any) error {
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return errors.New("not a protobuf message")
+	}
+	if err := proto.Unmarshal(data, m); err != nil {
+		return errors.New(messageOf(decodeError("protobuf", err)))
+	}
+	return nil
+}
+
+func messageOf(err error) string {
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return ce.Message()
+	}
+	return err.Error()
+}
+
+// apiCodecs are the handler options installing the codecs above.
+func apiCodecs() []connect.HandlerOption {
+	return []connect.HandlerOption{
+		connect.WithCodec(connectJSON{name: "json"}),
+		connect.WithCodec(connectJSON{name: "json; charset=utf-8"}),
+		connect.WithCodec(connectProto{}),
+	}
+}
+
+// restJSON is vanguard's REST JSON codec with two changes: a body that is
+// not valid JSON is invalid_argument (vanguard reports a plain codec error
+// as a 502 with protobuf's text), and an error is written the way every
+// other HTTP answer of the API is, {"code": "not_found", "message": …},
+// instead of google.rpc.Status's numeric code.
+type restJSON struct{ *vanguard.JSONCodec }
+
+func newRESTJSON(res vanguard.TypeResolver) vanguard.Codec {
+	return restJSON{vanguard.NewJSONCodec(res)}
+}
+
+func (c restJSON) Unmarshal(data []byte, msg proto.Message) error {
+	if err := c.JSONCodec.Unmarshal(data, msg); err != nil {
+		return decodeError("JSON", err)
+	}
+	return nil
+}
+
+func (c restJSON) UnmarshalField(data []byte, msg proto.Message, field protoreflect.FieldDescriptor) error {
+	if err := c.JSONCodec.UnmarshalField(data, msg, field); err != nil {
+		return decodeError("JSON", err)
+	}
+	return nil
+}
+
+func (c restJSON) MarshalAppend(base []byte, msg proto.Message) ([]byte, error) {
+	if st, ok := msg.(*status.Status); ok {
+		return appendErrorJSON(base, st)
+	}
+	return c.JSONCodec.MarshalAppend(base, msg)
+}
+
+// errorBody is the JSON error form of the Connect protocol, which REST
+// answers share.
+type errorBody struct {
+	Code    string        `json:"code"`
+	Message string        `json:"message,omitempty"`
+	Details []errorDetail `json:"details,omitempty"`
+}
+
+type errorDetail struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
+
+func appendErrorJSON(base []byte, st *status.Status) ([]byte, error) {
+	body := errorBody{Code: connect.Code(st.GetCode()).String(), Message: st.GetMessage()} //nolint:gosec // G115: gRPC codes are 0-16
+	for _, d := range st.GetDetails() {
+		body.Details = append(body.Details, errorDetail{
+			Type:  strings.TrimPrefix(d.GetTypeUrl(), "type.googleapis.com/"),
+			Value: base64.RawStdEncoding.EncodeToString(d.GetValue()),
+		})
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	return append(base, b...), nil
+}
