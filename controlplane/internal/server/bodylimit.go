@@ -220,8 +220,10 @@ func refuseBody(w http.ResponseWriter, r *http.Request, err error, limit int64) 
 	var bad errBadEncoding
 	switch {
 	case errors.Is(err, errBodyTooLarge):
-		// The rest of the body is not read: the connection closes after this.
-		w.Header().Set("Connection", "close")
+		// The rest of the body stays unread: net/http closes an HTTP/1
+		// connection after this rather than read it (no "Connection:
+		// close" here, which on HTTP/2 would end every stream of the
+		// connection).
 		download.JSON(w, http.StatusRequestEntityTooLarge, connect.CodeResourceExhausted.String(), tooLargeMessage(limit))
 	case errors.As(err, &bad):
 		status := http.StatusBadRequest
