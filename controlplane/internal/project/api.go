@@ -38,9 +38,9 @@ func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 // Rules declares what each RPC needs.
 func (a *API) Rules() rbac.Rules {
 	return mergeRules(rbac.Rules{
-		// Creating in a group also needs project:admin on the group; the
-		// service asks rbac (the destination is in the body, not a path).
-		hearthv1connect.ProjectServiceCreateProjectProcedure: {Authenticated: true},
+		// Creating in a group also needs project:admin on the group (the
+		// destination is in the body: needs_api.go).
+		hearthv1connect.ProjectServiceCreateProjectProcedure: {Authenticated: true, Also: a.createProjectNeeds},
 		hearthv1connect.ProjectServiceGetProjectProcedure:    {Permission: rbac.ProjectRead, Project: a.ProjectOf},
 		// Anyone: the service lists only what the caller may read.
 		hearthv1connect.ProjectServiceListProjectsProcedure:  {Public: true},

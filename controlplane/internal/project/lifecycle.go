@@ -50,8 +50,8 @@ type owner struct {
 var errNoGroups = apperr.FailedPrecondition("groups are not available on this server")
 
 // namespace resolves where caller wants a project: "" or the caller's own
-// username is the caller; anything else must be a group where the caller
-// holds project:admin. A group the caller cannot see is NotFound.
+// username is the caller; anything else must be a group (the API's rule
+// asked project:admin on it first: needs_api.go).
 //
 // An owner whose name is reserved (names.CheckOwner; one taken before the
 // list reserved it) holds no new projects: they would sit in the server's
@@ -73,42 +73,10 @@ func (s *Service) namespace(ctx context.Context, caller rbac.Principal, name str
 		}
 		return owner{}, err
 	}
-	if err := s.member.AuthorizeGroup(ctx, caller, rbac.ProjectAdmin, g.ID); err != nil {
-		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindPermissionDenied {
-			return owner{}, apperr.PermissionDenied("creating projects in group %s needs its maintainer role (project:admin)", g.Name)
-		}
-		return owner{}, err
-	}
 	if err := names.CheckOwner("namespace", g.Name); err != nil {
 		return owner{}, err
 	}
 	return owner{id: g.ID, name: g.Name, kind: OwnedByGroup}, nil
-}
-
-// requireOwnerGroupAdmin refuses what takes a group's project away from
-// the group (transfer, delete) unless caller maintains the group
-// (project:admin on it, rbac AuthorizeGroup): a member given the
-// maintainer role on the project alone may not. cur is the project's
-// locked row.
-func (s *Service) requireOwnerGroupAdmin(ctx context.Context, caller rbac.Principal, cur db.Project, what string) error {
-	if cur.OwnerKind != string(OwnedByGroup) {
-		return nil
-	}
-	if s.member == nil {
-		return errNoGroups
-	}
-	err := s.member.AuthorizeGroup(ctx, caller, rbac.ProjectAdmin, cur.OwnerID)
-	if err == nil {
-		return nil
-	}
-	if e, ok := apperr.As(err); ok {
-		switch e.Kind {
-		case apperr.KindPermissionDenied, apperr.KindNotFound:
-			// The caller reads the project, whose path names the group.
-			return apperr.PermissionDenied("%s a project of group %s needs the group's maintainer role (project:admin on the group)", what, cur.OwnerName)
-		}
-	}
-	return err
 }
 
 // invalidate drops cached permission decisions after a committed change of
@@ -176,8 +144,9 @@ func (s *Service) Rename(ctx context.Context, id uuid.UUID, newName string) (Pro
 // project:admin, or the caller's own username). Its repository and id stay;
 // the group owning it, if any, changes, and with it who reaches it through
 // group roles. Direct project members keep their roles. Callers authorize
-// project:admin on the project first; Transfer then also requires
-//   - for a group's project, project:admin on that group (its maintainers),
+// project:admin on the project, on the group it goes to, and for a group's
+// project on that group (its maintainers) first (the API's rule);
+// Transfer then also requires
 //   - that caller hold every permission of the maintainer role on the
 //     project through their own role bindings (rbac CheckGrant): the move
 //     makes them its maintainer (their namespace) or hands it to a group
@@ -200,9 +169,6 @@ func (s *Service) Transfer(ctx context.Context, caller rbac.Principal, id uuid.U
 	out, err := s.changeRow(ctx, id, func(q *db.Queries, tx pgx.Tx, cur db.Project) (db.Project, error) {
 		if cur.OwnerID == ns.id {
 			return cur, apperr.Invalid("the project is already in %s", ns.name)
-		}
-		if err := s.requireOwnerGroupAdmin(ctx, caller, cur, "transferring"); err != nil {
-			return cur, err
 		}
 		if err := s.member.CheckGrant(ctx, caller, OwnerRole, id, uuid.Nil); err != nil {
 			if e, ok := apperr.As(err); ok && e.Kind == apperr.KindPermissionDenied {
@@ -266,19 +232,16 @@ func (s *Service) SetArchived(ctx context.Context, id uuid.UUID, archived bool) 
 // Delete soft-deletes the project: every lookup (API, git, rbac) stops
 // finding it at once and its name is free again. Its rows and its
 // repository (under the project's id) stay; nothing purges them yet.
-// Callers authorize project:admin first; a group's project also needs
-// project:admin on the group (its maintainers).
-func (s *Service) Delete(ctx context.Context, caller rbac.Principal, id uuid.UUID) error {
+// Callers authorize project:admin first and, for a group's project,
+// project:admin on the group (its maintainers; the API's rule).
+func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		cur, err := q.GetProjectForUpdate(ctx, id)
-		if err != nil {
+		// Locked, so a transfer under way finishes first.
+		if _, err := q.GetProjectForUpdate(ctx, id); err != nil {
 			if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
 				return apperr.NotFound("project not found")
 			}
-			return err
-		}
-		if err := s.requireOwnerGroupAdmin(ctx, caller, cur, "deleting"); err != nil {
 			return err
 		}
 		n, err := q.SoftDeleteProject(ctx, id)

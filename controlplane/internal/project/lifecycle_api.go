@@ -13,17 +13,19 @@ import (
 )
 
 // lifecycleRules declares the rules of the project RPCs beyond CRUD: by
-// id, rename, transfer (the destination is checked by the service through
-// rbac), archive, delete and members.
+// id, rename, transfer (and the groups it moves between: needs_api.go),
+// archive, delete (a group's project: its group's maintainers) and members.
 func (a *API) lifecycleRules() rbac.Rules {
 	admin := rbac.Rule{Permission: rbac.ProjectAdmin, Project: a.ProjectOf}
+	transfer, remove := admin, admin
+	transfer.Also, remove.Also = a.transferProjectNeeds, a.deleteProjectNeeds
 	return rbac.Rules{
 		hearthv1connect.ProjectServiceGetProjectByIdProcedure:      {Permission: rbac.ProjectRead, Project: a.projectByID},
 		hearthv1connect.ProjectServiceRenameProjectProcedure:       admin,
-		hearthv1connect.ProjectServiceTransferProjectProcedure:     admin,
+		hearthv1connect.ProjectServiceTransferProjectProcedure:     transfer,
 		hearthv1connect.ProjectServiceArchiveProjectProcedure:      admin,
 		hearthv1connect.ProjectServiceUnarchiveProjectProcedure:    admin,
-		hearthv1connect.ProjectServiceDeleteProjectProcedure:       admin,
+		hearthv1connect.ProjectServiceDeleteProjectProcedure:       remove,
 		hearthv1connect.ProjectServiceAddProjectMemberProcedure:    admin,
 		hearthv1connect.ProjectServiceListProjectMembersProcedure:  {Permission: rbac.ProjectRead, Project: a.ProjectOf},
 		hearthv1connect.ProjectServiceRemoveProjectMemberProcedure: admin,
@@ -134,7 +136,7 @@ func (a *API) DeleteProject(ctx context.Context, req *hearthv1.DeleteProjectRequ
 	if err != nil {
 		return nil, err
 	}
-	if err := a.svc.Delete(ctx, rbac.PrincipalFrom(ctx), p.ID); err != nil {
+	if err := a.svc.Delete(ctx, p.ID); err != nil {
 		return nil, err
 	}
 	return &hearthv1.DeleteProjectResponse{}, nil

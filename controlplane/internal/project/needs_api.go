@@ -3,6 +3,7 @@ package project
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -121,4 +122,75 @@ func isCaller(p rbac.Principal, user uuid.UUID) bool {
 // was not written for: a wiring mistake, never a caller's.
 func wrongRequest(req any) error {
 	return fmt.Errorf("project: authorization rule given a %T", req)
+}
+
+// namespaceNeeds: a project goes into a group (created or transferred
+// there) only with project:admin on that group, its maintainers' right,
+// as in GitLab. The caller's own username, or none, needs nothing more. A
+// group unknown or invisible to the caller is NotFound, like an unknown
+// name.
+func (a *API) namespaceNeeds(ctx context.Context, p rbac.Principal, namespace string) ([]rbac.Need, error) {
+	if namespace == "" || strings.EqualFold(namespace, p.Username) {
+		return nil, nil
+	}
+	if a.svc.member == nil {
+		return nil, errNoGroups
+	}
+	g, err := a.svc.GroupByName(ctx, namespace)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, apperr.NotFound("namespace %q not found (a group you maintain or your own username)", truncate(namespace))
+		}
+		return nil, err
+	}
+	return []rbac.Need{{
+		Permission: rbac.ProjectAdmin, Group: g.ID,
+		Refusal: fmt.Sprintf("projects go into group %s only with its maintainer role (project:admin on the group)", g.Name),
+	}}, nil
+}
+
+// createProjectNeeds: creating in a group needs project:admin on it.
+func (a *API) createProjectNeeds(ctx context.Context, p rbac.Principal, _ uuid.UUID, req any) ([]rbac.Need, error) {
+	r, ok := req.(*hearthv1.CreateProjectRequest)
+	if !ok {
+		return nil, wrongRequest(req)
+	}
+	return a.namespaceNeeds(ctx, p, r.GetNamespace())
+}
+
+// transferProjectNeeds: moving a project needs project:admin on the group
+// it goes to and, for a group's project, on the group it leaves (its
+// maintainers decide; a maintainer of the project alone may not take it
+// away). The caller knows the group it leaves: the project's path names it.
+func (a *API) transferProjectNeeds(ctx context.Context, p rbac.Principal, project uuid.UUID, req any) ([]rbac.Need, error) {
+	r, ok := req.(*hearthv1.TransferProjectRequest)
+	if !ok {
+		return nil, wrongRequest(req)
+	}
+	needs, err := a.namespaceNeeds(ctx, p, r.GetNamespace())
+	if err != nil {
+		return nil, err
+	}
+	leaving, err := a.ownerGroupNeeds(ctx, project)
+	return append(needs, leaving...), err
+}
+
+// deleteProjectNeeds: a group's project goes only with the group's
+// maintainers (project:admin on the group).
+func (a *API) deleteProjectNeeds(ctx context.Context, _ rbac.Principal, project uuid.UUID, _ any) ([]rbac.Need, error) {
+	return a.ownerGroupNeeds(ctx, project)
+}
+
+func (a *API) ownerGroupNeeds(ctx context.Context, project uuid.UUID) ([]rbac.Need, error) {
+	cur, err := a.svc.ByID(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	if cur.OwnerKind != OwnedByGroup {
+		return nil, nil
+	}
+	return []rbac.Need{{
+		Permission: rbac.ProjectAdmin, Group: cur.OwnerID, Known: true,
+		Refusal: fmt.Sprintf("taking a project away from group %s (transfer, delete) needs the group's maintainer role (project:admin on the group)", cur.Owner),
+	}}, nil
 }

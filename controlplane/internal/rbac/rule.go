@@ -70,6 +70,14 @@ type Need struct {
 	Permission Permission
 	Project    uuid.UUID
 	Group      uuid.UUID
+	// Known: the caller already knows the scope exists (the project it
+	// may administer is named after its group), so a refusal is
+	// PermissionDenied even where the scope is invisible to it, rather
+	// than NotFound.
+	Known bool
+	// Refusal, when set, is the message of a PermissionDenied refusal
+	// (one naming the group, say), instead of the authorizer's.
+	Refusal string
 }
 
 // NeedOn is Permission on project (uuid.Nil: installation-wide).

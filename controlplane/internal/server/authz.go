@@ -121,11 +121,30 @@ func (a *authzInterceptor) also(ctx context.Context, rule rbac.Rule, p rbac.Prin
 		} else {
 			err = a.authz.Authorize(ctx, p, n.Permission, n.Project)
 		}
+		if e, ok := apperr.As(err); ok && (e.Kind == apperr.KindPermissionDenied || e.Kind == apperr.KindNotFound && n.Known) {
+			if n.Refusal != "" {
+				err = apperr.PermissionDenied("%s", n.Refusal)
+			} else {
+				err = apperr.PermissionDenied("permission %s on the %s is required", n.Permission, needScope(n))
+			}
+		}
 		if err != nil {
 			return asUnauthenticated(err)
 		}
 	}
 	return nil
+}
+
+// needScope names where a Need asks its permission, for refusals.
+func needScope(n rbac.Need) string {
+	switch {
+	case n.Group != uuid.Nil:
+		return "group"
+	case n.Project != uuid.Nil:
+		return "project"
+	default:
+		return "installation"
+	}
 }
 
 // hidden answers a target the caller may not see as the rule's extractor
