@@ -14,8 +14,13 @@ import (
 // Rule, for every transport (Connect, gRPC, gRPC-Web, REST), and decides
 // before the handler runs; a streaming RPC is decided on its first request
 // message. Handlers hold no permission checks of their own: whatever a
-// request needs beyond the RPC's permission (a field, another user's row)
-// is declared here, with Also, so the authorization tests exercise it.
+// request needs beyond the RPC's permission (a field, another user's row,
+// the group a project goes to) is declared here, with Also, so the
+// authorization tests exercise it. Two decisions stay with their data, as
+// they are not "may the caller use this permission here": what a role
+// grant passes on (CheckGrant: through the caller's own bindings, never a
+// delegation) and what a merge may do to protected branches (the git
+// feature's push rules, decided as the target moves, as for a push).
 //
 // An RPC without `option idempotency_level = NO_SIDE_EFFECTS` in its proto
 // is a mutation: its rule must not declare a read permission (project:read,
