@@ -1,9 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 
@@ -15,6 +18,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/download"
 )
 
 // Request bodies are decoded by connect-go (Connect, gRPC, gRPC-Web) and by
@@ -168,3 +172,85 @@ func appendErrorJSON(base []byte, st *status.Status) ([]byte, error) {
 	}
 	return append(base, b...), nil
 }
+
+// vanguardRequestFaults are the words of vanguard's plain errors about a
+// request it cannot map onto its RPC's message (a query parameter naming
+// no field, a body on a GET, a bad timeout). Vanguard answers those 500 or
+// 502 as if the server had failed; they are the caller's.
+var vanguardRequestFaults = regexp.MustCompile(`in field path|^empty field path|^request should have no body|^invalid timeout`)
+
+// vanguardUnknownParam is vanguard's error for a query parameter naming no
+// field of the request message.
+var vanguardUnknownParam = regexp.MustCompile(`^unknown field in field path "([^"]*)"`)
+
+// requestFault says whether a 5xx message of the transcoder's own is the
+// request's fault, and what to tell the caller.
+func requestFault(msg string) (string, bool) {
+	if m := vanguardUnknownParam.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("unknown query parameter %q", m[1]), true
+	}
+	if vanguardRequestFaults.MatchString(msg) {
+		return "the request does not fit its route: " + protoErrPrefix.ReplaceAllString(msg, ""), true
+	}
+	return "", false
+}
+
+// withRESTRequestFaults holds back the transcoder's 5xx answers, and turns
+// those that are vanguard's complaints about the request (requestFault)
+// into 400 invalid_argument, through the one classifier. Every other
+// answer, and every 5xx from a handler, passes as it is.
+func withRESTRequestFaults(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hw := &faultWriter{ResponseWriter: w}
+		next.ServeHTTP(hw, r)
+		if !hw.held {
+			return
+		}
+		var body errorBody
+		if json.Unmarshal(hw.body.Bytes(), &body) == nil {
+			if msg, ok := requestFault(body.Message); ok {
+				ce := apiError(apperr.Invalid("%s", msg))
+				download.JSON(w, http.StatusBadRequest, ce.Code().String(), ce.Message())
+				return
+			}
+		}
+		w.WriteHeader(hw.status)
+		_, _ = w.Write(hw.body.Bytes())
+	})
+}
+
+// faultWriter holds a 5xx answer (small: an error body) for
+// withRESTRequestFaults; anything else goes straight through.
+type faultWriter struct {
+	http.ResponseWriter
+	held   bool
+	status int
+	body   bytes.Buffer
+}
+
+func (f *faultWriter) WriteHeader(code int) {
+	if code >= http.StatusInternalServerError && !f.held {
+		f.held, f.status = true, code
+		return
+	}
+	f.ResponseWriter.WriteHeader(code)
+}
+
+func (f *faultWriter) Write(p []byte) (int, error) {
+	if f.held {
+		if f.body.Len()+len(p) > 64<<10 {
+			return 0, errors.New("error body too long")
+		}
+		return f.body.Write(p)
+	}
+	return f.ResponseWriter.Write(p)
+}
+
+// Flush: vanguard needs a Flusher; a held answer is flushed at the end.
+func (f *faultWriter) Flush() {
+	if !f.held {
+		_ = http.NewResponseController(f.ResponseWriter).Flush()
+	}
+}
+
+func (f *faultWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }

@@ -89,7 +89,7 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 		return nil, nil, fmt.Errorf("OpenAPI document: %w", err)
 	}
 
-	mux.Handle("/api/v1/", limitBodies(maxRequestBytes, transcoder))
+	mux.Handle("/api/v1/", limitBodies(maxRequestBytes, withRESTRequestFaults(transcoder)))
 	mux.HandleFunc("GET /api/openapi.json", serveBytes("application/json", openAPIJSON))
 	mux.HandleFunc("GET /api/openapi.yaml", serveBytes("application/yaml", apispec.YAML()))
 	mux.HandleFunc("/api/", apiNotFound)
