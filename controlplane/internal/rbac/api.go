@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -56,12 +57,40 @@ func (a *RoleAPI) Rules() Rules {
 }
 
 // Rules declares what each DelegationService RPC needs: any signed-in
-// caller; the service limits each to the caller's own delegations.
+// caller; the service lends only what the caller holds through its own
+// roles and lists the caller's own delegations. Revoking one needs to be
+// its delegator or to hold admin:roles installation-wide; its delegate is
+// refused, anyone else told it does not exist.
 func (a *DelegationAPI) Rules() Rules {
 	return Rules{
 		hearthv1connect.DelegationServiceCreateDelegationProcedure: {Authenticated: true},
 		hearthv1connect.DelegationServiceListDelegationsProcedure:  {Authenticated: true},
-		hearthv1connect.DelegationServiceRevokeDelegationProcedure: {Authenticated: true},
+		hearthv1connect.DelegationServiceRevokeDelegationProcedure: {Authenticated: true, Also: a.revokeDelegationNeeds},
+	}
+}
+
+// revokeDelegationNeeds: see Rules. An id that is not one is left to the
+// handler's InvalidArgument.
+func (a *DelegationAPI) revokeDelegationNeeds(ctx context.Context, p Principal, _ uuid.UUID, req any) ([]Need, error) {
+	r, ok := req.(*hearthv1.RevokeDelegationRequest)
+	if !ok {
+		return nil, fmt.Errorf("rbac: RevokeDelegation's rule given a %T", req)
+	}
+	id, err := parseID("id", r.GetId())
+	if err != nil {
+		return nil, nil //nolint:nilerr // the handler answers a malformed id
+	}
+	d, err := a.s.q.GetDelegation(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "delegation not found")
+	}
+	switch {
+	case p.Kind == User && d.DelegatorID == p.UserID:
+		return nil, nil
+	case d.DelegateID == p.UserID:
+		return []Need{{Permission: AdminRoles, Refusal: "only the delegator or an administrator can revoke a delegation"}}, nil
+	default:
+		return []Need{{Permission: AdminRoles, Hidden: "delegation not found"}}, nil
 	}
 }
 

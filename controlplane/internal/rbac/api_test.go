@@ -11,6 +11,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
+	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
 
 func TestEveryProcedureHasARule(t *testing.T) {
@@ -95,9 +96,29 @@ func TestAPIDecodesAndScopes(t *testing.T) {
 		t.Fatalf("delegation: %v", d.GetDelegation())
 	}
 
+	// Who may revoke it is the rule's: the delegator needs nothing more,
+	// the delegate and anyone else admin:roles, and anyone else does not
+	// learn the delegation exists.
+	revoke := delegations.Rules()[hearthv1connect.DelegationServiceRevokeDelegationProcedure].Also
+	req := &hearthv1.RevokeDelegationRequest{Id: d.GetDelegation().GetId()}
+	for _, tc := range []struct {
+		who    rbac.Principal
+		hidden bool
+		none   bool
+	}{{user(a), false, true}, {user(b), false, false}, {user(c), true, false}} {
+		needs, err := revoke(ctx, tc.who, uuid.Nil, req)
+		switch {
+		case err != nil:
+			t.Errorf("revoke needs of %v: %v", tc.who.UserID, err)
+		case tc.none && needs != nil:
+			t.Errorf("the delegator needs %v", needs)
+		case !tc.none && (len(needs) != 1 || needs[0].Permission != rbac.AdminRoles || (needs[0].Hidden != "") != tc.hidden):
+			t.Errorf("revoke needs of %v: %+v", tc.who.UserID, needs)
+		}
+	}
+	_, err = revoke(ctx, user(c), uuid.Nil, &hearthv1.RevokeDelegationRequest{Id: uuid.NewString()})
+	wantKind(t, err, apperr.KindNotFound, "an unknown delegation")
 	cctx := rbac.WithPrincipal(ctx, user(c))
-	_, err = delegations.RevokeDelegation(cctx, &hearthv1.RevokeDelegationRequest{Id: d.GetDelegation().GetId()})
-	wantKind(t, err, apperr.KindNotFound, "someone else's delegation")
 	ls, err := delegations.ListDelegations(cctx, &hearthv1.ListDelegationsRequest{IncludeInactive: true})
 	if err != nil || len(ls.GetDelegations()) != 0 {
 		t.Fatalf("a stranger's list: %v %v", ls, err)

@@ -83,6 +83,10 @@ type Need struct {
 	// Refusal, when set, is the message of a PermissionDenied refusal
 	// (one naming the group, say), instead of the authorizer's.
 	Refusal string
+	// Hidden, when set, answers a refusal with NotFound and this message,
+	// the one a made-up id gets ("delegation not found"): the caller may
+	// not learn the row exists.
+	Hidden string
 }
 
 // NeedOn is Permission on project (uuid.Nil: installation-wide).

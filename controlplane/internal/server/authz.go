@@ -122,9 +122,12 @@ func (a *authzInterceptor) also(ctx context.Context, rule rbac.Rule, p rbac.Prin
 			err = a.authz.Authorize(ctx, p, n.Permission, n.Project)
 		}
 		if e, ok := apperr.As(err); ok && (e.Kind == apperr.KindPermissionDenied || e.Kind == apperr.KindNotFound && n.Known) {
-			if n.Refusal != "" {
+			switch {
+			case n.Hidden != "":
+				err = apperr.NotFound("%s", n.Hidden)
+			case n.Refusal != "":
 				err = apperr.PermissionDenied("%s", n.Refusal)
-			} else {
+			default:
 				err = apperr.PermissionDenied("permission %s on the %s is required", n.Permission, needScope(n))
 			}
 		}
