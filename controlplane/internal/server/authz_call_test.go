@@ -96,6 +96,27 @@ func (w *world) fillRequest(c *tcase, m protoreflect.Message) {
 				str("id", p.id.String())
 			}
 		}
+		if c.caller.user == "former" && p.own.issue != 0 {
+			// Former members name their own rows.
+			switch service {
+			case "IssueService":
+				if has("number") {
+					set(m, "number", p.own.issue)
+				}
+				if has("comment_id") {
+					set(m, "number", p.issue)
+					set(m, "comment_id", p.own.comment)
+				}
+			case "MergeRequestService":
+				if has("number") {
+					set(m, "number", p.own.mr)
+				}
+				if has("comment_id") {
+					set(m, "number", p.mr)
+					set(m, "comment_id", p.own.mrComment)
+				}
+			}
+		}
 		str("job_id", p.job)
 		str("sha", p.commit)
 		str("ref", "main")

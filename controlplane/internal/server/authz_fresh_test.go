@@ -62,6 +62,20 @@ func (w *world) throwaway(t testing.TB, like *worldProject) *worldProject {
 	return p
 }
 
+// dispose deletes a throwaway project, wherever the call moved it.
+func (w *world) dispose(t testing.TB, p *worldProject) {
+	t.Helper()
+	ctx := context.Background()
+	projects := hearthv1connect.NewProjectServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin())
+	got, err := projects.GetProjectById(ctx, &hearthv1.GetProjectByIdRequest{Id: p.id.String()})
+	if connect.CodeOf(err) == connect.CodeNotFound {
+		return
+	}
+	must(t, "find the throwaway project", err)
+	_, err = projects.DeleteProject(ctx, &hearthv1.DeleteProjectRequest{Owner: got.GetProject().GetOwner(), Name: got.GetProject().GetName()})
+	must(t, "delete the throwaway project", err)
+}
+
 // lend makes the owner lend set on project to delegate.
 func (w *world) lend(t testing.TB, delegate string, project uuid.UUID, set rbac.Set) string {
 	t.Helper()
@@ -107,17 +121,26 @@ func (w *world) addGroupVictim(t testing.TB) {
 	must(t, "add the victim to the group", ignoreConflict(err))
 }
 
-func (w *world) freshIssueComment(t testing.TB, p *worldProject) string {
+// rowAuthor is who writes a fresh row for pr to delete: "former" its own,
+// the owner everyone else's.
+func (w *world) rowAuthor(pr *principal) connect.ClientOption {
+	if pr.user == "former" {
+		return w.client(w.tokens["former"])
+	}
+	return w.asOwner()
+}
+
+func (w *world) freshIssueComment(t testing.TB, p *worldProject, pr *principal) string {
 	t.Helper()
-	c, err := hearthv1connect.NewIssueServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).CreateComment(context.Background(),
+	c, err := hearthv1connect.NewIssueServiceClient(http.DefaultClient, w.srv.URL, w.rowAuthor(pr)).CreateComment(context.Background(),
 		&hearthv1.CreateCommentRequest{Owner: p.owner, Name: p.name, Number: p.issue, Body: "to delete"})
 	must(t, "fresh comment", err)
 	return c.GetComment().GetId()
 }
 
-func (w *world) freshMRComment(t testing.TB, p *worldProject) string {
+func (w *world) freshMRComment(t testing.TB, p *worldProject, pr *principal) string {
 	t.Helper()
-	c, err := hearthv1connect.NewMergeRequestServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).CreateMergeRequestComment(context.Background(),
+	c, err := hearthv1connect.NewMergeRequestServiceClient(http.DefaultClient, w.srv.URL, w.rowAuthor(pr)).CreateMergeRequestComment(context.Background(),
 		&hearthv1.CreateMergeRequestCommentRequest{Owner: p.owner, Name: p.name, Number: p.mr, Body: "to delete"})
 	must(t, "fresh merge request comment", err)
 	return c.GetComment().GetId()

@@ -83,6 +83,7 @@ func (w *world) makePrincipals(t testing.TB, mustChangePassword string) []*princ
 		{name: "read-only-token", user: "owner", token: readOnly, limit: scopes("read-only")},
 		{name: "session-without-csrf", user: "developer", session: noCSRF, password: worldPass},
 		{name: "must-change-password", user: "mustchange", session: mustChange, csrf: true, mustChange: true, password: mustChangePassword},
+		user("former"),
 		user("reader"),
 		user("helpdesk"),
 		user("delegate"),

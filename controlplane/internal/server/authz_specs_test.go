@@ -149,8 +149,12 @@ func expireIn(d time.Duration) protoreflect.Message {
 	return timestamppb.New(time.Now().Add(d)).ProtoReflect()
 }
 
-// author is the world's author of issues, comments and merge requests.
-func author(pr *principal) bool { return pr.user == "owner" }
+// author: the caller wrote the row the request names (the owner wrote
+// the world's rows; "former" is given its own).
+func author(pr *principal) bool { return pr.user == "owner" || pr.user == "former" }
+
+// isOwner: the caller is the owner (whose account and loans requests name).
+func isOwner(pr *principal) bool { return pr.user == "owner" }
 
 var (
 	participateOthers = []need{{perm: rbac.ProjectWrite, on: onProject, except: author}}
@@ -212,7 +216,7 @@ func specs() map[string]spec {
 			},
 			// The delegator or an administrator of roles; others do not
 			// learn it exists.
-			needs: []need{{perm: rbac.AdminRoles, on: onInstall, except: author, unseen: true}},
+			needs: []need{{perm: rbac.AdminRoles, on: onInstall, except: isOwner, unseen: true}},
 		}}},
 
 		hearthv1connect.GroupServiceCreateGroupProcedure: {variants: []variant{{set: func(w *world, _ *tcase, m protoreflect.Message) {
@@ -248,8 +252,8 @@ func specs() map[string]spec {
 		hearthv1connect.IssueServiceListCommentsProcedure:  {},
 		hearthv1connect.IssueServiceUpdateCommentProcedure: {variants: []variant{{needs: authorOnly}}},
 		hearthv1connect.IssueServiceDeleteCommentProcedure: {variants: []variant{{
-			fresh: func(t testing.TB, w *world, c *tcase, _ *principal, m protoreflect.Message) {
-				set(m, "comment_id", w.freshIssueComment(t, c.target.project))
+			fresh: func(t testing.TB, w *world, c *tcase, pr *principal, m protoreflect.Message) {
+				set(m, "comment_id", w.freshIssueComment(t, c.target.project, pr))
 			},
 			needs: adminOthers,
 		}}},
@@ -280,8 +284,8 @@ func specs() map[string]spec {
 		hearthv1connect.MergeRequestServiceListMergeRequestCommentsProcedure:  {},
 		hearthv1connect.MergeRequestServiceUpdateMergeRequestCommentProcedure: {variants: []variant{{needs: authorOnly}}},
 		hearthv1connect.MergeRequestServiceDeleteMergeRequestCommentProcedure: {variants: []variant{{
-			fresh: func(t testing.TB, w *world, c *tcase, _ *principal, m protoreflect.Message) {
-				set(m, "comment_id", w.freshMRComment(t, c.target.project))
+			fresh: func(t testing.TB, w *world, c *tcase, pr *principal, m protoreflect.Message) {
+				set(m, "comment_id", w.freshMRComment(t, c.target.project, pr))
 			},
 			needs: adminOthers,
 		}}},
@@ -435,7 +439,7 @@ func specs() map[string]spec {
 		hearthv1connect.UserServiceListUsersProcedure: {},
 		hearthv1connect.UserServiceGetUserProcedure: {variants: []variant{{
 			set:   func(w *world, _ *tcase, m protoreflect.Message) { set(m, "id", w.users["owner"].GetId()) },
-			needs: []need{{perm: rbac.AdminUsers, on: onInstall, except: author}},
+			needs: []need{{perm: rbac.AdminUsers, on: onInstall, except: isOwner}},
 		}}},
 		hearthv1connect.UserServiceUpdateUserProcedure: {variants: []variant{
 			{set: func(w *world, _ *tcase, m protoreflect.Message) {
@@ -479,6 +483,7 @@ func freshSession(t testing.TB, w *world, c *tcase, pr *principal, _ protoreflec
 func freshProject(more func(w *world, m protoreflect.Message)) func(testing.TB, *world, *tcase, *principal, protoreflect.Message) {
 	return func(t testing.TB, w *world, c *tcase, _ *principal, m protoreflect.Message) {
 		p := w.throwaway(t, c.target.project)
+		p.throwaway = true
 		c.target.project = p
 		set(m, "owner", p.owner)
 		set(m, "name", p.name)

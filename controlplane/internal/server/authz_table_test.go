@@ -388,6 +388,9 @@ func (w *world) run(t testing.TB, c *tcase) (failure, answer, bool) {
 	c = &run
 	req := w.request(t, c)
 	a := w.call(t, c, req)
+	if c.target.project != nil && c.target.project.throwaway {
+		w.dispose(t, c.target.project)
+	}
 	got := fmt.Sprintf("%s %q", a.code, a.message)
 	if a.code == "" {
 		got = "success"

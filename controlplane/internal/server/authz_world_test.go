@@ -41,6 +41,7 @@ const (
 	groupName    = "hidden-grp"
 	groupProject = "hidden-inner"
 	worldBranch  = "feature"
+	formerBranch = "former"
 	worldFile    = "README.md"
 	worldPass    = "world-password-1234"
 	labelName    = "bug"
@@ -72,6 +73,16 @@ type worldProject struct {
 	// members are the direct roles on the project by username, as the
 	// server lists them.
 	members map[string]string
+	// own are rows "former" wrote while a developer (it no longer is).
+	own ownRows
+	// throwaway: made for one call, deleted after it.
+	throwaway bool
+}
+
+// ownRows are one user's issue, comments and merge request in a project.
+type ownRows struct {
+	issue, mr          int64
+	comment, mrComment string
 }
 
 func (p *worldProject) path() string { return p.owner + "/" + p.name }
@@ -127,13 +138,17 @@ var worldBindings = []binding{
 	{"developer", rbac.RoleDeveloper, "priv"}, {"developer", rbac.RoleDeveloper, "pub"},
 	{"reader", rbac.RoleViewer, "priv"}, {"reader", rbac.RoleViewer, "pub"},
 	{"mustchange", rbac.RoleDeveloper, "priv"}, {"mustchange", rbac.RoleDeveloper, "pub"},
+	{"former", rbac.RoleDeveloper, "priv"}, {"former", rbac.RoleDeveloper, "pub"},
 	{"maintainer", rbac.RoleMaintainer, "group"}, {"developer", rbac.RoleDeveloper, "group"},
 	{"reader", rbac.RoleViewer, "group"},
+	// The developer also maintains the group's project itself, not the
+	// group: what only the group's maintainers may do stays out of reach.
+	{"developer", rbac.RoleMaintainer, "inner"},
 }
 
 // worldUsers are created by the administrator; "owner" creates the
 // projects and the group (and so is their maintainer).
-var worldUsers = []string{"owner", "maintainer", "developer", "reader", "outsider", "delegate", "helpdesk", "victim", "mustchange"}
+var worldUsers = []string{"owner", "maintainer", "developer", "reader", "outsider", "delegate", "helpdesk", "victim", "mustchange", "former"}
 
 func seedWorld(t testing.TB, opts ...servertest.Option) *world {
 	t.Helper()
@@ -179,11 +194,11 @@ func seedWorld(t testing.TB, opts ...servertest.Option) *world {
 	g, err := groups.CreateGroup(ctx, &hearthv1.CreateGroupRequest{Name: groupName, Visibility: hearthv1.Visibility_VISIBILITY_PRIVATE})
 	must(t, "create group", err)
 	w.group = uuid.MustParse(g.GetGroup().GetId())
+	w.inner = w.newProject(t, "owner", groupProject, hearthv1.Visibility_VISIBILITY_PRIVATE, groupName)
+	w.inner.group = w.group
 	for _, b := range worldBindings {
 		w.bind(t, b)
 	}
-	w.inner = w.newProject(t, "owner", groupProject, hearthv1.Visibility_VISIBILITY_PRIVATE, groupName)
-	w.inner.group = w.group
 	// The victim is a member everywhere, for the calls that remove one.
 	w.addVictim(t, w.priv)
 	w.addVictim(t, w.pub)
@@ -196,6 +211,7 @@ func seedWorld(t testing.TB, opts ...servertest.Option) *world {
 	w.runWorldJobs(t)
 	for _, p := range []*worldProject{w.priv, w.pub} {
 		w.seedArtifact(t, p)
+		w.seedFormer(t, p)
 	}
 
 	// The owner lends the delegate everything a maintainer holds on priv.
@@ -256,10 +272,7 @@ func (w *world) bind(t testing.TB, b binding) {
 		_, err = hearthv1connect.NewGroupServiceClient(http.DefaultClient, w.srv.URL, owner).AddGroupMember(ctx,
 			&hearthv1.AddGroupMemberRequest{Name: groupName, Username: b.user, Role: b.role})
 	default:
-		p := w.priv
-		if b.scope == "pub" {
-			p = w.pub
-		}
+		p := map[string]*worldProject{"priv": w.priv, "pub": w.pub, "inner": w.inner}[b.scope]
 		_, err = hearthv1connect.NewProjectServiceClient(http.DefaultClient, w.srv.URL, owner).AddProjectMember(ctx,
 			&hearthv1.AddProjectMemberRequest{Owner: p.owner, Name: p.name, Username: b.user, Role: b.role})
 	}
@@ -312,6 +325,33 @@ func (w *world) seedProject(t testing.TB, p *worldProject) {
 	})
 	must(t, "set commit status", err)
 	w.waitPipeline(t, p)
+}
+
+// seedFormer has "former" write an issue, comments and a merge request in
+// p as a developer, then leave the project: its rows stay, its rights go.
+func (w *world) seedFormer(t testing.TB, p *worldProject) {
+	t.Helper()
+	ctx := context.Background()
+	former := w.client(w.tokens["former"])
+	issues := hearthv1connect.NewIssueServiceClient(http.DefaultClient, w.srv.URL, former)
+	is, err := issues.CreateIssue(ctx, &hearthv1.CreateIssueRequest{Owner: p.owner, Name: p.name, Title: "former's"})
+	must(t, "former's issue", err)
+	p.own.issue = is.GetIssue().GetNumber()
+	c, err := issues.CreateComment(ctx, &hearthv1.CreateCommentRequest{Owner: p.owner, Name: p.name, Number: p.issue, Body: "former's"})
+	must(t, "former's comment", err)
+	p.own.comment = c.GetComment().GetId()
+	mrs := hearthv1connect.NewMergeRequestServiceClient(http.DefaultClient, w.srv.URL, former)
+	mr, err := mrs.CreateMergeRequest(ctx, &hearthv1.CreateMergeRequestRequest{
+		Owner: p.owner, Name: p.name, SourceBranch: formerBranch, TargetBranch: "main", Title: "former's",
+	})
+	must(t, "former's merge request", err)
+	p.own.mr = mr.GetMergeRequest().GetNumber()
+	mc, err := mrs.CreateMergeRequestComment(ctx, &hearthv1.CreateMergeRequestCommentRequest{Owner: p.owner, Name: p.name, Number: p.mr, Body: "former's"})
+	must(t, "former's merge request comment", err)
+	p.own.mrComment = mc.GetComment().GetId()
+	_, err = hearthv1connect.NewProjectServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).RemoveProjectMember(ctx,
+		&hearthv1.RemoveProjectMemberRequest{Owner: p.owner, Name: p.name, Username: "former"})
+	must(t, "former leaves", err)
 }
 
 // waitPipeline waits for the pipeline the push of main made and records
@@ -391,7 +431,8 @@ func (w *world) push(t testing.TB, p *worldProject, user, token string) (main, f
 	remote := w.remoteURL(p, user, token)
 	for _, args := range [][]string{
 		{"init", "-q", "-b", "main"}, {"add", "."}, {"commit", "-q", "-m", "first"},
-		{"checkout", "-q", "-b", worldBranch},
+		{"checkout", "-q", "-b", formerBranch}, {"commit", "-q", "--allow-empty", "-m", "former's"},
+		{"checkout", "-q", "main"}, {"checkout", "-q", "-b", worldBranch},
 	} {
 		if out, err := git(ctx, work, env, args...); err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
@@ -401,7 +442,7 @@ func (w *world) push(t testing.TB, p *worldProject, user, token string) (main, f
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
-		{"add", "."}, {"commit", "-q", "-m", "change"}, {"push", "-q", remote, "main", worldBranch},
+		{"add", "."}, {"commit", "-q", "-m", "change"}, {"push", "-q", remote, "main", worldBranch, formerBranch},
 	} {
 		if out, err := git(ctx, work, env, args...); err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
