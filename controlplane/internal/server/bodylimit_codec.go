@@ -64,10 +64,25 @@ func (connectJSON) Unmarshal(data []byte, msg any) error {
 	}
 	// connect-go makes any codec error invalid_argument, prefixing its
 	// text: a plain error carries just the readable message.
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, m); err != nil {
+	if err := unmarshalJSON(protojson.UnmarshalOptions{}, data, m); err != nil {
 		return errors.New(messageOf(decodeError("JSON", err)))
 	}
 	return nil
+}
+
+// unmarshalJSON decodes JSON ignoring unknown fields (a newer client's)
+// but not unknown enum names, which protojson's DiscardUnknown would drop
+// silently: "VISIBILITY_PUBLC" must not quietly become the default. The
+// lenient second pass runs only for a body naming an unknown field (which
+// then also tolerates an unknown enum name beside it).
+func unmarshalJSON(opts protojson.UnmarshalOptions, data []byte, m proto.Message) error {
+	opts.DiscardUnknown = false
+	err := opts.Unmarshal(data, m)
+	if err != nil && strings.Contains(err.Error(), "unknown field") {
+		opts.DiscardUnknown = true
+		err = opts.Unmarshal(data, m)
+	}
+	return err
 }
 
 // connectProto is connect-go's binary codec with readable decode errors.
@@ -125,7 +140,7 @@ func newRESTJSON(res vanguard.TypeResolver) vanguard.Codec {
 }
 
 func (c restJSON) Unmarshal(data []byte, msg proto.Message) error {
-	if err := c.JSONCodec.Unmarshal(data, msg); err != nil {
+	if err := unmarshalJSON(c.UnmarshalOptions, data, msg); err != nil {
 		return decodeError("JSON", err)
 	}
 	return nil

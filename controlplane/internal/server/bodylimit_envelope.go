@@ -73,19 +73,21 @@ func (e *inflatingEnvelopes) Read(p []byte) (int, error) {
 // next reads one envelope and returns what to hand on for it.
 func (e *inflatingEnvelopes) next() (io.Reader, error) {
 	var prefix [5]byte
-	n, err := io.ReadFull(e.body, prefix[:])
-	if err != nil {
-		// The end of the body, or a cut envelope connect-go reports.
-		return bytes.NewReader(prefix[:n]), err
+	switch _, err := io.ReadFull(e.body, prefix[:]); {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, cutShort()
+	case err != nil:
+		return nil, err // the end of the body, or a failed read
 	}
 	size := int64(binary.BigEndian.Uint32(prefix[1:]))
 	if size > e.limit {
 		return nil, connect.NewError(connect.CodeResourceExhausted, errors.New(tooLargeMessage(e.limit)))
 	}
+	msgBody := &exactly{r: e.body, left: size}
 	if prefix[0]&envelopeFlagCompressed == 0 || !e.gzip {
-		return io.MultiReader(bytes.NewReader(prefix[:]), io.LimitReader(e.body, size)), nil
+		return io.MultiReader(bytes.NewReader(prefix[:]), msgBody), nil
 	}
-	zr, err := gzip.NewReader(io.LimitReader(e.body, size))
+	zr, err := gzip.NewReader(msgBody)
 	if err != nil {
 		return nil, badMessageGzip(err, e.limit)
 	}
@@ -98,8 +100,41 @@ func (e *inflatingEnvelopes) next() (io.Reader, error) {
 	return io.MultiReader(bytes.NewReader(prefix[:]), msg), nil
 }
 
+// exactly yields the next left bytes of r; r ending before is the
+// caller's fault (connect-go would call it an internal protocol error).
+type exactly struct {
+	r    io.Reader
+	left int64
+}
+
+func (x *exactly) Read(p []byte) (int, error) {
+	if x.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > x.left {
+		p = p[:x.left]
+	}
+	n, err := x.r.Read(p)
+	x.left -= int64(n)
+	if errors.Is(err, io.EOF) {
+		if x.left > 0 {
+			return n, cutShort()
+		}
+		err = nil
+	}
+	return n, err
+}
+
+func cutShort() error {
+	return connect.NewError(connect.CodeInvalidArgument, errors.New("a request message ends before the length its envelope declares"))
+}
+
 // badMessageGzip says why a compressed message was refused.
 func badMessageGzip(err error, limit int64) error {
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return ce // cut short
+	}
 	switch err := gzipError(err); {
 	case errors.Is(err, errBodyTooLarge):
 		return connect.NewError(connect.CodeResourceExhausted, errors.New(tooLargeMessage(limit)))

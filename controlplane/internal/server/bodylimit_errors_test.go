@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -68,7 +69,7 @@ func leaksInternals(a apiAnswer) bool {
 // internals.
 func TestMalformedBodiesAreInvalidArgument(t *testing.T) {
 	srv := servertest.Start(t)
-	login := "/hearth.v1.AuthService/Login"
+	loginPath := "/hearth.v1.AuthService/Login"
 	cases := []struct {
 		name, method, path, contentType string
 		body                            []byte
@@ -82,6 +83,8 @@ func TestMalformedBodiesAreInvalidArgument(t *testing.T) {
 			[]byte(`{"title": `), nil, 400, "invalid_argument", "not valid JSON"},
 		{"REST wrong field type under path variables", "PATCH", "/api/v1/projects/alice/demo/issues/1", "application/json",
 			[]byte(`{"title": []}`), nil, 400, "invalid_argument", "title"},
+		{"REST unknown enum name", "POST", "/api/v1/projects", "application/json",
+			[]byte(`{"name":"enum","visibility":"VISIBILITY_EVERYONE"}`), nil, 400, "invalid_argument", "visibility"},
 		{"REST not an object", "POST", "/api/v1/auth/login", "application/json", []byte(`not json`), nil,
 			400, "invalid_argument", "not valid JSON"},
 		{"REST wrong field type", "POST", "/api/v1/auth/login", "application/json", []byte(`{"username": 5}`), nil,
@@ -98,13 +101,15 @@ func TestMalformedBodiesAreInvalidArgument(t *testing.T) {
 			400, "invalid_argument", "owner"},
 		{"REST body on a GET", "GET", "/api/v1/version", "application/json", []byte(`{"x":1}`), nil,
 			400, "invalid_argument", "no body"},
-		{"Connect broken JSON", "POST", login, "application/json", []byte(`{"username": `), nil,
+		{"Connect broken JSON", "POST", loginPath, "application/json", []byte(`{"username": `), nil,
 			400, "invalid_argument", "not valid JSON"},
-		{"Connect wrong field type", "POST", login, "application/json; charset=utf-8", []byte(`{"username": 5}`), nil,
+		{"Connect wrong field type", "POST", loginPath, "application/json; charset=utf-8", []byte(`{"username": 5}`), nil,
 			400, "invalid_argument", "username"},
-		{"Connect broken JSON, gzip", "POST", login, "application/json", gzipBytes(t, []byte(`{"user`)),
+		{"Connect unknown enum name", "POST", "/hearth.v1.ProjectService/CreateProject", "application/json",
+			[]byte(`{"name":"enum","visibility":"VISIBILITY_EVERYONE"}`), nil, 400, "invalid_argument", "visibility"},
+		{"Connect broken JSON, gzip", "POST", loginPath, "application/json", gzipBytes(t, []byte(`{"user`)),
 			map[string]string{"Content-Encoding": "gzip"}, 400, "invalid_argument", "not valid JSON"},
-		{"Connect broken protobuf", "POST", login, "application/proto", []byte{0x0a, 0xff, 0x01}, nil,
+		{"Connect broken protobuf", "POST", loginPath, "application/proto", []byte{0x0a, 0xff, 0x01}, nil,
 			400, "invalid_argument", "not valid protobuf"},
 	}
 	for _, c := range cases {
@@ -114,6 +119,14 @@ func TestMalformedBodiesAreInvalidArgument(t *testing.T) {
 		}
 		if leaksInternals(a) {
 			t.Errorf("%s: the answer shows internals: %d %s", c.name, a.status, a.raw)
+		}
+	}
+
+	// Fields the server does not know (a newer client's) are still ignored.
+	login := fmt.Sprintf(`{"username":%q,"password":%q,"fromTheFuture":1}`, servertest.AdminUsername, srv.AdminPassword)
+	for _, path := range []string{"/api/v1/auth/login", "/hearth.v1.AuthService/Login"} {
+		if a := sendBody(t, http.MethodPost, srv.URL+path, "application/json", []byte(login), nil); a.status != http.StatusOK {
+			t.Errorf("%s with an unknown field: %d %s", path, a.status, a.raw)
 		}
 	}
 

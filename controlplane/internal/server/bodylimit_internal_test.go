@@ -91,6 +91,16 @@ func TestInflatingEnvelopesHandsOnMessagesUncompressedAndBounded(t *testing.T) {
 	_, err = io.ReadAll(&inflatingEnvelopes{body: io.NopCloser(&in), limit: limit, gzip: true})
 	wantCode(t, "broken gzip", err, connect.CodeInvalidArgument)
 
+	// A message or an envelope cut short is the caller's fault.
+	cut := frame(0, []byte("abcdef"))
+	for name, body := range map[string][]byte{
+		"cut message": cut[:len(cut)-2], "cut envelope": cut[:3],
+		"cut compressed message": frame(envelopeFlagCompressed, gzipOf(t, hello))[:40],
+	} {
+		_, err = io.ReadAll(&inflatingEnvelopes{body: io.NopCloser(bytes.NewReader(body)), limit: limit, gzip: true})
+		wantCode(t, name, err, connect.CodeInvalidArgument)
+	}
+
 	// Compression the body does not declare as gzip is connect-go's to
 	// refuse: passed on untouched.
 	in.Reset()
