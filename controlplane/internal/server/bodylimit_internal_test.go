@@ -3,12 +3,18 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"connectrpc.com/connect"
+
+	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 )
 
 func gzipOf(t *testing.T, b []byte) []byte {
@@ -166,3 +172,64 @@ func TestReadChunksBoundsAndKeepsBodies(t *testing.T) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// TestConnectBoundsInflatedMessagesOnItsOwn: behind limitBodies, connect-go
+// with the API's options (WithReadMaxBytes, the bounded gzip reader) still
+// refuses a message that inflates past the limit, over Connect and
+// gRPC-Web, inflating no more than the limit and a byte.
+func TestConnectBoundsInflatedMessagesOnItsOwn(t *testing.T) {
+	const limit = 1 << 20
+	var inflated atomic.Int64
+	counting := func() connect.Decompressor {
+		return &countingDecompressor{Decompressor: newBoundedGzip(limit)(), n: &inflated}
+	}
+	h := connect.NewUnaryHandler("/t.S/M",
+		func(context.Context, *connect.Request[hearthv1.LoginRequest]) (*connect.Response[hearthv1.LoginResponse], error) {
+			return connect.NewResponse(&hearthv1.LoginResponse{}), nil
+		},
+		connect.WithReadMaxBytes(limit),
+		connect.WithCompression("gzip", counting, func() connect.Compressor { return gzip.NewWriter(io.Discard) }))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	bomb := gzipOf(t, make([]byte, 16<<20))
+	for name, req := range map[string]func() *http.Request{
+		"Connect": func() *http.Request {
+			r, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/t.S/M", bytes.NewReader(bomb))
+			r.Header.Set("Content-Type", "application/proto")
+			r.Header.Set("Content-Encoding", "gzip")
+			return r
+		},
+		"gRPC-Web": func() *http.Request {
+			r, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/t.S/M", bytes.NewReader(frame(envelopeFlagCompressed, bomb)))
+			r.Header.Set("Content-Type", "application/grpc-web+proto")
+			r.Header.Set("Grpc-Encoding", "gzip")
+			return r
+		},
+	} {
+		inflated.Store(0)
+		res, err := srv.Client().Do(req())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if !bytes.Contains(body, []byte("resource_exhausted")) && res.Header.Get("Grpc-Status") != "8" &&
+			!bytes.Contains(body, []byte("grpc-status: 8")) && !bytes.Contains(body, []byte("grpc-status:8")) {
+			t.Errorf("%s bomb: %d %v %q, want resource_exhausted", name, res.StatusCode, res.Header, body)
+		}
+		if n := inflated.Load(); n > limit+1 {
+			t.Errorf("%s bomb: inflated %d bytes, want at most %d", name, n, limit+1)
+		}
+	}
+}
+
+type countingDecompressor struct {
+	connect.Decompressor
+	n *atomic.Int64
+}
+
+func (c *countingDecompressor) Read(p []byte) (int, error) {
+	n, err := c.Decompressor.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
