@@ -59,7 +59,8 @@ type bodyGen struct {
 	Times  int    `yaml:"times"`
 	Prefix string `yaml:"prefix"`
 	Suffix string `yaml:"suffix"`
-	// Pkt: git pkt-lines ("0000" is a flush); each line is framed as is.
+	// Pkt: git pkt-lines ("0000" is a flush; "raw:" starts unframed
+	// bytes such as a pack); each line is framed as is.
 	Pkt []string `yaml:"pkt"`
 	// Frame: one gRPC/gRPC-Web/Connect-streaming envelope: a flag byte,
 	// a declared length (0: the payload's; any other may lie) and the
@@ -224,6 +225,10 @@ func (h *hostileWorld) body(t *testing.T, c hostileCase) io.Reader {
 				buf.WriteString("0000")
 				continue
 			}
+			if raw, ok := strings.CutPrefix(line, "raw:"); ok { // unframed bytes: a pack
+				buf.WriteString(raw)
+				continue
+			}
 			line = h.expand(strings.ReplaceAll(line, `\0`, "\x00")) + "\n"
 			fmt.Fprintf(&buf, "%04x%s", len(line)+4, line)
 		}
@@ -324,9 +329,12 @@ func (h *hostileWorld) request(t *testing.T, c hostileCase) {
 		}
 	}
 	if want := c.Expect.GRPCStatus; want != "" {
-		got := res.Header.Get("Grpc-Status")
+		got := res.Header.Get("Grpc-Status") // a trailers-only answer
 		if got == "" {
-			got = trailerStatus(body)
+			got = res.Trailer.Get("Grpc-Status") // gRPC
+		}
+		if got == "" {
+			got = trailerStatus(body) // gRPC-Web
 		}
 		if got != want {
 			t.Errorf("grpc-status %q, want %q; body %.300q", got, want, body)
