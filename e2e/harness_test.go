@@ -26,7 +26,8 @@ import (
 // world is one control plane with a project, a cluster and a TCP proxy in
 // front of the control plane for agents.
 type world struct {
-	srv     *servertest.Server
+	srv     *servertest.Server // the in-process control plane; nil for a child process
+	base    string             // the control plane's URL
 	proxy   *proxy
 	admin   string // the admin's API token
 	owner   string
@@ -41,10 +42,19 @@ const projectName = "demo"
 func newWorld(t testing.TB, opts ...servertest.Option) *world {
 	t.Helper()
 	srv := servertest.Start(t, opts...)
-	w := &world{srv: srv, admin: srv.AdminToken(t), owner: servertest.AdminUsername, project: projectName}
-	w.proxy = newProxy(t, strings.TrimPrefix(srv.URL, "http://"))
+	w := setUpWorld(t, srv.URL, srv.AdminToken(t))
+	w.srv = srv
+	return w
+}
+
+// setUpWorld creates the project and the cluster on the control plane at
+// base, with the admin's token, and the proxy agents reach it through.
+func setUpWorld(t testing.TB, base, admin string) *world {
+	t.Helper()
+	w := &world{base: base, admin: admin, owner: servertest.AdminUsername, project: projectName}
+	w.proxy = newProxy(t, strings.TrimPrefix(base, "http://"))
 	ctx := t.Context()
-	if _, err := hearthv1connect.NewProjectServiceClient(http.DefaultClient, srv.URL, servertest.BearerOption(w.admin)).
+	if _, err := hearthv1connect.NewProjectServiceClient(http.DefaultClient, base, servertest.BearerOption(w.admin)).
 		CreateProject(ctx, &hearthv1.CreateProjectRequest{Name: projectName}); err != nil {
 		t.Fatalf("create project: %v", err)
 	}
@@ -73,15 +83,16 @@ func (w *world) restart(t testing.TB) {
 	old := w.srv
 	old.Stop()
 	w.srv = servertest.Start(t, servertest.SharingStateWith(old))
-	w.proxy.SetTarget(strings.TrimPrefix(w.srv.URL, "http://"))
+	w.base = w.srv.URL
+	w.proxy.SetTarget(strings.TrimPrefix(w.base, "http://"))
 }
 
 func (w *world) clusters() hearthv1connect.ClusterServiceClient {
-	return hearthv1connect.NewClusterServiceClient(http.DefaultClient, w.srv.URL, servertest.BearerOption(w.admin))
+	return hearthv1connect.NewClusterServiceClient(http.DefaultClient, w.base, servertest.BearerOption(w.admin))
 }
 
 func (w *world) pipelines() hearthv1connect.PipelineServiceClient {
-	return hearthv1connect.NewPipelineServiceClient(http.DefaultClient, w.srv.URL, servertest.BearerOption(w.admin))
+	return hearthv1connect.NewPipelineServiceClient(http.DefaultClient, w.base, servertest.BearerOption(w.admin))
 }
 
 func (w *world) joinToken(t testing.TB) string {
@@ -137,7 +148,7 @@ func (w *world) commit(t testing.TB, files map[string]string) string {
 // pushHead pushes the local HEAD to branch.
 func (w *world) pushHead(t testing.TB, branch string) {
 	t.Helper()
-	u, err := url.Parse(w.srv.URL + "/" + w.owner + "/" + w.project + ".git")
+	u, err := url.Parse(w.base + "/" + w.owner + "/" + w.project + ".git")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +230,7 @@ func jobNamed(t testing.TB, p *hearthv1.Pipeline, name string) *hearthv1.Job {
 // rawLog downloads a job's whole log.
 func (w *world) rawLog(t testing.TB, jobID string) []byte {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, w.srv.URL+"/api/v1/jobs/"+jobID+"/log", nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, w.base+"/api/v1/jobs/"+jobID+"/log", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,10 +273,12 @@ func (w *world) startAgent(t testing.TB, capacity int) *agentProc {
 	a.start()
 	t.Cleanup(func() {
 		a.stop()
+		a.mu.Lock()
+		out := a.out.String()
+		a.mu.Unlock()
+		checkNoRace(t, "hearth-agent", out)
 		if t.Failed() {
-			a.mu.Lock()
-			t.Logf("agent output:\n%s", a.out.String())
-			a.mu.Unlock()
+			t.Logf("agent output:\n%s", out)
 		}
 	})
 	return a
@@ -332,10 +345,12 @@ func (l lockedWriter) Write(b []byte) (int, error) {
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
-		time.Sleep(20 * time.Millisecond)
+		<-tick.C
 	}
 }

@@ -10,8 +10,9 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
 
-// agentBinary is the hearth-agent built from this checkout by TestMain.
-var agentBinary string
+// agentBinary is the hearth-agent built from this checkout by TestMain,
+// in binDir (where hearthBinary builds hearth on first use).
+var agentBinary, binDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "hearth-e2e-bin-")
@@ -19,6 +20,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	binDir = dir
 	agentBinary = filepath.Join(dir, "hearth-agent")
 	// -race like the tests (a data race in the agent fails the scenario);
 	// benchmarks run without it, and so does the agent they measure.
