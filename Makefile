@@ -67,7 +67,13 @@ test: ## run every test: Go against real PostgreSQL, Redis, S3 and git; the cons
 	bash scripts/tools.sh test
 	$(MAKE) --no-print-directory console-test
 	go test $(TEST_FLAGS) $(GO_PACKAGES)
+	bash scripts/authz-mutants.sh
 	$(MAKE) --no-print-directory console-e2e
+
+.PHONY: authz-mutants
+authz-mutants: ## remove each authorization check in turn (in a scratch copy) and fail if the authorization tables miss one (part of make test)
+	bash scripts/tools.sh test
+	bash scripts/authz-mutants.sh
 
 .PHONY: console-e2e
 console-e2e: build ## the console's browser tests: hearth dev driven through Debian's chromium (screenshots in console/e2e/artifacts)

@@ -220,9 +220,10 @@ func specs() map[string]spec {
 		}}},
 
 		hearthv1connect.GroupServiceCreateGroupProcedure: {variants: []variant{{set: func(w *world, _ *tcase, m protoreflect.Message) {
-			set(m, "name", w.name("grp"))
+			// After hidden-grp by name, so it stays on ListGroups' first page.
+			set(m, "name", w.name("zz-grp"))
 		}}}},
-		hearthv1connect.GroupServiceListGroupsProcedure:       {},
+		hearthv1connect.GroupServiceListGroupsProcedure:       {variants: []variant{with("", "page_size", int32(100))}},
 		hearthv1connect.GroupServiceGetGroupProcedure:         {},
 		hearthv1connect.GroupServiceListGroupMembersProcedure: {},
 		hearthv1connect.GroupServiceAddGroupMemberProcedure: {variants: []variant{{
@@ -327,8 +328,9 @@ func specs() map[string]spec {
 				set(m, "namespace", groupName)
 			}, needs: []need{{perm: rbac.ProjectAdmin, on: onGroup, hide: true}}},
 		}},
-		hearthv1connect.ProjectServiceGetProjectProcedure:     {},
-		hearthv1connect.ProjectServiceListProjectsProcedure:   {},
+		hearthv1connect.ProjectServiceGetProjectProcedure: {},
+		// The hidden projects only, whatever else the tables created.
+		hearthv1connect.ProjectServiceListProjectsProcedure:   {variants: []variant{with("", "search", hiddenMarker, "page_size", int32(100))}},
 		hearthv1connect.ProjectServiceUpdateProjectProcedure:  {},
 		hearthv1connect.ProjectServiceGetProjectByIdProcedure: {},
 		hearthv1connect.ProjectServiceRenameProjectProcedure: {variants: []variant{{

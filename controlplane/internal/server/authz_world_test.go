@@ -141,6 +141,9 @@ var worldBindings = []binding{
 	{"former", rbac.RoleDeveloper, "priv"}, {"former", rbac.RoleDeveloper, "pub"},
 	{"maintainer", rbac.RoleMaintainer, "group"}, {"developer", rbac.RoleDeveloper, "group"},
 	{"reader", rbac.RoleViewer, "group"},
+	// The delegate maintains the group in its own right: it may move
+	// projects into it, but not priv, whose admin it only borrows.
+	{"delegate", rbac.RoleMaintainer, "group"},
 	// The developer also maintains the group's project itself, not the
 	// group: what only the group's maintainers may do stays out of reach.
 	{"developer", rbac.RoleMaintainer, "inner"},

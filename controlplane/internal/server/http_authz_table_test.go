@@ -157,11 +157,16 @@ func (w *world) httpCases() []*httpCase {
 	for _, c := range out {
 		c.want = w.expectHTTP(c)
 	}
+	// Refusals first; real git commands (slow) after raw requests.
 	rank := func(c *httpCase) int {
+		r := 0
 		if c.want == allowed {
-			return 1
+			r = 2
 		}
-		return 0
+		if c.command {
+			r++
+		}
+		return r
 	}
 	for i := range out { // stable: refusals first
 		for j := i; j > 0 && rank(out[j]) < rank(out[j-1]); j-- {
