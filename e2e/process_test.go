@@ -92,7 +92,7 @@ type serverProc struct {
 func startServer(t testing.TB, state serverState) *serverProc {
 	t.Helper()
 	p := &serverProc{state: state, out: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(hearthBinary(t), "server", //nolint:gosec // G204: the binary built above, arguments built here
+	p.cmd = exec.Command(hearthBinary(t), "server", // stopped by stop/kill9, not by a context
 		"--listen", state.listen, "--raft-listen", state.raftListen, "--node-id", "e2e",
 		"--data-dir", state.dataDir, "--log-level", "debug", "--log-format", "json",
 		"--database-url", state.databaseURL, "--redis-url", state.redisURL,
