@@ -238,7 +238,7 @@ func (h *hostileWorld) body(t *testing.T, c hostileCase) io.Reader {
 		payload := h.expand(g.Frame.Payload)
 		length := g.Frame.Length
 		if length == 0 {
-			length = uint32(len(payload)) //nolint:gosec // G115: a short literal of the corpus.
+			length = uint32(len(payload))
 		}
 		buf.WriteByte(g.Frame.Flags)
 		_ = binary.Write(&buf, binary.BigEndian, length)
@@ -451,7 +451,7 @@ func (h *hostileWorld) pipeline(t *testing.T, c hostileCase) {
 // project named by a hostile case.
 func (h *hostileWorld) checkUnharmed(t *testing.T) {
 	t.Helper()
-	res, err := http.Get(h.srv.URL + "/readyz") //nolint:noctx // a probe in a test
+	res, err := http.Get(h.srv.URL + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}
