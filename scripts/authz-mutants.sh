@@ -52,7 +52,7 @@ if [[ ! -f "$survivors" ]]; then
 fi
 
 left=()
-while IFS=$'\t' read -r id where what; do
+while IFS=$'\t' read -r id where what || [[ -n "$id" ]]; do
 	[[ -n "$id" ]] || continue
 	covered=""
 	for e in "${extra_tests[@]}"; do

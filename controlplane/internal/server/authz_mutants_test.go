@@ -128,7 +128,7 @@ func TestAuthorizationMutants(t *testing.T) {
 		}
 	}
 	if path := os.Getenv("AUTHZ_SURVIVORS"); path != "" {
-		if err := os.WriteFile(path, []byte(strings.Join(codeSurvivors, "\n")), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte(strings.Join(codeSurvivors, "\n")+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
