@@ -157,7 +157,7 @@ func (m *mutator) run() error {
 
 func (m *mutator) write(rel, src string) error {
 	path := filepath.Join(m.root, rel)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
 	return os.WriteFile(path, []byte(src), 0o644) //nolint:gosec // G306: source in a scratch copy
@@ -183,7 +183,7 @@ func isReceiver(fn *ast.FuncDecl, e ast.Expr) bool {
 // file plants the mutants of one file.
 func (m *mutator) file(rel string) error {
 	path := filepath.Join(m.root, rel)
-	src, err := os.ReadFile(path)
+	src, err := os.ReadFile(path) //nolint:gosec // G304: a file of the copy the caller named
 	if err != nil {
 		return err
 	}

@@ -33,8 +33,7 @@ type principal struct {
 	basicPassword bool
 }
 
-func (p *principal) anonymous() bool { return p.user == "" && !p.bad }
-func (p *principal) isToken() bool   { return p.token != "" && !p.bad }
+func (p *principal) isToken() bool { return p.token != "" && !p.bad }
 
 // httpClient is the client carrying the principal's cookies.
 func (p *principal) httpClient() *http.Client {
