@@ -15,15 +15,19 @@
 # never modified.
 set -euo pipefail
 
-root=$(git rev-parse --show-toplevel)
+root=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="$root/.tools/bin:$PATH"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/authz-mutants.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)
 
 # The working tree as it is (tracked and new files, not ignored ones).
-(cd "$root" && git ls-files -z -co --exclude-standard |
-	tar --null --ignore-failed-read -T - -cf -) | tar -xf - -C "$tmp"
+if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+	(cd "$root" && git ls-files -z -co --exclude-standard |
+		tar --null --ignore-failed-read -T - -cf -) | tar -xf - -C "$tmp"
+else
+	(cd "$root" && tar --exclude=./.git --exclude=./.tools --exclude=node_modules -cf - .) | tar -xf - -C "$tmp"
+fi
 
 echo "== planting mutants in $tmp"
 (cd "$root/scripts/authzmutants" && GOWORK=off go run . -root "$tmp")
