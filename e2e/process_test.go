@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -83,15 +82,15 @@ func newServerState(t testing.TB) serverState {
 type serverProc struct {
 	state serverState
 	cmd   *exec.Cmd
-	out   *lockedBuffer // stdout and stderr
-	done  chan struct{} // closed once the process was reaped
+	out   *testsvc.Buffer // stdout and stderr
+	done  chan struct{}   // closed once the process was reaped
 }
 
 // startServer runs `hearth server` on state and returns once it is ready.
 // At the test's end it is stopped, and its output checked for data races.
 func startServer(t testing.TB, state serverState) *serverProc {
 	t.Helper()
-	p := &serverProc{state: state, out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &serverProc{state: state, out: &testsvc.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(hearthBinary(t), "server", // stopped by stop/kill9, not by a context
 		"--listen", state.listen, "--raft-listen", state.raftListen, "--node-id", "e2e",
 		"--data-dir", state.dataDir, "--log-level", "debug", "--log-format", "json",
@@ -189,30 +188,6 @@ func newProcessWorld(t testing.TB, state serverState) (*world, *serverProc) {
 	t.Helper()
 	srv := startServer(t, state)
 	return setUpWorld(t, srv.URL(), srv.adminToken(t)), srv
-}
-
-// lockedBuffer collects a child's output while tests read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
 }
 
 // freeAddr is a loopback address nothing listens on now.

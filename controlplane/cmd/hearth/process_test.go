@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
 
 // buildOnce builds the hearth binary the tests run as a real process.
@@ -45,29 +46,11 @@ func hearthBinary(t *testing.T) string {
 	return bin
 }
 
-// syncBuffer collects a child's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // hearthProcess is one running hearth.
 type hearthProcess struct {
 	cmd    *exec.Cmd
-	stdout syncBuffer
-	stderr syncBuffer
+	stdout testsvc.Buffer
+	stderr testsvc.Buffer
 	done   chan struct{}
 	err    error
 }
@@ -113,7 +96,7 @@ func (p *hearthProcess) exitCode(t *testing.T, d time.Duration) int {
 }
 
 // waitOutput waits until stream contains want, or the process exits.
-func (p *hearthProcess) waitOutput(t *testing.T, stream *syncBuffer, want string, d time.Duration) string {
+func (p *hearthProcess) waitOutput(t *testing.T, stream *testsvc.Buffer, want string, d time.Duration) string {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {

@@ -1,10 +1,8 @@
 package joblog_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -113,24 +111,6 @@ func TestFollowDegradesToPollingWhileRedisIsDownAndRecovers(t *testing.T) {
 	col.check(t, map[uint32]string{0: want})
 }
 
-// syncBuffer is a log sink tests read while the code under test writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestFollowRidesOutAPostgresRestart: PostgreSQL restarts under a
 // follower that is polling. Its reads fail meanwhile; it keeps reading
 // instead of giving up, and gets every byte once.
@@ -145,7 +125,7 @@ func TestFollowRidesOutAPostgresRestart(t *testing.T) {
 	if err := store.Migrate(ctx, db, zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
-	var logged syncBuffer
+	var logged testsvc.Buffer
 	f := newFixture(t, func(d *joblog.Deps) {
 		d.DB = db
 		d.PubSub = nil

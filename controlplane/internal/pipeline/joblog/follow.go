@@ -27,7 +27,9 @@ const maxStoreOutage = 2 * time.Minute
 // the store again instead. When the subscription fails or breaks, it
 // re-reads the store every PollInterval and tries to subscribe again at
 // each of them; once subscribed it reads the store once more (what was
-// stored while it was not subscribed) and is live again. A store that
+// stored while it was not subscribed), and again two PollIntervals later
+// (what publishers skipped while they paused after a failure), and is
+// live again. A store that
 // fails transiently is re-read every PollInterval for up to
 // maxStoreOutage.
 func (s *Store) Follow(ctx context.Context, jobID uuid.UUID, step uint32, offset uint64, send func(step uint32, offset uint64, data []byte) error) error {
@@ -66,6 +68,9 @@ type follower struct {
 	// polling is set once the switch to polling was logged, so that each
 	// failed attempt to subscribe again is not.
 	polling bool
+	// settling is set from subscribing again until the store was read
+	// once more after publishers' pause.
+	settling bool
 }
 
 // subscribe tries to subscribe to the job's live channel and reports
@@ -110,7 +115,15 @@ func (f *follower) wait(ctx context.Context, c *cursor, ticker *time.Ticker, sen
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-ticker.C:
-			if f.live == nil && f.subscribe(ctx) {
+			switch {
+			case f.live == nil && f.subscribe(ctx):
+				// Publishers that failed skip publishing for a
+				// PollInterval (Append): read the store once more after
+				// that, then only at resyncs.
+				f.settling = true
+				ticker.Reset(2 * f.s.poll)
+			case f.settling:
+				f.settling = false
 				ticker.Reset(f.s.resync)
 			}
 			return nil
