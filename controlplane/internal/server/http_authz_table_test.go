@@ -76,7 +76,8 @@ func (w *world) expectHTTP(c *httpCase) outcome {
 		// The API (downloads included) refuses passwords over Basic.
 		return unauthenticated
 	case pr.mustChange && !c.git && !c.install:
-		// So does it anything but changing the password (docs/identity.md).
+		// So does it anything but changing the password (docs/identity.md;
+		// git and /metrics, outside the API, decide as for anyone else).
 		return mustChangeFirst
 	}
 	tg := target{kind: onProject, project: c.project, ghost: c.ghost}
