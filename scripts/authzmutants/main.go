@@ -14,7 +14,7 @@
 //     authz.go) that refuses, made never to refuse;
 //   - call: one call outside rbac to the authorizer or a check of the same
 //     kind (Authorize, AuthorizeGroup, CheckGrant, CheckCSRF,
-//     AuthErrorFrom, refuseTokenAccountChange, checkCaller) made to pass,
+//     AuthErrorFrom, refuseTokenAccountChange, CheckCaller) made to pass,
 //     and Effective made to return every permission;
 //   - need: one per-request need (a function returning []rbac.Need)
 //     dropped.
@@ -49,7 +49,7 @@ const (
 // answer nil.
 var passCalls = map[string]bool{
 	"Authorize": true, "AuthorizeGroup": true, "CheckGrant": true, "CheckCSRF": true,
-	"AuthErrorFrom": true, "refuseTokenAccountChange": true, "checkCaller": true,
+	"AuthErrorFrom": true, "refuseTokenAccountChange": true, "CheckCaller": true,
 }
 
 // interceptorSkip are functions of authz.go that decide nothing about a

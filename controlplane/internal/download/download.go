@@ -13,8 +13,22 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
+
+// CheckCaller refuses what the authorization interceptor refuses an API
+// call before any rule: credentials that were refused, and a user who must
+// change their password first. Every download route calls it first.
+func CheckCaller(ctx context.Context) error {
+	if rbac.AuthErrorFrom(ctx) != nil {
+		return apperr.Unauthenticated("invalid credentials")
+	}
+	if rbac.PrincipalFrom(ctx).MustChangePassword {
+		return apperr.FailedPrecondition("you must change your password first (POST /api/v1/me/password)")
+	}
+	return nil
+}
 
 // Writer records whether any byte reached the response.
 type Writer struct {

@@ -151,8 +151,8 @@ func (d DownloadDeps) serveRaw(w http.ResponseWriter, r *http.Request) {
 // answered already.
 func (d DownloadDeps) authorizeDownload(w http.ResponseWriter, r *http.Request) (string, bool) {
 	ctx := r.Context()
-	if err := rbac.AuthErrorFrom(ctx); err != nil {
-		dl.Error(w, r, apperr.Unauthenticated("invalid credentials"), wwwAuthenticateBrowse)
+	if err := dl.CheckCaller(ctx); err != nil {
+		dl.Error(w, r, err, wwwAuthenticateBrowse)
 		return "", false
 	}
 	p := rbac.PrincipalFrom(ctx)

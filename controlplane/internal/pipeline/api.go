@@ -322,18 +322,6 @@ func (a *API) FollowJobLog(ctx context.Context, req *hearthv1.FollowJobLogReques
 	return stream.Send(&hearthv1.FollowJobLogResponse{FinalState: stateToProto(j.State)})
 }
 
-// checkCaller refuses what the authorization interceptor refuses before
-// any rule: refused credentials and a password that must be changed.
-func checkCaller(ctx context.Context) error {
-	if rbac.AuthErrorFrom(ctx) != nil {
-		return apperr.Unauthenticated("invalid credentials")
-	}
-	if rbac.PrincipalFrom(ctx).MustChangePassword {
-		return apperr.FailedPrecondition("you must change your password first (POST /api/v1/me/password)")
-	}
-	return nil
-}
-
 // anonymousNotFound asks an anonymous caller to sign in rather than
 // telling it what does not exist.
 func anonymousNotFound(ctx context.Context, err error) error {

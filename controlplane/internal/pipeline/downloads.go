@@ -119,7 +119,7 @@ func (d DownloadDeps) serveArtifact(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d DownloadDeps) authorize(ctx context.Context, project uuid.UUID) error {
-	if err := checkCaller(ctx); err != nil {
+	if err := download.CheckCaller(ctx); err != nil {
 		return err
 	}
 	return d.Authz.Authorize(ctx, rbac.PrincipalFrom(ctx), rbac.PipelineRead, project)

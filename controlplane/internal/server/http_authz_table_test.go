@@ -194,14 +194,6 @@ func TestHTTPAuthorizationTable(t *testing.T) {
 	t.Logf("%d HTTP route × principal cases", n)
 }
 
-// knownHoles are wrong answers of the HTTP table that are reported, not
-// yet fixed: the case must still fail as described (when it passes, the
-// entry goes). Keyed by route and principal.
-var knownHoles = map[string]string{
-	"GET repository/archive|must-change-password": "archive and raw downloads ignore a password that must be changed (job log and artifact downloads refuse)",
-	"GET repository/raw|must-change-password":     "archive and raw downloads ignore a password that must be changed (job log and artifact downloads refuse)",
-}
-
 // runHTTPCases makes every request and returns the wrong answers.
 func (w *world) runHTTPCases(t testing.TB, cases []*httpCase, firstOnly bool) ([]failure, int) {
 	t.Helper()
@@ -209,14 +201,6 @@ func (w *world) runHTTPCases(t testing.TB, cases []*httpCase, firstOnly bool) ([
 	for _, c := range cases {
 		status, ok, challenge, detail := c.do(t, w, c)
 		msg := judgeHTTP(c, status, ok, challenge)
-		if hole, known := knownHoles[c.name+"|"+c.caller.name]; known && !c.ghost {
-			if msg == "" {
-				msg = "answers right now: remove it from knownHoles (" + hole + ")"
-			} else {
-				t.Logf("known hole: %s: %s", c, hole)
-				msg = ""
-			}
-		}
 		if msg != "" {
 			out = append(out, failure{msg: c.String() + ": " + msg + "\n" + detail, changed: ok && c.want != allowed && c.perm == rbac.RepoWrite})
 			if firstOnly {
