@@ -284,12 +284,22 @@ func (h *HTTP) serveGit(w http.ResponseWriter, r *http.Request) {
 func (h *HTTP) authorize(w http.ResponseWriter, r *http.Request, rp RepoPath, service string) (HTTPProject, bool) {
 	ctx := r.Context()
 	p := rbac.PrincipalFrom(ctx)
+	if p.ViaSession {
+		// git clients never send cookies; a browser does, on its own and
+		// cross-site, and git requests carry no CSRF token: a session
+		// cookie is no credential here.
+		p = rbac.AnonymousPrincipal
+	}
 	unauthorized := func(msg string) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="hearth", charset="UTF-8"`)
 		textError(w, http.StatusUnauthorized, msg)
 	}
 	if rbac.AuthErrorFrom(ctx) != nil {
 		unauthorized("authentication failed\n")
+		return HTTPProject{}, false
+	}
+	if p.MustChangePassword {
+		textError(w, http.StatusForbidden, "You must change your password first (sign in to the web console).\n")
 		return HTTPProject{}, false
 	}
 	notFound := func() {

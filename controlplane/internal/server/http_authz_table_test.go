@@ -57,27 +57,40 @@ func (c *httpCase) String() string {
 	return fmt.Sprintf("%s on %s as %s", c.name, where, c.caller.name)
 }
 
-// httpPrincipals are the table's principals plus a password over Basic,
+// httpPrincipals are the table's principals plus passwords over Basic,
 // which only git accepts.
 func (w *world) httpPrincipals() []*principal {
-	return append(append([]*principal{}, w.principals...),
-		&principal{name: "developer-password", user: "developer", password: worldPass, basicPassword: true})
+	out := append([]*principal{}, w.principals...)
+	out = append(out, &principal{name: "developer-password", user: "developer", password: worldPass, basicPassword: true})
+	for _, pr := range w.principals {
+		if pr.mustChange {
+			out = append(out, &principal{name: pr.name + "-basic", user: pr.user, password: pr.password, basicPassword: true, mustChange: true})
+		}
+	}
+	return out
 }
 
 // expectHTTP is what c must answer.
 func (w *world) expectHTTP(c *httpCase) outcome {
 	pr := c.caller
 	switch {
-	case pr.bad && c.command:
+	case (pr.bad || pr.mustChange) && c.command:
+		// A git command sends credentials only when challenged: what it
+		// may do anonymously works; the rest fails either way.
 		pr = &principal{name: "anonymous"}
 	case pr.bad:
 		return unauthenticated
 	case pr.basicPassword && !c.git:
 		// The API (downloads included) refuses passwords over Basic.
 		return unauthenticated
-	case pr.mustChange && !c.git && !c.install:
-		// So does it anything but changing the password (docs/identity.md;
-		// git and /metrics, outside the API, decide as for anyone else).
+	case pr.session != nil && c.git:
+		// git takes no cookie (browsers send it cross-site, git requests
+		// carry no CSRF token): a session is anonymous there.
+		pr = &principal{name: "anonymous"}
+	case pr.mustChange && !c.install:
+		// The API refuses anything but changing the password
+		// (docs/identity.md), and git everything; /metrics, outside
+		// both, decides as for anyone else.
 		return mustChangeFirst
 	}
 	tg := target{kind: onProject, project: c.project, ghost: c.ghost}
@@ -223,6 +236,9 @@ func judgeHTTP(c *httpCase, status int, ok, challenge bool) string {
 		allowed: http.StatusOK, unauthenticated: http.StatusUnauthorized, notFound: http.StatusNotFound,
 		denied: http.StatusForbidden, mustChangeFirst: http.StatusBadRequest,
 	}[c.want]
+	if c.git && c.want == mustChangeFirst {
+		want = http.StatusForbidden // git's own answer: it has no failed_precondition
+	}
 	switch {
 	case status != want:
 		return fmt.Sprintf("want %s, got HTTP %d", c.want, status)
