@@ -6,7 +6,8 @@
 #
 # scripts/authzmutants plants every mutant at once, each behind a switch
 # (controlplane/internal/mutant), so the copy compiles once and one test
-# process (TestAuthorizationMutants, build tag authzmutants) runs the tables
+# process (TestAuthorizationMutants, scripts/authzmutants/
+# authz_mutants_test.go.in copied into the server package) runs the tables
 # once per mutant. The few code sites no table row can reach (a worker, a
 # merge rule about third parties) are covered by their own package's test,
 # run here with HEARTH_AUTHZ_MUTANT set (see extra_tests).
@@ -31,6 +32,9 @@ fi
 
 echo "== planting mutants in $tmp"
 (cd "$root/scripts/authzmutants" && GOWORK=off go run . -root "$tmp")
+# The test that drives them imports what was just planted, so it lives
+# outside the package in the checkout (go mod tidy reads every build tag).
+cp "$root/scripts/authzmutants/authz_mutants_test.go.in" "$tmp/controlplane/internal/server/authz_mutants_test.go"
 
 # extra_tests: code sites (file, and a word of the mutated call) whose
 # decision no request of the tables reaches, and the test that covers it.
