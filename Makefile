@@ -126,5 +126,18 @@ check: generate ## fail if generated code or go.mod files are stale, or the agen
 		echo 'generated code or go.mod is stale: run make generate and go mod tidy, then commit' >&2; exit 1; \
 	fi
 
+.PHONY: check-clean
+check-clean: ## fail if tracked files changed or untracked, unignored files appeared (make ci runs it after the tests)
+	@changed="$$(git status --porcelain --untracked-files=no)"; \
+	untracked="$$(git ls-files --others --exclude-standard)"; \
+	if [[ -n "$$changed$$untracked" ]]; then \
+		[[ -z "$$changed" ]] || { echo 'tracked files changed:' >&2; echo "$$changed" >&2; }; \
+		[[ -z "$$untracked" ]] || { echo 'untracked files not in .gitignore:' >&2; echo "$$untracked" | sed 's/^/   /' >&2; }; \
+		echo 'a build or test must leave the tree as it found it (a dirty tree makes every build version -dirty): ignore what it writes or stop writing it; commit your own edits before make ci' >&2; \
+		exit 1; \
+	fi
+
 .PHONY: ci
-ci: check lint test ## what CI runs: check, lint, test
+# check-clean is a recipe, not a prerequisite, so it runs after the tests even under make -j.
+ci: check lint test ## what CI runs: check, lint, test, then check-clean
+	$(MAKE) --no-print-directory check-clean
