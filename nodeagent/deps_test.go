@@ -6,6 +6,10 @@ import (
 	"testing"
 )
 
+// fakeRunner is the package of the fake runner, which only test builds of
+// the agent (-tags hearthfake) contain.
+const fakeRunner = "github.com/hearth-dev/hearth/nodeagent/internal/runner/fake"
+
 // TestAgentDependencies keeps hearth-agent small and honest: it must never
 // link the control plane's storage, consensus or telemetry stacks.
 func TestAgentDependencies(t *testing.T) {
@@ -19,6 +23,7 @@ func TestAgentDependencies(t *testing.T) {
 		"github.com/parquet-go",
 		"github.com/redis/go-redis",
 		"github.com/hearth-dev/hearth/controlplane",
+		fakeRunner, // tests only: builds with -tags hearthfake
 	}
 	deps := strings.Fields(string(out))
 	if len(deps) < 10 {
@@ -31,4 +36,19 @@ func TestAgentDependencies(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestFakeRunnerOnlyWithTag proves the check above can see the fake runner:
+// a build with the hearthfake tag links it.
+func TestFakeRunnerOnlyWithTag(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-tags", "hearthfake", "./cmd/hearth-agent").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == fakeRunner {
+			return
+		}
+	}
+	t.Fatalf("hearth-agent built with -tags hearthfake does not link %s: runner_fake.go no longer registers it", fakeRunner)
 }

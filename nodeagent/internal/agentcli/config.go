@@ -33,7 +33,7 @@ var settings = []setting{
 	{"name", "NAME", "", "the agent's name, shown to admins (empty: the host name)"},
 	{"labels", "K=V,K=V", "", "labels offered for job placement"},
 	{"capacity", "N", strconv.Itoa(session.DefaultCapacity), "jobs run at once (1-1000)"},
-	{"runner", "KIND", "process", "how jobs run: process (local processes) or fake (tests)"},
+	{"runner", "KIND", "process", "how jobs run: process (local processes); agents built with -tags hearthfake also offer fake (tests)"},
 	{"job-uid-base", "UID", "0", "process runner as root: run each job as its own uid/gid BASE+slot (at least 1000; 0: jobs run as the agent's user)"},
 	{"max-job-log-bytes", "N", "1GiB", "a job whose log outgrows this fails \"log limit exceeded\" (bytes; suffixes KiB, MiB, GiB)"},
 	{"rotate-every", "DURATION", session.DefaultRotateEvery.String(), "how often the agent credential is rotated (at least 1m)"},
@@ -154,8 +154,8 @@ func parseRun(args []string, getenv func(string) string) (runConfig, error) {
 
 	v, src = get("runner")
 	c.Runner = v
-	if v != "process" && v != "fake" {
-		bad("%s %q: want process or fake", src, v)
+	if _, ok := testRunners[v]; v != "process" && !ok {
+		bad("%s %q: want %s", src, v, runnerKinds())
 	}
 
 	v, src = get("job-uid-base")

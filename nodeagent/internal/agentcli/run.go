@@ -10,7 +10,6 @@ import (
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/identity"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
-	"github.com/hearth-dev/hearth/nodeagent/internal/runner/fake"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner/process"
 	"github.com/hearth-dev/hearth/nodeagent/internal/session"
 	"github.com/hearth-dev/hearth/shared/logfield"
@@ -43,10 +42,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	var r runner.Runner
-	switch c.Runner {
-	case "fake":
-		r = fake.New(fake.Options{})
-	default:
+	if newRunner, ok := testRunners[c.Runner]; ok {
+		r = newRunner()
+	} else {
 		pr, err := process.New(process.Options{Logger: log, JobUIDBase: c.JobUIDBase})
 		if err != nil {
 			fmt.Fprintf(stderr, "hearth-agent: the process runner: %v\n", err)

@@ -1,7 +1,8 @@
 // Package runner defines how the node agent runs a job (the Runner and
 // Handle interfaces, the Result) and the job-directory helpers its runners
 // share. Implementations: runner/process (local processes; `hearth dev` and
-// tests), runner/fake (tests), later runner/kubernetes.
+// tests), runner/fake (tests; an agent binary holds it only when built with
+// -tags hearthfake), later runner/kubernetes.
 //
 // # The job directory
 //
