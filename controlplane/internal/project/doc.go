@@ -1,7 +1,29 @@
-// Package project owns projects: who owns them, their names, visibility
-// and default branch. For now it creates and finds projects so the git
-// feature has something to hang repositories on; the project feature
-// (groups, members, issues, merge requests) completes it. It answers rbac's
-// visibility questions. Issues (issues.go, issues_api.go): per-project
-// numbers, labels, assignees, comments and full-text search.
+// Package project is the project feature: projects and everything people
+// do in one, except the repository itself (git) and pipelines (pipeline).
+//
+// # What it owns
+//
+//   - projects (queries.sql, service.go, list.go, lifecycle.go): create
+//     with the creator's owner binding, get by path or id, list what the
+//     caller may read, update, rename, transfer, archive and delete; the
+//     owner namespace (a user or a group) and the reserved names it
+//     refuses; it answers rbac's visibility questions;
+//   - groups (groups.sql, groups.go): the groups table, which owns
+//     projects; members of projects and groups (members.go) are rbac role
+//     bindings, which it manages through the Memberships interface;
+//   - issues (issues.go): per-project numbers, assignees, comments,
+//     mentions and full-text search; labels (labels.sql, labels.go);
+//   - merge requests (merge_requests*.go): reviews and reviewers, line
+//     comments, mergeability, merging, and the refresh after pushes
+//     (RefsMoved and the Run worker);
+//   - events (events.sql, events.go): what happened in a project, published
+//     to an EventSink inside the change's own transaction and kept in
+//     project_events until the notifications feature consumes them;
+//   - the Connect APIs of all of these (ProjectService, GroupService,
+//     IssueService, MergeRequestService; *_api.go), each with its rules and
+//     the per-request needs the interceptor decides (needs_api.go).
+//
+// The repository (git), pipelines (pipeline), role bindings (rbac) and
+// users (auth) stay with their features; this package reaches them through
+// the small interfaces it defines (service.go, merge_requests.go).
 package project
