@@ -31,6 +31,17 @@
 // The pipeline package drives the gateway through WakeAll and Cancel, and
 // the gateway drives the job queue through the Jobs interface defined here.
 //
-// Later: recording which replica holds which agent (Redis) and forwarding
-// to it; for now Cancel reaches only streams held by this replica.
+// How a cancel reaches its agent, whichever replica holds the stream: the
+// cancelling transaction marks the job (cancel_requested_at) and runs
+// pg_notify('hearth_jobs', 'cancel:<agent>:<job>'); every replica's
+// pipeline listener (RunListener) hears it and calls Cancel, which queues
+// CancelJob only where the agent's stream is held and is a no-op on the
+// other replicas. A notification lost (listener reconnecting, replica
+// restarting) is made up for by the stream's own bookkeeping: every
+// Heartbeat answer and every Reconcile (after Hello) carry CancelJob for
+// the agent's running jobs whose cancellation was requested, so the agent
+// gets it again within a heartbeat interval. Nothing records which replica
+// holds which agent, and nothing is forwarded between replicas: the Redis
+// registry and internal forwarding listener of DESIGN.md are not built;
+// the broadcast and the re-send stand in for them.
 package cluster
