@@ -1,8 +1,9 @@
 package git_test
 
 // Acceptance tests against a whole control plane (servertest.Start) and the
-// real git client. They NEED THE LEAD'S WIRING of git.NewHTTP into
-// internal/server; until it lands they skip (requireGitWired). The same
+// real git client, through the git smart HTTP handler the server mounts.
+// They never skip: requireGitWired fails a test whose server does not serve
+// git, and a missing git binary fails the first git command. The same
 // scenarios run against the handler alone in http_test.go.
 
 import (
