@@ -1,5 +1,5 @@
-// Command hearth-agent is Hearth's node agent: one per Kubernetes cluster
-// or machine, dialling out to the control plane to run jobs and stream
+// Command hearth-agent is Hearth's node agent: one per machine (one per
+// Kubernetes cluster once the kubernetes runner exists), dialling out to the control plane to run jobs and stream
 // their logs back (see docs/agent.md and nodeagent/internal/session).
 //
 // SIGINT and SIGTERM end the context Main runs with: the agent closes its

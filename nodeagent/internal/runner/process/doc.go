@@ -52,8 +52,8 @@
 // it survives restarts) send SIGTERM to the whole process group, SIGKILL
 // after the grace, wait until no process of the group is left, and append
 // a "hearth: …" line to the running step's log. A process that left the
-// group (its own setsid) escapes this; containing it needs cgroups or the
-// kubernetes runner.
+// group (its own setsid) escapes this; containing it needs cgroups or a
+// container per job (the kubernetes runner, not built yet).
 //
 // Resume: with result.json, that result. With the wrapper alive, the job
 // is watched again with the same deadline. With the wrapper gone, the
@@ -72,8 +72,8 @@
 // git configuration only stop accidents and leftovers from one job's
 // files reaching the next checkout; they are no boundary. Like GitLab's
 // shell executor, this is for trusted code only (your own projects on
-// your own machine, `hearth dev`). The kubernetes runner is the isolating
-// one.
+// your own machine, `hearth dev`). Isolation will come with the
+// kubernetes runner, which is not built yet.
 //
 // With Options.JobUIDBase and the agent running as root, the wrapper (and
 // so the checkout and every step) runs as uid = gid = JobUIDBase+slot with
@@ -98,7 +98,7 @@
 // list the data directory, or enter another job's directory. A job can
 // still see the machine's other processes (ps), use the network, fill the
 // disk and read whatever the machine lets any user read; containing that
-// takes containers (the kubernetes runner).
+// takes containers (the kubernetes runner, not built yet).
 //
 // Known limits: Unix only (and /proc, i.e. Linux, for the start-time and
 // zombie checks and the used-id scan); agents sharing a machine need
