@@ -109,6 +109,10 @@ type Git struct {
 	MaxPushBytes int64
 	MaxProcesses int
 	MaxPerRepo   int
+	// NoPushWorker (--push-worker=false): this replica does not consume
+	// recorded pushes into pipelines and merge-request refreshes; they
+	// wait for a replica that does. Negative so the zero Config consumes.
+	NoPushWorker bool
 }
 
 // S3 locates the object store. Endpoint is a URL: http:// or https://.
@@ -153,6 +157,7 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 		raftListen, raftHelp = "127.0.0.1:0", "address for Raft traffic (host:port; default: a free loopback port)"
 	}
 	var trustedProxies string
+	var pushWorker bool
 
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address for HTTP, gRPC and git (host:port)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "URL users reach Hearth at, for clone URLs and links (default: http://<listen>)")
@@ -179,6 +184,7 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	fs.Int64Var(&c.Git.MaxPushBytes, "git-max-push-bytes", 2<<30, "largest pack a push may send, in bytes")
 	fs.IntVar(&c.Git.MaxProcesses, "git-max-processes", 0, "git processes serving clients at once on this replica (0: 4 per CPU, at least 8)")
 	fs.IntVar(&c.Git.MaxPerRepo, "git-max-processes-per-repo", 16, "git processes serving one repository at once")
+	fs.BoolVar(&pushWorker, "push-worker", true, "consume recorded pushes into pipelines and merge-request refreshes on this replica (false: pushes wait for a replica that does)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis or Valkey URL (redis://host:6379/0)"+devNote(mode))
 	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", "", "S3 endpoint URL (https://s3.example.com)"+devNote(mode))
 	fs.StringVar(&c.S3.Region, "s3-region", "us-east-1", "S3 region")
@@ -214,6 +220,7 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	if fs.NArg() > 0 {
 		return Config{}, &Error{Problems: []string{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}}
 	}
+	c.Git.NoPushWorker = !pushWorker
 	return c, c.validate(mode, trustedProxies)
 }
 

@@ -502,13 +502,16 @@ func (h *HTTP) receivePack(ctx context.Context, w http.ResponseWriter, r *http.R
 		return
 	}
 	// The refs moved (or not) whatever happens to the client now: record
-	// the event even if it has gone.
+	// the event even if it has gone. The client hears the push succeeded
+	// only when the response ends cleanly, after the event is durable (the
+	// outbox the push worker turns into pipelines): if recording fails the
+	// response is cut, and git reports the push as failed.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
 	defer cancel()
 	moved, err := h.moved(rctx, dir, cmds)
 	if err != nil {
 		h.logger(ctx).Error().Err(err).Msg("git http: reading refs after a push")
-		return
+		panic(http.ErrAbortHandler)
 	}
 	if len(moved) == 0 || h.d.Events == nil {
 		return
@@ -519,6 +522,7 @@ func (h *HTTP) receivePack(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	if err := h.d.Events.Trigger(rctx, e); err != nil {
 		h.logger(ctx).Error().Err(err).Str("project_id", proj.ID.String()).Msg("git http: recording a push event")
+		panic(http.ErrAbortHandler)
 	}
 }
 

@@ -37,14 +37,15 @@ type PushEvent struct {
 	At       time.Time
 }
 
-// PushEventSink receives each accepted push once its refs moved (the
-// pipeline feature's Trigger; until it exists, PGStore keeps them).
+// PushEventSink receives each accepted push once its refs moved, before
+// the client hears the push succeeded (PGStore: the outbox).
 type PushEventSink interface {
 	Trigger(ctx context.Context, e PushEvent) error
 }
 
 // PGStore keeps the git feature's rows in PostgreSQL: push events (it is a
-// PushEventSink) and protected ref rules (it is a RefRules).
+// PushEventSink and the outbox the PushWorker consumes) and protected ref
+// rules (it is a RefRules).
 type PGStore struct {
 	db *store.DB
 	q  *db.Queries
@@ -53,8 +54,10 @@ type PGStore struct {
 // NewPGStore returns the store on d.
 func NewPGStore(d *store.DB) *PGStore { return &PGStore{db: d, q: db.New(d.Pool)} }
 
-// Trigger stores e and its audit row ("git.push", actor from ctx) in one
-// transaction.
+// Trigger records e durably: the event, one pending outbox row per ref
+// (for the PushWorker), its audit row ("git.push", actor from ctx) and a
+// NOTIFY waking the workers, in one transaction. Nothing else happens
+// here: pipelines and merge-request refreshes come from the worker.
 func (s *PGStore) Trigger(ctx context.Context, e PushEvent) error {
 	if e.ID == uuid.Nil {
 		id, err := uuid.NewV7()
@@ -72,12 +75,23 @@ func (s *PGStore) Trigger(ctx context.Context, e PushEvent) error {
 		pusher = &e.PusherID
 	}
 	return s.db.InTx(ctx, func(tx pgx.Tx) error {
-		if err := s.q.WithTx(tx).InsertPushEvent(ctx, db.InsertPushEventParams{ID: e.ID, ProjectID: e.ProjectID, PusherID: pusher, Refs: refs}); err != nil {
+		q := s.q.WithTx(tx)
+		if err := q.InsertPushEvent(ctx, db.InsertPushEventParams{ID: e.ID, ProjectID: e.ProjectID, PusherID: pusher, Refs: refs}); err != nil {
 			return store.MapError(err)
 		}
 		names := make([]string, 0, len(e.Refs))
-		for _, r := range e.Refs {
+		for i, r := range e.Refs {
 			names = append(names, r.Ref)
+			err := q.InsertPushRef(ctx, db.InsertPushRefParams{
+				EventID: e.ID, Position: int32(i),
+				Ref: r.Ref, OldSha: r.Old, NewSha: r.New,
+			})
+			if err != nil {
+				return store.MapError(err)
+			}
+		}
+		if err := q.NotifyPushEvents(ctx); err != nil {
+			return store.MapError(err)
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			Action: "git.push", Resource: "project/" + e.ProjectID.String(), ProjectID: e.ProjectID,

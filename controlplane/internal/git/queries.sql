@@ -24,3 +24,31 @@ INSERT INTO git_push_events (id, project_id, pusher_id, refs) VALUES (@id, @proj
 
 -- name: ListPushEvents :many
 SELECT * FROM git_push_events WHERE project_id = @project_id ORDER BY id LIMIT @max_rows;
+
+-- name: InsertPushRef :exec
+INSERT INTO git_push_refs (event_id, position, ref, old_sha, new_sha)
+VALUES (@event_id, @position, @ref, @old_sha, @new_sha);
+
+-- name: NotifyPushEvents :exec
+SELECT pg_notify('hearth_push_events', '');
+
+-- name: ClaimPushRefs :many
+-- Pending (event, ref) rows due now, locked for this transaction; rows
+-- another worker holds are skipped, not waited for.
+SELECT r.event_id, r.position, r.ref, r.old_sha, r.new_sha, r.attempts, e.project_id, e.pusher_id
+FROM git_push_refs r JOIN git_push_events e ON e.id = r.event_id
+WHERE r.consumed_at IS NULL AND r.next_attempt_at <= now()
+ORDER BY r.next_attempt_at, r.event_id, r.position
+LIMIT @max_rows
+FOR UPDATE OF r SKIP LOCKED;
+
+-- name: MarkPushRefConsumed :exec
+UPDATE git_push_refs SET consumed_at = now(), attempts = attempts + 1, last_error = @last_error
+WHERE event_id = @event_id AND position = @position;
+
+-- name: DeferPushRef :exec
+UPDATE git_push_refs SET attempts = attempts + 1, next_attempt_at = @next_attempt_at, last_error = @last_error
+WHERE event_id = @event_id AND position = @position;
+
+-- name: CountPendingPushRefs :one
+SELECT count(*) FROM git_push_refs WHERE consumed_at IS NULL;

@@ -35,6 +35,10 @@ type PushEvent struct {
 	// PusherID is the user who pushed (uuid.Nil: unknown).
 	PusherID uuid.UUID
 	Refs     []RefUpdate
+	// Key, when set, makes the trigger idempotent: each ref's pipeline is
+	// created at most once per Key (the push outbox delivers a push's ref
+	// again after a crash; see pipeline_trigger_keys).
+	Key string
 }
 
 // Variable limits.
@@ -104,9 +108,11 @@ func (s *Service) TriggerPush(ctx context.Context, ev PushEvent) error {
 				se.ChangedPaths = changed
 			}
 		}
-		_, _, err := s.trigger(ctx, trigger{
-			ProjectID: ev.ProjectID, Ref: r.Ref, Commit: r.New, Event: se, TriggeredBy: ev.PusherID,
-		})
+		t := trigger{ProjectID: ev.ProjectID, Ref: r.Ref, Commit: r.New, Event: se, TriggeredBy: ev.PusherID}
+		if ev.Key != "" {
+			t.Key = ev.Key + "/" + r.Ref
+		}
+		_, _, err := s.trigger(ctx, t)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", r.Ref, err))
 		}
@@ -174,6 +180,8 @@ type trigger struct {
 	TriggeredBy uuid.UUID
 	ScheduleID  uuid.UUID
 	Variables   map[string]string
+	// Key: see PushEvent.Key ("": no idempotency).
+	Key string
 }
 
 type outcome int
@@ -198,8 +206,14 @@ func (s *Service) trigger(ctx context.Context, t trigger) (db.Pipeline, outcome,
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries, e *effects) error {
 		var err error
 		row, err = s.createPipeline(ctx, tx, q, t, jobs, parseErr, e)
-		return err
+		if err != nil {
+			return err
+		}
+		return claimTriggerKey(ctx, tx, t.Key, row.ID)
 	})
+	if errors.Is(err, errTriggerDelivered) {
+		return db.Pipeline{}, created, nil
+	}
 	return row, created, err
 }
 

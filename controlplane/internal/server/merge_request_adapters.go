@@ -189,8 +189,9 @@ func (c committers) Active(ctx context.Context, userID uuid.UUID) (bool, error) 
 	return c.auth.Active(ctx, userID)
 }
 
-// RecordPush tells the system about refs a merge moved, as if pushed:
-// the push event, the push pipelines and other merge requests' refresh.
+// RecordPush records refs a merge moved as a push, in the push outbox:
+// the push worker makes their push pipelines and other merge requests'
+// refresh, as for a git push.
 func (p *pushTrigger) RecordPush(ctx context.Context, projectID, pusherID uuid.UUID, refs []project.RefUpdate) error {
 	e := git.PushEvent{ProjectID: projectID, PusherID: pusherID, Refs: make([]git.RefUpdate, len(refs))}
 	for i, r := range refs {

@@ -6,13 +6,16 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
+	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // pipelineProjects gives the pipeline feature what it needs of projects.
@@ -82,10 +85,10 @@ func (j jobTokens) Revoke(ctx context.Context, id uuid.UUID) error {
 	return j.auth.RevokeJobToken(ctx, id)
 }
 
-// pushTrigger passes each accepted push to the git store (which keeps it),
-// then to the pipeline feature and to merge requests (which refresh those
-// whose branches moved, in the background). A merge's own ref updates
-// come through here too (RecordPush).
+// pushTrigger records each accepted push in the git store's outbox (a
+// merge's own ref updates come through here too, RecordPush), and is the
+// outbox worker's consumer: each pushed ref becomes the pipeline feature's
+// push pipelines and merge requests' refresh.
 type pushTrigger struct {
 	store         *git.PGStore
 	pipelines     *pipeline.Service
@@ -93,20 +96,36 @@ type pushTrigger struct {
 }
 
 func (p *pushTrigger) Trigger(ctx context.Context, e git.PushEvent) error {
-	if err := p.store.Trigger(ctx, e); err != nil {
-		return err
-	}
+	return p.store.Trigger(ctx, e)
+}
+
+func (p *pushTrigger) PushRef(ctx context.Context, key string, e git.PushEvent) error {
 	refs := make([]pipeline.RefUpdate, len(e.Refs))
-	moved := make([]project.RefUpdate, len(e.Refs))
 	for i, r := range e.Refs {
 		refs[i] = pipeline.RefUpdate{Ref: r.Ref, Old: r.Old, New: r.New}
+	}
+	return p.pipelines.TriggerPush(ctx, pipeline.PushEvent{ProjectID: e.ProjectID, PusherID: e.PusherID, Refs: refs, Key: key})
+}
+
+func (p *pushTrigger) RefsMoved(ctx context.Context, e git.PushEvent) {
+	moved := make([]project.RefUpdate, len(e.Refs))
+	for i, r := range e.Refs {
 		moved[i] = project.RefUpdate{Ref: r.Ref, Old: r.Old, New: r.New}
 	}
-	err := p.pipelines.TriggerPush(ctx, pipeline.PushEvent{ProjectID: e.ProjectID, PusherID: e.PusherID, Refs: refs})
-	if p.mergeRequests != nil {
-		p.mergeRequests.RefsMoved(ctx, e.ProjectID, e.PusherID, moved)
+	p.mergeRequests.RefsMoved(ctx, e.ProjectID, e.PusherID, moved)
+}
+
+// workers is the outbox worker, unless this replica does not consume
+// pushes (--push-worker=false).
+func (p *pushTrigger) workers(enabled bool, log zerolog.Logger) ([]supervisor.Worker, error) {
+	if !enabled {
+		return nil, nil
 	}
-	return err
+	w, err := git.NewPushWorker(git.PushWorkerDeps{Store: p.store, Pipelines: p, MergeRequests: p, Logger: log.With().Str(logfield.Component, "push-worker").Logger()})
+	if err != nil {
+		return nil, err
+	}
+	return []supervisor.Worker{{Name: "push-outbox", Run: w.Run}}, nil
 }
 
 // gatewayJobs is the pipeline service as the agent gateway's job queue.

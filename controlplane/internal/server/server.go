@@ -218,6 +218,10 @@ func Run(ctx context.Context, o Options) error {
 		return &StartupError{Err: err}
 	}
 	pushes.mergeRequests = mergeRequests
+	pushWorkers, err := pushes.workers(!cfg.Git.NoPushWorker, log)
+	if err != nil {
+		return &StartupError{Err: err}
+	}
 	webConsole, err := console.New()
 	if err != nil {
 		return &StartupError{Err: err}
@@ -317,6 +321,7 @@ func Run(ctx context.Context, o Options) error {
 	wg.Go(func() {
 		workers := append(slices.Clone(o.Workers), pl.workers...)
 		workers = append(workers, supervisor.Worker{Name: "merge-request-refresh", Run: mergeRequests.Run})
+		workers = append(workers, pushWorkers...)
 		if err := super.Run(runCtx, workers...); err != nil {
 			errs <- fmt.Errorf("workers: %w", err)
 		}

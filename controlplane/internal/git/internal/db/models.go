@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type GitProtectedRef struct {
@@ -29,4 +30,16 @@ type GitPushEvent struct {
 	PusherID  *uuid.UUID
 	Refs      []byte
 	CreatedAt time.Time
+}
+
+type GitPushRef struct {
+	EventID       uuid.UUID
+	Position      int32
+	Ref           string
+	OldSha        string
+	NewSha        string
+	ConsumedAt    pgtype.Timestamptz
+	Attempts      int32
+	NextAttemptAt time.Time
+	LastError     string
 }

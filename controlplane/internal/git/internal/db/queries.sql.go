@@ -7,9 +7,94 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
+
+const claimPushRefs = `-- name: ClaimPushRefs :many
+SELECT r.event_id, r.position, r.ref, r.old_sha, r.new_sha, r.attempts, e.project_id, e.pusher_id
+FROM git_push_refs r JOIN git_push_events e ON e.id = r.event_id
+WHERE r.consumed_at IS NULL AND r.next_attempt_at <= now()
+ORDER BY r.next_attempt_at, r.event_id, r.position
+LIMIT $1
+FOR UPDATE OF r SKIP LOCKED
+`
+
+type ClaimPushRefsRow struct {
+	EventID   uuid.UUID
+	Position  int32
+	Ref       string
+	OldSha    string
+	NewSha    string
+	Attempts  int32
+	ProjectID uuid.UUID
+	PusherID  *uuid.UUID
+}
+
+// Pending (event, ref) rows due now, locked for this transaction; rows
+// another worker holds are skipped, not waited for.
+func (q *Queries) ClaimPushRefs(ctx context.Context, maxRows int32) ([]ClaimPushRefsRow, error) {
+	rows, err := q.db.Query(ctx, claimPushRefs, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ClaimPushRefsRow
+	for rows.Next() {
+		var i ClaimPushRefsRow
+		if err := rows.Scan(
+			&i.EventID,
+			&i.Position,
+			&i.Ref,
+			&i.OldSha,
+			&i.NewSha,
+			&i.Attempts,
+			&i.ProjectID,
+			&i.PusherID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const countPendingPushRefs = `-- name: CountPendingPushRefs :one
+SELECT count(*) FROM git_push_refs WHERE consumed_at IS NULL
+`
+
+func (q *Queries) CountPendingPushRefs(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, countPendingPushRefs)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const deferPushRef = `-- name: DeferPushRef :exec
+UPDATE git_push_refs SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2
+WHERE event_id = $3 AND position = $4
+`
+
+type DeferPushRefParams struct {
+	NextAttemptAt time.Time
+	LastError     string
+	EventID       uuid.UUID
+	Position      int32
+}
+
+func (q *Queries) DeferPushRef(ctx context.Context, arg DeferPushRefParams) error {
+	_, err := q.db.Exec(ctx, deferPushRef,
+		arg.NextAttemptAt,
+		arg.LastError,
+		arg.EventID,
+		arg.Position,
+	)
+	return err
+}
 
 const deleteProtectedRef = `-- name: DeleteProtectedRef :execrows
 DELETE FROM git_protected_refs WHERE project_id = $1 AND kind = $2 AND pattern = $3
@@ -46,6 +131,30 @@ func (q *Queries) InsertPushEvent(ctx context.Context, arg InsertPushEventParams
 		arg.ProjectID,
 		arg.PusherID,
 		arg.Refs,
+	)
+	return err
+}
+
+const insertPushRef = `-- name: InsertPushRef :exec
+INSERT INTO git_push_refs (event_id, position, ref, old_sha, new_sha)
+VALUES ($1, $2, $3, $4, $5)
+`
+
+type InsertPushRefParams struct {
+	EventID  uuid.UUID
+	Position int32
+	Ref      string
+	OldSha   string
+	NewSha   string
+}
+
+func (q *Queries) InsertPushRef(ctx context.Context, arg InsertPushRefParams) error {
+	_, err := q.db.Exec(ctx, insertPushRef,
+		arg.EventID,
+		arg.Position,
+		arg.Ref,
+		arg.OldSha,
+		arg.NewSha,
 	)
 	return err
 }
@@ -149,6 +258,31 @@ func (q *Queries) ListPushEvents(ctx context.Context, arg ListPushEventsParams) 
 		return nil, err
 	}
 	return items, nil
+}
+
+const markPushRefConsumed = `-- name: MarkPushRefConsumed :exec
+UPDATE git_push_refs SET consumed_at = now(), attempts = attempts + 1, last_error = $1
+WHERE event_id = $2 AND position = $3
+`
+
+type MarkPushRefConsumedParams struct {
+	LastError string
+	EventID   uuid.UUID
+	Position  int32
+}
+
+func (q *Queries) MarkPushRefConsumed(ctx context.Context, arg MarkPushRefConsumedParams) error {
+	_, err := q.db.Exec(ctx, markPushRefConsumed, arg.LastError, arg.EventID, arg.Position)
+	return err
+}
+
+const notifyPushEvents = `-- name: NotifyPushEvents :exec
+SELECT pg_notify('hearth_push_events', '')
+`
+
+func (q *Queries) NotifyPushEvents(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, notifyPushEvents)
+	return err
 }
 
 const upsertProtectedRef = `-- name: UpsertProtectedRef :one
