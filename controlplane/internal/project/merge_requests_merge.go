@@ -135,180 +135,267 @@ func (m *MergeRequests) can(ctx context.Context, caller rbac.Principal, project 
 // branch (MergeResult.SourceBranchKept says why) without failing the
 // merge. The transaction does not end with the request: a client that
 // goes away once the target moved still gets its merge recorded.
+//
+// It runs in three stages: validateMerge (the request and the caller's
+// right to move the target), attemptMerge (the transaction that moves the
+// target and records the merge) and settleMerge (what follows a merge and
+// must not fail it).
 func (m *MergeRequests) Merge(ctx context.Context, caller rbac.Principal, project uuid.UUID, number int64, o MergeOptions) (MergeResult, error) {
-	if err := signedIn(caller); err != nil {
+	// What follows the target's move must not fail the merge; a request
+	// cancelled now would still leave the branch and the pipelines to settle.
+	after := context.WithoutCancel(ctx)
+	can := m.can(after, caller, project)
+	run, err := m.validateMerge(ctx, caller, project, number, o, can)
+	if err != nil {
 		return MergeResult{}, err
+	}
+	done, err := m.attemptMerge(ctx, after, run)
+	if err != nil {
+		return MergeResult{}, err
+	}
+	return m.settleMerge(after, run, done, can)
+}
+
+// mergeRun is one merge's inputs, checked by validateMerge.
+type mergeRun struct {
+	caller                        rbac.Principal
+	project                       uuid.UUID
+	number                        int64
+	opts                          MergeOptions // Method set
+	committerName, committerEmail string
+}
+
+// mergeDone is what attemptMerge did.
+type mergeDone struct {
+	mr MergeRequest // as recorded
+	// byPush: the head had reached the target already, so the merge
+	// request was marked merged by push and nothing was merged now.
+	byPush bool
+	// oldTarget and newTarget are the target's move; merged is the source
+	// commit merged.
+	oldTarget, newTarget, merged string
+}
+
+// targetRules are the target branch's merge rules.
+type targetRules struct {
+	required     int
+	needPipeline bool
+}
+
+// validateMerge checks the options, that the project takes writes and that
+// the caller could move the target by a push, and finds the committer.
+func (m *MergeRequests) validateMerge(ctx context.Context, caller rbac.Principal, project uuid.UUID, number int64, o MergeOptions, can func(rbac.Permission) bool) (mergeRun, error) {
+	if err := signedIn(caller); err != nil {
+		return mergeRun{}, err
 	}
 	if o.Method == 0 {
 		o.Method = MergeCommitMethod
 	}
 	if o.Method < MergeCommitMethod || o.Method > FastForwardMethod {
-		return MergeResult{}, apperr.Invalid("method: merge, squash or fast-forward")
+		return mergeRun{}, apperr.Invalid("method: merge, squash or fast-forward")
 	}
 	if o.Message != "" && (len(o.Message) > MaxBodyBytes || !utf8.ValidString(o.Message) || strings.ContainsRune(o.Message, 0) || strings.TrimSpace(o.Message) == "") {
-		return MergeResult{}, apperr.Invalid("commit message: valid UTF-8 text of 1 to %d bytes", MaxBodyBytes)
+		return mergeRun{}, apperr.Invalid("commit message: valid UTF-8 text of 1 to %d bytes", MaxBodyBytes)
 	}
 	if o.CommitSHA != "" && !validCommitID.MatchString(o.CommitSHA) {
-		return MergeResult{}, apperr.Invalid("commit_sha: a full lowercase commit id")
+		return mergeRun{}, apperr.Invalid("commit_sha: a full lowercase commit id")
 	}
 	if err := m.svc.requireWritable(ctx, project); err != nil {
-		return MergeResult{}, err
+		return mergeRun{}, err
 	}
-	// What follows the target's move must not fail the merge; a request
-	// cancelled now would still leave the branch and the pipelines to settle.
-	after := context.WithoutCancel(ctx)
-	can := m.can(after, caller, project)
 	cur, err := m.row(ctx, project, number)
 	if err != nil {
-		return MergeResult{}, err
+		return mergeRun{}, err
 	}
 	// Merging moves the target as a push would: its protection decides.
 	allowed, reason, err := m.repos.BranchUpdateAllowed(ctx, project, cur.TargetBranch, false, can)
 	if err != nil {
-		return MergeResult{}, err
+		return mergeRun{}, err
 	}
 	if !allowed {
-		return MergeResult{}, apperr.PermissionDenied("cannot merge !%d: %s", number, reason)
+		return mergeRun{}, apperr.PermissionDenied("cannot merge !%d: %s", number, reason)
 	}
 	name, email, err := m.users.Committer(ctx, caller.UserID)
 	if err != nil {
-		return MergeResult{}, fmt.Errorf("the merging user: %w", err)
+		return mergeRun{}, fmt.Errorf("the merging user: %w", err)
 	}
-	var out MergeResult
-	var oldTarget, newTarget, merged string
-	var byPush bool
-	request := ctx
+	return mergeRun{caller: caller, project: project, number: number, opts: o, committerName: name, committerEmail: email}, nil
+}
+
+// attemptMerge is the merge's transaction, detached from the request (see
+// mergeTimeout): it locks the merge request's row, merges (retrying while
+// a concurrent push moves the target) and records the merge. request is
+// asked only before the target moves.
+func (m *MergeRequests) attemptMerge(request, after context.Context, r mergeRun) (mergeDone, error) {
 	txCtx, cancel := context.WithTimeout(after, mergeTimeout)
 	defer cancel()
-	err = m.svc.db.InTx(txCtx, func(tx pgx.Tx) error {
-		ctx := txCtx // detached from the request (see mergeTimeout)
-		q := m.svc.q.WithTx(tx)
-		row, err := q.GetMergeRequestForUpdate(ctx, db.GetMergeRequestForUpdateParams{ProjectID: project, Number: number})
+	var done mergeDone
+	err := m.svc.db.InTx(txCtx, func(tx pgx.Tx) error {
+		var err error
+		done, err = m.mergeInTx(txCtx, request, tx, r)
+		return err
+	})
+	return done, err
+}
+
+// mergeInTx is attemptMerge's work inside its transaction.
+func (m *MergeRequests) mergeInTx(ctx, request context.Context, tx pgx.Tx, r mergeRun) (mergeDone, error) {
+	q := m.svc.q.WithTx(tx)
+	row, err := q.GetMergeRequestForUpdate(ctx, db.GetMergeRequestForUpdateParams{ProjectID: r.project, Number: r.number})
+	if err != nil {
+		return mergeDone{}, notFound(err, "merge request not found")
+	}
+	mr := mergeRequestFromRow(row)
+	switch {
+	case mr.State != MergeRequestOpen:
+		return mergeDone{}, apperr.FailedPrecondition("merge request !%d is %s, not open", r.number, mr.State)
+	case mr.Draft:
+		return mergeDone{}, apperr.FailedPrecondition("merge request !%d is a draft: mark it ready first", r.number)
+	}
+	var rules targetRules
+	rules.required, rules.needPipeline, err = m.repos.MergeRules(ctx, r.project, mr.TargetBranch)
+	if err != nil {
+		return mergeDone{}, err
+	}
+	for attempt := 1; ; attempt++ {
+		done, retry, err := m.mergeOnce(ctx, request, tx, q, &mr, r, rules, attempt)
 		if err != nil {
-			return notFound(err, "merge request not found")
+			return mergeDone{}, err
 		}
-		mr := mergeRequestFromRow(row)
-		switch {
-		case mr.State != MergeRequestOpen:
-			return apperr.FailedPrecondition("merge request !%d is %s, not open", number, mr.State)
-		case mr.Draft:
-			return apperr.FailedPrecondition("merge request !%d is a draft: mark it ready first", number)
+		if retry {
+			continue
 		}
-		required, needPipeline, err := m.repos.MergeRules(ctx, project, mr.TargetBranch)
+		if done.byPush {
+			return done, nil
+		}
+		return m.recordMerge(ctx, tx, q, mr, r, done)
+	}
+}
+
+// mergeOnce is one attempt on the target and source as they are now. It
+// asks for a retry when a concurrent push moved the target under the
+// merge, until mergeAttempts; it updates mr's head when the source moved.
+func (m *MergeRequests) mergeOnce(ctx, request context.Context, tx pgx.Tx, q *db.Queries, mr *MergeRequest, r mergeRun, rules targetRules, attempt int) (done mergeDone, retry bool, err error) {
+	target, err := m.branchCommit(ctx, r.project, "target", mr.TargetBranch)
+	if err != nil {
+		return mergeDone{}, false, apperr.FailedPrecondition("cannot merge !%d: %s", r.number, errMessage(err))
+	}
+	source, err := m.branchCommit(ctx, r.project, "source", mr.SourceBranch)
+	if err != nil {
+		return mergeDone{}, false, apperr.FailedPrecondition("cannot merge !%d: %s", r.number, errMessage(err))
+	}
+	if r.opts.CommitSHA != "" && source != r.opts.CommitSHA {
+		return mergeDone{}, false, apperr.FailedPrecondition("the merge request's head moved to %s (you saw %s); review and merge again",
+			shortSHA(source), shortSHA(r.opts.CommitSHA))
+	}
+	if source != mr.HeadCommit {
+		if err := q.SetMergeRequestHead(ctx, db.SetMergeRequestHeadParams{ID: mr.ID, HeadCommit: source}); err != nil {
+			return mergeDone{}, false, err
+		}
+		mr.HeadCommit = source
+	}
+	st, err := m.check(ctx, *mr, target, source)
+	if err != nil {
+		return mergeDone{}, false, err
+	}
+	// Its head already reached the target (pushed, or an earlier
+	// merge whose transaction was lost): it is merged, by push.
+	landed, err := m.landedSince(ctx, *mr, mr.Status.TargetCommit, st)
+	if err != nil {
+		return mergeDone{}, false, err
+	}
+	if landed {
+		fresh, ok, err := m.markMergedByPush(ctx, tx, *mr, target)
 		if err != nil {
-			return err
+			return mergeDone{}, false, err
 		}
-		for attempt := 1; ; attempt++ {
-			target, err := m.branchCommit(ctx, project, "target", mr.TargetBranch)
-			if err != nil {
-				return apperr.FailedPrecondition("cannot merge !%d: %s", number, errMessage(err))
-			}
-			source, err := m.branchCommit(ctx, project, "source", mr.SourceBranch)
-			if err != nil {
-				return apperr.FailedPrecondition("cannot merge !%d: %s", number, errMessage(err))
-			}
-			if o.CommitSHA != "" && source != o.CommitSHA {
-				return apperr.FailedPrecondition("the merge request's head moved to %s (you saw %s); review and merge again",
-					shortSHA(source), shortSHA(o.CommitSHA))
-			}
-			if source != mr.HeadCommit {
-				if err := q.SetMergeRequestHead(ctx, db.SetMergeRequestHeadParams{ID: mr.ID, HeadCommit: source}); err != nil {
-					return err
-				}
-				mr.HeadCommit = source
-			}
-			st, err := m.check(ctx, mr, target, source)
-			if err != nil {
-				return err
-			}
-			// Its head already reached the target (pushed, or an earlier
-			// merge whose transaction was lost): it is merged, by push.
-			landed, err := m.landedSince(ctx, mr, mr.Status.TargetCommit, st)
-			if err != nil {
-				return err
-			}
-			if landed {
-				fresh, ok, err := m.markMergedByPush(ctx, tx, mr, target)
-				if err != nil {
-					return err
-				}
-				if ok {
-					out.MergeRequest, byPush = fresh, true
-					return nil
-				}
-			}
-			if err := m.saveStatus(ctx, q, mr.ID, st); err != nil {
-				return err
-			}
-			if err := m.refusal(ctx, q, mr, st, o.Method, required, needPipeline); err != nil {
-				return err
-			}
-			if m.hook != nil {
-				m.hook(ctx, project, number, attempt)
-			}
-			// A client gone before the target moves gets no merge.
-			if err := request.Err(); err != nil {
-				return err
-			}
-			msg := o.Message
-			if msg == "" {
-				msg = defaultMessage(mr, o.Method)
-			}
-			commit, err := m.repos.Merge(ctx, project, MergeSpec{
-				Method: o.Method, TargetBranch: mr.TargetBranch, TargetCommit: target, SourceCommit: source,
-				CommitterName: name, CommitterEmail: email, Message: msg,
-			})
-			if errors.Is(err, ErrRefMoved) {
-				if attempt < mergeAttempts {
-					m.log.Info().Int64("merge_request", number).Int("attempt", attempt).Msg("target moved during the merge; retrying")
-					continue
-				}
-				return apperr.FailedPrecondition("the target branch %s kept moving during the merge (%d attempts); try again", mr.TargetBranch, attempt)
-			}
-			if err != nil {
-				return err
-			}
-			oldTarget, newTarget, merged = target, commit, source
-			break
+		if ok {
+			return mergeDone{mr: fresh, byPush: true}, false, nil
 		}
-		by := caller.UserID
-		fresh, err := q.MarkMergeRequestMerged(ctx, db.MarkMergeRequestMergedParams{
-			ID: mr.ID, MergedByID: &by, MergedByName: caller.Username, MergeCommit: newTarget, HeadCommit: merged,
-		})
-		if err != nil {
-			return err
+	}
+	if err := m.saveStatus(ctx, q, mr.ID, st); err != nil {
+		return mergeDone{}, false, err
+	}
+	if err := m.refusal(ctx, q, *mr, st, r.opts.Method, rules.required, rules.needPipeline); err != nil {
+		return mergeDone{}, false, err
+	}
+	if m.hook != nil {
+		m.hook(ctx, r.project, r.number, attempt)
+	}
+	// A client gone before the target moves gets no merge.
+	if err := request.Err(); err != nil {
+		return mergeDone{}, false, err
+	}
+	msg := r.opts.Message
+	if msg == "" {
+		msg = defaultMessage(*mr, r.opts.Method)
+	}
+	commit, err := m.repos.Merge(ctx, r.project, MergeSpec{
+		Method: r.opts.Method, TargetBranch: mr.TargetBranch, TargetCommit: target, SourceCommit: source,
+		CommitterName: r.committerName, CommitterEmail: r.committerEmail, Message: msg,
+	})
+	if errors.Is(err, ErrRefMoved) {
+		if attempt < mergeAttempts {
+			m.log.Info().Int64("merge_request", r.number).Int("attempt", attempt).Msg("target moved during the merge; retrying")
+			return mergeDone{}, true, nil
 		}
-		out.MergeRequest = mergeRequestFromRow(fresh)
-		if err := audit.Record(ctx, tx, audit.Event{
-			Action: "merge_request.merge", Resource: "merge_request/" + mr.ID.String(), ProjectID: project,
-			Detail: map[string]any{"number": number, "method": o.Method.String(), "commit": newTarget, "target": mr.TargetBranch},
-		}); err != nil {
-			return err
-		}
-		return m.svc.publish(ctx, tx, Event{
-			Kind: EventMergeRequestMerged, ProjectID: project, Subject: MergeRequestSubject(number),
-			Detail: map[string]any{"method": o.Method.String(), "merge_commit": newTarget, "target": mr.TargetBranch},
-		})
+		return mergeDone{}, false, apperr.FailedPrecondition("the target branch %s kept moving during the merge (%d attempts); try again", mr.TargetBranch, attempt)
+	}
+	if err != nil {
+		return mergeDone{}, false, err
+	}
+	return mergeDone{oldTarget: target, newTarget: commit, merged: source}, false, nil
+}
+
+// recordMerge marks mr merged by the caller, audits it and publishes the
+// event, in the merge's transaction.
+func (m *MergeRequests) recordMerge(ctx context.Context, tx pgx.Tx, q *db.Queries, mr MergeRequest, r mergeRun, done mergeDone) (mergeDone, error) {
+	by := r.caller.UserID
+	fresh, err := q.MarkMergeRequestMerged(ctx, db.MarkMergeRequestMergedParams{
+		ID: mr.ID, MergedByID: &by, MergedByName: r.caller.Username, MergeCommit: done.newTarget, HeadCommit: done.merged,
 	})
 	if err != nil {
-		return MergeResult{}, err
+		return mergeDone{}, err
 	}
-	if byPush {
+	done.mr = mergeRequestFromRow(fresh)
+	if err := audit.Record(ctx, tx, audit.Event{
+		Action: "merge_request.merge", Resource: "merge_request/" + mr.ID.String(), ProjectID: r.project,
+		Detail: map[string]any{"number": r.number, "method": r.opts.Method.String(), "commit": done.newTarget, "target": mr.TargetBranch},
+	}); err != nil {
+		return mergeDone{}, err
+	}
+	err = m.svc.publish(ctx, tx, Event{
+		Kind: EventMergeRequestMerged, ProjectID: r.project, Subject: MergeRequestSubject(r.number),
+		Detail: map[string]any{"method": r.opts.Method.String(), "merge_commit": done.newTarget, "target": mr.TargetBranch},
+	})
+	if err != nil {
+		return mergeDone{}, err
+	}
+	return done, nil
+}
+
+// settleMerge follows a committed merge: a merge request found merged by a
+// push is refused; otherwise the source branch is deleted if asked (and
+// allowed), the ref updates are recorded and the result decorated. Nothing
+// here undoes the merge.
+func (m *MergeRequests) settleMerge(after context.Context, r mergeRun, done mergeDone, can func(rbac.Permission) bool) (MergeResult, error) {
+	if done.byPush {
 		return MergeResult{}, apperr.FailedPrecondition("merge request !%d was merged already: its head %s is in %s",
-			number, shortSHA(out.MergeRequest.HeadCommit), out.MergeRequest.TargetBranch)
+			r.number, shortSHA(done.mr.HeadCommit), done.mr.TargetBranch)
 	}
-	mr := out.MergeRequest
-	refs := []RefUpdate{{Ref: "refs/heads/" + mr.TargetBranch, Old: oldTarget, New: newTarget}}
+	mr := done.mr
+	out := MergeResult{MergeRequest: mr}
+	refs := []RefUpdate{{Ref: "refs/heads/" + mr.TargetBranch, Old: done.oldTarget, New: done.newTarget}}
 	// The merge is done: what follows must not fail it.
-	if o.DeleteSourceBranch {
-		out.SourceBranchKept = m.deleteSource(after, mr, merged, can)
+	if r.opts.DeleteSourceBranch {
+		out.SourceBranchKept = m.deleteSource(after, mr, done.merged, can)
 		if out.SourceBranchKept == "" {
 			out.SourceBranchDeleted = true
-			refs = append(refs, RefUpdate{Ref: "refs/heads/" + mr.SourceBranch, Old: merged, New: zeroCommit(merged)})
+			refs = append(refs, RefUpdate{Ref: "refs/heads/" + mr.SourceBranch, Old: done.merged, New: zeroCommit(done.merged)})
 		}
 	}
-	if err := m.pushes.RecordPush(after, project, caller.UserID, refs); err != nil {
-		m.log.Warn().Err(err).Int64("merge_request", number).Msg("could not record the merge's ref updates")
+	if err := m.pushes.RecordPush(after, r.project, r.caller.UserID, refs); err != nil {
+		m.log.Warn().Err(err).Int64("merge_request", r.number).Msg("could not record the merge's ref updates")
 	}
 	res, err := m.decorate(after, []MergeRequest{mr})
 	if err != nil {
