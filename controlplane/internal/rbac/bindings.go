@@ -1,0 +1,184 @@
+package rbac
+
+// Bindings: who holds which role, installation-wide, on a project or on a
+// group.
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
+	"github.com/hearth-dev/hearth/controlplane/internal/store"
+)
+
+// Binding grants a role to a user, installation-wide (ProjectID and
+// GroupID uuid.Nil), on one project or on one group (and so on every
+// project the group owns).
+type Binding struct {
+	ID        uuid.UUID
+	RoleID    uuid.UUID
+	RoleName  string
+	UserID    uuid.UUID
+	ProjectID uuid.UUID
+	GroupID   uuid.UUID
+	CreatedAt time.Time
+}
+
+// BindingFilter selects bindings; zero fields select everything.
+type BindingFilter struct {
+	UserID    uuid.UUID
+	ProjectID uuid.UUID
+	GroupID   uuid.UUID
+}
+
+// ListBindings lists bindings, oldest first.
+func (s *Service) ListBindings(ctx context.Context, f BindingFilter) ([]Binding, error) {
+	rows, err := s.q.ListBindings(ctx, db.ListBindingsParams{UserID: optUUID(f.UserID), ProjectID: optUUID(f.ProjectID), GroupID: optUUID(f.GroupID)})
+	if err != nil {
+		return nil, store.MapError(err)
+	}
+	out := make([]Binding, len(rows))
+	for i, r := range rows {
+		out[i] = Binding{
+			ID: r.ID, RoleID: r.RoleID, RoleName: r.RoleName, UserID: r.UserID,
+			ProjectID: fromUUID(r.ProjectID), GroupID: fromUUID(r.GroupID), CreatedAt: r.CreatedAt.Time,
+		}
+	}
+	return out, nil
+}
+
+// CreateBinding grants the role (its id or its name) to the user,
+// installation-wide when project is uuid.Nil.
+func (s *Service) CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (Binding, error) {
+	return s.createBinding(ctx, role, userID, project, uuid.Nil)
+}
+
+// createBinding grants the role on at most one of project and group.
+func (s *Service) createBinding(ctx context.Context, role string, userID, project, group uuid.UUID) (Binding, error) {
+	if userID == uuid.Nil {
+		return Binding{}, apperr.Invalid("user_id is required")
+	}
+	if err := s.checkUser(ctx, userID); err != nil {
+		return Binding{}, err
+	}
+	if project != uuid.Nil {
+		if _, err := s.visibility(ctx, project); err != nil {
+			return Binding{}, notFound(err, "project not found")
+		}
+	}
+	if group != uuid.Nil {
+		if _, err := s.groupVisibility(ctx, group); err != nil {
+			return Binding{}, notFound(err, "group not found")
+		}
+	}
+	var out Binding
+	err := s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		r, err := lookupRole(ctx, q, role)
+		if err != nil {
+			return err
+		}
+		b, err := q.CreateBinding(ctx, db.CreateBindingParams{RoleID: r.ID, UserID: userID, ProjectID: optUUID(project), GroupID: optUUID(group)})
+		if err != nil {
+			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+				return apperr.Conflict("the user already has role %q there", r.Name)
+			}
+			return err
+		}
+		out = Binding{ID: b.ID, RoleID: r.ID, RoleName: r.Name, UserID: userID, ProjectID: project, GroupID: group, CreatedAt: b.CreatedAt.Time}
+		detail := map[string]any{"role": r.Name, "role_id": r.ID.String(), "user_id": userID.String()}
+		if group != uuid.Nil {
+			detail["group_id"] = group.String()
+		}
+		return s.audit(ctx, tx, AuditEvent{
+			Action: "role.bind", Resource: "role_binding/" + b.ID.String(), ProjectID: project, Detail: detail,
+		})
+	})
+	return out, err
+}
+
+// DeleteBinding removes a binding. The last installation-wide admin binding
+// cannot be removed.
+func (s *Service) DeleteBinding(ctx context.Context, id uuid.UUID) error {
+	return s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		b, err := q.GetBinding(ctx, id)
+		if err != nil {
+			return notFound(err, "role binding not found")
+		}
+		if b.RoleSystem && b.RoleName == RoleAdmin && !b.ProjectID.Valid && !b.GroupID.Valid {
+			if _, err := s.keepOneAdmin(ctx, q, b.UserID); err != nil {
+				return err
+			}
+		}
+		n, err := q.DeleteBinding(ctx, id)
+		if err != nil {
+			return store.MapError(err)
+		}
+		if n == 0 {
+			return apperr.NotFound("role binding not found")
+		}
+		return s.audit(ctx, tx, AuditEvent{
+			Action: "role.unbind", Resource: "role_binding/" + id.String(), ProjectID: fromUUID(b.ProjectID),
+			Detail: map[string]any{"role": b.RoleName, "role_id": b.RoleID.String(), "user_id": b.UserID.String()},
+		})
+	})
+}
+
+// keepOneAdmin locks the admin role (serializing every removal of an admin
+// binding) and refuses when only one installation-wide admin binding is left.
+func (s *Service) keepOneAdmin(ctx context.Context, q *db.Queries, leaving uuid.UUID) (uuid.UUID, error) {
+	roleID, err := q.LockSystemRole(ctx, RoleAdmin)
+	if err != nil {
+		return uuid.Nil, store.MapError(err)
+	}
+	n, err := s.activeAdminsOtherThan(ctx, q, roleID, leaving)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if n == 0 {
+		return uuid.Nil, apperr.FailedPrecondition("the last active installation-wide administrator cannot be removed")
+	}
+	return roleID, nil
+}
+
+// activeAdminsOtherThan counts active users other than leaving who hold
+// the admin role installation-wide (deactivated admins do not count: they
+// cannot sign in).
+func (s *Service) activeAdminsOtherThan(ctx context.Context, q *db.Queries, roleID, leaving uuid.UUID) (int, error) {
+	users, err := q.GlobalBindingUsers(ctx, roleID)
+	if err != nil {
+		return 0, store.MapError(err)
+	}
+	n := 0
+	for _, u := range users {
+		if u == leaving {
+			continue
+		}
+		ok, err := s.userActive(ctx, u)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// KeepAnActiveAdmin refuses when deactivating user would leave no active
+// installation-wide administrator. It takes the admin role's lock for the
+// check, as every removal of an admin binding does.
+func (s *Service) KeepAnActiveAdmin(ctx context.Context, user uuid.UUID) error {
+	isAdmin, err := s.IsAdmin(ctx, user)
+	if err != nil || !isAdmin {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx pgx.Tx) error {
+		_, err := s.keepOneAdmin(ctx, s.q.WithTx(tx), user)
+		return err
+	})
+}
