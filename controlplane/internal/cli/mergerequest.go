@@ -44,122 +44,133 @@ var mergeMethodFlags = map[string]hearthv1.MergeMethod{
 }
 
 func mergeRequestCommands() map[string]subcommand {
-	client := func(s *session) hearthv1connect.MergeRequestServiceClient {
-		return hearthv1connect.NewMergeRequestServiceClient(s.http, s.server, s.options()...)
-	}
 	return map[string]subcommand{
-		"create": {"open a merge request: --project owner/name --source BRANCH --target BRANCH --title T [--description D] [--draft]", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
-			project := fs.String("project", "", "owner/name")
-			source := fs.String("source", "", "the branch with the changes")
-			target := fs.String("target", "", "the branch to merge into")
-			title := fs.String("title", "", "the merge request's title")
-			description := fs.String("description", "", "markdown text")
-			draft := fs.Bool("draft", false, "open it as a draft (cannot be merged until marked ready)")
-			if code, done := parseFlags(fs, args, std, "hearth mr create --project owner/name --source BRANCH --target BRANCH --title T"); done {
-				return code
-			}
-			owner, name, err := splitProject(*project)
-			if err != nil {
-				return fail(std.err, ExitUsage, err)
-			}
-			if *source == "" || *target == "" {
-				return fail(std.err, ExitUsage, errors.New("--source and --target are required"))
-			}
-			s, code := connectSession(std)
-			if s == nil {
-				return code
-			}
-			res, err := client(s).CreateMergeRequest(ctx, &hearthv1.CreateMergeRequestRequest{
-				Owner: owner, Name: name, SourceBranch: *source, TargetBranch: *target, Title: *title, Description: *description, Draft: *draft,
-			})
-			if err != nil {
-				return fail(std.err, ExitFailure, errors.New(describe(err)))
-			}
-			mr := res.GetMergeRequest()
-			fmt.Fprintf(std.out, "!%d %s (%s → %s, %s)\n", mr.GetNumber(), mr.GetTitle(), mr.GetSourceBranch(), mr.GetTargetBranch(), mergeability(mr))
-			return ExitOK
-		}},
-		"list": {"list merge requests: --project owner/name [--state open|merged|closed|all] [--limit 30]", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
-			project := fs.String("project", "", "owner/name")
-			stateFlag := fs.String("state", "open", "open, merged, closed or all")
-			limit := fs.Int("limit", 30, "how many (1-100)")
-			if code, done := parseFlags(fs, args, std, "hearth mr list --project owner/name [--state open|merged|closed|all]"); done {
-				return code
-			}
-			owner, name, err := splitProject(*project)
-			if err != nil {
-				return fail(std.err, ExitUsage, err)
-			}
-			req := &hearthv1.ListMergeRequestsRequest{Owner: owner, Name: name, PageSize: int32(*limit)} //nolint:gosec // G115: validated by the server.
-			switch *stateFlag {
-			case "open":
-				req.State = hearthv1.MergeRequestState_MERGE_REQUEST_STATE_OPEN
-			case "merged":
-				req.State = hearthv1.MergeRequestState_MERGE_REQUEST_STATE_MERGED
-			case "closed":
-				req.State = hearthv1.MergeRequestState_MERGE_REQUEST_STATE_CLOSED
-			case "all":
-				req.All = true
-			default:
-				return fail(std.err, ExitUsage, fmt.Errorf("--state %q: want open, merged, closed or all", *stateFlag))
-			}
-			s, code := connectSession(std)
-			if s == nil {
-				return code
-			}
-			res, err := client(s).ListMergeRequests(ctx, req)
-			if err != nil {
-				return fail(std.err, ExitFailure, errors.New(describe(err)))
-			}
-			var rows [][]string
-			for _, mr := range res.GetMergeRequests() {
-				title := mr.GetTitle()
-				if mr.GetDraft() {
-					title = "Draft: " + title
-				}
-				rows = append(rows, []string{"!" + strconv.FormatInt(mr.GetNumber(), 10), mergeRequestStateName(mr.GetState()), title,
-					mr.GetSourceBranch() + " → " + mr.GetTargetBranch(), mergeability(mr), mr.GetAuthor(), when(mr.GetCreateTime())})
-			}
-			table(std.out, "NUMBER\tSTATE\tTITLE\tBRANCHES\tMERGE\tAUTHOR\tCREATED", rows)
-			return ExitOK
-		}},
-		"merge": {"merge a merge request: --project owner/name [--method merge|squash|ff] [--message M] [--delete-source-branch] NUMBER", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
-			project := fs.String("project", "", "owner/name")
-			methodFlag := fs.String("method", "merge", "merge (a merge commit), squash or ff (fast-forward)")
-			message := fs.String("message", "", "the merge or squash commit's message (default: from the title)")
-			deleteSource := fs.Bool("delete-source-branch", false, "delete the source branch once merged")
-			arg, code, done := parseWithID(fs, args, std, "hearth mr merge --project owner/name [--method merge|squash|ff] NUMBER")
-			if done {
-				return code
-			}
-			number, err := mergeRequestNumber(arg)
-			if err != nil {
-				return fail(std.err, ExitUsage, err)
-			}
-			method, ok := mergeMethodFlags[*methodFlag]
-			if !ok {
-				return fail(std.err, ExitUsage, fmt.Errorf("--method %q: want merge, squash or ff", *methodFlag))
-			}
-			owner, name, err := splitProject(*project)
-			if err != nil {
-				return fail(std.err, ExitUsage, err)
-			}
-			s, code := connectSession(std)
-			if s == nil {
-				return code
-			}
-			res, err := client(s).MergeMergeRequest(ctx, &hearthv1.MergeMergeRequestRequest{
-				Owner: owner, Name: name, Number: number, Method: method, CommitMessage: *message, DeleteSourceBranch: *deleteSource,
-			})
-			if err != nil {
-				return fail(std.err, ExitFailure, errors.New(describe(err)))
-			}
-			mr := res.GetMergeRequest()
-			fmt.Fprintf(std.out, "!%d merged into %s as %s\n", mr.GetNumber(), mr.GetTargetBranch(), mr.GetMergeCommitSha())
-			if res.GetSourceBranchDeleted() {
-				fmt.Fprintf(std.out, "deleted branch %s\n", mr.GetSourceBranch())
-			}
-			return ExitOK
-		}},
+		"create": {"open a merge request: --project owner/name --source BRANCH --target BRANCH --title T [--description D] [--draft]", mergeRequestCreate},
+		"list":   {"list merge requests: --project owner/name [--state open|merged|closed|all] [--limit 30]", mergeRequestList},
+		"merge":  {"merge a merge request: --project owner/name [--method merge|squash|ff] [--message M] [--delete-source-branch] NUMBER", mergeRequestMerge},
 	}
+}
+
+// mergeRequestClient is the MergeRequestServiceClient of s.
+func mergeRequestClient(s *session) hearthv1connect.MergeRequestServiceClient {
+	return hearthv1connect.NewMergeRequestServiceClient(s.http, s.server, s.options()...)
+}
+
+// mergeRequestCreate is `hearth mr create`.
+func mergeRequestCreate(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
+	project := fs.String("project", "", "owner/name")
+	source := fs.String("source", "", "the branch with the changes")
+	target := fs.String("target", "", "the branch to merge into")
+	title := fs.String("title", "", "the merge request's title")
+	description := fs.String("description", "", "markdown text")
+	draft := fs.Bool("draft", false, "open it as a draft (cannot be merged until marked ready)")
+	if code, done := parseFlags(fs, args, std, "hearth mr create --project owner/name --source BRANCH --target BRANCH --title T"); done {
+		return code
+	}
+	owner, name, err := splitProject(*project)
+	if err != nil {
+		return fail(std.err, ExitUsage, err)
+	}
+	if *source == "" || *target == "" {
+		return fail(std.err, ExitUsage, errors.New("--source and --target are required"))
+	}
+	s, code := connectSession(std)
+	if s == nil {
+		return code
+	}
+	res, err := mergeRequestClient(s).CreateMergeRequest(ctx, &hearthv1.CreateMergeRequestRequest{
+		Owner: owner, Name: name, SourceBranch: *source, TargetBranch: *target, Title: *title, Description: *description, Draft: *draft,
+	})
+	if err != nil {
+		return fail(std.err, ExitFailure, errors.New(describe(err)))
+	}
+	mr := res.GetMergeRequest()
+	fmt.Fprintf(std.out, "!%d %s (%s → %s, %s)\n", mr.GetNumber(), mr.GetTitle(), mr.GetSourceBranch(), mr.GetTargetBranch(), mergeability(mr))
+	return ExitOK
+}
+
+// mergeRequestList is `hearth mr list`.
+func mergeRequestList(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
+	project := fs.String("project", "", "owner/name")
+	stateFlag := fs.String("state", "open", "open, merged, closed or all")
+	limit := fs.Int("limit", 30, "how many (1-100)")
+	if code, done := parseFlags(fs, args, std, "hearth mr list --project owner/name [--state open|merged|closed|all]"); done {
+		return code
+	}
+	owner, name, err := splitProject(*project)
+	if err != nil {
+		return fail(std.err, ExitUsage, err)
+	}
+	req := &hearthv1.ListMergeRequestsRequest{Owner: owner, Name: name, PageSize: int32(*limit)} //nolint:gosec // G115: validated by the server.
+	switch *stateFlag {
+	case "open":
+		req.State = hearthv1.MergeRequestState_MERGE_REQUEST_STATE_OPEN
+	case "merged":
+		req.State = hearthv1.MergeRequestState_MERGE_REQUEST_STATE_MERGED
+	case "closed":
+		req.State = hearthv1.MergeRequestState_MERGE_REQUEST_STATE_CLOSED
+	case "all":
+		req.All = true
+	default:
+		return fail(std.err, ExitUsage, fmt.Errorf("--state %q: want open, merged, closed or all", *stateFlag))
+	}
+	s, code := connectSession(std)
+	if s == nil {
+		return code
+	}
+	res, err := mergeRequestClient(s).ListMergeRequests(ctx, req)
+	if err != nil {
+		return fail(std.err, ExitFailure, errors.New(describe(err)))
+	}
+	var rows [][]string
+	for _, mr := range res.GetMergeRequests() {
+		title := mr.GetTitle()
+		if mr.GetDraft() {
+			title = "Draft: " + title
+		}
+		rows = append(rows, []string{"!" + strconv.FormatInt(mr.GetNumber(), 10), mergeRequestStateName(mr.GetState()), title,
+			mr.GetSourceBranch() + " → " + mr.GetTargetBranch(), mergeability(mr), mr.GetAuthor(), when(mr.GetCreateTime())})
+	}
+	table(std.out, "NUMBER\tSTATE\tTITLE\tBRANCHES\tMERGE\tAUTHOR\tCREATED", rows)
+	return ExitOK
+}
+
+// mergeRequestMerge is `hearth mr merge`.
+func mergeRequestMerge(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
+	project := fs.String("project", "", "owner/name")
+	methodFlag := fs.String("method", "merge", "merge (a merge commit), squash or ff (fast-forward)")
+	message := fs.String("message", "", "the merge or squash commit's message (default: from the title)")
+	deleteSource := fs.Bool("delete-source-branch", false, "delete the source branch once merged")
+	arg, code, done := parseWithID(fs, args, std, "hearth mr merge --project owner/name [--method merge|squash|ff] NUMBER")
+	if done {
+		return code
+	}
+	number, err := mergeRequestNumber(arg)
+	if err != nil {
+		return fail(std.err, ExitUsage, err)
+	}
+	method, ok := mergeMethodFlags[*methodFlag]
+	if !ok {
+		return fail(std.err, ExitUsage, fmt.Errorf("--method %q: want merge, squash or ff", *methodFlag))
+	}
+	owner, name, err := splitProject(*project)
+	if err != nil {
+		return fail(std.err, ExitUsage, err)
+	}
+	s, code := connectSession(std)
+	if s == nil {
+		return code
+	}
+	res, err := mergeRequestClient(s).MergeMergeRequest(ctx, &hearthv1.MergeMergeRequestRequest{
+		Owner: owner, Name: name, Number: number, Method: method, CommitMessage: *message, DeleteSourceBranch: *deleteSource,
+	})
+	if err != nil {
+		return fail(std.err, ExitFailure, errors.New(describe(err)))
+	}
+	mr := res.GetMergeRequest()
+	fmt.Fprintf(std.out, "!%d merged into %s as %s\n", mr.GetNumber(), mr.GetTargetBranch(), mr.GetMergeCommitSha())
+	if res.GetSourceBranchDeleted() {
+		fmt.Fprintf(std.out, "deleted branch %s\n", mr.GetSourceBranch())
+	}
+	return ExitOK
 }

@@ -99,151 +99,13 @@ func shortSHA(sha string) string {
 }
 
 func pipelineCommands() map[string]subcommand {
-	client := func(s *session) hearthv1connect.PipelineServiceClient {
-		return hearthv1connect.NewPipelineServiceClient(s.http, s.server, s.options()...)
-	}
 	return map[string]subcommand{
-		"list": {"list a project's pipelines, newest first: --project owner/name [--limit 20]", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
-			project := fs.String("project", "", "owner/name")
-			limit := fs.Int("limit", 20, "how many (1-100)")
-			if code, done := parseFlags(fs, args, std, "hearth pipeline list --project owner/name [--limit 20]"); done {
-				return code
-			}
-			owner, name, err := splitProject(*project)
-			if err != nil {
-				return fail(std.err, ExitUsage, err)
-			}
-			s, code := connectSession(std)
-			if s == nil {
-				return code
-			}
-			res, err := client(s).ListPipelines(ctx, &hearthv1.ListPipelinesRequest{Owner: owner, Name: name, PageSize: int32(*limit)}) //nolint:gosec // G115: validated by the server.
-			if err != nil {
-				return fail(std.err, ExitFailure, errors.New(describe(err)))
-			}
-			var rows [][]string
-			for _, p := range res.GetPipelines() {
-				rows = append(rows, []string{p.GetId(), fmt.Sprint(p.GetNumber()), stateName(p.GetState()), p.GetRef(),
-					shortSHA(p.GetCommitSha()), p.GetEvent(), when(p.GetCreateTime())})
-			}
-			table(std.out, "ID\tNUMBER\tSTATE\tREF\tCOMMIT\tEVENT\tCREATED", rows)
-			return ExitOK
-		}},
-		"get": {"show a pipeline and its jobs: ID", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
-			id, code, done := parseWithID(fs, args, std, "hearth pipeline get ID")
-			if done {
-				return code
-			}
-			s, code := connectSession(std)
-			if s == nil {
-				return code
-			}
-			res, err := client(s).GetPipeline(ctx, &hearthv1.GetPipelineRequest{Id: id})
-			if err != nil {
-				return fail(std.err, ExitFailure, errors.New(describe(err)))
-			}
-			printPipeline(std.out, res.GetPipeline())
-			return ExitOK
-		}},
-		"run": {"run a pipeline: --project owner/name [--ref main] [--var NAME=VALUE ...]", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
-			project := fs.String("project", "", "owner/name")
-			ref := fs.String("ref", "", "branch, tag or full ref (default: the default branch)")
-			vars := varFlags{}
-			fs.Var(vars, "var", "a variable NAME=VALUE for every job (repeatable)")
-			if code, done := parseFlags(fs, args, std, "hearth pipeline run --project owner/name [--ref R] [--var NAME=VALUE]"); done {
-				return code
-			}
-			owner, name, err := splitProject(*project)
-			if err != nil {
-				return fail(std.err, ExitUsage, err)
-			}
-			s, code := connectSession(std)
-			if s == nil {
-				return code
-			}
-			res, err := client(s).RunPipeline(ctx, &hearthv1.RunPipelineRequest{Owner: owner, Name: name, Ref: *ref, Variables: vars})
-			if err != nil {
-				return fail(std.err, ExitFailure, errors.New(describe(err)))
-			}
-			printPipeline(std.out, res.GetPipeline())
-			return ExitOK
-		}},
-		"cancel": {"cancel a pipeline (or one job with --job): ID", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
-			job := fs.Bool("job", false, "ID is a job's id: cancel only that job")
-			id, code, done := parseWithID(fs, args, std, "hearth pipeline cancel [--job] ID")
-			if done {
-				return code
-			}
-			s, code := connectSession(std)
-			if s == nil {
-				return code
-			}
-			if *job {
-				res, err := client(s).CancelJob(ctx, &hearthv1.CancelJobRequest{Id: id})
-				if err != nil {
-					return fail(std.err, ExitFailure, errors.New(describe(err)))
-				}
-				fmt.Fprintf(std.out, "Job %s %s\n", res.GetJob().GetId(), stateName(res.GetJob().GetState()))
-				return ExitOK
-			}
-			res, err := client(s).CancelPipeline(ctx, &hearthv1.CancelPipelineRequest{Id: id})
-			if err != nil {
-				return fail(std.err, ExitFailure, errors.New(describe(err)))
-			}
-			printPipeline(std.out, res.GetPipeline())
-			return ExitOK
-		}},
-		"retry": {"run a pipeline's failed jobs again (or one job with --job): ID", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
-			job := fs.Bool("job", false, "ID is a job's id: retry only that job (and its dependants)")
-			id, code, done := parseWithID(fs, args, std, "hearth pipeline retry [--job] ID")
-			if done {
-				return code
-			}
-			s, code := connectSession(std)
-			if s == nil {
-				return code
-			}
-			if *job {
-				res, err := client(s).RetryJob(ctx, &hearthv1.RetryJobRequest{Id: id})
-				if err != nil {
-					return fail(std.err, ExitFailure, errors.New(describe(err)))
-				}
-				fmt.Fprintf(std.out, "Job %s (attempt %d) %s\n", res.GetJob().GetId(), res.GetJob().GetAttempt(), stateName(res.GetJob().GetState()))
-				return ExitOK
-			}
-			res, err := client(s).RetryPipeline(ctx, &hearthv1.RetryPipelineRequest{Id: id})
-			if err != nil {
-				return fail(std.err, ExitFailure, errors.New(describe(err)))
-			}
-			printPipeline(std.out, res.GetPipeline())
-			return ExitOK
-		}},
-		"logs": {"print a job's log; -f follows it live until the job ends: JOB_ID", func(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
-			follow := fs.Bool("f", false, "follow the log until the job ends (exit 1 unless it succeeded)")
-			id, code, done := parseWithID(fs, args, std, "hearth pipeline logs [-f] JOB_ID")
-			if done {
-				return code
-			}
-			s, code := connectSession(std)
-			if s == nil {
-				return code
-			}
-			if !*follow {
-				if err := rawLog(ctx, s, id, std.out); err != nil {
-					return fail(std.err, ExitFailure, err)
-				}
-				return ExitOK
-			}
-			state, err := followLog(ctx, client(s), id, std.out)
-			if err != nil {
-				return fail(std.err, ExitFailure, err)
-			}
-			fmt.Fprintf(std.err, "hearth: job %s %s\n", id, stateName(state))
-			if state != hearthv1.PipelineState_PIPELINE_STATE_SUCCESS {
-				return ExitFailure
-			}
-			return ExitOK
-		}},
+		"list":   {"list a project's pipelines, newest first: --project owner/name [--limit 20]", pipelineList},
+		"get":    {"show a pipeline and its jobs: ID", pipelineGet},
+		"run":    {"run a pipeline: --project owner/name [--ref main] [--var NAME=VALUE ...]", pipelineRun},
+		"cancel": {"cancel a pipeline (or one job with --job): ID", pipelineCancel},
+		"retry":  {"run a pipeline's failed jobs again (or one job with --job): ID", pipelineRetry},
+		"logs":   {"print a job's log; -f follows it live until the job ends: JOB_ID", pipelineLogs},
 	}
 }
 
@@ -324,4 +186,162 @@ func retryable(err error) bool {
 	default:
 		return false
 	}
+}
+
+// pipelineClient is the PipelineServiceClient of s.
+func pipelineClient(s *session) hearthv1connect.PipelineServiceClient {
+	return hearthv1connect.NewPipelineServiceClient(s.http, s.server, s.options()...)
+}
+
+// pipelineList is `hearth pipeline list`.
+func pipelineList(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
+	project := fs.String("project", "", "owner/name")
+	limit := fs.Int("limit", 20, "how many (1-100)")
+	if code, done := parseFlags(fs, args, std, "hearth pipeline list --project owner/name [--limit 20]"); done {
+		return code
+	}
+	owner, name, err := splitProject(*project)
+	if err != nil {
+		return fail(std.err, ExitUsage, err)
+	}
+	s, code := connectSession(std)
+	if s == nil {
+		return code
+	}
+	res, err := pipelineClient(s).ListPipelines(ctx, &hearthv1.ListPipelinesRequest{Owner: owner, Name: name, PageSize: int32(*limit)}) //nolint:gosec // G115: validated by the server.
+	if err != nil {
+		return fail(std.err, ExitFailure, errors.New(describe(err)))
+	}
+	var rows [][]string
+	for _, p := range res.GetPipelines() {
+		rows = append(rows, []string{p.GetId(), fmt.Sprint(p.GetNumber()), stateName(p.GetState()), p.GetRef(),
+			shortSHA(p.GetCommitSha()), p.GetEvent(), when(p.GetCreateTime())})
+	}
+	table(std.out, "ID\tNUMBER\tSTATE\tREF\tCOMMIT\tEVENT\tCREATED", rows)
+	return ExitOK
+}
+
+// pipelineGet is `hearth pipeline get`.
+func pipelineGet(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
+	id, code, done := parseWithID(fs, args, std, "hearth pipeline get ID")
+	if done {
+		return code
+	}
+	s, code := connectSession(std)
+	if s == nil {
+		return code
+	}
+	res, err := pipelineClient(s).GetPipeline(ctx, &hearthv1.GetPipelineRequest{Id: id})
+	if err != nil {
+		return fail(std.err, ExitFailure, errors.New(describe(err)))
+	}
+	printPipeline(std.out, res.GetPipeline())
+	return ExitOK
+}
+
+// pipelineRun is `hearth pipeline run`.
+func pipelineRun(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
+	project := fs.String("project", "", "owner/name")
+	ref := fs.String("ref", "", "branch, tag or full ref (default: the default branch)")
+	vars := varFlags{}
+	fs.Var(vars, "var", "a variable NAME=VALUE for every job (repeatable)")
+	if code, done := parseFlags(fs, args, std, "hearth pipeline run --project owner/name [--ref R] [--var NAME=VALUE]"); done {
+		return code
+	}
+	owner, name, err := splitProject(*project)
+	if err != nil {
+		return fail(std.err, ExitUsage, err)
+	}
+	s, code := connectSession(std)
+	if s == nil {
+		return code
+	}
+	res, err := pipelineClient(s).RunPipeline(ctx, &hearthv1.RunPipelineRequest{Owner: owner, Name: name, Ref: *ref, Variables: vars})
+	if err != nil {
+		return fail(std.err, ExitFailure, errors.New(describe(err)))
+	}
+	printPipeline(std.out, res.GetPipeline())
+	return ExitOK
+}
+
+// pipelineCancel is `hearth pipeline cancel`.
+func pipelineCancel(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
+	job := fs.Bool("job", false, "ID is a job's id: cancel only that job")
+	id, code, done := parseWithID(fs, args, std, "hearth pipeline cancel [--job] ID")
+	if done {
+		return code
+	}
+	s, code := connectSession(std)
+	if s == nil {
+		return code
+	}
+	if *job {
+		res, err := pipelineClient(s).CancelJob(ctx, &hearthv1.CancelJobRequest{Id: id})
+		if err != nil {
+			return fail(std.err, ExitFailure, errors.New(describe(err)))
+		}
+		fmt.Fprintf(std.out, "Job %s %s\n", res.GetJob().GetId(), stateName(res.GetJob().GetState()))
+		return ExitOK
+	}
+	res, err := pipelineClient(s).CancelPipeline(ctx, &hearthv1.CancelPipelineRequest{Id: id})
+	if err != nil {
+		return fail(std.err, ExitFailure, errors.New(describe(err)))
+	}
+	printPipeline(std.out, res.GetPipeline())
+	return ExitOK
+}
+
+// pipelineRetry is `hearth pipeline retry`.
+func pipelineRetry(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
+	job := fs.Bool("job", false, "ID is a job's id: retry only that job (and its dependants)")
+	id, code, done := parseWithID(fs, args, std, "hearth pipeline retry [--job] ID")
+	if done {
+		return code
+	}
+	s, code := connectSession(std)
+	if s == nil {
+		return code
+	}
+	if *job {
+		res, err := pipelineClient(s).RetryJob(ctx, &hearthv1.RetryJobRequest{Id: id})
+		if err != nil {
+			return fail(std.err, ExitFailure, errors.New(describe(err)))
+		}
+		fmt.Fprintf(std.out, "Job %s (attempt %d) %s\n", res.GetJob().GetId(), res.GetJob().GetAttempt(), stateName(res.GetJob().GetState()))
+		return ExitOK
+	}
+	res, err := pipelineClient(s).RetryPipeline(ctx, &hearthv1.RetryPipelineRequest{Id: id})
+	if err != nil {
+		return fail(std.err, ExitFailure, errors.New(describe(err)))
+	}
+	printPipeline(std.out, res.GetPipeline())
+	return ExitOK
+}
+
+// pipelineLogs is `hearth pipeline logs`.
+func pipelineLogs(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
+	follow := fs.Bool("f", false, "follow the log until the job ends (exit 1 unless it succeeded)")
+	id, code, done := parseWithID(fs, args, std, "hearth pipeline logs [-f] JOB_ID")
+	if done {
+		return code
+	}
+	s, code := connectSession(std)
+	if s == nil {
+		return code
+	}
+	if !*follow {
+		if err := rawLog(ctx, s, id, std.out); err != nil {
+			return fail(std.err, ExitFailure, err)
+		}
+		return ExitOK
+	}
+	state, err := followLog(ctx, pipelineClient(s), id, std.out)
+	if err != nil {
+		return fail(std.err, ExitFailure, err)
+	}
+	fmt.Fprintf(std.err, "hearth: job %s %s\n", id, stateName(state))
+	if state != hearthv1.PipelineState_PIPELINE_STATE_SUCCESS {
+		return ExitFailure
+	}
+	return ExitOK
 }
