@@ -3,6 +3,10 @@ package auth
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
 )
 
 // SessionPurgeInterval is how often expired sessions are deleted.
@@ -10,12 +14,14 @@ const SessionPurgeInterval = time.Hour
 
 // RunSessionPurge deletes expired sessions every interval until ctx ends.
 // It is a leader-only worker: one replica is enough, and running it twice
-// (a deposed leader finishing) deletes nothing twice.
+// (a deposed leader finishing) deletes nothing twice. Its deletes run in
+// transactions fenced by the leader's epoch (store.Fence), so once a newer
+// leader took over they fail in the database.
 func (s *Service) RunSessionPurge(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := s.PurgeExpiredSessions(ctx)
+		n, err := s.purgeFenced(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -31,4 +37,19 @@ func (s *Service) RunSessionPurge(ctx context.Context, interval time.Duration) e
 		case <-t.C:
 		}
 	}
+}
+
+// purgeFenced is PurgeExpiredSessions in a transaction, which InTx fences
+// with the epoch ctx carries.
+func (s *Service) purgeFenced(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		now := s.now()
+		var err error
+		n, err = s.queries.WithTx(tx).DeleteExpiredSessions(ctx, db.DeleteExpiredSessionsParams{
+			Now: now, IdleBefore: now.Add(-s.sessions.IdleTimeout),
+		})
+		return err
+	})
+	return n, err
 }

@@ -28,19 +28,32 @@
 // Each time this node becomes leader:
 //
 //  1. it issues a Raft barrier, so every entry of earlier terms is applied;
-//  2. it records the term as its epoch (see Service.Epoch): IsLeader and
-//     Epoch report it from now on;
+//  2. it records the term as its epoch in PostgreSQL (Deps.Epochs, keyed
+//     by the Raft cluster's id kept in raft.db), retrying until it can; a
+//     newer epoch found there means it was deposed meanwhile and starts
+//     nothing; IsLeader and Epoch report the epoch from now on;
 //  3. it starts the registered workers with a context that carries the
-//     epoch (EpochFrom) and is cancelled when leadership is lost or Run
-//     stops.
+//     epoch (EpochFrom, and store.EpochFrom for the fencing token) and is
+//     cancelled when leadership is lost or Run stops.
+//
+// # Fencing
+//
+// Every transaction a worker runs with store.DB.InTx under its context is
+// fenced: it first calls the SQL function hearth_fence, which takes a
+// share lock on the cluster's leader_epochs row and raises unless the
+// recorded epoch is still the worker's own (store.ErrFenced). A new
+// leader's record waits for the old leader's fenced transactions in
+// flight, so once it has taken over no write of the old term commits,
+// even from a deposed leader that has not noticed yet. Replicas that are
+// not joined into one Raft cluster have different cluster ids and do not
+// fence each other.
 //
 // When leadership is lost, IsLeader turns false at once and the workers'
 // context is cancelled; the next term does not start until every worker of
 // the previous one has returned. Workers must therefore return promptly on
 // cancellation, rebuild their state from PostgreSQL when they start, be
 // idempotent (a deposed leader may still be finishing while the new one
-// starts) and stamp their writes with the epoch so stale writes can be
-// fenced off.
+// starts) and make their writes in fenced transactions (see Fencing).
 //
 // Readiness: Ready is nil when Raft runs and knows a leader, whichever
 // replica it is; WaitLeader blocks until then (and, on the leader itself,

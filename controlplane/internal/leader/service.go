@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	"github.com/hearth-dev/hearth/shared/backoff"
 	"github.com/hearth-dev/hearth/shared/logfield"
@@ -100,6 +101,19 @@ type Deps struct {
 	FSM raft.FSM
 	// Timings are Raft's timeouts; zero fields take DefaultTimings.
 	Timings Timings
+	// Epochs records each term's epoch in the database before the term's
+	// workers start, so that a deposed leader's writes are refused there
+	// (see Fencing). Nil: nothing is recorded and the workers' contexts
+	// carry no store.Epoch (tests of Raft alone).
+	Epochs EpochRecorder
+}
+
+// EpochRecorder records a leader's epoch as the newest of its Raft cluster
+// (*store.DB implements it). It returns store.ErrFenced when a newer epoch
+// is already recorded, and waits for transactions of older epochs still in
+// flight.
+type EpochRecorder interface {
+	RecordEpoch(ctx context.Context, e store.Epoch) error
 }
 
 // options are hooks for this package's tests only.
@@ -137,6 +151,7 @@ type Service struct {
 	workers []supervisor.Worker
 	raft    *raft.Raft
 	addr    raft.ServerAddress
+	cluster string        // the Raft cluster's id (see clusterID), once Run opened raft.db
 	epoch   uint64        // non-zero while leading with workers started
 	changed chan struct{} // closed and replaced on every change of the above
 }
@@ -240,11 +255,11 @@ func (s *Service) IsLeader() bool {
 // Epoch returns the Raft term in which this node became the current
 // leader, or 0 when it does not lead (see IsLeader). It is a fencing
 // token: Raft elects at most one leader per term and terms only grow, so a
-// write stamped with an epoch can be rejected once a write with a higher
-// epoch has been seen ("UPDATE ... WHERE leader_epoch <= $epoch"). A
-// deposed leader's workers may still be finishing; their epoch is lower
-// than the new leader's. Workers should read their own epoch with
-// EpochFrom(ctx), which cannot change under them.
+// write stamped with an epoch can be rejected once a higher epoch has been
+// recorded; PostgreSQL does so for the workers' transactions (see the
+// package doc, Fencing). A deposed leader's workers may still be
+// finishing; their epoch is lower than the new leader's. Workers should
+// read their own epoch with EpochFrom(ctx), which cannot change under them.
 func (s *Service) Epoch() uint64 {
 	s.mu.Lock()
 	r, epoch := s.raft, s.epoch
@@ -323,6 +338,22 @@ type epochKey struct{}
 func EpochFrom(ctx context.Context) (uint64, bool) {
 	e, ok := ctx.Value(epochKey{}).(uint64)
 	return e, ok
+}
+
+// Fencing returns the fencing token of this node's current leadership
+// (its Raft cluster and epoch), or false when it does not lead. Leader-only
+// workers have theirs in their context already (store.EpochFrom); Fencing
+// is for stamping commands issued elsewhere with the newest epoch this
+// replica knows.
+func (s *Service) Fencing() (store.Epoch, bool) {
+	epoch := s.Epoch()
+	s.mu.Lock()
+	cluster := s.cluster
+	s.mu.Unlock()
+	if epoch == 0 || cluster == "" {
+		return store.Epoch{}, false
+	}
+	return store.Epoch{Cluster: cluster, Term: epoch}, true
 }
 
 type metrics struct {

@@ -82,6 +82,7 @@ type nodeConfig struct {
 	timings  Timings
 	opts     options
 	register func(s *Service)
+	epochs   EpochRecorder
 }
 
 // startNode builds a Service and runs it until stop or the end of the test.
@@ -105,6 +106,7 @@ func startNode(t *testing.T, c nodeConfig) *testNode {
 		NodeID:     c.id,
 		BindAddr:   "127.0.0.1:0",
 		Timings:    c.timings,
+		Epochs:     c.epochs,
 	}, c.opts)
 	if err != nil {
 		t.Fatal(err)

@@ -10,10 +10,12 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
@@ -34,9 +36,10 @@ const (
 
 // node is the Raft node and the resources Run opened for it.
 type node struct {
-	raft  *raft.Raft
-	store *raftboltdb.BoltStore
-	trans *raft.NetworkTransport
+	raft    *raft.Raft
+	store   *raftboltdb.BoltStore
+	trans   *raft.NetworkTransport
+	cluster string
 }
 
 // Run starts Raft (bootstrapping a single-replica cluster on a fresh data
@@ -65,12 +68,12 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	s.raft, s.addr = n.raft, n.trans.LocalAddr()
+	s.raft, s.addr, s.cluster = n.raft, n.trans.LocalAddr(), n.cluster
 	s.notifyLocked()
 	s.mu.Unlock()
 	s.log.Info().Str(logfield.Address, string(n.trans.LocalAddr())).Msg("raft started")
 
-	s.follow(ctx, n.raft, workers)
+	s.follow(ctx, n.raft, n.cluster, workers)
 
 	s.mu.Lock()
 	s.raft = nil
@@ -102,6 +105,10 @@ func (s *Service) open() (_ *node, err error) {
 			_ = store.Close()
 		}
 	}()
+	cluster, err := clusterID(store)
+	if err != nil {
+		return nil, err
+	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, snapshotsRetained, hl.Named("snapshots"))
 	if err != nil {
 		return nil, fmt.Errorf("leader: snapshot store: %w", err)
@@ -150,7 +157,31 @@ func (s *Service) open() (_ *node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("leader: start raft: %w", err)
 	}
-	return &node{raft: r, store: store, trans: trans}, nil
+	return &node{raft: r, store: store, trans: trans, cluster: cluster}, nil
+}
+
+// keyClusterID is where raft.db keeps the Raft cluster's id.
+var keyClusterID = []byte("hearth_cluster_id")
+
+// clusterID returns the id of the Raft cluster this node's state belongs
+// to, creating it on a fresh (or older) raft.db. Fencing epochs are Raft
+// terms, comparable only within one cluster: lost Raft state starts terms
+// over, and must start over under a new id rather than be fenced off by
+// the old terms recorded in PostgreSQL. Joining a node to a cluster will
+// copy the leader's id into the new node's raft.db.
+func clusterID(ss raft.StableStore) (string, error) {
+	v, err := ss.Get(keyClusterID)
+	if err == nil && len(v) > 0 {
+		return string(v), nil
+	}
+	if err != nil && !errors.Is(err, raftboltdb.ErrKeyNotFound) {
+		return "", fmt.Errorf("leader: read the raft cluster id: %w", err)
+	}
+	id := uuid.NewString()
+	if err := ss.Set(keyClusterID, []byte(id)); err != nil {
+		return "", fmt.Errorf("leader: store the raft cluster id: %w", err)
+	}
+	return id, nil
 }
 
 // close shuts Raft down and releases what open opened.
@@ -175,7 +206,7 @@ type term struct {
 
 // follow reacts to leadership changes until ctx is cancelled, starting the
 // workers on each gain and stopping them on each loss.
-func (s *Service) follow(ctx context.Context, r *raft.Raft, workers []supervisor.Worker) {
+func (s *Service) follow(ctx context.Context, r *raft.Raft, cluster string, workers []supervisor.Worker) {
 	observations := make(chan raft.Observation, 1)
 	observer := raft.NewObserver(observations, false, func(o *raft.Observation) bool {
 		_, ok := o.Data.(raft.LeaderObservation)
@@ -200,18 +231,18 @@ func (s *Service) follow(ctx context.Context, r *raft.Raft, workers []supervisor
 			s.endTerm(cur)
 			cur = nil
 			if leading {
-				cur = s.beginTerm(ctx, r, workers)
+				cur = s.beginTerm(ctx, r, cluster, workers)
 			}
 		}
 	}
 }
 
-func (s *Service) beginTerm(ctx context.Context, r *raft.Raft, workers []supervisor.Worker) *term {
+func (s *Service) beginTerm(ctx context.Context, r *raft.Raft, cluster string, workers []supervisor.Worker) *term {
 	ctx, cancel := context.WithCancel(ctx)
 	t := &term{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(t.done)
-		s.lead(ctx, r, workers)
+		s.lead(ctx, r, cluster, workers)
 	}()
 	return t
 }
@@ -235,11 +266,15 @@ func (s *Service) endTerm(t *term) {
 	}
 }
 
-// lead runs one leadership term: barrier, then the workers until ctx is
-// cancelled.
-func (s *Service) lead(ctx context.Context, r *raft.Raft, workers []supervisor.Worker) {
+// lead runs one leadership term: barrier, epoch recorded in the
+// database, then the workers until ctx is cancelled.
+func (s *Service) lead(ctx context.Context, r *raft.Raft, cluster string, workers []supervisor.Worker) {
 	epoch, ok := s.establish(ctx, r)
 	if !ok {
+		return
+	}
+	fence := store.Epoch{Cluster: cluster, Term: epoch}
+	if !s.record(ctx, r, fence) {
 		return
 	}
 	s.updateSelfAddress(ctx, r)
@@ -257,7 +292,11 @@ func (s *Service) lead(ctx context.Context, r *raft.Raft, workers []supervisor.W
 	s.metrics.terms.Inc()
 	s.log.Info().Uint64(logfield.Epoch, epoch).Msg("leading; starting leader-only workers")
 
-	if err := s.sup.Run(context.WithValue(ctx, epochKey{}, epoch), workers...); err != nil {
+	wctx := context.WithValue(ctx, epochKey{}, epoch)
+	if s.deps.Epochs != nil {
+		wctx = store.WithEpoch(wctx, fence)
+	}
+	if err := s.sup.Run(wctx, workers...); err != nil {
 		s.log.Error().Err(err).Msg("leader-only workers not started")
 	}
 }
@@ -286,6 +325,34 @@ func (s *Service) establish(ctx context.Context, r *raft.Raft) (uint64, bool) {
 		s.log.Warn().Err(err).Int(logfield.Attempt, attempt+1).Msg("raft barrier failed; retrying")
 		if !s.backoff.Sleep(ctx, attempt) {
 			return 0, false
+		}
+	}
+}
+
+// record records the term's epoch in the database (Deps.Epochs), retrying
+// until it succeeds, leadership is lost or ctx ends. It reports whether
+// the workers may start: false when a newer epoch was recorded already
+// (this node was deposed before it could take over).
+func (s *Service) record(ctx context.Context, r *raft.Raft, e store.Epoch) bool {
+	if s.deps.Epochs == nil {
+		return true
+	}
+	for attempt := 0; ; attempt++ {
+		err := s.deps.Epochs.RecordEpoch(ctx, e)
+		switch {
+		case ctx.Err() != nil:
+			return false
+		case err == nil:
+			// Still the leader of that term: a newer leader would have
+			// recorded a newer epoch and fenced this one off anyway.
+			return r.CurrentTerm() == e.Term && r.State() == raft.Leader
+		case errors.Is(err, store.ErrFenced):
+			s.log.Warn().Err(err).Uint64(logfield.Epoch, e.Term).Msg("a newer leader took over before this one could; not starting leader-only workers")
+			return false
+		}
+		s.log.Warn().Err(err).Int(logfield.Attempt, attempt+1).Msg("could not record the leadership epoch; retrying")
+		if !s.backoff.Sleep(ctx, attempt) {
+			return false
 		}
 	}
 }

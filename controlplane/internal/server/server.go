@@ -169,6 +169,7 @@ func Run(ctx context.Context, o Options) error {
 		NodeID:     cfg.Raft.NodeID,
 		BindAddr:   cfg.Raft.Listen,
 		Timings:    o.RaftTimings,
+		Epochs:     db, // fences leader-only writes in PostgreSQL
 	})
 	if err != nil {
 		return &StartupError{Err: err}

@@ -70,9 +70,17 @@ func (db *DB) Close() { db.Pool.Close() }
 func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
 
 // InTx runs fn in a transaction, committing when fn returns nil and rolling
-// back otherwise. Errors come back mapped by MapError.
+// back otherwise. Errors come back mapped by MapError. A transaction run
+// under a context carrying a leadership epoch (a leader-only worker's) is
+// fenced first (see Fence): a deposed leader's transaction fails with
+// ErrFenced before fn runs.
 func (db *DB) InTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	err := pgx.BeginFunc(ctx, db.Pool, fn)
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if err := Fence(ctx, tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 	return MapError(err)
 }
 
