@@ -65,6 +65,13 @@
 // plane acks statuses of jobs that are not the agent's and cancels them,
 // so answering would ping-pong.
 //
+// Epochs: the session keeps the newest leadership epoch it has seen in a
+// Welcome or a CancelJob, across streams, for the life of the process. A
+// CancelJob stamped with an older epoch was issued by a control-plane
+// leader that has since been deposed: it is dropped (logged, not
+// answered); the current leader's view reaches the agent anyway through
+// heartbeats and reconciliation. Epoch 0 is unstamped and always obeyed.
+//
 // When the runner is Done: a SUCCESS with Result.Artifacts uploads the
 // archive (UploadArtifact: a header, then Tuning.UploadChunk data
 // messages), retrying transient failures with backoff; a refusal

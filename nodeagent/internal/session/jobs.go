@@ -342,6 +342,11 @@ func (s *Session) recordJob(rj *agentv1.RunJob, dir string) error {
 // answer: answering would make the control plane (which acks statuses of
 // foreign jobs and cancels them) and the agent ping-pong.
 func (s *Session) cancelJob(c *agentv1.CancelJob) {
+	if !s.fresh(c.GetEpoch()) {
+		s.log.Warn().Str(logfield.JobID, c.GetJobId()).Uint64(logfield.Epoch, c.GetEpoch()).
+			Msg("CancelJob from a deposed control-plane leader (an older epoch than one already seen); dropped")
+		return
+	}
 	j, ok := s.byID[c.GetJobId()]
 	if !ok {
 		s.log.Debug().Str(logfield.JobID, c.GetJobId()).Msg("CancelJob for a job the agent does not have; ignored")
@@ -356,6 +361,20 @@ func (s *Session) cancelJob(c *agentv1.CancelJob) {
 	}
 	s.log.Info().Str(logfield.JobID, j.id).Str("reason", reason).Msg("cancelling the job")
 	j.handle.Cancel(reason)
+}
+
+// fresh records epoch as the newest seen if it is, and reports whether a
+// command stamped with it may be obeyed: not when a newer epoch was seen
+// (its issuer was deposed). Epoch 0 is unstamped and always fresh.
+func (s *Session) fresh(epoch uint64) bool {
+	if epoch == 0 {
+		return true
+	}
+	if epoch < s.newestEpoch {
+		return false
+	}
+	s.newestEpoch = epoch
+	return true
 }
 
 // statusAck handles JobStatusAck.

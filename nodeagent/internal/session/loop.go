@@ -180,6 +180,7 @@ func (s *Session) finalError(err error, welcomed bool) error {
 // every unacknowledged status, and logs from the acknowledged offsets.
 func (s *Session) connected(st *stream) {
 	s.cur = st
+	s.fresh(st.welcome.GetEpoch())
 	s.log.Info().Dur("heartbeat_interval", st.interval).Int("jobs", len(s.byID)).Msg("connected to the control plane")
 	for _, j := range s.byID {
 		for _, l := range j.logs {

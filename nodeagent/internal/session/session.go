@@ -147,6 +147,10 @@ type Session struct {
 
 	pollTimer *time.Timer
 	pollC     <-chan time.Time // pollTimer.C while armed, else nil
+
+	// newestEpoch is the newest leadership epoch seen in a Welcome or a
+	// command, over every stream of this process (see fresh).
+	newestEpoch uint64
 }
 
 // New checks d and returns a Session.

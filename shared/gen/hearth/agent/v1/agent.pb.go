@@ -458,7 +458,11 @@ type Welcome struct {
 	AgentId           string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
 	HeartbeatInterval *durationpb.Duration   `protobuf:"bytes,2,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
 	// The control plane ends the stream (after Drain) at this age.
-	MaxStreamAge  *durationpb.Duration `protobuf:"bytes,3,opt,name=max_stream_age,json=maxStreamAge,proto3" json:"max_stream_age,omitempty"`
+	MaxStreamAge *durationpb.Duration `protobuf:"bytes,3,opt,name=max_stream_age,json=maxStreamAge,proto3" json:"max_stream_age,omitempty"`
+	// The newest leadership epoch the control plane has recorded (0: not
+	// known). The agent drops later commands stamped with an older epoch
+	// (see CancelJob.epoch).
+	Epoch         uint64 `protobuf:"varint,4,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -512,6 +516,13 @@ func (x *Welcome) GetMaxStreamAge() *durationpb.Duration {
 		return x.MaxStreamAge
 	}
 	return nil
+}
+
+func (x *Welcome) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
 }
 
 // Heartbeat proves the other side alive.
@@ -826,9 +837,15 @@ func (x *Step) GetScript() string {
 // CancelJob asks the agent to stop a job: its whole process tree is killed
 // (SIGTERM, then SIGKILL after a short grace).
 type CancelJob struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	JobId         string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	JobId  string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Reason string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The leadership epoch of the control plane that issued the command (0:
+	// not stamped, never dropped). Epochs only grow with each new leader: the
+	// agent drops a CancelJob stamped with an epoch older than the newest it
+	// has seen (in Welcome or in a command), so a deposed leader that has not
+	// noticed yet cannot act on the agent.
+	Epoch         uint64 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -875,6 +892,13 @@ func (x *CancelJob) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *CancelJob) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
 }
 
 // JobStatus reports a job's progress.
@@ -1384,11 +1408,12 @@ const file_hearth_agent_v1_agent_proto_rawDesc = "" +
 	"\x0frunning_job_ids\x18\x06 \x03(\tR\rrunningJobIds\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xaf\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc5\x01\n" +
 	"\aWelcome\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12H\n" +
 	"\x12heartbeat_interval\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\x12?\n" +
-	"\x0emax_stream_age\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\fmaxStreamAge\"h\n" +
+	"\x0emax_stream_age\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\fmaxStreamAge\x12\x14\n" +
+	"\x05epoch\x18\x04 \x01(\x04R\x05epoch\"h\n" +
 	"\tHeartbeat\x123\n" +
 	"\asent_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12&\n" +
 	"\x0frunning_job_ids\x18\x02 \x03(\tR\rrunningJobIds\"\x1f\n" +
@@ -1417,10 +1442,11 @@ const file_hearth_agent_v1_agent_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"2\n" +
 	"\x04Step\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06script\x18\x02 \x01(\tR\x06script\":\n" +
+	"\x06script\x18\x02 \x01(\tR\x06script\"P\n" +
 	"\tCancelJob\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xbf\x01\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\"\xbf\x01\n" +
 	"\tJobStatus\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12/\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x19.hearth.agent.v1.JobStateR\x05state\x12\x12\n" +
