@@ -3,6 +3,11 @@
 -- client hears the push succeeded, and consumed once by the push worker
 -- (FOR UPDATE SKIP LOCKED) into pipelines and merge-request refreshes.
 -- Events recorded before this table existed were consumed in the request.
+
+-- Who pushed, by name, for the audit rows of what the worker creates on
+-- their behalf ('' unknown or anonymous).
+ALTER TABLE git_push_events ADD COLUMN pusher_name text NOT NULL DEFAULT '';
+
 CREATE TABLE git_push_refs (
     event_id        uuid NOT NULL REFERENCES git_push_events (id) ON DELETE CASCADE,
     -- The ref's place in its push, so consumers see a push's refs in order.

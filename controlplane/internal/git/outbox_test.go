@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
@@ -20,12 +21,13 @@ type recordingConsumer struct {
 	mu         sync.Mutex
 	deliveries map[string]int
 	refreshes  map[string]int
+	actors     map[string]bool // the principals deliveries acted as
 	// block, when set, holds every delivery until the context ends.
 	block bool
 }
 
 func newRecordingConsumer() *recordingConsumer {
-	return &recordingConsumer{deliveries: map[string]int{}, refreshes: map[string]int{}}
+	return &recordingConsumer{deliveries: map[string]int{}, refreshes: map[string]int{}, actors: map[string]bool{}}
 }
 
 func (c *recordingConsumer) PushRef(ctx context.Context, key string, e git.PushEvent) error {
@@ -39,6 +41,8 @@ func (c *recordingConsumer) PushRef(ctx context.Context, key string, e git.PushE
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.deliveries[key+"/"+e.Refs[0].Ref]++
+	p := rbac.PrincipalFrom(ctx)
+	c.actors[p.UserID.String()+" "+p.Username] = true
 	return nil
 }
 
@@ -153,11 +157,13 @@ func TestPushWorkerStoppedMidDeliveryDeliversAgainWithTheSameKey(t *testing.T) {
 	d := testsvc.NewDatabase(t)
 	project := newOutboxProject(t, d)
 	s := git.NewPGStore(d)
-	e := git.PushEvent{ID: uuid.Must(uuid.NewV7()), ProjectID: project, Refs: []git.RefUpdate{
+	pusher := uuid.New()
+	e := git.PushEvent{ID: uuid.Must(uuid.NewV7()), ProjectID: project, PusherID: pusher, Refs: []git.RefUpdate{
 		{Ref: "refs/heads/main", Old: zeroSHA, New: fmt.Sprintf("%040x", 1)},
 		{Ref: "refs/tags/v1", Old: zeroSHA, New: fmt.Sprintf("%040x", 2)},
 	}}
-	if err := s.Trigger(context.Background(), e); err != nil {
+	ctx := rbac.WithPrincipal(context.Background(), rbac.Principal{Kind: rbac.User, UserID: pusher, Username: "ada"})
+	if err := s.Trigger(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	stuck := newRecordingConsumer()
@@ -166,8 +172,8 @@ func TestPushWorkerStoppedMidDeliveryDeliversAgainWithTheSameKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	_, err = w.Drain(ctx)
+	stopCtx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	_, err = w.Drain(stopCtx)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a stopped delivery: %v, want the context's error", err)
@@ -183,5 +189,8 @@ func TestPushWorkerStoppedMidDeliveryDeliversAgainWithTheSameKey(t *testing.T) {
 	defer c.mu.Unlock()
 	if fmt.Sprint(c.deliveries) != fmt.Sprint(want) {
 		t.Fatalf("delivered %v, want %v (the event's id as the key of each ref)", c.deliveries, want)
+	}
+	if actors := fmt.Sprint(c.actors); actors != fmt.Sprint(map[string]bool{pusher.String() + " ada": true}) {
+		t.Fatalf("deliveries acted as %s, want the pusher ada", actors)
 	}
 }

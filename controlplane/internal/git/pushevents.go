@@ -71,12 +71,18 @@ func (s *PGStore) Trigger(ctx context.Context, e PushEvent) error {
 		return err
 	}
 	var pusher *uuid.UUID
+	var pusherName string
 	if e.PusherID != uuid.Nil {
 		pusher = &e.PusherID
+		// The worker acts for the pusher later; their name is the request's.
+		if p := rbac.PrincipalFrom(ctx); p.Kind == rbac.User && p.UserID == e.PusherID {
+			pusherName = p.Username
+		}
 	}
 	return s.db.InTx(ctx, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		if err := q.InsertPushEvent(ctx, db.InsertPushEventParams{ID: e.ID, ProjectID: e.ProjectID, PusherID: pusher, Refs: refs}); err != nil {
+		err := q.InsertPushEvent(ctx, db.InsertPushEventParams{ID: e.ID, ProjectID: e.ProjectID, PusherID: pusher, PusherName: pusherName, Refs: refs})
+		if err != nil {
 			return store.MapError(err)
 		}
 		names := make([]string, 0, len(e.Refs))

@@ -20,7 +20,7 @@ WHERE project_id = @project_id AND kind = 'branch' ORDER BY pattern;
 DELETE FROM git_protected_refs WHERE project_id = @project_id AND kind = @kind AND pattern = @pattern;
 
 -- name: InsertPushEvent :exec
-INSERT INTO git_push_events (id, project_id, pusher_id, refs) VALUES (@id, @project_id, @pusher_id, @refs);
+INSERT INTO git_push_events (id, project_id, pusher_id, pusher_name, refs) VALUES (@id, @project_id, @pusher_id, @pusher_name, @refs);
 
 -- name: ListPushEvents :many
 SELECT * FROM git_push_events WHERE project_id = @project_id ORDER BY id LIMIT @max_rows;
@@ -35,7 +35,7 @@ SELECT pg_notify('hearth_push_events', '');
 -- name: ClaimPushRefs :many
 -- Pending (event, ref) rows due now, locked for this transaction; rows
 -- another worker holds are skipped, not waited for.
-SELECT r.event_id, r.position, r.ref, r.old_sha, r.new_sha, r.attempts, e.project_id, e.pusher_id
+SELECT r.event_id, r.position, r.ref, r.old_sha, r.new_sha, r.attempts, e.project_id, e.pusher_id, e.pusher_name
 FROM git_push_refs r JOIN git_push_events e ON e.id = r.event_id
 WHERE r.consumed_at IS NULL AND r.next_attempt_at <= now()
 ORDER BY r.next_attempt_at, r.event_id, r.position

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/git/internal/db"
+	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/backoff"
 	"github.com/hearth-dev/hearth/shared/logfield"
@@ -142,10 +143,13 @@ func (w *PushWorker) consumeBatch(ctx context.Context) (int, error) {
 
 func (w *PushWorker) deliver(ctx context.Context, q *db.Queries, r db.ClaimPushRefsRow) error {
 	e := PushEvent{ID: r.EventID, ProjectID: r.ProjectID, Refs: []RefUpdate{{Ref: r.Ref, Old: r.OldSha, New: r.NewSha}}}
+	rctx, cancel := context.WithTimeout(ctx, pushRefTimeout)
 	if r.PusherID != nil {
 		e.PusherID = *r.PusherID
+		// What the consumers create (and audit) is the pusher's doing, as
+		// when it was created in their request.
+		rctx = rbac.WithPrincipal(rctx, rbac.Principal{Kind: rbac.User, UserID: e.PusherID, Username: r.PusherName})
 	}
-	rctx, cancel := context.WithTimeout(ctx, pushRefTimeout)
 	err := w.d.Pipelines.PushRef(rctx, r.EventID.String(), e)
 	cancel()
 	if ctx.Err() != nil {

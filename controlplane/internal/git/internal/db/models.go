@@ -25,11 +25,12 @@ type GitProtectedRef struct {
 }
 
 type GitPushEvent struct {
-	ID        uuid.UUID
-	ProjectID uuid.UUID
-	PusherID  *uuid.UUID
-	Refs      []byte
-	CreatedAt time.Time
+	ID         uuid.UUID
+	ProjectID  uuid.UUID
+	PusherID   *uuid.UUID
+	Refs       []byte
+	CreatedAt  time.Time
+	PusherName string
 }
 
 type GitPushRef struct {

@@ -13,7 +13,7 @@ import (
 )
 
 const claimPushRefs = `-- name: ClaimPushRefs :many
-SELECT r.event_id, r.position, r.ref, r.old_sha, r.new_sha, r.attempts, e.project_id, e.pusher_id
+SELECT r.event_id, r.position, r.ref, r.old_sha, r.new_sha, r.attempts, e.project_id, e.pusher_id, e.pusher_name
 FROM git_push_refs r JOIN git_push_events e ON e.id = r.event_id
 WHERE r.consumed_at IS NULL AND r.next_attempt_at <= now()
 ORDER BY r.next_attempt_at, r.event_id, r.position
@@ -22,14 +22,15 @@ FOR UPDATE OF r SKIP LOCKED
 `
 
 type ClaimPushRefsRow struct {
-	EventID   uuid.UUID
-	Position  int32
-	Ref       string
-	OldSha    string
-	NewSha    string
-	Attempts  int32
-	ProjectID uuid.UUID
-	PusherID  *uuid.UUID
+	EventID    uuid.UUID
+	Position   int32
+	Ref        string
+	OldSha     string
+	NewSha     string
+	Attempts   int32
+	ProjectID  uuid.UUID
+	PusherID   *uuid.UUID
+	PusherName string
 }
 
 // Pending (event, ref) rows due now, locked for this transaction; rows
@@ -52,6 +53,7 @@ func (q *Queries) ClaimPushRefs(ctx context.Context, maxRows int32) ([]ClaimPush
 			&i.Attempts,
 			&i.ProjectID,
 			&i.PusherID,
+			&i.PusherName,
 		); err != nil {
 			return nil, err
 		}
@@ -115,14 +117,15 @@ func (q *Queries) DeleteProtectedRef(ctx context.Context, arg DeleteProtectedRef
 }
 
 const insertPushEvent = `-- name: InsertPushEvent :exec
-INSERT INTO git_push_events (id, project_id, pusher_id, refs) VALUES ($1, $2, $3, $4)
+INSERT INTO git_push_events (id, project_id, pusher_id, pusher_name, refs) VALUES ($1, $2, $3, $4, $5)
 `
 
 type InsertPushEventParams struct {
-	ID        uuid.UUID
-	ProjectID uuid.UUID
-	PusherID  *uuid.UUID
-	Refs      []byte
+	ID         uuid.UUID
+	ProjectID  uuid.UUID
+	PusherID   *uuid.UUID
+	PusherName string
+	Refs       []byte
 }
 
 func (q *Queries) InsertPushEvent(ctx context.Context, arg InsertPushEventParams) error {
@@ -130,6 +133,7 @@ func (q *Queries) InsertPushEvent(ctx context.Context, arg InsertPushEventParams
 		arg.ID,
 		arg.ProjectID,
 		arg.PusherID,
+		arg.PusherName,
 		arg.Refs,
 	)
 	return err
@@ -226,7 +230,7 @@ func (q *Queries) ListProtectedRefs(ctx context.Context, projectID uuid.UUID) ([
 }
 
 const listPushEvents = `-- name: ListPushEvents :many
-SELECT id, project_id, pusher_id, refs, created_at FROM git_push_events WHERE project_id = $1 ORDER BY id LIMIT $2
+SELECT id, project_id, pusher_id, refs, created_at, pusher_name FROM git_push_events WHERE project_id = $1 ORDER BY id LIMIT $2
 `
 
 type ListPushEventsParams struct {
@@ -249,6 +253,7 @@ func (q *Queries) ListPushEvents(ctx context.Context, arg ListPushEventsParams) 
 			&i.PusherID,
 			&i.Refs,
 			&i.CreatedAt,
+			&i.PusherName,
 		); err != nil {
 			return nil, err
 		}
