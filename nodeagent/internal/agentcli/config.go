@@ -107,7 +107,25 @@ func parseRun(args []string, getenv func(string) string) (runConfig, error) {
 		problems []string
 	)
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	c.readIdentity(get, bad)
+	c.readJobs(get, bad)
+	c.readOperation(get, bad)
+	if len(problems) > 0 {
+		return runConfig{}, &usageError{problems}
+	}
+	return c, nil
+}
 
+// getter returns a setting's value and how to name it in a message;
+// complaint records a problem with a setting.
+type (
+	getter    func(name string) (value, source string)
+	complaint func(format string, args ...any)
+)
+
+// readIdentity reads who the agent is and where it connects: --server,
+// --data-dir, --join-token, --name and --labels.
+func (c *runConfig) readIdentity(get getter, bad complaint) {
 	v, src := get("server")
 	c.Server = v
 	if u, err := url.Parse(v); v == "" {
@@ -144,8 +162,12 @@ func parseRun(args []string, getenv func(string) string) (runConfig, error) {
 		bad("%s %q: %v", src, v, err)
 	}
 	c.Labels = labels
+}
 
-	v, src = get("capacity")
+// readJobs reads how jobs run: --capacity, --runner, --job-uid-base and
+// --max-job-log-bytes.
+func (c *runConfig) readJobs(get getter, bad complaint) {
+	v, src := get("capacity")
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > session.MaxCapacity {
 		bad("%s %q: want a number from 1 to %d", src, v, session.MaxCapacity)
@@ -174,8 +196,12 @@ func parseRun(args []string, getenv func(string) string) (runConfig, error) {
 		bad("%s %q: %v", src, v, err)
 	}
 	c.MaxJobLogBytes = size
+}
 
-	v, src = get("rotate-every")
+// readOperation reads the agent's own upkeep: --rotate-every, --log-level
+// and --log-format.
+func (c *runConfig) readOperation(get getter, bad complaint) {
+	v, src := get("rotate-every")
 	d, err := time.ParseDuration(v)
 	if err != nil || d < time.Minute {
 		bad("%s %q: want a duration of at least 1m, such as 12h", src, v)
@@ -191,11 +217,6 @@ func parseRun(args []string, getenv func(string) string) (runConfig, error) {
 	if _, err := logging.New(io.Discard, "info", c.LogFormat); err != nil {
 		bad("%s: %v", src, err)
 	}
-
-	if len(problems) > 0 {
-		return runConfig{}, &usageError{problems}
-	}
-	return c, nil
 }
 
 // parseLabels reads "k=v,k=v" (empty: none).
