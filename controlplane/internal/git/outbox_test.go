@@ -147,6 +147,17 @@ func TestPushWorkersConsumeABurstExactlyOnce(t *testing.T) {
 	if keys != total || deliveries != total || refreshes != total {
 		t.Fatalf("%d refs delivered %d times and refreshed %d times, want %d each once", keys, deliveries, refreshes, total)
 	}
+
+	// The workers are idle now and sweep hourly: only the NOTIFY of the
+	// next push wakes them.
+	late := git.PushEvent{ProjectID: project, Refs: []git.RefUpdate{{Ref: "refs/heads/late", Old: zeroSHA, New: fmt.Sprintf("%040x", total+1)}}}
+	if err := s.Trigger(context.Background(), late); err != nil {
+		t.Fatal(err)
+	}
+	testsvc.WaitFor(t, "a push after the burst to wake an idle worker", func() bool {
+		keys, _, _ := c.counts()
+		return keys == total+1
+	})
 }
 
 // TestPushWorkerStoppedMidDeliveryDeliversAgainWithTheSameKey: a worker
