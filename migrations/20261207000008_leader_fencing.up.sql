@@ -12,9 +12,16 @@
 -- not joined into one cluster each lead their own and do not fence each
 -- other; a cluster whose Raft state was lost starts over with new terms
 -- under a new id instead of being fenced off forever by its old terms.
+--
+-- takeover numbers every takeover of any cluster sharing this database in
+-- order: it is the epoch stamped on commands sent to node agents (agents
+-- compare epochs of whichever replica they reach, so they need one order).
+CREATE SEQUENCE leader_takeovers AS bigint;
+
 CREATE TABLE leader_epochs (
     cluster_id  text PRIMARY KEY CHECK (length(cluster_id) BETWEEN 1 AND 200),
     epoch       bigint NOT NULL CHECK (epoch > 0),
+    takeover    bigint NOT NULL DEFAULT nextval('leader_takeovers'),
     recorded_at timestamptz NOT NULL DEFAULT now()
 );
 

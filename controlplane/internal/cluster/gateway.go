@@ -102,6 +102,17 @@ type GatewayDeps struct {
 	// an ending stream waits for a send stuck on a peer that stopped
 	// reading before it resets the HTTP/2 stream.
 	DrainGrace time.Duration
+	// Epochs gives the newest leadership epoch, sent in Welcome so that an
+	// agent drops commands of a leader deposed before it connected
+	// (*store.DB). Nil: Welcome carries none.
+	Epochs Epochs
+}
+
+// Epochs is what the gateway needs to stamp Welcome.
+type Epochs interface {
+	// NewestEpoch is the newest leadership epoch recorded (the number
+	// CancelJob.epoch is compared with), 0 when none is.
+	NewestEpoch(ctx context.Context) (uint64, error)
 }
 
 // Gateway serves AgentService: it holds the agent streams connected to
@@ -116,6 +127,7 @@ type Gateway struct {
 	jitter       float64
 	helloTimeout time.Duration
 	drainGrace   time.Duration
+	epochs       Epochs
 
 	mu       sync.Mutex
 	streams  map[uuid.UUID]*stream
@@ -141,6 +153,7 @@ func NewGateway(d GatewayDeps) (*Gateway, error) {
 		maxAge:   orDefault(d.MaxStreamAge, DefaultMaxStreamAge),
 		jitter:   d.StreamAgeJitter, helloTimeout: orDefault(d.HelloTimeout, DefaultHelloTimeout),
 		drainGrace: orDefault(d.DrainGrace, DefaultDrainGrace),
+		epochs:     d.Epochs,
 		streams:    map[uuid.UUID]*stream{},
 	}
 	if g.jitter == 0 {
@@ -191,9 +204,10 @@ func (g *Gateway) WakeAll() {
 	}
 }
 
-// Cancel queues CancelJob on agentID's stream if this replica holds it,
-// and reports whether it did.
-func (g *Gateway) Cancel(agentID, jobID uuid.UUID, reason string) bool {
+// Cancel queues CancelJob, stamped with epoch (the leadership epoch it was
+// issued under, 0: unstamped), on agentID's stream if this replica holds
+// it, and reports whether it did.
+func (g *Gateway) Cancel(agentID, jobID uuid.UUID, reason string, epoch uint64) bool {
 	g.mu.Lock()
 	s := g.streams[agentID]
 	g.mu.Unlock()
@@ -201,7 +215,7 @@ func (g *Gateway) Cancel(agentID, jobID uuid.UUID, reason string) bool {
 		return false
 	}
 	return s.enqueue(&agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_CancelJob{
-		CancelJob: &agentv1.CancelJob{JobId: jobID.String(), Reason: reason},
+		CancelJob: &agentv1.CancelJob{JobId: jobID.String(), Reason: reason, Epoch: epoch},
 	}})
 }
 

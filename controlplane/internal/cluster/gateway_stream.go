@@ -75,6 +75,7 @@ func (g *Gateway) Connect(ctx context.Context, conn *connect.BidiStream[agentv1.
 	go func() { defer close(senderDone); s.sendLoop() }()
 	s.enqueue(&agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_Welcome{Welcome: &agentv1.Welcome{
 		AgentId: info.ID.String(), HeartbeatInterval: durationpb.New(g.interval), MaxStreamAge: durationpb.New(maxAge),
+		Epoch: g.newestEpoch(ctx, s),
 	}}})
 	s.touch()
 	if s.reconcile(hello.GetRunningJobIds()) {
@@ -550,6 +551,22 @@ func (s *stream) logChunk(c *agentv1.LogChunk) {
 		msgs = append(msgs, cancelForeign(c.GetJobId()))
 	}
 	s.enqueue(msgs...)
+}
+
+// newestEpoch is the epoch Welcome carries; 0 (none) when it cannot be
+// read: the agent then learns it from the next stamped command.
+func (g *Gateway) newestEpoch(ctx context.Context, s *stream) uint64 {
+	if g.epochs == nil {
+		return 0
+	}
+	epoch, err := g.epochs.NewestEpoch(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn().Err(err).Msg("could not read the newest leadership epoch; Welcome carries none")
+		}
+		return 0
+	}
+	return epoch
 }
 
 func cancelForeign(jobID string) *agentv1.ConnectResponse {

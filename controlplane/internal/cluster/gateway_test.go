@@ -566,7 +566,7 @@ func TestGatewayWelcomeReconcileClaim(t *testing.T) {
 				t.Fatalf("hang up: %v", a.err)
 			}
 			eventually(t, "the stream to be forgotten", func() bool { return len(e.gw.Connected()) == 0 })
-			if e.gw.Cancel(e.agent.ID, uuid.New(), "x") {
+			if e.gw.Cancel(e.agent.ID, uuid.New(), "x", 0) {
 				t.Fatal("Cancel on an ended stream")
 			}
 		})
@@ -773,7 +773,7 @@ func TestGatewayNewerStreamReplacesOlder(t *testing.T) {
 		t.Fatalf("replaced stream: %v", old.err)
 	}
 	job := uuid.New()
-	if !e.gw.Cancel(e.agent.ID, job, "stop it") {
+	if !e.gw.Cancel(e.agent.ID, job, "stop it", 0) {
 		t.Fatal("Cancel found no stream")
 	}
 	if c := newer.next(false).GetCancelJob(); c.GetJobId() != job.String() || c.GetReason() != "stop it" {
@@ -817,13 +817,13 @@ func TestGatewayWakeAllAndCancel(t *testing.T) {
 	}
 
 	cancelled := uuid.New()
-	if !e.gw.Cancel(second.ID, cancelled, "pipeline cancelled") {
+	if !e.gw.Cancel(second.ID, cancelled, "pipeline cancelled", 7) {
 		t.Fatal("Cancel found no stream")
 	}
-	if c := a2.next(false).GetCancelJob(); c.GetJobId() != cancelled.String() {
+	if c := a2.next(false).GetCancelJob(); c.GetJobId() != cancelled.String() || c.GetEpoch() != 7 {
 		t.Fatalf("agent 2 got %v", c)
 	}
-	if e.gw.Cancel(uuid.New(), cancelled, "x") {
+	if e.gw.Cancel(uuid.New(), cancelled, "x", 0) {
 		t.Fatal("Cancel for an unknown agent")
 	}
 	// Agent 1 got nothing but what it claimed.
@@ -1021,7 +1021,7 @@ func TestGatewayResetsAStreamThatStopsReading(t *testing.T) {
 	// ends the stream and the blocked Send is reset.
 	reason := strings.Repeat("r", 64<<10)
 	for range 400 {
-		if !e.gw.Cancel(e.agent.ID, uuid.New(), reason) {
+		if !e.gw.Cancel(e.agent.ID, uuid.New(), reason, 0) {
 			t.Fatal("the stream ended too early")
 		}
 	}

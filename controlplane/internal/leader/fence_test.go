@@ -17,17 +17,18 @@ type fakeEpochs struct {
 	err      error
 }
 
-func (f *fakeEpochs) RecordEpoch(_ context.Context, e store.Epoch) error {
+func (f *fakeEpochs) RecordEpoch(_ context.Context, e store.Epoch) (store.Epoch, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != 0 {
 		if f.fail > 0 {
 			f.fail--
 		}
-		return f.err
+		return e, f.err
 	}
+	e.Takeover = uint64(len(f.recorded) + 1)
 	f.recorded = append(f.recorded, e)
-	return nil
+	return e, nil
 }
 
 func (f *fakeEpochs) all() []store.Epoch {
@@ -56,17 +57,14 @@ func TestTakeoverRecordsTheEpochBeforeWorkersStart(t *testing.T) {
 	}
 	first := startNode(t, nodeConfig{id: "n1", dataDir: dir, epochs: epochs, register: probe})
 	got := receive(t, started, "the worker to start")
-	if rec := epochs.all(); len(rec) != 1 || rec[0] != got || got.Term != first.Epoch() || got.Cluster == "" {
+	if rec := epochs.all(); len(rec) != 1 || rec[0] != got || got.Term != first.Epoch() || got.Cluster == "" || got.Takeover != 1 {
 		t.Fatalf("recorded %v, worker got %v, Epoch() %d", rec, got, first.Epoch())
-	}
-	if e, ok := first.Fencing(); !ok || e != got {
-		t.Fatalf("Fencing() = %v %v, want %v", e, ok, got)
 	}
 	first.stop()
 
 	second := startNode(t, nodeConfig{id: "n1", dataDir: dir, epochs: epochs, register: probe})
 	again := receive(t, started, "the worker to start after a restart")
-	if again.Cluster != got.Cluster || again.Term <= got.Term || again.Term != second.Epoch() {
+	if again.Cluster != got.Cluster || again.Term <= got.Term || again.Term != second.Epoch() || again.Takeover != 2 {
 		t.Fatalf("after a restart the worker got %v, before %v", again, got)
 	}
 }

@@ -109,11 +109,11 @@ type Deps struct {
 }
 
 // EpochRecorder records a leader's epoch as the newest of its Raft cluster
-// (*store.DB implements it). It returns store.ErrFenced when a newer epoch
-// is already recorded, and waits for transactions of older epochs still in
-// flight.
+// and returns it with its Takeover number (*store.DB implements it). It
+// returns store.ErrFenced when a newer epoch is already recorded, and waits
+// for transactions of older epochs still in flight.
 type EpochRecorder interface {
-	RecordEpoch(ctx context.Context, e store.Epoch) error
+	RecordEpoch(ctx context.Context, e store.Epoch) (store.Epoch, error)
 }
 
 // options are hooks for this package's tests only.
@@ -151,7 +151,6 @@ type Service struct {
 	workers []supervisor.Worker
 	raft    *raft.Raft
 	addr    raft.ServerAddress
-	cluster string        // the Raft cluster's id (see clusterID), once Run opened raft.db
 	epoch   uint64        // non-zero while leading with workers started
 	changed chan struct{} // closed and replaced on every change of the above
 }
@@ -338,22 +337,6 @@ type epochKey struct{}
 func EpochFrom(ctx context.Context) (uint64, bool) {
 	e, ok := ctx.Value(epochKey{}).(uint64)
 	return e, ok
-}
-
-// Fencing returns the fencing token of this node's current leadership
-// (its Raft cluster and epoch), or false when it does not lead. Leader-only
-// workers have theirs in their context already (store.EpochFrom); Fencing
-// is for stamping commands issued elsewhere with the newest epoch this
-// replica knows.
-func (s *Service) Fencing() (store.Epoch, bool) {
-	epoch := s.Epoch()
-	s.mu.Lock()
-	cluster := s.cluster
-	s.mu.Unlock()
-	if epoch == 0 || cluster == "" {
-		return store.Epoch{}, false
-	}
-	return store.Epoch{Cluster: cluster, Term: epoch}, true
 }
 
 type metrics struct {

@@ -68,7 +68,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	s.raft, s.addr, s.cluster = n.raft, n.trans.LocalAddr(), n.cluster
+	s.raft, s.addr = n.raft, n.trans.LocalAddr()
 	s.notifyLocked()
 	s.mu.Unlock()
 	s.log.Info().Str(logfield.Address, string(n.trans.LocalAddr())).Msg("raft started")
@@ -273,8 +273,8 @@ func (s *Service) lead(ctx context.Context, r *raft.Raft, cluster string, worker
 	if !ok {
 		return
 	}
-	fence := store.Epoch{Cluster: cluster, Term: epoch}
-	if !s.record(ctx, r, fence) {
+	fence, ok := s.record(ctx, r, store.Epoch{Cluster: cluster, Term: epoch})
+	if !ok {
 		return
 	}
 	s.updateSelfAddress(ctx, r)
@@ -330,29 +330,30 @@ func (s *Service) establish(ctx context.Context, r *raft.Raft) (uint64, bool) {
 }
 
 // record records the term's epoch in the database (Deps.Epochs), retrying
-// until it succeeds, leadership is lost or ctx ends. It reports whether
-// the workers may start: false when a newer epoch was recorded already
-// (this node was deposed before it could take over).
-func (s *Service) record(ctx context.Context, r *raft.Raft, e store.Epoch) bool {
+// until it succeeds, leadership is lost or ctx ends, and returns it as
+// recorded (with its Takeover). It reports whether the workers may start:
+// false when a newer epoch was recorded already (this node was deposed
+// before it could take over).
+func (s *Service) record(ctx context.Context, r *raft.Raft, e store.Epoch) (store.Epoch, bool) {
 	if s.deps.Epochs == nil {
-		return true
+		return e, true
 	}
 	for attempt := 0; ; attempt++ {
-		err := s.deps.Epochs.RecordEpoch(ctx, e)
+		recorded, err := s.deps.Epochs.RecordEpoch(ctx, e)
 		switch {
 		case ctx.Err() != nil:
-			return false
+			return e, false
 		case err == nil:
 			// Still the leader of that term: a newer leader would have
 			// recorded a newer epoch and fenced this one off anyway.
-			return r.CurrentTerm() == e.Term && r.State() == raft.Leader
+			return recorded, r.CurrentTerm() == e.Term && r.State() == raft.Leader
 		case errors.Is(err, store.ErrFenced):
 			s.log.Warn().Err(err).Uint64(logfield.Epoch, e.Term).Msg("a newer leader took over before this one could; not starting leader-only workers")
-			return false
+			return e, false
 		}
 		s.log.Warn().Err(err).Int(logfield.Attempt, attempt+1).Msg("could not record the leadership epoch; retrying")
 		if !s.backoff.Sleep(ctx, attempt) {
-			return false
+			return e, false
 		}
 	}
 }

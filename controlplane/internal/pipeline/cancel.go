@@ -106,7 +106,13 @@ func (s *Service) cancelJob(ctx context.Context, q *db.Queries, j db.Job, e *eff
 		if err := q.RequestCancel(ctx, db.RequestCancelParams{Now: s.now(), ID: j.ID}); err != nil {
 			return false, store.MapError(err)
 		}
-		e.cancels = append(e.cancels, cancelNote{agent: deref(j.AgentID), job: j.ID})
+		// Stamped so that an agent drops it if it comes from a leader
+		// deposed meanwhile (a user's cancel carries the newest epoch).
+		epoch, err := store.CommandEpoch(ctx, e.tx)
+		if err != nil {
+			return false, err
+		}
+		e.cancels = append(e.cancels, cancelNote{agent: deref(j.AgentID), job: j.ID, epoch: epoch})
 		return true, nil
 	}
 	return false, nil

@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/controlplane/testsvc"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 )
 
@@ -17,13 +19,15 @@ import (
 // returns a deposed leader's worker context and the current leader's.
 func deposedAndCurrent(t *testing.T, f *fixture) (deposed, leading context.Context) {
 	t.Helper()
-	old, newer := store.Epoch{Cluster: "raft", Term: 3}, store.Epoch{Cluster: "raft", Term: 4}
-	for _, e := range []store.Epoch{old, newer} {
-		if err := f.db.RecordEpoch(t.Context(), e); err != nil {
+	var recorded []store.Epoch
+	for _, term := range []uint64{3, 4} {
+		e, err := f.db.RecordEpoch(t.Context(), store.Epoch{Cluster: "raft", Term: term})
+		if err != nil {
 			t.Fatal(err)
 		}
+		recorded = append(recorded, e)
 	}
-	return store.WithEpoch(t.Context(), old), store.WithEpoch(t.Context(), newer)
+	return store.WithEpoch(t.Context(), recorded[0]), store.WithEpoch(t.Context(), recorded[1])
 }
 
 // TestDeposedLeaderFiresNoSchedule: the schedules worker of a deposed
@@ -74,5 +78,46 @@ func TestDeposedLeaderReapsNothing(t *testing.T) {
 	}
 	if s := current(f.latest(t))["build"].State; s != pipeline.StateFailure {
 		t.Fatalf("after the current leader's reaper the job is %s", s)
+	}
+}
+
+// TestCancelsCarryTheNewestEpoch: a user's cancel is stamped with the
+// newest leadership epoch recorded (the newest takeover, whichever replica
+// serves the call) and reaches the agent gateway with it; a deposed
+// leader's cancel is refused by the database like its other writes.
+func TestCancelsCarryTheNewestEpoch(t *testing.T) {
+	f := newFixture(t)
+	agents := &fakeAgents{}
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- f.svc.RunListener(ctx, agents) }()
+	testsvc.WaitFor(t, "the listener", func() bool { w, _ := agents.snapshot(); return w >= 1 })
+
+	f.push(t, "refs/heads/main", zero, sha(1), "jobs:\n  a:\n    steps: [x]\n  b:\n    steps: [x]\n")
+	ag := f.agent(2, nil)
+	runs := ag.claim(t)
+	if len(runs) != 2 {
+		t.Fatalf("claimed %d jobs", len(runs))
+	}
+	deposed, _ := deposedAndCurrent(t, f)
+	newest, err := store.CommandEpoch(t.Context(), f.db.Pool)
+	if err != nil || newest == 0 {
+		t.Fatalf("newest epoch %d (%v)", newest, err)
+	}
+
+	if _, err := f.svc.CancelJob(deposed, uuid.MustParse(runs[0].GetJobId())); !errors.Is(err, store.ErrFenced) {
+		t.Fatalf("a deposed leader's cancel: %v, want ErrFenced", err)
+	}
+	if _, err := f.svc.CancelJob(t.Context(), uuid.MustParse(runs[1].GetJobId())); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%s:%s epoch %d", ag.info.ID, runs[1].GetJobId(), newest)
+	testsvc.WaitFor(t, "the stamped cancellation", func() bool {
+		_, cs := agents.snapshot()
+		return len(cs) == 1 && cs[0] == want
+	})
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -232,10 +232,14 @@ func (f *fakeAgents) WakeAll() {
 	f.wakes++
 }
 
-func (f *fakeAgents) Cancel(agentID, jobID uuid.UUID, _ string) bool {
+func (f *fakeAgents) Cancel(agentID, jobID uuid.UUID, _ string, epoch uint64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.cancels = append(f.cancels, agentID.String()+":"+jobID.String())
+	c := agentID.String() + ":" + jobID.String()
+	if epoch != 0 {
+		c += fmt.Sprintf(" epoch %d", epoch)
+	}
+	f.cancels = append(f.cancels, c)
 	return true
 }
 

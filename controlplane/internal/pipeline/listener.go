@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,8 +21,8 @@ const listenerHealthy = time.Minute
 
 // RunListener LISTENs on hearth_jobs on a dedicated connection and turns
 // the notifications into calls on this replica's agent gateway: "queued"
-// wakes every local agent stream, "cancel:<agent>:<job>" sends CancelJob
-// if the agent's stream is here. After every (re)connect it wakes all
+// wakes every local agent stream, "cancel:<agent>:<job>[:<epoch>]" sends
+// CancelJob (stamped with the epoch) if the agent's stream is here. After every (re)connect it wakes all
 // streams once, since notifications sent while it was not listening are
 // lost. A lost cancel notification is made up for by the heartbeat path
 // (Heartbeat returns the agent's jobs whose cancellation was requested)
@@ -94,12 +95,42 @@ func (s *Service) dispatch(agents Agents, payload string) {
 		s.log.Warn().Str("payload", payload).Msg("unknown job queue notification")
 		return
 	}
-	a, j, ok := strings.Cut(rest, ":")
-	agentID, err1 := uuid.Parse(a)
-	jobID, err2 := uuid.Parse(j)
-	if !ok || err1 != nil || err2 != nil {
+	c, ok := parseCancel(rest)
+	if !ok {
 		s.log.Warn().Str("payload", payload).Msg("malformed job queue notification")
 		return
 	}
-	agents.Cancel(agentID, jobID, msgCancelled)
+	agents.Cancel(c.agent, c.job, msgCancelled, c.epoch)
+}
+
+// cancelPayload is c as a notification payload.
+func cancelPayload(c cancelNote) string {
+	p := payloadCancelPrefix + c.agent.String() + ":" + c.job.String()
+	if c.epoch != 0 {
+		p += ":" + strconv.FormatUint(c.epoch, 10)
+	}
+	return p
+}
+
+// parseCancel parses "<agent>:<job>[:<epoch>]" (cancelPayload without its
+// prefix).
+func parseCancel(s string) (cancelNote, bool) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return cancelNote{}, false
+	}
+	agentID, err1 := uuid.Parse(parts[0])
+	jobID, err2 := uuid.Parse(parts[1])
+	if err1 != nil || err2 != nil {
+		return cancelNote{}, false
+	}
+	c := cancelNote{agent: agentID, job: jobID}
+	if len(parts) == 3 {
+		epoch, err := strconv.ParseUint(parts[2], 10, 64)
+		if err != nil || epoch == 0 {
+			return cancelNote{}, false
+		}
+		c.epoch = epoch
+	}
+	return c, true
 }

@@ -80,8 +80,9 @@ type JobTokens interface {
 type Agents interface {
 	// WakeAll: queued work may exist; every local agent stream tries Claim.
 	WakeAll()
-	// Cancel sends CancelJob if this replica holds agentID's stream.
-	Cancel(agentID, jobID uuid.UUID, reason string) bool
+	// Cancel sends CancelJob stamped with epoch (0: unstamped) if this
+	// replica holds agentID's stream.
+	Cancel(agentID, jobID uuid.UUID, reason string, epoch uint64) bool
 }
 
 // Logs stores job logs (*joblog.Store).

@@ -43,7 +43,12 @@ type effects struct {
 	revoke []uuid.UUID
 }
 
-type cancelNote struct{ agent, job uuid.UUID }
+// cancelNote is a CancelJob to send to agent, stamped with the leadership
+// epoch it was issued under (store.CommandEpoch; 0: unstamped).
+type cancelNote struct {
+	agent, job uuid.UUID
+	epoch      uint64
+}
 
 // notify sends the collected notifications; PostgreSQL delivers them when
 // the transaction commits, and not at all when it rolls back.
@@ -54,7 +59,7 @@ func (e *effects) notify(ctx context.Context, q *db.Queries) error {
 		}
 	}
 	for _, c := range e.cancels {
-		if err := q.Notify(ctx, payloadCancelPrefix+c.agent.String()+":"+c.job.String()); err != nil {
+		if err := q.Notify(ctx, cancelPayload(c)); err != nil {
 			return err
 		}
 	}

@@ -64,6 +64,7 @@ func newPipelines(d pipelineDeps) (*pipelines, error) {
 	gw, err := cluster.NewGateway(cluster.GatewayDeps{
 		Service: d.clusters, Jobs: gatewayJobs{svc}, Logger: component("agent-gateway"),
 		HeartbeatInterval: d.cfg.Pipeline.AgentHeartbeat, MaxStreamAge: d.cfg.Pipeline.MaxStreamAge, StreamAgeJitter: 0.2,
+		Epochs: d.db, // Welcome carries the newest leadership epoch
 	})
 	if err != nil {
 		return nil, err

@@ -24,6 +24,10 @@ const codeFenced = "HF001"
 type Epoch struct {
 	Cluster string
 	Term    uint64
+	// Takeover is set by RecordEpoch: it numbers the takeovers of every
+	// cluster sharing the database in order, and is the epoch stamped on
+	// commands sent to node agents (see CommandEpoch).
+	Takeover uint64
 }
 
 type epochKey struct{}
@@ -60,29 +64,62 @@ func Fence(ctx context.Context, tx pgx.Tx) error {
 	return fenceError(err)
 }
 
-// RecordEpoch records e as the newest epoch of its cluster. It waits for
-// the transactions fenced with an older epoch that are still running, and
-// fails with ErrFenced when a newer epoch is already recorded (this leader
-// was deposed before it could take over). Recording the same epoch again
-// succeeds.
-func (db *DB) RecordEpoch(ctx context.Context, e Epoch) error {
+// RecordEpoch records e as the newest epoch of its cluster and returns it
+// with its Takeover number. It waits for the transactions fenced with an
+// older epoch that are still running, and fails with ErrFenced when a
+// newer epoch is already recorded (this leader was deposed before it could
+// take over). Recording the same epoch again succeeds and keeps its
+// Takeover.
+func (db *DB) RecordEpoch(ctx context.Context, e Epoch) (Epoch, error) {
 	term, err := e.term()
 	if err != nil {
-		return err
+		return e, err
 	}
-	var recorded int64
+	var takeover int64
 	err = db.Pool.QueryRow(ctx, `
 		INSERT INTO leader_epochs AS l (cluster_id, epoch) VALUES ($1, $2)
-		ON CONFLICT (cluster_id) DO UPDATE SET epoch = EXCLUDED.epoch, recorded_at = now()
+		ON CONFLICT (cluster_id) DO UPDATE SET epoch = EXCLUDED.epoch, recorded_at = now(),
+		       takeover = CASE WHEN l.epoch < EXCLUDED.epoch THEN nextval('leader_takeovers') ELSE l.takeover END
 		 WHERE l.epoch <= EXCLUDED.epoch
-		RETURNING epoch`, e.Cluster, term).Scan(&recorded)
+		RETURNING takeover`, e.Cluster, term).Scan(&takeover)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("%w: epoch %d of raft cluster %s is older than the one recorded", ErrFenced, e.Term, e.Cluster)
+		return e, fmt.Errorf("%w: epoch %d of raft cluster %s is older than the one recorded", ErrFenced, e.Term, e.Cluster)
 	}
 	if err != nil {
-		return fmt.Errorf("record leadership epoch: %w", MapError(err))
+		return e, fmt.Errorf("record leadership epoch: %w", MapError(err))
 	}
-	return nil
+	e.Takeover = uint64(takeover) //nolint:gosec // G115: a sequence value, positive.
+	return e, nil
+}
+
+// Querier runs a query (a pool or a transaction).
+type Querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// CommandEpoch is the epoch to stamp on a command for a node agent: the
+// Takeover of the leader term ctx belongs to (leader-only work), or else
+// the newest takeover recorded (work any replica does, such as a user's
+// cancel). 0 when no leader has taken over yet (unstamped).
+func CommandEpoch(ctx context.Context, q Querier) (uint64, error) {
+	if e, ok := EpochFrom(ctx); ok && e.Takeover != 0 {
+		return e.Takeover, nil
+	}
+	return newestTakeover(ctx, q)
+}
+
+func newestTakeover(ctx context.Context, q Querier) (uint64, error) {
+	var newest int64
+	if err := q.QueryRow(ctx, `SELECT coalesce(max(takeover), 0) FROM leader_epochs`).Scan(&newest); err != nil {
+		return 0, fmt.Errorf("newest leadership epoch: %w", err)
+	}
+	return uint64(newest), nil //nolint:gosec // G115: a sequence value, non-negative.
+}
+
+// NewestEpoch is CommandEpoch for work of no leader term: the newest
+// takeover recorded, 0 when none is.
+func (db *DB) NewestEpoch(ctx context.Context) (uint64, error) {
+	return newestTakeover(ctx, db.Pool)
 }
 
 func (e Epoch) term() (int64, error) {

@@ -41,19 +41,31 @@ func TestDeposedLeadersWritesAreRefusedByTheDatabase(t *testing.T) {
 	if err := write(old); !errors.Is(err, store.ErrFenced) {
 		t.Fatalf("a write before any epoch was recorded: %v, want ErrFenced", err)
 	}
-	if err := db.RecordEpoch(ctx, old); err != nil {
+	if _, err := db.RecordEpoch(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.RecordEpoch(ctx, old); err != nil {
+	if _, err := db.RecordEpoch(ctx, old); err != nil {
 		t.Fatalf("recording the same epoch again: %v", err)
 	}
 	if err := write(old); err != nil {
 		t.Fatalf("the current leader's write: %v", err)
 	}
-	if err := db.RecordEpoch(ctx, newer); err != nil {
+	first, err := store.CommandEpoch(ctx, db.Pool)
+	if err != nil || first == 0 {
+		t.Fatalf("command epoch after the first takeover: %d (%v)", first, err)
+	}
+	recorded, err := db.RecordEpoch(ctx, newer)
+	if err != nil {
 		t.Fatal(err)
 	}
-	err := write(old)
+	// Commands carry takeover numbers, which grow with every takeover.
+	if now, err := store.CommandEpoch(ctx, db.Pool); err != nil || now <= first || now != recorded.Takeover {
+		t.Fatalf("command epoch after the second takeover: %d (%v), want %d > %d", now, err, recorded.Takeover, first)
+	}
+	if c, err := store.CommandEpoch(store.WithEpoch(ctx, store.Epoch{Cluster: "raft-a", Term: 5, Takeover: first}), db.Pool); err != nil || c != first {
+		t.Fatalf("a leader term's command epoch: %d (%v), want its own takeover %d", c, err, first)
+	}
+	err = write(old)
 	if !errors.Is(err, store.ErrFenced) {
 		t.Fatalf("the deposed leader's write: %v, want ErrFenced", err)
 	}
@@ -61,7 +73,7 @@ func TestDeposedLeadersWritesAreRefusedByTheDatabase(t *testing.T) {
 	if count(old.Term) != 1 {
 		t.Fatalf("the deposed leader wrote %d rows, want only the one from before", count(old.Term))
 	}
-	if err := db.RecordEpoch(ctx, old); !errors.Is(err, store.ErrFenced) {
+	if _, err := db.RecordEpoch(ctx, old); !errors.Is(err, store.ErrFenced) {
 		t.Fatalf("the deposed leader recording its epoch again: %v, want ErrFenced", err)
 	}
 	if err := write(newer); err != nil || count(newer.Term) != 1 {
@@ -77,7 +89,7 @@ func TestDeposedLeadersWritesAreRefusedByTheDatabase(t *testing.T) {
 	// Another Raft cluster (lost Raft state, or replicas not joined) starts
 	// over at low terms without being fenced by this one's.
 	other := store.Epoch{Cluster: "raft-b", Term: 2}
-	if err := db.RecordEpoch(ctx, other); err != nil {
+	if _, err := db.RecordEpoch(ctx, other); err != nil {
 		t.Fatal(err)
 	}
 	if err := write(other); err != nil {
@@ -92,7 +104,7 @@ func TestTakeoverWaitsForTheDeposedLeadersTransaction(t *testing.T) {
 	db := testsvc.NewDatabase(t)
 	ctx := t.Context()
 	old := store.Epoch{Cluster: "raft-a", Term: 5}
-	if err := db.RecordEpoch(ctx, old); err != nil {
+	if _, err := db.RecordEpoch(ctx, old); err != nil {
 		t.Fatal(err)
 	}
 	inside, release := make(chan struct{}), make(chan struct{})
@@ -110,7 +122,8 @@ func TestTakeoverWaitsForTheDeposedLeadersTransaction(t *testing.T) {
 	<-inside
 	recorded := make(chan error, 1)
 	go func() {
-		recorded <- db.RecordEpoch(context.WithoutCancel(ctx), store.Epoch{Cluster: "raft-a", Term: 6})
+		_, err := db.RecordEpoch(context.WithoutCancel(ctx), store.Epoch{Cluster: "raft-a", Term: 6})
+		recorded <- err
 	}()
 	testsvc.WaitFor(t, "the takeover to wait for the old leader's transaction", func() bool {
 		var waiting int
