@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact/internal/db"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
@@ -56,7 +58,11 @@ func (s *Store) expire(ctx context.Context) (deleted int, err error) {
 				}
 				continue
 			}
-			if err := s.q.DeleteExpired(ctx, db.DeleteExpiredParams{ID: r.ID, Now: now}); err != nil {
+			// In a transaction, which InTx fences with the leader's epoch:
+			// a deposed leader stops here (store.ErrFenced).
+			if err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+				return s.q.WithTx(tx).DeleteExpired(ctx, db.DeleteExpiredParams{ID: r.ID, Now: now})
+			}); err != nil {
 				return deleted, err
 			}
 			progress++
