@@ -48,6 +48,11 @@
 // not joined into one Raft cluster have different cluster ids and do not
 // fence each other.
 //
+// Recording also numbers the takeover (store.Epoch.Takeover, one sequence
+// for every cluster sharing the database): commands for node agents carry
+// that number (store.CommandEpoch), and an agent drops a command older than
+// the newest number it has seen.
+//
 // When leadership is lost, IsLeader turns false at once and the workers'
 // context is cancelled; the next term does not start until every worker of
 // the previous one has returned. Workers must therefore return promptly on
