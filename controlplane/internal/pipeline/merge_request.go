@@ -28,7 +28,10 @@ type MergeRequestEvent struct {
 // (when.branches match the source branch, as GitLab's merge request
 // pipelines). The jobs see HEARTH_MERGE_REQUEST_NUMBER,
 // HEARTH_MERGE_REQUEST_SOURCE_BRANCH and HEARTH_MERGE_REQUEST_TARGET_BRANCH.
-// A missing file or no matching job makes none.
+// A missing file or no matching job makes none, and a head that already
+// has its merge request's pipeline makes no second one: opening a merge
+// request and the push outbox's refresh for the same head may come in
+// either order.
 func (s *Service) TriggerMergeRequest(ctx context.Context, ev MergeRequestEvent) error {
 	if !validSHA.MatchString(ev.Commit) || ev.SourceBranch == "" || ev.Number <= 0 {
 		return apperr.Invalid("merge request event: a commit, a source branch and a number are required")
@@ -37,6 +40,7 @@ func (s *Service) TriggerMergeRequest(ctx context.Context, ev MergeRequestEvent)
 	_, _, err := s.trigger(ctx, trigger{
 		ProjectID: ev.ProjectID, Ref: ref, Commit: ev.Commit, TriggeredBy: ev.TriggeredBy,
 		Event: spec.Event{Kind: spec.EventMergeRequest, Ref: ref},
+		Key:   "merge_request/" + ev.ProjectID.String() + "/" + strconv.FormatInt(ev.Number, 10) + "/" + ev.Commit,
 		Variables: map[string]string{
 			"HEARTH_MERGE_REQUEST_NUMBER":        strconv.FormatInt(ev.Number, 10),
 			"HEARTH_MERGE_REQUEST_SOURCE_BRANCH": ev.SourceBranch,

@@ -137,3 +137,30 @@ func TestATriggerKeyMakesOnePipeline(t *testing.T) {
 		t.Fatalf("%d pipelines after two unkeyed deliveries more, want 3", n)
 	}
 }
+
+// TestAMergeRequestHeadGetsOnePipeline: opening a merge request and the
+// push outbox's refresh both ask for the head's merge_request pipeline, in
+// either order: one pipeline per (merge request, head), a new head gets
+// its own.
+func TestAMergeRequestHeadGetsOnePipeline(t *testing.T) {
+	f := newFixture(t)
+	spec := "jobs:\n  test:\n    when:\n      events: [merge_request]\n    steps: [\"true\"]\n"
+	f.repos.set("refs/heads/feature", sha(1), spec)
+	ev := pipeline.MergeRequestEvent{ProjectID: f.project.ID, Number: 1, SourceBranch: "feature", TargetBranch: "main", Commit: sha(1)}
+	for range 2 {
+		if err := f.svc.TriggerMergeRequest(t.Context(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := f.countPipelines(t); n != 1 {
+		t.Fatalf("%d pipelines for one merge request head asked twice, want 1", n)
+	}
+	f.repos.set("refs/heads/feature", sha(2), spec)
+	ev.Commit = sha(2)
+	if err := f.svc.TriggerMergeRequest(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := f.countPipelines(t); n != 2 {
+		t.Fatalf("%d pipelines after a new head, want 2", n)
+	}
+}
