@@ -62,9 +62,19 @@ func TestPipelineCommands(t *testing.T) {
 	}
 	pipelineID := uuidPattern.FindString(stdout)
 
-	code, stdout, _ = runIn(t, "", "pipeline", "list", "--project", "admin/app")
-	if code != ExitOK || strings.Count(stdout, "\n") < 3 || !strings.Contains(stdout, pipelineID) || !strings.Contains(stdout, "manual") {
-		t.Fatalf("pipeline list (the push's and the manual pipeline): %d\n%s", code, stdout)
+	// The push's pipeline comes from the push outbox, after the push
+	// answered: wait for it rather than race it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, stdout, _ = runIn(t, "", "pipeline", "list", "--project", "admin/app")
+		if code == ExitOK && strings.Count(stdout, "\n") >= 3 && strings.Contains(stdout, pipelineID) &&
+			strings.Contains(stdout, "manual") && strings.Contains(stdout, "push") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pipeline list (the push's and the manual pipeline): %d\n%s", code, stdout)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	code, stdout, _ = runIn(t, "", "pipeline", "get", pipelineID)
