@@ -24,7 +24,7 @@ FUZZ_TARGETS := \
 	./controlplane/internal/auth:FuzzParseCredentials \
 	./controlplane/internal/config:FuzzParse \
 	./controlplane/internal/git:FuzzParseRepoPath \
-	./controlplane/internal/git:FuzzValidRefName \
+	./shared/gitref:FuzzValidRefName \
 	./controlplane/internal/git:FuzzValidTreePath \
 	./controlplane/internal/git:FuzzValidBrowseRef \
 	./controlplane/internal/pipeline/spec:FuzzParse \

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
 // Browsing limits.
@@ -246,7 +247,7 @@ func (b Browser) Resolve(ctx context.Context, repo, ref string) (string, error) 
 		return "", err
 	}
 	sha := strings.TrimSpace(string(out))
-	if !isObjectName(sha) {
+	if !gitref.ValidObjectID(sha) {
 		return "", fmt.Errorf("rev-parse answered %q", sha)
 	}
 	return sha, nil
@@ -615,7 +616,7 @@ func decodeLogToken(tok string) (string, int, error) {
 		return "", 0, bad
 	}
 	parts := strings.Split(string(raw), ":")
-	if len(parts) != 3 || parts[0] != "c1" || !isObjectName(parts[1]) {
+	if len(parts) != 3 || parts[0] != "c1" || !gitref.ValidObjectID(parts[1]) {
 		return "", 0, bad
 	}
 	n, err := strconv.Atoi(parts[2])
@@ -623,18 +624,6 @@ func decodeLogToken(tok string) (string, int, error) {
 		return "", 0, bad
 	}
 	return parts[1], n, nil
-}
-
-func isObjectName(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // commitInfo reads one commit's metadata (sha resolved).
@@ -686,7 +675,7 @@ func (b Browser) Compare(ctx context.Context, repo, base, head string) (Comparis
 		return Comparison{}, err
 	}
 	cmp.MergeBase = strings.TrimSpace(string(out))
-	if cmp.MergeBase != "" && !isObjectName(cmp.MergeBase) {
+	if cmp.MergeBase != "" && !gitref.ValidObjectID(cmp.MergeBase) {
 		return Comparison{}, fmt.Errorf("merge-base answered %q", cmp.MergeBase)
 	}
 	out, err = b.cmd(repo, "rev-list", "--count").UserArg(cmp.HeadSHA, "^"+cmp.BaseSHA).Run(ctx)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
 // preReceiveHook is the one hook the server installs (see hooks/pre-receive).
@@ -49,7 +51,7 @@ type verdict struct {
 }
 
 // policyFile renders the hook's policy lines. Ref names never contain
-// spaces, newlines or control characters (ValidRefName), and reasons are
+// spaces, newlines or control characters (gitref.ValidRefName), and reasons are
 // flattened to one line.
 func policyFile(cmds []RefCommand, verdicts []verdict) []byte {
 	var b strings.Builder
@@ -61,7 +63,7 @@ func policyFile(cmds []RefCommand, verdicts []verdict) []byte {
 			}
 			return r
 		}, v.reason)
-		if !ValidRefName(c.Ref) {
+		if !gitref.ValidRefName(c.Ref) {
 			// The hook matches git's own list; a name we cannot write
 			// safely gets no line and is refused by default.
 			continue

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
 // Merges are computed and written without a worktree or an index:
@@ -98,7 +99,7 @@ func errRefMoved(ref string) error {
 
 // validCommitID checks a caller-given commit id (full lowercase hex).
 func validCommitID(what, id string) error {
-	if !isObjectName(id) {
+	if !gitref.ValidObjectID(id) {
 		return apperr.Invalid("%s must be a full commit id (40 or 64 lowercase hex digits)", what)
 	}
 	return nil
@@ -106,7 +107,7 @@ func validCommitID(what, id string) error {
 
 // validBranchRef checks a full branch ref.
 func validBranchRef(ref string) error {
-	if !strings.HasPrefix(ref, "refs/heads/") || !ValidRefName(ref) {
+	if !strings.HasPrefix(ref, "refs/heads/") || !gitref.ValidRefName(ref) {
 		return apperr.Invalid("target ref must be a valid branch ref (refs/heads/<name>)")
 	}
 	return nil
@@ -150,7 +151,7 @@ func (b Browser) refValue(ctx context.Context, repo, ref string) (string, error)
 		return "", err
 	}
 	sha := strings.TrimSpace(string(out))
-	if !isObjectName(sha) {
+	if !gitref.ValidObjectID(sha) {
 		return "", fmt.Errorf("rev-parse answered %q", sha)
 	}
 	return sha, nil
@@ -185,7 +186,7 @@ func (b Browser) checkMerge(ctx context.Context, repo, targetCommit, sourceCommi
 		}
 		return MergeCheck{}, err
 	}
-	if mc.MergeBase = strings.TrimSpace(string(out)); !isObjectName(mc.MergeBase) {
+	if mc.MergeBase = strings.TrimSpace(string(out)); !gitref.ValidObjectID(mc.MergeBase) {
 		return MergeCheck{}, fmt.Errorf("merge-base answered %q", mc.MergeBase)
 	}
 	// A unique best common ancestor equal to one side means that side is
@@ -210,7 +211,7 @@ func (b Browser) checkMerge(ctx context.Context, repo, targetCommit, sourceCommi
 	}
 	fields := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
 	tree := fields[0]
-	if !isObjectName(tree) {
+	if !gitref.ValidObjectID(tree) {
 		return MergeCheck{}, fmt.Errorf("merge-tree answered %q", out)
 	}
 	if mc.Clean {
@@ -376,7 +377,7 @@ func (b Browser) commitTree(ctx context.Context, repo string, mc MergeCheck, spe
 		return "", err
 	}
 	sha := strings.TrimSpace(string(out))
-	if !isObjectName(sha) {
+	if !gitref.ValidObjectID(sha) {
 		return "", fmt.Errorf("commit-tree answered %q", sha)
 	}
 	return sha, nil
@@ -412,7 +413,7 @@ func (b Browser) updateRef(ctx context.Context, repo, ref, next, old string) err
 // (the default branch) is never deleted (FailedPrecondition).
 func (b Browser) DeleteBranch(ctx context.Context, repo, branch, expected string) error {
 	ref := "refs/heads/" + branch
-	if !ValidRefName(ref) {
+	if !gitref.ValidRefName(ref) {
 		return apperr.Invalid("invalid branch name")
 	}
 	if err := validCommitID("expected commit", expected); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
 // What the pipeline feature reads from a repository: which commit a ref
@@ -23,7 +24,7 @@ func (b Browser) ResolveFullRef(ctx context.Context, repo, ref string) (string, 
 		candidates = []string{ref}
 	}
 	for _, full := range candidates {
-		if !ValidRefName(full) {
+		if !gitref.ValidRefName(full) {
 			continue
 		}
 		sha, err := b.Resolve(ctx, repo, full)
@@ -58,7 +59,7 @@ func (b Browser) ReadFileAt(ctx context.Context, repo, commit, path string, limi
 // ChangedPaths lists the paths that differ between two commits (renames
 // count as a deletion and an addition).
 func (b Browser) ChangedPaths(ctx context.Context, repo, from, to string) ([]string, error) {
-	if !isObjectName(from) || !isObjectName(to) {
+	if !gitref.ValidObjectID(from) || !gitref.ValidObjectID(to) {
 		return nil, apperr.Invalid("commit ids expected")
 	}
 	out, err := b.cmd(repo, "diff", "--name-only", "-z", "--no-renames").UserArg(from, to).Run(ctx)

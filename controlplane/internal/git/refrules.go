@@ -5,49 +5,11 @@ import (
 	"fmt"
 	"path"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/hearth-dev/hearth/shared/gitref"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
-
-// maxRefName bounds a pushed ref's full name.
-const maxRefName = 255
-
-// ValidRefName reports whether name is a fully qualified ref a push may
-// write: git's check-ref-format rules (no "..", no control characters,
-// space, '~', '^', ':', '?', '*', '[' or '\', no component starting with '.'
-// or ending with ".lock", no "@{", no empty component, no trailing '.' or
-// '/'), plus Hearth's: under refs/heads/ or refs/tags/, no component starting
-// with '-', no branch named HEAD, valid UTF-8, at most 255 bytes.
-func ValidRefName(name string) bool {
-	if len(name) > maxRefName || !utf8.ValidString(name) {
-		return false
-	}
-	rest, ok := strings.CutPrefix(name, "refs/heads/")
-	if !ok {
-		rest, ok = strings.CutPrefix(name, "refs/tags/")
-	}
-	if !ok || rest == "" || rest == "HEAD" || strings.Contains(name, "..") || strings.Contains(name, "@{") ||
-		strings.HasSuffix(name, ".") {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c < 0x20 || c == 0x7f {
-			return false
-		}
-		switch c {
-		case ' ', '~', '^', ':', '?', '*', '[', '\\':
-			return false
-		}
-	}
-	for _, comp := range strings.Split(rest, "/") {
-		if comp == "" || comp[0] == '.' || comp[0] == '-' || strings.HasSuffix(comp, ".lock") {
-			return false
-		}
-	}
-	return true
-}
 
 // RefKind says whether a protection rule is about branches or tags.
 type RefKind string
@@ -165,7 +127,7 @@ func (p refPolicy) decide(c RefCommand) verdict {
 	deny := func(format string, args ...any) verdict {
 		return verdict{mode: "deny", reason: fmt.Sprintf(format, args...)}
 	}
-	if !ValidRefName(c.Ref) {
+	if !gitref.ValidRefName(c.Ref) {
 		if !strings.HasPrefix(c.Ref, "refs/heads/") && !strings.HasPrefix(c.Ref, "refs/tags/") {
 			return deny("%s: only branches (refs/heads/*) and tags (refs/tags/*) may be pushed", c.Ref)
 		}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/download"
+	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
@@ -70,10 +70,6 @@ func (d DownloadDeps) serveLog(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// artifactName is what an artifact name may look like in a header (the
-// artifact table's check); anything else is sent as "artifact".
-var artifactName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$`)
-
 func (d DownloadDeps) serveArtifact(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := parseID(r.PathValue("id"), "artifact")
@@ -96,7 +92,7 @@ func (d DownloadDeps) serveArtifact(w http.ResponseWriter, r *http.Request) {
 	}
 	defer func() { _ = body.Close() }()
 	name := a.Name
-	if !artifactName.MatchString(name) {
+	if !artifact.ValidName(name) {
 		name = "artifact"
 	}
 	h := w.Header()

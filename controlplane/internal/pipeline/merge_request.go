@@ -8,6 +8,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/spec"
+	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
 // MergeRequestEvent is a merge request opened or updated (its source
@@ -33,7 +34,7 @@ type MergeRequestEvent struct {
 // request and the push outbox's refresh for the same head may come in
 // either order.
 func (s *Service) TriggerMergeRequest(ctx context.Context, ev MergeRequestEvent) error {
-	if !validSHA.MatchString(ev.Commit) || ev.SourceBranch == "" || ev.Number <= 0 {
+	if !gitref.ValidObjectID(ev.Commit) || ev.SourceBranch == "" || ev.Number <= 0 {
 		return apperr.Invalid("merge request event: a commit, a source branch and a number are required")
 	}
 	ref := "refs/heads/" + ev.SourceBranch
@@ -55,7 +56,7 @@ func (s *Service) TriggerMergeRequest(ctx context.Context, ev MergeRequestEvent)
 // of the commit overwrites): pending, running, success, failure or
 // cancelled. No pipeline: uuid.Nil and "".
 func (s *Service) LatestStatus(ctx context.Context, projectID uuid.UUID, commit string) (uuid.UUID, string, error) {
-	if !validSHA.MatchString(commit) {
+	if !gitref.ValidObjectID(commit) {
 		return uuid.Nil, "", nil
 	}
 	statuses, err := s.ListCommitStatuses(ctx, projectID, commit)

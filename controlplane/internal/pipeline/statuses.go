@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -18,6 +17,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
 // PipelineContext is the commit status context of Hearth's own pipelines.
@@ -50,8 +50,6 @@ type CommitStatus struct {
 	PipelineID uuid.UUID
 	UpdatedAt  time.Time
 }
-
-var validSHA = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 
 const (
 	maxContextRunes     = 100
@@ -96,7 +94,7 @@ type NewCommitStatus struct {
 // SetCommitStatus records an external status of a commit (one per
 // context; the newest wins), audited. The caller authorizes pipeline:run.
 func (s *Service) SetCommitStatus(ctx context.Context, projectID uuid.UUID, in NewCommitStatus) (CommitStatus, error) {
-	if !validSHA.MatchString(in.SHA) {
+	if !gitref.ValidObjectID(in.SHA) {
 		return CommitStatus{}, apperr.Invalid("commit: a full 40-character (or 64-character) lowercase hex commit id is required")
 	}
 	in.Context = strings.TrimSpace(in.Context)
@@ -148,7 +146,7 @@ func (s *Service) SetCommitStatus(ctx context.Context, projectID uuid.UUID, in N
 
 // ListCommitStatuses lists a commit's statuses, newest first.
 func (s *Service) ListCommitStatuses(ctx context.Context, projectID uuid.UUID, sha string) ([]CommitStatus, error) {
-	if !validSHA.MatchString(sha) {
+	if !gitref.ValidObjectID(sha) {
 		return nil, apperr.Invalid("commit: a full 40-character (or 64-character) lowercase hex commit id is required")
 	}
 	rows, err := s.q.ListCommitStatuses(ctx, db.ListCommitStatusesParams{ProjectID: projectID, CommitSha: sha})

@@ -14,6 +14,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
 // maxListBatches bounds how many batches one List call examines while
@@ -142,7 +143,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, u Update) (Project, 
 	if u.Description != nil && len(*u.Description) > 2000 {
 		return Project{}, apperr.Invalid("description: at most 2000 characters")
 	}
-	if u.DefaultBranch != nil && !validBranchName(*u.DefaultBranch) {
+	if u.DefaultBranch != nil && !gitref.ValidBranchName(*u.DefaultBranch) {
 		return Project{}, apperr.Invalid("default branch %q is not a valid branch name", truncate(*u.DefaultBranch))
 	}
 	var out Project

@@ -17,6 +17,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
 // Merge request states.
@@ -324,7 +325,7 @@ func (s *Service) issueReferences(ctx context.Context, project uuid.UUID, text s
 
 // validateBranch checks a branch name from a request before git sees it.
 func validateBranch(field, b string) error {
-	if !validBranchName(b) {
+	if !gitref.ValidBranchName(b) {
 		return apperr.Invalid("%s: %q is not a valid branch name", field, truncate(b))
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
 // mergeAttempts bounds how often a merge is retried on a target that a
@@ -197,7 +198,7 @@ func (m *MergeRequests) validateMerge(ctx context.Context, caller rbac.Principal
 	if o.Message != "" && (len(o.Message) > MaxBodyBytes || !utf8.ValidString(o.Message) || strings.ContainsRune(o.Message, 0) || strings.TrimSpace(o.Message) == "") {
 		return mergeRun{}, apperr.Invalid("commit message: valid UTF-8 text of 1 to %d bytes", MaxBodyBytes)
 	}
-	if o.CommitSHA != "" && !validCommitID.MatchString(o.CommitSHA) {
+	if o.CommitSHA != "" && !gitref.ValidObjectID(o.CommitSHA) {
 		return mergeRun{}, apperr.Invalid("commit_sha: a full lowercase commit id")
 	}
 	if err := m.svc.requireWritable(ctx, project); err != nil {

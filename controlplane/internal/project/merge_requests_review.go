@@ -2,7 +2,6 @@ package project
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
 // Review verdicts.
@@ -33,8 +33,6 @@ const maxReviewers = 20
 // maxReviewersPerMergeRequest bounds the reviewers requested of one merge
 // request in all.
 const maxReviewersPerMergeRequest = 50
-
-var validCommitID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 
 // LinePosition anchors a comment to a line of a file in a commit.
 type LinePosition struct {
@@ -71,7 +69,7 @@ type Review struct {
 // the old side). A commit of the merge request is its head or an ancestor
 // of it that the target (as last checked) does not have.
 func (m *MergeRequests) validatePosition(ctx context.Context, mr MergeRequest, p *LinePosition) error {
-	if !validCommitID.MatchString(p.Commit) {
+	if !gitref.ValidObjectID(p.Commit) {
 		return apperr.Invalid("position.commit_sha: a full lowercase commit id")
 	}
 	if p.Side != SideOld && p.Side != SideNew {
@@ -203,7 +201,7 @@ func (m *MergeRequests) Review(ctx context.Context, reviewer rbac.Principal, pro
 	if err := validateBody(body, false); err != nil {
 		return Review{}, err
 	}
-	if seen != "" && !validCommitID.MatchString(seen) {
+	if seen != "" && !gitref.ValidObjectID(seen) {
 		return Review{}, apperr.Invalid("commit_sha: a full lowercase commit id")
 	}
 	if err := m.svc.requireWritable(ctx, project); err != nil {

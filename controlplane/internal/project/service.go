@@ -18,6 +18,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
 // Repositories creates and removes a project's repository (the git feature).
@@ -140,10 +141,7 @@ const (
 	OwnedByGroup OwnerKind = "group"
 )
 
-var (
-	validName   = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$`)
-	validBranch = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$`)
-)
+var validName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$`)
 
 // ValidName reports whether name may name a project (and so a URL path
 // segment): no "..", no ".git" suffix, no leading '.' or '-'.
@@ -180,7 +178,7 @@ func (s *Service) CreateIn(ctx context.Context, owner rbac.Principal, namespace,
 	if defaultBranch == "" {
 		defaultBranch = "main"
 	}
-	if !validBranchName(defaultBranch) {
+	if !gitref.ValidBranchName(defaultBranch) {
 		return Project{}, apperr.Invalid("default branch %q is not a valid branch name", truncate(defaultBranch))
 	}
 	if len(description) > 2000 {
@@ -227,11 +225,6 @@ func (s *Service) CreateIn(ctx context.Context, owner rbac.Principal, namespace,
 		return Project{}, fmt.Errorf("making the owner maintainer: %w", err)
 	}
 	return out, nil
-}
-
-func validBranchName(b string) bool {
-	return validBranch.MatchString(b) && !strings.Contains(b, "..") && !strings.HasSuffix(b, ".lock") &&
-		!strings.Contains(b, "//") && !strings.HasSuffix(b, "/") && !strings.HasSuffix(b, ".")
 }
 
 // undoCreate removes a project whose owner could not be bound, so no

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+	"github.com/hearth-dev/hearth/shared/gitref"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
@@ -139,8 +139,6 @@ func (m meta) deadline() (time.Time, bool) {
 	return m.StartedAt.Add(m.Timeout), m.Timeout > 0
 }
 
-var commitID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
-
 func (r *Runner) check(job *agentv1.RunJob, dir string) error {
 	if err := runner.ValidateJob(job); err != nil {
 		return fmt.Errorf("process runner: %w", err)
@@ -155,7 +153,7 @@ func (r *Runner) check(job *agentv1.RunJob, dir string) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") {
 		return errors.New("process runner: the clone URL must be an http, https or file URL")
 	}
-	if !commitID.MatchString(job.GetCommitSha()) {
+	if !gitref.ValidObjectID(job.GetCommitSha()) {
 		return fmt.Errorf("process runner: commit %q is not a full commit id", job.GetCommitSha())
 	}
 	if strings.ContainsAny(job.GetCloneToken(), "\r\n") {
