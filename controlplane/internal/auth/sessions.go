@@ -14,6 +14,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // ErrInvalidSession is in the chain of the error Authenticate returns for a
@@ -91,7 +92,7 @@ func (s *Service) checkPassword(ctx context.Context, login, password string, ip 
 	}
 	ok, err := s.hasher.Verify(password, hash)
 	if err != nil {
-		s.log.Error().Err(err).Str("user_id", u.ID.String()).Msg("stored password hash is malformed")
+		s.log.Error().Err(err).Str(logfield.UserID, u.ID.String()).Msg("stored password hash is malformed")
 		ok = false
 	}
 	if !ok || !found || u.DeactivatedAt != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // SessionPurgeInterval is how often expired sessions are deleted.
@@ -29,7 +30,7 @@ func (s *Service) RunSessionPurge(ctx context.Context, interval time.Duration) e
 			return err // the supervisor restarts us with backoff
 		}
 		if n > 0 {
-			s.log.Info().Int64("sessions", n).Msg("deleted expired sessions")
+			s.log.Info().Int64(logfield.Sessions, n).Msg("deleted expired sessions")
 		}
 		select {
 		case <-ctx.Done():

@@ -66,8 +66,8 @@ func (g *Gateway) Connect(ctx context.Context, conn *connect.BidiStream[agentv1.
 		s.stop(connect.NewError(connect.CodeCanceled, errors.New("the call ended")))
 	})
 	defer unwatch()
-	s.log.Info().Str("runner", info.RunnerKind).Int("capacity", info.Capacity).
-		Int("running", len(hello.GetRunningJobIds())).Str("agent_version", truncate(hello.GetAgentVersion())).
+	s.log.Info().Str(logfield.Runner, info.RunnerKind).Int(logfield.Capacity, info.Capacity).
+		Int(logfield.Running, len(hello.GetRunningJobIds())).Str(logfield.AgentVersion, truncate(hello.GetAgentVersion())).
 		Msg("agent connected")
 
 	var wg sync.WaitGroup
@@ -95,7 +95,7 @@ func (g *Gateway) Connect(ctx context.Context, conn *connect.BidiStream[agentv1.
 	}
 	wg.Wait()
 	end := s.ended()
-	s.log.Info().Str("reason", end.Error()).Msg("agent disconnected")
+	s.log.Info().Str(logfield.Reason, end.Error()).Msg("agent disconnected")
 	if errors.Is(end, errClean) {
 		return nil
 	}
@@ -166,7 +166,7 @@ func (g *Gateway) agentInfo(ctx context.Context, a Agent, hello *agentv1.Hello) 
 	}
 	if len(overridden) > 0 {
 		slices.Sort(overridden)
-		g.log.Warn().Str(logfield.AgentID, a.ID.String()).Str(logfield.ClusterID, a.ClusterID.String()).Strs("labels", overridden).
+		g.log.Warn().Str(logfield.AgentID, a.ID.String()).Str(logfield.ClusterID, a.ClusterID.String()).Strs(logfield.Labels, overridden).
 			Msg("the agent's Hello sets labels its cluster sets; the cluster's values apply")
 	}
 	return AgentInfo{
@@ -338,7 +338,7 @@ func (s *stream) controlLoop(maxAge time.Duration) {
 			return
 		}
 		draining = true
-		s.log.Info().Str("reason", reason).Msg("draining agent stream")
+		s.log.Info().Str(logfield.Reason, reason).Msg("draining agent stream")
 		s.enqueue(&agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_Drain{Drain: &agentv1.Drain{Reason: reason}}})
 		grace.Reset(s.g.drainGrace)
 	}

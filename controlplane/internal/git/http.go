@@ -20,6 +20,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // HTTPProject is what git over HTTP needs to know about a project.
@@ -521,7 +522,7 @@ func (h *HTTP) receivePack(ctx context.Context, w http.ResponseWriter, r *http.R
 		e.PusherID = p.UserID
 	}
 	if err := h.d.Events.Trigger(rctx, e); err != nil {
-		h.logger(ctx).Error().Err(err).Str("project_id", proj.ID.String()).Msg("git http: recording a push event")
+		h.logger(ctx).Error().Err(err).Str(logfield.ProjectID, proj.ID.String()).Msg("git http: recording a push event")
 		panic(http.ErrAbortHandler)
 	}
 }
@@ -586,14 +587,14 @@ func (h *HTTP) finish(w http.ResponseWriter, r *http.Request, out *streamWriter,
 	tooLarge := errors.Is(err, errTooLarge) || (in != nil && in.tooLarge())
 	switch {
 	case out.dog.fired.Load():
-		log.Info().Str("service", service).Msg("git http: idle timeout")
+		log.Info().Str(logfield.Service, service).Msg("git http: idle timeout")
 		if !out.started {
 			textError(w, http.StatusRequestTimeout, "idle timeout\n")
 		}
 	case r.Context().Err() != nil:
-		log.Debug().Str("service", service).Msg("git http: client went away")
+		log.Debug().Str(logfield.Service, service).Msg("git http: client went away")
 	case out.started:
-		log.Warn().Err(err).Str("service", service).Msg("git http: failed after the response started")
+		log.Warn().Err(err).Str(logfield.Service, service).Msg("git http: failed after the response started")
 	case tooLarge:
 		textError(w, http.StatusRequestEntityTooLarge, "request too large\n")
 	case errors.Is(err, errTooManyCommand):
@@ -606,7 +607,7 @@ func (h *HTTP) finish(w http.ResponseWriter, r *http.Request, out *streamWriter,
 			textError(w, http.StatusBadRequest, "malformed git protocol request\n")
 			return
 		}
-		log.Error().Err(err).Str("service", service).Msg("git http: git failed")
+		log.Error().Err(err).Str(logfield.Service, service).Msg("git http: git failed")
 		textError(w, http.StatusInternalServerError, "internal error\n")
 	}
 }

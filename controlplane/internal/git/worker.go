@@ -157,14 +157,14 @@ func (w *PushWorker) deliver(ctx context.Context, q *db.Queries, r db.ClaimPushR
 	}
 	attempt := int(r.Attempts) + 1
 	if err != nil && attempt < pushMaxAttempts {
-		w.log.Warn().Err(err).Str("project_id", r.ProjectID.String()).Str("ref", r.Ref).Int(logfield.Attempt, attempt).
+		w.log.Warn().Err(err).Str(logfield.ProjectID, r.ProjectID.String()).Str(logfield.Ref, r.Ref).Int(logfield.Attempt, attempt).
 			Msg("push worker: triggering a push's pipelines failed; will retry")
 		return store.MapError(q.DeferPushRef(ctx, db.DeferPushRefParams{
 			EventID: r.EventID, Position: r.Position, NextAttemptAt: time.Now().Add(pushRetry.Delay(attempt)), LastError: errorText(err),
 		}))
 	}
 	if err != nil {
-		w.log.Error().Err(err).Str("project_id", r.ProjectID.String()).Str("ref", r.Ref).Int(logfield.Attempt, attempt).
+		w.log.Error().Err(err).Str(logfield.ProjectID, r.ProjectID.String()).Str(logfield.Ref, r.Ref).Int(logfield.Attempt, attempt).
 			Msg("push worker: giving up on a push's pipelines")
 	}
 	if w.d.MergeRequests != nil {

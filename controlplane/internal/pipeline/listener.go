@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/shared/backoff"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // listenerBackoff spaces reconnects of the listener.
@@ -92,12 +93,12 @@ func (s *Service) dispatch(agents Agents, payload string) {
 	}
 	rest, ok := strings.CutPrefix(payload, payloadCancelPrefix)
 	if !ok {
-		s.log.Warn().Str("payload", payload).Msg("unknown job queue notification")
+		s.log.Warn().Str(logfield.Payload, payload).Msg("unknown job queue notification")
 		return
 	}
 	c, ok := parseCancel(rest)
 	if !ok {
-		s.log.Warn().Str("payload", payload).Msg("malformed job queue notification")
+		s.log.Warn().Str(logfield.Payload, payload).Msg("malformed job queue notification")
 		return
 	}
 	agents.Cancel(c.agent, c.job, msgCancelled, c.epoch)

@@ -54,12 +54,12 @@ func (s *Service) RunReaper(ctx context.Context, interval, grace time.Duration) 
 			return unlessStopped(ctx, err)
 		}
 		if n > 0 {
-			s.log.Info().Int("jobs", n).Msg("reaped jobs of agents that went away")
+			s.log.Info().Int(logfield.Jobs, n).Msg("reaped jobs of agents that went away")
 		}
 		if n, err := s.finishOpenLogs(ctx); err != nil {
 			return unlessStopped(ctx, err)
 		} else if n > 0 {
-			s.log.Info().Int("jobs", n).Msg("finished job logs left open")
+			s.log.Info().Int(logfield.Jobs, n).Msg("finished job logs left open")
 		}
 		select {
 		case <-ctx.Done():

@@ -20,6 +20,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/spec"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Schedule runs a pipeline for a ref on a cron schedule (UTC).
@@ -237,7 +238,7 @@ func (s *Service) fireOne(ctx context.Context) (fired, made bool, err error) {
 			}
 		}
 		if lastErr != "" {
-			s.log.Info().Str("schedule_id", sc.ID.String()).Str("reason", lastErr).Msg("a schedule fired without a pipeline")
+			s.log.Info().Str(logfield.ScheduleID, sc.ID.String()).Str(logfield.Reason, lastErr).Msg("a schedule fired without a pipeline")
 		}
 		return q.AdvanceSchedule(ctx, db.AdvanceScheduleParams{NextRunAt: next, Now: now, LastError: truncate(lastErr, maxMessageBytes), ID: sc.ID})
 	})

@@ -77,7 +77,7 @@ func (s *Service) after(ctx context.Context, e *effects) {
 	defer cancel()
 	for _, id := range e.revoke {
 		if err := s.tokens.Revoke(ctx, id); err != nil {
-			s.log.Warn().Err(err).Str("token_id", id.String()).Msg("could not revoke a job's clone token")
+			s.log.Warn().Err(err).Str(logfield.TokenID, id.String()).Msg("could not revoke a job's clone token")
 		}
 	}
 	for _, id := range e.finish {

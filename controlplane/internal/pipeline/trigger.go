@@ -18,6 +18,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/spec"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // SpecPath is where a repository's pipeline definition lives.
@@ -100,7 +101,7 @@ func (s *Service) TriggerPush(ctx context.Context, ev PushEvent) error {
 			changed, err := s.repos.ChangedPaths(ctx, ev.ProjectID, r.Old, r.New)
 			if err != nil {
 				// Unknown changes run path-filtered jobs rather than none.
-				s.log.Warn().Err(err).Str("ref", r.Ref).Msg("could not list a push's changed paths; path filters match")
+				s.log.Warn().Err(err).Str(logfield.Ref, r.Ref).Msg("could not list a push's changed paths; path filters match")
 			} else {
 				if changed == nil {
 					changed = []string{}

@@ -18,6 +18,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // GroupOwnerRole is the role a group's creator gets on it.
@@ -85,7 +86,7 @@ func (s *Service) CreateGroup(ctx context.Context, caller rbac.Principal, name, 
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		if derr := s.q.DeleteGroup(ctx, out.ID); derr != nil {
-			s.log.Error().Err(derr).Str("group_id", out.ID.String()).Msg("could not remove a half-created group")
+			s.log.Error().Err(derr).Str(logfield.GroupID, out.ID.String()).Msg("could not remove a half-created group")
 		}
 		return Group{}, fmt.Errorf("making the creator maintainer: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/gitref"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Merge request states.
@@ -412,7 +413,7 @@ func (m *MergeRequests) Create(ctx context.Context, author rbac.Principal, proje
 	if st, err := m.recordCheck(ctx, mr, head); err == nil {
 		mr.Status = st
 	} else {
-		m.log.Warn().Err(err).Int64("merge_request", mr.Number).Msg("could not compute mergeability")
+		m.log.Warn().Err(err).Int64(logfield.MergeRequest, mr.Number).Msg("could not compute mergeability")
 	}
 	return mr, nil
 }
@@ -423,7 +424,7 @@ func (m *MergeRequests) triggerPipeline(ctx context.Context, mr MergeRequest, co
 		Commit: commit, TriggeredBy: by,
 	})
 	if err != nil {
-		m.log.Warn().Err(err).Str("project_id", mr.ProjectID.String()).Int64("merge_request", mr.Number).
+		m.log.Warn().Err(err).Str(logfield.ProjectID, mr.ProjectID.String()).Int64(logfield.MergeRequest, mr.Number).
 			Msg("could not trigger the merge request's pipeline")
 	}
 }
@@ -579,7 +580,7 @@ func (m *MergeRequests) markMergedByPush(ctx context.Context, tx pgx.Tx, mr Merg
 	}); err != nil {
 		return MergeRequest{}, false, err
 	}
-	m.log.Info().Str("project_id", mr.ProjectID.String()).Int64("merge_request", mr.Number).
+	m.log.Info().Str(logfield.ProjectID, mr.ProjectID.String()).Int64(logfield.MergeRequest, mr.Number).
 		Msg("merge request's head is in its target: marked merged")
 	return mergeRequestFromRow(rows[0]), true, nil
 }
@@ -809,7 +810,7 @@ func (m *MergeRequests) Update(ctx context.Context, project uuid.UUID, number in
 	}
 	if reopened {
 		if err := m.refreshOne(ctx, &out); err != nil {
-			m.log.Warn().Err(err).Int64("merge_request", number).Msg("could not refresh a reopened merge request")
+			m.log.Warn().Err(err).Int64(logfield.MergeRequest, number).Msg("could not refresh a reopened merge request")
 		}
 	}
 	res, err := m.decorate(ctx, []MergeRequest{out})

@@ -16,6 +16,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/shared/gitref"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // mergeAttempts bounds how often a merge is retried on a target that a
@@ -115,7 +116,7 @@ func (m *MergeRequests) can(ctx context.Context, caller rbac.Principal, project 
 		if !seen {
 			err := m.svc.roles.Authorize(ctx, caller, perm, project)
 			if _, denied := apperr.As(err); err != nil && !denied {
-				m.log.Warn().Err(err).Str("project_id", project.String()).Msg("could not authorize a ref update of a merge")
+				m.log.Warn().Err(err).Str(logfield.ProjectID, project.String()).Msg("could not authorize a ref update of a merge")
 			}
 			ok = err == nil
 			held[perm] = ok
@@ -337,7 +338,7 @@ func (m *MergeRequests) mergeOnce(ctx, request context.Context, tx pgx.Tx, q *db
 	})
 	if errors.Is(err, ErrRefMoved) {
 		if attempt < mergeAttempts {
-			m.log.Info().Int64("merge_request", r.number).Int("attempt", attempt).Msg("target moved during the merge; retrying")
+			m.log.Info().Int64(logfield.MergeRequest, r.number).Int(logfield.Attempt, attempt).Msg("target moved during the merge; retrying")
 			return mergeDone{}, true, nil
 		}
 		return mergeDone{}, false, apperr.FailedPrecondition("the target branch %s kept moving during the merge (%d attempts); try again", mr.TargetBranch, attempt)
@@ -396,7 +397,7 @@ func (m *MergeRequests) settleMerge(after context.Context, r mergeRun, done merg
 		}
 	}
 	if err := m.pushes.RecordPush(after, r.project, r.caller.UserID, refs); err != nil {
-		m.log.Warn().Err(err).Int64("merge_request", r.number).Msg("could not record the merge's ref updates")
+		m.log.Warn().Err(err).Int64(logfield.MergeRequest, r.number).Msg("could not record the merge's ref updates")
 	}
 	res, err := m.decorate(after, []MergeRequest{mr})
 	if err != nil {
@@ -413,7 +414,7 @@ func (m *MergeRequests) deleteSource(ctx context.Context, mr MergeRequest, merge
 	allowed, reason, err := m.repos.BranchUpdateAllowed(ctx, mr.ProjectID, mr.SourceBranch, true, can)
 	switch {
 	case err != nil:
-		m.log.Warn().Err(err).Int64("merge_request", mr.Number).Msg("could not decide the source branch's deletion")
+		m.log.Warn().Err(err).Int64(logfield.MergeRequest, mr.Number).Msg("could not decide the source branch's deletion")
 		return "its protection could not be checked"
 	case !allowed:
 		return reason
@@ -429,7 +430,7 @@ func (m *MergeRequests) deleteSource(ctx context.Context, mr MergeRequest, merge
 		if e, ok := apperr.As(err); ok {
 			return e.Message
 		}
-		m.log.Warn().Err(err).Int64("merge_request", mr.Number).Msg("could not delete the source branch")
+		m.log.Warn().Err(err).Int64(logfield.MergeRequest, mr.Number).Msg("could not delete the source branch")
 		return "it could not be deleted"
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // refreshQueue bounds the pushes waiting for their merge requests to be
@@ -44,7 +45,7 @@ func (m *MergeRequests) RefsMoved(_ context.Context, projectID, pusherID uuid.UU
 	select {
 	case m.refreshes <- refresh{projectID: projectID, pusherID: pusherID, refs: branches}:
 	default:
-		m.log.Warn().Str("project_id", projectID.String()).Msg("merge request refresh queue full; dropped a push's refresh")
+		m.log.Warn().Str(logfield.ProjectID, projectID.String()).Msg("merge request refresh queue full; dropped a push's refresh")
 	}
 }
 
@@ -68,7 +69,7 @@ func (m *MergeRequests) refreshPush(ctx context.Context, r refresh) {
 		branch := strings.TrimPrefix(ref.Ref, "refs/heads/")
 		rows, err := m.svc.q.OpenMergeRequestsOnBranch(ctx, db.OpenMergeRequestsOnBranchParams{ProjectID: r.projectID, Branch: branch})
 		if err != nil {
-			m.log.Warn().Err(err).Str("project_id", r.projectID.String()).Msg("could not list merge requests to refresh")
+			m.log.Warn().Err(err).Str(logfield.ProjectID, r.projectID.String()).Msg("could not list merge requests to refresh")
 			return
 		}
 		for _, row := range rows {
@@ -82,7 +83,7 @@ func (m *MergeRequests) refreshPush(ctx context.Context, r refresh) {
 			}
 			seen[mr.ID] = true
 			if err := m.refreshOne(ctx, &mr); err != nil {
-				m.log.Warn().Err(err).Int64("merge_request", mr.Number).Msg("could not refresh a merge request")
+				m.log.Warn().Err(err).Int64(logfield.MergeRequest, mr.Number).Msg("could not refresh a merge request")
 				continue
 			}
 			// A push to the source updates the merge request: its pipeline.

@@ -19,6 +19,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/gitref"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Repositories creates and removes a project's repository (the git feature).
@@ -233,10 +234,10 @@ func (s *Service) undoCreate(id uuid.UUID) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.q.DeleteProject(ctx, id); err != nil {
-		s.log.Error().Err(err).Str("project_id", id.String()).Msg("could not remove a half-created project")
+		s.log.Error().Err(err).Str(logfield.ProjectID, id.String()).Msg("could not remove a half-created project")
 	}
 	if err := s.repos.Remove(ctx, id); err != nil {
-		s.log.Error().Err(err).Str("project_id", id.String()).Msg("could not remove a half-created repository")
+		s.log.Error().Err(err).Str(logfield.ProjectID, id.String()).Msg("could not remove a half-created repository")
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // System role names (seeded by the migration; they never change).
@@ -173,7 +174,7 @@ func (s *Service) invalidateAfterCommit(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := s.Invalidate(ctx); err != nil {
-		s.log.Error().Err(err).Dur("ttl", s.ttl).
+		s.log.Error().Err(err).Dur(logfield.TTL, s.ttl).
 			Msg("rbac: could not invalidate the permission cache; cached decisions may be stale until they expire")
 	}
 }
@@ -200,7 +201,7 @@ func (s *Service) visibility(ctx context.Context, project uuid.UUID) (Visibility
 func (s *Service) parseStored(names []string) Set {
 	set, unknown := parseLenient(names)
 	if unknown != "" {
-		s.log.Warn().Str("permission", unknown).Msg("rbac: ignoring an unknown stored permission")
+		s.log.Warn().Str(logfield.Permission, unknown).Msg("rbac: ignoring an unknown stored permission")
 	}
 	return set
 }

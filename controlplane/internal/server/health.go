@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Check is one readiness dependency: nil means it answers.
@@ -43,7 +45,7 @@ func readyz(checks []Check) http.HandlerFunc {
 				if err != nil {
 					ready = false
 					results[c.Name] = "failing"
-					zerolog.Ctx(r.Context()).Warn().Err(err).Str("check", c.Name).Msg("readiness check failed")
+					zerolog.Ctx(r.Context()).Warn().Err(err).Str(logfield.Check, c.Name).Msg("readiness check failed")
 					return
 				}
 				results[c.Name] = "ok"

@@ -68,7 +68,7 @@ func Migrate(ctx context.Context, db *DB, log zerolog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	log.Info().Uint("from", before).Uint("to", after).Msg("applied database migrations")
+	log.Info().Uint(logfield.From, before).Uint(logfield.To, after).Msg("applied database migrations")
 	return nil
 }
 

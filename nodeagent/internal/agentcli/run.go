@@ -62,9 +62,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	log.Info().Str(logfield.Version, version.Get().String()).Str(logfield.ServerValue, c.Server).
-		Str("runner", c.Runner).Int("capacity", c.Capacity).Msg("hearth-agent starting")
+		Str(logfield.Runner, c.Runner).Int(logfield.Capacity, c.Capacity).Msg("hearth-agent starting")
 	if err := s.Run(ctx); err != nil {
-		log.Error().Err(err).Bool("credential_refused", errors.Is(err, identity.ErrUnauthenticated)).Msg("hearth-agent stopped")
+		log.Error().Err(err).Bool(logfield.CredentialRefused, errors.Is(err, identity.ErrUnauthenticated)).Msg("hearth-agent stopped")
 		fmt.Fprintf(stderr, "hearth-agent: %v\n", err)
 		return exitFailure
 	}

@@ -129,6 +129,6 @@ func (s *Session) upload(ctx context.Context, jobID, name, path string) error {
 	if err != nil {
 		return err
 	}
-	s.log.Debug().Str(logfield.JobID, jobID).Str(logfield.ArtifactID, res.GetArtifactId()).Uint64("bytes", res.GetSizeBytes()).Msg("artifact stored")
+	s.log.Debug().Str(logfield.JobID, jobID).Str(logfield.ArtifactID, res.GetArtifactId()).Uint64(logfield.Bytes, res.GetSizeBytes()).Msg("artifact stored")
 	return nil
 }

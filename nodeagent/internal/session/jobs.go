@@ -131,7 +131,7 @@ func (s *Session) loadJobs(ctx context.Context) error {
 		s.watch(ctx, j)
 	}
 	if len(s.byID) > 0 {
-		s.log.Info().Int("jobs", len(s.byID)).Msg("picked up jobs from the data directory")
+		s.log.Info().Int(logfield.Jobs, len(s.byID)).Msg("picked up jobs from the data directory")
 	}
 	return nil
 }
@@ -288,7 +288,7 @@ func (s *Session) runJob(ctx context.Context, rj *agentv1.RunJob) {
 		return
 	}
 	if len(s.byID) >= s.d.Capacity {
-		log.Warn().Int("capacity", s.d.Capacity).Msg("refusing a job beyond capacity")
+		log.Warn().Int(logfield.Capacity, s.d.Capacity).Msg("refusing a job beyond capacity")
 		s.sendOnce(&agentv1.JobStatus{JobId: id, State: agentv1.JobState_JOB_STATE_FAILURE, Message: MsgAtCapacity})
 		return
 	}
@@ -314,7 +314,7 @@ func (s *Session) runJob(ctx context.Context, rj *agentv1.RunJob) {
 		return
 	}
 	j.handle = h
-	log.Info().Str("name", rj.GetName()).Str("project", rj.GetProject()).Msg("job started")
+	log.Info().Str(logfield.Name, rj.GetName()).Str(logfield.Project, rj.GetProject()).Msg("job started")
 	s.setStatus(j, &agentv1.JobStatus{JobId: id, State: agentv1.JobState_JOB_STATE_RUNNING})
 	s.watch(ctx, j)
 	s.armPoll()
@@ -359,7 +359,7 @@ func (s *Session) cancelJob(c *agentv1.CancelJob) {
 	if reason == "" {
 		reason = runner.MsgCancelled
 	}
-	s.log.Info().Str(logfield.JobID, j.id).Str("reason", reason).Msg("cancelling the job")
+	s.log.Info().Str(logfield.JobID, j.id).Str(logfield.Reason, reason).Msg("cancelling the job")
 	j.handle.Cancel(reason)
 }
 
@@ -401,7 +401,7 @@ func (s *Session) statusAck(a *agentv1.JobStatusAck) {
 	if err := os.RemoveAll(j.dir); err != nil {
 		s.log.Error().Err(err).Str(logfield.JobID, j.id).Msg("removing the finished job's directory failed")
 	}
-	s.log.Info().Str(logfield.JobID, j.id).Str("state", a.GetState().String()).Msg("job finished and acknowledged")
+	s.log.Info().Str(logfield.JobID, j.id).Str(logfield.State, a.GetState().String()).Msg("job finished and acknowledged")
 }
 
 // jobDone handles the end of a job's runner.
@@ -417,7 +417,7 @@ func (s *Session) jobDone(ctx context.Context, id string) {
 	if j.limitHit {
 		j.result = runner.Result{State: agentv1.JobState_JOB_STATE_FAILURE, Step: j.result.Step, Message: MsgLogLimitExceeded}
 	}
-	s.log.Info().Str(logfield.JobID, id).Str("state", j.result.State.String()).Str("message", j.result.Message).Msg("job ended")
+	s.log.Info().Str(logfield.JobID, id).Str(logfield.State, j.result.State.String()).Str(logfield.Detail, j.result.Message).Msg("job ended")
 	if j.result.State == agentv1.JobState_JOB_STATE_SUCCESS && j.result.Artifacts != "" {
 		s.startUpload(ctx, j)
 	}

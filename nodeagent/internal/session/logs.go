@@ -66,7 +66,7 @@ func (s *Session) refreshSizes(j *job, all bool) {
 				continue
 			}
 			if err != nil {
-				s.log.Warn().Err(err).Str(logfield.JobID, j.id).Int("step", i).Msg("opening a step log failed")
+				s.log.Warn().Err(err).Str(logfield.JobID, j.id).Int(logfield.Step, i).Msg("opening a step log failed")
 				continue
 			}
 			l.f = f
@@ -103,7 +103,7 @@ func (s *Session) enforceLimit(j *job) {
 		l.frozen = &n
 		remaining -= n
 	}
-	s.log.Warn().Str(logfield.JobID, j.id).Uint64("bytes", total).Int64("limit", s.d.MaxJobLogBytes).Msg("the job's log exceeds the limit; cancelling it")
+	s.log.Warn().Str(logfield.JobID, j.id).Uint64(logfield.Bytes, total).Int64(logfield.Limit, s.d.MaxJobLogBytes).Msg("the job's log exceeds the limit; cancelling it")
 	if !j.done && j.handle != nil {
 		j.handle.Cancel(MsgLogLimitExceeded)
 	}
@@ -212,7 +212,7 @@ func (s *Session) queueChunk(j *job, step uint32, l *stepLog, limit int, now tim
 	got, err := l.f.ReadAt(buf, int64(l.sent)) //nolint:gosec // G115: offsets are file offsets.
 	if got == 0 {
 		if err != nil && !errors.Is(err, io.EOF) {
-			s.log.Warn().Err(err).Str(logfield.JobID, j.id).Uint32("step", step).Msg("reading a step log failed")
+			s.log.Warn().Err(err).Str(logfield.JobID, j.id).Uint32(logfield.Step, step).Msg("reading a step log failed")
 		}
 		return 0, false
 	}

@@ -142,7 +142,7 @@ func (s *Session) loop(ctx context.Context) error {
 			if time.Since(st.started) >= s.t.StableAfter {
 				attempt = 0
 			}
-			s.log.Warn().Err(st.err).Dur("lived", time.Since(st.started)).Msg("the stream to the control plane ended")
+			s.log.Warn().Err(st.err).Dur(logfield.Lived, time.Since(st.started)).Msg("the stream to the control plane ended")
 			scheduleRetry()
 		case <-hb:
 			s.heartbeat()
@@ -181,7 +181,7 @@ func (s *Session) finalError(err error, welcomed bool) error {
 func (s *Session) connected(st *stream) {
 	s.cur = st
 	s.fresh(st.welcome.GetEpoch())
-	s.log.Info().Dur("heartbeat_interval", st.interval).Int("jobs", len(s.byID)).Msg("connected to the control plane")
+	s.log.Info().Dur(logfield.HeartbeatInterval, st.interval).Int(logfield.Jobs, len(s.byID)).Msg("connected to the control plane")
 	for _, j := range s.byID {
 		for _, l := range j.logs {
 			l.sent, l.rewoundTo, l.waiting = l.acked, nil, time.Time{}

@@ -122,7 +122,7 @@ func (s *Store) spool(r io.Reader, name string) (_ *os.File, size int64, sum str
 func (s *Store) removeTemp(f *os.File) {
 	_ = f.Close()
 	if err := os.Remove(f.Name()); err != nil {
-		s.log.Warn().Err(err).Str("file", f.Name()).Msg("removing a spooled artifact failed")
+		s.log.Warn().Err(err).Str(logfield.File, f.Name()).Msg("removing a spooled artifact failed")
 	}
 }
 

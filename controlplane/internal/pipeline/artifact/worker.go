@@ -27,9 +27,9 @@ func (s *Store) RunExpiry(ctx context.Context, interval time.Duration) error {
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:
-			s.log.Warn().Err(err).Int("deleted", n).Msg("deleting expired artifacts failed; retrying later")
+			s.log.Warn().Err(err).Int(logfield.Deleted, n).Msg("deleting expired artifacts failed; retrying later")
 		case n > 0:
-			s.log.Info().Int("deleted", n).Msg("deleted expired artifacts")
+			s.log.Info().Int(logfield.Deleted, n).Msg("deleted expired artifacts")
 		}
 		select {
 		case <-ctx.Done():

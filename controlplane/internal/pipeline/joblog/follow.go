@@ -85,7 +85,7 @@ func (f *follower) subscribe(ctx context.Context) bool {
 		cancel()
 		if !f.polling {
 			f.polling = true
-			f.s.log.Warn().Err(err).Str(logfield.JobID, f.jobID.String()).Dur("poll", f.s.poll).
+			f.s.log.Warn().Err(err).Str(logfield.JobID, f.jobID.String()).Dur(logfield.Poll, f.s.poll).
 				Msg("live job log updates are unavailable; following by re-reading the store")
 		}
 		return false
@@ -136,7 +136,7 @@ func (f *follower) wait(ctx context.Context, c *cursor, ticker *time.Ticker, sen
 				// the store now, then poll until subscribed again.
 				f.unsubscribe()
 				f.polling = true
-				f.s.log.Warn().Str(logfield.JobID, f.jobID.String()).Dur("poll", f.s.poll).
+				f.s.log.Warn().Str(logfield.JobID, f.jobID.String()).Dur(logfield.Poll, f.s.poll).
 					Msg("live job log updates stopped; following by re-reading the store")
 				ticker.Reset(f.s.poll)
 				return nil
@@ -187,7 +187,7 @@ func (f *follower) catchUp(ctx context.Context, c *cursor, send sendFunc) (bool,
 			return false, err
 		case failingSince.IsZero():
 			failingSince = time.Now()
-			f.s.log.Warn().Err(err).Str(logfield.JobID, f.jobID.String()).Dur("poll", f.s.poll).
+			f.s.log.Warn().Err(err).Str(logfield.JobID, f.jobID.String()).Dur(logfield.Poll, f.s.poll).
 				Msg("reading the job log failed; retrying")
 		case time.Since(failingSince) > maxStoreOutage:
 			return false, err

@@ -158,7 +158,7 @@ func (s *Store) publish(ctx context.Context, jobID uuid.UUID, msg []byte) {
 	case err != nil:
 		s.quietUntil.Store(time.Now().Add(s.poll).UnixNano())
 		if !s.publishFailing.Swap(true) {
-			s.log.Warn().Err(err).Str(logfield.JobID, jobID.String()).Dur("retry", s.poll).
+			s.log.Warn().Err(err).Str(logfield.JobID, jobID.String()).Dur(logfield.Retry, s.poll).
 				Msg("publishing live job log updates failed; followers catch up by re-reading the store")
 		}
 	case s.publishFailing.Swap(false):

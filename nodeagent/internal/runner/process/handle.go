@@ -174,7 +174,7 @@ func (h *handle) signal(sig syscall.Signal) {
 	}
 	if h.verified {
 		if err := syscall.Kill(-h.m.PID, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-			h.log.Warn().Err(err).Int("pgid", h.m.PID).Msg("signalling the job's process group")
+			h.log.Warn().Err(err).Int(logfield.PGID, h.m.PID).Msg("signalling the job's process group")
 		}
 		return
 	}
@@ -192,7 +192,7 @@ func (h *handle) terminate() {
 	}
 	h.signal(syscall.SIGKILL)
 	if !h.waitGone(time.Now().Add(10 * time.Second)) {
-		h.log.Warn().Int("pgid", h.m.PID).Msg("the job's processes survived SIGKILL for 10s")
+		h.log.Warn().Int(logfield.PGID, h.m.PID).Msg("the job's processes survived SIGKILL for 10s")
 	}
 }
 
@@ -359,6 +359,6 @@ func (h *handle) exitCode(step uint32) (int32, bool) {
 
 func (h *handle) appendLine(step uint32, text string) {
 	if err := runner.AppendLogLine(h.p.dir, step, text); err != nil {
-		h.log.Warn().Err(err).Uint32("step", step).Msg("appending to the job's log")
+		h.log.Warn().Err(err).Uint32(logfield.Step, step).Msg("appending to the job's log")
 	}
 }
