@@ -9,14 +9,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/module"
+
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
-
-// Check is one readiness dependency: nil means it answers.
-type Check struct {
-	Name string
-	Func func(ctx context.Context) error
-}
 
 const readyTimeout = 2 * time.Second
 
@@ -29,7 +25,7 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 // readyz runs every check concurrently and answers 200 only if all pass.
 // It names failing checks but never their errors (which may hold internal
 // addresses); the errors are logged.
-func readyz(checks []Check) http.HandlerFunc {
+func readyz(checks []module.Check) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()

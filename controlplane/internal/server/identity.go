@@ -12,6 +12,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/cache"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
@@ -22,6 +23,8 @@ type identity struct {
 	authAPI *auth.API
 	rbac    *rbac.Service
 	audit   *audit.Service
+	// leaderWorkers purge expired sessions.
+	leaderWorkers []supervisor.Worker
 	// projects answers rbac's visibility questions once the project
 	// feature is built (it needs rbac itself).
 	projects *projectVisibility
@@ -122,5 +125,8 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 		projects:   projects,
 		groups:     groups,
 		groupNames: names,
+		leaderWorkers: []supervisor.Worker{{Name: "session-purge", Run: func(ctx context.Context) error {
+			return authSvc.RunSessionPurge(ctx, auth.SessionPurgeInterval)
+		}}},
 	}, nil
 }

@@ -10,29 +10,22 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/download"
+	"github.com/hearth-dev/hearth/controlplane/internal/module"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 
 	"github.com/hearth-dev/hearth/shared/apispec"
 )
 
-// apiHandler serves a feature's Connect handlers; each feature's API type
-// has this method (the generated New<Service>Handler behind it).
-type apiHandler interface {
-	Handler(opts ...connect.HandlerOption) (string, http.Handler)
-	// Rules declares what each of its RPCs needs.
-	Rules() rbac.Rules
-}
-
 // routesDeps is what the HTTP routes need.
 type routesDeps struct {
 	Logger   zerolog.Logger
 	Registry *prometheus.Registry
-	APIs     []apiHandler
-	Checks   []Check
+	APIs     []module.API
+	Checks   []module.Check
 	Authn    Authenticator
 	Authz    Authorizer
 	// Mounts add plain HTTP routes (git, downloads) behind authentication.
-	Mounts []func(*http.ServeMux)
+	Mounts []module.Mount
 	// Console serves "/" (the web console); the catch-all mount (git's)
 	// sends it the client-side routes. Nil: 404.
 	Console http.Handler
