@@ -41,7 +41,7 @@ const (
 	Bytes             = "bytes"
 	Capacity          = "capacity"
 	Check             = "check"
-	CredentialRefused = "credential_refused"
+	CredentialRefused = "credential_refused" //nolint:gosec // G101: a log field name, not a credential.
 	Deleted           = "deleted"
 	Detail            = "detail"
 	From              = "from"

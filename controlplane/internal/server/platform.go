@@ -144,10 +144,12 @@ func (p *platform) startRaft(ctx, runCtx context.Context, wg *sync.WaitGroup, er
 	waitCtx, cancelWait := context.WithTimeout(ctx, leaderWaitTimeout)
 	err = p.consensus.WaitLeader(waitCtx)
 	cancelWait()
+	select {
+	case <-ctx.Done():
+		return true, nil
+	default:
+	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return true, nil
-		}
 		if errors.Is(err, leader.ErrNotRunning) {
 			if runErr := <-raftDone; runErr != nil {
 				err = runErr

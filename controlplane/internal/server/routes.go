@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/apicodec"
 	"github.com/hearth-dev/hearth/controlplane/internal/download"
 	"github.com/hearth-dev/hearth/controlplane/internal/module"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
@@ -46,11 +47,11 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 	opts := append([]connect.HandlerOption{
 		// Outermost first: errors from authorization are mapped and counted too.
 		connect.WithInterceptors(newRPCMetrics(d.Registry), errorInterceptor{}, authz),
-		// Bounds each message before and after decompression (bodylimit.go).
-		connect.WithReadMaxBytes(maxRequestBytes),
-		apiCompression(maxRequestBytes),
+		// Bounds each message before and after decompression (apicodec).
+		connect.WithReadMaxBytes(apicodec.MaxRequestBytes),
+		apicodec.Compression(apicodec.MaxRequestBytes),
 		connect.WithCompressMinBytes(1024),
-	}, apiCodecs()...)
+	}, apicodec.Codecs()...)
 	mux := http.NewServeMux()
 	services := make([]*vanguard.Service, 0, len(d.APIs))
 	var served []string
@@ -63,7 +64,7 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 		served = append(served, procs...)
 		// Connect, gRPC and gRPC-Web straight to the handler (vanguard would
 		// take a header-less Connect JSON POST, as curl sends, for REST).
-		mux.Handle(path, limitBodies(maxRequestBytes, h))
+		mux.Handle(path, apicodec.LimitBodies(apicodec.MaxRequestBytes, h))
 		services = append(services, vanguard.NewService(path, h,
 			// In-process, uncompressed protobuf: vanguard never inflates
 			// what the handler answers, and the handler decodes binary.
@@ -73,7 +74,7 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 		return nil, nil, err
 	}
 	transcoder, err := vanguard.NewTranscoder(services,
-		vanguard.WithCodec(newRESTJSON), vanguard.WithUnknownHandler(http.HandlerFunc(apiNotFound)))
+		vanguard.WithCodec(apicodec.NewRESTJSON), vanguard.WithUnknownHandler(http.HandlerFunc(apiNotFound)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("API routes: %w", err)
 	}
@@ -82,7 +83,7 @@ func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
 		return nil, nil, fmt.Errorf("OpenAPI document: %w", err)
 	}
 
-	mux.Handle("/api/v1/", limitBodies(maxRequestBytes, withRESTRequestFaults(transcoder)))
+	mux.Handle("/api/v1/", apicodec.LimitBodies(apicodec.MaxRequestBytes, apicodec.WithRESTRequestFaults(transcoder)))
 	mux.HandleFunc("GET /api/openapi.json", serveBytes("application/json", openAPIJSON))
 	mux.HandleFunc("GET /api/openapi.yaml", serveBytes("application/yaml", apispec.YAML()))
 	mux.HandleFunc("/api/", apiNotFound)

@@ -1,4 +1,4 @@
-package server
+package apicodec
 
 import (
 	"bytes"
@@ -173,7 +173,7 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-// TestConnectBoundsInflatedMessagesOnItsOwn: behind limitBodies, connect-go
+// TestConnectBoundsInflatedMessagesOnItsOwn: behind LimitBodies, connect-go
 // with the API's options (WithReadMaxBytes, the bounded gzip reader) still
 // refuses a message that inflates past the limit, over Connect and
 // gRPC-Web, inflating no more than the limit and a byte.

@@ -1,4 +1,4 @@
-package server
+package apicodec
 
 import (
 	"compress/flate"
@@ -15,12 +15,12 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/download"
 )
 
-// maxRequestBytes bounds one API request message, on the wire and after
+// MaxRequestBytes bounds one API request message, on the wire and after
 // decompression: a REST body, a Connect unary body, each message of a
 // Connect stream, gRPC or gRPC-Web call. The public API's requests are
 // far smaller; the agent protocol's largest (1 MiB log chunks, 256 KiB
 // artifact chunks) too.
-const maxRequestBytes = 4 << 20
+const MaxRequestBytes = 4 << 20
 
 // bodyChunk is the unit a buffered body is read in: a body that turns out
 // too large costs what was read, never a doubled buffer.
@@ -42,7 +42,7 @@ func sizeName(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// limitBodies bounds what an API request may make the server read and
+// LimitBodies bounds what an API request may make the server read and
 // hold before its message is decoded, whatever it claims:
 //
 //   - REST and Connect unary bodies (one message each) are read here, at
@@ -53,11 +53,11 @@ func sizeName(n int64) string {
 //     messages: each is bounded from its envelope, and a compressed one is
 //     inflated here, bounded, and handed on uncompressed
 //     (inflatingEnvelopes). connect-go's own limit (WithReadMaxBytes, and
-//     the bounded gzip reader of apiCompression) stays as a second line.
+//     the bounded gzip reader of Compression) stays as a second line.
 //
 // A refusal is 413 resource_exhausted with a message naming the limit;
 // nothing of the body reaches a handler.
-func limitBodies(limit int64, next http.Handler) http.Handler {
+func LimitBodies(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
 			next.ServeHTTP(w, r)
@@ -271,9 +271,9 @@ func (b *boundedGzip) Reset(r io.Reader) error {
 
 func (b *boundedGzip) Close() error { return b.zr.Close() }
 
-// apiCompression is the handler option giving connect-go the bounded gzip
+// Compression is the handler option giving connect-go the bounded gzip
 // reader (and the standard writer for responses).
-func apiCompression(limit int64) connect.HandlerOption {
+func Compression(limit int64) connect.HandlerOption {
 	return connect.WithCompression("gzip", newBoundedGzip(limit), func() connect.Compressor {
 		return gzip.NewWriter(io.Discard)
 	})

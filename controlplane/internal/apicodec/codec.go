@@ -1,4 +1,4 @@
-package server
+package apicodec
 
 import (
 	"bytes"
@@ -17,14 +17,18 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/download"
 )
 
 // Request bodies are decoded by connect-go (Connect, gRPC, gRPC-Web) and by
 // vanguard (REST) before any interceptor runs, so their decode errors are
-// made readable here, in the codecs, and classified by the one classifier
-// of errors.go (apiError).
+// made readable here, in the codecs: always invalid_argument, the
+// caller's fault.
+
+// invalidArgument is the Connect error of a body the caller got wrong.
+func invalidArgument(format string, args ...any) *connect.Error {
+	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(format, args...))
+}
 
 // protoErrPrefix is protobuf's prefix on its errors ("proto:" and a space
 // or a no-break space, chosen at random so nobody matches on it).
@@ -34,7 +38,7 @@ var protoErrPrefix = regexp.MustCompile(`proto:[\s\x{00a0}]*`)
 // the body failed to be, in protobuf's words minus its internals.
 func decodeError(format string, err error) error {
 	detail := strings.TrimSpace(protoErrPrefix.ReplaceAllString(err.Error(), ""))
-	return apiError(apperr.Invalid("the request body is not valid %s: %s", format, detail))
+	return invalidArgument("the request body is not valid %s: %s", format, detail)
 }
 
 // connectJSON is connect-go's JSON codec (unknown fields ignored) with
@@ -119,8 +123,8 @@ func messageOf(err error) string {
 	return err.Error()
 }
 
-// apiCodecs are the handler options installing the codecs above.
-func apiCodecs() []connect.HandlerOption {
+// Codecs are the handler options installing the codecs above.
+func Codecs() []connect.HandlerOption {
 	return []connect.HandlerOption{
 		connect.WithCodec(connectJSON{name: "json"}),
 		connect.WithCodec(connectJSON{name: "json; charset=utf-8"}),
@@ -135,7 +139,8 @@ func apiCodecs() []connect.HandlerOption {
 // instead of google.rpc.Status's numeric code.
 type restJSON struct{ *vanguard.JSONCodec }
 
-func newRESTJSON(res vanguard.TypeResolver) vanguard.Codec {
+// NewRESTJSON is the REST transcoder's JSON codec (vanguard.WithCodec).
+func NewRESTJSON(res vanguard.TypeResolver) vanguard.Codec {
 	return restJSON{vanguard.NewJSONCodec(res)}
 }
 
@@ -210,11 +215,11 @@ func requestFault(msg string) (string, bool) {
 	return "", false
 }
 
-// withRESTRequestFaults holds back the transcoder's 5xx answers, and turns
+// WithRESTRequestFaults holds back the transcoder's 5xx answers, and turns
 // those that are vanguard's complaints about the request (requestFault)
 // into 400 invalid_argument, through the one classifier. Every other
 // answer, and every 5xx from a handler, passes as it is.
-func withRESTRequestFaults(next http.Handler) http.Handler {
+func WithRESTRequestFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hw := &faultWriter{ResponseWriter: w}
 		next.ServeHTTP(hw, r)
@@ -224,7 +229,7 @@ func withRESTRequestFaults(next http.Handler) http.Handler {
 		var body errorBody
 		if json.Unmarshal(hw.body.Bytes(), &body) == nil {
 			if msg, ok := requestFault(body.Message); ok {
-				ce := apiError(apperr.Invalid("%s", msg))
+				ce := invalidArgument("%s", msg)
 				download.JSON(w, http.StatusBadRequest, ce.Code().String(), ce.Message())
 				return
 			}
@@ -235,7 +240,7 @@ func withRESTRequestFaults(next http.Handler) http.Handler {
 }
 
 // faultWriter holds a 5xx answer (small: an error body) for
-// withRESTRequestFaults; anything else goes straight through.
+// WithRESTRequestFaults; anything else goes straight through.
 type faultWriter struct {
 	http.ResponseWriter
 	held   bool
