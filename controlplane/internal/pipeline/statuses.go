@@ -17,7 +17,6 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // PipelineContext is the commit status context of Hearth's own pipelines.
@@ -141,7 +140,7 @@ func (s *Service) SetCommitStatus(ctx context.Context, projectID uuid.UUID, in N
 		})
 	})
 	if err != nil {
-		return CommitStatus{}, store.MapError(err)
+		return CommitStatus{}, err
 	}
 	return out, nil
 }
@@ -153,7 +152,7 @@ func (s *Service) ListCommitStatuses(ctx context.Context, projectID uuid.UUID, s
 	}
 	rows, err := s.q.ListCommitStatuses(ctx, db.ListCommitStatusesParams{ProjectID: projectID, CommitSha: sha})
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]CommitStatus, len(rows))
 	for i, r := range rows {

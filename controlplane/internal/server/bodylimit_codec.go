@@ -24,7 +24,7 @@ import (
 // Request bodies are decoded by connect-go (Connect, gRPC, gRPC-Web) and by
 // vanguard (REST) before any interceptor runs, so their decode errors are
 // made readable here, in the codecs, and classified by the one classifier
-// of errors.go (apiError).
+// (apperr.Classify, through apiError).
 
 // protoErrPrefix is protobuf's prefix on its errors ("proto:" and a space
 // or a no-break space, chosen at random so nobody matches on it).
@@ -212,8 +212,8 @@ func requestFault(msg string) (string, bool) {
 
 // withRESTRequestFaults holds back the transcoder's 5xx answers, and turns
 // those that are vanguard's complaints about the request (requestFault)
-// into 400 invalid_argument, through the one classifier. Every other
-// answer, and every 5xx from a handler, passes as it is.
+// into 400 invalid_argument, through the one classifier (download.Error).
+// Every other answer, and every 5xx from a handler, passes as it is.
 func withRESTRequestFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hw := &faultWriter{ResponseWriter: w}
@@ -224,8 +224,7 @@ func withRESTRequestFaults(next http.Handler) http.Handler {
 		var body errorBody
 		if json.Unmarshal(hw.body.Bytes(), &body) == nil {
 			if msg, ok := requestFault(body.Message); ok {
-				ce := apiError(apperr.Invalid("%s", msg))
-				download.JSON(w, http.StatusBadRequest, ce.Code().String(), ce.Message())
+				download.Error(w, r, apperr.Invalid("%s", msg), "")
 				return
 			}
 		}
