@@ -40,15 +40,6 @@ func (db *DB) CopyFrom(ctx context.Context, table pgx.Identifier, columns []stri
 // one to its function). Savepoints it begins are mapped too.
 type mappedTx struct{ pgx.Tx }
 
-// MappedTx returns tx with its statements' errors mapped as InTx's are
-// (for a transaction begun elsewhere, such as a test's).
-func MappedTx(tx pgx.Tx) pgx.Tx {
-	if m, ok := tx.(mappedTx); ok {
-		return m
-	}
-	return mappedTx{tx}
-}
-
 func (t mappedTx) Begin(ctx context.Context) (pgx.Tx, error) {
 	tx, err := t.Tx.Begin(ctx)
 	if err != nil {
