@@ -17,17 +17,19 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/download"
 )
 
 // Request bodies are decoded by connect-go (Connect, gRPC, gRPC-Web) and by
 // vanguard (REST) before any interceptor runs, so their decode errors are
-// made readable here, in the codecs: always invalid_argument, the
-// caller's fault.
+// made readable here, in the codecs: invalid_argument, the caller's fault,
+// answered through the one classifier (apperr.Classify).
 
 // invalidArgument is the Connect error of a body the caller got wrong.
 func invalidArgument(format string, args ...any) *connect.Error {
-	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(format, args...))
+	c := apperr.Classify(apperr.Invalid(format, args...))
+	return connect.NewError(c.Code, errors.New(c.Message))
 }
 
 // protoErrPrefix is protobuf's prefix on its errors ("proto:" and a space
@@ -217,8 +219,8 @@ func requestFault(msg string) (string, bool) {
 
 // WithRESTRequestFaults holds back the transcoder's 5xx answers, and turns
 // those that are vanguard's complaints about the request (requestFault)
-// into 400 invalid_argument, through the one classifier. Every other
-// answer, and every 5xx from a handler, passes as it is.
+// into 400 invalid_argument, through the one classifier (download.Error).
+// Every other answer, and every 5xx from a handler, passes as it is.
 func WithRESTRequestFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hw := &faultWriter{ResponseWriter: w}
@@ -229,8 +231,7 @@ func WithRESTRequestFaults(next http.Handler) http.Handler {
 		var body errorBody
 		if json.Unmarshal(hw.body.Bytes(), &body) == nil {
 			if msg, ok := requestFault(body.Message); ok {
-				ce := invalidArgument("%s", msg)
-				download.JSON(w, http.StatusBadRequest, ce.Code().String(), ce.Message())
+				download.Error(w, r, apperr.Invalid("%s", msg), "")
 				return
 			}
 		}

@@ -1,8 +1,3 @@
-// Package apperr is the user-safe error type features return from their
-// services. Its message is shown to the caller as is; the server maps its
-// Kind to a Connect (and HTTP) code in one place. Anything that is neither
-// an *Error nor a store sentinel is reported as an internal error with a
-// generic message.
 package apperr
 
 import (
@@ -13,7 +8,8 @@ import (
 // Kind classifies an error the way an API caller needs to act on it.
 type Kind int
 
-// Kinds, each mapped to one Connect code by the server.
+// Kinds, each answered with one Connect code and HTTP status (see Classify).
+// The last three are only given by Classify, to errors no feature words.
 const (
 	KindInvalid            Kind = iota + 1 // bad input: fix the request
 	KindNotFound                           // no such thing (or not visible to you)
@@ -23,6 +19,9 @@ const (
 	KindFailedPrecondition                 // the resource's state forbids it
 	KindResourceExhausted                  // limits or rate limits: retry later
 	KindUnavailable                        // a dependency is down: retry later
+	KindCanceled                           // the caller went away (context.Canceled)
+	KindDeadlineExceeded                   // the request ran out of time (context.DeadlineExceeded)
+	KindInternal                           // anything else: a bug or a failure the caller cannot act on
 )
 
 // Error is an error whose Message is safe to show to the caller.

@@ -13,7 +13,6 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/audit/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // Event is one mutation to record. The actor and client come from the
@@ -95,7 +94,7 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) error {
 		ClientIp:  ip,
 		UserAgent: ua,
 	})
-	return store.MapError(err)
+	return err
 }
 
 func optionalUUID(id uuid.UUID) pgtype.UUID {

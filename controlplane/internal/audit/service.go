@@ -31,7 +31,7 @@ func New(database *store.DB) (*Service, error) {
 	if database == nil {
 		return nil, errors.New("audit: DB is required")
 	}
-	return &Service{queries: db.New(database.Pool)}, nil
+	return &Service{queries: db.New(database)}, nil
 }
 
 // Entry is one recorded event.
@@ -76,7 +76,7 @@ func (s *Service) List(ctx context.Context, f Filter, pageToken string) ([]Entry
 	}
 	rows, err := s.queries.ListEvents(ctx, p)
 	if err != nil {
-		return nil, "", store.MapError(err)
+		return nil, "", err
 	}
 	next := ""
 	if len(rows) > limit {

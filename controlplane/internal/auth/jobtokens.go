@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // JobTokenScope is the only scope of a pipeline job's token: it may clone
@@ -33,7 +32,7 @@ func (s *Service) IssueJobToken(ctx context.Context, userID, projectID uuid.UUID
 		ProjectID: &projectID, CreatedAt: s.now(), ExpiresAt: expires,
 	})
 	if err != nil {
-		return "", uuid.Nil, store.MapError(err)
+		return "", uuid.Nil, err
 	}
 	return secret, id, nil
 }
@@ -41,5 +40,5 @@ func (s *Service) IssueJobToken(ctx context.Context, userID, projectID uuid.UUID
 // RevokeJobToken ends a job token (revoking one already ended is no error).
 func (s *Service) RevokeJobToken(ctx context.Context, id uuid.UUID) error {
 	_, err := s.queries.RevokeTokenByID(ctx, db.RevokeTokenByIDParams{ID: id, Now: s.now()})
-	return store.MapError(err)
+	return err
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // UserByName returns the id and stored username of the user named name
@@ -20,7 +19,7 @@ func (s *Service) UserByName(ctx context.Context, name string) (uuid.UUID, strin
 	}
 	u, err := s.queries.GetUserByLogin(ctx, name)
 	if err != nil {
-		return uuid.Nil, "", notFoundUser(err)
+		return uuid.Nil, "", apperr.IfNotFound(err, "user not found")
 	}
 	if !strings.EqualFold(u.Username, name) {
 		return uuid.Nil, "", apperr.NotFound("user not found") // matched an email
@@ -43,7 +42,7 @@ func (s *Service) UserNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 	}
 	rows, err := s.queries.UserNames(ctx, ids)
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	for _, r := range rows {
 		out[r.ID] = r.Username

@@ -171,7 +171,7 @@ func New(d Deps) (*Service, error) {
 		return nil, fmt.Errorf("auth: dummy hash: %w", err)
 	}
 	return &Service{
-		db: d.DB, queries: db.New(d.DB.Pool), log: d.Logger, roles: d.Roles, names: d.Namespaces, counters: d.Counters,
+		db: d.DB, queries: db.New(d.DB), log: d.Logger, roles: d.Roles, names: d.Namespaces, counters: d.Counters,
 		hasher: d.Hasher, dummyHash: dummy, sessions: d.Sessions, throttle: d.Throttle, now: d.Now,
 	}, nil
 }

@@ -257,5 +257,5 @@ func (s *Service) PurgeExpiredSessions(ctx context.Context) (int64, error) {
 	n, err := s.queries.DeleteExpiredSessions(ctx, db.DeleteExpiredSessionsParams{
 		Now: now, IdleBefore: now.Add(-s.sessions.IdleTimeout),
 	})
-	return n, store.MapError(err)
+	return n, err
 }

@@ -143,7 +143,7 @@ func (s *Service) ListTokens(ctx context.Context) ([]Token, error) {
 	}
 	rows, err := s.queries.ListTokens(ctx, db.ListTokensParams{UserID: p.UserID, Now: s.now()})
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]Token, len(rows))
 	for i, r := range rows {

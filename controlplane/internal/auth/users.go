@@ -21,7 +21,6 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/names"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // User is an account (without its password hash).
@@ -115,14 +114,6 @@ func userConflict(err error, username, email string) error {
 		case "users_email_key":
 			return apperr.Conflict("email address %q is already in use", email)
 		}
-	}
-	return err
-}
-
-// notFoundUser maps a missing row to a user-safe NotFound.
-func notFoundUser(err error) error {
-	if errors.Is(store.MapError(err), store.ErrNotFound) {
-		return apperr.NotFound("user not found")
 	}
 	return err
 }
@@ -258,7 +249,7 @@ func (s *Service) ListUsers(ctx context.Context, o ListUsersOptions) ([]User, st
 		After: after, Query: o.Query, PageSize: int32(size + 1),
 	})
 	if err != nil {
-		return nil, "", store.MapError(err)
+		return nil, "", err
 	}
 	next := ""
 	if len(rows) > size {
@@ -276,7 +267,7 @@ func (s *Service) ListUsers(ctx context.Context, o ListUsersOptions) ([]User, st
 func (s *Service) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 	u, err := s.queries.GetUser(ctx, id)
 	if err != nil {
-		return User{}, notFoundUser(err)
+		return User{}, apperr.IfNotFound(err, "user not found")
 	}
 	return userFrom(u), nil
 }
@@ -364,7 +355,7 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, up UserUpdate) (
 		q := db.New(tx)
 		old, err := q.GetUserForUpdate(ctx, id)
 		if err != nil {
-			return notFoundUser(err)
+			return apperr.IfNotFound(err, "user not found")
 		}
 		u, err = q.UpdateUser(ctx, params)
 		if err != nil {
@@ -424,7 +415,7 @@ func (s *Service) DeactivateUser(ctx context.Context, id uuid.UUID) (User, error
 		var err error
 		u, err = q.DeactivateUser(ctx, db.DeactivateUserParams{ID: id, Now: now})
 		if err != nil {
-			return notFoundUser(err)
+			return apperr.IfNotFound(err, "user not found")
 		}
 		sessions, err := q.DeleteUserSessions(ctx, db.DeleteUserSessionsParams{UserID: id})
 		if err != nil {
@@ -486,7 +477,7 @@ func (s *Service) UpdateProfile(ctx context.Context, up ProfileUpdate) (User, er
 			if params.Email != nil {
 				email = *params.Email
 			}
-			return notFoundUser(userConflict(err, "", email))
+			return apperr.IfNotFound(userConflict(err, "", email), "user not found")
 		}
 		detail := map[string]any{"fields": fields}
 		if params.Email != nil {
@@ -514,7 +505,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next, keepSession
 	}
 	u, err := s.queries.GetUser(ctx, p.UserID)
 	if err != nil {
-		return notFoundUser(err)
+		return apperr.IfNotFound(err, "user not found")
 	}
 	if _, err := s.checkPassword(ctx, u.Username, current, client.IP); err != nil {
 		if ae, ok := apperr.As(err); ok && ae.Kind == apperr.KindUnauthenticated {
@@ -534,7 +525,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next, keepSession
 	return s.db.InTx(ctx, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		if _, err := q.UpdateUser(ctx, db.UpdateUserParams{ID: p.UserID, PasswordHash: &hash, MustChangePassword: &must}); err != nil {
-			return notFoundUser(err)
+			return apperr.IfNotFound(err, "user not found")
 		}
 		ended, err := q.DeleteUserSessions(ctx, db.DeleteUserSessionsParams{UserID: p.UserID, Keep: keep})
 		if err != nil {

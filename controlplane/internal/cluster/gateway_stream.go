@@ -504,7 +504,7 @@ func (s *stream) touch() {
 
 func (s *stream) status(st *agentv1.JobStatus) {
 	err := s.g.jobs.Status(s.ctx, s.info.ID, st)
-	foreign := isNotFound(err)
+	foreign := apperr.KindOf(err) == apperr.KindNotFound
 	if err != nil && !foreign {
 		// Not stored, so not acknowledged: the agent keeps the status and
 		// resends it after reconnecting.
@@ -529,7 +529,7 @@ func (s *stream) status(st *agentv1.JobStatus) {
 
 func (s *stream) logChunk(c *agentv1.LogChunk) {
 	end, err := s.g.jobs.AppendLog(s.ctx, s.info.ID, c)
-	foreign := isNotFound(err)
+	foreign := apperr.KindOf(err) == apperr.KindNotFound
 	if err != nil && !foreign {
 		if s.ctx.Err() == nil {
 			s.log.Error().Err(err).Str(logfield.JobID, truncate(c.GetJobId())).Msg("storing a log chunk failed")
@@ -573,11 +573,6 @@ func cancelForeign(jobID string) *agentv1.ConnectResponse {
 	return &agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_CancelJob{CancelJob: &agentv1.CancelJob{
 		JobId: jobID, Reason: "the job is not assigned to this agent",
 	}}}
-}
-
-func isNotFound(err error) bool {
-	e, ok := apperr.As(err)
-	return ok && e.Kind == apperr.KindNotFound
 }
 
 func isFinal(s agentv1.JobState) bool {

@@ -68,7 +68,7 @@ func New(d Deps) (*Service, error) {
 	if d.CredentialOverlap < 0 {
 		return nil, errors.New("cluster: CredentialOverlap must not be negative")
 	}
-	s := &Service{db: d.DB, q: db.New(d.DB.Pool), log: d.Logger, overlap: d.CredentialOverlap, now: d.Now}
+	s := &Service{db: d.DB, q: db.New(d.DB), log: d.Logger, overlap: d.CredentialOverlap, now: d.Now}
 	if s.overlap == 0 {
 		s.overlap = DefaultCredentialOverlap
 	}
@@ -160,7 +160,7 @@ func (s *Service) CreateCluster(ctx context.Context, name string, labels map[str
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		row, err := s.q.WithTx(tx).CreateCluster(ctx, db.CreateClusterParams{ID: id, Name: name, Labels: raw, CreatedAt: s.now()})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				return apperr.Conflict("a cluster named %q already exists", name)
 			}
 			return err
@@ -183,7 +183,7 @@ func (s *Service) CreateCluster(ctx context.Context, name string, labels map[str
 func (s *Service) ListClusters(ctx context.Context) ([]Cluster, error) {
 	rows, err := s.q.ListClusters(ctx)
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]Cluster, len(rows))
 	for i, r := range rows {
@@ -198,7 +198,7 @@ func (s *Service) ListClusters(ctx context.Context) ([]Cluster, error) {
 func (s *Service) GetCluster(ctx context.Context, id uuid.UUID) (Cluster, error) {
 	row, err := s.q.GetCluster(ctx, id)
 	if err != nil {
-		if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return Cluster{}, apperr.NotFound("cluster not found")
 		}
 		return Cluster{}, err
@@ -255,7 +255,7 @@ func (s *Service) CreateJoinToken(ctx context.Context, clusterID uuid.UUID, in N
 			Description: in.Description, MaxUses: int32(in.MaxUses), CreatedAt: now, ExpiresAt: in.ExpiresAt, //nolint:gosec // G115: bounded by MaxJoinTokenUses above.
 		})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				return apperr.NotFound("cluster not found") // deleted meanwhile
 			}
 			return err
@@ -278,7 +278,7 @@ func (s *Service) ListJoinTokens(ctx context.Context, clusterID uuid.UUID) ([]Jo
 	}
 	rows, err := s.q.ListJoinTokens(ctx, clusterID)
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]JoinToken, len(rows))
 	for i, r := range rows {
@@ -293,9 +293,9 @@ func (s *Service) RevokeJoinToken(ctx context.Context, clusterID, id uuid.UUID) 
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		if _, err := q.RevokeJoinToken(ctx, db.RevokeJoinTokenParams{ID: id, ClusterID: clusterID, Now: s.now()}); err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) {
 				if _, err := q.GetJoinToken(ctx, db.GetJoinTokenParams{ID: id, ClusterID: clusterID}); err != nil {
-					return store.MapError(err)
+					return err
 				}
 				return nil // already revoked
 			}
@@ -316,7 +316,7 @@ func (s *Service) ListAgents(ctx context.Context, clusterID uuid.UUID) ([]Agent,
 	}
 	rows, err := s.q.ListAgents(ctx, clusterID)
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]Agent, len(rows))
 	for i, r := range rows {
@@ -336,10 +336,10 @@ func (s *Service) RevokeAgent(ctx context.Context, clusterID, id uuid.UUID) (Age
 		now := s.now()
 		row, err := q.RevokeAgent(ctx, db.RevokeAgentParams{ID: id, ClusterID: clusterID, Now: now})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) {
 				row, err = q.GetAgentInCluster(ctx, db.GetAgentInClusterParams{ID: id, ClusterID: clusterID})
 				if err != nil {
-					return store.MapError(err)
+					return err
 				}
 				out, err = agentFrom(row)
 				return err // already revoked
@@ -431,10 +431,10 @@ func (s *Service) Register(ctx context.Context, r Registration) (Agent, string, 
 			RunnerKind: r.RunnerKind, ProtocolVersion: int32(r.ProtocolVersion), CreatedAt: now, //nolint:gosec // G115: checked equal to ProtocolVersion above.
 		})
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		if err := q.CreateCredential(ctx, db.CreateCredentialParams{ID: credID, AgentID: agentID, CredentialHash: hashSecret(credential), CreatedAt: now}); err != nil {
-			return store.MapError(err)
+			return err
 		}
 		if out, err = agentFrom(row); err != nil {
 			return err
@@ -489,7 +489,7 @@ func (s *Service) authenticate(ctx context.Context, q *db.Queries, credential st
 // TouchAgent records that the agent was heard from now (last_seen_at).
 // The gateway calls it when a stream opens and, throttled, on heartbeats.
 func (s *Service) TouchAgent(ctx context.Context, id uuid.UUID) error {
-	return store.MapError(s.q.TouchAgent(ctx, db.TouchAgentParams{ID: id, Now: s.now()}))
+	return s.q.TouchAgent(ctx, db.TouchAgentParams{ID: id, Now: s.now()})
 }
 
 // RotateCredential issues a new credential for the agent that presents
@@ -514,7 +514,7 @@ func (s *Service) RotateCredential(ctx context.Context, credential string) (stri
 		// Serialise rotations of one agent, then check again: a revocation
 		// or another rotation may have committed meanwhile.
 		if _, err := q.LockAgent(ctx, a.ID); err != nil {
-			return store.MapError(err)
+			return err
 		}
 		if _, _, err := s.authenticate(ctx, q, credential); err != nil {
 			return err
@@ -527,7 +527,7 @@ func (s *Service) RotateCredential(ctx context.Context, credential string) (stri
 			return err
 		}
 		if err := q.CreateCredential(ctx, db.CreateCredentialParams{ID: credID, AgentID: a.ID, CredentialHash: hashSecret(next), CreatedAt: now}); err != nil {
-			return store.MapError(err)
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			Action: "cluster.agent.rotate_credential", Resource: agentResource(a.ClusterID, a.ID),

@@ -7,7 +7,6 @@ package download
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"github.com/rs/zerolog"
@@ -61,38 +60,23 @@ func Failed(w http.ResponseWriter, r *http.Request, sw *Writer, err error, chall
 	panic(http.ErrAbortHandler)
 }
 
-// codes maps apperr kinds to HTTP statuses and Connect code names.
-var codes = map[apperr.Kind]struct {
-	status int
-	code   string
-}{
-	apperr.KindInvalid:            {http.StatusBadRequest, "invalid_argument"},
-	apperr.KindNotFound:           {http.StatusNotFound, "not_found"},
-	apperr.KindUnauthenticated:    {http.StatusUnauthorized, "unauthenticated"},
-	apperr.KindPermissionDenied:   {http.StatusForbidden, "permission_denied"},
-	apperr.KindFailedPrecondition: {http.StatusBadRequest, "failed_precondition"},
-	apperr.KindResourceExhausted:  {http.StatusTooManyRequests, "resource_exhausted"},
-	apperr.KindUnavailable:        {http.StatusServiceUnavailable, "unavailable"},
-}
-
-// Error answers err as the API does: a user-safe message for apperr
-// errors, a generic one (cause logged) for anything else.
+// Error answers err as the API does, through the one classifier
+// (apperr.Classify): its status, Connect code name and user-safe message;
+// an internal error's cause is logged, a user-safe error's cause logged as
+// a warning. challenge is the WWW-Authenticate value of a 401.
 func Error(w http.ResponseWriter, r *http.Request, err error, challenge string) {
-	if e, ok := apperr.As(err); ok {
-		if c, ok := codes[e.Kind]; ok {
-			if e.Kind == apperr.KindUnauthenticated {
-				w.Header().Set("WWW-Authenticate", challenge)
-			}
-			JSON(w, c.status, c.code, e.Message)
-			return
-		}
+	c := apperr.Classify(err)
+	log := zerolog.Ctx(r.Context())
+	switch {
+	case c.Internal():
+		log.Error().Err(c.Log).Str(logfield.Path, r.URL.Path).Msg("download failed")
+	case c.Log != nil:
+		log.Warn().Err(c.Log).Str(logfield.Path, r.URL.Path).Msg(c.Message)
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		JSON(w, http.StatusServiceUnavailable, "unavailable", "request cancelled or timed out")
-		return
+	if c.Kind == apperr.KindUnauthenticated {
+		w.Header().Set("WWW-Authenticate", challenge)
 	}
-	zerolog.Ctx(r.Context()).Error().Err(err).Str(logfield.Path, r.URL.Path).Msg("download failed")
-	JSON(w, http.StatusInternalServerError, "internal", "internal error")
+	JSON(w, c.Status, c.Code.String(), c.Message)
 }
 
 // JSON writes the API's error body {"code": …, "message": …}.

@@ -1,13 +1,16 @@
 package download
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 func TestErrorAnswersLikeTheAPI(t *testing.T) {
@@ -19,6 +22,10 @@ func TestErrorAnswersLikeTheAPI(t *testing.T) {
 		{apperr.NotFound("job not found"), http.StatusNotFound, `{"code":"not_found","message":"job not found"}`},
 		{apperr.Unauthenticated("sign in first"), http.StatusUnauthorized, `"unauthenticated"`},
 		{errors.New("disk on fire at /var/secret"), http.StatusInternalServerError, `{"code":"internal","message":"internal error"}`},
+		// The store's sentinels answer as they do on the API (one classifier).
+		{fmt.Errorf("get job: %w", store.ErrNotFound), http.StatusNotFound, `{"code":"not_found","message":"not found"}`},
+		{fmt.Errorf("put: %w", store.ErrConflict), http.StatusConflict, `{"code":"already_exists","message":"already exists"}`},
+		{fmt.Errorf("read: %w", context.DeadlineExceeded), http.StatusGatewayTimeout, `{"code":"deadline_exceeded","message":"deadline exceeded"}`},
 	} {
 		rec := httptest.NewRecorder()
 		Error(rec, httptest.NewRequest(http.MethodGet, "/x", nil), c.err, `Bearer realm="hearth"`)

@@ -210,6 +210,20 @@ const (
 		"Use a git client (version 1.6.6 or later).\n"
 )
 
+// fail answers err through the one classifier (apperr.Classify): its
+// status and user-safe message, which git shows; an internal error's cause
+// is logged with what failed.
+func (h *HTTP) fail(w http.ResponseWriter, r *http.Request, err error, what string) {
+	c := apperr.Classify(err)
+	switch log := h.logger(r.Context()); {
+	case c.Internal():
+		log.Error().Err(c.Log).Msg(what)
+	case c.Log != nil:
+		log.Warn().Err(c.Log).Msg(what)
+	}
+	textError(w, c.Status, c.Message+"\n")
+}
+
 // textError answers a request git will show: text/plain, one message.
 func textError(w http.ResponseWriter, status int, msg string) {
 	h := w.Header()
@@ -314,12 +328,11 @@ func (h *HTTP) authorize(w http.ResponseWriter, r *http.Request, rp RepoPath, se
 	}
 	proj, err := h.d.Projects.Resolve(ctx, rp.Owner, rp.Name)
 	if err != nil {
-		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			notFound()
 			return HTTPProject{}, false
 		}
-		h.logger(ctx).Error().Err(err).Msg("git http: resolving a project")
-		textError(w, http.StatusInternalServerError, "internal error\n")
+		h.fail(w, r, err, "git http: resolving a project")
 		return HTTPProject{}, false
 	}
 	check := func(perm rbac.Permission) bool {
@@ -336,8 +349,7 @@ func (h *HTTP) authorize(w http.ResponseWriter, r *http.Request, rp RepoPath, se
 		case ok && e.Kind == apperr.KindPermissionDenied:
 			textError(w, http.StatusForbidden, fmt.Sprintf("You may read %s/%s but not push to it.\n", rp.Owner, rp.Name))
 		default:
-			h.logger(ctx).Error().Err(err).Msg("git http: authorizing")
-			textError(w, http.StatusInternalServerError, "internal error\n")
+			h.fail(w, r, err, "git http: authorizing")
 		}
 		return false
 	}
@@ -466,8 +478,7 @@ func (h *HTTP) receivePack(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	policy, err := h.policy(ctx, proj)
 	if err != nil {
-		h.logger(ctx).Error().Err(err).Msg("git http: loading ref rules")
-		textError(w, http.StatusInternalServerError, "internal error\n")
+		h.fail(w, r, err, "git http: loading ref rules")
 		return
 	}
 	verdicts := make([]verdict, len(cmds))
@@ -476,8 +487,7 @@ func (h *HTTP) receivePack(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	f, err := os.CreateTemp("", "hearth-push-policy-*")
 	if err != nil {
-		h.logger(ctx).Error().Err(err).Msg("git http: writing a push policy")
-		textError(w, http.StatusInternalServerError, "internal error\n")
+		h.fail(w, r, err, "git http: writing a push policy")
 		return
 	}
 	defer func() { _ = os.Remove(f.Name()) }()
@@ -486,8 +496,7 @@ func (h *HTTP) receivePack(ctx context.Context, w http.ResponseWriter, r *http.R
 		err = cerr
 	}
 	if err != nil {
-		h.logger(ctx).Error().Err(err).Msg("git http: writing a push policy")
-		textError(w, http.StatusInternalServerError, "internal error\n")
+		h.fail(w, r, err, "git http: writing a push policy")
 		return
 	}
 	dir := h.d.Storage.Path(proj.ID)
@@ -607,8 +616,7 @@ func (h *HTTP) finish(w http.ResponseWriter, r *http.Request, out *streamWriter,
 			textError(w, http.StatusBadRequest, "malformed git protocol request\n")
 			return
 		}
-		log.Error().Err(err).Str(logfield.Service, service).Msg("git http: git failed")
-		textError(w, http.StatusInternalServerError, "internal error\n")
+		h.fail(w, r, err, "git http: git failed")
 	}
 }
 

@@ -52,7 +52,7 @@ type PGStore struct {
 }
 
 // NewPGStore returns the store on d.
-func NewPGStore(d *store.DB) *PGStore { return &PGStore{db: d, q: db.New(d.Pool)} }
+func NewPGStore(d *store.DB) *PGStore { return &PGStore{db: d, q: db.New(d)} }
 
 // Trigger records e durably: the event, one pending outbox row per ref
 // (for the PushWorker), its audit row ("git.push", actor from ctx) and a
@@ -83,7 +83,7 @@ func (s *PGStore) Trigger(ctx context.Context, e PushEvent) error {
 		q := s.q.WithTx(tx)
 		err := q.InsertPushEvent(ctx, db.InsertPushEventParams{ID: e.ID, ProjectID: e.ProjectID, PusherID: pusher, PusherName: pusherName, Refs: refs})
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		names := make([]string, 0, len(e.Refs))
 		for i, r := range e.Refs {
@@ -93,11 +93,11 @@ func (s *PGStore) Trigger(ctx context.Context, e PushEvent) error {
 				Ref: r.Ref, OldSha: r.Old, NewSha: r.New,
 			})
 			if err != nil {
-				return store.MapError(err)
+				return err
 			}
 		}
 		if err := q.NotifyPushEvents(ctx); err != nil {
-			return store.MapError(err)
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			Action: "git.push", Resource: "project/" + e.ProjectID.String(), ProjectID: e.ProjectID,
@@ -110,7 +110,7 @@ func (s *PGStore) Trigger(ctx context.Context, e PushEvent) error {
 func (s *PGStore) PushEvents(ctx context.Context, projectID uuid.UUID, limit int32) ([]PushEvent, error) {
 	rows, err := s.q.ListPushEvents(ctx, db.ListPushEventsParams{ProjectID: projectID, MaxRows: limit})
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]PushEvent, 0, len(rows))
 	for _, r := range rows {
@@ -130,7 +130,7 @@ func (s *PGStore) PushEvents(ctx context.Context, projectID uuid.UUID, limit int
 func (s *PGStore) ProtectedRefs(ctx context.Context, projectID uuid.UUID) ([]ProtectedRef, error) {
 	rows, err := s.q.ListProtectedRefs(ctx, projectID)
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]ProtectedRef, 0, len(rows))
 	for _, r := range rows {
@@ -164,7 +164,7 @@ func (s *PGStore) SetProtectedRef(ctx context.Context, projectID uuid.UUID, p Pr
 			RequirePipeline:   p.RequirePipeline,
 		})
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			Action: "git.protect", Resource: "project/" + projectID.String(), ProjectID: projectID,
@@ -182,7 +182,7 @@ func (s *PGStore) SetProtectedRef(ctx context.Context, projectID uuid.UUID, p Pr
 func (s *PGStore) MergeRules(ctx context.Context, projectID uuid.UUID, branch string) (requiredApprovals int, requirePipeline bool, err error) {
 	rows, err := s.q.ListBranchMergeRules(ctx, projectID)
 	if err != nil {
-		return 0, false, store.MapError(err)
+		return 0, false, err
 	}
 	for _, r := range rows {
 		if !patternMatches(r.Pattern, branch) {
@@ -200,7 +200,7 @@ func (s *PGStore) DeleteProtectedRef(ctx context.Context, projectID uuid.UUID, k
 	return s.db.InTx(ctx, func(tx pgx.Tx) error {
 		n, err := s.q.WithTx(tx).DeleteProtectedRef(ctx, db.DeleteProtectedRefParams{ProjectID: projectID, Kind: string(kind), Pattern: pattern})
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		if n == 0 {
 			return store.ErrNotFound

@@ -11,7 +11,6 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/git/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/backoff"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
@@ -128,7 +127,7 @@ func (w *PushWorker) consumeBatch(ctx context.Context) (int, error) {
 		q := w.d.Store.q.WithTx(tx)
 		rows, err := q.ClaimPushRefs(ctx, pushBatch)
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		n = len(rows)
 		for _, r := range rows {
@@ -159,9 +158,9 @@ func (w *PushWorker) deliver(ctx context.Context, q *db.Queries, r db.ClaimPushR
 	if err != nil && attempt < pushMaxAttempts {
 		w.log.Warn().Err(err).Str(logfield.ProjectID, r.ProjectID.String()).Str(logfield.Ref, r.Ref).Int(logfield.Attempt, attempt).
 			Msg("push worker: triggering a push's pipelines failed; will retry")
-		return store.MapError(q.DeferPushRef(ctx, db.DeferPushRefParams{
+		return q.DeferPushRef(ctx, db.DeferPushRefParams{
 			EventID: r.EventID, Position: r.Position, NextAttemptAt: time.Now().Add(pushRetry.Delay(attempt)), LastError: errorText(err),
-		}))
+		})
 	}
 	if err != nil {
 		w.log.Error().Err(err).Str(logfield.ProjectID, r.ProjectID.String()).Str(logfield.Ref, r.Ref).Int(logfield.Attempt, attempt).
@@ -170,7 +169,7 @@ func (w *PushWorker) deliver(ctx context.Context, q *db.Queries, r db.ClaimPushR
 	if w.d.MergeRequests != nil {
 		w.d.MergeRequests.RefsMoved(ctx, e)
 	}
-	return store.MapError(q.MarkPushRefConsumed(ctx, db.MarkPushRefConsumedParams{EventID: r.EventID, Position: r.Position, LastError: errorText(err)}))
+	return q.MarkPushRefConsumed(ctx, db.MarkPushRefConsumedParams{EventID: r.EventID, Position: r.Position, LastError: errorText(err)})
 }
 
 func errorText(err error) string {

@@ -84,7 +84,7 @@ func (a *API) projectOfPath(ctx context.Context, req any) (uuid.UUID, error) {
 func (a *API) project(ctx context.Context, owner, name string) (uuid.UUID, error) {
 	p, err := a.svc.projects.ByPath(ctx, owner, name)
 	if err != nil {
-		return uuid.Nil, notFound(err, "project not found")
+		return uuid.Nil, apperr.IfNotFound(err, "project not found")
 	}
 	return p.ID, nil
 }
@@ -106,7 +106,7 @@ func (a *API) projectOfPipeline(ctx context.Context, req any) (uuid.UUID, error)
 		return uuid.Nil, apperr.NotFound(errNoPipeline)
 	}
 	project, err := a.svc.PipelineProject(ctx, id)
-	return project, notFound(err, errNoPipeline)
+	return project, apperr.IfNotFound(err, errNoPipeline)
 }
 
 func (a *API) projectOfJob(ctx context.Context, req any) (uuid.UUID, error) {
@@ -124,7 +124,7 @@ func (a *API) projectOfJob(ctx context.Context, req any) (uuid.UUID, error) {
 		return uuid.Nil, apperr.NotFound(errNoJob)
 	}
 	project, err := a.svc.JobProject(ctx, id)
-	return project, notFound(err, errNoJob)
+	return project, apperr.IfNotFound(err, errNoJob)
 }
 
 // parseID reads an id; a malformed one is NotFound, like a missing one.
@@ -325,7 +325,7 @@ func (a *API) FollowJobLog(ctx context.Context, req *hearthv1.FollowJobLogReques
 // anonymousNotFound asks an anonymous caller to sign in rather than
 // telling it what does not exist.
 func anonymousNotFound(ctx context.Context, err error) error {
-	if isNotFound(err) && rbac.PrincipalFrom(ctx).IsAnonymous() {
+	if apperr.KindOf(err) == apperr.KindNotFound && rbac.PrincipalFrom(ctx).IsAnonymous() {
 		return apperr.Unauthenticated("sign in first")
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
@@ -21,7 +22,7 @@ func (s *Service) CancelPipeline(ctx context.Context, id uuid.UUID) (Pipeline, e
 	err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries, e *effects) error {
 		p, err := q.LockPipeline(ctx, id)
 		if err != nil {
-			return notFound(err, "pipeline not found")
+			return apperr.IfNotFound(err, "pipeline not found")
 		}
 		jobs, err := q.CurrentJobs(ctx, id)
 		if err != nil {
@@ -87,7 +88,7 @@ func (s *Service) cancelJob(ctx context.Context, q *db.Queries, j db.Job, e *eff
 	// pipeline) may have just assigned a job read as pending.
 	j, err := q.LockJob(ctx, j.ID)
 	if err != nil {
-		return false, store.MapError(err)
+		return false, err
 	}
 	if j.Superseded {
 		return false, nil
@@ -104,7 +105,7 @@ func (s *Service) cancelJob(ctx context.Context, q *db.Queries, j db.Job, e *eff
 			return false, nil
 		}
 		if err := q.RequestCancel(ctx, db.RequestCancelParams{Now: s.now(), ID: j.ID}); err != nil {
-			return false, store.MapError(err)
+			return false, err
 		}
 		// Stamped so that an agent drops it if it comes from a leader
 		// deposed meanwhile (a user's cancel carries the newest epoch).

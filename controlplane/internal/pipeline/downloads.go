@@ -48,7 +48,7 @@ func (d DownloadDeps) serveLog(w http.ResponseWriter, r *http.Request) {
 		var project uuid.UUID
 		if project, err = d.Pipelines.JobProject(ctx, id); err == nil {
 			// A job the caller may not see answers as a missing one.
-			err = notFound(d.authorize(ctx, project), errNoJob)
+			err = apperr.IfNotFound(d.authorize(ctx, project), errNoJob)
 		}
 	}
 	if err != nil {
@@ -82,12 +82,12 @@ func (d DownloadDeps) serveArtifact(w http.ResponseWriter, r *http.Request) {
 		err = d.authorize(ctx, meta.ProjectID)
 	}
 	if err != nil {
-		download.Error(w, r, d.refusal(ctx, notFound(err, "artifact not found")), wwwAuthenticate)
+		download.Error(w, r, d.refusal(ctx, apperr.IfNotFound(err, "artifact not found")), wwwAuthenticate)
 		return
 	}
 	body, a, err := d.Pipelines.artifacts.Open(ctx, id)
 	if err != nil {
-		download.Error(w, r, notFound(err, "artifact not found"), wwwAuthenticate)
+		download.Error(w, r, apperr.IfNotFound(err, "artifact not found"), wwwAuthenticate)
 		return
 	}
 	defer func() { _ = body.Close() }()

@@ -181,7 +181,7 @@ func (s *Service) claimOnce(ctx context.Context, a AgentInfo, rawLabels []byte) 
 	})
 	if err != nil {
 		s.revokeAll(ctx, issued)
-		return nil, nil, store.MapError(err)
+		return nil, nil, err
 	}
 	return out, failed, nil
 }
@@ -288,7 +288,7 @@ func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*agentv
 func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) ([]*agentv1.RunJob, []*agentv1.CancelJob, error) {
 	mine, err := s.q.AgentRunningJobs(ctx, &a.ID)
 	if err != nil {
-		return nil, nil, store.MapError(err)
+		return nil, nil, err
 	}
 	assigned := make(map[uuid.UUID]db.Job, len(mine))
 	for _, j := range mine {
@@ -315,7 +315,7 @@ func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) 
 			ids = append(ids, id)
 		}
 		if err := s.q.Heartbeat(ctx, db.HeartbeatParams{Now: s.now(), AgentID: &a.ID, Ids: ids}); err != nil {
-			return nil, nil, store.MapError(err)
+			return nil, nil, err
 		}
 	}
 	var resend []*agentv1.RunJob
@@ -325,7 +325,7 @@ func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) 
 			// The agent holds it: that acknowledges it as well as RUNNING would.
 			if j.AcknowledgedAt == nil {
 				if err := s.q.AcknowledgeJob(ctx, db.AcknowledgeJobParams{Now: s.now(), ID: j.ID}); err != nil {
-					return nil, nil, store.MapError(err)
+					return nil, nil, err
 				}
 			}
 		case j.AcknowledgedAt == nil:
@@ -390,7 +390,7 @@ func (s *Service) resend(ctx context.Context, agentID uuid.UUID, j db.Job) (*age
 		if newToken != nil {
 			s.revokeAll(ctx, []uuid.UUID{*newToken})
 		}
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	return run, nil
 }
@@ -439,12 +439,12 @@ func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []st
 	}
 	if len(ids) > 0 {
 		if err := s.q.Heartbeat(ctx, db.HeartbeatParams{Now: s.now(), AgentID: &agentID, Ids: ids}); err != nil {
-			return nil, nil, store.MapError(err)
+			return nil, nil, err
 		}
 	}
 	cancel, err := s.q.CancelRequestedJobs(ctx, db.CancelRequestedJobsParams{AgentID: &agentID, Ids: ids})
 	if err != nil {
-		return nil, nil, store.MapError(err)
+		return nil, nil, err
 	}
 	cancels := make([]*agentv1.CancelJob, len(cancel))
 	for i, id := range cancel {
@@ -452,7 +452,7 @@ func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []st
 	}
 	mine, err := s.q.AgentRunningJobs(ctx, &agentID)
 	if err != nil {
-		return nil, nil, store.MapError(err)
+		return nil, nil, err
 	}
 	var resends []*agentv1.RunJob
 	for _, j := range mine {
@@ -468,7 +468,7 @@ func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []st
 		}
 		// Sent again now: the reaper's grace starts over.
 		if err := s.q.Heartbeat(ctx, db.HeartbeatParams{Now: s.now(), AgentID: &agentID, Ids: []uuid.UUID{j.ID}}); err != nil {
-			return cancels, resends, store.MapError(err)
+			return cancels, resends, err
 		}
 		resends = append(resends, run)
 	}
@@ -495,7 +495,7 @@ func (s *Service) Status(ctx context.Context, agentID uuid.UUID, st *agentv1.Job
 	}
 	j, err := s.q.GetJob(ctx, id)
 	if err != nil {
-		if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return errNotAgentsJob()
 		}
 		return err
@@ -537,7 +537,7 @@ func (s *Service) Status(ctx context.Context, agentID uuid.UUID, st *agentv1.Job
 	if !ended {
 		cur, err := s.q.GetJob(ctx, id)
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		if deref(cur.AgentID) != agentID {
 			return errNotAgentsJob()
@@ -611,7 +611,7 @@ func statusMessage(final State, st *agentv1.JobStatus, j db.Job) string {
 func (s *Service) runningJobOf(ctx context.Context, agentID, id uuid.UUID) (db.Job, error) {
 	j, err := s.q.GetJob(ctx, id)
 	if err != nil {
-		if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return db.Job{}, errNotAgentsJob()
 		}
 		return db.Job{}, err
@@ -640,7 +640,7 @@ func (s *Service) AppendLog(ctx context.Context, agentID uuid.UUID, c *agentv1.L
 func (s *Service) UploadArtifact(ctx context.Context, agentID, jobID uuid.UUID, name string, r io.Reader) (*agentv1.UploadArtifactResponse, error) {
 	j, err := s.q.GetJob(ctx, jobID)
 	if err != nil {
-		if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return nil, errNotAgentsJob()
 		}
 		return nil, err

@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
@@ -80,7 +79,7 @@ func (s *Service) Reap(ctx context.Context, grace time.Duration) (int, error) {
 		before := s.now().Add(-grace)
 		stale, err := s.q.StaleJobs(ctx, db.StaleJobsParams{Before: before, MaxRows: reapBatch})
 		if err != nil {
-			return total, store.MapError(err)
+			return total, err
 		}
 		n := 0
 		for _, sj := range stale {

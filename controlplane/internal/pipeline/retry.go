@@ -10,7 +10,6 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // RetryJob runs an ended job again as a new attempt (with its full retry
@@ -84,7 +83,7 @@ func (s *Service) RetryPipeline(ctx context.Context, id uuid.UUID) (Pipeline, er
 	err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries, e *effects) error {
 		p, err := q.LockPipeline(ctx, id)
 		if err != nil {
-			return notFound(err, "pipeline not found")
+			return apperr.IfNotFound(err, "pipeline not found")
 		}
 		if err := s.requireActive(ctx, p.ProjectID); err != nil {
 			return err
@@ -135,7 +134,7 @@ func (s *Service) newAttempt(ctx context.Context, q *db.Queries, j db.Job) (db.J
 		return db.Job{}, err
 	}
 	if err := q.SupersedeJob(ctx, j.ID); err != nil {
-		return db.Job{}, store.MapError(err)
+		return db.Job{}, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -147,5 +146,5 @@ func (s *Service) newAttempt(ctx context.Context, q *db.Queries, j db.Job) (db.J
 		RetriesLeft: int32(sp.Retry), //nolint:gosec // G115: spec bounds retry to 0-3.
 		CreatedAt:   s.now(),
 	})
-	return nj, store.MapError(err)
+	return nj, err
 }

@@ -88,7 +88,7 @@ func (s *Service) CreateSchedule(ctx context.Context, projectID uuid.UUID, expr,
 	}
 	existing, err := s.q.ListSchedules(ctx, projectID)
 	if err != nil {
-		return Schedule{}, store.MapError(err)
+		return Schedule{}, err
 	}
 	if len(existing) >= maxSchedulesPerProject {
 		return Schedule{}, apperr.ResourceExhausted("a project has at most %d schedules", maxSchedulesPerProject)
@@ -123,7 +123,7 @@ func (s *Service) CreateSchedule(ctx context.Context, projectID uuid.UUID, expr,
 		})
 	})
 	if err != nil {
-		return Schedule{}, store.MapError(err)
+		return Schedule{}, err
 	}
 	return out, nil
 }
@@ -132,7 +132,7 @@ func (s *Service) CreateSchedule(ctx context.Context, projectID uuid.UUID, expr,
 func (s *Service) ListSchedules(ctx context.Context, projectID uuid.UUID) ([]Schedule, error) {
 	rows, err := s.q.ListSchedules(ctx, projectID)
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]Schedule, len(rows))
 	for i, r := range rows {
@@ -148,7 +148,7 @@ func (s *Service) DeleteSchedule(ctx context.Context, projectID, id uuid.UUID) e
 	return s.db.InTx(ctx, func(tx pgx.Tx) error {
 		row, err := s.q.WithTx(tx).DeleteSchedule(ctx, db.DeleteScheduleParams{ID: id, ProjectID: projectID})
 		if err != nil {
-			return notFound(err, "schedule not found")
+			return apperr.IfNotFound(err, "schedule not found")
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			Action: "pipeline.schedule.delete", Resource: "project/" + projectID.String() + "/schedule/" + id.String(), ProjectID: projectID,
@@ -184,7 +184,7 @@ func (s *Service) RunSchedules(ctx context.Context) error {
 		switch {
 		case err == nil:
 			wait = min(max(next.Sub(s.now()), 0), scheduleIdle)
-		case !errors.Is(store.MapError(err), store.ErrNotFound):
+		case !errors.Is(err, store.ErrNotFound):
 			return unlessStopped(ctx, err)
 		}
 		t := time.NewTimer(wait)

@@ -35,7 +35,7 @@ type Project struct {
 func (s *Service) requireActive(ctx context.Context, projectID uuid.UUID) error {
 	p, err := s.projects.ByID(ctx, projectID)
 	if err != nil {
-		return notFound(err, "project not found")
+		return apperr.IfNotFound(err, "project not found")
 	}
 	if p.Archived {
 		return apperr.FailedPrecondition("project %s is archived: unarchive it to run pipelines", p.Path)
@@ -160,7 +160,7 @@ func New(d Deps) (*Service, error) {
 		return nil, errors.New("pipeline: DB, Projects, Repositories, JobTokens, Logs and Artifacts are required")
 	}
 	s := &Service{
-		db: d.DB, q: db.New(d.DB.Pool), log: d.Logger, projects: d.Projects, repos: d.Repositories,
+		db: d.DB, q: db.New(d.DB), log: d.Logger, projects: d.Projects, repos: d.Repositories,
 		tokens: d.JobTokens, logs: d.Logs, artifacts: d.Artifacts, authz: d.Authz, now: d.Now,
 	}
 	if s.now == nil {
@@ -307,7 +307,7 @@ func jobFrom(r db.Job) (Job, error) {
 func (s *Service) GetPipeline(ctx context.Context, id uuid.UUID) (Pipeline, error) {
 	row, err := s.q.GetPipeline(ctx, id)
 	if err != nil {
-		return Pipeline{}, notFound(err, "pipeline not found")
+		return Pipeline{}, apperr.IfNotFound(err, "pipeline not found")
 	}
 	p, err := s.withProject(ctx, row)
 	if err != nil {
@@ -315,7 +315,7 @@ func (s *Service) GetPipeline(ctx context.Context, id uuid.UUID) (Pipeline, erro
 	}
 	rows, err := s.q.AllJobs(ctx, id)
 	if err != nil {
-		return Pipeline{}, store.MapError(err)
+		return Pipeline{}, err
 	}
 	p.Jobs = make([]Job, len(rows))
 	for i, r := range rows {
@@ -333,7 +333,7 @@ func (s *Service) withProject(ctx context.Context, row db.Pipeline) (Pipeline, e
 	}
 	proj, err := s.projects.ByID(ctx, row.ProjectID)
 	if err != nil {
-		return Pipeline{}, notFound(err, "pipeline not found")
+		return Pipeline{}, apperr.IfNotFound(err, "pipeline not found")
 	}
 	p.Project = proj.Path
 	return p, nil
@@ -347,11 +347,11 @@ func (s *Service) ListPipelines(ctx context.Context, projectID uuid.UUID, before
 	}
 	rows, err := s.q.ListPipelines(ctx, db.ListPipelinesParams{ProjectID: projectID, BeforeNumber: before, MaxRows: int32(min(limit, 1000))}) //nolint:gosec // G115: bounded above.
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	proj, err := s.projects.ByID(ctx, projectID)
 	if err != nil {
-		return nil, notFound(err, "project not found")
+		return nil, apperr.IfNotFound(err, "project not found")
 	}
 	out := make([]Pipeline, len(rows))
 	for i, r := range rows {
@@ -367,7 +367,7 @@ func (s *Service) ListPipelines(ctx context.Context, projectID uuid.UUID, before
 func (s *Service) GetJob(ctx context.Context, id uuid.UUID) (Job, error) {
 	row, err := s.q.GetJob(ctx, id)
 	if err != nil {
-		return Job{}, notFound(err, "job not found")
+		return Job{}, apperr.IfNotFound(err, "job not found")
 	}
 	return jobFrom(row)
 }
@@ -377,7 +377,7 @@ func (s *Service) GetJob(ctx context.Context, id uuid.UUID) (Job, error) {
 func (s *Service) PipelineProject(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
 	p, err := s.q.PipelineProject(ctx, id)
 	if err != nil {
-		return uuid.Nil, notFound(err, "pipeline not found")
+		return uuid.Nil, apperr.IfNotFound(err, "pipeline not found")
 	}
 	return p, nil
 }
@@ -387,7 +387,7 @@ func (s *Service) PipelineProject(ctx context.Context, id uuid.UUID) (uuid.UUID,
 func (s *Service) JobProject(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
 	p, err := s.q.JobProject(ctx, id)
 	if err != nil {
-		return uuid.Nil, notFound(err, "job not found")
+		return uuid.Nil, apperr.IfNotFound(err, "job not found")
 	}
 	return p, nil
 }
@@ -395,27 +395,9 @@ func (s *Service) JobProject(ctx context.Context, id uuid.UUID) (uuid.UUID, erro
 // ListArtifacts lists a job's artifacts.
 func (s *Service) ListArtifacts(ctx context.Context, jobID uuid.UUID) ([]artifact.Artifact, error) {
 	if _, err := s.q.GetJob(ctx, jobID); err != nil {
-		return nil, notFound(err, "job not found")
+		return nil, apperr.IfNotFound(err, "job not found")
 	}
 	return s.artifacts.List(ctx, jobID)
-}
-
-// notFound turns a missing row (or an apperr NotFound from a dependency)
-// into apperr NotFound with msg; other errors pass through mapped.
-func notFound(err error, msg string) error {
-	err = store.MapError(err)
-	if isNotFound(err) {
-		return apperr.NotFound("%s", msg)
-	}
-	return err
-}
-
-func isNotFound(err error) bool {
-	if errors.Is(err, store.ErrNotFound) {
-		return true
-	}
-	e, ok := apperr.As(err)
-	return ok && e.Kind == apperr.KindNotFound
 }
 
 func optionalID(id uuid.UUID) *uuid.UUID {

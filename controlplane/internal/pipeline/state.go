@@ -9,9 +9,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
@@ -92,7 +92,7 @@ func (s *Service) finishLog(ctx context.Context, id uuid.UUID) error {
 	if err := s.logs.Finish(ctx, id); err != nil {
 		return err
 	}
-	return store.MapError(s.q.MarkLogFinished(ctx, db.MarkLogFinishedParams{ID: id, Now: s.now()}))
+	return s.q.MarkLogFinished(ctx, db.MarkLogFinishedParams{ID: id, Now: s.now()})
 }
 
 // finishOpenLogs finishes the logs of jobs that ended over a minute ago
@@ -100,7 +100,7 @@ func (s *Service) finishLog(ctx context.Context, id uuid.UUID) error {
 func (s *Service) finishOpenLogs(ctx context.Context) (int, error) {
 	ids, err := s.q.UnfinishedLogs(ctx, db.UnfinishedLogsParams{Before: s.now().Add(-time.Minute), Max: reapBatch})
 	if err != nil {
-		return 0, store.MapError(err)
+		return 0, err
 	}
 	done := 0
 	for _, id := range ids {
@@ -304,14 +304,14 @@ func sameTime(a, b *time.Time) bool {
 func (s *Service) lockJob(ctx context.Context, q *db.Queries, id uuid.UUID) (db.Pipeline, db.Job, error) {
 	j, err := q.GetJob(ctx, id)
 	if err != nil {
-		return db.Pipeline{}, db.Job{}, notFound(err, "job not found")
+		return db.Pipeline{}, db.Job{}, apperr.IfNotFound(err, "job not found")
 	}
 	p, err := q.LockPipeline(ctx, j.PipelineID)
 	if err != nil {
-		return db.Pipeline{}, db.Job{}, store.MapError(err)
+		return db.Pipeline{}, db.Job{}, err
 	}
 	if j, err = q.LockJob(ctx, id); err != nil {
-		return db.Pipeline{}, db.Job{}, store.MapError(err)
+		return db.Pipeline{}, db.Job{}, err
 	}
 	return p, j, nil
 }

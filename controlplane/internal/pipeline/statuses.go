@@ -16,7 +16,6 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
@@ -139,7 +138,7 @@ func (s *Service) SetCommitStatus(ctx context.Context, projectID uuid.UUID, in N
 		})
 	})
 	if err != nil {
-		return CommitStatus{}, store.MapError(err)
+		return CommitStatus{}, err
 	}
 	return out, nil
 }
@@ -151,7 +150,7 @@ func (s *Service) ListCommitStatuses(ctx context.Context, projectID uuid.UUID, s
 	}
 	rows, err := s.q.ListCommitStatuses(ctx, db.ListCommitStatusesParams{ProjectID: projectID, CommitSha: sha})
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]CommitStatus, len(rows))
 	for i, r := range rows {

@@ -17,7 +17,6 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/spec"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
@@ -153,7 +152,7 @@ func (s *Service) resolve(ctx context.Context, projectID uuid.UUID, ref string) 
 	if ref == "" {
 		p, err := s.projects.ByID(ctx, projectID)
 		if err != nil {
-			return "", "", notFound(err, "project not found")
+			return "", "", apperr.IfNotFound(err, "project not found")
 		}
 		ref = p.DefaultBranch
 	}
@@ -162,7 +161,7 @@ func (s *Service) resolve(ctx context.Context, projectID uuid.UUID, ref string) 
 	}
 	fullRef, commit, err := s.repos.ResolveRef(ctx, projectID, ref)
 	if err != nil {
-		if isNotFound(err) {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			return "", "", apperr.Invalid("ref %q does not exist", truncate(ref, 200))
 		}
 		return "", "", err
@@ -224,7 +223,7 @@ func (s *Service) trigger(ctx context.Context, t trigger) (db.Pipeline, outcome,
 func (s *Service) plan(ctx context.Context, t trigger) (jobs []spec.Job, parseErr string, out outcome, err error) {
 	data, err := s.repos.ReadFile(ctx, t.ProjectID, t.Commit, SpecPath, spec.MaxFileBytes)
 	switch {
-	case isNotFound(err):
+	case apperr.KindOf(err) == apperr.KindNotFound:
 		return nil, "", noFile, nil
 	case errors.Is(err, ErrFileTooLarge):
 		return nil, fmt.Sprintf("%s is larger than %d bytes (1 MiB), the limit", SpecPath, spec.MaxFileBytes), created, nil
@@ -255,7 +254,7 @@ func (s *Service) createPipeline(ctx context.Context, tx pgx.Tx, q *db.Queries, 
 	}
 	number, err := q.NextPipelineNumber(ctx, t.ProjectID)
 	if err != nil {
-		return db.Pipeline{}, store.MapError(err)
+		return db.Pipeline{}, err
 	}
 	vars := t.Variables
 	if vars == nil {
@@ -276,7 +275,7 @@ func (s *Service) createPipeline(ctx context.Context, tx pgx.Tx, q *db.Queries, 
 		Variables: rawVars, CreatedAt: now, FinishedAt: finished,
 	})
 	if err != nil {
-		return db.Pipeline{}, store.MapError(err)
+		return db.Pipeline{}, err
 	}
 	for _, j := range jobs {
 		if err := s.insertJob(ctx, q, row, j, e); err != nil {
@@ -342,5 +341,5 @@ func (s *Service) insertJob(ctx context.Context, q *db.Queries, p db.Pipeline, j
 		Needs: needs, Spec: rawSpec, Labels: rawLabels, RetriesLeft: int32(j.Retry), //nolint:gosec // G115: spec bounds retry to 0-3.
 		CreatedAt: now, QueuedAt: queued,
 	})
-	return store.MapError(err)
+	return err
 }

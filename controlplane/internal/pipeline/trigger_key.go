@@ -6,8 +6,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // errTriggerDelivered rolls back a pipeline whose trigger key already has
@@ -25,7 +23,7 @@ func claimTriggerKey(ctx context.Context, tx pgx.Tx, key string, pipelineID uuid
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO pipeline_trigger_keys (key, pipeline_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, pipelineID)
 	if err != nil {
-		return store.MapError(err)
+		return err
 	}
 	if tag.RowsAffected() == 0 {
 		return errTriggerDelivered

@@ -12,7 +12,6 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // EventKind names what happened; notifications will subscribe to kinds.
@@ -83,10 +82,10 @@ func (RecordedEvents) Publish(ctx context.Context, tx pgx.Tx, e Event) error {
 	if e.ActorID != uuid.Nil {
 		actor = &e.ActorID
 	}
-	return store.MapError(db.New(tx).InsertEvent(ctx, db.InsertEventParams{
+	return db.New(tx).InsertEvent(ctx, db.InsertEventParams{
 		ID: e.ID, ProjectID: e.ProjectID, Kind: string(e.Kind), ActorID: actor, ActorName: e.Actor,
 		Subject: e.Subject, Detail: detail,
-	}))
+	})
 }
 
 // publish sends e, attributed to the caller in ctx, to the service's sink.
@@ -106,7 +105,7 @@ func (s *Service) Events(ctx context.Context, projectID, after uuid.UUID, limit 
 	}
 	rows, err := s.q.ListEvents(ctx, db.ListEventsParams{ProjectID: projectID, After: after, Max: int32(limit)})
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]Event, 0, len(rows))
 	for _, r := range rows {

@@ -58,7 +58,7 @@ func (s *Service) CreateGroup(ctx context.Context, caller rbac.Principal, name, 
 	switch _, _, err := s.users.UserByName(ctx, name); {
 	case err == nil:
 		return Group{}, apperr.Conflict("the name %q is taken by a user", name)
-	case !isNotFound(err):
+	case apperr.KindOf(err) != apperr.KindNotFound:
 		return Group{}, err
 	}
 	var out Group
@@ -67,7 +67,7 @@ func (s *Service) CreateGroup(ctx context.Context, caller rbac.Principal, name, 
 			Name: name, Description: description, Visibility: visibilityName(vis), CreatedBy: caller.UserID,
 		})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				return apperr.Conflict("a group named %q exists", name)
 			}
 			return err
@@ -100,7 +100,7 @@ func (s *Service) GroupByName(ctx context.Context, name string) (Group, error) {
 	}
 	row, err := s.q.GetGroupByName(ctx, name)
 	if err != nil {
-		if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return Group{}, apperr.NotFound("group not found")
 		}
 		return Group{}, err
@@ -114,7 +114,7 @@ func (s *Service) NameTaken(ctx context.Context, name string) (bool, error) {
 	switch _, err := s.GroupByName(ctx, name); {
 	case err == nil:
 		return true, nil
-	case isNotFound(err):
+	case apperr.KindOf(err) == apperr.KindNotFound:
 		return false, nil
 	default:
 		return false, err
@@ -125,7 +125,7 @@ func (s *Service) NameTaken(ctx context.Context, name string) (bool, error) {
 func (s *Service) GroupVisibility(ctx context.Context, id uuid.UUID) (rbac.Visibility, error) {
 	row, err := s.q.GetGroup(ctx, id)
 	if err != nil {
-		return 0, store.MapError(err)
+		return 0, err
 	}
 	return parseVisibility(row.Visibility), nil
 }
@@ -204,11 +204,4 @@ func groupFromRow(r db.Group) Group {
 	return Group{
 		ID: r.ID, Name: r.Name, Description: r.Description, Visibility: parseVisibility(r.Visibility), CreatedAt: r.CreatedAt,
 	}
-}
-
-func isNotFound(err error) bool {
-	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
-		return true
-	}
-	return errors.Is(err, store.ErrNotFound)
 }

@@ -215,7 +215,7 @@ func (s *Service) CreateIssue(ctx context.Context, author rbac.Principal, projec
 func (s *Service) GetIssue(ctx context.Context, project uuid.UUID, number int64) (Issue, error) {
 	row, err := s.q.GetIssue(ctx, db.GetIssueParams{ProjectID: project, Number: number})
 	if err != nil {
-		return Issue{}, notFound(err, "issue not found")
+		return Issue{}, apperr.IfNotFound(err, "issue not found")
 	}
 	is, err := s.loadIssue(ctx, s.q, issueFromRow(db.ListIssuesRow(row)))
 	if err != nil {
@@ -322,7 +322,7 @@ func (s *Service) UpdateIssue(ctx context.Context, project uuid.UUID, number int
 		q := s.q.WithTx(tx)
 		row, err := q.GetIssueForUpdate(ctx, db.GetIssueForUpdateParams{ProjectID: project, Number: number})
 		if err != nil {
-			return notFound(err, "issue not found")
+			return apperr.IfNotFound(err, "issue not found")
 		}
 		cur := issueFromRow(db.ListIssuesRow(row))
 		p := db.UpdateIssueParams{ID: cur.ID, Title: cur.Title, Body: cur.Body, State: cur.State}
@@ -337,7 +337,7 @@ func (s *Service) UpdateIssue(ctx context.Context, project uuid.UUID, number int
 			p.State, detail["state"] = *change.State, *change.State
 		}
 		if _, err := q.UpdateIssue(ctx, p); err != nil {
-			return store.MapError(err)
+			return err
 		}
 		if change.Labels != nil {
 			if err := q.ClearIssueLabels(ctx, cur.ID); err != nil {
@@ -487,7 +487,7 @@ func (s *Service) CreateLabel(ctx context.Context, project uuid.UUID, name, colo
 			ProjectID: project, Name: name, Color: strings.ToLower(color), Description: description,
 		})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				return apperr.Conflict("label %q exists", name)
 			}
 			return err
@@ -530,7 +530,7 @@ func (s *Service) CreateComment(ctx context.Context, author rbac.Principal, proj
 		q := s.q.WithTx(tx)
 		is, err := q.GetIssue(ctx, db.GetIssueParams{ProjectID: project, Number: number})
 		if err != nil {
-			return notFound(err, "issue not found")
+			return apperr.IfNotFound(err, "issue not found")
 		}
 		id, err := uuid.NewV7()
 		if err != nil {
@@ -565,7 +565,7 @@ func (s *Service) ListComments(ctx context.Context, project uuid.UUID, number in
 	}
 	is, err := s.q.GetIssue(ctx, db.GetIssueParams{ProjectID: project, Number: number})
 	if err != nil {
-		return nil, notFound(err, "issue not found")
+		return nil, apperr.IfNotFound(err, "issue not found")
 	}
 	rows, err := s.q.ListComments(ctx, db.ListCommentsParams{IssueID: is.ID, After: after, Max: int32(limit)})
 	if err != nil {
@@ -634,20 +634,13 @@ func (s *Service) DeleteComment(ctx context.Context, project uuid.UUID, number i
 func (s *Service) commentForUpdate(ctx context.Context, q *db.Queries, project uuid.UUID, number int64, id uuid.UUID) (Comment, error) {
 	is, err := q.GetIssue(ctx, db.GetIssueParams{ProjectID: project, Number: number})
 	if err != nil {
-		return Comment{}, notFound(err, "issue not found")
+		return Comment{}, apperr.IfNotFound(err, "issue not found")
 	}
 	row, err := q.GetCommentForUpdate(ctx, db.GetCommentForUpdateParams{ID: id, IssueID: is.ID})
 	if err != nil {
-		return Comment{}, notFound(err, "comment not found")
+		return Comment{}, apperr.IfNotFound(err, "comment not found")
 	}
 	return commentFromRow(row), nil
-}
-
-func notFound(err error, msg string) error {
-	if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
-		return apperr.NotFound("%s", msg)
-	}
-	return err
 }
 
 func issueFromRow(r db.ListIssuesRow) Issue {

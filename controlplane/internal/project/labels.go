@@ -55,7 +55,7 @@ func (s *Service) UpdateLabel(ctx context.Context, project uuid.UUID, name strin
 			ProjectID: project, Name: name, NewName: ch.Name, Color: ch.Color, Description: ch.Description,
 		})
 		if err != nil {
-			switch err = store.MapError(err); {
+			switch {
 			case errors.Is(err, store.ErrNotFound):
 				return apperr.NotFound("label %q not found", truncate(name))
 			case errors.Is(err, store.ErrConflict):
@@ -80,7 +80,7 @@ func (s *Service) DeleteLabel(ctx context.Context, project uuid.UUID, name strin
 	return s.db.InTx(ctx, func(tx pgx.Tx) error {
 		id, err := s.q.WithTx(tx).DeleteLabel(ctx, db.DeleteLabelParams{ProjectID: project, Name: name})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) {
 				return apperr.NotFound("label %q not found", truncate(name))
 			}
 			return err

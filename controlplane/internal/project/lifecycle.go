@@ -28,7 +28,7 @@ import (
 func (s *Service) requireWritable(ctx context.Context, projectID uuid.UUID) error {
 	archived, err := s.q.ProjectArchived(ctx, projectID)
 	if err != nil {
-		if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return apperr.NotFound("project not found")
 		}
 		return err
@@ -68,7 +68,7 @@ func (s *Service) namespace(ctx context.Context, caller rbac.Principal, name str
 	}
 	g, err := s.GroupByName(ctx, name)
 	if err != nil {
-		if isNotFound(err) {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			return owner{}, apperr.NotFound("namespace %q not found (a group you maintain or your own username)", truncate(name))
 		}
 		return owner{}, err
@@ -100,7 +100,7 @@ func (s *Service) changeRow(ctx context.Context, id uuid.UUID, change func(q *db
 		q := s.q.WithTx(tx)
 		cur, err := q.GetProjectForUpdate(ctx, id)
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) {
 				return apperr.NotFound("project not found")
 			}
 			return err
@@ -128,7 +128,7 @@ func (s *Service) Rename(ctx context.Context, id uuid.UUID, newName string) (Pro
 	return s.changeRow(ctx, id, func(q *db.Queries, tx pgx.Tx, cur db.Project) (db.Project, error) {
 		row, err := q.RenameProject(ctx, db.RenameProjectParams{ID: id, Name: newName})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				return row, apperr.Conflict("%s already has a project named %q", cur.OwnerName, newName)
 			}
 			return row, err
@@ -178,7 +178,7 @@ func (s *Service) Transfer(ctx context.Context, caller rbac.Principal, id uuid.U
 		}
 		row, err := q.SetProjectOwner(ctx, db.SetProjectOwnerParams{ID: id, OwnerID: ns.id, OwnerName: ns.name, OwnerKind: string(ns.kind)})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				return row, apperr.Conflict("%s already has a project named %q", ns.name, cur.Name)
 			}
 			return row, err
@@ -219,7 +219,7 @@ func (s *Service) SetArchived(ctx context.Context, id uuid.UUID, archived bool) 
 	return s.changeRow(ctx, id, func(q *db.Queries, tx pgx.Tx, cur db.Project) (db.Project, error) {
 		row, err := q.SetProjectArchived(ctx, db.SetProjectArchivedParams{ID: id, Archived: archived})
 		if err != nil || (cur.ArchivedAt != nil) == archived {
-			return row, store.MapError(err) // unchanged: nothing to record
+			return row, err // unchanged: nothing to record
 		}
 		action := "project.unarchive"
 		if archived {
@@ -239,14 +239,14 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 		q := s.q.WithTx(tx)
 		// Locked, so a transfer under way finishes first.
 		if _, err := q.GetProjectForUpdate(ctx, id); err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) {
 				return apperr.NotFound("project not found")
 			}
 			return err
 		}
 		n, err := q.SoftDeleteProject(ctx, id)
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		if n == 0 {
 			return apperr.NotFound("project not found")

@@ -53,7 +53,7 @@ func (a *API) projectByID(ctx context.Context, req any) (uuid.UUID, error) {
 		return uuid.Nil, apperr.NotFound("project not found")
 	}
 	if _, err := a.svc.ByID(ctx, id); err != nil {
-		if isNotFound(err) {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			return uuid.Nil, apperr.NotFound("project not found")
 		}
 		return uuid.Nil, err
@@ -69,7 +69,7 @@ func (a *API) GetProjectById(ctx context.Context, req *hearthv1.GetProjectByIdRe
 	}
 	p, err := a.svc.ByID(ctx, id)
 	if err != nil {
-		if isNotFound(err) {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			return nil, apperr.NotFound("project not found")
 		}
 		return nil, err

@@ -151,7 +151,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, u Update) (Project, 
 		q := s.q.WithTx(tx)
 		row, err := q.GetProjectForUpdate(ctx, id)
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) {
 				return apperr.NotFound("project not found")
 			}
 			return err
@@ -173,7 +173,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, u Update) (Project, 
 		}
 		updated, err := q.UpdateProject(ctx, params)
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		out = fromRow(updated)
 		if len(detail) == 0 {

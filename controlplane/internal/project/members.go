@@ -189,7 +189,7 @@ func (s *Service) lookupUser(ctx context.Context, username string) (uuid.UUID, s
 	}
 	id, name, err := s.users.UserByName(ctx, username)
 	if err != nil {
-		if isNotFound(err) {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			return uuid.Nil, "", apperr.Invalid("user %q not found", truncate(username))
 		}
 		return uuid.Nil, "", err

@@ -387,7 +387,7 @@ func (m *MergeRequests) Create(ctx context.Context, author rbac.Principal, proje
 			Description: description, Draft: draft, AuthorID: author.UserID, AuthorName: author.Username, HeadCommit: head,
 		})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				return apperr.Conflict("an open merge request from %s into %s exists already", source, target)
 			}
 			return err
@@ -433,7 +433,7 @@ func (m *MergeRequests) triggerPipeline(ctx context.Context, mr MergeRequest, co
 func (m *MergeRequests) row(ctx context.Context, project uuid.UUID, number int64) (MergeRequest, error) {
 	row, err := m.svc.q.GetMergeRequest(ctx, db.GetMergeRequestParams{ProjectID: project, Number: number})
 	if err != nil {
-		return MergeRequest{}, notFound(err, "merge request not found")
+		return MergeRequest{}, apperr.IfNotFound(err, "merge request not found")
 	}
 	return mergeRequestFromRow(row), nil
 }
@@ -478,14 +478,14 @@ func (m *MergeRequests) Get(ctx context.Context, project uuid.UUID, number int64
 func (m *MergeRequests) refreshOne(ctx context.Context, mr *MergeRequest) error {
 	source, err := m.repos.BranchCommit(ctx, mr.ProjectID, mr.SourceBranch)
 	if err != nil {
-		if isNotFound(err) {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			return nil
 		}
 		return err
 	}
 	target, err := m.repos.BranchCommit(ctx, mr.ProjectID, mr.TargetBranch)
 	if err != nil {
-		if isNotFound(err) {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			return nil
 		}
 		return err
@@ -546,7 +546,7 @@ func (m *MergeRequests) landedSince(ctx context.Context, mr MergeRequest, prevTa
 	}
 	was, err := m.repos.IsAncestor(ctx, mr.ProjectID, st.SourceCommit, prevTarget)
 	if err != nil {
-		if isNotFound(err) { // the old target is gone: it did not contain it
+		if apperr.KindOf(err) == apperr.KindNotFound { // the old target is gone: it did not contain it
 			return true, nil
 		}
 		return false, err
@@ -624,10 +624,10 @@ func (m *MergeRequests) saveStatus(ctx context.Context, q *db.Queries, id uuid.U
 	if conflicts == nil {
 		conflicts = []string{}
 	}
-	return store.MapError(q.SetMergeStatus(ctx, db.SetMergeStatusParams{
+	return q.SetMergeStatus(ctx, db.SetMergeStatusParams{
 		ID: id, MergeStatus: st.Mergeability, CheckedTargetCommit: st.TargetCommit, CheckedSourceCommit: st.SourceCommit,
 		Conflicts: conflicts, CanFastForward: st.CanFastForward,
-	}))
+	})
 }
 
 // List lists a project's merge requests, newest number first, with the
@@ -708,7 +708,7 @@ func (m *MergeRequests) approvers(ctx context.Context, q *db.Queries, mr MergeRe
 func (m *MergeRequests) mayApprove(ctx context.Context, project, user uuid.UUID, name string) (bool, error) {
 	active, err := m.users.Active(ctx, user)
 	if err != nil {
-		if isNotFound(err) {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			return false, nil
 		}
 		return false, err
@@ -753,7 +753,7 @@ func (m *MergeRequests) Update(ctx context.Context, project uuid.UUID, number in
 		q := m.svc.q.WithTx(tx)
 		row, err := q.GetMergeRequestForUpdate(ctx, db.GetMergeRequestForUpdateParams{ProjectID: project, Number: number})
 		if err != nil {
-			return notFound(err, "merge request not found")
+			return apperr.IfNotFound(err, "merge request not found")
 		}
 		cur := mergeRequestFromRow(row)
 		if cur.State == MergeRequestMerged {
@@ -783,7 +783,7 @@ func (m *MergeRequests) Update(ctx context.Context, project uuid.UUID, number in
 		}
 		fresh, err := q.UpdateMergeRequest(ctx, p)
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				return apperr.Conflict("another open merge request from %s into %s exists", cur.SourceBranch, cur.TargetBranch)
 			}
 			return err

@@ -70,11 +70,11 @@ func (m *MergeRequests) DeleteComment(ctx context.Context, project uuid.UUID, nu
 func (m *MergeRequests) commentForUpdate(ctx context.Context, q *db.Queries, project uuid.UUID, number int64, id uuid.UUID) (MergeRequestComment, error) {
 	mr, err := q.GetMergeRequest(ctx, db.GetMergeRequestParams{ProjectID: project, Number: number})
 	if err != nil {
-		return MergeRequestComment{}, notFound(err, "merge request not found")
+		return MergeRequestComment{}, apperr.IfNotFound(err, "merge request not found")
 	}
 	row, err := q.GetMergeRequestCommentForUpdate(ctx, db.GetMergeRequestCommentForUpdateParams{ID: id, MergeRequestID: mr.ID})
 	if err != nil {
-		return MergeRequestComment{}, notFound(err, "comment not found")
+		return MergeRequestComment{}, apperr.IfNotFound(err, "comment not found")
 	}
 	return mrCommentFromRow(row), nil
 }

@@ -245,7 +245,7 @@ func (m *MergeRequests) mergeInTx(ctx, request context.Context, tx pgx.Tx, r mer
 	q := m.svc.q.WithTx(tx)
 	row, err := q.GetMergeRequestForUpdate(ctx, db.GetMergeRequestForUpdateParams{ProjectID: r.project, Number: r.number})
 	if err != nil {
-		return mergeDone{}, notFound(err, "merge request not found")
+		return mergeDone{}, apperr.IfNotFound(err, "merge request not found")
 	}
 	mr := mergeRequestFromRow(row)
 	switch {
@@ -424,7 +424,7 @@ func (m *MergeRequests) deleteSource(ctx context.Context, mr MergeRequest, merge
 		return ""
 	case errors.Is(err, ErrRefMoved):
 		return "the source branch moved after the merge"
-	case isNotFound(err):
+	case apperr.KindOf(err) == apperr.KindNotFound:
 		return "the source branch no longer exists"
 	default:
 		if e, ok := apperr.As(err); ok {

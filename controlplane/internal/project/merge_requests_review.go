@@ -83,7 +83,7 @@ func (m *MergeRequests) validatePosition(ctx context.Context, mr MergeRequest, p
 	}
 	in, err := m.repos.IsAncestor(ctx, mr.ProjectID, p.Commit, mr.HeadCommit)
 	if err != nil {
-		if isNotFound(err) {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			return apperr.Invalid("position.commit_sha: %s is not a commit of merge request !%d", shortSHA(p.Commit), mr.Number)
 		}
 		return err
@@ -105,7 +105,7 @@ func (m *MergeRequests) validatePosition(ctx context.Context, mr MergeRequest, p
 	}
 	lines, err := m.repos.LineCount(ctx, mr.ProjectID, rev, p.Path)
 	if err != nil {
-		if isNotFound(err) {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			return apperr.Invalid("position.path: %q does not exist on the %s side of %s", truncate(p.Path), p.Side, shortSHA(p.Commit))
 		}
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindInvalid {
@@ -303,7 +303,7 @@ func (m *MergeRequests) RequestReview(ctx context.Context, caller rbac.Principal
 		q := m.svc.q.WithTx(tx)
 		row, err := q.GetMergeRequestForUpdate(ctx, db.GetMergeRequestForUpdateParams{ProjectID: project, Number: number})
 		if err != nil {
-			return notFound(err, "merge request not found")
+			return apperr.IfNotFound(err, "merge request not found")
 		}
 		if row.State != MergeRequestOpen {
 			return apperr.FailedPrecondition("merge request !%d is %s: reviews are requested of open merge requests", number, row.State)

@@ -47,7 +47,7 @@ func (a *IssueAPI) updateIssueNeeds(ctx context.Context, p rbac.Principal, proje
 	}
 	is, err := a.svc.q.GetIssue(ctx, db.GetIssueParams{ProjectID: project, Number: r.GetNumber()})
 	if err != nil {
-		return nil, notFound(err, "issue not found")
+		return nil, apperr.IfNotFound(err, "issue not found")
 	}
 	if !isCaller(p, is.AuthorID) {
 		return rbac.NeedOn(rbac.ProjectWrite, project), nil
@@ -138,7 +138,7 @@ func (a *API) namespaceNeeds(ctx context.Context, p rbac.Principal, namespace st
 	}
 	g, err := a.svc.GroupByName(ctx, namespace)
 	if err != nil {
-		if isNotFound(err) {
+		if apperr.KindOf(err) == apperr.KindNotFound {
 			return nil, apperr.NotFound("namespace %q not found (a group you maintain or your own username)", truncate(namespace))
 		}
 		return nil, err

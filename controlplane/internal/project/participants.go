@@ -32,7 +32,7 @@ func (s *Service) participants(ctx context.Context, project uuid.UUID, role stri
 		}
 		id, stored, err := s.users.UserByName(ctx, n)
 		if err != nil {
-			if isNotFound(err) {
+			if apperr.KindOf(err) == apperr.KindNotFound {
 				return nil, apperr.Invalid("%s %q: no such user", role, truncate(n))
 			}
 			return nil, err

@@ -112,7 +112,7 @@ func New(d Deps) (*Service, error) {
 		d.Events = RecordedEvents{}
 	}
 	return &Service{
-		db: d.DB, q: db.New(d.DB.Pool), log: d.Logger, repos: d.Repositories, roles: d.Roles, events: d.Events,
+		db: d.DB, q: db.New(d.DB), log: d.Logger, repos: d.Repositories, roles: d.Roles, events: d.Events,
 		member: d.Memberships, users: d.Users,
 	}, nil
 }
@@ -192,7 +192,7 @@ func (s *Service) CreateIn(ctx context.Context, owner rbac.Principal, namespace,
 			Visibility: visibilityName(vis), DefaultBranch: defaultBranch,
 		})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				return apperr.Conflict("%s already has a project named %q", ns.name, name)
 			}
 			return err
@@ -249,7 +249,7 @@ func (s *Service) ByPath(ctx context.Context, owner, name string) (Project, erro
 	}
 	row, err := s.q.GetProjectByPath(ctx, db.GetProjectByPathParams{OwnerName: owner, Name: name})
 	if err != nil {
-		if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return Project{}, apperr.NotFound("project not found")
 		}
 		return Project{}, err
@@ -261,7 +261,7 @@ func (s *Service) ByPath(ctx context.Context, owner, name string) (Project, erro
 func (s *Service) ByID(ctx context.Context, id uuid.UUID) (Project, error) {
 	row, err := s.q.GetProject(ctx, id)
 	if err != nil {
-		return Project{}, store.MapError(err)
+		return Project{}, err
 	}
 	return fromRow(row), nil
 }

@@ -10,13 +10,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // IsAdmin reports whether the user holds the admin role installation-wide.
 func (s *Service) IsAdmin(ctx context.Context, userID uuid.UUID) (bool, error) {
 	ok, err := s.q.HasGlobalSystemRole(ctx, db.HasGlobalSystemRoleParams{RoleName: RoleAdmin, UserID: userID})
-	return ok, store.MapError(err)
+	return ok, err
 }
 
 // SetAdmin binds (or unbinds) the admin role installation-wide inside the
@@ -28,11 +27,11 @@ func (s *Service) SetAdmin(ctx context.Context, tx pgx.Tx, userID uuid.UUID, adm
 	if admin {
 		roleID, err := q.LockSystemRole(ctx, RoleAdmin)
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		n, err := q.BindGlobal(ctx, db.BindGlobalParams{RoleID: roleID, UserID: userID})
 		if err != nil || n == 0 {
-			return store.MapError(err)
+			return err
 		}
 		return s.audit(ctx, tx, AuditEvent{
 			Action: "role.bind", Resource: "user/" + userID.String(),
@@ -41,7 +40,7 @@ func (s *Service) SetAdmin(ctx context.Context, tx pgx.Tx, userID uuid.UUID, adm
 	}
 	has, err := q.HasGlobalSystemRole(ctx, db.HasGlobalSystemRoleParams{RoleName: RoleAdmin, UserID: userID})
 	if err != nil || !has {
-		return store.MapError(err)
+		return err
 	}
 	roleID, err := s.keepOneAdmin(ctx, q, userID)
 	if err != nil {
@@ -49,7 +48,7 @@ func (s *Service) SetAdmin(ctx context.Context, tx pgx.Tx, userID uuid.UUID, adm
 	}
 	n, err := q.UnbindGlobal(ctx, db.UnbindGlobalParams{RoleID: roleID, UserID: userID})
 	if err != nil || n == 0 {
-		return store.MapError(err)
+		return err
 	}
 	return s.audit(ctx, tx, AuditEvent{
 		Action: "role.unbind", Resource: "user/" + userID.String(),

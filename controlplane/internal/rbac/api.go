@@ -82,7 +82,7 @@ func (a *DelegationAPI) revokeDelegationNeeds(ctx context.Context, p Principal, 
 	}
 	d, err := a.s.q.GetDelegation(ctx, id)
 	if err != nil {
-		return nil, notFound(err, "delegation not found")
+		return nil, apperr.IfNotFound(err, "delegation not found")
 	}
 	switch {
 	case p.Kind == User && d.DelegatorID == p.UserID:

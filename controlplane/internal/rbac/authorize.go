@@ -199,7 +199,7 @@ func (s *Service) compute(ctx context.Context, user, project uuid.UUID) (Set, ti
 	}
 	rows, err := s.q.ActiveDelegationsTo(ctx, db.ActiveDelegationsToParams{DelegateID: user, Now: ts(now), ProjectID: optUUID(project)})
 	if err != nil {
-		return 0, validUntil, store.MapError(err)
+		return 0, validUntil, err
 	}
 	active := map[uuid.UUID]bool{}
 	for _, d := range rows {
@@ -227,7 +227,7 @@ func (s *Service) compute(ctx context.Context, user, project uuid.UUID) (Set, ti
 func bindingSet(ctx context.Context, q *db.Queries, user, project uuid.UUID) (Set, error) {
 	names, err := q.BindingPermissions(ctx, db.BindingPermissionsParams{UserID: user, ProjectID: optUUID(project)})
 	if err != nil {
-		return 0, store.MapError(err)
+		return 0, err
 	}
 	return parseKnown(names), nil
 }

@@ -40,7 +40,7 @@ type BindingFilter struct {
 func (s *Service) ListBindings(ctx context.Context, f BindingFilter) ([]Binding, error) {
 	rows, err := s.q.ListBindings(ctx, db.ListBindingsParams{UserID: optUUID(f.UserID), ProjectID: optUUID(f.ProjectID), GroupID: optUUID(f.GroupID)})
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]Binding, len(rows))
 	for i, r := range rows {
@@ -68,12 +68,12 @@ func (s *Service) createBinding(ctx context.Context, role string, userID, projec
 	}
 	if project != uuid.Nil {
 		if _, err := s.visibility(ctx, project); err != nil {
-			return Binding{}, notFound(err, "project not found")
+			return Binding{}, apperr.IfNotFound(err, "project not found")
 		}
 	}
 	if group != uuid.Nil {
 		if _, err := s.groupVisibility(ctx, group); err != nil {
-			return Binding{}, notFound(err, "group not found")
+			return Binding{}, apperr.IfNotFound(err, "group not found")
 		}
 	}
 	var out Binding
@@ -84,7 +84,7 @@ func (s *Service) createBinding(ctx context.Context, role string, userID, projec
 		}
 		b, err := q.CreateBinding(ctx, db.CreateBindingParams{RoleID: r.ID, UserID: userID, ProjectID: optUUID(project), GroupID: optUUID(group)})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				return apperr.Conflict("the user already has role %q there", r.Name)
 			}
 			return err
@@ -107,7 +107,7 @@ func (s *Service) DeleteBinding(ctx context.Context, id uuid.UUID) error {
 	return s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		b, err := q.GetBinding(ctx, id)
 		if err != nil {
-			return notFound(err, "role binding not found")
+			return apperr.IfNotFound(err, "role binding not found")
 		}
 		if b.RoleSystem && b.RoleName == RoleAdmin && !b.ProjectID.Valid && !b.GroupID.Valid {
 			if _, err := s.keepOneAdmin(ctx, q, b.UserID); err != nil {
@@ -116,7 +116,7 @@ func (s *Service) DeleteBinding(ctx context.Context, id uuid.UUID) error {
 		}
 		n, err := q.DeleteBinding(ctx, id)
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		if n == 0 {
 			return apperr.NotFound("role binding not found")
@@ -133,7 +133,7 @@ func (s *Service) DeleteBinding(ctx context.Context, id uuid.UUID) error {
 func (s *Service) keepOneAdmin(ctx context.Context, q *db.Queries, leaving uuid.UUID) (uuid.UUID, error) {
 	roleID, err := q.LockSystemRole(ctx, RoleAdmin)
 	if err != nil {
-		return uuid.Nil, store.MapError(err)
+		return uuid.Nil, err
 	}
 	n, err := s.activeAdminsOtherThan(ctx, q, roleID, leaving)
 	if err != nil {
@@ -151,7 +151,7 @@ func (s *Service) keepOneAdmin(ctx context.Context, q *db.Queries, leaving uuid.
 func (s *Service) activeAdminsOtherThan(ctx context.Context, q *db.Queries, roleID, leaving uuid.UUID) (int, error) {
 	users, err := q.GlobalBindingUsers(ctx, roleID)
 	if err != nil {
-		return 0, store.MapError(err)
+		return 0, err
 	}
 	n := 0
 	for _, u := range users {

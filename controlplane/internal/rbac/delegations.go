@@ -11,7 +11,6 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // MaxDelegation is the longest a delegation may last.
@@ -73,7 +72,7 @@ func (s *Service) CreateDelegation(ctx context.Context, delegator Principal, del
 	}
 	if project != uuid.Nil {
 		if _, err := s.visibility(ctx, project); err != nil {
-			return Delegation{}, notFound(err, "project not found")
+			return Delegation{}, apperr.IfNotFound(err, "project not found")
 		}
 	}
 	id, err := uuid.NewV7()
@@ -94,7 +93,7 @@ func (s *Service) CreateDelegation(ctx context.Context, delegator Principal, del
 			Permissions: perms.Names(), Reason: reason, CreatedAt: ts(now), ExpiresAt: ts(expires),
 		})
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		out = delegation(d)
 		return s.audit(ctx, tx, AuditEvent{
@@ -123,7 +122,7 @@ func (s *Service) ListDelegations(ctx context.Context, caller Principal, include
 		Everyone: everyone, UserID: caller.UserID, IncludeInactive: includeInactive, Now: ts(s.now()),
 	})
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]Delegation, len(rows))
 	for i, r := range rows {
@@ -141,13 +140,13 @@ func (s *Service) RevokeDelegation(ctx context.Context, caller Principal, id uui
 	}
 	d, err := s.q.GetDelegation(ctx, id)
 	if err != nil {
-		return notFound(err, "delegation not found")
+		return apperr.IfNotFound(err, "delegation not found")
 	}
 	revoked := false
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		n, err := db.New(tx).RevokeDelegation(ctx, db.RevokeDelegationParams{ID: id, Now: ts(s.now())})
 		if err != nil || n == 0 {
-			return store.MapError(err)
+			return err
 		}
 		revoked = true
 		return s.audit(ctx, tx, AuditEvent{

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
 // HeldThroughBindings returns what p holds through its user's own role
@@ -44,7 +43,7 @@ func (s *Service) HeldThroughBindings(ctx context.Context, p Principal, project,
 		set, err = bindingSet(ctx, s.q, p.UserID, project)
 	}
 	if err != nil {
-		return 0, store.MapError(err)
+		return 0, err
 	}
 	if p.TokenID != uuid.Nil {
 		set &= p.TokenLimit
@@ -155,7 +154,7 @@ func (s *Service) ListScopeBindings(ctx context.Context, project, group uuid.UUI
 	}
 	rows, err := s.q.ListScopeBindingsPage(ctx, p)
 	if err != nil {
-		return ScopeBindingsPage{}, store.MapError(err)
+		return ScopeBindingsPage{}, err
 	}
 	out := ScopeBindingsPage{More: len(rows) > limit}
 	if out.More {

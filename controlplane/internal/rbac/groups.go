@@ -73,7 +73,7 @@ func (s *Service) EffectiveOnGroup(ctx context.Context, p Principal, group uuid.
 	}
 	names, err := s.q.GroupBindingPermissions(ctx, db.GroupBindingPermissionsParams{UserID: p.UserID, GroupID: group})
 	if err != nil {
-		return 0, store.MapError(err)
+		return 0, err
 	}
 	set := parseKnown(names)
 	if p.TokenID != uuid.Nil {
@@ -101,9 +101,9 @@ func (s *Service) SetProjectGroup(ctx context.Context, tx pgx.Tx, project, group
 	}
 	q := db.New(tx)
 	if group == uuid.Nil {
-		return store.MapError(q.ClearProjectGroup(ctx, project))
+		return q.ClearProjectGroup(ctx, project)
 	}
-	return store.MapError(q.SetProjectGroup(ctx, db.SetProjectGroupParams{ProjectID: project, GroupID: group}))
+	return q.SetProjectGroup(ctx, db.SetProjectGroupParams{ProjectID: project, GroupID: group})
 }
 
 // RemoveMember removes every binding of the user on one project or one
@@ -119,7 +119,7 @@ func (s *Service) RemoveMember(ctx context.Context, user, project, group uuid.UU
 	err := s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		rows, err := q.LockScopeBindings(ctx, db.LockScopeBindingsParams{ProjectID: optUUID(project), GroupID: optUUID(group)})
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		var mine []uuid.UUID
 		leavingAdmin, adminLeft := false, false
@@ -140,7 +140,7 @@ func (s *Service) RemoveMember(ctx context.Context, user, project, group uuid.UU
 		}
 		for _, id := range mine {
 			if _, err := q.DeleteBinding(ctx, id); err != nil {
-				return store.MapError(err)
+				return err
 			}
 		}
 		removed = len(mine)

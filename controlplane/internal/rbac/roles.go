@@ -32,7 +32,7 @@ type Role struct {
 func (s *Service) ListRoles(ctx context.Context) ([]Role, error) {
 	rows, err := s.q.ListRoles(ctx)
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]Role, len(rows))
 	for i, r := range rows {
@@ -56,7 +56,7 @@ func (s *Service) CreateRole(ctx context.Context, name, description string, perm
 	err := s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		r, err := q.CreateRole(ctx, db.CreateRoleParams{Name: name, Description: description, Permissions: perms.Names()})
 		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				return apperr.Conflict("a role named %q exists", name)
 			}
 			return err
@@ -85,7 +85,7 @@ func (s *Service) UpdateRole(ctx context.Context, id uuid.UUID, description *str
 	err := s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		old, err := q.GetRole(ctx, id)
 		if err != nil {
-			return notFound(err, "role not found")
+			return apperr.IfNotFound(err, "role not found")
 		}
 		if old.System {
 			return apperr.FailedPrecondition("system role %q cannot be changed", old.Name)
@@ -96,7 +96,7 @@ func (s *Service) UpdateRole(ctx context.Context, id uuid.UUID, description *str
 		}
 		r, err := q.UpdateRole(ctx, p)
 		if err != nil {
-			return notFound(err, "role not found")
+			return apperr.IfNotFound(err, "role not found")
 		}
 		out = s.role(r)
 		detail := map[string]any{"name": r.Name}
@@ -117,14 +117,14 @@ func (s *Service) DeleteRole(ctx context.Context, id uuid.UUID) error {
 	return s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		old, err := q.GetRole(ctx, id)
 		if err != nil {
-			return notFound(err, "role not found")
+			return apperr.IfNotFound(err, "role not found")
 		}
 		if old.System {
 			return apperr.FailedPrecondition("system role %q cannot be deleted", old.Name)
 		}
 		n, err := q.DeleteRole(ctx, id)
 		if err != nil {
-			return store.MapError(err)
+			return err
 		}
 		if n == 0 {
 			return apperr.NotFound("role not found")
@@ -150,7 +150,7 @@ func lookupRole(ctx context.Context, q *db.Queries, role string) (db.Role, error
 		r, err = q.GetRoleByName(ctx, role)
 	}
 	if err != nil {
-		return r, notFound(err, "role not found")
+		return r, apperr.IfNotFound(err, "role not found")
 	}
 	return r, nil
 }

@@ -142,7 +142,7 @@ func New(d Deps) (*Service, error) {
 		return nil, errors.New("rbac: CacheTTL must not be negative")
 	}
 	s := &Service{
-		db: d.DB, q: db.New(d.DB.Pool), audit: d.Audit, cache: d.Cache, log: d.Logger,
+		db: d.DB, q: db.New(d.DB), audit: d.Audit, cache: d.Cache, log: d.Logger,
 		users: d.Users, projects: d.Projects, groups: d.Groups,
 		ttl: d.CacheTTL, prefix: d.KeyPrefix, now: d.Now,
 	}
@@ -184,7 +184,7 @@ func (s *Service) checkUser(ctx context.Context, userID uuid.UUID) error {
 		return nil
 	}
 	if _, err := s.users.Active(ctx, userID); err != nil {
-		return notFound(err, "user not found")
+		return apperr.IfNotFound(err, "user not found")
 	}
 	return nil
 }
@@ -232,16 +232,6 @@ func checkText(field, v string) error {
 		return apperr.Invalid("%s is longer than %d bytes", field, maxText)
 	}
 	return nil
-}
-
-// notFound turns store.ErrNotFound into a user-safe NotFound and passes
-// every other error through.
-func notFound(err error, msg string) error {
-	err = store.MapError(err)
-	if errors.Is(err, store.ErrNotFound) {
-		return apperr.NotFound("%s", msg)
-	}
-	return err
 }
 
 func optUUID(id uuid.UUID) pgtype.UUID {

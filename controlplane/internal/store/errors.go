@@ -7,16 +7,21 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 )
 
-// Sentinels features return (wrapped) and the API layer maps to codes.
+// Sentinels every query's error is mapped to (see DB and InTx). They are
+// apperr errors, so the one classifier answers them with their kind and
+// the generic message below; a feature that can say which row was missing
+// rewords them (apperr.Reword). Compare with errors.Is.
 var (
 	// ErrNotFound: the row does not exist (or is not visible to the caller).
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = &apperr.Error{Kind: apperr.KindNotFound, Message: "not found"}
 	// ErrConflict: a uniqueness or reference rule would be broken.
-	ErrConflict = errors.New("conflict")
+	ErrConflict = &apperr.Error{Kind: apperr.KindConflict, Message: "already exists"}
 	// ErrInvalid: a check constraint or type rule rejected the value.
-	ErrInvalid = errors.New("invalid value")
+	ErrInvalid = &apperr.Error{Kind: apperr.KindInvalid, Message: "invalid value"}
 )
 
 // PostgreSQL SQLSTATE codes mapped below.
@@ -30,12 +35,14 @@ const (
 	codeStringTooLong       = "22001"
 )
 
-// MapError is the one place driver errors become sentinels. It keeps the
-// original error in the chain (errors.Is works for both) and passes other
-// errors through unchanged.
-func MapError(err error) error {
-	if err == nil {
-		return nil
+// mapError is the one place driver errors become sentinels (DB, the
+// transactions of InTx and their rows call it). It keeps the original
+// error in the chain (errors.Is and errors.As see the driver's error too),
+// passes other errors through unchanged, and leaves an error it mapped
+// already as it is.
+func mapError(err error) error {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalid) {
+		return err
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("%w: %w", ErrNotFound, err)

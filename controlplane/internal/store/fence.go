@@ -76,7 +76,7 @@ func (db *DB) RecordEpoch(ctx context.Context, e Epoch) (Epoch, error) {
 		return e, err
 	}
 	var takeover int64
-	err = db.Pool.QueryRow(ctx, `
+	err = db.QueryRow(ctx, `
 		INSERT INTO leader_epochs AS l (cluster_id, epoch) VALUES ($1, $2)
 		ON CONFLICT (cluster_id) DO UPDATE SET epoch = EXCLUDED.epoch, recorded_at = now(),
 		       takeover = CASE WHEN l.epoch < EXCLUDED.epoch THEN nextval('leader_takeovers') ELSE l.takeover END
@@ -86,7 +86,7 @@ func (db *DB) RecordEpoch(ctx context.Context, e Epoch) (Epoch, error) {
 		return e, fmt.Errorf("%w: epoch %d of raft cluster %s is older than the one recorded", ErrFenced, e.Term, e.Cluster)
 	}
 	if err != nil {
-		return e, fmt.Errorf("record leadership epoch: %w", MapError(err))
+		return e, fmt.Errorf("record leadership epoch: %w", err)
 	}
 	e.Takeover = uint64(takeover) //nolint:gosec // G115: a sequence value, positive.
 	return e, nil
@@ -119,7 +119,7 @@ func newestTakeover(ctx context.Context, q Querier) (uint64, error) {
 // NewestEpoch is CommandEpoch for work of no leader term: the newest
 // takeover recorded, 0 when none is.
 func (db *DB) NewestEpoch(ctx context.Context) (uint64, error) {
-	return newestTakeover(ctx, db.Pool)
+	return newestTakeover(ctx, db)
 }
 
 func (e Epoch) term() (int64, error) {

@@ -70,7 +70,8 @@ func (db *DB) Close() { db.Pool.Close() }
 func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
 
 // InTx runs fn in a transaction, committing when fn returns nil and rolling
-// back otherwise. Errors come back mapped by MapError. A transaction run
+// back otherwise. The transaction fn gets maps its statements' errors to
+// the sentinels (see mappedTx), and so does InTx's result. A transaction run
 // under a context carrying a leadership epoch (a leader-only worker's) is
 // fenced first (see Fence): a deposed leader's transaction fails with
 // ErrFenced before fn runs.
@@ -79,9 +80,9 @@ func (db *DB) InTx(ctx context.Context, fn func(pgx.Tx) error) error {
 		if err := Fence(ctx, tx); err != nil {
 			return err
 		}
-		return fn(tx)
+		return fn(mappedTx{tx})
 	})
-	return MapError(err)
+	return mapError(err)
 }
 
 func orDefault[T comparable](v, def T) T {

@@ -16,43 +16,6 @@ import (
 
 func TestMain(m *testing.M) { testsvc.Main(m) }
 
-func TestMapErrorTurnsDriverErrorsIntoSentinels(t *testing.T) {
-	tx := testsvc.Tx(t)
-	ctx := t.Context()
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE things (name text UNIQUE, n int CHECK (n > 0))`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO things VALUES ('a', 1)`); err != nil {
-		t.Fatal(err)
-	}
-	check := func(sql string, want error) {
-		t.Helper()
-		_, err := tx.Exec(ctx, "SAVEPOINT s")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = tx.Exec(ctx, sql)
-		if got := store.MapError(err); !errors.Is(got, want) {
-			t.Errorf("%s: got %v, want %v", sql, got, want)
-		}
-		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT s"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	check(`INSERT INTO things VALUES ('a', 2)`, store.ErrConflict)
-	check(`INSERT INTO things VALUES ('b', -1)`, store.ErrInvalid)
-
-	var n int
-	err := store.MapError(tx.QueryRow(ctx, `SELECT n FROM things WHERE name = 'zz'`).Scan(&n))
-	if !errors.Is(err, store.ErrNotFound) || !errors.Is(err, pgx.ErrNoRows) {
-		t.Errorf("no rows: got %v", err)
-	}
-	other := errors.New("other")
-	if !errors.Is(store.MapError(other), other) || store.MapError(nil) != nil {
-		t.Error("unrelated errors must pass through unchanged")
-	}
-}
-
 func TestMigrateIsIdempotent(t *testing.T) {
 	db := testsvc.NewDatabase(t) // already migrated from the template
 	if err := store.Migrate(t.Context(), db, zerolog.Nop()); err != nil {

@@ -86,7 +86,7 @@ func New(d Deps) (*Store, error) {
 		return nil, errors.New("artifact: MaxBytes must not be negative")
 	}
 	s := &Store{
-		db: d.DB, q: db.New(d.DB.Pool), objects: d.Objects, log: d.Logger,
+		db: d.DB, q: db.New(d.DB), objects: d.Objects, log: d.Logger,
 		maxBytes: d.MaxBytes, tempDir: d.TempDir, now: d.Now,
 	}
 	if s.maxBytes == 0 {
@@ -117,7 +117,7 @@ func ObjectKey(projectID, jobID, id uuid.UUID) string {
 func (s *Store) List(ctx context.Context, jobID uuid.UUID) ([]Artifact, error) {
 	rows, err := s.q.ListArtifacts(ctx, db.ListArtifactsParams{JobID: jobID, Now: s.now()})
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := make([]Artifact, len(rows))
 	for i, r := range rows {
@@ -140,7 +140,7 @@ func (s *Store) Get(ctx context.Context, id uuid.UUID) (Artifact, error) {
 func (s *Store) get(ctx context.Context, id uuid.UUID) (db.Artifact, error) {
 	row, err := s.q.GetArtifact(ctx, db.GetArtifactParams{ID: id, Now: s.now()})
 	if err != nil {
-		if err = store.MapError(err); errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return db.Artifact{}, errNotFound
 		}
 		return db.Artifact{}, err

@@ -103,7 +103,7 @@ func New(d Deps) (*Store, error) {
 		return nil, errors.New("joblog: intervals must not be negative")
 	}
 	s := &Store{
-		db: d.DB, q: db.New(d.DB.Pool), objects: d.Objects, pubsub: d.PubSub, log: d.Logger,
+		db: d.DB, q: db.New(d.DB), objects: d.Objects, pubsub: d.PubSub, log: d.Logger,
 		poll: d.PollInterval, resync: d.ResyncInterval,
 	}
 	if s.poll == 0 {
@@ -127,7 +127,7 @@ func channel(jobID uuid.UUID) string { return channelPrefix + jobID.String() }
 func (s *Store) Lengths(ctx context.Context, jobID uuid.UUID) ([]uint64, error) {
 	rows, err := s.q.StepEnds(ctx, jobID)
 	if err != nil {
-		return nil, store.MapError(err)
+		return nil, err
 	}
 	out := []uint64{}
 	for _, r := range rows {
