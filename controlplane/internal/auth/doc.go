@@ -1,7 +1,7 @@
 // Package auth owns users, their passwords (argon2id), browser sessions,
 // personal API tokens and sign-in throttling, and turns a request's
 // credentials (session cookie, Bearer token, Basic with a token or a
-// password) into an rbac.Principal. Being an administrator is a role binding
+// password) into an access.Principal. Being an administrator is a role binding
 // owned by rbac; auth reaches it through the small Roles interface.
 //
 // Secrets (session cookies, CSRF tokens, API tokens) are 32 random bytes;

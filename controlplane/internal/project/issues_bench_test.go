@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
 
@@ -23,11 +23,11 @@ func (noRepos) SetDefaultBranch(context.Context, uuid.UUID, string) error { retu
 
 type noRoles struct{}
 
-func (noRoles) CreateBinding(context.Context, string, uuid.UUID, uuid.UUID) (rbac.Binding, error) {
-	return rbac.Binding{}, nil
+func (noRoles) CreateBinding(context.Context, string, uuid.UUID, uuid.UUID) (access.Binding, error) {
+	return access.Binding{}, nil
 }
 
-func (noRoles) Authorize(context.Context, rbac.Principal, rbac.Permission, uuid.UUID) error {
+func (noRoles) Authorize(context.Context, access.Principal, access.Permission, uuid.UUID) error {
 	return nil
 }
 

@@ -10,11 +10,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/names"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
@@ -56,7 +56,7 @@ var errNoGroups = apperr.FailedPrecondition("groups are not available on this se
 // An owner whose name is reserved (names.CheckOwner; one taken before the
 // list reserved it) holds no new projects: they would sit in the server's
 // own route space.
-func (s *Service) namespace(ctx context.Context, caller rbac.Principal, name string) (owner, error) {
+func (s *Service) namespace(ctx context.Context, caller access.Principal, name string) (owner, error) {
 	if name == "" || strings.EqualFold(name, caller.Username) {
 		if err := names.CheckOwner("namespace", caller.Username); err != nil {
 			return owner{}, err
@@ -152,7 +152,7 @@ func (s *Service) Rename(ctx context.Context, id uuid.UUID, newName string) (Pro
 //     makes them its maintainer (their namespace) or hands it to a group
 //     they maintain, so a delegation or a narrower role must not turn into
 //     a lasting maintainer role that way.
-func (s *Service) Transfer(ctx context.Context, caller rbac.Principal, id uuid.UUID, namespace string) (Project, error) {
+func (s *Service) Transfer(ctx context.Context, caller access.Principal, id uuid.UUID, namespace string) (Project, error) {
 	if caller.IsAnonymous() || caller.Username == "" {
 		return Project{}, apperr.Unauthenticated("sign in first")
 	}

@@ -12,11 +12,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/names"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
@@ -31,7 +31,7 @@ type Repositories interface {
 // Roles grants the creator a role on the new project and decides which
 // private projects a caller may list (rbac).
 type Roles interface {
-	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (rbac.Binding, error)
+	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (access.Binding, error)
 	Authorizer
 }
 
@@ -39,24 +39,24 @@ type Roles interface {
 // groups and projects, which group owns each project, and decisions on a
 // group's scope.
 type Memberships interface {
-	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (rbac.Binding, error)
-	CreateGroupBinding(ctx context.Context, role string, userID, group uuid.UUID) (rbac.Binding, error)
-	ListBindings(ctx context.Context, f rbac.BindingFilter) ([]rbac.Binding, error)
+	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (access.Binding, error)
+	CreateGroupBinding(ctx context.Context, role string, userID, group uuid.UUID) (access.Binding, error)
+	ListBindings(ctx context.Context, f access.BindingFilter) ([]access.Binding, error)
 	RemoveMember(ctx context.Context, user, project, group uuid.UUID, keepAdmin bool) (int, error)
 	// SetProjectGroup records in tx which group owns the project (uuid.Nil:
 	// none); Invalidate must follow the commit.
 	SetProjectGroup(ctx context.Context, tx pgx.Tx, project, group uuid.UUID) error
 	Invalidate(ctx context.Context) error
-	AuthorizeGroup(ctx context.Context, p rbac.Principal, perm rbac.Permission, group uuid.UUID) error
+	AuthorizeGroup(ctx context.Context, p access.Principal, perm access.Permission, group uuid.UUID) error
 	// CheckGrant refuses (PermissionDenied) unless p holds, through its own
 	// role bindings on the project or group, project:admin and every
 	// permission of role.
-	CheckGrant(ctx context.Context, p rbac.Principal, role string, project, group uuid.UUID) error
+	CheckGrant(ctx context.Context, p access.Principal, role string, project, group uuid.UUID) error
 	// CheckManageMembers refuses (PermissionDenied) unless p holds
 	// project:admin through its own role bindings on the project or group.
-	CheckManageMembers(ctx context.Context, p rbac.Principal, project, group uuid.UUID) error
+	CheckManageMembers(ctx context.Context, p access.Principal, project, group uuid.UUID) error
 	// ListScopeBindings pages the bindings on one project or group.
-	ListScopeBindings(ctx context.Context, project, group uuid.UUID, afterTime time.Time, afterID uuid.UUID, limit int) (rbac.ScopeBindingsPage, error)
+	ListScopeBindings(ctx context.Context, project, group uuid.UUID, afterTime time.Time, afterID uuid.UUID, limit int) (access.ScopeBindingsPage, error)
 }
 
 // Users looks users up by name (auth): group names share the owner
@@ -73,7 +73,7 @@ type Users interface {
 }
 
 // OwnerRole is the role a project's creator gets on it.
-const OwnerRole = rbac.RoleMaintainer
+const OwnerRole = access.RoleMaintainer
 
 // Deps is what the service needs.
 type Deps struct {
@@ -124,7 +124,7 @@ type Project struct {
 	Owner         string
 	Name          string
 	Description   string
-	Visibility    rbac.Visibility
+	Visibility    access.Visibility
 	DefaultBranch string
 	CreatedAt     time.Time
 	// Archived projects are read-only (requireWritable).
@@ -154,7 +154,7 @@ func ValidName(name string) bool {
 
 // Create makes a project owned by the caller, with its repository, and
 // makes the caller its maintainer.
-func (s *Service) Create(ctx context.Context, owner rbac.Principal, name, description string, vis rbac.Visibility, defaultBranch string) (Project, error) {
+func (s *Service) Create(ctx context.Context, owner access.Principal, name, description string, vis access.Visibility, defaultBranch string) (Project, error) {
 	return s.CreateIn(ctx, owner, "", name, description, vis, defaultBranch)
 }
 
@@ -163,7 +163,7 @@ func (s *Service) Create(ctx context.Context, owner rbac.Principal, name, descri
 // members then reach the project through their group roles; or, when
 // namespace is empty or the caller's username, the caller's own namespace,
 // making the caller the project's maintainer.
-func (s *Service) CreateIn(ctx context.Context, owner rbac.Principal, namespace, name, description string, vis rbac.Visibility, defaultBranch string) (Project, error) {
+func (s *Service) CreateIn(ctx context.Context, owner access.Principal, namespace, name, description string, vis access.Visibility, defaultBranch string) (Project, error) {
 	if owner.IsAnonymous() || owner.Username == "" {
 		return Project{}, apperr.Unauthenticated("sign in first")
 	}
@@ -272,15 +272,6 @@ func (s *Service) ByID(ctx context.Context, id uuid.UUID) (Project, error) {
 	return fromRow(row), nil
 }
 
-// Visibility answers rbac: who may read the project.
-func (s *Service) Visibility(ctx context.Context, id uuid.UUID) (rbac.Visibility, error) {
-	p, err := s.ByID(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	return p.Visibility, nil
-}
-
 func fromRow(r db.Project) Project {
 	return Project{
 		ID: r.ID, OwnerID: r.OwnerID, OwnerKind: OwnerKind(r.OwnerKind), Owner: r.OwnerName, Name: r.Name,
@@ -289,25 +280,25 @@ func fromRow(r db.Project) Project {
 	}
 }
 
-func visibilityName(v rbac.Visibility) string {
+func visibilityName(v access.Visibility) string {
 	switch v {
-	case rbac.Public:
+	case access.Public:
 		return "public"
-	case rbac.Internal:
+	case access.Internal:
 		return "internal"
 	default:
 		return "private"
 	}
 }
 
-func parseVisibility(s string) rbac.Visibility {
+func parseVisibility(s string) access.Visibility {
 	switch s {
 	case "public":
-		return rbac.Public
+		return access.Public
 	case "internal":
-		return rbac.Internal
+		return access.Internal
 	default:
-		return rbac.Private
+		return access.Private
 	}
 }
 

@@ -6,45 +6,26 @@ package rbac
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
-// Binding grants a role to a user, installation-wide (ProjectID and
-// GroupID uuid.Nil), on one project or on one group (and so on every
-// project the group owns).
-type Binding struct {
-	ID        uuid.UUID
-	RoleID    uuid.UUID
-	RoleName  string
-	UserID    uuid.UUID
-	ProjectID uuid.UUID
-	GroupID   uuid.UUID
-	CreatedAt time.Time
-}
-
-// BindingFilter selects bindings; zero fields select everything.
-type BindingFilter struct {
-	UserID    uuid.UUID
-	ProjectID uuid.UUID
-	GroupID   uuid.UUID
-}
-
 // ListBindings lists bindings, oldest first.
-func (s *Service) ListBindings(ctx context.Context, f BindingFilter) ([]Binding, error) {
+func (s *Service) ListBindings(ctx context.Context, f access.BindingFilter) ([]access.Binding, error) {
 	rows, err := s.q.ListBindings(ctx, db.ListBindingsParams{UserID: optUUID(f.UserID), ProjectID: optUUID(f.ProjectID), GroupID: optUUID(f.GroupID)})
 	if err != nil {
 		return nil, store.MapError(err)
 	}
-	out := make([]Binding, len(rows))
+	out := make([]access.Binding, len(rows))
 	for i, r := range rows {
-		out[i] = Binding{
+		out[i] = access.Binding{
 			ID: r.ID, RoleID: r.RoleID, RoleName: r.RoleName, UserID: r.UserID,
 			ProjectID: fromUUID(r.ProjectID), GroupID: fromUUID(r.GroupID), CreatedAt: r.CreatedAt.Time,
 		}
@@ -54,29 +35,29 @@ func (s *Service) ListBindings(ctx context.Context, f BindingFilter) ([]Binding,
 
 // CreateBinding grants the role (its id or its name) to the user,
 // installation-wide when project is uuid.Nil.
-func (s *Service) CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (Binding, error) {
+func (s *Service) CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (access.Binding, error) {
 	return s.createBinding(ctx, role, userID, project, uuid.Nil)
 }
 
 // createBinding grants the role on at most one of project and group.
-func (s *Service) createBinding(ctx context.Context, role string, userID, project, group uuid.UUID) (Binding, error) {
+func (s *Service) createBinding(ctx context.Context, role string, userID, project, group uuid.UUID) (access.Binding, error) {
 	if userID == uuid.Nil {
-		return Binding{}, apperr.Invalid("user_id is required")
+		return access.Binding{}, apperr.Invalid("user_id is required")
 	}
 	if err := s.checkUser(ctx, userID); err != nil {
-		return Binding{}, err
+		return access.Binding{}, err
 	}
 	if project != uuid.Nil {
 		if _, err := s.visibility(ctx, project); err != nil {
-			return Binding{}, notFound(err, "project not found")
+			return access.Binding{}, notFound(err, "project not found")
 		}
 	}
 	if group != uuid.Nil {
 		if _, err := s.groupVisibility(ctx, group); err != nil {
-			return Binding{}, notFound(err, "group not found")
+			return access.Binding{}, notFound(err, "group not found")
 		}
 	}
-	var out Binding
+	var out access.Binding
 	err := s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		r, err := lookupRole(ctx, q, role)
 		if err != nil {
@@ -89,12 +70,12 @@ func (s *Service) createBinding(ctx context.Context, role string, userID, projec
 			}
 			return err
 		}
-		out = Binding{ID: b.ID, RoleID: r.ID, RoleName: r.Name, UserID: userID, ProjectID: project, GroupID: group, CreatedAt: b.CreatedAt.Time}
+		out = access.Binding{ID: b.ID, RoleID: r.ID, RoleName: r.Name, UserID: userID, ProjectID: project, GroupID: group, CreatedAt: b.CreatedAt.Time}
 		detail := map[string]any{"role": r.Name, "role_id": r.ID.String(), "user_id": userID.String()}
 		if group != uuid.Nil {
 			detail["group_id"] = group.String()
 		}
-		return s.audit(ctx, tx, AuditEvent{
+		return audit.Record(ctx, tx, audit.Event{
 			Action: "role.bind", Resource: "role_binding/" + b.ID.String(), ProjectID: project, Detail: detail,
 		})
 	})
@@ -109,7 +90,7 @@ func (s *Service) DeleteBinding(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return notFound(err, "role binding not found")
 		}
-		if b.RoleSystem && b.RoleName == RoleAdmin && !b.ProjectID.Valid && !b.GroupID.Valid {
+		if b.RoleSystem && b.RoleName == access.RoleAdmin && !b.ProjectID.Valid && !b.GroupID.Valid {
 			if _, err := s.keepOneAdmin(ctx, q, b.UserID); err != nil {
 				return err
 			}
@@ -121,7 +102,7 @@ func (s *Service) DeleteBinding(ctx context.Context, id uuid.UUID) error {
 		if n == 0 {
 			return apperr.NotFound("role binding not found")
 		}
-		return s.audit(ctx, tx, AuditEvent{
+		return audit.Record(ctx, tx, audit.Event{
 			Action: "role.unbind", Resource: "role_binding/" + id.String(), ProjectID: fromUUID(b.ProjectID),
 			Detail: map[string]any{"role": b.RoleName, "role_id": b.RoleID.String(), "user_id": b.UserID.String()},
 		})
@@ -131,7 +112,7 @@ func (s *Service) DeleteBinding(ctx context.Context, id uuid.UUID) error {
 // keepOneAdmin locks the admin role (serializing every removal of an admin
 // binding) and refuses when only one installation-wide admin binding is left.
 func (s *Service) keepOneAdmin(ctx context.Context, q *db.Queries, leaving uuid.UUID) (uuid.UUID, error) {
-	roleID, err := q.LockSystemRole(ctx, RoleAdmin)
+	roleID, err := q.LockSystemRole(ctx, access.RoleAdmin)
 	if err != nil {
 		return uuid.Nil, store.MapError(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/cache"
@@ -54,7 +55,7 @@ type Options struct {
 	RaftTimings leader.Timings
 	// Inspect, when set, receives the authorization rules of every served
 	// RPC at start (tests walk them).
-	Inspect func(rbac.Rules)
+	Inspect func(access.Rules)
 	// OnReady is called once, with the bound address, when the server serves.
 	OnReady func(addr net.Addr)
 	// OnServing, when set, runs once the server serves (after OnReady);
@@ -183,9 +184,6 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return &StartupError{Err: err}
 	}
-	ident.projects.of = projects
-	ident.groups.of = projects
-	ident.groupNames.of = projects
 	browser := git.Browser{Storage: storage, Git: storage.Git}
 	gitProjects := projectResolver{projects}
 	gitStore := git.NewPGStore(db)
