@@ -72,23 +72,23 @@ func (s *Service) CreateGroup(ctx context.Context, caller access.Principal, name
 			return err
 		}
 		out = groupFromRow(row)
-		return audit.Record(ctx, tx, audit.Event{
+		if err := audit.Record(ctx, tx, audit.Event{
 			Action: "group.create", Resource: "group/" + row.ID.String(),
 			Detail: map[string]any{"name": name, "visibility": row.Visibility},
-		})
+		}); err != nil {
+			return err
+		}
+		// In the same transaction: no group is ever left that nobody
+		// administers.
+		if _, err := s.member.CreateGroupBindingTx(ctx, tx, GroupOwnerRole, caller.UserID, row.ID); err != nil {
+			return fmt.Errorf("making the creator maintainer: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return Group{}, err
 	}
-	if _, err := s.member.CreateGroupBinding(ctx, GroupOwnerRole, caller.UserID, out.ID); err != nil {
-		// No group may be left that nobody administers.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if derr := s.q.DeleteGroup(ctx, out.ID); derr != nil {
-			s.log.Error().Err(derr).Str("group_id", out.ID.String()).Msg("could not remove a half-created group")
-		}
-		return Group{}, fmt.Errorf("making the creator maintainer: %w", err)
-	}
+	s.invalidate(ctx)
 	return out, nil
 }
 

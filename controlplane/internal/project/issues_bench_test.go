@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
@@ -23,9 +24,11 @@ func (noRepos) SetDefaultBranch(context.Context, uuid.UUID, string) error { retu
 
 type noRoles struct{}
 
-func (noRoles) CreateBinding(context.Context, string, uuid.UUID, uuid.UUID) (access.Binding, error) {
+func (noRoles) CreateBindingTx(context.Context, pgx.Tx, string, uuid.UUID, uuid.UUID) (access.Binding, error) {
 	return access.Binding{}, nil
 }
+
+func (noRoles) Invalidate(context.Context) error { return nil }
 
 func (noRoles) Authorize(context.Context, access.Principal, access.Permission, uuid.UUID) error {
 	return nil

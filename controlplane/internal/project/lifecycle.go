@@ -82,12 +82,9 @@ func (s *Service) namespace(ctx context.Context, caller access.Principal, name s
 // invalidate drops cached permission decisions after a committed change of
 // a project's group (or membership).
 func (s *Service) invalidate(ctx context.Context) {
-	if s.member == nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := s.member.Invalidate(ctx); err != nil {
+	if err := s.roles.Invalidate(ctx); err != nil {
 		s.log.Error().Err(err).Msg("project: could not invalidate the permission cache; decisions may be stale until they expire")
 	}
 }
@@ -190,6 +187,16 @@ func (s *Service) Transfer(ctx context.Context, caller access.Principal, id uuid
 		if err := s.member.SetProjectGroup(ctx, tx, id, group); err != nil {
 			return row, err
 		}
+		if ns.kind == OwnedByUser {
+			// Into the caller's own namespace: the caller owns it, as in
+			// GitLab, even when they administered it only through the old
+			// group (a maintainer already is one).
+			if _, err := s.roles.CreateBindingTx(ctx, tx, OwnerRole, caller.UserID, id); err != nil {
+				if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict {
+					return row, fmt.Errorf("making the new owner maintainer: %w", err)
+				}
+			}
+		}
 		return row, audit.Record(ctx, tx, audit.Event{
 			Action: "project.transfer", Resource: "project/" + id.String(), ProjectID: id,
 			Detail: map[string]any{"from": cur.OwnerName, "from_kind": cur.OwnerKind, "to": ns.name, "to_kind": string(ns.kind)},
@@ -199,15 +206,6 @@ func (s *Service) Transfer(ctx context.Context, caller access.Principal, id uuid
 		return Project{}, err
 	}
 	s.invalidate(ctx)
-	if ns.kind == OwnedByUser {
-		// Into the caller's own namespace: the caller owns it, as in GitLab,
-		// even when they administered it only through the old group.
-		if _, err := s.member.CreateBinding(ctx, OwnerRole, caller.UserID, id); err != nil {
-			if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict {
-				return Project{}, fmt.Errorf("making the new owner maintainer: %w", err)
-			}
-		}
-	}
 	return out, nil
 }
 

@@ -31,7 +31,13 @@ type Repositories interface {
 // Roles grants the creator a role on the new project and decides which
 // private projects a caller may list (rbac).
 type Roles interface {
-	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (access.Binding, error)
+	// CreateBindingTx grants the role to the user on project inside tx,
+	// with its audit row, so the project and its owner's binding commit
+	// together; a binding the user holds already is an apperr Conflict
+	// that leaves tx usable. Invalidate must follow the commit.
+	CreateBindingTx(ctx context.Context, tx pgx.Tx, role string, userID, project uuid.UUID) (access.Binding, error)
+	// Invalidate drops cached decisions after a committed change.
+	Invalidate(ctx context.Context) error
 	Authorizer
 }
 
@@ -41,6 +47,9 @@ type Roles interface {
 type Memberships interface {
 	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (access.Binding, error)
 	CreateGroupBinding(ctx context.Context, role string, userID, group uuid.UUID) (access.Binding, error)
+	// CreateGroupBindingTx is CreateGroupBinding inside tx (the group's
+	// creation); Invalidate must follow the commit.
+	CreateGroupBindingTx(ctx context.Context, tx pgx.Tx, role string, userID, group uuid.UUID) (access.Binding, error)
 	ListBindings(ctx context.Context, f access.BindingFilter) ([]access.Binding, error)
 	RemoveMember(ctx context.Context, user, project, group uuid.UUID, keepAdmin bool) (int, error)
 	// SetProjectGroup records in tx which group owns the project (uuid.Nil:
@@ -205,46 +214,37 @@ func (s *Service) CreateIn(ctx context.Context, owner access.Principal, namespac
 		}); err != nil {
 			return err
 		}
-		if ns.kind == OwnedByGroup {
-			if err := s.member.SetProjectGroup(ctx, tx, row.ID, ns.id); err != nil {
-				return err
-			}
+		if err := s.bindOwner(ctx, tx, ns, owner, row.ID); err != nil {
+			return err
 		}
-		// The repository is created inside the transaction: if it fails,
-		// no project row is left without its repository.
+		// The repository is created last inside the transaction: if it
+		// fails, no project row is left without its repository.
 		return s.repos.Create(ctx, row.ID, defaultBranch)
 	})
 	if err != nil {
 		return Project{}, err
 	}
-	if ns.kind == OwnedByGroup {
-		// The group's maintainers administer it; nobody needs a binding.
-		s.invalidate(ctx)
-		return out, nil
-	}
-	if _, err := s.roles.CreateBinding(ctx, OwnerRole, owner.UserID, out.ID); err != nil {
-		s.undoCreate(out.ID)
-		return Project{}, fmt.Errorf("making the owner maintainer: %w", err)
-	}
+	s.invalidate(ctx)
 	return out, nil
+}
+
+// bindOwner, in the transaction creating the project, hands it to its
+// group (whose maintainers administer it; nobody needs a binding) or makes
+// the creator its maintainer, so no project is ever left that nobody may
+// administer.
+func (s *Service) bindOwner(ctx context.Context, tx pgx.Tx, ns owner, creator access.Principal, project uuid.UUID) error {
+	if ns.kind == OwnedByGroup {
+		return s.member.SetProjectGroup(ctx, tx, project, ns.id)
+	}
+	if _, err := s.roles.CreateBindingTx(ctx, tx, OwnerRole, creator.UserID, project); err != nil {
+		return fmt.Errorf("making the owner maintainer: %w", err)
+	}
+	return nil
 }
 
 func validBranchName(b string) bool {
 	return validBranch.MatchString(b) && !strings.Contains(b, "..") && !strings.HasSuffix(b, ".lock") &&
 		!strings.Contains(b, "//") && !strings.HasSuffix(b, "/") && !strings.HasSuffix(b, ".")
-}
-
-// undoCreate removes a project whose owner could not be bound, so no
-// project is left that nobody may administer.
-func (s *Service) undoCreate(id uuid.UUID) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.q.DeleteProject(ctx, id); err != nil {
-		s.log.Error().Err(err).Str("project_id", id.String()).Msg("could not remove a half-created project")
-	}
-	if err := s.repos.Remove(ctx, id); err != nil {
-		s.log.Error().Err(err).Str("project_id", id.String()).Msg("could not remove a half-created repository")
-	}
 }
 
 // ByPath finds a project by owner and name (case-insensitively). It does

@@ -34,17 +34,41 @@ func (s *Service) ListBindings(ctx context.Context, f access.BindingFilter) ([]a
 }
 
 // CreateBinding grants the role (its id or its name) to the user,
-// installation-wide when project is uuid.Nil.
+// installation-wide when project is uuid.Nil, in a transaction of its own.
 func (s *Service) CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (access.Binding, error) {
 	return s.createBinding(ctx, role, userID, project, uuid.Nil)
 }
 
+// CreateBindingTx grants the role (its id or its name) to the user on
+// project inside the caller's transaction tx, writing its audit row there
+// too, so a change and the binding it implies (a new project and its
+// owner's) commit together or not at all. The project may be tx's own
+// uncommitted row, so it is not looked up: the caller vouches for it. A
+// binding the user already holds is an apperr Conflict that leaves tx
+// usable (the insert runs under a savepoint). The caller must call
+// Invalidate once tx has committed.
+func (s *Service) CreateBindingTx(ctx context.Context, tx pgx.Tx, role string, userID, project uuid.UUID) (access.Binding, error) {
+	if err := s.checkBindable(ctx, userID); err != nil {
+		return access.Binding{}, err
+	}
+	return s.bind(ctx, tx, role, userID, project, uuid.Nil)
+}
+
+// CreateGroupBindingTx is CreateBindingTx on a group: a membership granted
+// in the transaction that creates the group.
+func (s *Service) CreateGroupBindingTx(ctx context.Context, tx pgx.Tx, role string, userID, group uuid.UUID) (access.Binding, error) {
+	if group == uuid.Nil {
+		return access.Binding{}, apperr.Invalid("group is required")
+	}
+	if err := s.checkBindable(ctx, userID); err != nil {
+		return access.Binding{}, err
+	}
+	return s.bind(ctx, tx, role, userID, uuid.Nil, group)
+}
+
 // createBinding grants the role on at most one of project and group.
 func (s *Service) createBinding(ctx context.Context, role string, userID, project, group uuid.UUID) (access.Binding, error) {
-	if userID == uuid.Nil {
-		return access.Binding{}, apperr.Invalid("user_id is required")
-	}
-	if err := s.checkUser(ctx, userID); err != nil {
+	if err := s.checkBindable(ctx, userID); err != nil {
 		return access.Binding{}, err
 	}
 	if project != uuid.Nil {
@@ -58,28 +82,52 @@ func (s *Service) createBinding(ctx context.Context, role string, userID, projec
 		}
 	}
 	var out access.Binding
-	err := s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		r, err := lookupRole(ctx, q, role)
-		if err != nil {
-			return err
-		}
-		b, err := q.CreateBinding(ctx, db.CreateBindingParams{RoleID: r.ID, UserID: userID, ProjectID: optUUID(project), GroupID: optUUID(group)})
-		if err != nil {
-			if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
-				return apperr.Conflict("the user already has role %q there", r.Name)
-			}
-			return err
-		}
-		out = access.Binding{ID: b.ID, RoleID: r.ID, RoleName: r.Name, UserID: userID, ProjectID: project, GroupID: group, CreatedAt: b.CreatedAt.Time}
-		detail := map[string]any{"role": r.Name, "role_id": r.ID.String(), "user_id": userID.String()}
-		if group != uuid.Nil {
-			detail["group_id"] = group.String()
-		}
-		return audit.Record(ctx, tx, audit.Event{
-			Action: "role.bind", Resource: "role_binding/" + b.ID.String(), ProjectID: project, Detail: detail,
-		})
+	err := s.mutate(ctx, func(_ *db.Queries, tx pgx.Tx) error {
+		var err error
+		out, err = s.bind(ctx, tx, role, userID, project, group)
+		return err
 	})
 	return out, err
+}
+
+func (s *Service) checkBindable(ctx context.Context, userID uuid.UUID) error {
+	if userID == uuid.Nil {
+		return apperr.Invalid("user_id is required")
+	}
+	return s.checkUser(ctx, userID)
+}
+
+// bind inserts the binding and its audit row in tx. The insert runs under
+// a savepoint, so a duplicate leaves tx usable for a caller that accepts
+// the user already holding the role.
+func (s *Service) bind(ctx context.Context, tx pgx.Tx, role string, userID, project, group uuid.UUID) (access.Binding, error) {
+	r, err := lookupRole(ctx, db.New(tx), role)
+	if err != nil {
+		return access.Binding{}, err
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return access.Binding{}, store.MapError(err)
+	}
+	b, err := db.New(sp).CreateBinding(ctx, db.CreateBindingParams{RoleID: r.ID, UserID: userID, ProjectID: optUUID(project), GroupID: optUUID(group)})
+	if err != nil {
+		_ = sp.Rollback(ctx)
+		if err = store.MapError(err); errors.Is(err, store.ErrConflict) {
+			return access.Binding{}, apperr.Conflict("the user already has role %q there", r.Name)
+		}
+		return access.Binding{}, err
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return access.Binding{}, store.MapError(err)
+	}
+	detail := map[string]any{"role": r.Name, "role_id": r.ID.String(), "user_id": userID.String()}
+	if group != uuid.Nil {
+		detail["group_id"] = group.String()
+	}
+	err = audit.Record(ctx, tx, audit.Event{
+		Action: "role.bind", Resource: "role_binding/" + b.ID.String(), ProjectID: project, Detail: detail,
+	})
+	return access.Binding{ID: b.ID, RoleID: r.ID, RoleName: r.Name, UserID: userID, ProjectID: project, GroupID: group, CreatedAt: b.CreatedAt.Time}, err
 }
 
 // DeleteBinding removes a binding. The last installation-wide admin binding
