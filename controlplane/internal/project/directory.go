@@ -13,7 +13,7 @@ import (
 
 // Directory answers, from the project feature's tables alone, what rbac
 // and auth ask before the project Service exists: who may see a project
-// or a group, and whether a group holds a name. The Service needs both
+// or a group, which group owns a project, and whether a group holds a name. The Service needs both
 // rbac and auth, so the server builds this reader first, hands it to them,
 // and no construction cycle forms.
 type Directory struct{ q *db.Queries }
@@ -29,6 +29,21 @@ func (d *Directory) Visibility(ctx context.Context, id uuid.UUID) (access.Visibi
 		return 0, store.MapError(err)
 	}
 	return parseVisibility(row.Visibility), nil
+}
+
+// ProjectGroup answers rbac: the group owning the project, whose bindings
+// apply to it; uuid.Nil for a user's project and an unknown or deleted one.
+func (d *Directory) ProjectGroup(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	row, err := d.q.GetProject(ctx, id)
+	switch err = store.MapError(err); {
+	case errors.Is(err, store.ErrNotFound):
+		return uuid.Nil, nil
+	case err != nil:
+		return uuid.Nil, err
+	case OwnerKind(row.OwnerKind) != OwnedByGroup:
+		return uuid.Nil, nil
+	}
+	return row.OwnerID, nil
 }
 
 // GroupVisibility answers rbac: who may see the group; store.ErrNotFound

@@ -180,13 +180,6 @@ func (s *Service) Transfer(ctx context.Context, caller access.Principal, id uuid
 			}
 			return row, err
 		}
-		group := uuid.Nil
-		if ns.kind == OwnedByGroup {
-			group = ns.id
-		}
-		if err := s.member.SetProjectGroup(ctx, tx, id, group); err != nil {
-			return row, err
-		}
 		if ns.kind == OwnedByUser {
 			// Into the caller's own namespace: the caller owns it, as in
 			// GitLab, even when they administered it only through the old
@@ -248,11 +241,6 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 		}
 		if n == 0 {
 			return apperr.NotFound("project not found")
-		}
-		if s.member != nil {
-			if err := s.member.SetProjectGroup(ctx, tx, id, uuid.Nil); err != nil {
-				return err
-			}
 		}
 		return audit.Record(ctx, tx, audit.Event{Action: "project.delete", Resource: "project/" + id.String(), ProjectID: id})
 	})

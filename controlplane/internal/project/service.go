@@ -52,9 +52,6 @@ type Memberships interface {
 	CreateGroupBindingTx(ctx context.Context, tx pgx.Tx, role string, userID, group uuid.UUID) (access.Binding, error)
 	ListBindings(ctx context.Context, f access.BindingFilter) ([]access.Binding, error)
 	RemoveMember(ctx context.Context, user, project, group uuid.UUID, keepAdmin bool) (int, error)
-	// SetProjectGroup records in tx which group owns the project (uuid.Nil:
-	// none); Invalidate must follow the commit.
-	SetProjectGroup(ctx context.Context, tx pgx.Tx, project, group uuid.UUID) error
 	Invalidate(ctx context.Context) error
 	AuthorizeGroup(ctx context.Context, p access.Principal, perm access.Permission, group uuid.UUID) error
 	// CheckGrant refuses (PermissionDenied) unless p holds, through its own
@@ -228,13 +225,13 @@ func (s *Service) CreateIn(ctx context.Context, owner access.Principal, namespac
 	return out, nil
 }
 
-// bindOwner, in the transaction creating the project, hands it to its
-// group (whose maintainers administer it; nobody needs a binding) or makes
-// the creator its maintainer, so no project is ever left that nobody may
-// administer.
+// bindOwner, in the transaction creating the project, makes the creator
+// its maintainer, so no project is ever left that nobody may administer. A
+// group's project needs no binding: the group's maintainers administer it
+// (rbac asks the Directory which group owns a project).
 func (s *Service) bindOwner(ctx context.Context, tx pgx.Tx, ns owner, creator access.Principal, project uuid.UUID) error {
 	if ns.kind == OwnedByGroup {
-		return s.member.SetProjectGroup(ctx, tx, project, ns.id)
+		return nil
 	}
 	if _, err := s.roles.CreateBindingTx(ctx, tx, OwnerRole, creator.UserID, project); err != nil {
 		return fmt.Errorf("making the owner maintainer: %w", err)

@@ -194,11 +194,17 @@ func (s *Service) base(ctx context.Context, user, project uuid.UUID) (access.Set
 func (s *Service) compute(ctx context.Context, user, project uuid.UUID) (access.Set, time.Time, error) {
 	now := s.now()
 	validUntil := now.Add(s.ttl)
-	set, err := bindingSet(ctx, s.q, user, project)
+	group, err := s.projectGroup(ctx, project)
 	if err != nil {
 		return 0, validUntil, err
 	}
-	rows, err := s.q.ActiveDelegationsTo(ctx, db.ActiveDelegationsToParams{DelegateID: user, Now: ts(now), ProjectID: optUUID(project)})
+	set, err := bindingSet(ctx, s.q, user, project, group)
+	if err != nil {
+		return 0, validUntil, err
+	}
+	rows, err := s.q.ActiveDelegationsTo(ctx, db.ActiveDelegationsToParams{
+		DelegateID: user, Now: ts(now), ProjectID: optUUID(project), GroupID: optUUID(group),
+	})
 	if err != nil {
 		return 0, validUntil, store.MapError(err)
 	}
@@ -223,10 +229,10 @@ func (s *Service) compute(ctx context.Context, user, project uuid.UUID) (access.
 	return set, validUntil, nil
 }
 
-// bindingSet is what the user's role bindings grant, installation-wide and
-// on project.
-func bindingSet(ctx context.Context, q *db.Queries, user, project uuid.UUID) (access.Set, error) {
-	names, err := q.BindingPermissions(ctx, db.BindingPermissionsParams{UserID: user, ProjectID: optUUID(project)})
+// bindingSet is what the user's role bindings grant, installation-wide,
+// on project and on group, the group owning it (uuid.Nil: none).
+func bindingSet(ctx context.Context, q *db.Queries, user, project, group uuid.UUID) (access.Set, error) {
+	names, err := q.BindingPermissions(ctx, db.BindingPermissionsParams{UserID: user, ProjectID: optUUID(project), GroupID: optUUID(group)})
 	if err != nil {
 		return 0, store.MapError(err)
 	}

@@ -82,9 +82,13 @@ func (s *Service) CreateDelegation(ctx context.Context, delegator access.Princip
 	if err != nil {
 		return Delegation{}, err
 	}
+	group, err := s.projectGroup(ctx, project)
+	if err != nil {
+		return Delegation{}, err
+	}
 	var out Delegation
 	err = s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		held, err := bindingSet(ctx, q, delegator.UserID, project)
+		held, err := bindingSet(ctx, q, delegator.UserID, project, group)
 		if err != nil {
 			return err
 		}

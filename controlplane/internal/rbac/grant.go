@@ -42,7 +42,10 @@ func (s *Service) HeldThroughBindings(ctx context.Context, p access.Principal, p
 		names, err = s.q.GroupBindingPermissions(ctx, db.GroupBindingPermissionsParams{UserID: p.UserID, GroupID: group})
 		set = parseKnown(names)
 	} else {
-		set, err = bindingSet(ctx, s.q, p.UserID, project)
+		var owner uuid.UUID
+		if owner, err = s.projectGroup(ctx, project); err == nil {
+			set, err = bindingSet(ctx, s.q, p.UserID, project, owner)
+		}
 	}
 	if err != nil {
 		return 0, store.MapError(err)

@@ -14,10 +14,15 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
-// GroupVisibility reports a group's visibility (project implements it).
-type GroupVisibility interface {
+// Groups answers what rbac asks about groups, whose one owner is the
+// project feature (it implements this): who may see a group, and which
+// group owns a project, whose bindings then apply to the project too.
+type Groups interface {
 	// GroupVisibility returns store.ErrNotFound (wrapped) for an unknown group.
 	GroupVisibility(ctx context.Context, groupID uuid.UUID) (access.Visibility, error)
+	// ProjectGroup returns the group owning the project: uuid.Nil for a
+	// user's project and for an unknown or deleted one.
+	ProjectGroup(ctx context.Context, projectID uuid.UUID) (uuid.UUID, error)
 }
 
 // AuthorizeGroup is Authorize on a group's scope: the caller's
@@ -93,21 +98,6 @@ func (s *Service) CreateGroupBinding(ctx context.Context, role string, userID, g
 	return s.createBinding(ctx, role, userID, uuid.Nil, group)
 }
 
-// SetProjectGroup records, inside the caller's transaction, which group
-// owns the project (uuid.Nil: none, the project is a user's or deleted), so
-// the group's bindings apply to it. The caller must call Invalidate once tx
-// has committed.
-func (s *Service) SetProjectGroup(ctx context.Context, tx pgx.Tx, project, group uuid.UUID) error {
-	if project == uuid.Nil {
-		return errors.New("rbac: SetProjectGroup without a project")
-	}
-	q := db.New(tx)
-	if group == uuid.Nil {
-		return store.MapError(q.ClearProjectGroup(ctx, project))
-	}
-	return store.MapError(q.SetProjectGroup(ctx, db.SetProjectGroupParams{ProjectID: project, GroupID: group}))
-}
-
 // RemoveMember removes every binding of the user on one project or one
 // group (exactly one of them is set) and returns how many it removed.
 // With keepAdmin, it refuses (FailedPrecondition) to leave the scope
@@ -162,4 +152,12 @@ func (s *Service) groupVisibility(ctx context.Context, group uuid.UUID) (access.
 		return access.Private, store.ErrNotFound
 	}
 	return s.groups.GroupVisibility(ctx, group)
+}
+
+// projectGroup is the group owning project (uuid.Nil: none, or no project).
+func (s *Service) projectGroup(ctx context.Context, project uuid.UUID) (uuid.UUID, error) {
+	if s.groups == nil || project == uuid.Nil {
+		return uuid.Nil, nil
+	}
+	return s.groups.ProjectGroup(ctx, project)
 }

@@ -57,8 +57,9 @@ type Deps struct {
 	Users UserStatus
 	// Projects is nil until projects exist: every project id is then unknown.
 	Projects ProjectVisibility
-	// Groups is nil until groups exist: every group id is then unknown.
-	Groups GroupVisibility
+	// Groups is nil until groups exist: every group id is then unknown
+	// and no project has one.
+	Groups Groups
 	// CacheTTL is the lifetime of a cached set (0: DefaultCacheTTL).
 	CacheTTL time.Duration
 	// KeyPrefix prefixes the Redis keys ("" : "rbac:").
@@ -76,7 +77,7 @@ type Service struct {
 	log      zerolog.Logger
 	users    UserStatus
 	projects ProjectVisibility
-	groups   GroupVisibility
+	groups   Groups
 	ttl      time.Duration
 	prefix   string
 	now      func() time.Time
