@@ -180,20 +180,22 @@ func (s *Service) Transfer(ctx context.Context, caller access.Principal, id uuid
 			}
 			return row, err
 		}
-		if ns.kind == OwnedByUser {
-			// Into the caller's own namespace: the caller owns it, as in
-			// GitLab, even when they administered it only through the old
-			// group (a maintainer already is one).
-			if _, err := s.roles.CreateBindingTx(ctx, tx, OwnerRole, caller.UserID, id); err != nil {
-				if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict {
-					return row, fmt.Errorf("making the new owner maintainer: %w", err)
-				}
-			}
-		}
-		return row, audit.Record(ctx, tx, audit.Event{
+		if err := audit.Record(ctx, tx, audit.Event{
 			Action: "project.transfer", Resource: "project/" + id.String(), ProjectID: id,
 			Detail: map[string]any{"from": cur.OwnerName, "from_kind": cur.OwnerKind, "to": ns.name, "to_kind": string(ns.kind)},
-		})
+		}); err != nil || ns.kind != OwnedByUser {
+			return row, err
+		}
+		// Into the caller's own namespace: the caller owns it, as in GitLab,
+		// even when they administered it only through the old group (a
+		// maintainer already is one). In the same transaction, so the move
+		// never commits without its owner.
+		if _, err := s.roles.CreateBindingTx(ctx, tx, OwnerRole, caller.UserID, id); err != nil {
+			if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict {
+				return row, fmt.Errorf("making the new owner maintainer: %w", err)
+			}
+		}
+		return row, nil
 	})
 	if err != nil {
 		return Project{}, err

@@ -41,18 +41,18 @@ type Roles interface {
 	Authorizer
 }
 
-// Memberships manages group ownership and membership (rbac): bindings on
-// groups and projects, which group owns each project, and decisions on a
-// group's scope.
+// Memberships manages membership (rbac): bindings on groups and projects,
+// and decisions on a group's scope. Which group owns a project is this
+// feature's own record (projects.owner_id), which rbac reads through the
+// Directory.
 type Memberships interface {
 	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (access.Binding, error)
 	CreateGroupBinding(ctx context.Context, role string, userID, group uuid.UUID) (access.Binding, error)
 	// CreateGroupBindingTx is CreateGroupBinding inside tx (the group's
-	// creation); Invalidate must follow the commit.
+	// creation); Roles.Invalidate must follow the commit.
 	CreateGroupBindingTx(ctx context.Context, tx pgx.Tx, role string, userID, group uuid.UUID) (access.Binding, error)
 	ListBindings(ctx context.Context, f access.BindingFilter) ([]access.Binding, error)
 	RemoveMember(ctx context.Context, user, project, group uuid.UUID, keepAdmin bool) (int, error)
-	Invalidate(ctx context.Context) error
 	AuthorizeGroup(ctx context.Context, p access.Principal, perm access.Permission, group uuid.UUID) error
 	// CheckGrant refuses (PermissionDenied) unless p holds, through its own
 	// role bindings on the project or group, project:admin and every
