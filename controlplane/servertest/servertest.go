@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
 	"github.com/hearth-dev/hearth/controlplane/internal/leader"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/server"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
@@ -34,7 +34,7 @@ type Server struct {
 	// AdminPassword is the password of the initial administrator "admin".
 	AdminPassword string
 	// Rules are the authorization rules of every served RPC.
-	Rules rbac.Rules
+	Rules access.Rules
 
 	s3   config.S3
 	stop func()
@@ -130,7 +130,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		o.Config.RedisURL = testsvc.Redis(t)
 	}
 	s.DatabaseURL, s.RedisURL, s.s3, s.DataDir = o.Config.Database.URL, o.Config.RedisURL, o.Config.S3, o.Config.DataDir
-	o.Inspect = func(rules rbac.Rules) { s.Rules = rules }
+	o.Inspect = func(rules access.Rules) { s.Rules = rules }
 	ready := make(chan string, 1)
 	o.OnReady = func(addr net.Addr) { ready <- addr.String() }
 

@@ -16,7 +16,7 @@
 //     kind (Authorize, AuthorizeGroup, CheckGrant, CheckCSRF,
 //     AuthErrorFrom, refuseTokenAccountChange, CheckCaller) made to pass,
 //     and Effective made to return every permission;
-//   - need: one per-request need (a function returning []rbac.Need)
+//   - need: one per-request need (a function returning []access.Need)
 //     dropped.
 //
 // It writes the switches (controlplane/internal/mutant) and the list of
@@ -124,8 +124,10 @@ func (m *mutator) run() error {
 		rel, _ := filepath.Rel(m.root, path)
 		rel = filepath.ToSlash(rel)
 		switch {
-		case d.IsDir() && (strings.HasSuffix(rel, "/internal/db") || rel == "controlplane/internal/rbac" || rel == "controlplane/internal/mutant"):
-			// rbac is the authorizer itself; sqlc code decides nothing.
+		case d.IsDir() && (strings.HasSuffix(rel, "/internal/db") || rel == "controlplane/internal/rbac" || rel == "controlplane/internal/access" || rel == "controlplane/internal/mutant"):
+			// rbac is the authorizer itself and access its vocabulary
+			// (NeedOn builds needs, it does not pick them); sqlc code
+			// decides nothing.
 			return filepath.SkipDir
 		case d.IsDir(), !strings.HasSuffix(rel, ".go"), strings.HasSuffix(rel, "_test.go"):
 			return nil
@@ -251,7 +253,7 @@ func (m *mutator) file(rel string) error {
 					wrap(x, fmt.Sprintf("mutant.Err(%d, ", id), ")")
 				case name == "Effective":
 					id := m.add(x.Pos(), "call: "+oneLine(text(x))+" (holds every permission)")
-					wrap(x, fmt.Sprintf("mutant.Widen(%d, rbac.All)(", id), ")")
+					wrap(x, fmt.Sprintf("mutant.Widen(%d, access.All)(", id), ")")
 				}
 			case *ast.ReturnStmt:
 				if needs && len(x.Results) == 2 && !isNil(x.Results[0]) {
@@ -320,7 +322,7 @@ func refuses(fn *ast.FuncDecl, body *ast.BlockStmt) bool {
 }
 
 // returnsNeeds reports whether a function of type ft returns
-// ([]rbac.Need, error) or ([]Need, error): what a request needs.
+// ([]access.Need, error) or ([]Need, error): what a request needs.
 func returnsNeeds(ft *ast.FuncType) bool {
 	res := ft.Results
 	if res == nil || len(res.List) != 2 {
@@ -372,7 +374,7 @@ import (
 	"maps"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/mutant"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 )
 
 // MutantSite is one code mutant: mutant.Set(ID) switches it on.
@@ -399,7 +401,7 @@ const (
 )
 
 // RuleMutations lists the mutations that change r.
-func RuleMutations(r rbac.Rule) []string {
+func RuleMutations(r access.Rule) []string {
 	var out []string
 	if !r.Public {
 		out = append(out, RulePublic)
@@ -420,12 +422,12 @@ func RuleMutations(r rbac.Rule) []string {
 }
 
 // MutateRule applies one rule mutation.
-func MutateRule(kind string, r rbac.Rule) rbac.Rule {
+func MutateRule(kind string, r access.Rule) access.Rule {
 	switch kind {
 	case RulePublic:
-		return rbac.Rule{Public: true}
+		return access.Rule{Public: true}
 	case RuleNoPermission:
-		return rbac.Rule{Authenticated: true, Also: r.Also}
+		return access.Rule{Authenticated: true, Also: r.Also}
 	case RuleNoTarget:
 		r.Project, r.Group = nil, nil
 	case RuleNoNeeds:
@@ -438,7 +440,7 @@ func MutateRule(kind string, r rbac.Rule) rbac.Rule {
 
 // mutateRules is the interceptor's view of the rules: the declared ones,
 // with the active rule mutant applied.
-func mutateRules(rules rbac.Rules) rbac.Rules {
+func mutateRules(rules access.Rules) access.Rules {
 	proc, kind := mutant.Rule()
 	r, ok := rules[proc]
 	if !ok {

@@ -9,8 +9,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -31,9 +31,9 @@ func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 }
 
 // Rules declares what each RPC needs.
-func (a *API) Rules() rbac.Rules {
-	return rbac.Rules{
-		hearthv1connect.AuditServiceListAuditEventsProcedure: {Permission: rbac.AdminAudit},
+func (a *API) Rules() access.Rules {
+	return access.Rules{
+		hearthv1connect.AuditServiceListAuditEventsProcedure: {Permission: access.AdminAudit},
 	}
 }
 

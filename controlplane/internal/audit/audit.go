@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // Event is one mutation to record. The actor and client come from the
@@ -57,7 +57,7 @@ const maxUserAgent = 512
 
 // Record writes e in tx, the transaction of the mutation it describes.
 func Record(ctx context.Context, tx pgx.Tx, e Event) error {
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	c := clientFrom(ctx)
 	detail := e.Detail
 	if detail == nil {

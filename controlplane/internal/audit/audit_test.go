@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
 
@@ -24,7 +24,7 @@ func TestRecordInTheMutationsTransactionAndList(t *testing.T) {
 	}
 	actor := uuid.New()
 	project := uuid.New()
-	ctx := rbac.WithPrincipal(t.Context(), rbac.Principal{Kind: rbac.User, UserID: actor, Username: "ada"})
+	ctx := access.WithPrincipal(t.Context(), access.Principal{Kind: access.User, UserID: actor, Username: "ada"})
 	ctx = audit.WithClient(ctx, audit.Client{IP: netip.MustParseAddr("192.0.2.7"), UserAgent: "test-agent"})
 
 	for i, action := range []string{"user.create", "user.update", "role.bind", "user_x.weird"} {

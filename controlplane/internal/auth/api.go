@@ -12,9 +12,9 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -71,22 +71,22 @@ func (a TokenAPI) Handler(opts ...connect.HandlerOption) (string, http.Handler) 
 }
 
 // Rules declares what each AuthService procedure needs.
-func (a SessionAPI) Rules() rbac.Rules {
+func (a SessionAPI) Rules() access.Rules {
 	return a.rulesWithPrefix("/" + hearthv1connect.AuthServiceName + "/")
 }
 
 // Rules declares what each UserService procedure needs.
-func (a UserAPI) Rules() rbac.Rules {
+func (a UserAPI) Rules() access.Rules {
 	return a.rulesWithPrefix("/" + hearthv1connect.UserServiceName + "/")
 }
 
 // Rules declares what each TokenService procedure needs.
-func (a TokenAPI) Rules() rbac.Rules {
+func (a TokenAPI) Rules() access.Rules {
 	return a.rulesWithPrefix("/" + hearthv1connect.TokenServiceName + "/")
 }
 
-func (a *API) rulesWithPrefix(prefix string) rbac.Rules {
-	out := rbac.Rules{}
+func (a *API) rulesWithPrefix(prefix string) access.Rules {
+	out := access.Rules{}
 	for proc, r := range a.Rules() {
 		if strings.HasPrefix(proc, prefix) {
 			out[proc] = r
@@ -99,12 +99,12 @@ func (a *API) rulesWithPrefix(prefix string) rbac.Rules {
 // another user needs admin:users; the caller's own account may be changed
 // by a session (or a password), never by an API token, so a leaked token
 // cannot become a password change.
-func (a *API) Rules() rbac.Rules {
-	public := rbac.Rule{Public: true}
-	authenticated := rbac.Rule{Authenticated: true}
-	admin := rbac.Rule{Permission: rbac.AdminUsers}
-	noToken := rbac.Rule{Authenticated: true, Also: refuseTokenAccountChange}
-	return rbac.Rules{
+func (a *API) Rules() access.Rules {
+	public := access.Rule{Public: true}
+	authenticated := access.Rule{Authenticated: true}
+	admin := access.Rule{Permission: access.AdminUsers}
+	noToken := access.Rule{Authenticated: true, Also: refuseTokenAccountChange}
+	return access.Rules{
 		hearthv1connect.AuthServiceLoginProcedure:  public,
 		hearthv1connect.AuthServiceLogoutProcedure: authenticated,
 		hearthv1connect.AuthServiceGetMeProcedure:  authenticated,
@@ -177,20 +177,20 @@ func setCookie(ctx context.Context, c *http.Cookie) {
 
 // getUserNeeds: reading anyone but oneself needs admin:users, decided
 // before the user is looked up, so the answer says nothing of who exists.
-func getUserNeeds(_ context.Context, p rbac.Principal, _ uuid.UUID, req any) ([]rbac.Need, error) {
+func getUserNeeds(_ context.Context, p access.Principal, _ uuid.UUID, req any) ([]access.Need, error) {
 	r, ok := req.(*hearthv1.GetUserRequest)
 	if !ok {
 		return nil, fmt.Errorf("auth: GetUser's rule given a %T", req)
 	}
-	if id, err := uuid.Parse(r.GetId()); err == nil && p.Kind == rbac.User && id == p.UserID {
+	if id, err := uuid.Parse(r.GetId()); err == nil && p.Kind == access.User && id == p.UserID {
 		return nil, nil
 	}
-	return rbac.NeedOn(rbac.AdminUsers, uuid.Nil), nil
+	return access.NeedOn(access.AdminUsers, uuid.Nil), nil
 }
 
 // refuseTokenAccountChange keeps API tokens from changing the account that
 // owns them (profile, password), whatever their scopes.
-func refuseTokenAccountChange(_ context.Context, p rbac.Principal, _ uuid.UUID, _ any) ([]rbac.Need, error) {
+func refuseTokenAccountChange(_ context.Context, p access.Principal, _ uuid.UUID, _ any) ([]access.Need, error) {
 	if p.TokenID != uuid.Nil {
 		return nil, apperr.PermissionDenied("an API token cannot change its account; sign in instead")
 	}
@@ -259,7 +259,7 @@ func (a *API) Logout(ctx context.Context, _ *hearthv1.LogoutRequest) (*hearthv1.
 
 // GetMe implements AuthServiceHandler.
 func (a *API) GetMe(ctx context.Context, _ *hearthv1.GetMeRequest) (*hearthv1.GetMeResponse, error) {
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	if p.IsAnonymous() {
 		return nil, apperr.Unauthenticated("sign in first")
 	}
@@ -384,7 +384,7 @@ func (a *API) UpdateProfile(ctx context.Context, req *hearthv1.UpdateProfileRequ
 // session survives, every other one ends.
 func (a *API) ChangePassword(ctx context.Context, req *hearthv1.ChangePasswordRequest) (*hearthv1.ChangePasswordResponse, error) {
 	keep := ""
-	if rbac.PrincipalFrom(ctx).ViaSession {
+	if access.PrincipalFrom(ctx).ViaSession {
 		keep = sessionSecret(ctx)
 	}
 	if err := a.svc.ChangePassword(ctx, req.GetCurrentPassword(), req.GetNewPassword(), keep, callClient(ctx)); err != nil {

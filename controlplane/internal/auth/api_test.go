@@ -15,8 +15,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -24,7 +24,7 @@ import (
 func TestRulesCoverEveryProcedure(t *testing.T) {
 	a := NewAPI(nil, false)
 	all := a.Rules()
-	parts := []rbac.Rules{SessionAPI{a}.Rules(), UserAPI{a}.Rules(), TokenAPI{a}.Rules()}
+	parts := []access.Rules{SessionAPI{a}.Rules(), UserAPI{a}.Rules(), TokenAPI{a}.Rules()}
 	n := 0
 	for _, fd := range []protoreflect.FileDescriptor{hearthv1.File_hearth_v1_auth_proto, hearthv1.File_hearth_v1_user_proto, hearthv1.File_hearth_v1_token_proto} {
 		for i := range fd.Services().Len() {
@@ -49,7 +49,7 @@ func TestRulesCoverEveryProcedure(t *testing.T) {
 	if len(all) != n || total != n {
 		t.Errorf("%d rules, %d in the per-service parts, %d procedures", len(all), total, n)
 	}
-	if !all[hearthv1connect.AuthServiceLoginProcedure].Public || all[hearthv1connect.UserServiceCreateUserProcedure].Permission != rbac.AdminUsers {
+	if !all[hearthv1connect.AuthServiceLoginProcedure].Public || all[hearthv1connect.UserServiceCreateUserProcedure].Permission != access.AdminUsers {
 		t.Error("Login must be public and CreateUser need admin:users")
 	}
 }
@@ -60,16 +60,16 @@ func TestRulesCoverEveryProcedure(t *testing.T) {
 func TestAccountRules(t *testing.T) {
 	rules := NewAPI(nil, false).Rules()
 	me, other := uuid.New(), uuid.New()
-	session := rbac.Principal{Kind: rbac.User, UserID: me, ViaSession: true}
-	token := rbac.Principal{Kind: rbac.User, UserID: me, TokenID: uuid.New(), TokenLimit: rbac.All}
+	session := access.Principal{Kind: access.User, UserID: me, ViaSession: true}
+	token := access.Principal{Kind: access.User, UserID: me, TokenID: uuid.New(), TokenLimit: access.All}
 	getUser := rules[hearthv1connect.UserServiceGetUserProcedure].Also
 	for _, tc := range []struct {
 		id   string
-		want []rbac.Need
+		want []access.Need
 	}{
 		{me.String(), nil},
-		{other.String(), rbac.NeedOn(rbac.AdminUsers, uuid.Nil)},
-		{"junk", rbac.NeedOn(rbac.AdminUsers, uuid.Nil)},
+		{other.String(), access.NeedOn(access.AdminUsers, uuid.Nil)},
+		{"junk", access.NeedOn(access.AdminUsers, uuid.Nil)},
 	} {
 		got, err := getUser(t.Context(), session, uuid.Nil, &hearthv1.GetUserRequest{Id: tc.id})
 		if err != nil || len(got) != len(tc.want) || len(got) == 1 && got[0] != tc.want[0] {
@@ -107,7 +107,7 @@ func testServer(t *testing.T, e *env) *httptest.Server {
 			http.Error(w, "unauthenticated", http.StatusUnauthorized)
 			return
 		}
-		mux.ServeHTTP(w, r.WithContext(rbac.WithPrincipal(r.Context(), p)))
+		mux.ServeHTTP(w, r.WithContext(access.WithPrincipal(r.Context(), p)))
 	}))
 	t.Cleanup(srv.Close)
 	return srv

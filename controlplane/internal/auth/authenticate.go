@@ -7,9 +7,9 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // Authenticate turns a request's credentials into a principal, for every
@@ -20,19 +20,19 @@ import (
 //   - Authorization: Basic user:password — a password, throttled like Login;
 //   - the hearth_session cookie — a browser session (ViaSession).
 //
-// No credentials: rbac.AnonymousPrincipal and no error. Malformed, unknown,
+// No credentials: access.AnonymousPrincipal and no error. Malformed, unknown,
 // expired or revoked credentials: an Unauthenticated *apperr.Error, never
 // anonymous (ErrInvalidSession in its chain for a dead session cookie).
-func (s *Service) Authenticate(ctx context.Context, r *http.Request) (rbac.Principal, error) {
+func (s *Service) Authenticate(ctx context.Context, r *http.Request) (access.Principal, error) {
 	auths := r.Header.Values("Authorization")
 	if len(auths) > 1 {
-		return rbac.Principal{}, apperr.Unauthenticated("more than one Authorization header")
+		return access.Principal{}, apperr.Unauthenticated("more than one Authorization header")
 	}
 	authz := ""
 	if len(auths) == 1 {
 		authz = auths[0]
 		if authz == "" {
-			return rbac.Principal{}, apperr.Unauthenticated("%s", errMalformedAuthorization.Error())
+			return access.Principal{}, apperr.Unauthenticated("%s", errMalformedAuthorization.Error())
 		}
 	}
 	cookie := ""
@@ -42,9 +42,9 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request) (rbac.Princ
 	creds, err := ParseCredentials(authz, cookie)
 	if err != nil {
 		if err == errMalformedSession { //nolint:errorlint // a sentinel of this package, never wrapped.
-			return rbac.Principal{}, invalidSession()
+			return access.Principal{}, invalidSession()
 		}
-		return rbac.Principal{}, apperr.Unauthenticated("%s", err.Error())
+		return access.Principal{}, apperr.Unauthenticated("%s", err.Error())
 	}
 	switch creds.Kind {
 	case CredentialBearer:
@@ -52,10 +52,10 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request) (rbac.Princ
 	case CredentialBasicToken:
 		p, err := s.tokenPrincipal(ctx, creds.Secret)
 		if err != nil {
-			return rbac.Principal{}, err
+			return access.Principal{}, err
 		}
 		if !strings.EqualFold(p.Username, creds.Username) {
-			return rbac.Principal{}, apperr.Unauthenticated("the token does not belong to user %q", creds.Username)
+			return access.Principal{}, apperr.Unauthenticated("the token does not belong to user %q", creds.Username)
 		}
 		return p, nil
 	case CredentialBasicPassword:
@@ -65,13 +65,13 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request) (rbac.Princ
 		}
 		u, err := s.checkPassword(ctx, creds.Username, creds.Secret, ip)
 		if err != nil {
-			return rbac.Principal{}, err
+			return access.Principal{}, err
 		}
-		return rbac.Principal{Kind: rbac.User, UserID: u.ID, Username: u.Username, MustChangePassword: u.MustChangePassword}, nil
+		return access.Principal{Kind: access.User, UserID: u.ID, Username: u.Username, MustChangePassword: u.MustChangePassword}, nil
 	case CredentialSession:
 		return s.sessionPrincipal(ctx, creds.Secret)
 	}
-	return rbac.AnonymousPrincipal, nil
+	return access.AnonymousPrincipal, nil
 }
 
 // RemoteIP is the request's TCP peer address (invalid when unparseable).

@@ -16,9 +16,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
@@ -61,16 +61,16 @@ func (f *fakeRoles) KeepAnActiveAdmin(_ context.Context, id uuid.UUID) error {
 	return nil
 }
 
-func (f *fakeRoles) Effective(_ context.Context, p rbac.Principal, _ uuid.UUID) (rbac.Set, error) {
+func (f *fakeRoles) Effective(_ context.Context, p access.Principal, _ uuid.UUID) (access.Set, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.admins[p.UserID] {
 		return 0, nil
 	}
 	if p.TokenID != uuid.Nil {
-		return rbac.All.Intersect(p.TokenLimit), nil
+		return access.All.Intersect(p.TokenLimit), nil
 	}
-	return rbac.All, nil
+	return access.All, nil
 }
 
 // countingHasher counts verifications, and those against the dummy hash.
@@ -143,8 +143,8 @@ func newEnv(t testing.TB, tweak ...func(*Deps)) *env {
 	return e
 }
 
-func principalOf(u User) rbac.Principal {
-	return rbac.Principal{Kind: rbac.User, UserID: u.ID, Username: u.Username}
+func principalOf(u User) access.Principal {
+	return access.Principal{Kind: access.User, UserID: u.ID, Username: u.Username}
 }
 
 // adminCtx returns a context acting as a fresh administrator.
@@ -157,9 +157,9 @@ func (e *env) adminCtx(t testing.TB) (context.Context, User) {
 	e.roles.mu.Lock()
 	e.roles.admins[boot] = true
 	e.roles.mu.Unlock()
-	bootCtx := rbac.WithPrincipal(context.Background(), rbac.Principal{Kind: rbac.User, UserID: boot, Username: "bootstrap"})
+	bootCtx := access.WithPrincipal(context.Background(), access.Principal{Kind: access.User, UserID: boot, Username: "bootstrap"})
 	u := e.mustCreate(t, bootCtx, "root", "correct horse battery", true)
-	return rbac.WithPrincipal(t.Context(), principalOf(u)), u
+	return access.WithPrincipal(t.Context(), principalOf(u)), u
 }
 
 func (e *env) mustCreate(t testing.TB, ctx context.Context, name, password string, admin bool) User {
@@ -203,6 +203,6 @@ func request(authorization, cookie string) *http.Request {
 
 const hour = time.Hour
 
-func withPrincipal(ctx context.Context, p rbac.Principal) context.Context {
-	return rbac.WithPrincipal(ctx, p)
+func withPrincipal(ctx context.Context, p access.Principal) context.Context {
+	return access.WithPrincipal(ctx, p)
 }

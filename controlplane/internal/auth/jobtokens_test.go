@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 )
 
 // TestJobTokens: a job token acts for its user, reads only repositories of
@@ -23,11 +23,11 @@ func TestJobTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLimit, _ := rbac.ScopePermissions([]string{JobTokenScope})
+	wantLimit, _ := access.ScopePermissions([]string{JobTokenScope})
 	if p.UserID != u.ID || p.TokenID != id || p.TokenProject != project || p.TokenLimit != wantLimit {
 		t.Fatalf("job token principal %+v", p)
 	}
-	if p.TokenLimit.Has(rbac.RepoWrite) || p.TokenLimit.Has(rbac.PipelineRun) {
+	if p.TokenLimit.Has(access.RepoWrite) || p.TokenLimit.Has(access.PipelineRun) {
 		t.Fatal("a job token may do more than read repositories")
 	}
 	if err := e.svc.RevokeJobToken(t.Context(), id); err != nil {

@@ -12,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
@@ -40,7 +40,7 @@ type Roles interface {
 	Invalidate(ctx context.Context) error
 	// Effective is what p holds on project (uuid.Nil: installation-wide),
 	// already narrowed by a token's scopes.
-	Effective(ctx context.Context, p rbac.Principal, project uuid.UUID) (rbac.Set, error)
+	Effective(ctx context.Context, p access.Principal, project uuid.UUID) (access.Set, error)
 	// KeepAnActiveAdmin refuses when deactivating user would leave no
 	// active installation-wide administrator.
 	KeepAnActiveAdmin(ctx context.Context, user uuid.UUID) error

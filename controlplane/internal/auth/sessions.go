@@ -9,10 +9,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
@@ -156,7 +156,7 @@ func (s *Service) Login(ctx context.Context, login, password string, client audi
 		ua = ua[:512]
 	}
 	// The audit row's actor is the user signing in.
-	actx := rbac.WithPrincipal(ctx, rbac.Principal{Kind: rbac.User, UserID: u.ID, Username: u.Username, ViaSession: true})
+	actx := access.WithPrincipal(ctx, access.Principal{Kind: access.User, UserID: u.ID, Username: u.Username, ViaSession: true})
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := db.New(tx).CreateSession(ctx, db.CreateSessionParams{
 			ID: id, UserID: u.ID, TokenHash: hashSecret(secret), CsrfHash: hashSecret(csrf),
@@ -196,31 +196,31 @@ func (s *Service) Logout(ctx context.Context, secret string) error {
 
 // sessionPrincipal authenticates a session secret, enforcing the idle and
 // absolute expiry and refreshing last_seen_at at most once a minute.
-func (s *Service) sessionPrincipal(ctx context.Context, secret string) (rbac.Principal, error) {
+func (s *Service) sessionPrincipal(ctx context.Context, secret string) (access.Principal, error) {
 	if !wellFormedSecret(secret) {
-		return rbac.Principal{}, invalidSession()
+		return access.Principal{}, invalidSession()
 	}
 	row, err := s.queries.GetSessionByHash(ctx, hashSecret(secret))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return rbac.Principal{}, invalidSession()
+		return access.Principal{}, invalidSession()
 	}
 	if err != nil {
-		return rbac.Principal{}, err
+		return access.Principal{}, err
 	}
 	now := s.now()
 	if row.DeactivatedAt != nil || !now.Before(row.ExpiresAt) || now.Sub(row.LastSeenAt) >= s.sessions.IdleTimeout {
 		if err := s.queries.DeleteSession(ctx, row.ID); err != nil {
 			s.log.Warn().Err(err).Msg("could not delete an ended session")
 		}
-		return rbac.Principal{}, invalidSession()
+		return access.Principal{}, invalidSession()
 	}
 	if now.Sub(row.LastSeenAt) >= touchInterval {
 		if err := s.queries.TouchSession(ctx, db.TouchSessionParams{ID: row.ID, Now: now}); err != nil {
 			s.log.Warn().Err(err).Msg("could not refresh a session")
 		}
 	}
-	return rbac.Principal{
-		Kind: rbac.User, UserID: row.UserID, Username: row.Username, ViaSession: true, SessionID: row.ID,
+	return access.Principal{
+		Kind: access.User, UserID: row.UserID, Username: row.Username, ViaSession: true, SessionID: row.ID,
 		MustChangePassword: row.MustChangePassword,
 	}, nil
 }
@@ -230,7 +230,7 @@ func (s *Service) sessionPrincipal(ctx context.Context, secret string) (rbac.Pri
 // user (compared as SHA-256 hashes through a unique index). Principals not
 // authenticated by a cookie pass: a cross-site page cannot make a browser
 // attach their credentials.
-func (s *Service) CheckCSRF(ctx context.Context, p rbac.Principal, token string) error {
+func (s *Service) CheckCSRF(ctx context.Context, p access.Principal, token string) error {
 	if !p.ViaSession {
 		return nil
 	}

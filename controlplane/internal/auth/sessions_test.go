@@ -11,9 +11,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
 
@@ -116,7 +116,7 @@ func TestLoginDoesTheSameWorkForUnknownUsers(t *testing.T) {
 	e := newEnv(t)
 	e.mustCreate(t, context.Background(), "known", "known password", false)
 	gone := e.mustCreate(t, context.Background(), "gone", "gone password", false)
-	ctx := withPrincipal(t.Context(), rbac.Principal{Kind: rbac.User, UserID: uuid.New()})
+	ctx := withPrincipal(t.Context(), access.Principal{Kind: access.User, UserID: uuid.New()})
 	if _, err := e.svc.DeactivateUser(ctx, gone.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestDeactivationEndsSessionsAndTokensAtOnce(t *testing.T) {
 	if _, err := e.svc.Authenticate(t.Context(), request("Bearer "+secret, "")); kindOf(err) != apperr.KindUnauthenticated {
 		t.Fatal("reactivation revived a revoked token")
 	}
-	_, err = e.svc.DeactivateUser(ctx, rbac.PrincipalFrom(ctx).UserID)
+	_, err = e.svc.DeactivateUser(ctx, access.PrincipalFrom(ctx).UserID)
 	wantKind(t, err, apperr.KindFailedPrecondition)
 }
 
@@ -373,7 +373,7 @@ func TestCSRF(t *testing.T) {
 		wantKind(t, e.svc.CheckCSRF(t.Context(), p, bad), apperr.KindPermissionDenied)
 	}
 	// Not cookie-authenticated: no CSRF needed.
-	if err := e.svc.CheckCSRF(t.Context(), rbac.Principal{Kind: rbac.User, UserID: p.UserID}, ""); err != nil {
+	if err := e.svc.CheckCSRF(t.Context(), access.Principal{Kind: access.User, UserID: p.UserID}, ""); err != nil {
 		t.Fatal(err)
 	}
 	// The session's token dies with it.

@@ -13,10 +13,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
@@ -64,7 +64,7 @@ const (
 // secret, which is never shown again. A caller authenticated by a token can
 // only create narrower tokens.
 func (s *Service) CreateToken(ctx context.Context, in NewToken) (Token, string, error) {
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	if p.IsAnonymous() {
 		return Token{}, "", apperr.Unauthenticated("sign in first")
 	}
@@ -79,7 +79,7 @@ func (s *Service) CreateToken(ctx context.Context, in NewToken) (Token, string, 
 	scopes := slices.Clone(in.Scopes)
 	slices.Sort(scopes)
 	scopes = slices.Compact(scopes)
-	perms, err := rbac.ScopePermissions(scopes)
+	perms, err := access.ScopePermissions(scopes)
 	if err != nil {
 		return Token{}, "", apperr.Invalid("%s", err.Error())
 	}
@@ -137,7 +137,7 @@ func (s *Service) CreateToken(ctx context.Context, in NewToken) (Token, string, 
 
 // ListTokens lists the calling user's tokens that still work.
 func (s *Service) ListTokens(ctx context.Context) ([]Token, error) {
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	if p.IsAnonymous() {
 		return nil, apperr.Unauthenticated("sign in first")
 	}
@@ -155,7 +155,7 @@ func (s *Service) ListTokens(ctx context.Context) ([]Token, error) {
 // RevokeToken ends one of the calling user's tokens; another user's token
 // is NotFound.
 func (s *Service) RevokeToken(ctx context.Context, id uuid.UUID) error {
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	if p.IsAnonymous() {
 		return apperr.Unauthenticated("sign in first")
 	}
@@ -182,32 +182,32 @@ func (s *Service) RevokeToken(ctx context.Context, id uuid.UUID) error {
 // tokenPrincipal authenticates an API token: it must exist, be neither
 // expired nor revoked, and belong to an active user. last_used_at is
 // refreshed at most once a minute.
-func (s *Service) tokenPrincipal(ctx context.Context, secret string) (rbac.Principal, error) {
+func (s *Service) tokenPrincipal(ctx context.Context, secret string) (access.Principal, error) {
 	invalid := apperr.Unauthenticated("invalid, expired or revoked API token")
 	if !wellFormedToken(secret) {
-		return rbac.Principal{}, apperr.Unauthenticated("malformed API token")
+		return access.Principal{}, apperr.Unauthenticated("malformed API token")
 	}
 	row, err := s.queries.GetTokenByHash(ctx, hashSecret(secret))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return rbac.Principal{}, invalid
+		return access.Principal{}, invalid
 	}
 	if err != nil {
-		return rbac.Principal{}, err
+		return access.Principal{}, err
 	}
 	now := s.now()
 	if row.RevokedAt != nil || !now.Before(row.ExpiresAt) || row.DeactivatedAt != nil {
-		return rbac.Principal{}, invalid
+		return access.Principal{}, invalid
 	}
-	limit, err := rbac.ScopePermissions(row.Scopes)
+	limit, err := access.ScopePermissions(row.Scopes)
 	if err != nil {
-		return rbac.Principal{}, fmt.Errorf("token %s: %w", row.ID, err)
+		return access.Principal{}, fmt.Errorf("token %s: %w", row.ID, err)
 	}
 	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) >= touchInterval {
 		if err := s.queries.TouchToken(ctx, db.TouchTokenParams{ID: row.ID, Now: now}); err != nil {
 			s.log.Warn().Err(err).Msg("could not record a token's use")
 		}
 	}
-	p := rbac.Principal{Kind: rbac.User, UserID: row.UserID, Username: row.Username, TokenID: row.ID, TokenLimit: limit}
+	p := access.Principal{Kind: access.User, UserID: row.UserID, Username: row.Username, TokenID: row.ID, TokenLimit: limit}
 	if row.ProjectID != nil {
 		p.TokenProject = *row.ProjectID
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 func TestTokens(t *testing.T) {
@@ -59,7 +59,7 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLimit, _ := rbac.ScopePermissions([]string{"read-only", "repo:write"})
+	wantLimit, _ := access.ScopePermissions([]string{"read-only", "repo:write"})
 	if p.UserID != u.ID || p.TokenID != tok.ID || p.TokenLimit != wantLimit || p.TokenProject != project || p.ViaSession {
 		t.Fatalf("token principal %+v", p)
 	}
@@ -138,7 +138,7 @@ func TestBasicAuth(t *testing.T) {
 		return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))
 	}
 	p, err := e.svc.Authenticate(t.Context(), request(basic("gil", secret), ""))
-	if err != nil || p.UserID != u.ID || p.TokenID == uuid.Nil || p.TokenLimit != rbac.SetOf(rbac.ProjectRead, rbac.RepoRead) {
+	if err != nil || p.UserID != u.ID || p.TokenID == uuid.Nil || p.TokenLimit != access.SetOf(access.ProjectRead, access.RepoRead) {
 		t.Fatalf("basic token: %+v %v", p, err)
 	}
 	_, err = e.svc.Authenticate(t.Context(), request(basic("hal", secret), ""))

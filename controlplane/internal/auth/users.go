@@ -16,11 +16,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/names"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // User is an account (without its password hash).
@@ -131,11 +131,11 @@ type NewUser struct {
 // installation-wide: admin:users alone must not reach the admin role (by
 // granting it, or by taking over an administrator's account).
 func (s *Service) requireRoleAdmin(ctx context.Context, why string) error {
-	have, err := s.roles.Effective(ctx, rbac.PrincipalFrom(ctx), uuid.Nil)
+	have, err := s.roles.Effective(ctx, access.PrincipalFrom(ctx), uuid.Nil)
 	if err != nil {
 		return err
 	}
-	if !have.Has(rbac.AdminRoles) {
+	if !have.Has(access.AdminRoles) {
 		return apperr.PermissionDenied("%s needs the admin:roles permission", why)
 	}
 	return nil
@@ -272,14 +272,9 @@ func (s *Service) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 	return userFrom(u), nil
 }
 
-// Active reports whether the user exists and is not deactivated (rbac's
-// UserStatus).
+// Active reports whether the user exists and is not deactivated.
 func (s *Service) Active(ctx context.Context, userID uuid.UUID) (bool, error) {
-	ok, err := s.queries.UserActive(ctx, userID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return ok, err
+	return (&UserStatus{q: s.queries}).Active(ctx, userID)
 }
 
 // UserUpdate changes the fields that are not nil.
@@ -343,7 +338,7 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, up UserUpdate) (
 		params.Reactivate = true
 		fields = append(fields, "active")
 	}
-	caller := rbac.PrincipalFrom(ctx)
+	caller := access.PrincipalFrom(ctx)
 	if up.Admin != nil {
 		if !*up.Admin && caller.UserID == id {
 			return User{}, apperr.FailedPrecondition("you cannot remove your own admin role")
@@ -399,7 +394,7 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, up UserUpdate) (
 // DeactivateUser refuses the user's further sign-ins and, in the same
 // transaction, ends their sessions and revokes their tokens.
 func (s *Service) DeactivateUser(ctx context.Context, id uuid.UUID) (User, error) {
-	if rbac.PrincipalFrom(ctx).UserID == id {
+	if access.PrincipalFrom(ctx).UserID == id {
 		return User{}, apperr.FailedPrecondition("you cannot deactivate yourself")
 	}
 	if err := s.guardAdminTarget(ctx, id, "deactivating an administrator"); err != nil {
@@ -446,7 +441,7 @@ type ProfileUpdate struct {
 // UpdateProfile changes the calling user's email or display name. Callers
 // authorize first (the API's rule refuses API tokens).
 func (s *Service) UpdateProfile(ctx context.Context, up ProfileUpdate) (User, error) {
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	if p.IsAnonymous() {
 		return User{}, apperr.Unauthenticated("sign in first")
 	}
@@ -496,7 +491,7 @@ func (s *Service) UpdateProfile(ctx context.Context, up ProfileUpdate) (User, er
 // ends; keepSession (the caller's session secret, "" for none) survives.
 // Callers authorize first (the API's rule refuses API tokens).
 func (s *Service) ChangePassword(ctx context.Context, current, next, keepSession string, client audit.Client) error {
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	if p.IsAnonymous() {
 		return apperr.Unauthenticated("sign in first")
 	}

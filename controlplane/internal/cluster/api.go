@@ -10,8 +10,8 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1/agentv1connect"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
@@ -36,12 +36,12 @@ func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 // adminPermission administers clusters. There is no cluster permission
 // yet; clusters are installation-wide infrastructure, so for now they go
 // with the other installation-administration permission, admin:roles.
-const adminPermission = rbac.AdminRoles
+const adminPermission = access.AdminRoles
 
 // Rules declares what each RPC needs.
-func (a *API) Rules() rbac.Rules {
-	admin := rbac.Rule{Permission: adminPermission}
-	return rbac.Rules{
+func (a *API) Rules() access.Rules {
+	admin := access.Rule{Permission: adminPermission}
+	return access.Rules{
 		hearthv1connect.ClusterServiceCreateClusterProcedure:   admin,
 		hearthv1connect.ClusterServiceListClustersProcedure:    admin,
 		hearthv1connect.ClusterServiceGetClusterProcedure:      admin,
@@ -198,8 +198,8 @@ func (a *RegistrationAPI) Handler(opts ...connect.HandlerOption) (string, http.H
 // an authentication error and continues anonymously, which the
 // authorization interceptor lets through only for Public rules. Neither
 // RPC reads the principal.
-func (a *RegistrationAPI) Rules() rbac.Rules {
-	return rbac.Rules{
+func (a *RegistrationAPI) Rules() access.Rules {
+	return access.Rules{
 		agentv1connect.RegistrationServiceRegisterProcedure:         {Public: true},
 		agentv1connect.RegistrationServiceRotateCredentialProcedure: {Public: true},
 	}

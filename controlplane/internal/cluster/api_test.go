@@ -13,9 +13,9 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1/agentv1connect"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
@@ -71,7 +71,7 @@ func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.
 // context (the server's authentication middleware does this for real).
 func startAPI(t *testing.T, f fixture) string {
 	t.Helper()
-	admin := rbac.Principal{Kind: rbac.User, UserID: uuid.New(), Username: "root"}
+	admin := access.Principal{Kind: access.User, UserID: uuid.New(), Username: "root"}
 	mux := http.NewServeMux()
 	for _, api := range []interface {
 		Handler(...connect.HandlerOption) (string, http.Handler)
@@ -85,7 +85,7 @@ func startAPI(t *testing.T, f fixture) string {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		mux.ServeHTTP(w, r.WithContext(rbac.WithPrincipal(r.Context(), admin)))
+		mux.ServeHTTP(w, r.WithContext(access.WithPrincipal(r.Context(), admin)))
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
@@ -96,7 +96,7 @@ func TestRules(t *testing.T) {
 	svc := hearthv1.File_hearth_v1_cluster_proto.Services().ByName("ClusterService")
 	for i := range svc.Methods().Len() {
 		proc := "/hearth.v1.ClusterService/" + string(svc.Methods().Get(i).Name())
-		if r, ok := rules[proc]; !ok || r.Public || r.Authenticated || r.Permission != rbac.AdminRoles {
+		if r, ok := rules[proc]; !ok || r.Public || r.Authenticated || r.Permission != access.AdminRoles {
 			t.Errorf("%s: rule %+v, want admin:roles", proc, r)
 		}
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1/agentv1connect"
 )
@@ -187,8 +187,8 @@ func (g *Gateway) Handler(opts ...connect.HandlerOption) (string, http.Handler) 
 // AuthenticateAgent, before reading any message. The server's
 // authenticator knows only user credentials: it continues anonymously for
 // a hac_ Bearer, which authorization lets through only for Public rules.
-func (g *Gateway) Rules() rbac.Rules {
-	return rbac.Rules{
+func (g *Gateway) Rules() access.Rules {
+	return access.Rules{
 		agentv1connect.AgentServiceConnectProcedure:        {Public: true},
 		agentv1connect.AgentServiceUploadArtifactProcedure: {Public: true},
 	}

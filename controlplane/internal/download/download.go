@@ -11,8 +11,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
@@ -20,10 +20,10 @@ import (
 // call before any rule: credentials that were refused, and a user who must
 // change their password first. Every download route calls it first.
 func CheckCaller(ctx context.Context) error {
-	if rbac.AuthErrorFrom(ctx) != nil {
+	if access.AuthErrorFrom(ctx) != nil {
 		return apperr.Unauthenticated("invalid credentials")
 	}
-	if rbac.PrincipalFrom(ctx).MustChangePassword {
+	if access.PrincipalFrom(ctx).MustChangePassword {
 		return apperr.FailedPrecondition("you must change your password first (POST /api/v1/me/password)")
 	}
 	return nil

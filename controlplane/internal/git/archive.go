@@ -8,9 +8,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	dl "github.com/hearth-dev/hearth/controlplane/internal/download"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // DefaultMaxRawSize bounds a raw file download unless DownloadDeps says
@@ -38,7 +38,7 @@ type BrowseProjects interface {
 // project? It answers with apperr kinds Unauthenticated, NotFound or
 // PermissionDenied.
 type BrowseAuthorizer interface {
-	Authorize(ctx context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error
+	Authorize(ctx context.Context, p access.Principal, perm access.Permission, project uuid.UUID) error
 }
 
 // DownloadDeps is what the download handlers need.
@@ -155,7 +155,7 @@ func (d DownloadDeps) authorizeDownload(w http.ResponseWriter, r *http.Request) 
 		dl.Error(w, r, err, wwwAuthenticateBrowse)
 		return "", false
 	}
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	id, err := d.Projects.ResolveProject(ctx, r.PathValue("owner"), r.PathValue("name"))
 	if err != nil {
 		// An anonymous caller learns nothing from a missing project.
@@ -165,7 +165,7 @@ func (d DownloadDeps) authorizeDownload(w http.ResponseWriter, r *http.Request) 
 		dl.Error(w, r, err, wwwAuthenticateBrowse)
 		return "", false
 	}
-	if err := d.Authz.Authorize(ctx, p, rbac.RepoRead, id); err != nil {
+	if err := d.Authz.Authorize(ctx, p, access.RepoRead, id); err != nil {
 		dl.Error(w, r, err, wwwAuthenticateBrowse)
 		return "", false
 	}

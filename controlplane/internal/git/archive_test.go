@@ -17,8 +17,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // fakeProjects resolves "ada/tools" only.
@@ -34,9 +34,9 @@ func (p fakeProjects) ResolveProject(_ context.Context, owner, name string) (uui
 // fakeAuthz treats the project as private, readable by user "reader" only.
 type fakeAuthz struct{}
 
-func (fakeAuthz) Authorize(_ context.Context, p rbac.Principal, perm rbac.Permission, _ uuid.UUID) error {
+func (fakeAuthz) Authorize(_ context.Context, p access.Principal, perm access.Permission, _ uuid.UUID) error {
 	switch {
-	case perm != rbac.RepoRead:
+	case perm != access.RepoRead:
 		return errors.New("unexpected permission")
 	case p.IsAnonymous():
 		return apperr.Unauthenticated("sign in first")
@@ -53,10 +53,10 @@ func withTestPrincipal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if u := r.Header.Get("X-Test-User"); u != "" {
-			ctx = rbac.WithPrincipal(ctx, rbac.Principal{Kind: rbac.User, UserID: uuid.New(), Username: u})
+			ctx = access.WithPrincipal(ctx, access.Principal{Kind: access.User, UserID: uuid.New(), Username: u})
 		}
 		if r.Header.Get("X-Test-Bad-Credentials") != "" {
-			ctx = rbac.WithAuthError(ctx, errors.New("bad token"))
+			ctx = access.WithAuthError(ctx, errors.New("bad token"))
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

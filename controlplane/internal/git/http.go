@@ -18,8 +18,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
@@ -41,7 +41,7 @@ type ProjectResolver interface {
 
 // Authorizer is rbac's one authorizer.
 type Authorizer interface {
-	Authorize(ctx context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error
+	Authorize(ctx context.Context, p access.Principal, perm access.Permission, project uuid.UUID) error
 }
 
 // RefRules returns a project's protected ref rules (PGStore).
@@ -298,18 +298,18 @@ func (h *HTTP) serveGit(w http.ResponseWriter, r *http.Request) {
 // on refusal it has answered.
 func (h *HTTP) authorize(w http.ResponseWriter, r *http.Request, rp RepoPath, service string) (HTTPProject, bool) {
 	ctx := r.Context()
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	if p.ViaSession {
 		// git clients never send cookies; a browser does, on its own and
 		// cross-site, and git requests carry no CSRF token: a session
 		// cookie is no credential here.
-		p = rbac.AnonymousPrincipal
+		p = access.AnonymousPrincipal
 	}
 	unauthorized := func(msg string) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="hearth", charset="UTF-8"`)
 		textError(w, http.StatusUnauthorized, msg)
 	}
-	if rbac.AuthErrorFrom(ctx) != nil {
+	if access.AuthErrorFrom(ctx) != nil {
 		unauthorized("authentication failed\n")
 		return HTTPProject{}, false
 	}
@@ -335,7 +335,7 @@ func (h *HTTP) authorize(w http.ResponseWriter, r *http.Request, rp RepoPath, se
 		h.fail(w, r, err, "git http: resolving a project")
 		return HTTPProject{}, false
 	}
-	check := func(perm rbac.Permission) bool {
+	check := func(perm access.Permission) bool {
 		err := h.d.Authz.Authorize(ctx, p, perm, proj.ID)
 		if err == nil {
 			return true
@@ -344,7 +344,7 @@ func (h *HTTP) authorize(w http.ResponseWriter, r *http.Request, rp RepoPath, se
 		switch {
 		case ok && e.Kind == apperr.KindUnauthenticated:
 			unauthorized("authentication required\n")
-		case ok && e.Kind == apperr.KindNotFound, ok && e.Kind == apperr.KindPermissionDenied && perm == rbac.RepoRead:
+		case ok && e.Kind == apperr.KindNotFound, ok && e.Kind == apperr.KindPermissionDenied && perm == access.RepoRead:
 			notFound()
 		case ok && e.Kind == apperr.KindPermissionDenied:
 			textError(w, http.StatusForbidden, fmt.Sprintf("You may read %s/%s but not push to it.\n", rp.Owner, rp.Name))
@@ -353,10 +353,10 @@ func (h *HTTP) authorize(w http.ResponseWriter, r *http.Request, rp RepoPath, se
 		}
 		return false
 	}
-	if !check(rbac.RepoRead) {
+	if !check(access.RepoRead) {
 		return HTTPProject{}, false
 	}
-	if service == receivePack && !check(rbac.RepoWrite) {
+	if service == receivePack && !check(access.RepoWrite) {
 		return HTTPProject{}, false
 	}
 	if service == receivePack && proj.Archived {
@@ -527,7 +527,7 @@ func (h *HTTP) receivePack(ctx context.Context, w http.ResponseWriter, r *http.R
 		return
 	}
 	e := PushEvent{ProjectID: proj.ID, Refs: moved, At: time.Now()}
-	if p := rbac.PrincipalFrom(ctx); p.Kind == rbac.User {
+	if p := access.PrincipalFrom(ctx); p.Kind == access.User {
 		e.PusherID = p.UserID
 	}
 	if err := h.d.Events.Trigger(rctx, e); err != nil {
@@ -545,9 +545,9 @@ func (h *HTTP) policy(ctx context.Context, proj HTTPProject) (refPolicy, error) 
 			return refPolicy{}, err
 		}
 	}
-	p := rbac.PrincipalFrom(ctx)
-	held := map[rbac.Permission]bool{}
-	return refPolicy{rules: rules, defaultBranch: proj.DefaultBranch, can: func(perm rbac.Permission) bool {
+	p := access.PrincipalFrom(ctx)
+	held := map[access.Permission]bool{}
+	return refPolicy{rules: rules, defaultBranch: proj.DefaultBranch, can: func(perm access.Permission) bool {
 		ok, seen := held[perm]
 		if !seen {
 			ok = h.d.Authz.Authorize(ctx, p, perm, proj.ID) == nil

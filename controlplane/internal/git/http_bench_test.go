@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // benchCommits is the size of the benchmark's history.
@@ -65,7 +65,7 @@ func BenchmarkCloneAndPush(b *testing.B) {
 	h := newHarness(b, git.Limits{})
 	proj := h.addProject(b, "bench", "big", false)
 	u := h.addUser("bench")
-	h.Authz.grant(u.id, proj.ID, rbac.RepoRead, rbac.RepoWrite)
+	h.Authz.grant(u.id, proj.ID, access.RepoRead, access.RepoWrite)
 	fastImport(b, h.Storage.Path(proj.ID), benchCommits)
 	gitPath, err := exec.LookPath("git")
 	if err != nil {

@@ -16,9 +16,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
@@ -52,7 +52,7 @@ func newHarness(t testing.TB, limits git.Limits) *harness {
 	h := &harness{
 		Storage:  git.Storage{Root: root},
 		DB:       testsvc.NewDatabase(t),
-		Authz:    &fakeAuthz{grants: map[[2]uuid.UUID]rbac.Set{}, public: map[uuid.UUID]bool{}},
+		Authz:    &fakeAuthz{grants: map[[2]uuid.UUID]access.Set{}, public: map[uuid.UUID]bool{}},
 		projects: map[string]git.HTTPProject{},
 		users:    map[string]fakeUser{},
 	}
@@ -98,13 +98,13 @@ func (h *harness) resolve(_ context.Context, owner, name string) (git.HTTPProjec
 func (h *harness) authn(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		p := rbac.AnonymousPrincipal
+		p := access.AnonymousPrincipal
 		var bad bool
 		h.mu.Lock()
 		if user, pass, ok := r.BasicAuth(); ok {
 			u, found := h.users[user]
 			if found && (pass == u.password || pass == u.token) {
-				p = rbac.Principal{Kind: rbac.User, UserID: u.id, Username: user}
+				p = access.Principal{Kind: access.User, UserID: u.id, Username: user}
 			} else {
 				bad = true
 			}
@@ -112,15 +112,15 @@ func (h *harness) authn(next http.Handler) http.Handler {
 			bad = true
 			for name, u := range h.users {
 				if u.token == tok {
-					p, bad = rbac.Principal{Kind: rbac.User, UserID: u.id, Username: name}, false
+					p, bad = access.Principal{Kind: access.User, UserID: u.id, Username: name}, false
 				}
 			}
 		}
 		h.mu.Unlock()
 		if bad {
-			ctx = rbac.WithAuthError(ctx, apperr.Unauthenticated("bad credentials"))
+			ctx = access.WithAuthError(ctx, apperr.Unauthenticated("bad credentials"))
 		}
-		next.ServeHTTP(w, r.WithContext(rbac.WithPrincipal(ctx, p)))
+		next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, p)))
 	})
 }
 
@@ -157,14 +157,14 @@ func (h *harness) addProject(t testing.TB, owner, name string, public bool) git.
 // fakeAuthz mirrors rbac.Authorize's answers.
 type fakeAuthz struct {
 	mu     sync.Mutex
-	grants map[[2]uuid.UUID]rbac.Set
+	grants map[[2]uuid.UUID]access.Set
 	public map[uuid.UUID]bool
 }
 
-func (a *fakeAuthz) grant(user, project uuid.UUID, perms ...rbac.Permission) {
+func (a *fakeAuthz) grant(user, project uuid.UUID, perms ...access.Permission) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.grants[[2]uuid.UUID{user, project}] = rbac.SetOf(perms...)
+	a.grants[[2]uuid.UUID{user, project}] = access.SetOf(perms...)
 }
 
 func (a *fakeAuthz) setPublic(project uuid.UUID, public bool) {
@@ -173,10 +173,10 @@ func (a *fakeAuthz) setPublic(project uuid.UUID, public bool) {
 	a.public[project] = public
 }
 
-func (a *fakeAuthz) Authorize(_ context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error {
+func (a *fakeAuthz) Authorize(_ context.Context, p access.Principal, perm access.Permission, project uuid.UUID) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.public[project] && (perm == rbac.RepoRead || perm == rbac.ProjectRead) {
+	if a.public[project] && (perm == access.RepoRead || perm == access.ProjectRead) {
 		return nil
 	}
 	if p.IsAnonymous() {
@@ -186,7 +186,7 @@ func (a *fakeAuthz) Authorize(_ context.Context, p rbac.Principal, perm rbac.Per
 	switch {
 	case set.Has(perm):
 		return nil
-	case !set.Has(rbac.RepoRead) && !a.public[project]:
+	case !set.Has(access.RepoRead) && !a.public[project]:
 		return apperr.NotFound("project not found")
 	}
 	return apperr.PermissionDenied("permission %s is required", perm)

@@ -17,15 +17,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 func TestCloneFetchPush(t *testing.T) {
 	h := newHarness(t, git.Limits{})
 	proj := h.addProject(t, "alice", "demo", false)
 	alice := h.addUser("alice")
-	h.Authz.grant(alice.id, proj.ID, rbac.RepoRead, rbac.RepoWrite)
+	h.Authz.grant(alice.id, proj.ID, access.RepoRead, access.RepoWrite)
 	env := gitEnv(t)
 	remote := withUser(h.URL+"/alice/demo.git", "alice", alice.token)
 
@@ -120,11 +120,11 @@ func TestProtectedRules(t *testing.T) {
 	h := newHarness(t, git.Limits{})
 	proj := h.addProject(t, "alice", "rules", false)
 	alice, bob := h.addUser("alice"), h.addUser("bob")
-	h.Authz.grant(alice.id, proj.ID, rbac.RepoRead, rbac.RepoWrite, rbac.ProjectAdmin)
-	h.Authz.grant(bob.id, proj.ID, rbac.RepoRead, rbac.RepoWrite)
+	h.Authz.grant(alice.id, proj.ID, access.RepoRead, access.RepoWrite, access.ProjectAdmin)
+	h.Authz.grant(bob.id, proj.ID, access.RepoRead, access.RepoWrite)
 	ctx := context.Background()
 	for _, r := range []git.ProtectedRef{
-		{Kind: git.BranchRef, Pattern: "release/*", PushPermission: rbac.ProjectAdmin},
+		{Kind: git.BranchRef, Pattern: "release/*", PushPermission: access.ProjectAdmin},
 		{Kind: git.TagRef, Pattern: "v*"},
 	} {
 		if err := h.Store.SetProtectedRef(ctx, proj.ID, r); err != nil {
@@ -190,8 +190,8 @@ func TestAuthMatrix(t *testing.T) {
 	pub := h.addProject(t, "alice", "open", true)
 	alice, reader, other := h.addUser("alice"), h.addUser("reader"), h.addUser("other")
 	for _, p := range []git.HTTPProject{priv, pub} {
-		h.Authz.grant(alice.id, p.ID, rbac.RepoRead, rbac.RepoWrite)
-		h.Authz.grant(reader.id, p.ID, rbac.RepoRead)
+		h.Authz.grant(alice.id, p.ID, access.RepoRead, access.RepoWrite)
+		h.Authz.grant(reader.id, p.ID, access.RepoRead)
 	}
 	type who struct {
 		name  string
@@ -265,7 +265,7 @@ func TestHostileInput(t *testing.T) {
 	h := newHarness(t, git.Limits{MaxPushBytes: 1 << 20, MaxRequestBytes: 1 << 20})
 	proj := h.addProject(t, "alice", "demo", false)
 	alice := h.addUser("alice")
-	h.Authz.grant(alice.id, proj.ID, rbac.RepoRead, rbac.RepoWrite)
+	h.Authz.grant(alice.id, proj.ID, access.RepoRead, access.RepoWrite)
 	auth := basic("alice", alice.password)
 	before := snapshot(t, filepath.Dir(h.Storage.Root))
 	long := strings.Repeat("a", 1000)
@@ -375,7 +375,7 @@ func TestLimits(t *testing.T) {
 	c := h.addProject(t, "alice", "c", true)
 	alice := h.addUser("alice")
 	for _, p := range []git.HTTPProject{a, b, c} {
-		h.Authz.grant(alice.id, p.ID, rbac.RepoRead, rbac.RepoWrite)
+		h.Authz.grant(alice.id, p.ID, access.RepoRead, access.RepoWrite)
 	}
 	up := map[string]string{"Content-Type": "application/x-git-upload-pack-request"}
 	// Hold a slot: an upload-pack whose body never ends.
@@ -441,7 +441,7 @@ func TestConcurrentPushesAndClones(t *testing.T) {
 	h := newHarness(t, git.Limits{Wait: time.Minute})
 	proj := h.addProject(t, "alice", "busy", false)
 	alice := h.addUser("alice")
-	h.Authz.grant(alice.id, proj.ID, rbac.RepoRead, rbac.RepoWrite)
+	h.Authz.grant(alice.id, proj.ID, access.RepoRead, access.RepoWrite)
 	env := gitEnv(t)
 	remote := withUser(h.URL+"/alice/busy.git", "alice", alice.token)
 	work := newWorkTree(t, env, 5)

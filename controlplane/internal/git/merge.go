@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
@@ -460,7 +460,7 @@ type RefDecision struct {
 // project. Ref updates Hearth makes itself on a user's behalf (a merge
 // moving its target, the deletion of a merged source branch) go through it,
 // so they are never allowed more than the user's own push would be.
-func DecideRefUpdate(rules []ProtectedRef, defaultBranch string, can func(rbac.Permission) bool, c RefCommand) RefDecision {
+func DecideRefUpdate(rules []ProtectedRef, defaultBranch string, can func(access.Permission) bool, c RefCommand) RefDecision {
 	v := refPolicy{rules: rules, defaultBranch: defaultBranch, can: can}.decide(c)
 	switch v.mode {
 	case "allow":

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // TestDecideRefUpdateMatchesPushRules: the decision Hearth's own ref
@@ -13,12 +13,12 @@ import (
 func TestDecideRefUpdateMatchesPushRules(t *testing.T) {
 	const some, zero = "1111111111111111111111111111111111111111", "0000000000000000000000000000000000000000"
 	rules := []git.ProtectedRef{
-		{Kind: git.BranchRef, Pattern: "rel*", PushPermission: rbac.RepoWrite, AllowForcePush: true},
-		{Kind: git.BranchRef, Pattern: "release/*", PushPermission: rbac.ProjectAdmin, AllowDeletion: true},
-		{Kind: git.TagRef, Pattern: "*", PushPermission: rbac.RepoWrite},
+		{Kind: git.BranchRef, Pattern: "rel*", PushPermission: access.RepoWrite, AllowForcePush: true},
+		{Kind: git.BranchRef, Pattern: "release/*", PushPermission: access.ProjectAdmin, AllowDeletion: true},
+		{Kind: git.TagRef, Pattern: "*", PushPermission: access.RepoWrite},
 	}
-	developer := func(p rbac.Permission) bool { return p == rbac.RepoWrite }
-	admin := func(rbac.Permission) bool { return true }
+	developer := func(p access.Permission) bool { return p == access.RepoWrite }
+	admin := func(access.Permission) bool { return true }
 	update := func(branch string) git.RefCommand {
 		return git.RefCommand{Ref: "refs/heads/" + branch, Old: some, New: some}
 	}
@@ -27,7 +27,7 @@ func TestDecideRefUpdateMatchesPushRules(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name      string
-		can       func(rbac.Permission) bool
+		can       func(access.Permission) bool
 		cmd       git.RefCommand
 		allowed   bool
 		ffOnly    bool

@@ -6,9 +6,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
@@ -156,7 +156,7 @@ func TestMergeRulesThroughRefRuleAPI(t *testing.T) {
 	s := git.NewPGStore(d)
 	proj := insertProject(t, d, "api")
 	api := git.NewRefRuleAPI(s, oneProject(proj))
-	ctx := rbac.WithPrincipal(t.Context(), rbac.Principal{Kind: rbac.User, UserID: uuid.New(), Username: "alice"})
+	ctx := access.WithPrincipal(t.Context(), access.Principal{Kind: access.User, UserID: uuid.New(), Username: "alice"})
 	res, err := api.SetProtectedRef(ctx, &hearthv1.SetProtectedRefRequest{Owner: "alice", Name: "api", Rule: &hearthv1.ProtectedRef{
 		Kind: "branch", Pattern: "main", RequiredApprovals: 2, RequirePipeline: true,
 	}})

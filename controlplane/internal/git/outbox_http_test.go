@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // TestAPushWhoseEventIsNotRecordedFails: the client hears a push
@@ -16,7 +16,7 @@ func TestAPushWhoseEventIsNotRecordedFails(t *testing.T) {
 	h := newHarness(t, git.Limits{})
 	proj := h.addProject(t, "alice", "demo", false)
 	alice := h.addUser("alice")
-	h.Authz.grant(alice.id, proj.ID, rbac.RepoRead, rbac.RepoWrite)
+	h.Authz.grant(alice.id, proj.ID, access.RepoRead, access.RepoWrite)
 	env := gitEnv(t)
 	remote := withUser(h.URL+"/alice/demo.git", "alice", alice.token)
 	work := newWorkTree(t, env, 1)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
@@ -41,7 +41,7 @@ func (c *recordingConsumer) PushRef(ctx context.Context, key string, e git.PushE
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.deliveries[key+"/"+e.Refs[0].Ref]++
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	c.actors[p.UserID.String()+" "+p.Username] = true
 	return nil
 }
@@ -195,7 +195,7 @@ func TestPushWorkerStoppedMidDeliveryDeliversAgainWithTheSameKey(t *testing.T) {
 		{Ref: "refs/heads/main", Old: zeroSHA, New: fmt.Sprintf("%040x", 1)},
 		{Ref: "refs/tags/v1", Old: zeroSHA, New: fmt.Sprintf("%040x", 2)},
 	}}
-	ctx := rbac.WithPrincipal(context.Background(), rbac.Principal{Kind: rbac.User, UserID: pusher, Username: "ada"})
+	ctx := access.WithPrincipal(context.Background(), access.Principal{Kind: access.User, UserID: pusher, Username: "ada"})
 	if err := s.Trigger(ctx, e); err != nil {
 		t.Fatal(err)
 	}

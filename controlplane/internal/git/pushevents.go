@@ -13,9 +13,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/git/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
@@ -75,7 +75,7 @@ func (s *PGStore) Trigger(ctx context.Context, e PushEvent) error {
 	if e.PusherID != uuid.Nil {
 		pusher = &e.PusherID
 		// The worker acts for the pusher later; their name is the request's.
-		if p := rbac.PrincipalFrom(ctx); p.Kind == rbac.User && p.UserID == e.PusherID {
+		if p := access.PrincipalFrom(ctx); p.Kind == access.User && p.UserID == e.PusherID {
 			pusherName = p.Username
 		}
 	}
@@ -134,7 +134,7 @@ func (s *PGStore) ProtectedRefs(ctx context.Context, projectID uuid.UUID) ([]Pro
 	}
 	out := make([]ProtectedRef, 0, len(rows))
 	for _, r := range rows {
-		perm, err := rbac.ParsePermission(r.PushPermission)
+		perm, err := access.ParsePermission(r.PushPermission)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +151,7 @@ func (s *PGStore) ProtectedRefs(ctx context.Context, projectID uuid.UUID) ([]Pro
 // (audited as "git.protect"). The caller authorizes (ProjectAdmin).
 func (s *PGStore) SetProtectedRef(ctx context.Context, projectID uuid.UUID, p ProtectedRef) error {
 	if p.PushPermission == 0 {
-		p.PushPermission = rbac.RepoWrite
+		p.PushPermission = access.RepoWrite
 	}
 	if err := p.Validate(); err != nil {
 		return err

@@ -7,8 +7,8 @@ import (
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -34,11 +34,11 @@ func (a *RefRuleAPI) Handler(opts ...connect.HandlerOption) (string, http.Handle
 
 // Rules declares what each RPC needs: reading rules is reading the
 // repository; changing them administers the project.
-func (a *RefRuleAPI) Rules() rbac.Rules {
-	return rbac.Rules{
-		hearthv1connect.RefRuleServiceListProtectedRefsProcedure:  {Permission: rbac.RepoRead, Project: a.projectOf},
-		hearthv1connect.RefRuleServiceSetProtectedRefProcedure:    {Permission: rbac.ProjectAdmin, Project: a.projectOf},
-		hearthv1connect.RefRuleServiceDeleteProtectedRefProcedure: {Permission: rbac.ProjectAdmin, Project: a.projectOf},
+func (a *RefRuleAPI) Rules() access.Rules {
+	return access.Rules{
+		hearthv1connect.RefRuleServiceListProtectedRefsProcedure:  {Permission: access.RepoRead, Project: a.projectOf},
+		hearthv1connect.RefRuleServiceSetProtectedRefProcedure:    {Permission: access.ProjectAdmin, Project: a.projectOf},
+		hearthv1connect.RefRuleServiceDeleteProtectedRefProcedure: {Permission: access.ProjectAdmin, Project: a.projectOf},
 	}
 }
 
@@ -77,15 +77,15 @@ func (a *RefRuleAPI) SetProtectedRef(ctx context.Context, req *hearthv1.SetProte
 	rule := ProtectedRef{
 		Kind: RefKind(in.GetKind()), Pattern: in.GetPattern(),
 		AllowForcePush: in.GetAllowForcePush(), AllowDeletion: in.GetAllowDeletion(),
-		PushPermission:    rbac.RepoWrite,
+		PushPermission:    access.RepoWrite,
 		RequiredApprovals: int(in.GetRequiredApprovals()), RequirePipeline: in.GetRequirePipeline(),
 	}
 	switch in.GetPushPermission() {
-	case "", rbac.RepoWrite.String():
-	case rbac.ProjectAdmin.String():
-		rule.PushPermission = rbac.ProjectAdmin
+	case "", access.RepoWrite.String():
+	case access.ProjectAdmin.String():
+		rule.PushPermission = access.ProjectAdmin
 	default:
-		return nil, apperr.Invalid("push_permission must be %q or %q", rbac.RepoWrite, rbac.ProjectAdmin)
+		return nil, apperr.Invalid("push_permission must be %q or %q", access.RepoWrite, access.ProjectAdmin)
 	}
 	if err := rule.Validate(); err != nil {
 		return nil, apperr.Invalid("%s", err.Error())

@@ -8,7 +8,7 @@ import (
 
 	"github.com/hearth-dev/hearth/shared/gitref"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 )
 
 // RefKind says whether a protection rule is about branches or tags.
@@ -36,8 +36,8 @@ type ProtectedRef struct {
 	Pattern        string
 	AllowForcePush bool
 	AllowDeletion  bool
-	// PushPermission is rbac.RepoWrite (the default) or rbac.ProjectAdmin.
-	PushPermission rbac.Permission
+	// PushPermission is access.RepoWrite (the default) or access.ProjectAdmin.
+	PushPermission access.Permission
 
 	// Merge rules, branch rules only (a tag rule keeps 0 and false): the
 	// approvals a merge request into a matching branch needs
@@ -62,8 +62,8 @@ func (p ProtectedRef) Validate() error {
 	if _, err := path.Match(p.Pattern, ""); err != nil {
 		return fmt.Errorf("pattern %q: %w", p.Pattern, err)
 	}
-	if p.PushPermission != rbac.RepoWrite && p.PushPermission != rbac.ProjectAdmin && p.PushPermission != 0 {
-		return fmt.Errorf("push permission must be %s or %s", rbac.RepoWrite, rbac.ProjectAdmin)
+	if p.PushPermission != access.RepoWrite && p.PushPermission != access.ProjectAdmin && p.PushPermission != 0 {
+		return fmt.Errorf("push permission must be %s or %s", access.RepoWrite, access.ProjectAdmin)
 	}
 	if p.RequiredApprovals < 0 || p.RequiredApprovals > MaxRequiredApprovals {
 		return fmt.Errorf("required approvals must be between 0 and %d", MaxRequiredApprovals)
@@ -87,13 +87,13 @@ func isZeroID(id string) bool { return strings.Trim(id, "0") == "" }
 type refPolicy struct {
 	rules         []ProtectedRef
 	defaultBranch string
-	can           func(rbac.Permission) bool
+	can           func(access.Permission) bool
 }
 
 // matching combines every rule of kind that matches short into one, the
 // most restrictive; ok is false when none matches.
 func (p refPolicy) matching(kind RefKind, short string) (ProtectedRef, bool) {
-	out := ProtectedRef{Kind: kind, AllowForcePush: true, AllowDeletion: true, PushPermission: rbac.RepoWrite}
+	out := ProtectedRef{Kind: kind, AllowForcePush: true, AllowDeletion: true, PushPermission: access.RepoWrite}
 	found := false
 	for _, r := range p.rules {
 		if r.Kind != kind {
@@ -105,12 +105,12 @@ func (p refPolicy) matching(kind RefKind, short string) (ProtectedRef, bool) {
 		found = true
 		out.AllowForcePush = out.AllowForcePush && r.AllowForcePush
 		out.AllowDeletion = out.AllowDeletion && r.AllowDeletion
-		if r.PushPermission == rbac.ProjectAdmin {
-			out.PushPermission = rbac.ProjectAdmin
+		if r.PushPermission == access.ProjectAdmin {
+			out.PushPermission = access.ProjectAdmin
 		}
 	}
 	if !found && kind == BranchRef && short == p.defaultBranch {
-		return ProtectedRef{Kind: BranchRef, Pattern: short, PushPermission: rbac.RepoWrite}, true
+		return ProtectedRef{Kind: BranchRef, Pattern: short, PushPermission: access.RepoWrite}, true
 	}
 	return out, found
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -35,9 +35,9 @@ func (a *RepositoryAPI) Handler(opts ...connect.HandlerOption) (string, http.Han
 }
 
 // Rules declares what each RPC needs: repo:read on the named project.
-func (a *RepositoryAPI) Rules() rbac.Rules {
-	read := rbac.Rule{Permission: rbac.RepoRead, Project: a.ProjectOf}
-	return rbac.Rules{
+func (a *RepositoryAPI) Rules() access.Rules {
+	read := access.Rule{Permission: access.RepoRead, Project: a.ProjectOf}
+	return access.Rules{
 		hearthv1connect.RepositoryServiceListBranchesProcedure: read,
 		hearthv1connect.RepositoryServiceListTagsProcedure:     read,
 		hearthv1connect.RepositoryServiceGetTreeProcedure:      read,

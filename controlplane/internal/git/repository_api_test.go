@@ -12,7 +12,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -35,7 +35,7 @@ func TestRepositoryAPIRules(t *testing.T) {
 		t.Errorf("%d rules, want one per RPC (7)", len(rules))
 	}
 	for proc, r := range rules {
-		if !strings.HasPrefix(proc, "/hearth.v1.RepositoryService/") || r.Permission != rbac.RepoRead || r.Project == nil || r.Public || r.Authenticated {
+		if !strings.HasPrefix(proc, "/hearth.v1.RepositoryService/") || r.Permission != access.RepoRead || r.Project == nil || r.Public || r.Authenticated {
 			t.Errorf("%s: %+v", proc, r)
 		}
 		id, err := r.Project(context.Background(), &hearthv1.GetTreeRequest{Owner: "ada", Name: "tools"})

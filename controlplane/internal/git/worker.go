@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/git/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/shared/backoff"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
@@ -147,7 +147,7 @@ func (w *PushWorker) deliver(ctx context.Context, q *db.Queries, r db.ClaimPushR
 		e.PusherID = *r.PusherID
 		// What the consumers create (and audit) is the pusher's doing, as
 		// when it was created in their request.
-		rctx = rbac.WithPrincipal(rctx, rbac.Principal{Kind: rbac.User, UserID: e.PusherID, Username: r.PusherName})
+		rctx = access.WithPrincipal(rctx, access.Principal{Kind: access.User, UserID: e.PusherID, Username: r.PusherName})
 	}
 	err := w.d.Pipelines.PushRef(rctx, r.EventID.String(), e)
 	cancel()

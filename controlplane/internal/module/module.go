@@ -11,7 +11,7 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 )
 
@@ -19,7 +19,7 @@ import (
 // New<Service>Handler) and the authorization rule of each of its RPCs.
 type API interface {
 	Handler(opts ...connect.HandlerOption) (string, http.Handler)
-	Rules() rbac.Rules
+	Rules() access.Rules
 }
 
 // Mount adds plain HTTP routes (git smart HTTP, downloads, OTLP,

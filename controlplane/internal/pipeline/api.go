@@ -13,9 +13,9 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -42,16 +42,16 @@ func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 // alike (errNoPipeline, errNoJob: the rule's NotFound), so the answers
 // reveal no private ids. FollowJobLog, a
 // stream, is decided on its first (only) request message like the others.
-func (a *API) Rules() rbac.Rules {
-	read, run := rbac.PipelineRead, rbac.PipelineRun
-	byPath := func(p rbac.Permission) rbac.Rule { return rbac.Rule{Permission: p, Project: a.projectOfPath} }
-	byPipeline := func(p rbac.Permission) rbac.Rule {
-		return rbac.Rule{Permission: p, Project: a.projectOfPipeline, NotFound: errNoPipeline}
+func (a *API) Rules() access.Rules {
+	read, run := access.PipelineRead, access.PipelineRun
+	byPath := func(p access.Permission) access.Rule { return access.Rule{Permission: p, Project: a.projectOfPath} }
+	byPipeline := func(p access.Permission) access.Rule {
+		return access.Rule{Permission: p, Project: a.projectOfPipeline, NotFound: errNoPipeline}
 	}
-	byJob := func(p rbac.Permission) rbac.Rule {
-		return rbac.Rule{Permission: p, Project: a.projectOfJob, NotFound: errNoJob}
+	byJob := func(p access.Permission) access.Rule {
+		return access.Rule{Permission: p, Project: a.projectOfJob, NotFound: errNoJob}
 	}
-	return rbac.Rules{
+	return access.Rules{
 		hearthv1connect.PipelineServiceListPipelinesProcedure:      byPath(read),
 		hearthv1connect.PipelineServiceRunPipelineProcedure:        byPath(run),
 		hearthv1connect.PipelineServiceGetPipelineProcedure:        byPipeline(read),
@@ -325,7 +325,7 @@ func (a *API) FollowJobLog(ctx context.Context, req *hearthv1.FollowJobLogReques
 // anonymousNotFound asks an anonymous caller to sign in rather than
 // telling it what does not exist.
 func anonymousNotFound(ctx context.Context, err error) error {
-	if apperr.KindOf(err) == apperr.KindNotFound && rbac.PrincipalFrom(ctx).IsAnonymous() {
+	if apperr.KindOf(err) == apperr.KindNotFound && access.PrincipalFrom(ctx).IsAnonymous() {
 		return apperr.Unauthenticated("sign in first")
 	}
 	return err

@@ -14,9 +14,9 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
@@ -25,10 +25,10 @@ import (
 // fakeAuthz answers like rbac.Service for private projects: grants per
 // user and project.
 type fakeAuthz struct {
-	grants map[uuid.UUID]map[uuid.UUID]rbac.Set
+	grants map[uuid.UUID]map[uuid.UUID]access.Set
 }
 
-func (a fakeAuthz) Authorize(_ context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error {
+func (a fakeAuthz) Authorize(_ context.Context, p access.Principal, perm access.Permission, project uuid.UUID) error {
 	if p.IsAnonymous() {
 		return apperr.Unauthenticated("sign in first")
 	}
@@ -36,7 +36,7 @@ func (a fakeAuthz) Authorize(_ context.Context, p rbac.Principal, perm rbac.Perm
 	switch {
 	case set.Has(perm):
 		return nil
-	case project != uuid.Nil && !set.Has(rbac.ProjectRead):
+	case project != uuid.Nil && !set.Has(access.ProjectRead):
 		return apperr.NotFound("project not found")
 	}
 	return apperr.PermissionDenied("permission %s is required", perm)
@@ -46,7 +46,7 @@ func (a fakeAuthz) Authorize(_ context.Context, p rbac.Principal, perm rbac.Perm
 // does (see server/authz.go), and maps apperr kinds to Connect codes as
 // its error interceptor does.
 type authzInterceptor struct {
-	rules rbac.Rules
+	rules access.Rules
 	authz fakeAuthz
 }
 
@@ -58,7 +58,7 @@ func (a authzInterceptor) check(ctx context.Context, procedure string, req any) 
 	if rule.Public {
 		return nil
 	}
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	var project uuid.UUID
 	if rule.Project != nil {
 		var err error
@@ -144,9 +144,9 @@ func startAPI(t *testing.T) apiFixture {
 	t.Helper()
 	f := newFixture(t)
 	af := apiFixture{fixture: f, reader: uuid.New(), runner: uuid.New(), nobody: uuid.New()}
-	authz := fakeAuthz{grants: map[uuid.UUID]map[uuid.UUID]rbac.Set{
-		af.reader: {f.project.ID: rbac.SetOf(rbac.ProjectRead, rbac.PipelineRead)},
-		af.runner: {f.project.ID: rbac.SetOf(rbac.ProjectRead, rbac.PipelineRead, rbac.PipelineRun)},
+	authz := fakeAuthz{grants: map[uuid.UUID]map[uuid.UUID]access.Set{
+		af.reader: {f.project.ID: access.SetOf(access.ProjectRead, access.PipelineRead)},
+		af.runner: {f.project.ID: access.SetOf(access.ProjectRead, access.PipelineRead, access.PipelineRun)},
 	}}
 	api := pipeline.NewAPI(f.svc)
 	mux := http.NewServeMux()
@@ -157,9 +157,9 @@ func startAPI(t *testing.T) apiFixture {
 		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 			id, err := uuid.Parse(tok)
 			if err != nil {
-				r = r.WithContext(rbac.WithAuthError(r.Context(), err))
+				r = r.WithContext(access.WithAuthError(r.Context(), err))
 			} else {
-				r = r.WithContext(rbac.WithPrincipal(r.Context(), rbac.Principal{Kind: rbac.User, UserID: id, Username: "u" + tok[:6]}))
+				r = r.WithContext(access.WithPrincipal(r.Context(), access.Principal{Kind: access.User, UserID: id, Username: "u" + tok[:6]}))
 			}
 		}
 		mux.ServeHTTP(w, r)
@@ -213,9 +213,9 @@ func TestRulesCoverEveryRPC(t *testing.T) {
 		switch {
 		case !ok:
 			t.Errorf("%s has no rule", name)
-		case run[name] && (r.Permission != rbac.PipelineRun || r.Project == nil):
+		case run[name] && (r.Permission != access.PipelineRun || r.Project == nil):
 			t.Errorf("%s: %+v, want pipeline:run on its project", name, r)
-		case !run[name] && (r.Permission != rbac.PipelineRead || r.Project == nil):
+		case !run[name] && (r.Permission != access.PipelineRead || r.Project == nil):
 			t.Errorf("%s: %+v, want pipeline:read on its project", name, r)
 		}
 	}

@@ -8,10 +8,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/download"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // Download routes, for http.ServeMux. They are more specific than the
@@ -118,13 +118,13 @@ func (d DownloadDeps) authorize(ctx context.Context, project uuid.UUID) error {
 	if err := download.CheckCaller(ctx); err != nil {
 		return err
 	}
-	return d.Authz.Authorize(ctx, rbac.PrincipalFrom(ctx), rbac.PipelineRead, project)
+	return d.Authz.Authorize(ctx, access.PrincipalFrom(ctx), access.PipelineRead, project)
 }
 
 // refusal is what a refused caller learns: an anonymous one is asked to
 // sign in whether or not the thing exists.
 func (d DownloadDeps) refusal(ctx context.Context, err error) error {
-	if rbac.AuthErrorFrom(ctx) != nil {
+	if access.AuthErrorFrom(ctx) != nil {
 		return apperr.Unauthenticated("invalid credentials")
 	}
 	return anonymousNotFound(ctx, err)

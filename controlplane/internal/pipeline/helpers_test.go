@@ -14,12 +14,12 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/goleak"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/objectstore"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/joblog"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
@@ -316,7 +316,7 @@ func (f *fixture) addProject(t *testing.T, owner, name string) pipeline.Project 
 
 // asUser returns ctx acting as a signed-in user.
 func asUser(ctx context.Context, id uuid.UUID) context.Context {
-	return rbac.WithPrincipal(ctx, rbac.Principal{Kind: rbac.User, UserID: id, Username: "user-" + id.String()[:8]})
+	return access.WithPrincipal(ctx, access.Principal{Kind: access.User, UserID: id, Username: "user-" + id.String()[:8]})
 }
 
 // push moves ref from old to new with file as the new commit's .hearth.yml.

@@ -14,11 +14,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/robfig/cron/v3"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/spec"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
@@ -64,7 +64,7 @@ func parseCron(expr string) (cron.Schedule, error) {
 // CreateSchedule creates an active schedule owned by the caller (whose
 // pipelines run as the caller). The caller authorizes pipeline:run.
 func (s *Service) CreateSchedule(ctx context.Context, projectID uuid.UUID, expr, ref string, vars map[string]string, description string) (Schedule, error) {
-	owner := rbac.PrincipalFrom(ctx)
+	owner := access.PrincipalFrom(ctx)
 	if owner.IsAnonymous() || owner.UserID == uuid.Nil {
 		return Schedule{}, apperr.Unauthenticated("sign in first")
 	}
@@ -255,8 +255,8 @@ func (s *Service) scheduled(ctx context.Context, tx pgx.Tx, q *db.Queries, sc db
 		return false, "", err
 	}
 	if s.authz != nil {
-		owner := rbac.Principal{Kind: rbac.User, UserID: sc.OwnerID}
-		if err := s.authz.Authorize(ctx, owner, rbac.PipelineRun, sc.ProjectID); err != nil {
+		owner := access.Principal{Kind: access.User, UserID: sc.OwnerID}
+		if err := s.authz.Authorize(ctx, owner, access.PipelineRun, sc.ProjectID); err != nil {
 			if _, ok := apperr.As(err); ok {
 				return false, "the schedule's owner may no longer run pipelines in this project", nil
 			}

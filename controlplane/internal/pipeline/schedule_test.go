@@ -7,9 +7,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 )
@@ -214,8 +214,8 @@ func TestScheduleStopsWhenItsOwnerLosesAccess(t *testing.T) {
 	f := newFixture(t)
 	f.clock = &clock{t: time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)}
 	user := uuid.New()
-	authz := fakeAuthz{grants: map[uuid.UUID]map[uuid.UUID]rbac.Set{
-		user: {f.project.ID: rbac.SetOf(rbac.ProjectRead, rbac.PipelineRead, rbac.PipelineRun)},
+	authz := fakeAuthz{grants: map[uuid.UUID]map[uuid.UUID]access.Set{
+		user: {f.project.ID: access.SetOf(access.ProjectRead, access.PipelineRead, access.PipelineRun)},
 	}}
 	var err error
 	f.svc, err = pipeline.New(pipeline.Deps{

@@ -11,10 +11,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
@@ -105,7 +105,7 @@ type Artifacts interface {
 // Authorizer is the one authorizer (rbac.Service), for the checks the
 // handlers make themselves (FollowJobLog, downloads).
 type Authorizer interface {
-	Authorize(ctx context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error
+	Authorize(ctx context.Context, p access.Principal, perm access.Permission, project uuid.UUID) error
 }
 
 // AgentInfo describes a connected agent (the gateway's cluster.AgentInfo;

@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
@@ -126,7 +126,7 @@ func (s *Service) SetCommitStatus(ctx context.Context, projectID uuid.UUID, in N
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		row, err := s.q.WithTx(tx).UpsertExternalStatus(ctx, db.UpsertExternalStatusParams{
 			ID: id, ProjectID: projectID, CommitSha: in.SHA, Context: in.Context, State: in.State,
-			Description: in.Description, TargetUrl: in.TargetURL, CreatedBy: optionalID(rbac.PrincipalFrom(ctx).UserID), Now: s.now(),
+			Description: in.Description, TargetUrl: in.TargetURL, CreatedBy: optionalID(access.PrincipalFrom(ctx).UserID), Now: s.now(),
 		})
 		if err != nil {
 			return err

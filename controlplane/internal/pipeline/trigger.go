@@ -12,11 +12,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/spec"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
@@ -133,7 +133,7 @@ func (s *Service) RunPipeline(ctx context.Context, projectID uuid.UUID, ref stri
 	}
 	row, outcome, err := s.trigger(ctx, trigger{
 		ProjectID: projectID, Ref: fullRef, Commit: commit, Variables: vars,
-		Event: spec.Event{Kind: spec.EventManual, Ref: fullRef}, TriggeredBy: rbac.PrincipalFrom(ctx).UserID,
+		Event: spec.Event{Kind: spec.EventManual, Ref: fullRef}, TriggeredBy: access.PrincipalFrom(ctx).UserID,
 	})
 	switch {
 	case err != nil:

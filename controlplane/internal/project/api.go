@@ -10,8 +10,8 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -36,15 +36,15 @@ func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 }
 
 // Rules declares what each RPC needs.
-func (a *API) Rules() rbac.Rules {
-	return mergeRules(rbac.Rules{
+func (a *API) Rules() access.Rules {
+	return mergeRules(access.Rules{
 		// Creating in a group also needs project:admin on the group (the
 		// destination is in the body: needs_api.go).
 		hearthv1connect.ProjectServiceCreateProjectProcedure: {Authenticated: true, Also: a.createProjectNeeds},
-		hearthv1connect.ProjectServiceGetProjectProcedure:    {Permission: rbac.ProjectRead, Project: a.ProjectOf},
+		hearthv1connect.ProjectServiceGetProjectProcedure:    {Permission: access.ProjectRead, Project: a.ProjectOf},
 		// Anyone: the service lists only what the caller may read.
 		hearthv1connect.ProjectServiceListProjectsProcedure:  {Public: true},
-		hearthv1connect.ProjectServiceUpdateProjectProcedure: {Permission: rbac.ProjectAdmin, Project: a.ProjectOf},
+		hearthv1connect.ProjectServiceUpdateProjectProcedure: {Permission: access.ProjectAdmin, Project: a.ProjectOf},
 	}, a.lifecycleRules())
 }
 
@@ -67,7 +67,7 @@ func (a *API) ProjectOf(ctx context.Context, req any) (uuid.UUID, error) {
 
 // CreateProject creates a project owned by the caller.
 func (a *API) CreateProject(ctx context.Context, req *hearthv1.CreateProjectRequest) (*hearthv1.CreateProjectResponse, error) {
-	p, err := a.svc.CreateIn(ctx, rbac.PrincipalFrom(ctx), req.GetNamespace(), req.GetName(), req.GetDescription(),
+	p, err := a.svc.CreateIn(ctx, access.PrincipalFrom(ctx), req.GetNamespace(), req.GetName(), req.GetDescription(),
 		visibilityFromProto(req.GetVisibility()), req.GetDefaultBranch())
 	if err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func (a *API) GetProject(ctx context.Context, req *hearthv1.GetProjectRequest) (
 
 // ListProjects lists the projects the caller may read.
 func (a *API) ListProjects(ctx context.Context, req *hearthv1.ListProjectsRequest) (*hearthv1.ListProjectsResponse, error) {
-	ps, next, err := a.svc.List(ctx, rbac.PrincipalFrom(ctx), ListQuery{
+	ps, next, err := a.svc.List(ctx, access.PrincipalFrom(ctx), ListQuery{
 		Search: req.GetSearch(), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
 	})
 	if err != nil {
@@ -122,22 +122,22 @@ func (a *API) UpdateProject(ctx context.Context, req *hearthv1.UpdateProjectRequ
 	return &hearthv1.UpdateProjectResponse{Project: a.toProto(p)}, nil
 }
 
-func visibilityFromProto(v hearthv1.Visibility) rbac.Visibility {
+func visibilityFromProto(v hearthv1.Visibility) access.Visibility {
 	switch v {
 	case hearthv1.Visibility_VISIBILITY_PUBLIC:
-		return rbac.Public
+		return access.Public
 	case hearthv1.Visibility_VISIBILITY_INTERNAL:
-		return rbac.Internal
+		return access.Internal
 	default:
-		return rbac.Private
+		return access.Private
 	}
 }
 
-func visibilityToProto(v rbac.Visibility) hearthv1.Visibility {
+func visibilityToProto(v access.Visibility) hearthv1.Visibility {
 	switch v {
-	case rbac.Public:
+	case access.Public:
 		return hearthv1.Visibility_VISIBILITY_PUBLIC
-	case rbac.Internal:
+	case access.Internal:
 		return hearthv1.Visibility_VISIBILITY_INTERNAL
 	default:
 		return hearthv1.Visibility_VISIBILITY_PRIVATE

@@ -4,13 +4,18 @@
 // # What it owns
 //
 //   - projects (queries.sql, service.go, list.go, lifecycle.go): create
-//     with the creator's owner binding, get by path or id, list what the
-//     caller may read, update, rename, transfer, archive and delete; the
-//     owner namespace (a user or a group) and the reserved names it
-//     refuses; it answers rbac's visibility questions;
+//     with the creator's owner binding in the same transaction, get by path
+//     or id, list what the caller may read, update, rename, transfer,
+//     archive and delete; the owner namespace (a user or a group) and the
+//     reserved names it refuses;
 //   - groups (groups.sql, groups.go): the groups table, which owns
-//     projects; members of projects and groups (members.go) are rbac role
-//     bindings, which it manages through the Memberships interface;
+//     projects (it is the only record of which group owns which project);
+//     members of projects and groups (members.go) are rbac role bindings,
+//     which it manages through the Memberships interface;
+//   - the Directory (directory.go): a reader of its tables alone, built
+//     before rbac and auth, answering rbac (who may see a project or a
+//     group, which group owns a project) and auth (whether a group holds a
+//     name a new user wants);
 //   - issues (issues.go): per-project numbers, assignees, comments,
 //     mentions and full-text search; labels (labels.sql, labels.go);
 //   - merge requests (merge_requests*.go): reviews and reviewers, line

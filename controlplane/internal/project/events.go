@@ -10,8 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // EventKind names what happened; notifications will subscribe to kinds.
@@ -91,7 +91,7 @@ func (RecordedEvents) Publish(ctx context.Context, tx pgx.Tx, e Event) error {
 // publish sends e, attributed to the caller in ctx, to the service's sink.
 func (s *Service) publish(ctx context.Context, tx pgx.Tx, e Event) error {
 	if e.ActorID == uuid.Nil {
-		p := rbac.PrincipalFrom(ctx)
+		p := access.PrincipalFrom(ctx)
 		e.ActorID, e.Actor = p.UserID, p.Username
 	}
 	return s.events.Publish(ctx, tx, e)

@@ -12,17 +12,16 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/names"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
-	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // GroupOwnerRole is the role a group's creator gets on it.
-const GroupOwnerRole = rbac.RoleMaintainer
+const GroupOwnerRole = access.RoleMaintainer
 
 // validGroupName is the username syntax: groups and users share the owner
 // namespace of project URLs.
@@ -33,13 +32,13 @@ type Group struct {
 	ID          uuid.UUID
 	Name        string
 	Description string
-	Visibility  rbac.Visibility
+	Visibility  access.Visibility
 	CreatedAt   time.Time
 }
 
 // CreateGroup makes a group and makes its creator its maintainer. A name
 // taken by a user or another group (whatever the case) is a Conflict.
-func (s *Service) CreateGroup(ctx context.Context, caller rbac.Principal, name, description string, vis rbac.Visibility) (Group, error) {
+func (s *Service) CreateGroup(ctx context.Context, caller access.Principal, name, description string, vis access.Visibility) (Group, error) {
 	if caller.IsAnonymous() || caller.UserID == uuid.Nil {
 		return Group{}, apperr.Unauthenticated("sign in first")
 	}
@@ -73,23 +72,23 @@ func (s *Service) CreateGroup(ctx context.Context, caller rbac.Principal, name, 
 			return err
 		}
 		out = groupFromRow(row)
-		return audit.Record(ctx, tx, audit.Event{
+		if err := audit.Record(ctx, tx, audit.Event{
 			Action: "group.create", Resource: "group/" + row.ID.String(),
 			Detail: map[string]any{"name": name, "visibility": row.Visibility},
-		})
+		}); err != nil {
+			return err
+		}
+		// In the same transaction: no group is ever left that nobody
+		// administers.
+		if _, err := s.member.CreateGroupBindingTx(ctx, tx, GroupOwnerRole, caller.UserID, row.ID); err != nil {
+			return fmt.Errorf("making the creator maintainer: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return Group{}, err
 	}
-	if _, err := s.member.CreateGroupBinding(ctx, GroupOwnerRole, caller.UserID, out.ID); err != nil {
-		// No group may be left that nobody administers.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if derr := s.q.DeleteGroup(ctx, out.ID); derr != nil {
-			s.log.Error().Err(derr).Str(logfield.GroupID, out.ID.String()).Msg("could not remove a half-created group")
-		}
-		return Group{}, fmt.Errorf("making the creator maintainer: %w", err)
-	}
+	s.invalidate(ctx)
 	return out, nil
 }
 
@@ -108,31 +107,9 @@ func (s *Service) GroupByName(ctx context.Context, name string) (Group, error) {
 	return groupFromRow(row), nil
 }
 
-// NameTaken answers auth: whether a group holds name (any case), which
-// a new user then cannot take.
-func (s *Service) NameTaken(ctx context.Context, name string) (bool, error) {
-	switch _, err := s.GroupByName(ctx, name); {
-	case err == nil:
-		return true, nil
-	case apperr.KindOf(err) == apperr.KindNotFound:
-		return false, nil
-	default:
-		return false, err
-	}
-}
-
-// GroupVisibility answers rbac: who may see the group.
-func (s *Service) GroupVisibility(ctx context.Context, id uuid.UUID) (rbac.Visibility, error) {
-	row, err := s.q.GetGroup(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	return parseVisibility(row.Visibility), nil
-}
-
 // ListGroups returns the groups caller may see, by name, and a token for
 // the next page ("" on the last).
-func (s *Service) ListGroups(ctx context.Context, caller rbac.Principal, pageSize int, pageToken string) ([]Group, string, error) {
+func (s *Service) ListGroups(ctx context.Context, caller access.Principal, pageSize int, pageToken string) ([]Group, string, error) {
 	size := pageSize
 	switch {
 	case size == 0:
@@ -178,11 +155,11 @@ func (s *Service) ListGroups(ctx context.Context, caller rbac.Principal, pageSiz
 	return out, token(after), nil
 }
 
-func (s *Service) mayReadGroup(ctx context.Context, caller rbac.Principal, r db.Group) (bool, error) {
+func (s *Service) mayReadGroup(ctx context.Context, caller access.Principal, r db.Group) (bool, error) {
 	if r.Visibility == "public" {
 		return true, nil
 	}
-	return allowed(s.member.AuthorizeGroup(ctx, caller, rbac.ProjectRead, r.ID))
+	return allowed(s.member.AuthorizeGroup(ctx, caller, access.ProjectRead, r.ID))
 }
 
 // allowed turns an authorization answer into yes or no, passing through

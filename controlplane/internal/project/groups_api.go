@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -31,15 +31,15 @@ func (a *GroupAPI) Handler(opts ...connect.HandlerOption) (string, http.Handler)
 // membership changes project:admin on it (its maintainers); granting a
 // role also needs its permissions through the caller's own roles
 // (AddMember).
-func (a *GroupAPI) Rules() rbac.Rules {
-	return rbac.Rules{
+func (a *GroupAPI) Rules() access.Rules {
+	return access.Rules{
 		hearthv1connect.GroupServiceCreateGroupProcedure: {Authenticated: true},
 		// Anyone: the service lists only what the caller may see.
 		hearthv1connect.GroupServiceListGroupsProcedure:        {Public: true},
-		hearthv1connect.GroupServiceGetGroupProcedure:          {Permission: rbac.ProjectRead, Group: a.groupOf},
-		hearthv1connect.GroupServiceListGroupMembersProcedure:  {Permission: rbac.ProjectRead, Group: a.groupOf},
-		hearthv1connect.GroupServiceAddGroupMemberProcedure:    {Permission: rbac.ProjectAdmin, Group: a.groupOf},
-		hearthv1connect.GroupServiceRemoveGroupMemberProcedure: {Permission: rbac.ProjectAdmin, Group: a.groupOf},
+		hearthv1connect.GroupServiceGetGroupProcedure:          {Permission: access.ProjectRead, Group: a.groupOf},
+		hearthv1connect.GroupServiceListGroupMembersProcedure:  {Permission: access.ProjectRead, Group: a.groupOf},
+		hearthv1connect.GroupServiceAddGroupMemberProcedure:    {Permission: access.ProjectAdmin, Group: a.groupOf},
+		hearthv1connect.GroupServiceRemoveGroupMemberProcedure: {Permission: access.ProjectAdmin, Group: a.groupOf},
 	}
 }
 
@@ -55,7 +55,7 @@ func (a *GroupAPI) groupOf(ctx context.Context, req any) (uuid.UUID, error) {
 
 // CreateGroup creates a group; the caller becomes its maintainer.
 func (a *GroupAPI) CreateGroup(ctx context.Context, req *hearthv1.CreateGroupRequest) (*hearthv1.CreateGroupResponse, error) {
-	g, err := a.svc.CreateGroup(ctx, rbac.PrincipalFrom(ctx), req.GetName(), req.GetDescription(), visibilityFromProto(req.GetVisibility()))
+	g, err := a.svc.CreateGroup(ctx, access.PrincipalFrom(ctx), req.GetName(), req.GetDescription(), visibilityFromProto(req.GetVisibility()))
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (a *GroupAPI) CreateGroup(ctx context.Context, req *hearthv1.CreateGroupReq
 
 // ListGroups lists the groups the caller may see.
 func (a *GroupAPI) ListGroups(ctx context.Context, req *hearthv1.ListGroupsRequest) (*hearthv1.ListGroupsResponse, error) {
-	gs, next, err := a.svc.ListGroups(ctx, rbac.PrincipalFrom(ctx), int(req.GetPageSize()), req.GetPageToken())
+	gs, next, err := a.svc.ListGroups(ctx, access.PrincipalFrom(ctx), int(req.GetPageSize()), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (a *GroupAPI) AddGroupMember(ctx context.Context, req *hearthv1.AddGroupMem
 	if err != nil {
 		return nil, err
 	}
-	m, err := a.svc.AddMember(ctx, rbac.PrincipalFrom(ctx), GroupScope(g), req.GetUsername(), req.GetRole())
+	m, err := a.svc.AddMember(ctx, access.PrincipalFrom(ctx), GroupScope(g), req.GetUsername(), req.GetRole())
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (a *GroupAPI) RemoveGroupMember(ctx context.Context, req *hearthv1.RemoveGr
 	if err != nil {
 		return nil, err
 	}
-	if err := a.svc.RemoveMember(ctx, rbac.PrincipalFrom(ctx), GroupScope(g), req.GetUsername()); err != nil {
+	if err := a.svc.RemoveMember(ctx, access.PrincipalFrom(ctx), GroupScope(g), req.GetUsername()); err != nil {
 		return nil, err
 	}
 	return &hearthv1.RemoveGroupMemberResponse{}, nil

@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
@@ -143,7 +143,7 @@ func ValidLabelName(name string) bool {
 	return true
 }
 
-func signedIn(p rbac.Principal) error {
+func signedIn(p access.Principal) error {
 	if p.IsAnonymous() || p.UserID == uuid.Nil {
 		return apperr.Unauthenticated("sign in first")
 	}
@@ -153,7 +153,7 @@ func signedIn(p rbac.Principal) error {
 // CreateIssue opens an issue in project, numbered with the project's next
 // number (allocated in the same transaction, so numbers have no gaps
 // unless a creation fails).
-func (s *Service) CreateIssue(ctx context.Context, author rbac.Principal, project uuid.UUID, title, body string, labels, assignees []string) (Issue, error) {
+func (s *Service) CreateIssue(ctx context.Context, author access.Principal, project uuid.UUID, title, body string, labels, assignees []string) (Issue, error) {
 	if err := s.requireWritable(ctx, project); err != nil {
 		return Issue{}, err
 	}
@@ -515,7 +515,7 @@ func (s *Service) ListLabels(ctx context.Context, project uuid.UUID) ([]Label, e
 }
 
 // CreateComment comments on issue number of project.
-func (s *Service) CreateComment(ctx context.Context, author rbac.Principal, project uuid.UUID, number int64, body string) (Comment, error) {
+func (s *Service) CreateComment(ctx context.Context, author access.Principal, project uuid.UUID, number int64, body string) (Comment, error) {
 	if err := s.requireWritable(ctx, project); err != nil {
 		return Comment{}, err
 	}
@@ -579,7 +579,7 @@ func (s *Service) ListComments(ctx context.Context, project uuid.UUID, number in
 }
 
 // UpdateComment replaces the body of a comment; only its author may.
-func (s *Service) UpdateComment(ctx context.Context, caller rbac.Principal, project uuid.UUID, number int64, id uuid.UUID, body string) (Comment, error) {
+func (s *Service) UpdateComment(ctx context.Context, caller access.Principal, project uuid.UUID, number int64, id uuid.UUID, body string) (Comment, error) {
 	if err := s.requireWritable(ctx, project); err != nil {
 		return Comment{}, err
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -18,7 +18,7 @@ import (
 // Authorizer checks a permission on a project (rbac), for decisions about
 // other users (may an assignee or reviewer read the project).
 type Authorizer interface {
-	Authorize(ctx context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error
+	Authorize(ctx context.Context, p access.Principal, perm access.Permission, project uuid.UUID) error
 }
 
 // IssueAPI implements hearthv1connect.IssueServiceHandler.
@@ -47,15 +47,15 @@ func (a *IssueAPI) Handler(opts ...connect.HandlerOption) (string, http.Handler)
 // assignees, project:admin to delete someone else's comment. Only its
 // author may edit a comment (the service's rule; no permission allows
 // editing someone else's words).
-func (a *IssueAPI) Rules() rbac.Rules {
-	read := rbac.Rule{Permission: rbac.ProjectRead, Project: a.paths.ProjectOf}
-	participate := rbac.Rule{Permission: rbac.ProjectParticipate, Project: a.paths.ProjectOf}
-	write := rbac.Rule{Permission: rbac.ProjectWrite, Project: a.paths.ProjectOf}
-	with := func(r rbac.Rule, also func(context.Context, rbac.Principal, uuid.UUID, any) ([]rbac.Need, error)) rbac.Rule {
+func (a *IssueAPI) Rules() access.Rules {
+	read := access.Rule{Permission: access.ProjectRead, Project: a.paths.ProjectOf}
+	participate := access.Rule{Permission: access.ProjectParticipate, Project: a.paths.ProjectOf}
+	write := access.Rule{Permission: access.ProjectWrite, Project: a.paths.ProjectOf}
+	with := func(r access.Rule, also func(context.Context, access.Principal, uuid.UUID, any) ([]access.Need, error)) access.Rule {
 		r.Also = also
 		return r
 	}
-	return rbac.Rules{
+	return access.Rules{
 		hearthv1connect.IssueServiceCreateIssueProcedure:   with(participate, createIssueNeeds),
 		hearthv1connect.IssueServiceGetIssueProcedure:      read,
 		hearthv1connect.IssueServiceListIssuesProcedure:    read,
@@ -90,7 +90,7 @@ func (a *IssueAPI) CreateIssue(ctx context.Context, req *hearthv1.CreateIssueReq
 	if err != nil {
 		return nil, err
 	}
-	is, err := a.svc.CreateIssue(ctx, rbac.PrincipalFrom(ctx), pid, req.GetTitle(), req.GetBody(), req.GetLabels(), req.GetAssignees())
+	is, err := a.svc.CreateIssue(ctx, access.PrincipalFrom(ctx), pid, req.GetTitle(), req.GetBody(), req.GetLabels(), req.GetAssignees())
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func (a *IssueAPI) CreateComment(ctx context.Context, req *hearthv1.CreateCommen
 	if err != nil {
 		return nil, err
 	}
-	c, err := a.svc.CreateComment(ctx, rbac.PrincipalFrom(ctx), pid, req.GetNumber(), req.GetBody())
+	c, err := a.svc.CreateComment(ctx, access.PrincipalFrom(ctx), pid, req.GetNumber(), req.GetBody())
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func (a *IssueAPI) UpdateComment(ctx context.Context, req *hearthv1.UpdateCommen
 	if err != nil {
 		return nil, apperr.NotFound("comment not found")
 	}
-	c, err := a.svc.UpdateComment(ctx, rbac.PrincipalFrom(ctx), pid, req.GetNumber(), id, req.GetBody())
+	c, err := a.svc.UpdateComment(ctx, access.PrincipalFrom(ctx), pid, req.GetNumber(), id, req.GetBody())
 	if err != nil {
 		return nil, err
 	}

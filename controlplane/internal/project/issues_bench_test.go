@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
 
@@ -23,11 +24,13 @@ func (noRepos) SetDefaultBranch(context.Context, uuid.UUID, string) error { retu
 
 type noRoles struct{}
 
-func (noRoles) CreateBinding(context.Context, string, uuid.UUID, uuid.UUID) (rbac.Binding, error) {
-	return rbac.Binding{}, nil
+func (noRoles) CreateBindingTx(context.Context, pgx.Tx, string, uuid.UUID, uuid.UUID) (access.Binding, error) {
+	return access.Binding{}, nil
 }
 
-func (noRoles) Authorize(context.Context, rbac.Principal, rbac.Permission, uuid.UUID) error {
+func (noRoles) Invalidate(context.Context) error { return nil }
+
+func (noRoles) Authorize(context.Context, access.Principal, access.Permission, uuid.UUID) error {
 	return nil
 }
 

@@ -10,11 +10,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/names"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
@@ -56,7 +56,7 @@ var errNoGroups = apperr.FailedPrecondition("groups are not available on this se
 // An owner whose name is reserved (names.CheckOwner; one taken before the
 // list reserved it) holds no new projects: they would sit in the server's
 // own route space.
-func (s *Service) namespace(ctx context.Context, caller rbac.Principal, name string) (owner, error) {
+func (s *Service) namespace(ctx context.Context, caller access.Principal, name string) (owner, error) {
 	if name == "" || strings.EqualFold(name, caller.Username) {
 		if err := names.CheckOwner("namespace", caller.Username); err != nil {
 			return owner{}, err
@@ -82,12 +82,9 @@ func (s *Service) namespace(ctx context.Context, caller rbac.Principal, name str
 // invalidate drops cached permission decisions after a committed change of
 // a project's group (or membership).
 func (s *Service) invalidate(ctx context.Context) {
-	if s.member == nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := s.member.Invalidate(ctx); err != nil {
+	if err := s.roles.Invalidate(ctx); err != nil {
 		s.log.Error().Err(err).Msg("project: could not invalidate the permission cache; decisions may be stale until they expire")
 	}
 }
@@ -152,7 +149,7 @@ func (s *Service) Rename(ctx context.Context, id uuid.UUID, newName string) (Pro
 //     makes them its maintainer (their namespace) or hands it to a group
 //     they maintain, so a delegation or a narrower role must not turn into
 //     a lasting maintainer role that way.
-func (s *Service) Transfer(ctx context.Context, caller rbac.Principal, id uuid.UUID, namespace string) (Project, error) {
+func (s *Service) Transfer(ctx context.Context, caller access.Principal, id uuid.UUID, namespace string) (Project, error) {
 	if caller.IsAnonymous() || caller.Username == "" {
 		return Project{}, apperr.Unauthenticated("sign in first")
 	}
@@ -183,31 +180,27 @@ func (s *Service) Transfer(ctx context.Context, caller rbac.Principal, id uuid.U
 			}
 			return row, err
 		}
-		group := uuid.Nil
-		if ns.kind == OwnedByGroup {
-			group = ns.id
-		}
-		if err := s.member.SetProjectGroup(ctx, tx, id, group); err != nil {
-			return row, err
-		}
-		return row, audit.Record(ctx, tx, audit.Event{
+		if err := audit.Record(ctx, tx, audit.Event{
 			Action: "project.transfer", Resource: "project/" + id.String(), ProjectID: id,
 			Detail: map[string]any{"from": cur.OwnerName, "from_kind": cur.OwnerKind, "to": ns.name, "to_kind": string(ns.kind)},
-		})
+		}); err != nil || ns.kind != OwnedByUser {
+			return row, err
+		}
+		// Into the caller's own namespace: the caller owns it, as in GitLab,
+		// even when they administered it only through the old group (a
+		// maintainer already is one). In the same transaction, so the move
+		// never commits without its owner.
+		if _, err := s.roles.CreateBindingTx(ctx, tx, OwnerRole, caller.UserID, id); err != nil {
+			if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict {
+				return row, fmt.Errorf("making the new owner maintainer: %w", err)
+			}
+		}
+		return row, nil
 	})
 	if err != nil {
 		return Project{}, err
 	}
 	s.invalidate(ctx)
-	if ns.kind == OwnedByUser {
-		// Into the caller's own namespace: the caller owns it, as in GitLab,
-		// even when they administered it only through the old group.
-		if _, err := s.member.CreateBinding(ctx, OwnerRole, caller.UserID, id); err != nil {
-			if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict {
-				return Project{}, fmt.Errorf("making the new owner maintainer: %w", err)
-			}
-		}
-	}
 	return out, nil
 }
 
@@ -250,11 +243,6 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 		}
 		if n == 0 {
 			return apperr.NotFound("project not found")
-		}
-		if s.member != nil {
-			if err := s.member.SetProjectGroup(ctx, tx, id, uuid.Nil); err != nil {
-				return err
-			}
 		}
 		return audit.Record(ctx, tx, audit.Event{Action: "project.delete", Resource: "project/" + id.String(), ProjectID: id})
 	})

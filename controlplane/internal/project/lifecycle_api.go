@@ -6,8 +6,8 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -15,24 +15,24 @@ import (
 // lifecycleRules declares the rules of the project RPCs beyond CRUD: by
 // id, rename, transfer (and the groups it moves between: needs_api.go),
 // archive, delete (a group's project: its group's maintainers) and members.
-func (a *API) lifecycleRules() rbac.Rules {
-	admin := rbac.Rule{Permission: rbac.ProjectAdmin, Project: a.ProjectOf}
+func (a *API) lifecycleRules() access.Rules {
+	admin := access.Rule{Permission: access.ProjectAdmin, Project: a.ProjectOf}
 	transfer, remove := admin, admin
 	transfer.Also, remove.Also = a.transferProjectNeeds, a.deleteProjectNeeds
-	return rbac.Rules{
-		hearthv1connect.ProjectServiceGetProjectByIdProcedure:      {Permission: rbac.ProjectRead, Project: a.projectByID},
+	return access.Rules{
+		hearthv1connect.ProjectServiceGetProjectByIdProcedure:      {Permission: access.ProjectRead, Project: a.projectByID},
 		hearthv1connect.ProjectServiceRenameProjectProcedure:       admin,
 		hearthv1connect.ProjectServiceTransferProjectProcedure:     transfer,
 		hearthv1connect.ProjectServiceArchiveProjectProcedure:      admin,
 		hearthv1connect.ProjectServiceUnarchiveProjectProcedure:    admin,
 		hearthv1connect.ProjectServiceDeleteProjectProcedure:       remove,
 		hearthv1connect.ProjectServiceAddProjectMemberProcedure:    admin,
-		hearthv1connect.ProjectServiceListProjectMembersProcedure:  {Permission: rbac.ProjectRead, Project: a.ProjectOf},
+		hearthv1connect.ProjectServiceListProjectMembersProcedure:  {Permission: access.ProjectRead, Project: a.ProjectOf},
 		hearthv1connect.ProjectServiceRemoveProjectMemberProcedure: admin,
 	}
 }
 
-func mergeRules(base, more rbac.Rules) rbac.Rules {
+func mergeRules(base, more access.Rules) access.Rules {
 	for k, v := range more {
 		base[k] = v
 	}
@@ -95,7 +95,7 @@ func (a *API) TransferProject(ctx context.Context, req *hearthv1.TransferProject
 	if err != nil {
 		return nil, err
 	}
-	if p, err = a.svc.Transfer(ctx, rbac.PrincipalFrom(ctx), p.ID, req.GetNamespace()); err != nil {
+	if p, err = a.svc.Transfer(ctx, access.PrincipalFrom(ctx), p.ID, req.GetNamespace()); err != nil {
 		return nil, err
 	}
 	return &hearthv1.TransferProjectResponse{Project: a.toProto(p)}, nil
@@ -148,7 +148,7 @@ func (a *API) AddProjectMember(ctx context.Context, req *hearthv1.AddProjectMemb
 	if err != nil {
 		return nil, err
 	}
-	m, err := a.svc.AddMember(ctx, rbac.PrincipalFrom(ctx), ScopeOf(p), req.GetUsername(), req.GetRole())
+	m, err := a.svc.AddMember(ctx, access.PrincipalFrom(ctx), ScopeOf(p), req.GetUsername(), req.GetRole())
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (a *API) RemoveProjectMember(ctx context.Context, req *hearthv1.RemoveProje
 	if err != nil {
 		return nil, err
 	}
-	if err := a.svc.RemoveMember(ctx, rbac.PrincipalFrom(ctx), ScopeOf(p), req.GetUsername()); err != nil {
+	if err := a.svc.RemoveMember(ctx, access.PrincipalFrom(ctx), ScopeOf(p), req.GetUsername()); err != nil {
 		return nil, err
 	}
 	return &hearthv1.RemoveProjectMemberResponse{}, nil

@@ -9,10 +9,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/gitref"
 )
@@ -35,7 +35,7 @@ type ListQuery struct {
 
 // List returns the projects caller may read, ordered by owner/name, and a
 // token for the next page ("" on the last).
-func (s *Service) List(ctx context.Context, caller rbac.Principal, q ListQuery) ([]Project, string, error) {
+func (s *Service) List(ctx context.Context, caller access.Principal, q ListQuery) ([]Project, string, error) {
 	size := q.PageSize
 	switch {
 	case size == 0:
@@ -92,11 +92,11 @@ func (s *Service) List(ctx context.Context, caller rbac.Principal, q ListQuery) 
 // mayRead reports whether caller may read the project of row r: public
 // rows need no check; the rest go through rbac (internal projects for
 // signed-in users within their token's limits, private ones by role).
-func (s *Service) mayRead(ctx context.Context, caller rbac.Principal, r db.Project) (bool, error) {
+func (s *Service) mayRead(ctx context.Context, caller access.Principal, r db.Project) (bool, error) {
 	if r.Visibility == "public" {
 		return true, nil
 	}
-	err := s.roles.Authorize(ctx, caller, rbac.ProjectRead, r.ID)
+	err := s.roles.Authorize(ctx, caller, access.ProjectRead, r.ID)
 	if err == nil {
 		return true, nil
 	}
@@ -133,7 +133,7 @@ func escapeLike(s string) string {
 // Update is what UpdateProject changes; nil fields stay as they are.
 type Update struct {
 	Description   *string
-	Visibility    *rbac.Visibility
+	Visibility    *access.Visibility
 	DefaultBranch *string
 }
 

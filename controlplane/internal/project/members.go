@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // Member is a user's role on a project or a group (an rbac binding).
@@ -45,7 +45,7 @@ func GroupScope(g Group) Scope { return Scope{Group: g.ID, KeepAdmin: true} }
 // they hold project:admin and every permission of the role through their
 // own role bindings on the scope (rbac CheckGrant), so that neither a
 // delegation nor a narrower role turns into a broader, lasting one.
-func (s *Service) AddMember(ctx context.Context, caller rbac.Principal, scope Scope, username, role string) (Member, error) {
+func (s *Service) AddMember(ctx context.Context, caller access.Principal, scope Scope, username, role string) (Member, error) {
 	if s.member == nil || s.users == nil {
 		return Member{}, errNoGroups
 	}
@@ -59,14 +59,14 @@ func (s *Service) AddMember(ctx context.Context, caller rbac.Principal, scope Sc
 	if err := s.member.CheckGrant(ctx, caller, role, scope.Project, scope.Group); err != nil {
 		return Member{}, err
 	}
-	existing, err := s.member.ListBindings(ctx, rbac.BindingFilter{UserID: userID, ProjectID: scope.Project, GroupID: scope.Group})
+	existing, err := s.member.ListBindings(ctx, access.BindingFilter{UserID: userID, ProjectID: scope.Project, GroupID: scope.Group})
 	if err != nil {
 		return Member{}, err
 	}
 	if len(existing) > 0 {
 		return Member{}, apperr.Conflict("%s is already a member (as %s)", name, existing[0].RoleName)
 	}
-	var b rbac.Binding
+	var b access.Binding
 	if scope.Group != uuid.Nil {
 		b, err = s.member.CreateGroupBinding(ctx, role, userID, scope.Group)
 	} else {
@@ -168,7 +168,7 @@ func parseMemberToken(tok string) (time.Time, uuid.UUID, error) {
 // hold none. Callers authorize project:admin on the scope first;
 // RemoveMember then checks that caller holds it through their own role
 // bindings (rbac CheckManageMembers): a delegate changes no memberships.
-func (s *Service) RemoveMember(ctx context.Context, caller rbac.Principal, scope Scope, username string) error {
+func (s *Service) RemoveMember(ctx context.Context, caller access.Principal, scope Scope, username string) error {
 	if s.member == nil || s.users == nil {
 		return errNoGroups
 	}

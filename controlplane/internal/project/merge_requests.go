@@ -12,10 +12,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/gitref"
 	"github.com/hearth-dev/hearth/shared/logfield"
@@ -196,7 +196,7 @@ type MergeRepositories interface {
 	// a push is decided, whether a principal holding the permissions can
 	// answers may move branch forward (deleting false: a merge only ever
 	// fast-forwards its target) or delete it; reason says why not.
-	BranchUpdateAllowed(ctx context.Context, projectID uuid.UUID, branch string, deleting bool, can func(rbac.Permission) bool) (allowed bool, reason string, err error)
+	BranchUpdateAllowed(ctx context.Context, projectID uuid.UUID, branch string, deleting bool, can func(access.Permission) bool) (allowed bool, reason string, err error)
 }
 
 // PipelineStatus is a commit's newest pipeline (zero: none).
@@ -345,7 +345,7 @@ func (m *MergeRequests) branchCommit(ctx context.Context, project uuid.UUID, wha
 }
 
 // Create opens a merge request from source into target, as author.
-func (m *MergeRequests) Create(ctx context.Context, author rbac.Principal, project uuid.UUID, source, target, title, description string, draft bool) (MergeRequest, error) {
+func (m *MergeRequests) Create(ctx context.Context, author access.Principal, project uuid.UUID, source, target, title, description string, draft bool) (MergeRequest, error) {
 	if err := signedIn(author); err != nil {
 		return MergeRequest{}, err
 	}
@@ -567,7 +567,7 @@ func (m *MergeRequests) markMergedByPush(ctx context.Context, tx pgx.Tx, mr Merg
 		return MergeRequest{}, false, err
 	}
 	// The system did it, not whoever's request noticed it.
-	sys := rbac.WithPrincipal(audit.WithClient(ctx, audit.Client{}), rbac.AnonymousPrincipal)
+	sys := access.WithPrincipal(audit.WithClient(ctx, audit.Client{}), access.AnonymousPrincipal)
 	if err := audit.Record(sys, tx, audit.Event{
 		Action: "merge_request.merge", Resource: "merge_request/" + mr.ID.String(), ProjectID: mr.ProjectID,
 		Detail: map[string]any{"number": mr.Number, "by_push": true, "commit": target, "target": mr.TargetBranch},
@@ -716,7 +716,7 @@ func (m *MergeRequests) mayApprove(ctx context.Context, project, user uuid.UUID,
 	if !active {
 		return false, nil
 	}
-	err = m.svc.roles.Authorize(ctx, rbac.Principal{Kind: rbac.User, UserID: user, Username: name}, rbac.ProjectWrite, project)
+	err = m.svc.roles.Authorize(ctx, access.Principal{Kind: access.User, UserID: user, Username: name}, access.ProjectWrite, project)
 	if err == nil {
 		return true, nil
 	}

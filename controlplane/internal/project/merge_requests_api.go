@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -48,21 +48,21 @@ func (a *MergeRequestAPI) Handler(opts ...connect.HandlerOption) (string, http.H
 // the git feature's push rules at the moment the target moves, what the
 // target branch's protection asks of a push to it (and of a push deleting
 // the source branch, for its deletion), as for a git push.
-func (a *MergeRequestAPI) Rules() rbac.Rules {
-	read := rbac.Rule{Permission: rbac.ProjectRead, Project: a.paths.ProjectOf}
-	participate := rbac.Rule{Permission: rbac.ProjectParticipate, Project: a.paths.ProjectOf}
-	write := rbac.Rule{Permission: rbac.ProjectWrite, Project: a.paths.ProjectOf}
-	with := func(r rbac.Rule, also func(context.Context, rbac.Principal, uuid.UUID, any) ([]rbac.Need, error)) rbac.Rule {
+func (a *MergeRequestAPI) Rules() access.Rules {
+	read := access.Rule{Permission: access.ProjectRead, Project: a.paths.ProjectOf}
+	participate := access.Rule{Permission: access.ProjectParticipate, Project: a.paths.ProjectOf}
+	write := access.Rule{Permission: access.ProjectWrite, Project: a.paths.ProjectOf}
+	with := func(r access.Rule, also func(context.Context, access.Principal, uuid.UUID, any) ([]access.Need, error)) access.Rule {
 		r.Also = also
 		return r
 	}
-	return rbac.Rules{
+	return access.Rules{
 		hearthv1connect.MergeRequestServiceCreateMergeRequestProcedure:        write,
 		hearthv1connect.MergeRequestServiceGetMergeRequestProcedure:           read,
 		hearthv1connect.MergeRequestServiceListMergeRequestsProcedure:         read,
 		hearthv1connect.MergeRequestServiceUpdateMergeRequestProcedure:        with(participate, a.updateMergeRequestNeeds),
-		hearthv1connect.MergeRequestServiceMergeMergeRequestProcedure:         {Permission: rbac.RepoWrite, Project: a.paths.ProjectOf},
-		hearthv1connect.MergeRequestServiceGetMergeRequestChangesProcedure:    {Permission: rbac.RepoRead, Project: a.paths.ProjectOf},
+		hearthv1connect.MergeRequestServiceMergeMergeRequestProcedure:         {Permission: access.RepoWrite, Project: a.paths.ProjectOf},
+		hearthv1connect.MergeRequestServiceGetMergeRequestChangesProcedure:    {Permission: access.RepoRead, Project: a.paths.ProjectOf},
 		hearthv1connect.MergeRequestServiceCreateMergeRequestCommentProcedure: participate,
 		hearthv1connect.MergeRequestServiceListMergeRequestCommentsProcedure:  read,
 		hearthv1connect.MergeRequestServiceUpdateMergeRequestCommentProcedure: participate,
@@ -87,7 +87,7 @@ func (a *MergeRequestAPI) CreateMergeRequest(ctx context.Context, req *hearthv1.
 	if err != nil {
 		return nil, err
 	}
-	mr, err := a.mrs.Create(ctx, rbac.PrincipalFrom(ctx), pid, req.GetSourceBranch(), req.GetTargetBranch(), req.GetTitle(), req.GetDescription(), req.GetDraft())
+	mr, err := a.mrs.Create(ctx, access.PrincipalFrom(ctx), pid, req.GetSourceBranch(), req.GetTargetBranch(), req.GetTitle(), req.GetDescription(), req.GetDraft())
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (a *MergeRequestAPI) MergeMergeRequest(ctx context.Context, req *hearthv1.M
 	default:
 		return nil, apperr.Invalid("method: MERGE_METHOD_MERGE, MERGE_METHOD_SQUASH or MERGE_METHOD_FAST_FORWARD")
 	}
-	res, err := a.mrs.Merge(ctx, rbac.PrincipalFrom(ctx), pid, req.GetNumber(), MergeOptions{
+	res, err := a.mrs.Merge(ctx, access.PrincipalFrom(ctx), pid, req.GetNumber(), MergeOptions{
 		Method: method, Message: req.GetCommitMessage(), DeleteSourceBranch: req.GetDeleteSourceBranch(),
 		CommitSHA: req.GetCommitSha(),
 	})
@@ -251,7 +251,7 @@ func (a *MergeRequestAPI) CreateMergeRequestComment(ctx context.Context, req *he
 			return nil, apperr.Invalid("position.side: DIFF_SIDE_OLD or DIFF_SIDE_NEW")
 		}
 	}
-	c, err := a.mrs.Comment(ctx, rbac.PrincipalFrom(ctx), pid, req.GetNumber(), req.GetBody(), pos)
+	c, err := a.mrs.Comment(ctx, access.PrincipalFrom(ctx), pid, req.GetNumber(), req.GetBody(), pos)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +296,7 @@ func (a *MergeRequestAPI) CreateMergeRequestReview(ctx context.Context, req *hea
 	default:
 		return nil, apperr.Invalid("verdict: REVIEW_VERDICT_APPROVE or REVIEW_VERDICT_REQUEST_CHANGES")
 	}
-	r, err := a.mrs.Review(ctx, rbac.PrincipalFrom(ctx), pid, req.GetNumber(), approve, req.GetBody(), req.GetCommitSha())
+	r, err := a.mrs.Review(ctx, access.PrincipalFrom(ctx), pid, req.GetNumber(), approve, req.GetBody(), req.GetCommitSha())
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +334,7 @@ func (a *MergeRequestAPI) RequestMergeRequestReview(ctx context.Context, req *he
 	if err != nil {
 		return nil, err
 	}
-	mr, err := a.mrs.RequestReview(ctx, rbac.PrincipalFrom(ctx), pid, req.GetNumber(), req.GetReviewers())
+	mr, err := a.mrs.RequestReview(ctx, access.PrincipalFrom(ctx), pid, req.GetNumber(), req.GetReviewers())
 	if err != nil {
 		return nil, err
 	}

@@ -6,16 +6,16 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 )
 
 // UpdateComment replaces the body of the caller's own comment id on merge
 // request number; a line comment keeps its position.
-func (m *MergeRequests) UpdateComment(ctx context.Context, caller rbac.Principal, project uuid.UUID, number int64, id uuid.UUID, body string) (MergeRequestComment, error) {
+func (m *MergeRequests) UpdateComment(ctx context.Context, caller access.Principal, project uuid.UUID, number int64, id uuid.UUID, body string) (MergeRequestComment, error) {
 	if err := m.svc.requireWritable(ctx, project); err != nil {
 		return MergeRequestComment{}, err
 	}
@@ -89,7 +89,7 @@ func (a *MergeRequestAPI) UpdateMergeRequestComment(ctx context.Context, req *he
 	if err != nil {
 		return nil, apperr.NotFound("comment not found")
 	}
-	c, err := a.mrs.UpdateComment(ctx, rbac.PrincipalFrom(ctx), pid, req.GetNumber(), id, req.GetBody())
+	c, err := a.mrs.UpdateComment(ctx, access.PrincipalFrom(ctx), pid, req.GetNumber(), id, req.GetBody())
 	if err != nil {
 		return nil, err
 	}

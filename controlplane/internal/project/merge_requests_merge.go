@@ -11,10 +11,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/shared/gitref"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
@@ -109,9 +109,9 @@ func defaultMessage(mr MergeRequest, method MergeMethod) string {
 // can answers whether caller holds a permission on project, each decision
 // made once (as the push policy asks them). A failure to decide refuses
 // (logged).
-func (m *MergeRequests) can(ctx context.Context, caller rbac.Principal, project uuid.UUID) func(rbac.Permission) bool {
-	held := map[rbac.Permission]bool{}
-	return func(perm rbac.Permission) bool {
+func (m *MergeRequests) can(ctx context.Context, caller access.Principal, project uuid.UUID) func(access.Permission) bool {
+	held := map[access.Permission]bool{}
+	return func(perm access.Permission) bool {
 		ok, seen := held[perm]
 		if !seen {
 			err := m.svc.roles.Authorize(ctx, caller, perm, project)
@@ -142,7 +142,7 @@ func (m *MergeRequests) can(ctx context.Context, caller rbac.Principal, project 
 // right to move the target), attemptMerge (the transaction that moves the
 // target and records the merge) and settleMerge (what follows a merge and
 // must not fail it).
-func (m *MergeRequests) Merge(ctx context.Context, caller rbac.Principal, project uuid.UUID, number int64, o MergeOptions) (MergeResult, error) {
+func (m *MergeRequests) Merge(ctx context.Context, caller access.Principal, project uuid.UUID, number int64, o MergeOptions) (MergeResult, error) {
 	// What follows the target's move must not fail the merge; a request
 	// cancelled now would still leave the branch and the pipelines to settle.
 	after := context.WithoutCancel(ctx)
@@ -160,7 +160,7 @@ func (m *MergeRequests) Merge(ctx context.Context, caller rbac.Principal, projec
 
 // mergeRun is one merge's inputs, checked by validateMerge.
 type mergeRun struct {
-	caller                        rbac.Principal
+	caller                        access.Principal
 	project                       uuid.UUID
 	number                        int64
 	opts                          MergeOptions // Method set
@@ -186,7 +186,7 @@ type targetRules struct {
 
 // validateMerge checks the options, that the project takes writes and that
 // the caller could move the target by a push, and finds the committer.
-func (m *MergeRequests) validateMerge(ctx context.Context, caller rbac.Principal, project uuid.UUID, number int64, o MergeOptions, can func(rbac.Permission) bool) (mergeRun, error) {
+func (m *MergeRequests) validateMerge(ctx context.Context, caller access.Principal, project uuid.UUID, number int64, o MergeOptions, can func(access.Permission) bool) (mergeRun, error) {
 	if err := signedIn(caller); err != nil {
 		return mergeRun{}, err
 	}
@@ -380,7 +380,7 @@ func (m *MergeRequests) recordMerge(ctx context.Context, tx pgx.Tx, q *db.Querie
 // push is refused; otherwise the source branch is deleted if asked (and
 // allowed), the ref updates are recorded and the result decorated. Nothing
 // here undoes the merge.
-func (m *MergeRequests) settleMerge(after context.Context, r mergeRun, done mergeDone, can func(rbac.Permission) bool) (MergeResult, error) {
+func (m *MergeRequests) settleMerge(after context.Context, r mergeRun, done mergeDone, can func(access.Permission) bool) (MergeResult, error) {
 	if done.byPush {
 		return MergeResult{}, apperr.FailedPrecondition("merge request !%d was merged already: its head %s is in %s",
 			r.number, shortSHA(done.mr.HeadCommit), done.mr.TargetBranch)
@@ -410,7 +410,7 @@ func (m *MergeRequests) settleMerge(after context.Context, r mergeRun, done merg
 // deleteSource deletes the merged source branch if it still holds merged
 // and the caller could delete it by a push (the branch's rules); it
 // returns why the branch was kept ("" once deleted).
-func (m *MergeRequests) deleteSource(ctx context.Context, mr MergeRequest, merged string, can func(rbac.Permission) bool) string {
+func (m *MergeRequests) deleteSource(ctx context.Context, mr MergeRequest, merged string, can func(access.Permission) bool) string {
 	allowed, reason, err := m.repos.BranchUpdateAllowed(ctx, mr.ProjectID, mr.SourceBranch, true, can)
 	switch {
 	case err != nil:

@@ -8,10 +8,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
@@ -120,7 +120,7 @@ func (m *MergeRequests) validatePosition(ctx context.Context, mr MergeRequest, p
 }
 
 // Comment comments on merge request number, on a line when pos is set.
-func (m *MergeRequests) Comment(ctx context.Context, author rbac.Principal, project uuid.UUID, number int64, body string, pos *LinePosition) (MergeRequestComment, error) {
+func (m *MergeRequests) Comment(ctx context.Context, author access.Principal, project uuid.UUID, number int64, body string, pos *LinePosition) (MergeRequestComment, error) {
 	if err := signedIn(author); err != nil {
 		return MergeRequestComment{}, err
 	}
@@ -194,7 +194,7 @@ func (m *MergeRequests) Comments(ctx context.Context, project uuid.UUID, number 
 // Review records reviewer's verdict on the merge request's current head.
 // seen, when set, is the head the reviewer saw: the review is refused if
 // the source holds another commit now.
-func (m *MergeRequests) Review(ctx context.Context, reviewer rbac.Principal, project uuid.UUID, number int64, approve bool, body, seen string) (Review, error) {
+func (m *MergeRequests) Review(ctx context.Context, reviewer access.Principal, project uuid.UUID, number int64, approve bool, body, seen string) (Review, error) {
 	if err := signedIn(reviewer); err != nil {
 		return Review{}, err
 	}
@@ -284,7 +284,7 @@ func (m *MergeRequests) Reviews(ctx context.Context, project uuid.UUID, number i
 
 // RequestReview asks users (usernames) for a review of merge request
 // number.
-func (m *MergeRequests) RequestReview(ctx context.Context, caller rbac.Principal, project uuid.UUID, number int64, users []string) (MergeRequest, error) {
+func (m *MergeRequests) RequestReview(ctx context.Context, caller access.Principal, project uuid.UUID, number int64, users []string) (MergeRequest, error) {
 	if err := signedIn(caller); err != nil {
 		return MergeRequest{}, err
 	}

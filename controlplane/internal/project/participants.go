@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // participants checks that names (assignees, reviewers) are users who may
@@ -37,8 +37,8 @@ func (s *Service) participants(ctx context.Context, project uuid.UUID, role stri
 			}
 			return nil, err
 		}
-		who := rbac.Principal{Kind: rbac.User, UserID: id, Username: stored}
-		if err := s.roles.Authorize(ctx, who, rbac.ProjectRead, project); err != nil {
+		who := access.Principal{Kind: access.User, UserID: id, Username: stored}
+		if err := s.roles.Authorize(ctx, who, access.ProjectRead, project); err != nil {
 			if _, ok := apperr.As(err); ok {
 				return nil, apperr.Invalid("%s %q cannot read this project", role, stored)
 			}

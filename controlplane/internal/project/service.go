@@ -12,14 +12,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/names"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/gitref"
-	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Repositories creates and removes a project's repository (the git feature).
@@ -33,32 +32,38 @@ type Repositories interface {
 // Roles grants the creator a role on the new project and decides which
 // private projects a caller may list (rbac).
 type Roles interface {
-	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (rbac.Binding, error)
+	// CreateBindingTx grants the role to the user on project inside tx,
+	// with its audit row, so the project and its owner's binding commit
+	// together; a binding the user holds already is an apperr Conflict
+	// that leaves tx usable. Invalidate must follow the commit.
+	CreateBindingTx(ctx context.Context, tx pgx.Tx, role string, userID, project uuid.UUID) (access.Binding, error)
+	// Invalidate drops cached decisions after a committed change.
+	Invalidate(ctx context.Context) error
 	Authorizer
 }
 
-// Memberships manages group ownership and membership (rbac): bindings on
-// groups and projects, which group owns each project, and decisions on a
-// group's scope.
+// Memberships manages membership (rbac): bindings on groups and projects,
+// and decisions on a group's scope. Which group owns a project is this
+// feature's own record (projects.owner_id), which rbac reads through the
+// Directory.
 type Memberships interface {
-	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (rbac.Binding, error)
-	CreateGroupBinding(ctx context.Context, role string, userID, group uuid.UUID) (rbac.Binding, error)
-	ListBindings(ctx context.Context, f rbac.BindingFilter) ([]rbac.Binding, error)
+	CreateBinding(ctx context.Context, role string, userID, project uuid.UUID) (access.Binding, error)
+	CreateGroupBinding(ctx context.Context, role string, userID, group uuid.UUID) (access.Binding, error)
+	// CreateGroupBindingTx is CreateGroupBinding inside tx (the group's
+	// creation); Roles.Invalidate must follow the commit.
+	CreateGroupBindingTx(ctx context.Context, tx pgx.Tx, role string, userID, group uuid.UUID) (access.Binding, error)
+	ListBindings(ctx context.Context, f access.BindingFilter) ([]access.Binding, error)
 	RemoveMember(ctx context.Context, user, project, group uuid.UUID, keepAdmin bool) (int, error)
-	// SetProjectGroup records in tx which group owns the project (uuid.Nil:
-	// none); Invalidate must follow the commit.
-	SetProjectGroup(ctx context.Context, tx pgx.Tx, project, group uuid.UUID) error
-	Invalidate(ctx context.Context) error
-	AuthorizeGroup(ctx context.Context, p rbac.Principal, perm rbac.Permission, group uuid.UUID) error
+	AuthorizeGroup(ctx context.Context, p access.Principal, perm access.Permission, group uuid.UUID) error
 	// CheckGrant refuses (PermissionDenied) unless p holds, through its own
 	// role bindings on the project or group, project:admin and every
 	// permission of role.
-	CheckGrant(ctx context.Context, p rbac.Principal, role string, project, group uuid.UUID) error
+	CheckGrant(ctx context.Context, p access.Principal, role string, project, group uuid.UUID) error
 	// CheckManageMembers refuses (PermissionDenied) unless p holds
 	// project:admin through its own role bindings on the project or group.
-	CheckManageMembers(ctx context.Context, p rbac.Principal, project, group uuid.UUID) error
+	CheckManageMembers(ctx context.Context, p access.Principal, project, group uuid.UUID) error
 	// ListScopeBindings pages the bindings on one project or group.
-	ListScopeBindings(ctx context.Context, project, group uuid.UUID, afterTime time.Time, afterID uuid.UUID, limit int) (rbac.ScopeBindingsPage, error)
+	ListScopeBindings(ctx context.Context, project, group uuid.UUID, afterTime time.Time, afterID uuid.UUID, limit int) (access.ScopeBindingsPage, error)
 }
 
 // Users looks users up by name (auth): group names share the owner
@@ -75,7 +80,7 @@ type Users interface {
 }
 
 // OwnerRole is the role a project's creator gets on it.
-const OwnerRole = rbac.RoleMaintainer
+const OwnerRole = access.RoleMaintainer
 
 // Deps is what the service needs.
 type Deps struct {
@@ -126,7 +131,7 @@ type Project struct {
 	Owner         string
 	Name          string
 	Description   string
-	Visibility    rbac.Visibility
+	Visibility    access.Visibility
 	DefaultBranch string
 	CreatedAt     time.Time
 	// Archived projects are read-only (requireWritable).
@@ -153,7 +158,7 @@ func ValidName(name string) bool {
 
 // Create makes a project owned by the caller, with its repository, and
 // makes the caller its maintainer.
-func (s *Service) Create(ctx context.Context, owner rbac.Principal, name, description string, vis rbac.Visibility, defaultBranch string) (Project, error) {
+func (s *Service) Create(ctx context.Context, owner access.Principal, name, description string, vis access.Visibility, defaultBranch string) (Project, error) {
 	return s.CreateIn(ctx, owner, "", name, description, vis, defaultBranch)
 }
 
@@ -162,7 +167,7 @@ func (s *Service) Create(ctx context.Context, owner rbac.Principal, name, descri
 // members then reach the project through their group roles; or, when
 // namespace is empty or the caller's username, the caller's own namespace,
 // making the caller the project's maintainer.
-func (s *Service) CreateIn(ctx context.Context, owner rbac.Principal, namespace, name, description string, vis rbac.Visibility, defaultBranch string) (Project, error) {
+func (s *Service) CreateIn(ctx context.Context, owner access.Principal, namespace, name, description string, vis access.Visibility, defaultBranch string) (Project, error) {
 	if owner.IsAnonymous() || owner.Username == "" {
 		return Project{}, apperr.Unauthenticated("sign in first")
 	}
@@ -204,41 +209,32 @@ func (s *Service) CreateIn(ctx context.Context, owner rbac.Principal, namespace,
 		}); err != nil {
 			return err
 		}
-		if ns.kind == OwnedByGroup {
-			if err := s.member.SetProjectGroup(ctx, tx, row.ID, ns.id); err != nil {
-				return err
-			}
+		if err := s.bindOwner(ctx, tx, ns, owner, row.ID); err != nil {
+			return err
 		}
-		// The repository is created inside the transaction: if it fails,
-		// no project row is left without its repository.
+		// The repository is created last inside the transaction: if it
+		// fails, no project row is left without its repository.
 		return s.repos.Create(ctx, row.ID, defaultBranch)
 	})
 	if err != nil {
 		return Project{}, err
 	}
-	if ns.kind == OwnedByGroup {
-		// The group's maintainers administer it; nobody needs a binding.
-		s.invalidate(ctx)
-		return out, nil
-	}
-	if _, err := s.roles.CreateBinding(ctx, OwnerRole, owner.UserID, out.ID); err != nil {
-		s.undoCreate(out.ID)
-		return Project{}, fmt.Errorf("making the owner maintainer: %w", err)
-	}
+	s.invalidate(ctx)
 	return out, nil
 }
 
-// undoCreate removes a project whose owner could not be bound, so no
-// project is left that nobody may administer.
-func (s *Service) undoCreate(id uuid.UUID) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.q.DeleteProject(ctx, id); err != nil {
-		s.log.Error().Err(err).Str(logfield.ProjectID, id.String()).Msg("could not remove a half-created project")
+// bindOwner, in the transaction creating the project, makes the creator
+// its maintainer, so no project is ever left that nobody may administer. A
+// group's project needs no binding: the group's maintainers administer it
+// (rbac asks the Directory which group owns a project).
+func (s *Service) bindOwner(ctx context.Context, tx pgx.Tx, ns owner, creator access.Principal, project uuid.UUID) error {
+	if ns.kind == OwnedByGroup {
+		return nil
 	}
-	if err := s.repos.Remove(ctx, id); err != nil {
-		s.log.Error().Err(err).Str(logfield.ProjectID, id.String()).Msg("could not remove a half-created repository")
+	if _, err := s.roles.CreateBindingTx(ctx, tx, OwnerRole, creator.UserID, project); err != nil {
+		return fmt.Errorf("making the owner maintainer: %w", err)
 	}
+	return nil
 }
 
 // ByPath finds a project by owner and name (case-insensitively). It does
@@ -266,15 +262,6 @@ func (s *Service) ByID(ctx context.Context, id uuid.UUID) (Project, error) {
 	return fromRow(row), nil
 }
 
-// Visibility answers rbac: who may read the project.
-func (s *Service) Visibility(ctx context.Context, id uuid.UUID) (rbac.Visibility, error) {
-	p, err := s.ByID(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	return p.Visibility, nil
-}
-
 func fromRow(r db.Project) Project {
 	return Project{
 		ID: r.ID, OwnerID: r.OwnerID, OwnerKind: OwnerKind(r.OwnerKind), Owner: r.OwnerName, Name: r.Name,
@@ -283,25 +270,25 @@ func fromRow(r db.Project) Project {
 	}
 }
 
-func visibilityName(v rbac.Visibility) string {
+func visibilityName(v access.Visibility) string {
 	switch v {
-	case rbac.Public:
+	case access.Public:
 		return "public"
-	case rbac.Internal:
+	case access.Internal:
 		return "internal"
 	default:
 		return "private"
 	}
 }
 
-func parseVisibility(s string) rbac.Visibility {
+func parseVisibility(s string) access.Visibility {
 	switch s {
 	case "public":
-		return rbac.Public
+		return access.Public
 	case "internal":
-		return rbac.Internal
+		return access.Internal
 	default:
-		return rbac.Private
+		return access.Private
 	}
 }
 

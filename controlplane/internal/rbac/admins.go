@@ -9,12 +9,14 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
 )
 
 // IsAdmin reports whether the user holds the admin role installation-wide.
 func (s *Service) IsAdmin(ctx context.Context, userID uuid.UUID) (bool, error) {
-	ok, err := s.q.HasGlobalSystemRole(ctx, db.HasGlobalSystemRoleParams{RoleName: RoleAdmin, UserID: userID})
+	ok, err := s.q.HasGlobalSystemRole(ctx, db.HasGlobalSystemRoleParams{RoleName: access.RoleAdmin, UserID: userID})
 	return ok, err
 }
 
@@ -25,7 +27,7 @@ func (s *Service) IsAdmin(ctx context.Context, userID uuid.UUID) (bool, error) {
 func (s *Service) SetAdmin(ctx context.Context, tx pgx.Tx, userID uuid.UUID, admin bool) error {
 	q := db.New(tx)
 	if admin {
-		roleID, err := q.LockSystemRole(ctx, RoleAdmin)
+		roleID, err := q.LockSystemRole(ctx, access.RoleAdmin)
 		if err != nil {
 			return err
 		}
@@ -33,12 +35,12 @@ func (s *Service) SetAdmin(ctx context.Context, tx pgx.Tx, userID uuid.UUID, adm
 		if err != nil || n == 0 {
 			return err
 		}
-		return s.audit(ctx, tx, AuditEvent{
+		return audit.Record(ctx, tx, audit.Event{
 			Action: "role.bind", Resource: "user/" + userID.String(),
-			Detail: map[string]any{"role": RoleAdmin, "user_id": userID.String()},
+			Detail: map[string]any{"role": access.RoleAdmin, "user_id": userID.String()},
 		})
 	}
-	has, err := q.HasGlobalSystemRole(ctx, db.HasGlobalSystemRoleParams{RoleName: RoleAdmin, UserID: userID})
+	has, err := q.HasGlobalSystemRole(ctx, db.HasGlobalSystemRoleParams{RoleName: access.RoleAdmin, UserID: userID})
 	if err != nil || !has {
 		return err
 	}
@@ -50,13 +52,13 @@ func (s *Service) SetAdmin(ctx context.Context, tx pgx.Tx, userID uuid.UUID, adm
 	if err != nil || n == 0 {
 		return err
 	}
-	return s.audit(ctx, tx, AuditEvent{
+	return audit.Record(ctx, tx, audit.Event{
 		Action: "role.unbind", Resource: "user/" + userID.String(),
-		Detail: map[string]any{"role": RoleAdmin, "user_id": userID.String()},
+		Detail: map[string]any{"role": access.RoleAdmin, "user_id": userID.String()},
 	})
 }
 
-func (s *Service) isRoleAdmin(ctx context.Context, p Principal) (bool, error) {
+func (s *Service) isRoleAdmin(ctx context.Context, p access.Principal) (bool, error) {
 	eff, err := s.Effective(ctx, p, uuid.Nil)
-	return eff.Has(AdminRoles), err
+	return eff.Has(access.AdminRoles), err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
@@ -43,9 +44,9 @@ func (a *DelegationAPI) Handler(opts ...connect.HandlerOption) (string, http.Han
 }
 
 // Rules declares what each RoleService RPC needs.
-func (a *RoleAPI) Rules() Rules {
-	admin := Rule{Permission: AdminRoles}
-	return Rules{
+func (a *RoleAPI) Rules() access.Rules {
+	admin := access.Rule{Permission: access.AdminRoles}
+	return access.Rules{
 		hearthv1connect.RoleServiceListRolesProcedure:         {Authenticated: true},
 		hearthv1connect.RoleServiceCreateRoleProcedure:        admin,
 		hearthv1connect.RoleServiceUpdateRoleProcedure:        admin,
@@ -61,8 +62,8 @@ func (a *RoleAPI) Rules() Rules {
 // roles and lists the caller's own delegations. Revoking one needs to be
 // its delegator or to hold admin:roles installation-wide; its delegate is
 // refused, anyone else told it does not exist.
-func (a *DelegationAPI) Rules() Rules {
-	return Rules{
+func (a *DelegationAPI) Rules() access.Rules {
+	return access.Rules{
 		hearthv1connect.DelegationServiceCreateDelegationProcedure: {Authenticated: true},
 		hearthv1connect.DelegationServiceListDelegationsProcedure:  {Authenticated: true},
 		hearthv1connect.DelegationServiceRevokeDelegationProcedure: {Authenticated: true, Also: a.revokeDelegationNeeds},
@@ -71,7 +72,7 @@ func (a *DelegationAPI) Rules() Rules {
 
 // revokeDelegationNeeds: see Rules. An id that is not one is left to the
 // handler's InvalidArgument.
-func (a *DelegationAPI) revokeDelegationNeeds(ctx context.Context, p Principal, _ uuid.UUID, req any) ([]Need, error) {
+func (a *DelegationAPI) revokeDelegationNeeds(ctx context.Context, p access.Principal, _ uuid.UUID, req any) ([]access.Need, error) {
 	r, ok := req.(*hearthv1.RevokeDelegationRequest)
 	if !ok {
 		return nil, fmt.Errorf("rbac: RevokeDelegation's rule given a %T", req)
@@ -85,12 +86,12 @@ func (a *DelegationAPI) revokeDelegationNeeds(ctx context.Context, p Principal, 
 		return nil, apperr.IfNotFound(err, "delegation not found")
 	}
 	switch {
-	case p.Kind == User && d.DelegatorID == p.UserID:
+	case p.Kind == access.User && d.DelegatorID == p.UserID:
 		return nil, nil
 	case d.DelegateID == p.UserID:
-		return []Need{{Permission: AdminRoles, Refusal: "only the delegator or an administrator can revoke a delegation"}}, nil
+		return []access.Need{{Permission: access.AdminRoles, Refusal: "only the delegator or an administrator can revoke a delegation"}}, nil
 	default:
-		return []Need{{Permission: AdminRoles, Hidden: "delegation not found"}}, nil
+		return []access.Need{{Permission: access.AdminRoles, Hidden: "delegation not found"}}, nil
 	}
 }
 
@@ -159,7 +160,7 @@ func (a *RoleAPI) ListRoleBindings(ctx context.Context, req *hearthv1.ListRoleBi
 	if err != nil {
 		return nil, err
 	}
-	bs, err := a.s.ListBindings(ctx, BindingFilter{UserID: user, ProjectID: project})
+	bs, err := a.s.ListBindings(ctx, access.BindingFilter{UserID: user, ProjectID: project})
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +220,7 @@ func (a *DelegationAPI) CreateDelegation(ctx context.Context, req *hearthv1.Crea
 	if err := req.GetExpireTime().CheckValid(); err != nil {
 		return nil, apperr.Invalid("expire_time is not a valid time")
 	}
-	d, err := a.s.CreateDelegation(ctx, PrincipalFrom(ctx), delegate, project, perms, req.GetReason(), req.GetExpireTime().AsTime())
+	d, err := a.s.CreateDelegation(ctx, access.PrincipalFrom(ctx), delegate, project, perms, req.GetReason(), req.GetExpireTime().AsTime())
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +229,7 @@ func (a *DelegationAPI) CreateDelegation(ctx context.Context, req *hearthv1.Crea
 
 // ListDelegations lists the caller's delegations (an admin's: all).
 func (a *DelegationAPI) ListDelegations(ctx context.Context, req *hearthv1.ListDelegationsRequest) (*hearthv1.ListDelegationsResponse, error) {
-	ds, err := a.s.ListDelegations(ctx, PrincipalFrom(ctx), req.GetIncludeInactive())
+	ds, err := a.s.ListDelegations(ctx, access.PrincipalFrom(ctx), req.GetIncludeInactive())
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +246,7 @@ func (a *DelegationAPI) RevokeDelegation(ctx context.Context, req *hearthv1.Revo
 	if err != nil {
 		return nil, err
 	}
-	if err := a.s.RevokeDelegation(ctx, PrincipalFrom(ctx), id); err != nil {
+	if err := a.s.RevokeDelegation(ctx, access.PrincipalFrom(ctx), id); err != nil {
 		return nil, err
 	}
 	return &hearthv1.RevokeDelegationResponse{}, nil
@@ -269,8 +270,8 @@ func parseOptionalID(field, s string) (uuid.UUID, error) {
 	return parseID(field, s)
 }
 
-func parsePermissions(names []string) (Set, error) {
-	set, err := ParseSet(names)
+func parsePermissions(names []string) (access.Set, error) {
+	set, err := access.ParseSet(names)
 	if err != nil {
 		return 0, apperr.Invalid("%s", err.Error())
 	}
@@ -284,7 +285,7 @@ func roleToProto(r Role) *hearthv1.Role {
 	}
 }
 
-func bindingToProto(b Binding) *hearthv1.RoleBinding {
+func bindingToProto(b access.Binding) *hearthv1.RoleBinding {
 	return &hearthv1.RoleBinding{
 		Id: b.ID.String(), RoleId: b.RoleID.String(), RoleName: b.RoleName, UserId: b.UserID.String(),
 		ProjectId: optionalString(b.ProjectID), GroupId: optionalString(b.GroupID), CreateTime: timestamp(b.CreatedAt),

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
@@ -15,7 +16,7 @@ import (
 )
 
 func TestEveryProcedureHasARule(t *testing.T) {
-	rules := rbac.Rules{}
+	rules := access.Rules{}
 	for proc, r := range (&rbac.RoleAPI{}).Rules() {
 		rules[proc] = r
 	}
@@ -47,7 +48,7 @@ func TestEveryProcedureHasARule(t *testing.T) {
 	if n != len(rules) {
 		t.Errorf("%d procedures, %d rules", n, len(rules))
 	}
-	if rules["/hearth.v1.RoleService/CreateRoleBinding"].Permission != rbac.AdminRoles {
+	if rules["/hearth.v1.RoleService/CreateRoleBinding"].Permission != access.AdminRoles {
 		t.Error("CreateRoleBinding must need admin:roles")
 	}
 }
@@ -57,7 +58,7 @@ func TestAPIDecodesAndScopes(t *testing.T) {
 	s := e.replica(t)
 	roles, delegations := rbac.NewRoleAPI(s), rbac.NewDelegationAPI(s)
 	admin, a, b, c := uuid.New(), uuid.New(), uuid.New(), uuid.New()
-	p := e.projects.Add(rbac.Private)
+	p := e.projects.Add(access.Private)
 	ctx := adminCtx(t, admin)
 	mustBind(t, ctx, s, "admin", admin, uuid.Nil)
 
@@ -80,7 +81,7 @@ func TestAPIDecodesAndScopes(t *testing.T) {
 		t.Fatalf("bindings of p: %v %v", list, err)
 	}
 
-	actx := rbac.WithPrincipal(ctx, user(a))
+	actx := access.WithPrincipal(ctx, user(a))
 	_, err = delegations.CreateDelegation(actx, &hearthv1.CreateDelegationRequest{
 		DelegateId: b.String(), ProjectId: p.String(), Permissions: []string{"repo:read"},
 	})
@@ -102,7 +103,7 @@ func TestAPIDecodesAndScopes(t *testing.T) {
 	revoke := delegations.Rules()[hearthv1connect.DelegationServiceRevokeDelegationProcedure].Also
 	req := &hearthv1.RevokeDelegationRequest{Id: d.GetDelegation().GetId()}
 	for _, tc := range []struct {
-		who    rbac.Principal
+		who    access.Principal
 		hidden bool
 		none   bool
 	}{{user(a), false, true}, {user(b), false, false}, {user(c), true, false}} {
@@ -112,18 +113,18 @@ func TestAPIDecodesAndScopes(t *testing.T) {
 			t.Errorf("revoke needs of %v: %v", tc.who.UserID, err)
 		case tc.none && needs != nil:
 			t.Errorf("the delegator needs %v", needs)
-		case !tc.none && (len(needs) != 1 || needs[0].Permission != rbac.AdminRoles || (needs[0].Hidden != "") != tc.hidden):
+		case !tc.none && (len(needs) != 1 || needs[0].Permission != access.AdminRoles || (needs[0].Hidden != "") != tc.hidden):
 			t.Errorf("revoke needs of %v: %+v", tc.who.UserID, needs)
 		}
 	}
 	_, err = revoke(ctx, user(c), uuid.Nil, &hearthv1.RevokeDelegationRequest{Id: uuid.NewString()})
 	wantKind(t, err, apperr.KindNotFound, "an unknown delegation")
-	cctx := rbac.WithPrincipal(ctx, user(c))
+	cctx := access.WithPrincipal(ctx, user(c))
 	ls, err := delegations.ListDelegations(cctx, &hearthv1.ListDelegationsRequest{IncludeInactive: true})
 	if err != nil || len(ls.GetDelegations()) != 0 {
 		t.Fatalf("a stranger's list: %v %v", ls, err)
 	}
-	ls, err = delegations.ListDelegations(rbac.WithPrincipal(ctx, user(b)), &hearthv1.ListDelegationsRequest{})
+	ls, err = delegations.ListDelegations(access.WithPrincipal(ctx, user(b)), &hearthv1.ListDelegationsRequest{})
 	if err != nil || len(ls.GetDelegations()) != 1 {
 		t.Fatalf("the delegate's list: %v %v", ls, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
@@ -30,11 +31,11 @@ const cacheWarnEvery = 10 * time.Second
 // project:participate on a Public or Internal project is allowed for any
 // signed-in user within its token's limits (so a read-only token never
 // takes part): anyone may open issues and comment on a public project.
-func (s *Service) Authorize(ctx context.Context, p Principal, perm Permission, project uuid.UUID) error {
-	if perm == 0 || perm >= maxPermission {
+func (s *Service) Authorize(ctx context.Context, p access.Principal, perm access.Permission, project uuid.UUID) error {
+	if !perm.Known() {
 		return errors.New("rbac: Authorize with an unknown permission")
 	}
-	vis, known := Private, false
+	vis, known := access.Private, false
 	if project != uuid.Nil {
 		v, err := s.visibility(ctx, project)
 		switch {
@@ -61,7 +62,7 @@ func (s *Service) Authorize(ctx context.Context, p Principal, perm Permission, p
 	if eff.Has(perm) {
 		return nil
 	}
-	if project != uuid.Nil && !eff.Has(ProjectRead) && !visibleTo(p, vis, ProjectRead, project) {
+	if project != uuid.Nil && !eff.Has(access.ProjectRead) && !visibleTo(p, vis, access.ProjectRead, project) {
 		return apperr.NotFound("project not found")
 	}
 	return apperr.PermissionDenied("permission %s is required", perm)
@@ -72,21 +73,21 @@ func (s *Service) Authorize(ctx context.Context, p Principal, perm Permission, p
 // Internal) or project:participate (signed-in users on Public and
 // Internal). A token must hold perm and, if limited to a project, name
 // this one, except for reads of a Public project, which anyone may make.
-func visibleTo(p Principal, vis Visibility, perm Permission, project uuid.UUID) bool {
-	participate := perm == ProjectParticipate
-	if !participate && !readPermissions.Has(perm) {
+func visibleTo(p access.Principal, vis access.Visibility, perm access.Permission, project uuid.UUID) bool {
+	participate := perm == access.ProjectParticipate
+	if !participate && !access.ReadPermissions().Has(perm) {
 		return false
 	}
 	switch vis {
-	case Public:
+	case access.Public:
 		if !participate {
 			return true
 		}
-	case Internal:
+	case access.Internal:
 	default:
 		return false
 	}
-	if p.IsAnonymous() || participate && (p.Kind != User || p.UserID == uuid.Nil) {
+	if p.IsAnonymous() || participate && (p.Kind != access.User || p.UserID == uuid.Nil) {
 		return false
 	}
 	if p.TokenID == uuid.Nil {
@@ -101,8 +102,8 @@ func visibleTo(p Principal, vis Visibility, perm Permission, project uuid.UUID) 
 // narrowed to what its delegator holds through bindings now; then bounded
 // by the token's limit and project. Anonymous and agent-session principals
 // hold nothing here (public reads are Authorize's business).
-func (s *Service) Effective(ctx context.Context, p Principal, project uuid.UUID) (Set, error) {
-	if p.Kind != User || p.UserID == uuid.Nil {
+func (s *Service) Effective(ctx context.Context, p access.Principal, project uuid.UUID) (access.Set, error) {
+	if p.Kind != access.User || p.UserID == uuid.Nil {
 		return 0, nil
 	}
 	if p.TokenID != uuid.Nil && p.TokenProject != uuid.Nil && project != p.TokenProject {
@@ -149,7 +150,7 @@ func (s *Service) entryKey(user, project uuid.UUID) string {
 // records the generation it was computed under). The generation is read
 // before computing, so an entry stored after a concurrent Invalidate
 // carries the old generation and is never used.
-func (s *Service) base(ctx context.Context, user, project uuid.UUID) (Set, error) {
+func (s *Service) base(ctx context.Context, user, project uuid.UUID) (access.Set, error) {
 	if s.cache == nil {
 		set, _, err := s.compute(ctx, user, project)
 		return set, err
@@ -190,14 +191,20 @@ func (s *Service) base(ctx context.Context, user, project uuid.UUID) (Set, error
 
 // compute resolves the user's set from PostgreSQL and says until when it
 // holds at most (the cache TTL, or sooner when a delegation expires).
-func (s *Service) compute(ctx context.Context, user, project uuid.UUID) (Set, time.Time, error) {
+func (s *Service) compute(ctx context.Context, user, project uuid.UUID) (access.Set, time.Time, error) {
 	now := s.now()
 	validUntil := now.Add(s.ttl)
-	set, err := bindingSet(ctx, s.q, user, project)
+	group, err := s.projectGroup(ctx, project)
 	if err != nil {
 		return 0, validUntil, err
 	}
-	rows, err := s.q.ActiveDelegationsTo(ctx, db.ActiveDelegationsToParams{DelegateID: user, Now: ts(now), ProjectID: optUUID(project)})
+	set, err := bindingSet(ctx, s.q, user, project, group)
+	if err != nil {
+		return 0, validUntil, err
+	}
+	rows, err := s.q.ActiveDelegationsTo(ctx, db.ActiveDelegationsToParams{
+		DelegateID: user, Now: ts(now), ProjectID: optUUID(project), GroupID: optUUID(group),
+	})
 	if err != nil {
 		return 0, validUntil, err
 	}
@@ -216,16 +223,16 @@ func (s *Service) compute(ctx context.Context, user, project uuid.UUID) (Set, ti
 		if ok {
 			// admin:* is never lent (CreateDelegation refuses it); masking
 			// here too keeps any stored row from granting it.
-			set |= parseKnown(d.Permissions) & parseKnown(d.DelegatorPermissions) &^ adminPermissions
+			set |= parseKnown(d.Permissions) & parseKnown(d.DelegatorPermissions) &^ access.AdminPermissions()
 		}
 	}
 	return set, validUntil, nil
 }
 
-// bindingSet is what the user's role bindings grant, installation-wide and
-// on project.
-func bindingSet(ctx context.Context, q *db.Queries, user, project uuid.UUID) (Set, error) {
-	names, err := q.BindingPermissions(ctx, db.BindingPermissionsParams{UserID: user, ProjectID: optUUID(project)})
+// bindingSet is what the user's role bindings grant, installation-wide,
+// on project and on group, the group owning it (uuid.Nil: none).
+func bindingSet(ctx context.Context, q *db.Queries, user, project, group uuid.UUID) (access.Set, error) {
+	names, err := q.BindingPermissions(ctx, db.BindingPermissionsParams{UserID: user, ProjectID: optUUID(project), GroupID: optUUID(group)})
 	if err != nil {
 		return 0, err
 	}
@@ -259,7 +266,7 @@ func (s *Service) warnCache(err error) {
 type entry struct {
 	gen        int64
 	validUntil time.Time
-	set        Set
+	set        access.Set
 }
 
 func encodeEntry(e entry) []byte {
@@ -287,7 +294,7 @@ func decodeEntry(b []byte) (entry, bool) {
 	if err1 != nil || err2 != nil || err3 != nil {
 		return entry{}, false
 	}
-	return entry{gen: gen, validUntil: time.UnixMilli(until), set: Set(set) & All}, true
+	return entry{gen: gen, validUntil: time.UnixMilli(until), set: access.Set(set) & access.All}, true
 }
 
 func parseGeneration(b []byte) (int64, bool) {

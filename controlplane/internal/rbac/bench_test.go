@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 )
 
 // BenchmarkAuthorize measures one decision with a warm cache (one Redis
@@ -18,19 +18,19 @@ func BenchmarkAuthorize(b *testing.B) {
 	e := newEnv(b)
 	s := e.replica(b)
 	admin, u, lender := uuid.New(), uuid.New(), uuid.New()
-	p := e.projects.Add(rbac.Private)
+	p := e.projects.Add(access.Private)
 	ctx := adminCtx(b, admin)
 	mustBind(b, ctx, s, "admin", admin, uuid.Nil)
 	mustBind(b, ctx, s, "viewer", u, uuid.Nil)
 	mustBind(b, ctx, s, "developer", u, p)
 	mustBind(b, ctx, s, "maintainer", lender, p)
-	if _, err := s.CreateDelegation(ctx, user(lender), u, p, rbac.SetOf(rbac.DeployPromote), "bench", e.clock.Now().Add(time.Hour)); err != nil {
+	if _, err := s.CreateDelegation(ctx, user(lender), u, p, access.SetOf(access.DeployPromote), "bench", e.clock.Now().Add(time.Hour)); err != nil {
 		b.Fatal(err)
 	}
 	bg := context.Background()
 
 	run := func(b *testing.B, cold bool) {
-		if err := s.Authorize(bg, user(u), rbac.DeployPromote, p); err != nil {
+		if err := s.Authorize(bg, user(u), access.DeployPromote, p); err != nil {
 			b.Fatal(err)
 		}
 		durations := make([]time.Duration, 0, b.N)
@@ -44,7 +44,7 @@ func BenchmarkAuthorize(b *testing.B) {
 				b.StartTimer()
 			}
 			start := time.Now()
-			if err := s.Authorize(bg, user(u), rbac.DeployPromote, p); err != nil {
+			if err := s.Authorize(bg, user(u), access.DeployPromote, p); err != nil {
 				b.Fatal(err)
 			}
 			durations = append(durations, time.Since(start))

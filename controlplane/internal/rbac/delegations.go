@@ -9,7 +9,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
 )
 
@@ -23,7 +25,7 @@ type Delegation struct {
 	DelegateID  uuid.UUID
 	// ProjectID is uuid.Nil for an installation-wide delegation.
 	ProjectID   uuid.UUID
-	Permissions Set
+	Permissions access.Set
 	Reason      string
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
@@ -35,22 +37,22 @@ type Delegation struct {
 // the delegator to delegate until expires. The delegator must hold every
 // permission now through its own role bindings (what was lent to it cannot
 // be passed on), and a token may only lend what its scopes cover.
-func (s *Service) CreateDelegation(ctx context.Context, delegator Principal, delegate, project uuid.UUID, perms Set, reason string, expires time.Time) (Delegation, error) {
+func (s *Service) CreateDelegation(ctx context.Context, delegator access.Principal, delegate, project uuid.UUID, perms access.Set, reason string, expires time.Time) (Delegation, error) {
 	switch {
 	case delegator.IsAnonymous():
 		return Delegation{}, apperr.Unauthenticated("sign in first")
-	case delegator.Kind != User || delegator.UserID == uuid.Nil:
+	case delegator.Kind != access.User || delegator.UserID == uuid.Nil:
 		return Delegation{}, apperr.PermissionDenied("only users can delegate")
 	case delegate == uuid.Nil:
 		return Delegation{}, apperr.Invalid("delegate_id is required")
 	case delegate == delegator.UserID:
 		return Delegation{}, apperr.Invalid("you cannot delegate to yourself")
-	case perms == 0 || perms&^All != 0:
+	case perms == 0 || perms&^access.All != 0:
 		return Delegation{}, apperr.Invalid("a delegation needs at least one known permission")
-	case perms&adminPermissions != 0:
+	case perms&access.AdminPermissions() != 0:
 		// A delegate holding admin:* could bind itself a role and outlive the
 		// delegation: installation administration is never lent.
-		return Delegation{}, apperr.Invalid("admin permissions (%s) cannot be delegated", adminPermissions.Intersect(perms))
+		return Delegation{}, apperr.Invalid("admin permissions (%s) cannot be delegated", access.AdminPermissions().Intersect(perms))
 	}
 	if err := checkText("reason", reason); err != nil {
 		return Delegation{}, err
@@ -79,9 +81,13 @@ func (s *Service) CreateDelegation(ctx context.Context, delegator Principal, del
 	if err != nil {
 		return Delegation{}, err
 	}
+	group, err := s.projectGroup(ctx, project)
+	if err != nil {
+		return Delegation{}, err
+	}
 	var out Delegation
 	err = s.mutate(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		held, err := bindingSet(ctx, q, delegator.UserID, project)
+		held, err := bindingSet(ctx, q, delegator.UserID, project, group)
 		if err != nil {
 			return err
 		}
@@ -96,7 +102,7 @@ func (s *Service) CreateDelegation(ctx context.Context, delegator Principal, del
 			return err
 		}
 		out = delegation(d)
-		return s.audit(ctx, tx, AuditEvent{
+		return audit.Record(ctx, tx, audit.Event{
 			Action: "delegation.create", Resource: "delegation/" + id.String(), ProjectID: project,
 			Detail: map[string]any{
 				"delegate_id": delegate.String(), "permissions": perms.Names(),
@@ -110,7 +116,7 @@ func (s *Service) CreateDelegation(ctx context.Context, delegator Principal, del
 // ListDelegations lists the delegations the caller granted or received (an
 // installation-wide admin:roles holder: all of them), newest first, at most
 // 1000; only active ones unless includeInactive.
-func (s *Service) ListDelegations(ctx context.Context, caller Principal, includeInactive bool) ([]Delegation, error) {
+func (s *Service) ListDelegations(ctx context.Context, caller access.Principal, includeInactive bool) ([]Delegation, error) {
 	if caller.IsAnonymous() {
 		return nil, apperr.Unauthenticated("sign in first")
 	}
@@ -134,7 +140,7 @@ func (s *Service) ListDelegations(ctx context.Context, caller Principal, include
 // RevokeDelegation ends a delegation. Callers authorize first: its
 // delegator or an installation-wide admin:roles holder may (the API's
 // rule). Revoking a revoked delegation succeeds and changes nothing.
-func (s *Service) RevokeDelegation(ctx context.Context, caller Principal, id uuid.UUID) error {
+func (s *Service) RevokeDelegation(ctx context.Context, caller access.Principal, id uuid.UUID) error {
 	if caller.IsAnonymous() {
 		return apperr.Unauthenticated("sign in first")
 	}
@@ -149,7 +155,7 @@ func (s *Service) RevokeDelegation(ctx context.Context, caller Principal, id uui
 			return err
 		}
 		revoked = true
-		return s.audit(ctx, tx, AuditEvent{
+		return audit.Record(ctx, tx, audit.Event{
 			Action: "delegation.revoke", Resource: "delegation/" + id.String(), ProjectID: fromUUID(d.ProjectID),
 			Detail: map[string]any{"delegator_id": d.DelegatorID.String(), "delegate_id": d.DelegateID.String()},
 		})

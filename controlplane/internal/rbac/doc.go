@@ -4,6 +4,17 @@
 // resource? Its answers are cached in Redis and invalidated on every change
 // that can alter them.
 //
+// The vocabulary it decides with (Principal, Permission, Rule, Visibility,
+// Binding) lives in the leaf package access, so features declare their
+// rules and read the caller without importing rbac; only the server wires
+// rbac in. What rbac needs of other features it asks through interfaces
+// it defines, served by readers built before it: whether a user is active
+// (UserStatus: auth), a project's visibility (ProjectVisibility: project)
+// and, from groups' one owner, the project feature, a group's visibility
+// and which group owns a project (Groups). Every mutation writes its audit
+// row with audit.Record in its own transaction; CreateBindingTx and
+// SetAdmin join the caller's.
+//
 // What a user holds on a project is the union of its roles bound
 // installation-wide and on that project, plus every valid delegation to it
 // on that scope, each narrowed to what its (active) delegator holds through

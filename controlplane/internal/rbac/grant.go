@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
 )
@@ -21,18 +22,18 @@ import (
 // It is what p may pass on: grant as a role (CheckGrant) or lend
 // (CreateDelegation). Membership changes are rare, so it is computed from
 // PostgreSQL rather than cached.
-func (s *Service) HeldThroughBindings(ctx context.Context, p Principal, project, group uuid.UUID) (Set, error) {
+func (s *Service) HeldThroughBindings(ctx context.Context, p access.Principal, project, group uuid.UUID) (access.Set, error) {
 	if project != uuid.Nil && group != uuid.Nil {
 		return 0, errors.New("rbac: HeldThroughBindings needs at most one of project and group")
 	}
-	if p.Kind != User || p.UserID == uuid.Nil {
+	if p.Kind != access.User || p.UserID == uuid.Nil {
 		return 0, nil
 	}
 	if p.TokenID != uuid.Nil && p.TokenProject != uuid.Nil && (group != uuid.Nil || project != p.TokenProject) {
 		return 0, nil
 	}
 	var (
-		set Set
+		set access.Set
 		err error
 	)
 	if group != uuid.Nil {
@@ -40,7 +41,10 @@ func (s *Service) HeldThroughBindings(ctx context.Context, p Principal, project,
 		names, err = s.q.GroupBindingPermissions(ctx, db.GroupBindingPermissionsParams{UserID: p.UserID, GroupID: group})
 		set = parseKnown(names)
 	} else {
-		set, err = bindingSet(ctx, s.q, p.UserID, project)
+		var owner uuid.UUID
+		if owner, err = s.projectGroup(ctx, project); err == nil {
+			set, err = bindingSet(ctx, s.q, p.UserID, project, owner)
+		}
 	}
 	if err != nil {
 		return 0, err
@@ -54,7 +58,7 @@ func (s *Service) HeldThroughBindings(ctx context.Context, p Principal, project,
 // ManageMembers is the permission that changes who holds which role on a
 // project or a group (adding, removing members, moving a project), and it
 // must come from the caller's own role bindings there.
-const ManageMembers = ProjectAdmin
+const ManageMembers = access.ProjectAdmin
 
 // CheckGrant decides whether p may give role (its id or its name) to
 // someone on project or on group (exactly one is set). p must hold
@@ -69,7 +73,7 @@ const ManageMembers = ProjectAdmin
 //
 // It returns PermissionDenied naming the missing permissions, and
 // InvalidArgument for an unknown role.
-func (s *Service) CheckGrant(ctx context.Context, p Principal, role string, project, group uuid.UUID) error {
+func (s *Service) CheckGrant(ctx context.Context, p access.Principal, role string, project, group uuid.UUID) error {
 	if (project == uuid.Nil) == (group == uuid.Nil) {
 		return errors.New("rbac: CheckGrant needs exactly one of project and group")
 	}
@@ -87,7 +91,7 @@ func (s *Service) CheckGrant(ctx context.Context, p Principal, role string, proj
 	if err != nil || roleAdmin {
 		return err
 	}
-	want := s.parseStored(r.Permissions) | SetOf(ManageMembers)
+	want := s.parseStored(r.Permissions) | access.SetOf(ManageMembers)
 	if missing := want &^ held; missing != 0 {
 		return apperr.PermissionDenied("granting role %s needs %s and every permission of the role through your own roles here, not a delegation (missing %s)", r.Name, ManageMembers, missing.String())
 	}
@@ -98,7 +102,7 @@ func (s *Service) CheckGrant(ctx context.Context, p Principal, role string, proj
 // or on group (exactly one is set) without granting a role: remove a
 // member. Like CheckGrant, it needs ManageMembers through p's own bindings
 // there (or admin:roles installation-wide), never through a delegation.
-func (s *Service) CheckManageMembers(ctx context.Context, p Principal, project, group uuid.UUID) error {
+func (s *Service) CheckManageMembers(ctx context.Context, p access.Principal, project, group uuid.UUID) error {
 	if (project == uuid.Nil) == (group == uuid.Nil) {
 		return errors.New("rbac: CheckManageMembers needs exactly one of project and group")
 	}
@@ -118,35 +122,28 @@ func (s *Service) CheckManageMembers(ctx context.Context, p Principal, project, 
 // heldToPassOn is what p holds through its own bindings on the scope, and
 // whether it holds admin:roles installation-wide (then it may pass on
 // anything).
-func (s *Service) heldToPassOn(ctx context.Context, p Principal, project, group uuid.UUID) (Set, bool, error) {
+func (s *Service) heldToPassOn(ctx context.Context, p access.Principal, project, group uuid.UUID) (access.Set, bool, error) {
 	global, err := s.HeldThroughBindings(ctx, p, uuid.Nil, uuid.Nil)
 	if err != nil {
 		return 0, false, err
 	}
-	if global.Has(AdminRoles) {
+	if global.Has(access.AdminRoles) {
 		return global, true, nil
 	}
 	held, err := s.HeldThroughBindings(ctx, p, project, group)
 	return held, false, err
 }
 
-// ScopeBindingsPage is one page of the bindings on a project or a group.
-type ScopeBindingsPage struct {
-	Bindings []Binding
-	// More is true when bindings follow the last one.
-	More bool
-}
-
 // ListScopeBindings lists the bindings on one project or one group
 // (exactly one is set) in (creation time, id) order, at most limit (1 to
 // 1000) of them, starting after the binding created at afterTime with id
 // afterID (a zero afterTime: from the first).
-func (s *Service) ListScopeBindings(ctx context.Context, project, group uuid.UUID, afterTime time.Time, afterID uuid.UUID, limit int) (ScopeBindingsPage, error) {
+func (s *Service) ListScopeBindings(ctx context.Context, project, group uuid.UUID, afterTime time.Time, afterID uuid.UUID, limit int) (access.ScopeBindingsPage, error) {
 	if (project == uuid.Nil) == (group == uuid.Nil) {
-		return ScopeBindingsPage{}, errors.New("rbac: ListScopeBindings needs exactly one of project and group")
+		return access.ScopeBindingsPage{}, errors.New("rbac: ListScopeBindings needs exactly one of project and group")
 	}
 	if limit < 1 || limit > 1000 {
-		return ScopeBindingsPage{}, errors.New("rbac: ListScopeBindings limit out of range")
+		return access.ScopeBindingsPage{}, errors.New("rbac: ListScopeBindings limit out of range")
 	}
 	p := db.ListScopeBindingsPageParams{ProjectID: optUUID(project), GroupID: optUUID(group), AfterID: afterID, Max: int32(limit + 1)}
 	if !afterTime.IsZero() {
@@ -154,15 +151,15 @@ func (s *Service) ListScopeBindings(ctx context.Context, project, group uuid.UUI
 	}
 	rows, err := s.q.ListScopeBindingsPage(ctx, p)
 	if err != nil {
-		return ScopeBindingsPage{}, err
+		return access.ScopeBindingsPage{}, err
 	}
-	out := ScopeBindingsPage{More: len(rows) > limit}
+	out := access.ScopeBindingsPage{More: len(rows) > limit}
 	if out.More {
 		rows = rows[:limit]
 	}
-	out.Bindings = make([]Binding, len(rows))
+	out.Bindings = make([]access.Binding, len(rows))
 	for i, r := range rows {
-		out.Bindings[i] = Binding{
+		out.Bindings[i] = access.Binding{
 			ID: r.ID, RoleID: r.RoleID, RoleName: r.RoleName, UserID: r.UserID,
 			ProjectID: fromUUID(r.ProjectID), GroupID: fromUUID(r.GroupID), CreatedAt: r.CreatedAt.Time,
 		}

@@ -7,15 +7,22 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
-// GroupVisibility reports a group's visibility (project implements it).
-type GroupVisibility interface {
+// Groups answers what rbac asks about groups, whose one owner is the
+// project feature (it implements this): who may see a group, and which
+// group owns a project, whose bindings then apply to the project too.
+type Groups interface {
 	// GroupVisibility returns store.ErrNotFound (wrapped) for an unknown group.
-	GroupVisibility(ctx context.Context, groupID uuid.UUID) (Visibility, error)
+	GroupVisibility(ctx context.Context, groupID uuid.UUID) (access.Visibility, error)
+	// ProjectGroup returns the group owning the project: uuid.Nil for a
+	// user's project and for an unknown or deleted one.
+	ProjectGroup(ctx context.Context, projectID uuid.UUID) (uuid.UUID, error)
 }
 
 // AuthorizeGroup is Authorize on a group's scope: the caller's
@@ -25,11 +32,11 @@ type GroupVisibility interface {
 // caller cannot read is NotFound. Tokens limited to one project hold
 // nothing on groups; delegations (always project-scoped or
 // installation-wide) do not reach group actions.
-func (s *Service) AuthorizeGroup(ctx context.Context, p Principal, perm Permission, group uuid.UUID) error {
-	if perm == 0 || perm >= maxPermission {
+func (s *Service) AuthorizeGroup(ctx context.Context, p access.Principal, perm access.Permission, group uuid.UUID) error {
+	if !perm.Known() {
 		return errors.New("rbac: AuthorizeGroup with an unknown permission")
 	}
-	vis, known := Private, false
+	vis, known := access.Private, false
 	v, err := s.groupVisibility(ctx, group)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -38,7 +45,7 @@ func (s *Service) AuthorizeGroup(ctx context.Context, p Principal, perm Permissi
 	default:
 		vis, known = v, true
 	}
-	if known && readPermissions.Has(perm) && visibleTo(p, vis, perm, uuid.Nil) {
+	if known && access.ReadPermissions().Has(perm) && visibleTo(p, vis, perm, uuid.Nil) {
 		return nil
 	}
 	if p.IsAnonymous() {
@@ -54,7 +61,7 @@ func (s *Service) AuthorizeGroup(ctx context.Context, p Principal, perm Permissi
 	if eff.Has(perm) {
 		return nil
 	}
-	if !eff.Has(ProjectRead) && !visibleTo(p, vis, ProjectRead, uuid.Nil) {
+	if !eff.Has(access.ProjectRead) && !visibleTo(p, vis, access.ProjectRead, uuid.Nil) {
 		return apperr.NotFound("group not found")
 	}
 	return apperr.PermissionDenied("permission %s on the group is required", perm)
@@ -64,8 +71,8 @@ func (s *Service) AuthorizeGroup(ctx context.Context, p Principal, perm Permissi
 // installation-wide and group bindings, bounded by its token's limit.
 // Group decisions are rare (membership and group settings), so they are
 // computed from PostgreSQL rather than cached.
-func (s *Service) EffectiveOnGroup(ctx context.Context, p Principal, group uuid.UUID) (Set, error) {
-	if p.Kind != User || p.UserID == uuid.Nil || group == uuid.Nil {
+func (s *Service) EffectiveOnGroup(ctx context.Context, p access.Principal, group uuid.UUID) (access.Set, error) {
+	if p.Kind != access.User || p.UserID == uuid.Nil || group == uuid.Nil {
 		return 0, nil
 	}
 	if p.TokenID != uuid.Nil && p.TokenProject != uuid.Nil {
@@ -84,26 +91,11 @@ func (s *Service) EffectiveOnGroup(ctx context.Context, p Principal, group uuid.
 
 // CreateGroupBinding grants the role (its id or its name) to the user on
 // the group: a membership.
-func (s *Service) CreateGroupBinding(ctx context.Context, role string, userID, group uuid.UUID) (Binding, error) {
+func (s *Service) CreateGroupBinding(ctx context.Context, role string, userID, group uuid.UUID) (access.Binding, error) {
 	if group == uuid.Nil {
-		return Binding{}, apperr.Invalid("group is required")
+		return access.Binding{}, apperr.Invalid("group is required")
 	}
 	return s.createBinding(ctx, role, userID, uuid.Nil, group)
-}
-
-// SetProjectGroup records, inside the caller's transaction, which group
-// owns the project (uuid.Nil: none, the project is a user's or deleted), so
-// the group's bindings apply to it. The caller must call Invalidate once tx
-// has committed.
-func (s *Service) SetProjectGroup(ctx context.Context, tx pgx.Tx, project, group uuid.UUID) error {
-	if project == uuid.Nil {
-		return errors.New("rbac: SetProjectGroup without a project")
-	}
-	q := db.New(tx)
-	if group == uuid.Nil {
-		return q.ClearProjectGroup(ctx, project)
-	}
-	return q.SetProjectGroup(ctx, db.SetProjectGroupParams{ProjectID: project, GroupID: group})
 }
 
 // RemoveMember removes every binding of the user on one project or one
@@ -124,7 +116,7 @@ func (s *Service) RemoveMember(ctx context.Context, user, project, group uuid.UU
 		var mine []uuid.UUID
 		leavingAdmin, adminLeft := false, false
 		for _, r := range rows {
-			isAdmin := parseKnown(r.Permissions).Has(ProjectAdmin)
+			isAdmin := parseKnown(r.Permissions).Has(access.ProjectAdmin)
 			if r.UserID == user {
 				mine = append(mine, r.ID)
 				leavingAdmin = leavingAdmin || isAdmin
@@ -148,16 +140,24 @@ func (s *Service) RemoveMember(ctx context.Context, user, project, group uuid.UU
 		if group != uuid.Nil {
 			detail["group_id"] = group.String()
 		}
-		return s.audit(ctx, tx, AuditEvent{
+		return audit.Record(ctx, tx, audit.Event{
 			Action: "role.unbind_member", Resource: "user/" + user.String(), ProjectID: project, Detail: detail,
 		})
 	})
 	return removed, err
 }
 
-func (s *Service) groupVisibility(ctx context.Context, group uuid.UUID) (Visibility, error) {
+func (s *Service) groupVisibility(ctx context.Context, group uuid.UUID) (access.Visibility, error) {
 	if s.groups == nil || group == uuid.Nil {
-		return Private, store.ErrNotFound
+		return access.Private, store.ErrNotFound
 	}
 	return s.groups.GroupVisibility(ctx, group)
+}
+
+// projectGroup is the group owning project (uuid.Nil: none, or no project).
+func (s *Service) projectGroup(ctx context.Context, project uuid.UUID) (uuid.UUID, error) {
+	if s.groups == nil || project == uuid.Nil {
+		return uuid.Nil, nil
+	}
+	return s.groups.ProjectGroup(ctx, project)
 }

@@ -7,10 +7,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/cache"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
@@ -58,20 +57,20 @@ func (u *users) Set(id uuid.UUID, active bool) {
 // projects is a fake ProjectVisibility.
 type projects struct {
 	mu  sync.Mutex
-	vis map[uuid.UUID]rbac.Visibility
+	vis map[uuid.UUID]access.Visibility
 }
 
-func (p *projects) Visibility(_ context.Context, id uuid.UUID) (rbac.Visibility, error) {
+func (p *projects) Visibility(_ context.Context, id uuid.UUID) (access.Visibility, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	v, ok := p.vis[id]
 	if !ok {
-		return rbac.Private, store.ErrNotFound
+		return access.Private, store.ErrNotFound
 	}
 	return v, nil
 }
 
-func (p *projects) Add(v rbac.Visibility) uuid.UUID {
+func (p *projects) Add(v access.Visibility) uuid.UUID {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	id := uuid.New()
@@ -101,19 +100,15 @@ func newEnv(t testing.TB) *env {
 		cache:    c,
 		clock:    &clock{now: time.Now().Truncate(time.Millisecond)},
 		users:    &users{inactive: map[uuid.UUID]bool{}},
-		projects: &projects{vis: map[uuid.UUID]rbac.Visibility{}},
+		projects: &projects{vis: map[uuid.UUID]access.Visibility{}},
 	}
-}
-
-func recordAudit(ctx context.Context, tx pgx.Tx, e rbac.AuditEvent) error {
-	return audit.Record(ctx, tx, audit.Event(e))
 }
 
 // replica returns a new Service on the env's database and Redis.
 func (e *env) replica(t testing.TB) *rbac.Service {
 	t.Helper()
 	s, err := rbac.New(rbac.Deps{
-		DB: e.db, Audit: recordAudit, Cache: e.cache, Logger: testsvc.Logger(t),
+		DB: e.db, Cache: e.cache, Logger: testsvc.Logger(t),
 		Users: e.users, Projects: e.projects, Now: e.clock.Now,
 	})
 	if err != nil {
@@ -122,17 +117,17 @@ func (e *env) replica(t testing.TB) *rbac.Service {
 	return s
 }
 
-func user(id uuid.UUID) rbac.Principal {
-	return rbac.Principal{Kind: rbac.User, UserID: id, Username: "u-" + id.String()[:8]}
+func user(id uuid.UUID) access.Principal {
+	return access.Principal{Kind: access.User, UserID: id, Username: "u-" + id.String()[:8]}
 }
 
 // adminCtx is a request context whose caller is an administrator, for the
 // audit rows.
 func adminCtx(t testing.TB, id uuid.UUID) context.Context {
-	return rbac.WithPrincipal(t.Context(), user(id))
+	return access.WithPrincipal(t.Context(), user(id))
 }
 
-func mustBind(t testing.TB, ctx context.Context, s *rbac.Service, role string, u, project uuid.UUID) rbac.Binding {
+func mustBind(t testing.TB, ctx context.Context, s *rbac.Service, role string, u, project uuid.UUID) access.Binding {
 	t.Helper()
 	b, err := s.CreateBinding(ctx, role, u, project)
 	if err != nil {
@@ -141,7 +136,7 @@ func mustBind(t testing.TB, ctx context.Context, s *rbac.Service, role string, u
 	return b
 }
 
-func effective(t testing.TB, s *rbac.Service, p rbac.Principal, project uuid.UUID) rbac.Set {
+func effective(t testing.TB, s *rbac.Service, p access.Principal, project uuid.UUID) access.Set {
 	t.Helper()
 	set, err := s.Effective(context.Background(), p, project)
 	if err != nil {

@@ -85,7 +85,8 @@ SELECT EXISTS (
 
 -- name: BindingPermissions :many
 -- The permission names of a user's roles, installation-wide and (when
--- project_id is not NULL) on that project and on the group owning it.
+-- project_id is not NULL) on that project and on the group owning it
+-- (group_id, as the project feature answers: NULL when none).
 SELECT DISTINCT p::text AS permission
 FROM role_bindings b
 JOIN roles r ON r.id = b.role_id
@@ -93,7 +94,7 @@ CROSS JOIN LATERAL unnest(r.permissions) AS p
 WHERE b.user_id = @user_id
   AND ((b.project_id IS NULL AND b.group_id IS NULL)
        OR b.project_id = sqlc.narg(project_id)::uuid
-       OR b.group_id = (SELECT pg.group_id FROM rbac_project_groups pg WHERE pg.project_id = sqlc.narg(project_id)::uuid));
+       OR b.group_id = sqlc.narg(group_id)::uuid);
 
 -- name: GroupBindingPermissions :many
 -- The permission names of a user's roles, installation-wide and on the group.
@@ -106,7 +107,9 @@ WHERE b.user_id = @user_id
 
 -- name: ActiveDelegationsTo :many
 -- Delegations a principal holds at @now on the scope, each with what its
--- delegator holds through bindings on the delegation's own scope now.
+-- delegator holds through bindings on the delegation's own scope now: a
+-- delegation's project is NULL or project_id, so the group owning it is
+-- group_id (NULL when none).
 SELECT d.id, d.delegator_id, d.project_id, d.permissions, d.expires_at,
        coalesce((
            SELECT array_agg(DISTINCT p::text)
@@ -116,7 +119,7 @@ SELECT d.id, d.delegator_id, d.project_id, d.permissions, d.expires_at,
            WHERE b.user_id = d.delegator_id
              AND ((b.project_id IS NULL AND b.group_id IS NULL)
                   OR b.project_id = d.project_id
-                  OR b.group_id = (SELECT pg.group_id FROM rbac_project_groups pg WHERE pg.project_id = d.project_id))
+                  OR (d.project_id IS NOT NULL AND b.group_id = sqlc.narg(group_id)::uuid))
        ), '{}')::text[] AS delegator_permissions
 FROM delegations d
 WHERE d.delegate_id = @delegate_id
@@ -152,13 +155,6 @@ UPDATE delegations SET revoked_at = @now::timestamptz
 WHERE id = @id AND revoked_at IS NULL;
 
 -- Groups -------------------------------------------------------------------
-
--- name: SetProjectGroup :exec
-INSERT INTO rbac_project_groups (project_id, group_id) VALUES (@project_id, @group_id)
-ON CONFLICT (project_id) DO UPDATE SET group_id = excluded.group_id;
-
--- name: ClearProjectGroup :exec
-DELETE FROM rbac_project_groups WHERE project_id = @project_id;
 
 -- name: LockScopeBindings :many
 -- Locks the bindings on one project or group (serializing member removals

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
@@ -18,7 +19,7 @@ import (
 // model is the reference resolver: the rules of Effective written the
 // simplest way, over plain maps.
 type model struct {
-	roles       map[uuid.UUID]rbac.Set
+	roles       map[uuid.UUID]access.Set
 	system      map[uuid.UUID]bool
 	adminRole   uuid.UUID
 	bindings    map[bindingKey]uuid.UUID // → binding id
@@ -30,13 +31,13 @@ type bindingKey struct{ role, user, project uuid.UUID }
 
 type modelDelegation struct {
 	delegator, delegate, project uuid.UUID
-	perms                        rbac.Set
+	perms                        access.Set
 	expires                      time.Time
 	revoked                      bool
 }
 
-func (m *model) bindingSet(u, p uuid.UUID) rbac.Set {
-	var s rbac.Set
+func (m *model) bindingSet(u, p uuid.UUID) access.Set {
+	var s access.Set
 	for k := range m.bindings {
 		if k.user == u && (k.project == uuid.Nil || k.project == p) {
 			s |= m.roles[k.role]
@@ -45,7 +46,7 @@ func (m *model) bindingSet(u, p uuid.UUID) rbac.Set {
 	return s
 }
 
-func (m *model) effective(u, p uuid.UUID, now time.Time) rbac.Set {
+func (m *model) effective(u, p uuid.UUID, now time.Time) access.Set {
 	s := m.bindingSet(u, p)
 	for _, d := range m.delegations {
 		if d.delegate != u || d.revoked || !d.expires.After(now) || m.inactive[d.delegator] {
@@ -70,21 +71,21 @@ func (m *model) activeAdminsBesides(leaving uuid.UUID) int {
 	return n
 }
 
-func randomSet(r *rand.Rand) rbac.Set {
-	var s rbac.Set
-	for _, p := range rbac.AllPermissions() {
+func randomSet(r *rand.Rand) access.Set {
+	var s access.Set
+	for _, p := range access.AllPermissions() {
 		if r.IntN(4) == 0 {
-			s |= rbac.SetOf(p)
+			s |= access.SetOf(p)
 		}
 	}
 	return s
 }
 
-func randomSubset(r *rand.Rand, of rbac.Set) rbac.Set {
-	var s rbac.Set
+func randomSubset(r *rand.Rand, of access.Set) access.Set {
+	var s access.Set
 	for _, p := range of.Permissions() {
 		if r.IntN(2) == 0 {
-			s |= rbac.SetOf(p)
+			s |= access.SetOf(p)
 		}
 	}
 	return s
@@ -153,11 +154,11 @@ func runResolverModel(t *testing.T, seed uint64, steps int) {
 	e := newEnv(t)
 	replicas := []*rbac.Service{e.replica(t), e.replica(t)}
 	us := []uuid.UUID{uuid.New(), uuid.New(), uuid.New(), uuid.New()}
-	ps := []uuid.UUID{uuid.Nil, e.projects.Add(rbac.Private), e.projects.Add(rbac.Private)}
+	ps := []uuid.UUID{uuid.Nil, e.projects.Add(access.Private), e.projects.Add(access.Private)}
 	ctx := adminCtx(t, us[0])
 
 	m := &model{
-		roles: map[uuid.UUID]rbac.Set{}, system: map[uuid.UUID]bool{},
+		roles: map[uuid.UUID]access.Set{}, system: map[uuid.UUID]bool{},
 		bindings: map[bindingKey]uuid.UUID{}, delegations: map[uuid.UUID]*modelDelegation{},
 		inactive: map[uuid.UUID]bool{},
 	}
@@ -233,7 +234,7 @@ func runResolverModel(t *testing.T, seed uint64, steps int) {
 		case 3: // create a custom role
 			perms := randomSet(r)
 			if perms == 0 {
-				perms = rbac.SetOf(rbac.RepoRead)
+				perms = access.SetOf(access.RepoRead)
 			}
 			op = "create role"
 			role, err := writer.CreateRole(ctx, fmt.Sprintf("role-%d", step), "", perms)
@@ -285,7 +286,7 @@ func runResolverModel(t *testing.T, seed uint64, steps int) {
 			op = "delegate"
 			d, err := writer.CreateDelegation(ctx, user(from), to, p, perms, "", expires)
 			switch {
-			case perms.Intersect(rbac.SetOf(rbac.AdminUsers, rbac.AdminRoles, rbac.AdminAudit)) != 0:
+			case perms.Intersect(access.SetOf(access.AdminUsers, access.AdminRoles, access.AdminAudit)) != 0:
 				// Installation administration is never lent.
 				if kindOf(err) != apperr.KindInvalid {
 					t.Fatalf("step %d: delegating admin permissions %v: %v", step, perms, err)

@@ -11,7 +11,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
@@ -23,7 +25,7 @@ type Role struct {
 	ID          uuid.UUID
 	Name        string
 	Description string
-	Permissions Set
+	Permissions access.Set
 	System      bool
 	CreatedAt   time.Time
 }
@@ -42,14 +44,14 @@ func (s *Service) ListRoles(ctx context.Context) ([]Role, error) {
 }
 
 // CreateRole defines a custom role.
-func (s *Service) CreateRole(ctx context.Context, name, description string, perms Set) (Role, error) {
+func (s *Service) CreateRole(ctx context.Context, name, description string, perms access.Set) (Role, error) {
 	if !roleNameRE.MatchString(name) {
 		return Role{}, apperr.Invalid("role name must be 2 to 39 lowercase letters, digits or dashes, starting with a letter")
 	}
 	if err := checkText("description", description); err != nil {
 		return Role{}, err
 	}
-	if perms == 0 || perms&^All != 0 {
+	if perms == 0 || perms&^access.All != 0 {
 		return Role{}, apperr.Invalid("a role needs at least one known permission")
 	}
 	var out Role
@@ -62,7 +64,7 @@ func (s *Service) CreateRole(ctx context.Context, name, description string, perm
 			return err
 		}
 		out = s.role(r)
-		return s.audit(ctx, tx, AuditEvent{
+		return audit.Record(ctx, tx, audit.Event{
 			Action: "role.create", Resource: "role/" + r.ID.String(),
 			Detail: map[string]any{"name": name, "permissions": perms.Names()},
 		})
@@ -72,13 +74,13 @@ func (s *Service) CreateRole(ctx context.Context, name, description string, perm
 
 // UpdateRole changes a custom role: its description when description is
 // not nil, its permissions when perms is not empty.
-func (s *Service) UpdateRole(ctx context.Context, id uuid.UUID, description *string, perms Set) (Role, error) {
+func (s *Service) UpdateRole(ctx context.Context, id uuid.UUID, description *string, perms access.Set) (Role, error) {
 	if description != nil {
 		if err := checkText("description", *description); err != nil {
 			return Role{}, err
 		}
 	}
-	if perms&^All != 0 {
+	if perms&^access.All != 0 {
 		return Role{}, apperr.Invalid("unknown permission")
 	}
 	var out Role
@@ -107,7 +109,7 @@ func (s *Service) UpdateRole(ctx context.Context, id uuid.UUID, description *str
 		if description != nil {
 			detail["description_changed"] = true
 		}
-		return s.audit(ctx, tx, AuditEvent{Action: "role.update", Resource: "role/" + id.String(), Detail: detail})
+		return audit.Record(ctx, tx, audit.Event{Action: "role.update", Resource: "role/" + id.String(), Detail: detail})
 	})
 	return out, err
 }
@@ -129,7 +131,7 @@ func (s *Service) DeleteRole(ctx context.Context, id uuid.UUID) error {
 		if n == 0 {
 			return apperr.NotFound("role not found")
 		}
-		return s.audit(ctx, tx, AuditEvent{
+		return audit.Record(ctx, tx, audit.Event{
 			Action: "role.delete", Resource: "role/" + id.String(),
 			Detail: map[string]any{"name": old.Name},
 		})

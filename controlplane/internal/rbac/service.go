@@ -11,18 +11,11 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/logfield"
-)
-
-// System role names (seeded by the migration; they never change).
-const (
-	RoleAdmin      = "admin"
-	RoleMaintainer = "maintainer"
-	RoleDeveloper  = "developer"
-	RoleViewer     = "viewer"
 )
 
 // DefaultCacheTTL bounds how long a cached decision may outlive a change
@@ -48,52 +41,15 @@ type UserStatus interface {
 	Active(ctx context.Context, userID uuid.UUID) (bool, error)
 }
 
-// Visibility is who may read a project without a role on it.
-type Visibility uint8
-
-// Visibilities. The zero value is the safest.
-const (
-	// Private: only principals holding project:read on it.
-	Private Visibility = iota
-	// Internal: any signed-in principal may read it.
-	Internal
-	// Public: anyone, anonymous too, may read it.
-	Public
-)
-
 // ProjectVisibility reports a project's visibility (project implements it).
 type ProjectVisibility interface {
 	// Visibility returns store.ErrNotFound (wrapped) for an unknown project.
-	Visibility(ctx context.Context, projectID uuid.UUID) (Visibility, error)
+	Visibility(ctx context.Context, projectID uuid.UUID) (access.Visibility, error)
 }
-
-// AuditEvent is one mutation to record. It has exactly audit.Event's
-// fields, so the wiring converts it: audit.Event(e).
-type AuditEvent struct {
-	// Action is "<feature>.<verb>", e.g. "role.bind".
-	Action string
-	// Resource names the target, e.g. "role/<id>".
-	Resource string
-	// ProjectID scopes the event to a project (uuid.Nil: installation-wide).
-	ProjectID uuid.UUID
-	// Detail is stored as JSON.
-	Detail map[string]any
-}
-
-// AuditFunc writes e in tx, the transaction of the mutation it describes.
-// The server passes audit.Record (audit imports rbac, so rbac cannot import
-// audit):
-//
-//	func(ctx context.Context, tx pgx.Tx, e rbac.AuditEvent) error {
-//		return audit.Record(ctx, tx, audit.Event(e))
-//	}
-type AuditFunc func(ctx context.Context, tx pgx.Tx, e AuditEvent) error
 
 // Deps is what the rbac service needs.
 type Deps struct {
 	DB *store.DB
-	// Audit records every mutation in its transaction (required).
-	Audit AuditFunc
 	// Cache holds effective permission sets; nil: every decision is
 	// computed from PostgreSQL.
 	Cache  Cache
@@ -102,8 +58,9 @@ type Deps struct {
 	Users UserStatus
 	// Projects is nil until projects exist: every project id is then unknown.
 	Projects ProjectVisibility
-	// Groups is nil until groups exist: every group id is then unknown.
-	Groups GroupVisibility
+	// Groups is nil until groups exist: every group id is then unknown
+	// and no project has one.
+	Groups Groups
 	// CacheTTL is the lifetime of a cached set (0: DefaultCacheTTL).
 	CacheTTL time.Duration
 	// KeyPrefix prefixes the Redis keys ("" : "rbac:").
@@ -117,12 +74,11 @@ type Deps struct {
 type Service struct {
 	db       *store.DB
 	q        *db.Queries
-	audit    AuditFunc
 	cache    Cache
 	log      zerolog.Logger
 	users    UserStatus
 	projects ProjectVisibility
-	groups   GroupVisibility
+	groups   Groups
 	ttl      time.Duration
 	prefix   string
 	now      func() time.Time
@@ -135,14 +91,11 @@ func New(d Deps) (*Service, error) {
 	if d.DB == nil {
 		return nil, errors.New("rbac: DB is required")
 	}
-	if d.Audit == nil {
-		return nil, errors.New("rbac: Audit is required")
-	}
 	if d.CacheTTL < 0 {
 		return nil, errors.New("rbac: CacheTTL must not be negative")
 	}
 	s := &Service{
-		db: d.DB, q: db.New(d.DB), audit: d.Audit, cache: d.Cache, log: d.Logger,
+		db: d.DB, q: db.New(d.DB), cache: d.Cache, log: d.Logger,
 		users: d.Users, projects: d.Projects, groups: d.Groups,
 		ttl: d.CacheTTL, prefix: d.KeyPrefix, now: d.Now,
 	}
@@ -189,16 +142,16 @@ func (s *Service) checkUser(ctx context.Context, userID uuid.UUID) error {
 	return nil
 }
 
-func (s *Service) visibility(ctx context.Context, project uuid.UUID) (Visibility, error) {
+func (s *Service) visibility(ctx context.Context, project uuid.UUID) (access.Visibility, error) {
 	if s.projects == nil {
-		return Private, store.ErrNotFound
+		return access.Private, store.ErrNotFound
 	}
 	return s.projects.Visibility(ctx, project)
 }
 
 // parseStored parses permission names read from the database, skipping
 // (and logging) names this binary does not know: they grant nothing.
-func (s *Service) parseStored(names []string) Set {
+func (s *Service) parseStored(names []string) access.Set {
 	set, unknown := parseLenient(names)
 	if unknown != "" {
 		s.log.Warn().Str(logfield.Permission, unknown).Msg("rbac: ignoring an unknown stored permission")
@@ -206,23 +159,23 @@ func (s *Service) parseStored(names []string) Set {
 	return set
 }
 
-func parseKnown(names []string) Set {
+func parseKnown(names []string) access.Set {
 	set, _ := parseLenient(names)
 	return set
 }
 
-func parseLenient(names []string) (Set, string) {
+func parseLenient(names []string) (access.Set, string) {
 	var (
-		set     Set
+		set     access.Set
 		unknown string
 	)
 	for _, n := range names {
-		p, err := ParsePermission(n)
+		p, err := access.ParsePermission(n)
 		if err != nil {
 			unknown = n
 			continue
 		}
-		set |= SetOf(p)
+		set |= access.SetOf(p)
 	}
 	return set, unknown
 }

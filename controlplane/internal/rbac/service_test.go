@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/cache"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
@@ -13,12 +14,12 @@ import (
 )
 
 var (
-	viewerSet    = rbac.SetOf(rbac.ProjectRead, rbac.ProjectParticipate, rbac.RepoRead, rbac.PipelineRead, rbac.DeployRead, rbac.ObserveRead)
-	developerSet = rbac.SetOf(rbac.ProjectRead, rbac.ProjectParticipate, rbac.ProjectWrite, rbac.RepoRead, rbac.RepoWrite,
-		rbac.PipelineRead, rbac.PipelineRun, rbac.DeployRead, rbac.AgentRun, rbac.ObserveRead,
-		rbac.ObserveWrite, rbac.SecretRead)
-	adminSet      = rbac.All
-	maintainerSet = rbac.All &^ rbac.SetOf(rbac.AdminUsers, rbac.AdminRoles, rbac.AdminAudit)
+	viewerSet    = access.SetOf(access.ProjectRead, access.ProjectParticipate, access.RepoRead, access.PipelineRead, access.DeployRead, access.ObserveRead)
+	developerSet = access.SetOf(access.ProjectRead, access.ProjectParticipate, access.ProjectWrite, access.RepoRead, access.RepoWrite,
+		access.PipelineRead, access.PipelineRun, access.DeployRead, access.AgentRun, access.ObserveRead,
+		access.ObserveWrite, access.SecretRead)
+	adminSet      = access.All
+	maintainerSet = access.All &^ access.SetOf(access.AdminUsers, access.AdminRoles, access.AdminAudit)
 )
 
 func TestSystemRolesAreSeeded(t *testing.T) {
@@ -28,7 +29,7 @@ func TestSystemRolesAreSeeded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]rbac.Set{"admin": adminSet, "maintainer": maintainerSet, "developer": developerSet, "viewer": viewerSet}
+	want := map[string]access.Set{"admin": adminSet, "maintainer": maintainerSet, "developer": developerSet, "viewer": viewerSet}
 	for _, r := range roles {
 		if !r.System {
 			t.Errorf("unexpected custom role %q", r.Name)
@@ -48,7 +49,7 @@ func TestEffectiveFromGlobalAndProjectBindings(t *testing.T) {
 	e := newEnv(t)
 	s := e.replica(t)
 	admin, u := uuid.New(), uuid.New()
-	p1, p2 := e.projects.Add(rbac.Private), e.projects.Add(rbac.Private)
+	p1, p2 := e.projects.Add(access.Private), e.projects.Add(access.Private)
 	ctx := adminCtx(t, admin)
 	mustBind(t, ctx, s, "admin", admin, uuid.Nil)
 	mustBind(t, ctx, s, "viewer", u, uuid.Nil)
@@ -63,10 +64,10 @@ func TestEffectiveFromGlobalAndProjectBindings(t *testing.T) {
 	if got := effective(t, s, user(u), p2); got != viewerSet {
 		t.Errorf("p2 (global only): %v", got)
 	}
-	if got := effective(t, s, user(admin), p2); got != rbac.All {
+	if got := effective(t, s, user(admin), p2); got != access.All {
 		t.Errorf("admin: %v", got)
 	}
-	if got := effective(t, s, rbac.AnonymousPrincipal, p1); got != 0 {
+	if got := effective(t, s, access.AnonymousPrincipal, p1); got != 0 {
 		t.Errorf("anonymous: %v", got)
 	}
 	if ok, err := s.IsAdmin(ctx, admin); err != nil || !ok {
@@ -81,19 +82,19 @@ func TestTokenNarrowingAndProjectRestriction(t *testing.T) {
 	e := newEnv(t)
 	s := e.replica(t)
 	admin, u := uuid.New(), uuid.New()
-	p1, p2 := e.projects.Add(rbac.Private), e.projects.Add(rbac.Private)
+	p1, p2 := e.projects.Add(access.Private), e.projects.Add(access.Private)
 	ctx := adminCtx(t, admin)
 	mustBind(t, ctx, s, "admin", admin, uuid.Nil)
 	mustBind(t, ctx, s, "developer", u, uuid.Nil)
 
 	tok := user(u)
 	tok.TokenID = uuid.New()
-	tok.TokenLimit = rbac.SetOf(rbac.ProjectRead, rbac.RepoRead, rbac.AdminUsers)
-	if got := effective(t, s, tok, p1); got != rbac.SetOf(rbac.ProjectRead, rbac.RepoRead) {
+	tok.TokenLimit = access.SetOf(access.ProjectRead, access.RepoRead, access.AdminUsers)
+	if got := effective(t, s, tok, p1); got != access.SetOf(access.ProjectRead, access.RepoRead) {
 		t.Errorf("token on p1: %v (a token never adds what the user lacks)", got)
 	}
 	tok.TokenProject = p1
-	if got := effective(t, s, tok, p1); got != rbac.SetOf(rbac.ProjectRead, rbac.RepoRead) {
+	if got := effective(t, s, tok, p1); got != access.SetOf(access.ProjectRead, access.RepoRead) {
 		t.Errorf("project token on its project: %v", got)
 	}
 	if got := effective(t, s, tok, p2); got != 0 {
@@ -102,10 +103,10 @@ func TestTokenNarrowingAndProjectRestriction(t *testing.T) {
 	if got := effective(t, s, tok, uuid.Nil); got != 0 {
 		t.Errorf("project token installation-wide: %v", got)
 	}
-	if err := s.Authorize(ctx, tok, rbac.RepoWrite, p1); kindOf(err) != apperr.KindPermissionDenied {
+	if err := s.Authorize(ctx, tok, access.RepoWrite, p1); kindOf(err) != apperr.KindPermissionDenied {
 		t.Errorf("repo:write through a read token: %v", err)
 	}
-	if err := s.Authorize(ctx, tok, rbac.RepoRead, p2); kindOf(err) != apperr.KindNotFound {
+	if err := s.Authorize(ctx, tok, access.RepoRead, p2); kindOf(err) != apperr.KindNotFound {
 		t.Errorf("private project outside the token's project: %v", err)
 	}
 }
@@ -114,7 +115,7 @@ func TestAuthorizeByVisibility(t *testing.T) {
 	e := newEnv(t)
 	s := e.replica(t)
 	admin, viewer, stranger := uuid.New(), uuid.New(), uuid.New()
-	pub, internal, private := e.projects.Add(rbac.Public), e.projects.Add(rbac.Internal), e.projects.Add(rbac.Private)
+	pub, internal, private := e.projects.Add(access.Public), e.projects.Add(access.Internal), e.projects.Add(access.Private)
 	unknown := uuid.New()
 	ctx := adminCtx(t, admin)
 	mustBind(t, ctx, s, "admin", admin, uuid.Nil)
@@ -122,8 +123,8 @@ func TestAuthorizeByVisibility(t *testing.T) {
 
 	readToken := user(stranger)
 	readToken.TokenID = uuid.New()
-	readToken.TokenLimit = rbac.SetOf(rbac.ProjectRead)
-	readOnly, err := rbac.ScopePermissions([]string{string(rbac.ScopeReadOnly), string(rbac.ScopeRepoRead)})
+	readToken.TokenLimit = access.SetOf(access.ProjectRead)
+	readOnly, err := access.ScopePermissions([]string{string(access.ScopeReadOnly), string(access.ScopeRepoRead)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestAuthorizeByVisibility(t *testing.T) {
 	readOnlyToken.TokenID, readOnlyToken.TokenLimit = uuid.New(), readOnly
 	viewerReadToken := user(viewer)
 	viewerReadToken.TokenID, viewerReadToken.TokenLimit = uuid.New(), readOnly
-	api, err := rbac.ScopePermissions([]string{string(rbac.ScopeAPI)})
+	api, err := access.ScopePermissions([]string{string(access.ScopeAPI)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,47 +144,47 @@ func TestAuthorizeByVisibility(t *testing.T) {
 	const ok apperr.Kind = 0
 	cases := []struct {
 		name    string
-		p       rbac.Principal
-		perm    rbac.Permission
+		p       access.Principal
+		perm    access.Permission
 		project uuid.UUID
 		want    apperr.Kind
 	}{
-		{"anonymous reads public", rbac.AnonymousPrincipal, rbac.RepoRead, pub, ok},
-		{"anonymous writes public", rbac.AnonymousPrincipal, rbac.RepoWrite, pub, apperr.KindUnauthenticated},
-		{"anonymous secret:read public", rbac.AnonymousPrincipal, rbac.SecretRead, pub, apperr.KindUnauthenticated},
-		{"anonymous reads internal", rbac.AnonymousPrincipal, rbac.RepoRead, internal, apperr.KindUnauthenticated},
-		{"anonymous reads private", rbac.AnonymousPrincipal, rbac.RepoRead, private, apperr.KindUnauthenticated},
-		{"anonymous reads unknown", rbac.AnonymousPrincipal, rbac.RepoRead, unknown, apperr.KindUnauthenticated},
-		{"anonymous installation-wide", rbac.AnonymousPrincipal, rbac.ProjectRead, uuid.Nil, apperr.KindUnauthenticated},
-		{"stranger reads public", user(stranger), rbac.PipelineRead, pub, ok},
-		{"stranger writes public", user(stranger), rbac.RepoWrite, pub, apperr.KindPermissionDenied},
-		{"stranger reads internal", user(stranger), rbac.ObserveRead, internal, ok},
-		{"stranger writes internal", user(stranger), rbac.RepoWrite, internal, apperr.KindPermissionDenied},
-		{"stranger reads private", user(stranger), rbac.RepoRead, private, apperr.KindNotFound},
-		{"stranger writes private", user(stranger), rbac.RepoWrite, private, apperr.KindNotFound},
-		{"stranger reads unknown", user(stranger), rbac.RepoRead, unknown, apperr.KindNotFound},
-		{"stranger admin", user(stranger), rbac.AdminUsers, uuid.Nil, apperr.KindPermissionDenied},
-		{"token reads internal within scope", readToken, rbac.ProjectRead, internal, ok},
-		{"token reads internal outside scope", readToken, rbac.RepoRead, internal, apperr.KindPermissionDenied},
-		{"viewer reads private", user(viewer), rbac.RepoRead, private, ok},
-		{"viewer writes private", user(viewer), rbac.RepoWrite, private, apperr.KindPermissionDenied},
-		{"admin writes private", user(admin), rbac.SecretWrite, private, ok},
-		{"admin on unknown project", user(admin), rbac.RepoRead, unknown, apperr.KindNotFound},
-		{"admin installation-wide", user(admin), rbac.AdminRoles, uuid.Nil, ok},
+		{"anonymous reads public", access.AnonymousPrincipal, access.RepoRead, pub, ok},
+		{"anonymous writes public", access.AnonymousPrincipal, access.RepoWrite, pub, apperr.KindUnauthenticated},
+		{"anonymous secret:read public", access.AnonymousPrincipal, access.SecretRead, pub, apperr.KindUnauthenticated},
+		{"anonymous reads internal", access.AnonymousPrincipal, access.RepoRead, internal, apperr.KindUnauthenticated},
+		{"anonymous reads private", access.AnonymousPrincipal, access.RepoRead, private, apperr.KindUnauthenticated},
+		{"anonymous reads unknown", access.AnonymousPrincipal, access.RepoRead, unknown, apperr.KindUnauthenticated},
+		{"anonymous installation-wide", access.AnonymousPrincipal, access.ProjectRead, uuid.Nil, apperr.KindUnauthenticated},
+		{"stranger reads public", user(stranger), access.PipelineRead, pub, ok},
+		{"stranger writes public", user(stranger), access.RepoWrite, pub, apperr.KindPermissionDenied},
+		{"stranger reads internal", user(stranger), access.ObserveRead, internal, ok},
+		{"stranger writes internal", user(stranger), access.RepoWrite, internal, apperr.KindPermissionDenied},
+		{"stranger reads private", user(stranger), access.RepoRead, private, apperr.KindNotFound},
+		{"stranger writes private", user(stranger), access.RepoWrite, private, apperr.KindNotFound},
+		{"stranger reads unknown", user(stranger), access.RepoRead, unknown, apperr.KindNotFound},
+		{"stranger admin", user(stranger), access.AdminUsers, uuid.Nil, apperr.KindPermissionDenied},
+		{"token reads internal within scope", readToken, access.ProjectRead, internal, ok},
+		{"token reads internal outside scope", readToken, access.RepoRead, internal, apperr.KindPermissionDenied},
+		{"viewer reads private", user(viewer), access.RepoRead, private, ok},
+		{"viewer writes private", user(viewer), access.RepoWrite, private, apperr.KindPermissionDenied},
+		{"admin writes private", user(admin), access.SecretWrite, private, ok},
+		{"admin on unknown project", user(admin), access.RepoRead, unknown, apperr.KindNotFound},
+		{"admin installation-wide", user(admin), access.AdminRoles, uuid.Nil, ok},
 
 		// Taking part: any signed-in user on public and internal projects,
 		// within its token's scopes; never anonymous, never a read scope.
-		{"anonymous takes part in public", rbac.AnonymousPrincipal, rbac.ProjectParticipate, pub, apperr.KindUnauthenticated},
-		{"stranger takes part in public", user(stranger), rbac.ProjectParticipate, pub, ok},
-		{"stranger takes part in internal", user(stranger), rbac.ProjectParticipate, internal, ok},
-		{"stranger takes part in private", user(stranger), rbac.ProjectParticipate, private, apperr.KindNotFound},
-		{"read-only token takes part in public", readOnlyToken, rbac.ProjectParticipate, pub, apperr.KindPermissionDenied},
-		{"read-only token takes part in internal", readOnlyToken, rbac.ProjectParticipate, internal, apperr.KindPermissionDenied},
-		{"api token takes part in public", apiToken, rbac.ProjectParticipate, pub, ok},
-		{"api token of another project takes part", otherProjectToken, rbac.ProjectParticipate, pub, apperr.KindPermissionDenied},
-		{"agent session takes part in public", rbac.Principal{Kind: rbac.AgentSession, UserID: stranger}, rbac.ProjectParticipate, pub, apperr.KindPermissionDenied},
-		{"viewer takes part in private", user(viewer), rbac.ProjectParticipate, private, ok},
-		{"viewer's read token takes part in private", viewerReadToken, rbac.ProjectParticipate, private, apperr.KindPermissionDenied},
+		{"anonymous takes part in public", access.AnonymousPrincipal, access.ProjectParticipate, pub, apperr.KindUnauthenticated},
+		{"stranger takes part in public", user(stranger), access.ProjectParticipate, pub, ok},
+		{"stranger takes part in internal", user(stranger), access.ProjectParticipate, internal, ok},
+		{"stranger takes part in private", user(stranger), access.ProjectParticipate, private, apperr.KindNotFound},
+		{"read-only token takes part in public", readOnlyToken, access.ProjectParticipate, pub, apperr.KindPermissionDenied},
+		{"read-only token takes part in internal", readOnlyToken, access.ProjectParticipate, internal, apperr.KindPermissionDenied},
+		{"api token takes part in public", apiToken, access.ProjectParticipate, pub, ok},
+		{"api token of another project takes part", otherProjectToken, access.ProjectParticipate, pub, apperr.KindPermissionDenied},
+		{"agent session takes part in public", access.Principal{Kind: access.AgentSession, UserID: stranger}, access.ProjectParticipate, pub, apperr.KindPermissionDenied},
+		{"viewer takes part in private", user(viewer), access.ProjectParticipate, private, ok},
+		{"viewer's read token takes part in private", viewerReadToken, access.ProjectParticipate, private, apperr.KindPermissionDenied},
 	}
 	for _, c := range cases {
 		err := s.Authorize(t.Context(), c.p, c.perm, c.project)
@@ -191,7 +192,7 @@ func TestAuthorizeByVisibility(t *testing.T) {
 			t.Errorf("%s: got %v (kind %d), want kind %d", c.name, err, got, c.want)
 		}
 	}
-	err = s.Authorize(t.Context(), user(viewer), rbac.RepoWrite, private)
+	err = s.Authorize(t.Context(), user(viewer), access.RepoWrite, private)
 	if e, _ := apperr.As(err); e == nil || e.Message != "permission repo:write is required" {
 		t.Errorf("the denial names the permission: %v", err)
 	}
@@ -199,15 +200,15 @@ func TestAuthorizeByVisibility(t *testing.T) {
 
 func TestProjectsUnknownWithoutProjectFeature(t *testing.T) {
 	e := newEnv(t)
-	s, err := rbac.New(rbac.Deps{DB: e.db, Audit: recordAudit, Cache: e.cache, Logger: testsvc.Logger(t)})
+	s, err := rbac.New(rbac.Deps{DB: e.db, Cache: e.cache, Logger: testsvc.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	u := uuid.New()
 	ctx := adminCtx(t, u)
 	mustBind(t, ctx, s, "admin", u, uuid.Nil)
-	wantKind(t, s.Authorize(ctx, user(u), rbac.RepoRead, uuid.New()), apperr.KindNotFound, "any project")
-	if err := s.Authorize(ctx, user(u), rbac.AdminRoles, uuid.Nil); err != nil {
+	wantKind(t, s.Authorize(ctx, user(u), access.RepoRead, uuid.New()), apperr.KindNotFound, "any project")
+	if err := s.Authorize(ctx, user(u), access.AdminRoles, uuid.Nil); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.CreateBinding(ctx, "viewer", uuid.New(), uuid.New())
@@ -218,7 +219,7 @@ func TestDelegation(t *testing.T) {
 	e := newEnv(t)
 	s1, s2 := e.replica(t), e.replica(t)
 	admin, a, b, c := uuid.New(), uuid.New(), uuid.New(), uuid.New()
-	p := e.projects.Add(rbac.Private)
+	p := e.projects.Add(access.Private)
 	ctx := adminCtx(t, admin)
 	mustBind(t, ctx, s1, "admin", admin, uuid.Nil)
 	devBinding := mustBind(t, ctx, s1, "developer", a, p)
@@ -226,7 +227,7 @@ func TestDelegation(t *testing.T) {
 	day := now.Add(24 * time.Hour)
 
 	// Narrowing: b gets exactly the subset a lent.
-	lent := rbac.SetOf(rbac.ProjectRead, rbac.RepoWrite)
+	lent := access.SetOf(access.ProjectRead, access.RepoWrite)
 	d, err := s1.CreateDelegation(ctx, user(a), b, p, lent, "review", day)
 	if err != nil {
 		t.Fatal(err)
@@ -241,39 +242,39 @@ func TestDelegation(t *testing.T) {
 	// Refusals.
 	_, err = s1.CreateDelegation(ctx, user(a), a, p, lent, "", day)
 	wantKind(t, err, apperr.KindInvalid, "self-delegation")
-	_, err = s1.CreateDelegation(ctx, user(a), b, p, rbac.SetOf(rbac.SecretWrite), "", day)
+	_, err = s1.CreateDelegation(ctx, user(a), b, p, access.SetOf(access.SecretWrite), "", day)
 	wantKind(t, err, apperr.KindPermissionDenied, "lending what one lacks")
-	_, err = s1.CreateDelegation(ctx, user(a), b, uuid.Nil, rbac.SetOf(rbac.RepoRead), "", day)
+	_, err = s1.CreateDelegation(ctx, user(a), b, uuid.Nil, access.SetOf(access.RepoRead), "", day)
 	wantKind(t, err, apperr.KindPermissionDenied, "a project role lent installation-wide")
 	_, err = s1.CreateDelegation(ctx, user(a), b, p, lent, "", now.Add(-time.Second))
 	wantKind(t, err, apperr.KindInvalid, "expired")
 	_, err = s1.CreateDelegation(ctx, user(a), b, p, lent, "", now.Add(91*24*time.Hour))
 	wantKind(t, err, apperr.KindInvalid, "longer than 90 days")
 	tok := user(a)
-	tok.TokenID, tok.TokenLimit = uuid.New(), rbac.SetOf(rbac.ProjectRead)
+	tok.TokenID, tok.TokenLimit = uuid.New(), access.SetOf(access.ProjectRead)
 	_, err = s1.CreateDelegation(ctx, tok, b, p, lent, "", day)
 	wantKind(t, err, apperr.KindPermissionDenied, "beyond the token's scopes")
-	_, err = s1.CreateDelegation(ctx, rbac.AnonymousPrincipal, b, p, lent, "", day)
+	_, err = s1.CreateDelegation(ctx, access.AnonymousPrincipal, b, p, lent, "", day)
 	wantKind(t, err, apperr.KindUnauthenticated, "anonymous")
 
 	// A→B→A / B→C: what B was lent cannot be passed on.
-	_, err = s1.CreateDelegation(ctx, user(b), a, p, rbac.SetOf(rbac.RepoWrite), "", day)
+	_, err = s1.CreateDelegation(ctx, user(b), a, p, access.SetOf(access.RepoWrite), "", day)
 	wantKind(t, err, apperr.KindPermissionDenied, "B lends back what A lent")
-	_, err = s1.CreateDelegation(ctx, user(b), c, p, rbac.SetOf(rbac.RepoWrite), "", day)
+	_, err = s1.CreateDelegation(ctx, user(b), c, p, access.SetOf(access.RepoWrite), "", day)
 	wantKind(t, err, apperr.KindPermissionDenied, "B passes on what A lent")
 
 	// The delegator losing the role removes the effect on the very next
 	// decision of another replica, whose cache is warm.
-	if err := s2.Authorize(ctx, user(b), rbac.RepoWrite, p); err != nil {
+	if err := s2.Authorize(ctx, user(b), access.RepoWrite, p); err != nil {
 		t.Fatalf("delegate before: %v", err)
 	}
 	if err := s1.DeleteBinding(ctx, devBinding.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, s2.Authorize(ctx, user(b), rbac.RepoWrite, p), apperr.KindNotFound, "delegate after the delegator lost the role")
+	wantKind(t, s2.Authorize(ctx, user(b), access.RepoWrite, p), apperr.KindNotFound, "delegate after the delegator lost the role")
 	// ... and regaining it restores the delegation (it was never revoked).
 	mustBind(t, ctx, s1, "maintainer", a, uuid.Nil)
-	if err := s2.Authorize(ctx, user(b), rbac.RepoWrite, p); err != nil {
+	if err := s2.Authorize(ctx, user(b), access.RepoWrite, p); err != nil {
 		t.Fatalf("delegate after the delegator regained a role: %v", err)
 	}
 
@@ -303,11 +304,11 @@ func TestDelegation(t *testing.T) {
 	}
 
 	// Expiry, with a warm cache: the entry never outlives the delegation.
-	short, err := s1.CreateDelegation(ctx, user(a), b, p, rbac.SetOf(rbac.PipelineRun), "", now.Add(time.Minute))
+	short, err := s1.CreateDelegation(ctx, user(a), b, p, access.SetOf(access.PipelineRun), "", now.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := effective(t, s2, user(b), p); got != rbac.SetOf(rbac.PipelineRun) {
+	if got := effective(t, s2, user(b), p); got != access.SetOf(access.PipelineRun) {
 		t.Fatalf("before expiry: %v", got)
 	}
 	e.clock.Advance(time.Minute)
@@ -341,31 +342,31 @@ func TestCacheInvalidationAcrossReplicas(t *testing.T) {
 	e := newEnv(t)
 	s1, s2 := e.replica(t), e.replica(t)
 	admin, u := uuid.New(), uuid.New()
-	p := e.projects.Add(rbac.Private)
+	p := e.projects.Add(access.Private)
 	ctx := adminCtx(t, admin)
 	mustBind(t, ctx, s1, "admin", admin, uuid.Nil)
 
-	wantKind(t, s2.Authorize(ctx, user(u), rbac.RepoRead, p), apperr.KindNotFound, "before the grant")
+	wantKind(t, s2.Authorize(ctx, user(u), access.RepoRead, p), apperr.KindNotFound, "before the grant")
 	b := mustBind(t, ctx, s1, "viewer", u, p)
-	if err := s2.Authorize(ctx, user(u), rbac.RepoRead, p); err != nil {
+	if err := s2.Authorize(ctx, user(u), access.RepoRead, p); err != nil {
 		t.Fatalf("after the grant through the other replica: %v", err)
 	}
-	r, err := s1.CreateRole(ctx, "deployer", "", rbac.SetOf(rbac.DeployPromote))
+	r, err := s1.CreateRole(ctx, "deployer", "", access.SetOf(access.DeployPromote))
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustBind(t, ctx, s1, r.ID.String(), u, uuid.Nil)
-	if err := s2.Authorize(ctx, user(u), rbac.DeployPromote, p); err != nil {
+	if err := s2.Authorize(ctx, user(u), access.DeployPromote, p); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s1.UpdateRole(ctx, r.ID, nil, rbac.SetOf(rbac.DeployRead)); err != nil {
+	if _, err := s1.UpdateRole(ctx, r.ID, nil, access.SetOf(access.DeployRead)); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, s2.Authorize(ctx, user(u), rbac.DeployPromote, p), apperr.KindPermissionDenied, "after the role changed")
+	wantKind(t, s2.Authorize(ctx, user(u), access.DeployPromote, p), apperr.KindPermissionDenied, "after the role changed")
 	if err := s1.DeleteBinding(ctx, b.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, s2.Authorize(ctx, user(u), rbac.RepoRead, p), apperr.KindNotFound, "after the revocation")
+	wantKind(t, s2.Authorize(ctx, user(u), access.RepoRead, p), apperr.KindNotFound, "after the revocation")
 	if err := s1.DeleteRole(ctx, r.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -381,23 +382,23 @@ func TestRedisDownFallsBackToPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = broken.Close() // every call now fails
-	s, err := rbac.New(rbac.Deps{DB: e.db, Audit: recordAudit, Cache: broken, Logger: testsvc.Logger(t), Projects: e.projects})
+	s, err := rbac.New(rbac.Deps{DB: e.db, Cache: broken, Logger: testsvc.Logger(t), Projects: e.projects})
 	if err != nil {
 		t.Fatal(err)
 	}
 	admin, u := uuid.New(), uuid.New()
-	p := e.projects.Add(rbac.Private)
+	p := e.projects.Add(access.Private)
 	ctx := adminCtx(t, admin)
 	mustBind(t, ctx, s, "admin", admin, uuid.Nil) // commits although the invalidation fails
-	wantKind(t, s.Authorize(ctx, user(u), rbac.RepoRead, p), apperr.KindNotFound, "no grant, Redis down")
+	wantKind(t, s.Authorize(ctx, user(u), access.RepoRead, p), apperr.KindNotFound, "no grant, Redis down")
 	b := mustBind(t, ctx, s, "viewer", u, p)
-	if err := s.Authorize(ctx, user(u), rbac.RepoRead, p); err != nil {
+	if err := s.Authorize(ctx, user(u), access.RepoRead, p); err != nil {
 		t.Fatalf("granted, Redis down: %v", err)
 	}
 	if err := s.DeleteBinding(ctx, b.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, s.Authorize(ctx, user(u), rbac.RepoRead, p), apperr.KindNotFound, "revoked, Redis down")
+	wantKind(t, s.Authorize(ctx, user(u), access.RepoRead, p), apperr.KindNotFound, "revoked, Redis down")
 }
 
 func TestRolesAndBindingsRules(t *testing.T) {
@@ -408,12 +409,12 @@ func TestRolesAndBindingsRules(t *testing.T) {
 	adminBinding := mustBind(t, ctx, s, "admin", admin, uuid.Nil)
 
 	for _, name := range []string{"A", "x", "1abc", "has space", "toolong-" + string(make([]byte, 40))} {
-		_, err := s.CreateRole(ctx, name, "", rbac.SetOf(rbac.RepoRead))
+		_, err := s.CreateRole(ctx, name, "", access.SetOf(access.RepoRead))
 		wantKind(t, err, apperr.KindInvalid, "role name "+name)
 	}
 	_, err := s.CreateRole(ctx, "nothing", "", 0)
 	wantKind(t, err, apperr.KindInvalid, "empty role")
-	_, err = s.CreateRole(ctx, "viewer", "", rbac.SetOf(rbac.RepoRead))
+	_, err = s.CreateRole(ctx, "viewer", "", access.SetOf(access.RepoRead))
 	wantKind(t, err, apperr.KindConflict, "system role name")
 
 	roles, err := s.ListRoles(ctx)
@@ -421,11 +422,11 @@ func TestRolesAndBindingsRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range roles {
-		_, err := s.UpdateRole(ctx, r.ID, nil, rbac.SetOf(rbac.RepoRead))
+		_, err := s.UpdateRole(ctx, r.ID, nil, access.SetOf(access.RepoRead))
 		wantKind(t, err, apperr.KindFailedPrecondition, "update "+r.Name)
 		wantKind(t, s.DeleteRole(ctx, r.ID), apperr.KindFailedPrecondition, "delete "+r.Name)
 	}
-	_, err = s.UpdateRole(ctx, uuid.New(), nil, rbac.SetOf(rbac.RepoRead))
+	_, err = s.UpdateRole(ctx, uuid.New(), nil, access.SetOf(access.RepoRead))
 	wantKind(t, err, apperr.KindNotFound, "update unknown")
 
 	_, err = s.CreateBinding(ctx, "nope", u, uuid.Nil)
@@ -458,13 +459,13 @@ func TestRolesAndBindingsRules(t *testing.T) {
 	if err := s.Invalidate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Authorize(ctx, user(u), rbac.AdminUsers, uuid.Nil); err != nil {
+	if err := s.Authorize(ctx, user(u), access.AdminUsers, uuid.Nil); err != nil {
 		t.Fatalf("new admin: %v", err)
 	}
 	if err := s.DeleteBinding(ctx, adminBinding.ID); err != nil {
 		t.Fatalf("removing one of two admins: %v", err)
 	}
-	list, err := s.ListBindings(ctx, rbac.BindingFilter{UserID: u})
+	list, err := s.ListBindings(ctx, access.BindingFilter{UserID: u})
 	if err != nil || len(list) != 2 {
 		t.Fatalf("u's bindings: %+v %v", list, err)
 	}
@@ -474,10 +475,10 @@ func TestMutationsAreAudited(t *testing.T) {
 	e := newEnv(t)
 	s := e.replica(t)
 	admin, u := uuid.New(), uuid.New()
-	p := e.projects.Add(rbac.Private)
+	p := e.projects.Add(access.Private)
 	ctx := adminCtx(t, admin)
 	mustBind(t, ctx, s, "admin", admin, uuid.Nil)
-	r, err := s.CreateRole(ctx, "ops", "operators", rbac.SetOf(rbac.DeployPromote))
+	r, err := s.CreateRole(ctx, "ops", "operators", access.SetOf(access.DeployPromote))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +487,7 @@ func TestMutationsAreAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := mustBind(t, ctx, s, "ops", u, p)
-	d, err := s.CreateDelegation(ctx, user(admin), u, p, rbac.SetOf(rbac.SecretRead), "incident", e.clock.Now().Add(time.Hour))
+	d, err := s.CreateDelegation(ctx, user(admin), u, p, access.SetOf(access.SecretRead), "incident", e.clock.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -540,12 +541,12 @@ func TestInvalidateWithoutGeneration(t *testing.T) {
 	e := newEnv(t)
 	s := e.replica(t)
 	admin, u := uuid.New(), uuid.New()
-	p := e.projects.Add(rbac.Private)
+	p := e.projects.Add(access.Private)
 	ctx := adminCtx(t, admin)
 	mustBind(t, ctx, s, "admin", admin, uuid.Nil)
 	b := mustBind(t, ctx, s, "viewer", u, p)
 	for range 2 {
-		if err := s.Authorize(ctx, user(u), rbac.RepoRead, p); err != nil {
+		if err := s.Authorize(ctx, user(u), access.RepoRead, p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -555,5 +556,5 @@ func TestInvalidateWithoutGeneration(t *testing.T) {
 	if err := s.DeleteBinding(ctx, b.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, s.Authorize(ctx, user(u), rbac.RepoRead, p), apperr.KindNotFound, "after the generation vanished")
+	wantKind(t, s.Authorize(ctx, user(u), access.RepoRead, p), apperr.KindNotFound, "after the generation vanished")
 }

@@ -8,29 +8,29 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // Authenticator turns a request's credentials (session cookie, Bearer
 // token, Basic) into a principal. No credentials: the anonymous principal
 // and no error. Bad credentials: an error (never silently anonymous).
 type Authenticator interface {
-	Authenticate(ctx context.Context, r *http.Request) (rbac.Principal, error)
+	Authenticate(ctx context.Context, r *http.Request) (access.Principal, error)
 	// CheckCSRF verifies the X-CSRF-Token value of a cookie-authenticated
 	// mutation.
-	CheckCSRF(ctx context.Context, p rbac.Principal, token string) error
+	CheckCSRF(ctx context.Context, p access.Principal, token string) error
 }
 
 // Authorizer is the one authorizer: may p use perm on project (uuid.Nil:
 // installation-wide)? It answers with apperr kinds Unauthenticated,
 // PermissionDenied or NotFound.
 type Authorizer interface {
-	Authorize(ctx context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error
-	AuthorizeGroup(ctx context.Context, p rbac.Principal, perm rbac.Permission, group uuid.UUID) error
+	Authorize(ctx context.Context, p access.Principal, perm access.Permission, project uuid.UUID) error
+	AuthorizeGroup(ctx context.Context, p access.Principal, perm access.Permission, group uuid.UUID) error
 }
 
 // hstsHeader tells browsers to use https only for a year. No
@@ -88,22 +88,22 @@ func withAuthentication(authn Authenticator, next http.Handler) http.Handler {
 			err = apperr.Unauthenticated("passwords are accepted over HTTP Basic only by git; use an API token or sign in")
 		}
 		if err != nil {
-			ctx = rbac.WithAuthError(ctx, err)
-			p = rbac.AnonymousPrincipal
+			ctx = access.WithAuthError(ctx, err)
+			p = access.AnonymousPrincipal
 			if errors.Is(err, auth.ErrInvalidSession) {
 				// A dead cookie must not stick: clear it, so the browser
 				// can sign in again (Login is public and proceeds).
 				http.SetCookie(w, auth.ClearSessionCookie(r.TLS != nil || auth.SecureCookies(ctx)))
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(rbac.WithPrincipal(ctx, p)))
+		next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, p)))
 	})
 }
 
 // isPasswordBasic reports a user principal that is neither a token nor a
 // session: HTTP Basic with a password.
-func isPasswordBasic(p rbac.Principal) bool {
-	return p.Kind == rbac.User && p.TokenID == uuid.Nil && !p.ViaSession
+func isPasswordBasic(p access.Principal) bool {
+	return p.Kind == access.User && p.TokenID == uuid.Nil && !p.ViaSession
 }
 
 // isGitRequest reports the smart-HTTP endpoints git clients call.

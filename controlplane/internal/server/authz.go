@@ -9,8 +9,8 @@ import (
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
 
@@ -32,12 +32,12 @@ var passwordChangeAllowed = map[string]bool{
 }
 
 // apiScope is what the "api" token scope allows.
-var apiScope, _ = rbac.ScopePermissions([]string{string(rbac.ScopeAPI)})
+var apiScope, _ = access.ScopePermissions([]string{string(access.ScopeAPI)})
 
 // authzInterceptor enforces each RPC's declared rule before its handler
 // runs. It is the only place Connect and REST requests are authorized.
 type authzInterceptor struct {
-	rules rbac.Rules
+	rules access.Rules
 	authz Authorizer
 	authn Authenticator
 }
@@ -51,10 +51,10 @@ func (a *authzInterceptor) check(ctx context.Context, spec connect.Spec, header 
 	if rule.Public {
 		return nil
 	}
-	if err := rbac.AuthErrorFrom(ctx); err != nil {
+	if err := access.AuthErrorFrom(ctx); err != nil {
 		return unauthenticated(err)
 	}
-	p := rbac.PrincipalFrom(ctx)
+	p := access.PrincipalFrom(ctx)
 	if p.MustChangePassword && !passwordChangeAllowed[spec.Procedure] {
 		return apperr.FailedPrecondition("you must change your password first (POST /api/v1/me/password)")
 	}
@@ -99,8 +99,8 @@ func (a *authzInterceptor) check(ctx context.Context, spec connect.Spec, header 
 }
 
 // also decides what the request needs beyond its rule's permission (see
-// rbac.Rule.Also), through the same authorizer.
-func (a *authzInterceptor) also(ctx context.Context, rule rbac.Rule, p rbac.Principal, target uuid.UUID, req any) error {
+// access.Rule.Also), through the same authorizer.
+func (a *authzInterceptor) also(ctx context.Context, rule access.Rule, p access.Principal, target uuid.UUID, req any) error {
 	if rule.Also == nil {
 		return nil
 	}
@@ -133,7 +133,7 @@ func (a *authzInterceptor) also(ctx context.Context, rule rbac.Rule, p rbac.Prin
 }
 
 // needScope names where a Need asks its permission, for refusals.
-func needScope(n rbac.Need) string {
+func needScope(n access.Need) string {
 	switch {
 	case n.Group != uuid.Nil:
 		return "group"
@@ -145,9 +145,9 @@ func needScope(n rbac.Need) string {
 }
 
 // hidden answers a target the caller may not see as the rule's extractor
-// answers one that does not exist (rbac.Rule.NotFound): no existence
+// answers one that does not exist (access.Rule.NotFound): no existence
 // oracle through differing messages.
-func hidden(rule rbac.Rule, err error) error {
+func hidden(rule access.Rule, err error) error {
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound && rule.NotFound != "" {
 		return apperr.NotFound("%s", rule.NotFound)
 	}
@@ -156,7 +156,7 @@ func hidden(rule rbac.Rule, err error) error {
 
 // anonymousNotFound asks an anonymous caller to sign in rather than
 // telling it what does not exist (as for a private project).
-func anonymousNotFound(p rbac.Principal, err error) error {
+func anonymousNotFound(p access.Principal, err error) error {
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound && p.IsAnonymous() {
 		return unauthenticated(apperr.Unauthenticated("sign in first"))
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -36,7 +36,7 @@ func ignoreConflict(err error) error {
 func (w *world) throwaway(t testing.TB, like *worldProject) *worldProject {
 	t.Helper()
 	vis, ns := hearthv1.Visibility_VISIBILITY_PRIVATE, ""
-	if like.vis == rbac.Public {
+	if like.vis == access.Public {
 		vis = hearthv1.Visibility_VISIBILITY_PUBLIC
 	}
 	if like.group != uuid.Nil {
@@ -77,7 +77,7 @@ func (w *world) dispose(t testing.TB, p *worldProject) {
 }
 
 // lend makes the owner lend set on project to delegate.
-func (w *world) lend(t testing.TB, delegate string, project uuid.UUID, set rbac.Set) string {
+func (w *world) lend(t testing.TB, delegate string, project uuid.UUID, set access.Set) string {
 	t.Helper()
 	d, err := hearthv1connect.NewDelegationServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).CreateDelegation(context.Background(),
 		&hearthv1.CreateDelegationRequest{
@@ -86,7 +86,7 @@ func (w *world) lend(t testing.TB, delegate string, project uuid.UUID, set rbac.
 		})
 	must(t, "delegation", err)
 	if w.delegated[delegate] == nil {
-		w.delegated[delegate] = map[uuid.UUID]rbac.Set{}
+		w.delegated[delegate] = map[uuid.UUID]access.Set{}
 	}
 	w.delegated[delegate][project] = set
 	return d.GetDelegation().GetId()
@@ -109,7 +109,7 @@ func (w *world) freshDelegation(t testing.TB) string {
 func (w *world) addVictim(t testing.TB, p *worldProject) {
 	t.Helper()
 	_, err := hearthv1connect.NewProjectServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).AddProjectMember(context.Background(),
-		&hearthv1.AddProjectMemberRequest{Owner: p.owner, Name: p.name, Username: "victim", Role: rbac.RoleViewer})
+		&hearthv1.AddProjectMemberRequest{Owner: p.owner, Name: p.name, Username: "victim", Role: access.RoleViewer})
 	must(t, "add the victim", ignoreConflict(err))
 }
 
@@ -117,7 +117,7 @@ func (w *world) addVictim(t testing.TB, p *worldProject) {
 func (w *world) addGroupVictim(t testing.TB) {
 	t.Helper()
 	_, err := hearthv1connect.NewGroupServiceClient(http.DefaultClient, w.srv.URL, w.asOwner()).AddGroupMember(context.Background(),
-		&hearthv1.AddGroupMemberRequest{Name: groupName, Username: "victim", Role: rbac.RoleViewer})
+		&hearthv1.AddGroupMemberRequest{Name: groupName, Username: "victim", Role: access.RoleViewer})
 	must(t, "add the victim to the group", ignoreConflict(err))
 }
 
@@ -192,7 +192,7 @@ func (w *world) freshRole(t testing.TB) string {
 func (w *world) freshBinding(t testing.TB) string {
 	t.Helper()
 	b, err := hearthv1connect.NewRoleServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin()).CreateRoleBinding(context.Background(),
-		&hearthv1.CreateRoleBindingRequest{Role: rbac.RoleViewer, UserId: w.users["victim"].GetId()})
+		&hearthv1.CreateRoleBindingRequest{Role: access.RoleViewer, UserId: w.users["victim"].GetId()})
 	if connect.CodeOf(err) == connect.CodeAlreadyExists {
 		return w.victimBinding(t)
 	}

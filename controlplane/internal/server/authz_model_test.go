@@ -3,7 +3,7 @@ package server_test
 import (
 	"github.com/google/uuid"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 )
 
 // The tables' model of who holds what: the world's bindings, delegations
@@ -45,12 +45,12 @@ type target struct {
 }
 
 // installationRoles are the world's installation-wide bindings.
-var installationRoles = map[string]string{"admin": rbac.RoleAdmin, "helpdesk": "user-manager"}
+var installationRoles = map[string]string{"admin": access.RoleAdmin, "helpdesk": "user-manager"}
 
 // ownBindings is what user holds on p (uuid.Nil project: installation-wide
 // only) through their own role bindings: installation-wide, on the
 // project, and through the group owning it.
-func (w *world) ownBindings(user string, p *worldProject) rbac.Set {
+func (w *world) ownBindings(user string, p *worldProject) access.Set {
 	set := w.roles[installationRoles[user]]
 	if p == nil {
 		return set
@@ -64,7 +64,7 @@ func (w *world) ownBindings(user string, p *worldProject) rbac.Set {
 
 // limited bounds set by the principal's token: its scopes, and nothing
 // beyond the project it names (project uuid.Nil: installation-wide).
-func (pr *principal) limited(set rbac.Set, project uuid.UUID) rbac.Set {
+func (pr *principal) limited(set access.Set, project uuid.UUID) access.Set {
 	if !pr.isToken() {
 		return set
 	}
@@ -76,21 +76,21 @@ func (pr *principal) limited(set rbac.Set, project uuid.UUID) rbac.Set {
 
 // heldOn is what pr may use on p: bindings and delegations within the
 // token's limits, plus what the project's visibility gives everyone.
-func (w *world) heldOn(pr *principal, p *worldProject) rbac.Set {
-	var set rbac.Set
+func (w *world) heldOn(pr *principal, p *worldProject) access.Set {
+	var set access.Set
 	if pr.user != "" {
 		set = w.ownBindings(pr.user, p) | w.delegated[pr.user][p.id]
 		set = pr.limited(set, p.id)
 	}
-	if p.vis == rbac.Public {
-		set |= rbac.ReadPermissions()
+	if p.vis == access.Public {
+		set |= access.ReadPermissions()
 	}
-	if p.vis != rbac.Private && pr.user != "" {
+	if p.vis != access.Private && pr.user != "" {
 		// Signed-in users take part in public and internal projects
 		// (within their token's scopes and project).
-		set |= pr.limited(rbac.SetOf(rbac.ProjectParticipate), p.id)
-		if p.vis == rbac.Internal {
-			set |= pr.limited(rbac.ReadPermissions(), p.id)
+		set |= pr.limited(access.SetOf(access.ProjectParticipate), p.id)
+		if p.vis == access.Internal {
+			set |= pr.limited(access.ReadPermissions(), p.id)
 		}
 	}
 	return set
@@ -99,7 +99,7 @@ func (w *world) heldOn(pr *principal, p *worldProject) rbac.Set {
 // heldOnGroup is what pr may use on the world's group: installation-wide
 // and group bindings; tokens limited to a project hold nothing there, and
 // delegations never reach groups.
-func (w *world) heldOnGroup(pr *principal) rbac.Set {
+func (w *world) heldOnGroup(pr *principal) access.Set {
 	if pr.user == "" || pr.isToken() && pr.tokenProject != uuid.Nil {
 		return 0
 	}
@@ -111,7 +111,7 @@ func (w *world) heldOnGroup(pr *principal) rbac.Set {
 }
 
 // heldInstallation is what pr holds installation-wide.
-func (w *world) heldInstallation(pr *principal) rbac.Set {
+func (w *world) heldInstallation(pr *principal) access.Set {
 	if pr.user == "" {
 		return 0
 	}
@@ -119,7 +119,7 @@ func (w *world) heldInstallation(pr *principal) rbac.Set {
 }
 
 // held is what pr holds on the target.
-func (w *world) held(pr *principal, tg target) rbac.Set {
+func (w *world) held(pr *principal, tg target) access.Set {
 	switch tg.kind {
 	case onProject:
 		return w.heldOn(pr, tg.project)
@@ -133,7 +133,7 @@ func (w *world) held(pr *principal, tg target) rbac.Set {
 // decide is the authorizer's answer for perm on tg: allowed when held; an
 // anonymous caller is asked to sign in; a caller who may not read the
 // project or group learns nothing (404); anyone else is refused (403).
-func (w *world) decide(pr *principal, perm rbac.Permission, tg target) outcome {
+func (w *world) decide(pr *principal, perm access.Permission, tg target) outcome {
 	if tg.ghost {
 		if pr.user == "" {
 			return unauthenticated
@@ -148,14 +148,14 @@ func (w *world) decide(pr *principal, perm rbac.Permission, tg target) outcome {
 		if h != 0 {
 			return unpredictable
 		}
-		perm = rbac.AdminAudit
+		perm = access.AdminAudit
 	}
 	switch {
 	case h.Has(perm):
 		return allowed
 	case pr.user == "":
 		return unauthenticated
-	case tg.kind != onInstall && !h.Has(rbac.ProjectRead):
+	case tg.kind != onInstall && !h.Has(access.ProjectRead):
 		return notFound
 	default:
 		return denied

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/servertest"
 )
 
@@ -19,7 +19,7 @@ type principal struct {
 	token string
 	bad   bool
 	// limit is the token's scopes as permissions (tokens only).
-	limit rbac.Set
+	limit access.Set
 	// tokenProject is the only project the token may touch (uuid.Nil: any).
 	tokenProject uuid.UUID
 	// session signs in with a cookie; csrf: mutations carry its CSRF token.
@@ -57,8 +57,8 @@ func (p *principal) authorize(r *http.Request) {
 // makePrincipals returns every kind of caller, those holding least first.
 func (w *world) makePrincipals(t testing.TB, mustChangePassword string) []*principal {
 	t.Helper()
-	scopes := func(names ...string) rbac.Set {
-		s, err := rbac.ScopePermissions(names)
+	scopes := func(names ...string) access.Set {
+		s, err := access.ScopePermissions(names)
 		must(t, "scopes", err)
 		return s
 	}

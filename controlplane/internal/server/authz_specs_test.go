@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -59,7 +59,7 @@ var passwordChangeAllowed = map[string]bool{
 
 // need is one more thing a request needs beyond its rule's permission.
 type need struct {
-	perm rbac.Permission
+	perm access.Permission
 	// role: every permission of this role instead of perm (granting it).
 	role string
 	// on: the case's project (onProject), the world's group (onGroup) or
@@ -157,12 +157,12 @@ func author(pr *principal) bool { return pr.user == "owner" || pr.user == "forme
 func isOwner(pr *principal) bool { return pr.user == "owner" }
 
 var (
-	participateOthers = []need{{perm: rbac.ProjectWrite, on: onProject, except: author}}
+	participateOthers = []need{{perm: access.ProjectWrite, on: onProject, except: author}}
 	authorOnly        = []need{{on: onProject, except: author, nobody: true}}
-	adminOthers       = []need{{perm: rbac.ProjectAdmin, on: onProject, except: author}}
-	grantViewer       = need{role: rbac.RoleViewer, on: onProject, own: true}
-	ownProjectAdmin   = need{perm: rbac.ProjectAdmin, on: onProject, own: true}
-	ownGroupAdmin     = need{perm: rbac.ProjectAdmin, on: onGroup, own: true}
+	adminOthers       = []need{{perm: access.ProjectAdmin, on: onProject, except: author}}
+	grantViewer       = need{role: access.RoleViewer, on: onProject, own: true}
+	ownProjectAdmin   = need{perm: access.ProjectAdmin, on: onProject, own: true}
+	ownGroupAdmin     = need{perm: access.ProjectAdmin, on: onGroup, own: true}
 )
 
 // specs says how to call every RPC.
@@ -206,7 +206,7 @@ func specs() map[string]spec {
 				set(m, "expire_time", expireIn(time.Hour))
 			},
 			// One lends only what one holds through one's own roles.
-			needs: []need{{perm: rbac.ProjectRead, on: onProject, own: true}},
+			needs: []need{{perm: access.ProjectRead, on: onProject, own: true}},
 		}}, on: []string{"priv"}},
 		hearthv1connect.DelegationServiceListDelegationsProcedure: {},
 		hearthv1connect.DelegationServiceRevokeDelegationProcedure: {variants: []variant{{
@@ -216,7 +216,7 @@ func specs() map[string]spec {
 			},
 			// The delegator or an administrator of roles; others do not
 			// learn it exists.
-			needs: []need{{perm: rbac.AdminRoles, on: onInstall, except: isOwner, unseen: true}},
+			needs: []need{{perm: access.AdminRoles, on: onInstall, except: isOwner, unseen: true}},
 		}}},
 
 		hearthv1connect.GroupServiceCreateGroupProcedure: {variants: []variant{{set: func(w *world, _ *tcase, m protoreflect.Message) {
@@ -227,7 +227,7 @@ func specs() map[string]spec {
 		hearthv1connect.GroupServiceGetGroupProcedure:         {},
 		hearthv1connect.GroupServiceListGroupMembersProcedure: {},
 		hearthv1connect.GroupServiceAddGroupMemberProcedure: {variants: []variant{{
-			needs: []need{ownGroupAdmin, {role: rbac.RoleViewer, on: onGroup, own: true}},
+			needs: []need{ownGroupAdmin, {role: access.RoleViewer, on: onGroup, own: true}},
 		}}},
 		hearthv1connect.GroupServiceRemoveGroupMemberProcedure: {variants: []variant{{
 			fresh: func(t testing.TB, w *world, _ *tcase, _ *principal, _ protoreflect.Message) { w.addGroupVictim(t) },
@@ -236,18 +236,18 @@ func specs() map[string]spec {
 
 		hearthv1connect.IssueServiceCreateIssueProcedure: {variants: []variant{
 			{},
-			{name: "labels", set: fields("labels", []string{labelName}), needs: []need{{perm: rbac.ProjectWrite, on: onProject}}},
-			{name: "assignees", set: fields("assignees", []string{"developer"}), needs: []need{{perm: rbac.ProjectWrite, on: onProject}}},
+			{name: "labels", set: fields("labels", []string{labelName}), needs: []need{{perm: access.ProjectWrite, on: onProject}}},
+			{name: "assignees", set: fields("assignees", []string{"developer"}), needs: []need{{perm: access.ProjectWrite, on: onProject}}},
 			// An assignee must be able to read the project.
 			{name: "assignee who cannot read", set: fields("assignees", []string{"outsider"}), only: []string{"priv"},
-				needs: []need{{perm: rbac.ProjectWrite, on: onProject}}, rejects: "invalid_argument"},
+				needs: []need{{perm: access.ProjectWrite, on: onProject}}, rejects: "invalid_argument"},
 		}},
 		hearthv1connect.IssueServiceGetIssueProcedure:   {},
 		hearthv1connect.IssueServiceListIssuesProcedure: {},
 		hearthv1connect.IssueServiceUpdateIssueProcedure: {variants: []variant{
 			{needs: participateOthers},
-			{name: "labels", set: fields("labels", []string{labelName}, "update_labels", true), needs: []need{{perm: rbac.ProjectWrite, on: onProject}}},
-			{name: "assignees", set: fields("assignees", []string{"developer"}, "update_assignees", true), needs: []need{{perm: rbac.ProjectWrite, on: onProject}}},
+			{name: "labels", set: fields("labels", []string{labelName}, "update_labels", true), needs: []need{{perm: access.ProjectWrite, on: onProject}}},
+			{name: "assignees", set: fields("assignees", []string{"developer"}, "update_assignees", true), needs: []need{{perm: access.ProjectWrite, on: onProject}}},
 		}},
 		hearthv1connect.IssueServiceCreateCommentProcedure: {},
 		hearthv1connect.IssueServiceListCommentsProcedure:  {},
@@ -278,7 +278,7 @@ func specs() map[string]spec {
 			// after authorization, so the merge request stays open. main
 			// is protected: moving it needs project:admin.
 			set:   func(_ *world, c *tcase, m protoreflect.Message) { set(m, "commit_sha", c.target.project.commit) },
-			needs: []need{{perm: rbac.ProjectAdmin, on: onProject}},
+			needs: []need{{perm: access.ProjectAdmin, on: onProject}},
 		}}},
 		hearthv1connect.MergeRequestServiceGetMergeRequestChangesProcedure:    {},
 		hearthv1connect.MergeRequestServiceCreateMergeRequestCommentProcedure: {},
@@ -326,7 +326,7 @@ func specs() map[string]spec {
 			{name: "in the group", set: func(w *world, _ *tcase, m protoreflect.Message) {
 				set(m, "name", w.name("proj"))
 				set(m, "namespace", groupName)
-			}, needs: []need{{perm: rbac.ProjectAdmin, on: onGroup, hide: true}}},
+			}, needs: []need{{perm: access.ProjectAdmin, on: onGroup, hide: true}}},
 		}},
 		hearthv1connect.ProjectServiceGetProjectProcedure: {},
 		// The hidden projects only, whatever else the tables created.
@@ -349,9 +349,9 @@ func specs() map[string]spec {
 			},
 			fresh: freshProject(nil),
 			needs: []need{
-				{perm: rbac.ProjectAdmin, on: onGroup, hide: true, when: notInGroup},
-				{perm: rbac.ProjectAdmin, on: onGroup, when: inGroup},
-				{role: rbac.RoleMaintainer, on: onProject, own: true},
+				{perm: access.ProjectAdmin, on: onGroup, hide: true, when: notInGroup},
+				{perm: access.ProjectAdmin, on: onGroup, when: inGroup},
+				{role: access.RoleMaintainer, on: onProject, own: true},
 			},
 		}}},
 		hearthv1connect.ProjectServiceArchiveProjectProcedure:   {variants: []variant{{fresh: freshProject(nil)}}},
@@ -359,7 +359,7 @@ func specs() map[string]spec {
 		hearthv1connect.ProjectServiceDeleteProjectProcedure: {on: []string{"priv", "pub", "inner"}, variants: []variant{{
 			fresh: freshProject(nil),
 			// A group's project goes only with the group's maintainers.
-			needs: []need{{perm: rbac.ProjectAdmin, on: onGroup, when: inGroup}},
+			needs: []need{{perm: access.ProjectAdmin, on: onGroup, when: inGroup}},
 		}}},
 		hearthv1connect.ProjectServiceAddProjectMemberProcedure:   {variants: []variant{{needs: []need{ownProjectAdmin, grantViewer}}}},
 		hearthv1connect.ProjectServiceListProjectMembersProcedure: {},
@@ -406,7 +406,7 @@ func specs() map[string]spec {
 		}}},
 		hearthv1connect.RoleServiceListRoleBindingsProcedure: {},
 		hearthv1connect.RoleServiceCreateRoleBindingProcedure: {variants: []variant{{set: func(w *world, _ *tcase, m protoreflect.Message) {
-			set(m, "role", rbac.RoleViewer)
+			set(m, "role", access.RoleViewer)
 			set(m, "user_id", w.users["victim"].GetId())
 			set(m, "project_id", w.pub.id.String())
 		}}}},
@@ -441,7 +441,7 @@ func specs() map[string]spec {
 		hearthv1connect.UserServiceListUsersProcedure: {},
 		hearthv1connect.UserServiceGetUserProcedure: {variants: []variant{{
 			set:   func(w *world, _ *tcase, m protoreflect.Message) { set(m, "id", w.users["owner"].GetId()) },
-			needs: []need{{perm: rbac.AdminUsers, on: onInstall, except: isOwner}},
+			needs: []need{{perm: access.AdminUsers, on: onInstall, except: isOwner}},
 		}}},
 		hearthv1connect.UserServiceUpdateUserProcedure: {variants: []variant{
 			{set: func(w *world, _ *tcase, m protoreflect.Message) {
@@ -451,7 +451,7 @@ func specs() map[string]spec {
 			{name: "admin", set: func(w *world, _ *tcase, m protoreflect.Message) {
 				set(m, "id", w.users["victim"].GetId())
 				set(m, "admin", false)
-			}, needs: []need{{perm: rbac.AdminRoles, on: onInstall}}},
+			}, needs: []need{{perm: access.AdminRoles, on: onInstall}}},
 		}},
 		hearthv1connect.UserServiceDeactivateUserProcedure: {variants: []variant{{
 			set: func(w *world, _ *tcase, m protoreflect.Message) { set(m, "id", w.users["victim"].GetId()) },

@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 )
 
 // The authorization table: every RPC of hearth.v1 (walked from the
@@ -31,7 +31,7 @@ type tcase struct {
 	where  string
 	target target
 	caller *principal
-	rule   rbac.Rule
+	rule   access.Rule
 	want   outcome
 }
 
@@ -92,7 +92,7 @@ func naturalTarget(md protoreflect.MethodDescriptor) scopeKind {
 
 // ruleView is how the table sees a declared rule (the mutation check
 // swaps in the mutant's view).
-var ruleView = func(_ string, r rbac.Rule) rbac.Rule { return r }
+var ruleView = func(_ string, r access.Rule) access.Rule { return r }
 
 // failure is one wrong answer or one wrong declaration.
 type failure struct {
@@ -210,7 +210,7 @@ func (w *world) targetOf(where string) target {
 // answer: an RPC anyone may call that is not pinned public, one without a
 // permission that is not pinned as the caller's own business, and a rule
 // that ignores the project or group its request names.
-func ruleProblems(md protoreflect.MethodDescriptor, rule rbac.Rule, natural scopeKind) []failure {
+func ruleProblems(md protoreflect.MethodDescriptor, rule access.Rule, natural scopeKind) []failure {
 	proc := procedureOf(md)
 	var out []failure
 	bad := func(format string, args ...any) {
@@ -229,7 +229,7 @@ func ruleProblems(md protoreflect.MethodDescriptor, rule rbac.Rule, natural scop
 		}
 	case rule.Authenticated || rule.Permission == 0:
 		bad("declares no permission: any signed-in principal may call it")
-	case mutation(md) && rbac.ReadPermissions().Has(rule.Permission):
+	case mutation(md) && access.ReadPermissions().Has(rule.Permission):
 		bad("changes something (no NO_SIDE_EFFECTS mark) but declares the read permission %s: read-only tokens reach it", rule.Permission)
 	case natural == onProject && rule.Project == nil:
 		bad("its request names a project but its rule has no Project: the permission is checked installation-wide")
@@ -263,7 +263,7 @@ func (w *world) expect(c *tcase) outcome {
 			return unauthenticated
 		}
 		// A token changes its account only with the api scope and no project.
-		api, _ := rbac.ScopePermissions([]string{string(rbac.ScopeAPI)})
+		api, _ := access.ScopePermissions([]string{string(access.ScopeAPI)})
 		if pr.isToken() && mutation(c.md) && (pr.tokenProject != uuid.Nil || !pr.limit.Contains(api)) {
 			return denied
 		}
@@ -278,7 +278,7 @@ func (w *world) expect(c *tcase) outcome {
 	}
 	// Nothing that changes anything is reachable with a token of read
 	// scopes, whatever the rule says (docs/identity.md).
-	if pr.isToken() && mutation(c.md) && pr.limit&^rbac.ReadPermissions() == 0 {
+	if pr.isToken() && mutation(c.md) && pr.limit&^access.ReadPermissions() == 0 {
 		return denied
 	}
 	for _, n := range c.variant.needs {
@@ -307,7 +307,7 @@ func (w *world) needOutcome(n need, c *tcase) outcome {
 			have = w.heldInstallation(pr)
 		}
 	}
-	want := rbac.SetOf(n.perm)
+	want := access.SetOf(n.perm)
 	if n.role != "" {
 		want = w.roles[n.role]
 	}
@@ -318,7 +318,7 @@ func (w *world) needOutcome(n need, c *tcase) outcome {
 		return unauthenticated
 	case n.unseen:
 		return notFound
-	case n.hide && !w.held(pr, tg).Has(rbac.ProjectRead):
+	case n.hide && !w.held(pr, tg).Has(access.ProjectRead):
 		return notFound
 	default:
 		return denied
@@ -439,11 +439,11 @@ var refusedCodes = map[string]bool{
 // leak names the world's hidden object body mentions that pr may not read.
 func (w *world) leak(pr *principal, body string) string {
 	for _, p := range []*worldProject{w.priv, w.inner} {
-		if !w.heldOn(pr, p).Has(rbac.ProjectRead) && (strings.Contains(body, p.name) || strings.Contains(body, p.id.String())) {
+		if !w.heldOn(pr, p).Has(access.ProjectRead) && (strings.Contains(body, p.name) || strings.Contains(body, p.id.String())) {
 			return "project " + p.path()
 		}
 	}
-	if !w.heldOnGroup(pr).Has(rbac.ProjectRead) && (strings.Contains(body, `"`+groupName+`"`) || strings.Contains(body, w.group.String())) {
+	if !w.heldOnGroup(pr).Has(access.ProjectRead) && (strings.Contains(body, `"`+groupName+`"`) || strings.Contains(body, w.group.String())) {
 		return "group " + groupName
 	}
 	return ""

@@ -17,7 +17,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/servertest"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
@@ -60,7 +60,7 @@ const worldPipelineFile = `jobs:
 type worldProject struct {
 	owner, name string
 	id          uuid.UUID
-	vis         rbac.Visibility
+	vis         access.Visibility
 	// group is the owning group (uuid.Nil: a user's project).
 	group uuid.UUID
 	// issue and comment are the owner's; mrComment is the owner's comment
@@ -97,7 +97,7 @@ type world struct {
 	tokens map[string]string
 	// roles are the permission sets of every role by name, as the server
 	// lists them, and their ids.
-	roles   map[string]rbac.Set
+	roles   map[string]access.Set
 	roleIDs map[string]string
 	// helpdeskBinding gives helpdesk the custom role user-manager
 	// (admin:users); spareToken is a token of the owner nobody uses.
@@ -113,7 +113,7 @@ type world struct {
 	// delegation is the owner's loan to the delegate on priv; delegated
 	// is what every delegation lends, by delegate and project.
 	delegation string
-	delegated  map[string]map[uuid.UUID]rbac.Set
+	delegated  map[string]map[uuid.UUID]access.Set
 	// victimDelegation is a loan from the owner to the victim (no
 	// principal's).
 	victimDelegation string
@@ -134,19 +134,19 @@ type binding struct {
 }
 
 var worldBindings = []binding{
-	{"maintainer", rbac.RoleMaintainer, "priv"}, {"maintainer", rbac.RoleMaintainer, "pub"},
-	{"developer", rbac.RoleDeveloper, "priv"}, {"developer", rbac.RoleDeveloper, "pub"},
-	{"reader", rbac.RoleViewer, "priv"}, {"reader", rbac.RoleViewer, "pub"},
-	{"mustchange", rbac.RoleDeveloper, "priv"}, {"mustchange", rbac.RoleDeveloper, "pub"},
-	{"former", rbac.RoleDeveloper, "priv"}, {"former", rbac.RoleDeveloper, "pub"},
-	{"maintainer", rbac.RoleMaintainer, "group"}, {"developer", rbac.RoleDeveloper, "group"},
-	{"reader", rbac.RoleViewer, "group"},
+	{"maintainer", access.RoleMaintainer, "priv"}, {"maintainer", access.RoleMaintainer, "pub"},
+	{"developer", access.RoleDeveloper, "priv"}, {"developer", access.RoleDeveloper, "pub"},
+	{"reader", access.RoleViewer, "priv"}, {"reader", access.RoleViewer, "pub"},
+	{"mustchange", access.RoleDeveloper, "priv"}, {"mustchange", access.RoleDeveloper, "pub"},
+	{"former", access.RoleDeveloper, "priv"}, {"former", access.RoleDeveloper, "pub"},
+	{"maintainer", access.RoleMaintainer, "group"}, {"developer", access.RoleDeveloper, "group"},
+	{"reader", access.RoleViewer, "group"},
 	// The delegate maintains the group in its own right: it may move
 	// projects into it, but not priv, whose admin it only borrows.
-	{"delegate", rbac.RoleMaintainer, "group"},
+	{"delegate", access.RoleMaintainer, "group"},
 	// The developer also maintains the group's project itself, not the
 	// group: what only the group's maintainers may do stays out of reach.
-	{"developer", rbac.RoleMaintainer, "inner"},
+	{"developer", access.RoleMaintainer, "inner"},
 }
 
 // worldUsers are created by the administrator; "owner" creates the
@@ -183,10 +183,10 @@ func seedWorld(t testing.TB, opts ...servertest.Option) *world {
 	}
 	list, err := roles.ListRoles(ctx, &hearthv1.ListRolesRequest{})
 	must(t, "list roles", err)
-	w.roles, w.roleIDs = map[string]rbac.Set{}, map[string]string{}
+	w.roles, w.roleIDs = map[string]access.Set{}, map[string]string{}
 	for _, r := range list.GetRoles() {
 		w.roleIDs[r.GetName()] = r.GetId()
-		set, err := rbac.ParseSet(r.GetPermissions())
+		set, err := access.ParseSet(r.GetPermissions())
 		must(t, "role "+r.GetName(), err)
 		w.roles[r.GetName()] = set
 	}
@@ -221,12 +221,12 @@ func seedWorld(t testing.TB, opts ...servertest.Option) *world {
 	d, err := hearthv1connect.NewDelegationServiceClient(http.DefaultClient, srv.URL, w.client(w.tokens["owner"])).CreateDelegation(ctx,
 		&hearthv1.CreateDelegationRequest{
 			DelegateId: w.users["delegate"].GetId(), ProjectId: w.priv.id.String(),
-			Permissions: w.roles[rbac.RoleMaintainer].Names(), Reason: "authorization table",
+			Permissions: w.roles[access.RoleMaintainer].Names(), Reason: "authorization table",
 			ExpireTime: timestamppb.New(time.Now().Add(24 * time.Hour)),
 		})
 	must(t, "delegation", err)
 	w.delegation = d.GetDelegation().GetId()
-	w.delegated = map[string]map[uuid.UUID]rbac.Set{"delegate": {w.priv.id: w.roles[rbac.RoleMaintainer]}}
+	w.delegated = map[string]map[uuid.UUID]access.Set{"delegate": {w.priv.id: w.roles[access.RoleMaintainer]}}
 	for _, p := range []*worldProject{w.priv, w.pub, w.inner} {
 		p.members = w.listMembers(t, p)
 	}
@@ -254,12 +254,12 @@ func (w *world) newProject(t testing.TB, owner, name string, vis hearthv1.Visibi
 	res, err := hearthv1connect.NewProjectServiceClient(http.DefaultClient, w.srv.URL, w.client(w.tokens[owner])).CreateProject(context.Background(),
 		&hearthv1.CreateProjectRequest{Name: name, Visibility: vis, Namespace: namespace})
 	must(t, "create project "+name, err)
-	p := &worldProject{owner: owner, name: name, id: uuid.MustParse(res.GetProject().GetId()), vis: rbac.Private}
+	p := &worldProject{owner: owner, name: name, id: uuid.MustParse(res.GetProject().GetId()), vis: access.Private}
 	if namespace != "" {
 		p.owner = namespace
 	}
 	if vis == hearthv1.Visibility_VISIBILITY_PUBLIC {
-		p.vis = rbac.Public
+		p.vis = access.Public
 	}
 	return p
 }

@@ -9,7 +9,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 )
 
 // proceduresOf lists the full procedure names of the service served at
@@ -36,7 +36,7 @@ func proceduresOf(path string) ([]string, error) {
 // rule of an impossible shape, and any rule declaring a read permission for
 // an RPC its proto does not mark NO_SIDE_EFFECTS: a read-only token would
 // reach a mutation.
-func checkDeclared(served []string, rules rbac.Rules) error {
+func checkDeclared(served []string, rules access.Rules) error {
 	for _, p := range served {
 		rule, ok := rules[p]
 		if !ok {
@@ -56,7 +56,7 @@ func checkDeclared(served []string, rules rbac.Rules) error {
 
 // checkRule fails for a rule whose fields contradict each other or the
 // RPC's proto.
-func checkRule(procedure string, rule rbac.Rule) error {
+func checkRule(procedure string, rule access.Rule) error {
 	declares := rule.Permission != 0 || rule.Project != nil || rule.Group != nil || rule.Also != nil
 	switch {
 	case rule.Public && (rule.Authenticated || declares):
@@ -68,7 +68,7 @@ func checkRule(procedure string, rule rbac.Rule) error {
 	case rule.Project != nil && rule.Group != nil:
 		return fmt.Errorf("authorization rule for %s sets both Project and Group", procedure)
 	}
-	if rbac.ReadPermissions().Has(rule.Permission) && !sideEffectFree(procedure) {
+	if access.ReadPermissions().Has(rule.Permission) && !sideEffectFree(procedure) {
 		return fmt.Errorf("RPC %s changes something (no NO_SIDE_EFFECTS in its proto) but its rule asks only %s: a read-only token would reach it", procedure, rule.Permission)
 	}
 	return nil

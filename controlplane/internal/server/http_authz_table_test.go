@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 )
 
 // The authorization table of the plain HTTP entry points, against the
@@ -28,9 +28,9 @@ type httpCase struct {
 	name string
 	// perm is what the route needs on the project; git read refusals are
 	// 404 (git's convention), downloads 403.
-	perm rbac.Permission
+	perm access.Permission
 	// also: what the request needs beyond perm (a protected branch).
-	also rbac.Permission
+	also access.Permission
 	git  bool
 	// command: a real git client, which presents credentials only when
 	// challenged (a bad token never reaches a public repository's reads).
@@ -101,7 +101,7 @@ func (w *world) expectHTTP(c *httpCase) outcome {
 		return w.decide(pr, c.perm, tg)
 	}
 	held := w.heldOn(pr, c.project)
-	if c.git && c.perm == rbac.RepoWrite && !held.Has(rbac.RepoRead) || c.git && c.perm == rbac.RepoRead && !held.Has(rbac.RepoRead) {
+	if c.git && c.perm == access.RepoWrite && !held.Has(access.RepoRead) || c.git && c.perm == access.RepoRead && !held.Has(access.RepoRead) {
 		if pr.user == "" {
 			return unauthenticated
 		}
@@ -119,8 +119,8 @@ func (w *world) httpCases() []*httpCase {
 	var out []*httpCase
 	type route struct {
 		name string
-		perm rbac.Permission
-		also rbac.Permission
+		perm access.Permission
+		also access.Permission
 		git  bool
 		// command: a real git client.
 		command bool
@@ -128,27 +128,27 @@ func (w *world) httpCases() []*httpCase {
 		do      func(t testing.TB, w *world, c *httpCase) (int, bool, bool, string)
 	}
 	routes := []route{
-		{name: "GET info/refs?service=git-upload-pack", perm: rbac.RepoRead, git: true, do: gitRaw(http.MethodGet, "info/refs?service=git-upload-pack", "")},
-		{name: "POST git-upload-pack", perm: rbac.RepoRead, git: true, do: gitRaw(http.MethodPost, "git-upload-pack", "application/x-git-upload-pack-request")},
-		{name: "GET info/refs?service=git-receive-pack", perm: rbac.RepoWrite, git: true, do: gitRaw(http.MethodGet, "info/refs?service=git-receive-pack", "")},
-		{name: "POST git-receive-pack", perm: rbac.RepoWrite, git: true, do: gitRaw(http.MethodPost, "git-receive-pack", "application/x-git-receive-pack-request")},
-		{name: "git clone", perm: rbac.RepoRead, git: true, command: true, do: gitClone},
-		{name: "git push of a new branch", perm: rbac.RepoWrite, git: true, command: true, do: gitPush(false)},
+		{name: "GET info/refs?service=git-upload-pack", perm: access.RepoRead, git: true, do: gitRaw(http.MethodGet, "info/refs?service=git-upload-pack", "")},
+		{name: "POST git-upload-pack", perm: access.RepoRead, git: true, do: gitRaw(http.MethodPost, "git-upload-pack", "application/x-git-upload-pack-request")},
+		{name: "GET info/refs?service=git-receive-pack", perm: access.RepoWrite, git: true, do: gitRaw(http.MethodGet, "info/refs?service=git-receive-pack", "")},
+		{name: "POST git-receive-pack", perm: access.RepoWrite, git: true, do: gitRaw(http.MethodPost, "git-receive-pack", "application/x-git-receive-pack-request")},
+		{name: "git clone", perm: access.RepoRead, git: true, command: true, do: gitClone},
+		{name: "git push of a new branch", perm: access.RepoWrite, git: true, command: true, do: gitPush(false)},
 		// main is protected: pushing to it needs project:admin.
-		{name: "git push to main", perm: rbac.RepoWrite, also: rbac.ProjectAdmin, git: true, command: true, do: gitPush(true)},
-		{name: "GET repository/archive", perm: rbac.RepoRead, do: download(func(p *worldProject) string {
+		{name: "git push to main", perm: access.RepoWrite, also: access.ProjectAdmin, git: true, command: true, do: gitPush(true)},
+		{name: "GET repository/archive", perm: access.RepoRead, do: download(func(p *worldProject) string {
 			return "/api/v1/projects/" + p.owner + "/" + p.name + "/repository/archive?ref=main"
 		})},
-		{name: "GET repository/raw", perm: rbac.RepoRead, do: download(func(p *worldProject) string {
+		{name: "GET repository/raw", perm: access.RepoRead, do: download(func(p *worldProject) string {
 			return "/api/v1/projects/" + p.owner + "/" + p.name + "/repository/raw?ref=main&path=" + worldFile
 		})},
-		{name: "GET jobs/{id}/log", perm: rbac.PipelineRead, do: download(func(p *worldProject) string { return "/api/v1/jobs/" + p.job + "/log" })},
-		{name: "GET artifacts/{id}/download", perm: rbac.PipelineRead, do: download(func(p *worldProject) string {
+		{name: "GET jobs/{id}/log", perm: access.PipelineRead, do: download(func(p *worldProject) string { return "/api/v1/jobs/" + p.job + "/log" })},
+		{name: "GET artifacts/{id}/download", perm: access.PipelineRead, do: download(func(p *worldProject) string {
 			return "/api/v1/artifacts/" + p.artifact + "/download"
 		})},
 		// The main port's metrics are an administrator's (a scrape port
 		// without authentication is --metrics-listen's).
-		{name: "GET /metrics", perm: rbac.AdminAudit, install: true, do: download(func(*worldProject) string { return "/metrics" })},
+		{name: "GET /metrics", perm: access.AdminAudit, install: true, do: download(func(*worldProject) string { return "/metrics" })},
 	}
 	for _, r := range routes {
 		if r.install {
@@ -215,7 +215,7 @@ func (w *world) runHTTPCases(t testing.TB, cases []*httpCase, firstOnly bool) ([
 		status, ok, challenge, detail := c.do(t, w, c)
 		msg := judgeHTTP(c, status, ok, challenge)
 		if msg != "" {
-			out = append(out, failure{msg: c.String() + ": " + msg + "\n" + detail, changed: ok && c.want != allowed && c.perm == rbac.RepoWrite})
+			out = append(out, failure{msg: c.String() + ": " + msg + "\n" + detail, changed: ok && c.want != allowed && c.perm == access.RepoWrite})
 			if firstOnly {
 				break
 			}

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/cache"
+	"github.com/hearth-dev/hearth/controlplane/internal/project"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
@@ -18,6 +16,12 @@ import (
 
 // identity is the wired identity and access features: users and
 // credentials (auth), the one authorizer (rbac) and the audit log.
+//
+// They are built in dependency order, with no forwarder filled later:
+// rbac asks whether users are active (auth's UserStatus) and who may see
+// projects and groups (project's Directory), and auth asks whether a group
+// holds a name (the Directory too); both readers need only the database,
+// so they exist before rbac, auth and the project service.
 type identity struct {
 	auth    *auth.Service
 	authAPI *auth.API
@@ -25,51 +29,6 @@ type identity struct {
 	audit   *audit.Service
 	// leaderWorkers purge expired sessions.
 	leaderWorkers []supervisor.Worker
-	// projects answers rbac's visibility questions once the project
-	// feature is built (it needs rbac itself).
-	projects *projectVisibility
-	// groups answers rbac's group visibility questions, likewise.
-	groups *groupVisibility
-	// groupNames tells auth which names groups hold, likewise.
-	groupNames *groupNames
-}
-
-// groupNames is set after the project feature is built.
-type groupNames struct{ of auth.Namespaces }
-
-func (g *groupNames) NameTaken(ctx context.Context, name string) (bool, error) {
-	if g.of == nil {
-		return false, nil
-	}
-	return g.of.NameTaken(ctx, name)
-}
-
-// projectVisibility is set after the project feature is built.
-type projectVisibility struct{ of rbac.ProjectVisibility }
-
-func (p *projectVisibility) Visibility(ctx context.Context, id uuid.UUID) (rbac.Visibility, error) {
-	if p.of == nil {
-		return 0, store.ErrNotFound
-	}
-	return p.of.Visibility(ctx, id)
-}
-
-// groupVisibility is set after the project feature is built.
-type groupVisibility struct{ of rbac.GroupVisibility }
-
-func (g *groupVisibility) GroupVisibility(ctx context.Context, id uuid.UUID) (rbac.Visibility, error) {
-	if g.of == nil {
-		return 0, store.ErrNotFound
-	}
-	return g.of.GroupVisibility(ctx, id)
-}
-
-// userStatus breaks the construction cycle between rbac (which asks
-// whether a delegator is active) and auth (which needs rbac for roles).
-type userStatus struct{ auth *auth.Service }
-
-func (u *userStatus) Active(ctx context.Context, id uuid.UUID) (bool, error) {
-	return u.auth.Active(ctx, id)
 }
 
 func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cache) (*identity, error) {
@@ -78,20 +37,14 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 	if err != nil {
 		return nil, err
 	}
-	users := &userStatus{}
-	projects := &projectVisibility{}
-	groups := &groupVisibility{}
-	names := &groupNames{}
+	directory := project.NewDirectory(db)
 	rbacSvc, err := rbac.New(rbac.Deps{
-		DB: db,
-		Audit: func(ctx context.Context, tx pgx.Tx, e rbac.AuditEvent) error {
-			return audit.Record(ctx, tx, audit.Event(e))
-		},
+		DB:       db,
 		Cache:    redis,
 		Logger:   log.With().Str(logfield.Component, "rbac").Logger(),
-		Users:    users,
-		Projects: projects,
-		Groups:   groups,
+		Users:    auth.NewUserStatus(db),
+		Projects: directory,
+		Groups:   directory,
 	})
 	if err != nil {
 		return nil, err
@@ -108,23 +61,19 @@ func newIdentity(ctx context.Context, o Options, db *store.DB, redis *cache.Cach
 			Parallelism: uint8(a.PasswordThreads),    //nolint:gosec // G115: validated ≤ 255.
 		},
 		Sessions:   auth.SessionConfig{IdleTimeout: a.SessionIdle, MaxAge: a.SessionMaxAge},
-		Namespaces: names,
+		Namespaces: directory,
 	})
 	if err != nil {
 		return nil, err
 	}
-	users.auth = authSvc
 	if _, err := authSvc.EnsureInitialAdmin(ctx, o.Config.DataDir, a.AdminPassword); err != nil {
 		return nil, fmt.Errorf("initial administrator: %w", err)
 	}
 	return &identity{
-		auth:       authSvc,
-		authAPI:    auth.NewAPI(authSvc, newClientPolicy(o.Config).alwaysHTTPS),
-		rbac:       rbacSvc,
-		audit:      auditSvc,
-		projects:   projects,
-		groups:     groups,
-		groupNames: names,
+		auth:    authSvc,
+		authAPI: auth.NewAPI(authSvc, newClientPolicy(o.Config).alwaysHTTPS),
+		rbac:    rbacSvc,
+		audit:   auditSvc,
 		leaderWorkers: []supervisor.Worker{{Name: "session-purge", Run: func(ctx context.Context) error {
 			return authSvc.RunSessionPurge(ctx, auth.SessionPurgeInterval)
 		}}},

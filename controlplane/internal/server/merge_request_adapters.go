@@ -9,12 +9,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 )
 
@@ -118,7 +118,7 @@ func (g mergeRequestGit) MergeRules(ctx context.Context, projectID uuid.UUID, br
 // policy (git.DecideRefUpdate): the project's rules and its default branch
 // (the repository's HEAD, protected even without a rule). A merge only
 // moves its target forward, so a fast-forward-only verdict allows it.
-func (g mergeRequestGit) BranchUpdateAllowed(ctx context.Context, projectID uuid.UUID, branch string, deleting bool, can func(rbac.Permission) bool) (bool, string, error) {
+func (g mergeRequestGit) BranchUpdateAllowed(ctx context.Context, projectID uuid.UUID, branch string, deleting bool, can func(access.Permission) bool) (bool, string, error) {
 	rules, err := g.rules.ProtectedRefs(ctx, projectID)
 	if err != nil {
 		return false, "", err

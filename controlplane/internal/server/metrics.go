@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 )
 
 // newRegistry returns this server's Prometheus registry. It is not the
@@ -29,7 +29,7 @@ func newRegistry() *prometheus.Registry {
 // only the admin token scope carries (not "api", not "read-only").
 // admin:audit is the read-only one: metrics, like the audit log, observe
 // the whole installation.
-const metricsPermission = rbac.AdminAudit
+const metricsPermission = access.AdminAudit
 
 // adminMetrics serves Prometheus on the main port to administrators only,
 // asked through the one authorizer: anonymous callers get 401, others
@@ -40,10 +40,10 @@ func adminMetrics(reg *prometheus.Registry, authz Authorizer) http.Handler {
 	scrape := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		p := rbac.PrincipalFrom(ctx)
+		p := access.PrincipalFrom(ctx)
 		var err error
 		switch {
-		case rbac.AuthErrorFrom(ctx) != nil:
+		case access.AuthErrorFrom(ctx) != nil:
 			err = apperr.Unauthenticated("invalid credentials")
 		case p.MustChangePassword && !p.IsAnonymous():
 			err = apperr.PermissionDenied("you must change your password first")

@@ -45,9 +45,6 @@ func buildModules(ctx context.Context, o Options, p *platform, publicURL string)
 	if err != nil {
 		return nil, err
 	}
-	ident.projects.of = projects
-	ident.groups.of = projects
-	ident.groupNames.of = projects
 	browser := git.Browser{Storage: storage, Git: storage.Git}
 	gitProjects := projectResolver{projects}
 	gitStore := git.NewPGStore(p.db)

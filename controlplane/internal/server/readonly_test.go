@@ -24,8 +24,8 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/server"
 	"github.com/hearth-dev/hearth/controlplane/servertest"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
@@ -97,14 +97,14 @@ func roSideEffectFree(md protoreflect.MethodDescriptor) bool {
 // refusal in the walk is the scope's doing alone.
 type roHoldsAll struct{}
 
-func (roHoldsAll) Authorize(_ context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error {
+func (roHoldsAll) Authorize(_ context.Context, p access.Principal, perm access.Permission, project uuid.UUID) error {
 	if p.TokenID != uuid.Nil && (!p.TokenLimit.Has(perm) || p.TokenProject != uuid.Nil && p.TokenProject != project) {
 		return apperr.PermissionDenied("permission %s is required", perm)
 	}
 	return nil
 }
 
-func (roHoldsAll) AuthorizeGroup(_ context.Context, p rbac.Principal, perm rbac.Permission, _ uuid.UUID) error {
+func (roHoldsAll) AuthorizeGroup(_ context.Context, p access.Principal, perm access.Permission, _ uuid.UUID) error {
 	if p.TokenID != uuid.Nil && (!p.TokenLimit.Has(perm) || p.TokenProject != uuid.Nil) {
 		return apperr.PermissionDenied("permission %s on the group is required", perm)
 	}
@@ -122,18 +122,18 @@ func TestNoMutationIsReachableWithAReadScope(t *testing.T) {
 	srv := servertest.Start(t)
 	project := uuid.New()
 	stub := func(context.Context, any) (uuid.UUID, error) { return project, nil }
-	var principals []rbac.Principal
-	for _, scope := range []rbac.Scope{rbac.ScopeReadOnly, rbac.ScopeRepoRead} {
-		limit, err := rbac.ScopePermissions([]string{string(scope)})
+	var principals []access.Principal
+	for _, scope := range []access.Scope{access.ScopeReadOnly, access.ScopeRepoRead} {
+		limit, err := access.ScopePermissions([]string{string(scope)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if limit.Intersect(rbac.ReadPermissions()) != limit {
+		if limit.Intersect(access.ReadPermissions()) != limit {
 			t.Fatalf("scope %s holds more than reads: %s", scope, limit)
 		}
 		for _, bound := range []uuid.UUID{uuid.Nil, project} {
-			principals = append(principals, rbac.Principal{
-				Kind: rbac.User, UserID: uuid.New(), Username: "reader", TokenID: uuid.New(), TokenLimit: limit, TokenProject: bound,
+			principals = append(principals, access.Principal{
+				Kind: access.User, UserID: uuid.New(), Username: "reader", TokenID: uuid.New(), TokenLimit: limit, TokenProject: bound,
 			})
 		}
 	}
@@ -166,7 +166,7 @@ func TestNoMutationIsReachableWithAReadScope(t *testing.T) {
 			if roAccountMutations[proc] == "" {
 				t.Errorf("%s changes something and needs only a signed-in caller: declare a permission", proc)
 			}
-		case rbac.ReadPermissions().Has(rule.Permission):
+		case access.ReadPermissions().Has(rule.Permission):
 			t.Errorf("%s changes something but is declared with %s", proc, rule.Permission)
 		}
 		if rule.Public {
@@ -186,8 +186,8 @@ func TestNoMutationIsReachableWithAReadScope(t *testing.T) {
 			continue
 		}
 		for _, p := range principals {
-			ctx := rbac.WithPrincipal(t.Context(), p)
-			err := server.DecideForTest(ctx, rbac.Rules{proc: rule}, roHoldsAll{}, proc, connect.IdempotencyUnknown, mt.New().Interface())
+			ctx := access.WithPrincipal(t.Context(), p)
+			err := server.DecideForTest(ctx, access.Rules{proc: rule}, roHoldsAll{}, proc, connect.IdempotencyUnknown, mt.New().Interface())
 			if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindPermissionDenied {
 				t.Errorf("%s with a token limited to %s (project %v): %v, want permission denied", proc, p.TokenLimit, p.TokenProject, err)
 			}

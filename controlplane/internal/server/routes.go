@@ -9,10 +9,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apicodec"
 	"github.com/hearth-dev/hearth/controlplane/internal/download"
 	"github.com/hearth-dev/hearth/controlplane/internal/module"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 
 	"github.com/hearth-dev/hearth/shared/apispec"
 )
@@ -36,8 +36,8 @@ type routesDeps struct {
 // gRPC-Web at /hearth.v1.<Service>/<Method>, the same handlers as REST JSON
 // under /api/v1 (vanguard transcoding from google.api.http annotations),
 // probes, metrics and the console.
-func newRoutes(d routesDeps) (http.Handler, rbac.Rules, error) {
-	rules := rbac.Rules{}
+func newRoutes(d routesDeps) (http.Handler, access.Rules, error) {
+	rules := access.Rules{}
 	for _, api := range d.APIs {
 		for proc, rule := range api.Rules() {
 			rules[proc] = rule

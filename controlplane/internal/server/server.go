@@ -10,9 +10,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
 	"github.com/hearth-dev/hearth/controlplane/internal/leader"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	"github.com/hearth-dev/hearth/shared/backoff"
 	"github.com/hearth-dev/hearth/shared/logfield"
@@ -34,7 +34,7 @@ type Options struct {
 	RaftTimings leader.Timings
 	// Inspect, when set, receives the authorization rules of every served
 	// RPC at start (tests walk them).
-	Inspect func(rbac.Rules)
+	Inspect func(access.Rules)
 	// OnReady is called once, with the bound address, when the server serves.
 	OnReady func(addr net.Addr)
 	// OnServing, when set, runs once the server serves (after OnReady);

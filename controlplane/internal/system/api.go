@@ -6,8 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
-
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 	"github.com/hearth-dev/hearth/shared/version"
@@ -29,8 +28,8 @@ func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 }
 
 // Rules declares what each RPC needs: the version is public.
-func (a *API) Rules() rbac.Rules {
-	return rbac.Rules{hearthv1connect.SystemServiceGetVersionProcedure: {Public: true}}
+func (a *API) Rules() access.Rules {
+	return access.Rules{hearthv1connect.SystemServiceGetVersionProcedure: {Public: true}}
 }
 
 // GetVersion reports the answering replica's build.

@@ -21,11 +21,6 @@ type Delegation struct {
 	RevokedAt   pgtype.Timestamptz
 }
 
-type RbacProjectGroup struct {
-	ProjectID uuid.UUID
-	GroupID   uuid.UUID
-}
-
 type Role struct {
 	ID          uuid.UUID
 	Name        string

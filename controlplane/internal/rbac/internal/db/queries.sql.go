@@ -22,16 +22,17 @@ SELECT d.id, d.delegator_id, d.project_id, d.permissions, d.expires_at,
            WHERE b.user_id = d.delegator_id
              AND ((b.project_id IS NULL AND b.group_id IS NULL)
                   OR b.project_id = d.project_id
-                  OR b.group_id = (SELECT pg.group_id FROM rbac_project_groups pg WHERE pg.project_id = d.project_id))
+                  OR (d.project_id IS NOT NULL AND b.group_id = $1::uuid))
        ), '{}')::text[] AS delegator_permissions
 FROM delegations d
-WHERE d.delegate_id = $1
+WHERE d.delegate_id = $2
   AND d.revoked_at IS NULL
-  AND d.expires_at > $2::timestamptz
-  AND (d.project_id IS NULL OR d.project_id = $3::uuid)
+  AND d.expires_at > $3::timestamptz
+  AND (d.project_id IS NULL OR d.project_id = $4::uuid)
 `
 
 type ActiveDelegationsToParams struct {
+	GroupID    pgtype.UUID
 	DelegateID uuid.UUID
 	Now        pgtype.Timestamptz
 	ProjectID  pgtype.UUID
@@ -47,9 +48,16 @@ type ActiveDelegationsToRow struct {
 }
 
 // Delegations a principal holds at @now on the scope, each with what its
-// delegator holds through bindings on the delegation's own scope now.
+// delegator holds through bindings on the delegation's own scope now: a
+// delegation's project is NULL or project_id, so the group owning it is
+// group_id (NULL when none).
 func (q *Queries) ActiveDelegationsTo(ctx context.Context, arg ActiveDelegationsToParams) ([]ActiveDelegationsToRow, error) {
-	rows, err := q.db.Query(ctx, activeDelegationsTo, arg.DelegateID, arg.Now, arg.ProjectID)
+	rows, err := q.db.Query(ctx, activeDelegationsTo,
+		arg.GroupID,
+		arg.DelegateID,
+		arg.Now,
+		arg.ProjectID,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -103,19 +111,21 @@ CROSS JOIN LATERAL unnest(r.permissions) AS p
 WHERE b.user_id = $1
   AND ((b.project_id IS NULL AND b.group_id IS NULL)
        OR b.project_id = $2::uuid
-       OR b.group_id = (SELECT pg.group_id FROM rbac_project_groups pg WHERE pg.project_id = $2::uuid))
+       OR b.group_id = $3::uuid)
 `
 
 type BindingPermissionsParams struct {
 	UserID    uuid.UUID
 	ProjectID pgtype.UUID
+	GroupID   pgtype.UUID
 }
 
 // Resolution ---------------------------------------------------------------
 // The permission names of a user's roles, installation-wide and (when
-// project_id is not NULL) on that project and on the group owning it.
+// project_id is not NULL) on that project and on the group owning it
+// (group_id, as the project feature answers: NULL when none).
 func (q *Queries) BindingPermissions(ctx context.Context, arg BindingPermissionsParams) ([]string, error) {
-	rows, err := q.db.Query(ctx, bindingPermissions, arg.UserID, arg.ProjectID)
+	rows, err := q.db.Query(ctx, bindingPermissions, arg.UserID, arg.ProjectID, arg.GroupID)
 	if err != nil {
 		return nil, err
 	}
@@ -132,15 +142,6 @@ func (q *Queries) BindingPermissions(ctx context.Context, arg BindingPermissions
 		return nil, err
 	}
 	return items, nil
-}
-
-const clearProjectGroup = `-- name: ClearProjectGroup :exec
-DELETE FROM rbac_project_groups WHERE project_id = $1
-`
-
-func (q *Queries) ClearProjectGroup(ctx context.Context, projectID uuid.UUID) error {
-	_, err := q.db.Exec(ctx, clearProjectGroup, projectID)
-	return err
 }
 
 const countGlobalBindings = `-- name: CountGlobalBindings :one
@@ -679,6 +680,7 @@ func (q *Queries) ListScopeBindingsPage(ctx context.Context, arg ListScopeBindin
 }
 
 const lockScopeBindings = `-- name: LockScopeBindings :many
+
 SELECT b.id, b.user_id, r.permissions
 FROM role_bindings b
 JOIN roles r ON r.id = b.role_id
@@ -699,6 +701,7 @@ type LockScopeBindingsRow struct {
 	Permissions []string
 }
 
+// Groups -------------------------------------------------------------------
 // Locks the bindings on one project or group (serializing member removals
 // for the keep-an-administrator rule) and returns them with their roles'
 // permissions.
@@ -750,23 +753,6 @@ func (q *Queries) RevokeDelegation(ctx context.Context, arg RevokeDelegationPara
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const setProjectGroup = `-- name: SetProjectGroup :exec
-
-INSERT INTO rbac_project_groups (project_id, group_id) VALUES ($1, $2)
-ON CONFLICT (project_id) DO UPDATE SET group_id = excluded.group_id
-`
-
-type SetProjectGroupParams struct {
-	ProjectID uuid.UUID
-	GroupID   uuid.UUID
-}
-
-// Groups -------------------------------------------------------------------
-func (q *Queries) SetProjectGroup(ctx context.Context, arg SetProjectGroupParams) error {
-	_, err := q.db.Exec(ctx, setProjectGroup, arg.ProjectID, arg.GroupID)
-	return err
 }
 
 const unbindGlobal = `-- name: UnbindGlobal :execrows

@@ -1,4 +1,4 @@
-package rbac
+package access
 
 import (
 	"fmt"
@@ -69,6 +69,9 @@ func (p Permission) String() string {
 	}
 	return permissionNames[p]
 }
+
+// Known reports whether p is one of the permissions this binary knows.
+func (p Permission) Known() bool { return p != 0 && p < maxPermission }
 
 // ParsePermission returns the permission with the given stable name.
 func ParsePermission(name string) (Permission, error) {
@@ -190,6 +193,10 @@ var scopePermissions = map[Scope]Set{
 
 // ReadPermissions returns the permissions that change nothing.
 func ReadPermissions() Set { return readPermissions }
+
+// AdminPermissions returns the installation-wide administration rights,
+// which are never delegated.
+func AdminPermissions() Set { return adminPermissions }
 
 // ScopePermissions returns what a set of scopes allows, or an error for an
 // unknown scope.
