@@ -12,6 +12,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/repository"
 )
 
 // Merges are computed and written without a worktree or an index:
@@ -40,7 +41,8 @@ const (
 
 // ErrRefMoved is wrapped by the error of a ref update that found the ref no
 // longer at the commit the caller saw: recompute and retry.
-var ErrRefMoved = errors.New("git: the ref moved")
+// It is the sentinel the consumers of Repositories test for.
+var ErrRefMoved = repository.ErrRefMoved
 
 // ErrUnrelatedHistories is wrapped by the FailedPrecondition of CheckMerge
 // and Merge when the two commits share no history.
@@ -460,7 +462,22 @@ type RefDecision struct {
 // moving its target, the deletion of a merged source branch) go through it,
 // so they are never allowed more than the user's own push would be.
 func DecideRefUpdate(rules []ProtectedRef, defaultBranch string, can func(rbac.Permission) bool, c RefCommand) RefDecision {
-	v := refPolicy{rules: rules, defaultBranch: defaultBranch, can: can}.decide(c)
+	return refPolicy{rules: rules, defaultBranch: defaultBranch, can: can}.decide(c).decision()
+}
+
+// DecideBranchUpdate decides, with the same policy as DecideRefUpdate,
+// whether an existing branch may be moved (deleting false) or deleted
+// by a principal holding the permissions can answers. Hearth's own
+// updates of a branch on a user's behalf go through it: a merge moves its
+// target forward (so a fast-forward-only verdict allows it), and a
+// merged source branch is deleted.
+func DecideBranchUpdate(rules []ProtectedRef, defaultBranch string, can func(rbac.Permission) bool, branch string, deleting bool) RefDecision {
+	p := refPolicy{rules: rules, defaultBranch: defaultBranch, can: can}
+	return p.decideRef("refs/heads/"+branch, false, deleting).decision()
+}
+
+// decision is the verdict as a RefDecision.
+func (v verdict) decision() RefDecision {
 	switch v.mode {
 	case "allow":
 		return RefDecision{Allowed: true}

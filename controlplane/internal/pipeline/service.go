@@ -15,6 +15,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
+	"github.com/hearth-dev/hearth/controlplane/internal/repository"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
@@ -52,7 +53,7 @@ type Projects interface {
 
 // ErrFileTooLarge may be returned by Repositories.ReadFile for a file
 // larger than its max.
-var ErrFileTooLarge = errors.New("file too large")
+var ErrFileTooLarge = repository.ErrFileTooLarge
 
 // Repositories reads a project's repository (the git feature).
 type Repositories interface {
@@ -100,6 +101,8 @@ type Artifacts interface {
 	List(ctx context.Context, jobID uuid.UUID) ([]artifact.Artifact, error)
 	Get(ctx context.Context, id uuid.UUID) (artifact.Artifact, error)
 	Open(ctx context.Context, id uuid.UUID) (io.ReadCloser, artifact.Artifact, error)
+	// RunExpiry deletes expired artifacts every interval until ctx ends.
+	RunExpiry(ctx context.Context, interval time.Duration) error
 }
 
 // Authorizer is the one authorizer (rbac.Service), for the checks the

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,28 +44,6 @@ func (p pipelineProjects) ByID(ctx context.Context, id uuid.UUID) (pipeline.Proj
 		return pipeline.Project{}, err
 	}
 	return p.convert(pr), nil
-}
-
-// pipelineRepos gives the pipeline feature read access to repositories.
-type pipelineRepos struct {
-	browser git.Browser
-	storage git.Storage
-}
-
-func (r pipelineRepos) ResolveRef(ctx context.Context, projectID uuid.UUID, ref string) (string, string, error) {
-	return r.browser.ResolveFullRef(ctx, r.storage.Path(projectID), ref)
-}
-
-func (r pipelineRepos) ReadFile(ctx context.Context, projectID uuid.UUID, commit, path string, limit int64) ([]byte, error) {
-	b, err := r.browser.ReadFileAt(ctx, r.storage.Path(projectID), commit, path, limit)
-	if errors.Is(err, git.ErrFileTooLarge) {
-		return nil, pipeline.ErrFileTooLarge
-	}
-	return b, err
-}
-
-func (r pipelineRepos) ChangedPaths(ctx context.Context, projectID uuid.UUID, from, to string) ([]string, error) {
-	return r.browser.ChangedPaths(ctx, r.storage.Path(projectID), from, to)
 }
 
 // jobTokens issues the short-lived clone tokens of jobs (auth tokens).

@@ -176,8 +176,14 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	storage := git.Storage{Root: filepath.Join(cfg.DataDir, "repositories")}
+	browser := git.Browser{Storage: storage, Git: storage.Git}
+	gitStore := git.NewPGStore(db)
+	repositories, err := git.NewRepositories(browser, gitStore)
+	if err != nil {
+		return &StartupError{Err: err}
+	}
 	projects, err := project.New(project.Deps{
-		DB: db, Logger: log.With().Str(logfield.Component, "project").Logger(), Repositories: storage, Roles: ident.rbac,
+		DB: db, Logger: log.With().Str(logfield.Component, "project").Logger(), Repositories: repositories, Roles: ident.rbac,
 		Memberships: ident.rbac, Users: ident.auth,
 	})
 	if err != nil {
@@ -186,9 +192,7 @@ func Run(ctx context.Context, o Options) error {
 	ident.projects.of = projects
 	ident.groups.of = projects
 	ident.groupNames.of = projects
-	browser := git.Browser{Storage: storage, Git: storage.Git}
 	gitProjects := projectResolver{projects}
-	gitStore := git.NewPGStore(db)
 	clusters, err := cluster.New(cluster.Deps{
 		DB: db, Logger: log.With().Str(logfield.Component, "cluster").Logger(),
 	})
@@ -198,7 +202,7 @@ func Run(ctx context.Context, o Options) error {
 	pl, err := newPipelines(pipelineDeps{
 		cfg: cfg, log: log, db: db, redis: redis, objects: objects, auth: ident.auth, authz: ident.rbac, clusters: clusters,
 		projects: pipelineProjects{svc: projects, publicURL: strings.TrimRight(publicURL(cfg, ln.Addr().String()), "/")},
-		repos:    pipelineRepos{browser: browser, storage: storage},
+		repos:    repositories,
 	})
 	if err != nil {
 		return &StartupError{Err: err}
@@ -212,7 +216,7 @@ func Run(ctx context.Context, o Options) error {
 	pushes := &pushTrigger{store: gitStore, pipelines: pl.service}
 	mergeRequests, err := project.NewMergeRequests(projects, project.MergeRequestDeps{
 		Logger: log.With().Str(logfield.Component, "merge-requests").Logger(),
-		Repos:  mergeRequestGit{browser: browser, storage: storage, rules: gitStore}, Pipelines: mergeRequestPipelines{pl.service},
+		Repos:  repositories, Pipelines: mergeRequestPipelines{pl.service},
 		Committers: committers{ident.auth}, Pushes: pushes, BeforeMerge: o.BeforeMerge,
 	})
 	if err != nil {
@@ -253,8 +257,7 @@ func Run(ctx context.Context, o Options) error {
 			audit.NewAPI(ident.audit),
 			project.NewAPI(projects, publicURL(cfg, ln.Addr().String())),
 			project.NewIssueAPI(projects),
-			project.NewMergeRequestAPI(mergeRequests,
-				mergeRequestChanges{repos: git.NewRepositoryAPI(browser, gitProjects), projects: projects}),
+			project.NewMergeRequestAPI(mergeRequests, repositories),
 			project.NewGroupAPI(projects),
 			git.NewRepositoryAPI(browser, gitProjects),
 			git.NewRefRuleAPI(gitStore, gitProjects),
