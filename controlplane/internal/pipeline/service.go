@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
@@ -111,20 +112,8 @@ type Authorizer interface {
 	Authorize(ctx context.Context, p rbac.Principal, perm rbac.Permission, project uuid.UUID) error
 }
 
-// AgentInfo describes a connected agent (the gateway's cluster.AgentInfo;
-// the server adapts one to the other).
-type AgentInfo struct {
-	ID, ClusterID uuid.UUID
-	// Labels: the cluster's labels plus the agent's Hello labels of other
-	// keys (the cluster's win).
-	Labels     map[string]string
-	Capacity   int
-	RunnerKind string
-	// Running: the job ids the agent last reported running (Hello,
-	// heartbeats). They take capacity even when the queue counts them as
-	// ended (a job the reaper ended may still be stopping on the agent).
-	Running []string
-}
+// AgentInfo describes a connected agent asking for work.
+type AgentInfo = jobs.Agent
 
 // Deps is what the service needs.
 type Deps struct {

@@ -8,12 +8,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
-	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
-	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
@@ -103,15 +101,4 @@ func (p *pushTrigger) workers(enabled bool, log zerolog.Logger) ([]supervisor.Wo
 		return nil, err
 	}
 	return []supervisor.Worker{{Name: "push-outbox", Run: w.Run}}, nil
-}
-
-// gatewayJobs is the pipeline service as the agent gateway's job queue.
-type gatewayJobs struct{ *pipeline.Service }
-
-func (g gatewayJobs) Claim(ctx context.Context, a cluster.AgentInfo) ([]*agentv1.RunJob, error) {
-	return g.Service.Claim(ctx, pipeline.AgentInfo(a))
-}
-
-func (g gatewayJobs) Reconcile(ctx context.Context, a cluster.AgentInfo, running []string) ([]*agentv1.RunJob, []*agentv1.CancelJob, error) {
-	return g.Service.Reconcile(ctx, pipeline.AgentInfo(a), running)
 }

@@ -56,7 +56,7 @@ func newPipelines(d pipelineDeps) (*pipelines, error) {
 		return nil, err
 	}
 	gw, err := cluster.NewGateway(cluster.GatewayDeps{
-		Service: d.clusters, Jobs: gatewayJobs{svc}, Logger: component("agent-gateway"),
+		Service: d.clusters, Jobs: svc, Logger: component("agent-gateway"),
 		HeartbeatInterval: d.cfg.Pipeline.AgentHeartbeat, MaxStreamAge: d.cfg.Pipeline.MaxStreamAge, StreamAgeJitter: 0.2,
 		Epochs: d.db, // Welcome carries the newest leadership epoch
 	})
