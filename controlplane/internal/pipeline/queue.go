@@ -38,7 +38,7 @@ const (
 // could not dispatch; past it, it wakes the streams to claim the rest.
 const maxClaimRounds = 100
 
-// undispatchable is why a job's RunJob cannot be built (its project is
+// undispatchable is why a job's run (jobs.Run) cannot be built (its project is
 // gone, its spec or variables unreadable, no clone token issued): the job
 // fails rather than stay first in the queue and block every claim.
 type undispatchable struct{ err error }
@@ -57,7 +57,7 @@ func asUndispatchable(ctx context.Context, err error) *undispatchable {
 	return nil
 }
 
-// failedDispatch is a job a claim could not build a RunJob for.
+// failedDispatch is a job a claim could not build a run for.
 type failedDispatch struct {
 	id  uuid.UUID
 	err error
@@ -185,7 +185,7 @@ func (s *Service) claimOnce(ctx context.Context, a jobs.Agent, rawLabels []byte)
 	return out, failed, nil
 }
 
-// failUndispatchable fails a queued job whose RunJob could not be built.
+// failUndispatchable fails a queued job whose run could not be built.
 func (s *Service) failUndispatchable(ctx context.Context, id uuid.UUID, cause error) error {
 	s.log.Error().Err(cause).Str(logfield.JobID, id.String()).Msg("a job could not be dispatched; failing it")
 	return s.inTx(ctx, func(_ pgx.Tx, q *db.Queries, e *effects) error {
@@ -216,7 +216,7 @@ func (s *Service) revokeAll(ctx context.Context, ids []uuid.UUID) {
 	}
 }
 
-// runCache builds RunJobs, looking each pipeline and project up once.
+// runCache builds runs, looking each pipeline and project up once.
 type runCache struct {
 	s         *Service
 	pipelines map[uuid.UUID]db.Pipeline
@@ -344,11 +344,11 @@ func (s *Service) Reconcile(ctx context.Context, a jobs.Agent, running []string)
 	return resend, cancels, nil
 }
 
-// resend rebuilds an unacknowledged job's RunJob with a fresh clone token
+// resend rebuilds an unacknowledged job's run with a fresh clone token
 // (only the token's hash is stored) and revokes the old one. A job whose
 // cancellation was requested is cancelled instead: the agent never
 // confirmed it, so it never started, and the one CancelJob notification
-// may have gone to no stream. A job whose RunJob cannot be built fails.
+// may have gone to no stream. A job whose run cannot be built fails.
 func (s *Service) resend(ctx context.Context, agentID uuid.UUID, j db.Job) (*jobs.Run, error) {
 	var run *jobs.Run
 	var newToken *uuid.UUID
