@@ -248,6 +248,17 @@ func conflictError(paths []string) error {
 // newline or NUL in either.
 func ValidSignature(s Signature) error { return validSignature(s) }
 
+// CommitterName is the name a user's merges commit as: their display name
+// (trimmed), or their username when git would not accept the display name
+// (empty, only punctuation, with '<' or '>', over 256 bytes...).
+func CommitterName(displayName, username, email string) string {
+	name := strings.TrimSpace(displayName)
+	if validSignature(Signature{Name: name, Email: email}) != nil {
+		return username
+	}
+	return name
+}
+
 // gitCrud reports whether git strips c from the ends of an identity
 // (ident.c's crud()).
 func gitCrud(c rune) bool {

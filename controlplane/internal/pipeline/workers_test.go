@@ -1,10 +1,12 @@
 package pipeline_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
+	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 )
 
 // TestReapInterval: the reaper looks every DefaultReapInterval, or every
@@ -20,5 +22,26 @@ func TestReapInterval(t *testing.T) {
 		if got := pipeline.ReapInterval(grace); got != want {
 			t.Errorf("ReapInterval(%v) = %v, want %v", grace, got, want)
 		}
+	}
+}
+
+// TestWorkersNames: the listener runs on every replica; the reaper,
+// schedules and artifact expiry on the leader only (logs, metrics and the
+// leader's registration know them by these names).
+func TestWorkersNames(t *testing.T) {
+	f := newFixture(t)
+	every, leader := f.svc.Workers(nil, time.Minute)
+	names := func(ws []supervisor.Worker) []string {
+		out := make([]string, len(ws))
+		for i, w := range ws {
+			out[i] = w.Name
+		}
+		return out
+	}
+	if got := names(every); !slices.Equal(got, []string{"pipeline-listener"}) {
+		t.Errorf("every replica: %v", got)
+	}
+	if got := names(leader); !slices.Equal(got, []string{"pipeline-reaper", "pipeline-schedules", "artifact-expiry"}) {
+		t.Errorf("leader only: %v", got)
 	}
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -27,10 +26,8 @@ func (p mergeRequestPipelines) LatestStatus(ctx context.Context, projectID uuid.
 	return project.PipelineStatus{ID: id, State: state}, err
 }
 
-// committers finds who a merge commits as: the user's display name, or
-// their username when the display name is not a name git accepts (empty,
-// with '<' or '>', over 256 bytes...), and email; and whether a user is
-// active.
+// committers finds who a merge commits as (git.CommitterName) and whether
+// a user is active.
 type committers struct{ auth *auth.Service }
 
 func (c committers) Committer(ctx context.Context, userID uuid.UUID) (string, string, error) {
@@ -38,11 +35,7 @@ func (c committers) Committer(ctx context.Context, userID uuid.UUID) (string, st
 	if err != nil {
 		return "", "", err
 	}
-	name := strings.TrimSpace(u.DisplayName)
-	if git.ValidSignature(git.Signature{Name: name, Email: u.Email}) != nil {
-		name = u.Username
-	}
-	return name, u.Email, nil
+	return git.CommitterName(u.DisplayName, u.Username, u.Email), u.Email, nil
 }
 
 func (c committers) Active(ctx context.Context, userID uuid.UUID) (bool, error) {
