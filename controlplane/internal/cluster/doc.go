@@ -29,7 +29,10 @@
 // data messages into Jobs.UploadArtifact without buffering the archive.
 //
 // The pipeline package drives the gateway through WakeAll and Cancel, and
-// the gateway drives the job queue through the Jobs interface defined here.
+// the gateway drives the job queue through the Jobs interface defined here,
+// in the queue's own types (the jobs leaf package): the gateway is the one
+// place they are converted to and from hearth.agent.v1 messages
+// (gateway_convert.go).
 //
 // How a cancel reaches its agent, whichever replica holds the stream: the
 // cancelling transaction marks the job (cancel_requested_at) and runs

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1/agentv1connect"
 )
@@ -36,44 +37,33 @@ const (
 	maxLogChunk = 1 << 20
 )
 
-// AgentInfo is what the gateway knows of a connected agent.
-type AgentInfo struct {
-	ID, ClusterID uuid.UUID
-	// Labels: the cluster's labels plus the agent's Hello labels of other
-	// keys. The cluster's (set by an admin) win: an agent may add labels
-	// but not override one, so it cannot claim another placement's jobs.
-	Labels     map[string]string
-	Capacity   int
-	RunnerKind string
-	// Running: the job ids the agent last reported running (Hello,
-	// heartbeats). They take capacity even when the queue counts them as
-	// ended (a job the reaper ended may still be stopping on the agent).
-	Running []string
-}
+// AgentInfo describes a connected agent to the job queue.
+type AgentInfo = jobs.Agent
 
 // Jobs is what the gateway needs of the job queue (implemented by
-// *pipeline.Service).
+// *pipeline.Service). It speaks the queue's types; the gateway converts
+// them to and from the agent protocol (gateway_convert.go).
 type Jobs interface {
-	// Claim assigns queued jobs the agent can take and returns them as
-	// commands to send.
-	Claim(ctx context.Context, a AgentInfo) ([]*agentv1.RunJob, error)
+	// Claim assigns queued jobs the agent can take and returns them to
+	// send.
+	Claim(ctx context.Context, a AgentInfo) ([]jobs.Run, error)
 	// Reconcile runs after Hello with the job ids the agent reports
 	// (agent.proto, step 3). Ids are as the agent sent them: unknown or
 	// malformed ones are the pipeline's to cancel.
-	Reconcile(ctx context.Context, a AgentInfo, running []string) (resend []*agentv1.RunJob, cancel []*agentv1.CancelJob, err error)
+	Reconcile(ctx context.Context, a AgentInfo, running []string) (resend []jobs.Run, cancel []jobs.Cancel, err error)
 	// Heartbeat refreshes liveness of the agent's running jobs and returns
-	// what the agent may have missed, for the gateway to send: CancelJob
-	// for its jobs whose cancellation was requested, RunJob again for jobs
-	// assigned to it that it has neither confirmed nor reported.
-	Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) ([]*agentv1.CancelJob, []*agentv1.RunJob, error)
+	// what the agent may have missed, for the gateway to send: a cancel
+	// for its jobs whose cancellation was requested, the run again for
+	// jobs assigned to it that it has neither confirmed nor reported.
+	Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) ([]jobs.Cancel, []jobs.Run, error)
 	// Status stores a job status. apperr NotFound: not a job of this
 	// agent. Other errors: not stored.
-	Status(ctx context.Context, agentID uuid.UUID, s *agentv1.JobStatus) error
+	Status(ctx context.Context, agentID uuid.UUID, s jobs.Status) error
 	// AppendLog stores the chunk's new bytes and returns the stored end
 	// offset of (job, step). apperr NotFound: not a job of this agent.
-	AppendLog(ctx context.Context, agentID uuid.UUID, c *agentv1.LogChunk) (uint64, error)
+	AppendLog(ctx context.Context, agentID uuid.UUID, c jobs.LogChunk) (uint64, error)
 	// UploadArtifact stores an artifact of a job assigned to agentID.
-	UploadArtifact(ctx context.Context, agentID, jobID uuid.UUID, name string, r io.Reader) (*agentv1.UploadArtifactResponse, error)
+	UploadArtifact(ctx context.Context, agentID, jobID uuid.UUID, name string, r io.Reader) (jobs.Artifact, error)
 }
 
 // AgentDirectory is what the gateway needs of the Service (which

@@ -376,17 +376,17 @@ func (s *stream) claimJobs() bool {
 	if r := s.reported.Load(); r != nil {
 		info.Running = *r
 	}
-	jobs, err := s.g.jobs.Claim(s.ctx, info)
+	runs, err := s.g.jobs.Claim(s.ctx, info)
 	if err != nil {
 		if s.ctx.Err() == nil {
 			s.log.Error().Err(err).Msg("claiming jobs failed; retrying at the next heartbeat")
 		}
 		return false
 	}
-	for _, j := range jobs {
+	for _, j := range runs {
 		// A job claimed for a stream that ends before sending is assigned
 		// but unacknowledged: Reconcile sends it again on the next stream.
-		s.enqueue(&agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_RunJob{RunJob: j}})
+		s.enqueue(runJobMessage(j))
 	}
 	return true
 }
@@ -403,10 +403,10 @@ func (s *stream) reconcile(running []string) bool {
 	}
 	msgs := make([]*agentv1.ConnectResponse, 0, len(resend)+len(cancel))
 	for _, j := range resend {
-		msgs = append(msgs, &agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_RunJob{RunJob: j}})
+		msgs = append(msgs, runJobMessage(j))
 	}
 	for _, c := range cancel {
-		msgs = append(msgs, &agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_CancelJob{CancelJob: c}})
+		msgs = append(msgs, cancelJobMessage(c))
 	}
 	s.enqueue(msgs...)
 	return true
@@ -469,10 +469,10 @@ func (s *stream) heartbeat(hb *agentv1.Heartbeat) {
 	}
 	msgs := make([]*agentv1.ConnectResponse, 0, len(cancel)+len(resend))
 	for _, c := range cancel {
-		msgs = append(msgs, &agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_CancelJob{CancelJob: c}})
+		msgs = append(msgs, cancelJobMessage(c))
 	}
 	for _, r := range resend {
-		msgs = append(msgs, &agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_RunJob{RunJob: r}})
+		msgs = append(msgs, runJobMessage(r))
 	}
 	if len(msgs) > 0 {
 		s.enqueue(msgs...)
@@ -503,7 +503,7 @@ func (s *stream) touch() {
 }
 
 func (s *stream) status(st *agentv1.JobStatus) {
-	err := s.g.jobs.Status(s.ctx, s.info.ID, st)
+	err := s.g.jobs.Status(s.ctx, s.info.ID, jobStatus(st))
 	foreign := apperr.KindOf(err) == apperr.KindNotFound
 	if err != nil && !foreign {
 		// Not stored, so not acknowledged: the agent keeps the status and
@@ -528,7 +528,7 @@ func (s *stream) status(st *agentv1.JobStatus) {
 }
 
 func (s *stream) logChunk(c *agentv1.LogChunk) {
-	end, err := s.g.jobs.AppendLog(s.ctx, s.info.ID, c)
+	end, err := s.g.jobs.AppendLog(s.ctx, s.info.ID, logChunk(c))
 	foreign := apperr.KindOf(err) == apperr.KindNotFound
 	if err != nil && !foreign {
 		if s.ctx.Err() == nil {

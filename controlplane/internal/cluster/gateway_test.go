@@ -22,6 +22,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1/agentv1connect"
@@ -34,14 +35,14 @@ const waitFor = 10 * time.Second
 type fakeJobs struct {
 	mu         sync.Mutex
 	claims     []cluster.AgentInfo
-	toClaim    map[uuid.UUID][]*agentv1.RunJob // handed out by the agent's next Claim
+	toClaim    map[uuid.UUID][]jobs.Run // handed out by the agent's next Claim
 	reconciled [][]string
-	resend     []*agentv1.RunJob
-	cancel     []*agentv1.CancelJob
+	resend     []jobs.Run
+	cancel     []jobs.Cancel
 	heartbeats [][]string
-	hbCancel   []*agentv1.CancelJob // answered to every heartbeat
-	hbResend   []*agentv1.RunJob    // answered to every heartbeat
-	statuses   []*agentv1.JobStatus
+	hbCancel   []jobs.Cancel // answered to every heartbeat
+	hbResend   []jobs.Run    // answered to every heartbeat
+	statuses   []jobs.Status
 	chunks     int
 	ends       map[string]uint64 // "job/step" → stored end
 	foreign    map[string]bool   // job ids that are not the agent's: NotFound
@@ -59,12 +60,12 @@ type upload struct {
 
 func newFakeJobs() *fakeJobs {
 	return &fakeJobs{
-		toClaim: map[uuid.UUID][]*agentv1.RunJob{}, ends: map[string]uint64{},
+		toClaim: map[uuid.UUID][]jobs.Run{}, ends: map[string]uint64{},
 		foreign: map[string]bool{}, broken: map[string]bool{},
 	}
 }
 
-func (j *fakeJobs) Claim(_ context.Context, a cluster.AgentInfo) ([]*agentv1.RunJob, error) {
+func (j *fakeJobs) Claim(_ context.Context, a cluster.AgentInfo) ([]jobs.Run, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.claims = append(j.claims, a)
@@ -76,27 +77,27 @@ func (j *fakeJobs) Claim(_ context.Context, a cluster.AgentInfo) ([]*agentv1.Run
 	return out, nil
 }
 
-func (j *fakeJobs) Reconcile(_ context.Context, _ cluster.AgentInfo, running []string) ([]*agentv1.RunJob, []*agentv1.CancelJob, error) {
+func (j *fakeJobs) Reconcile(_ context.Context, _ cluster.AgentInfo, running []string) ([]jobs.Run, []jobs.Cancel, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.reconciled = append(j.reconciled, running)
 	return j.resend, j.cancel, nil
 }
 
-func (j *fakeJobs) Heartbeat(_ context.Context, _ uuid.UUID, running []string) ([]*agentv1.CancelJob, []*agentv1.RunJob, error) {
+func (j *fakeJobs) Heartbeat(_ context.Context, _ uuid.UUID, running []string) ([]jobs.Cancel, []jobs.Run, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.heartbeats = append(j.heartbeats, running)
 	return j.hbCancel, j.hbResend, nil
 }
 
-func (j *fakeJobs) Status(_ context.Context, _ uuid.UUID, s *agentv1.JobStatus) error {
+func (j *fakeJobs) Status(_ context.Context, _ uuid.UUID, s jobs.Status) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	switch {
-	case j.foreign[s.GetJobId()]:
+	case j.foreign[s.JobID]:
 		return apperr.NotFound("job not found")
-	case j.broken[s.GetJobId()]:
+	case j.broken[s.JobID]:
 		return errors.New("database is down")
 	}
 	j.statuses = append(j.statuses, s)
@@ -104,27 +105,27 @@ func (j *fakeJobs) Status(_ context.Context, _ uuid.UUID, s *agentv1.JobStatus) 
 }
 
 // AppendLog keeps contiguous bytes only, like the real store.
-func (j *fakeJobs) AppendLog(_ context.Context, _ uuid.UUID, c *agentv1.LogChunk) (uint64, error) {
+func (j *fakeJobs) AppendLog(_ context.Context, _ uuid.UUID, c jobs.LogChunk) (uint64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	switch {
-	case j.foreign[c.GetJobId()]:
+	case j.foreign[c.JobID]:
 		return 0, apperr.NotFound("job not found")
-	case j.broken[c.GetJobId()]:
+	case j.broken[c.JobID]:
 		return 0, errors.New("database is down")
 	}
 	j.chunks++
-	key := fmt.Sprintf("%s/%d", c.GetJobId(), c.GetStep())
-	end, top := j.ends[key], c.GetOffset()+uint64(len(c.GetData()))
-	if c.GetOffset() <= end && top > end {
+	key := fmt.Sprintf("%s/%d", c.JobID, c.Step)
+	end, top := j.ends[key], c.Offset+uint64(len(c.Data))
+	if c.Offset <= end && top > end {
 		j.ends[key] = top
 	}
 	return j.ends[key], nil
 }
 
-func (j *fakeJobs) UploadArtifact(_ context.Context, agentID, jobID uuid.UUID, name string, r io.Reader) (*agentv1.UploadArtifactResponse, error) {
+func (j *fakeJobs) UploadArtifact(_ context.Context, agentID, jobID uuid.UUID, name string, r io.Reader) (jobs.Artifact, error) {
 	if j.foreign[jobID.String()] {
-		return nil, apperr.NotFound("job not found")
+		return jobs.Artifact{}, apperr.NotFound("job not found")
 	}
 	j.uploadRead.Store(0)
 	var buf bytes.Buffer
@@ -137,13 +138,13 @@ func (j *fakeJobs) UploadArtifact(_ context.Context, agentID, jobID uuid.UUID, n
 			break
 		}
 		if err != nil {
-			return nil, err
+			return jobs.Artifact{}, err
 		}
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.uploads = append(j.uploads, upload{agentID: agentID, jobID: jobID, name: name, data: buf.Bytes()})
-	return &agentv1.UploadArtifactResponse{ArtifactId: uuid.NewString(), SizeBytes: uint64(buf.Len())}, nil
+	return jobs.Artifact{ID: uuid.New(), Size: uint64(buf.Len())}, nil
 }
 
 func (j *fakeJobs) claimCount(agentID uuid.UUID) int {
@@ -196,9 +197,9 @@ func newGatewayEnv(t *testing.T, o envOptions) *gatewayEnv {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 
-	jobs := newFakeJobs()
+	queue := newFakeJobs()
 	d := o.deps
-	d.Service, d.Jobs, d.Logger = f.svc, jobs, testsvc.Logger(t)
+	d.Service, d.Jobs, d.Logger = f.svc, queue, testsvc.Logger(t)
 	if d.HeartbeatInterval == 0 {
 		d.HeartbeatInterval = time.Minute // no heartbeat or silence unless a test wants them
 	}
@@ -224,7 +225,7 @@ func newGatewayEnv(t *testing.T, o envOptions) *gatewayEnv {
 		tr.CloseIdleConnections()
 	})
 	return &gatewayEnv{
-		f: f, jobs: jobs, gw: gw, url: srv.URL, client: &http.Client{Transport: tr},
+		f: f, jobs: queue, gw: gw, url: srv.URL, client: &http.Client{Transport: tr},
 		cluster: c, secret: secret, agent: a, cred: cred,
 	}
 }
@@ -510,9 +511,9 @@ func TestGatewayWelcomeReconcileClaim(t *testing.T) {
 			e := newGatewayEnv(t, envOptions{deps: cluster.GatewayDeps{MaxStreamAge: time.Hour}})
 			jobA, jobB, jobC := uuid.NewString(), uuid.NewString(), uuid.NewString()
 			e.jobs.locked(func() {
-				e.jobs.resend = []*agentv1.RunJob{{JobId: jobA}}
-				e.jobs.cancel = []*agentv1.CancelJob{{JobId: jobB, Reason: "cancelled"}}
-				e.jobs.toClaim[e.agent.ID] = []*agentv1.RunJob{{JobId: jobC, Name: "build"}}
+				e.jobs.resend = []jobs.Run{{JobID: uuid.MustParse(jobA)}}
+				e.jobs.cancel = []jobs.Cancel{{JobID: jobB, Reason: "cancelled"}}
+				e.jobs.toClaim[e.agent.ID] = []jobs.Run{{JobID: uuid.MustParse(jobC), Name: "build"}}
 			})
 			var opts []connect.ClientOption
 			if proto == "grpc" {
@@ -655,7 +656,7 @@ func TestGatewayHeartbeatSendsRequestedCancels(t *testing.T) {
 	if m := a.next(false); m.GetJobStatusAck().GetJobId() != marker {
 		t.Fatalf("got %v, want only the marker's ack", m)
 	}
-	e.jobs.locked(func() { e.jobs.hbCancel = []*agentv1.CancelJob{{JobId: job, Reason: "cancelled by a user"}} })
+	e.jobs.locked(func() { e.jobs.hbCancel = []jobs.Cancel{{JobID: job, Reason: "cancelled by a user"}} })
 	for range 2 { // again at every heartbeat until the job ends
 		a.heartbeat(job)
 		if c := a.next(false).GetCancelJob(); c.GetJobId() != job || c.GetReason() != "cancelled by a user" {
@@ -672,7 +673,7 @@ func TestGatewayHeartbeatSendsRequestedCancels(t *testing.T) {
 	lost := uuid.NewString()
 	e.jobs.locked(func() {
 		e.jobs.hbCancel = nil
-		e.jobs.hbResend = []*agentv1.RunJob{{JobId: lost, Name: "build"}}
+		e.jobs.hbResend = []jobs.Run{{JobID: uuid.MustParse(lost), Name: "build"}}
 	})
 	a.heartbeat(job)
 	if r := a.next(false).GetRunJob(); r.GetJobId() != lost {
@@ -797,8 +798,8 @@ func TestGatewayWakeAllAndCancel(t *testing.T) {
 
 	j1, j2 := uuid.NewString(), uuid.NewString()
 	e.jobs.locked(func() {
-		e.jobs.toClaim[e.agent.ID] = []*agentv1.RunJob{{JobId: j1}}
-		e.jobs.toClaim[second.ID] = []*agentv1.RunJob{{JobId: j2}}
+		e.jobs.toClaim[e.agent.ID] = []jobs.Run{{JobID: uuid.MustParse(j1)}}
+		e.jobs.toClaim[second.ID] = []jobs.Run{{JobID: uuid.MustParse(j2)}}
 	})
 	e.gw.WakeAll()
 	if m := a1.next(false); m.GetRunJob().GetJobId() != j1 {
@@ -842,7 +843,7 @@ func TestGatewayWakeAllAndCancel(t *testing.T) {
 func TestGatewayRetriesFailedClaimAtHeartbeat(t *testing.T) {
 	e := newGatewayEnv(t, envOptions{deps: cluster.GatewayDeps{HeartbeatInterval: 100 * time.Millisecond}})
 	job := uuid.NewString()
-	e.jobs.locked(func() { e.jobs.failClaim = true; e.jobs.toClaim[e.agent.ID] = []*agentv1.RunJob{{JobId: job}} })
+	e.jobs.locked(func() { e.jobs.failClaim = true; e.jobs.toClaim[e.agent.ID] = []jobs.Run{{JobID: uuid.MustParse(job)}} })
 	a := e.connect(t, e.cred, goodHello())
 	a.welcome()
 	eventually(t, "a failed claim", func() bool { return e.jobs.claimCount(e.agent.ID) >= 1 })

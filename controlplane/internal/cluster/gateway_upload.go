@@ -90,7 +90,7 @@ func (g *Gateway) UploadArtifact(ctx context.Context, cs *connect.ClientStream[a
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return uploadResponse(res), nil
 }
 
 func invalidUpload(format string, args ...any) error {

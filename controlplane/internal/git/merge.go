@@ -12,6 +12,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/repository"
 	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
@@ -41,7 +42,8 @@ const (
 
 // ErrRefMoved is wrapped by the error of a ref update that found the ref no
 // longer at the commit the caller saw: recompute and retry.
-var ErrRefMoved = errors.New("git: the ref moved")
+// It is the sentinel the consumers of Repositories test for.
+var ErrRefMoved = repository.ErrRefMoved
 
 // ErrUnrelatedHistories is wrapped by the FailedPrecondition of CheckMerge
 // and Merge when the two commits share no history.
@@ -246,6 +248,17 @@ func conflictError(paths []string) error {
 // colons, semicolons), a field over 256 bytes, or angle brackets, a
 // newline or NUL in either.
 func ValidSignature(s Signature) error { return validSignature(s) }
+
+// CommitterName is the name a user's merges commit as: their display name
+// (trimmed), or their username when git would not accept the display name
+// (empty, only punctuation, with '<' or '>', over 256 bytes...).
+func CommitterName(displayName, username, email string) string {
+	name := strings.TrimSpace(displayName)
+	if validSignature(Signature{Name: name, Email: email}) != nil {
+		return username
+	}
+	return name
+}
 
 // gitCrud reports whether git strips c from the ends of an identity
 // (ident.c's crud()).
@@ -461,7 +474,22 @@ type RefDecision struct {
 // moving its target, the deletion of a merged source branch) go through it,
 // so they are never allowed more than the user's own push would be.
 func DecideRefUpdate(rules []ProtectedRef, defaultBranch string, can func(access.Permission) bool, c RefCommand) RefDecision {
-	v := refPolicy{rules: rules, defaultBranch: defaultBranch, can: can}.decide(c)
+	return refPolicy{rules: rules, defaultBranch: defaultBranch, can: can}.decide(c).decision()
+}
+
+// DecideBranchUpdate decides, with the same policy as DecideRefUpdate,
+// whether an existing branch may be moved (deleting false) or deleted
+// by a principal holding the permissions can answers. Hearth's own
+// updates of a branch on a user's behalf go through it: a merge moves its
+// target forward (so a fast-forward-only verdict allows it), and a
+// merged source branch is deleted.
+func DecideBranchUpdate(rules []ProtectedRef, defaultBranch string, can func(access.Permission) bool, branch string, deleting bool) RefDecision {
+	p := refPolicy{rules: rules, defaultBranch: defaultBranch, can: can}
+	return p.decideRef("refs/heads/"+branch, false, deleting).decision()
+}
+
+// decision is the verdict as a RefDecision.
+func (v verdict) decision() RefDecision {
 	switch v.mode {
 	case "allow":
 		return RefDecision{Allowed: true}

@@ -68,3 +68,16 @@ func TestValidSignature(t *testing.T) {
 		t.Error("an email with '<' is accepted")
 	}
 }
+
+// TestCommitterName: a merge commits as the display name, or as the
+// username when git would refuse the display name.
+func TestCommitterName(t *testing.T) {
+	for display, want := range map[string]string{
+		"Grace Hopper": "Grace Hopper", "  Zoë  ": "Zoë", "": "grace", "   ": "grace", "...": "grace",
+		"Bob <b>": "grace", strings.Repeat("x", 257): "grace",
+	} {
+		if got := git.CommitterName(display, "grace", "g@example.com"); got != want {
+			t.Errorf("CommitterName(%q) = %q, want %q", display, got, want)
+		}
+	}
+}

@@ -55,9 +55,14 @@ type mergeFixture struct {
 
 func newMergeFixture(t *testing.T) *mergeFixture {
 	t.Helper()
+	return newMergeFixtureFor(t, uuid.New())
+}
+
+// newMergeFixtureFor is newMergeFixture with the repository of project id.
+func newMergeFixtureFor(t *testing.T, id uuid.UUID) *mergeFixture {
+	t.Helper()
 	requireMergeTreeGit(t)
 	st := git.Storage{Root: filepath.Join(t.TempDir(), "repositories")}
-	id := uuid.New()
 	if err := st.Create(t.Context(), id, "main"); err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,10 @@ package git
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/repository"
 	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
@@ -14,7 +14,7 @@ import (
 // names, one file at a commit, the paths a push changed.
 
 // ErrFileTooLarge is ReadFileAt's answer for a file larger than its limit.
-var ErrFileTooLarge = errors.New("file too large")
+var ErrFileTooLarge = repository.ErrFileTooLarge
 
 // ResolveFullRef turns a branch or tag name, or a full ref, into the full
 // ref and its commit; a branch wins over a tag of the same name.

@@ -124,17 +124,22 @@ func patternMatches(pattern, short string) bool {
 
 // decide returns the verdict for one command.
 func (p refPolicy) decide(c RefCommand) verdict {
+	return p.decideRef(c.Ref, isZeroID(c.Old), isZeroID(c.New))
+}
+
+// decideRef returns the verdict for creating, deleting or (neither)
+// moving ref: only which of the three it is matters to the rules.
+func (p refPolicy) decideRef(ref string, creating, deleting bool) verdict {
 	deny := func(format string, args ...any) verdict {
 		return verdict{mode: "deny", reason: fmt.Sprintf(format, args...)}
 	}
-	if !gitref.ValidRefName(c.Ref) {
-		if !strings.HasPrefix(c.Ref, "refs/heads/") && !strings.HasPrefix(c.Ref, "refs/tags/") {
-			return deny("%s: only branches (refs/heads/*) and tags (refs/tags/*) may be pushed", c.Ref)
+	if !gitref.ValidRefName(ref) {
+		if !strings.HasPrefix(ref, "refs/heads/") && !strings.HasPrefix(ref, "refs/tags/") {
+			return deny("%s: only branches (refs/heads/*) and tags (refs/tags/*) may be pushed", ref)
 		}
-		return deny("%s: not a valid ref name", c.Ref)
+		return deny("%s: not a valid ref name", ref)
 	}
-	creating, deleting := isZeroID(c.Old), isZeroID(c.New)
-	if short, ok := strings.CutPrefix(c.Ref, "refs/tags/"); ok {
+	if short, ok := strings.CutPrefix(ref, "refs/tags/"); ok {
 		rule, protected := p.matching(TagRef, short)
 		switch {
 		case !protected:
@@ -146,7 +151,7 @@ func (p refPolicy) decide(c RefCommand) verdict {
 		}
 		return verdict{mode: "allow"}
 	}
-	short := strings.TrimPrefix(c.Ref, "refs/heads/")
+	short := strings.TrimPrefix(ref, "refs/heads/")
 	rule, protected := p.matching(BranchRef, short)
 	switch {
 	case !protected:

@@ -189,6 +189,10 @@ func (a *RepositoryAPI) Compare(ctx context.Context, req *hearthv1.CompareReques
 	if err != nil {
 		return nil, err
 	}
+	return comparisonToProto(c), nil
+}
+
+func comparisonToProto(c Comparison) *hearthv1.CompareResponse {
 	res := &hearthv1.CompareResponse{
 		BaseCommitSha: c.BaseSHA, HeadCommitSha: c.HeadSHA, MergeBaseSha: c.MergeBase,
 		TotalCommits: clampInt32(c.TotalCommits), CommitsTruncated: c.CommitsTruncated, Diff: diffToProto(c.Diff),
@@ -196,7 +200,7 @@ func (a *RepositoryAPI) Compare(ctx context.Context, req *hearthv1.CompareReques
 	for _, cm := range c.Commits {
 		res.Commits = append(res.Commits, commitToProto(cm))
 	}
-	return res, nil
+	return res
 }
 
 func signatureToProto(s Signature) *hearthv1.Signature {

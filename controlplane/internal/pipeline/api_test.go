@@ -16,8 +16,8 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
-	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -364,24 +364,24 @@ func TestAPIPipelinesAndLogs(t *testing.T) {
 
 	// Follow the log live from a reader while an agent runs the job.
 	ag := af.agent(10, nil)
-	var run *agentv1.RunJob
+	var run *jobs.Run
 	for _, r := range ag.claim(t) {
-		if r.GetJobId() == job.GetId() {
-			run = r
+		if r.JobID.String() == job.GetId() {
+			run = &r
 		}
 	}
 	if run == nil {
 		t.Fatal("the manual pipeline's job was not claimed")
 	}
-	ag.status(t, run.GetJobId(), agentv1.JobState_JOB_STATE_RUNNING)
-	stream, err := af.client(af.reader).FollowJobLog(ctx, &hearthv1.FollowJobLogRequest{JobId: run.GetJobId()})
+	ag.status(t, run.JobID.String(), jobs.StateRunning)
+	stream, err := af.client(af.reader).FollowJobLog(ctx, &hearthv1.FollowJobLogRequest{JobId: run.JobID.String()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stream.Close()
-	ag.log(t, run.GetJobId(), 0, 0, "clone\n")
-	ag.log(t, run.GetJobId(), 1, 0, "\x1b[1mbuild\x1b[0m\n")
-	ag.status(t, run.GetJobId(), agentv1.JobState_JOB_STATE_SUCCESS, 6, 14)
+	ag.log(t, run.JobID.String(), 0, 0, "clone\n")
+	ag.log(t, run.JobID.String(), 1, 0, "\x1b[1mbuild\x1b[0m\n")
+	ag.status(t, run.JobID.String(), jobs.StateSuccess, 6, 14)
 	var text strings.Builder
 	final := hearthv1.PipelineState_PIPELINE_STATE_UNSPECIFIED
 	for stream.Receive() {
@@ -396,7 +396,7 @@ func TestAPIPipelinesAndLogs(t *testing.T) {
 	}
 
 	// Resume from step 1, offset 7.
-	stream2, err := af.client(af.reader).FollowJobLog(ctx, &hearthv1.FollowJobLogRequest{JobId: run.GetJobId(), Step: 1, Offset: 7})
+	stream2, err := af.client(af.reader).FollowJobLog(ctx, &hearthv1.FollowJobLogRequest{JobId: run.JobID.String(), Step: 1, Offset: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,14 +409,14 @@ func TestAPIPipelinesAndLogs(t *testing.T) {
 	}
 
 	// The raw log over plain HTTP.
-	status, header, body := af.download(t, "/api/v1/jobs/"+run.GetJobId()+"/log", af.reader)
+	status, header, body := af.download(t, "/api/v1/jobs/"+run.JobID.String()+"/log", af.reader)
 	if status != 200 || header.Get("Content-Type") != "text/plain; charset=utf-8" || body != "clone\n\x1b[1mbuild\x1b[0m\n" {
 		t.Fatalf("raw log: %d %v %q", status, header, body)
 	}
-	if status, header, _ := af.download(t, "/api/v1/jobs/"+run.GetJobId()+"/log", uuid.Nil); status != 401 || header.Get("WWW-Authenticate") == "" {
+	if status, header, _ := af.download(t, "/api/v1/jobs/"+run.JobID.String()+"/log", uuid.Nil); status != 401 || header.Get("WWW-Authenticate") == "" {
 		t.Fatalf("anonymous raw log: %d", status)
 	}
-	if status, _, _ := af.download(t, "/api/v1/jobs/"+run.GetJobId()+"/log", af.nobody); status != 404 {
+	if status, _, _ := af.download(t, "/api/v1/jobs/"+run.JobID.String()+"/log", af.nobody); status != 404 {
 		t.Fatalf("raw log without permission: %d", status)
 	}
 	if status, _, _ := af.download(t, "/api/v1/jobs/"+uuid.NewString()+"/log", uuid.Nil); status != 401 {
@@ -449,7 +449,7 @@ func TestAPIPipelinesAndLogs(t *testing.T) {
 	if _, err := runner.RetryPipeline(ctx, &hearthv1.RetryPipelineRequest{Id: first.ID.String()}); err != nil {
 		t.Fatal(err)
 	}
-	rj, err := runner.RetryJob(ctx, &hearthv1.RetryJobRequest{Id: run.GetJobId()})
+	rj, err := runner.RetryJob(ctx, &hearthv1.RetryJobRequest{Id: run.JobID.String()})
 	if err != nil || rj.GetJob().GetAttempt() != 2 {
 		t.Fatalf("retry job %v %v", rj, err)
 	}
@@ -477,15 +477,15 @@ func TestAPIArtifactsStatusesSchedules(t *testing.T) {
 	af.push(t, "refs/heads/main", zero, sha(1), "jobs:\n  a:\n    artifacts: {paths: [out/]}\n    steps: [x]\n")
 	ag := af.agent(1, nil)
 	run := ag.claimOne(t, "a")
-	up, err := af.svc.UploadArtifact(ctx, ag.info.ID, uuid.MustParse(run.GetJobId()), "", strings.NewReader("\x1f\x8bgzip"))
+	up, err := af.svc.UploadArtifact(ctx, ag.info.ID, run.JobID, "", strings.NewReader("\x1f\x8bgzip"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := af.client(af.reader).ListArtifacts(ctx, &hearthv1.ListArtifactsRequest{JobId: run.GetJobId()})
-	if err != nil || len(list.GetArtifacts()) != 1 || list.GetArtifacts()[0].GetId() != up.GetArtifactId() {
+	list, err := af.client(af.reader).ListArtifacts(ctx, &hearthv1.ListArtifactsRequest{JobId: run.JobID.String()})
+	if err != nil || len(list.GetArtifacts()) != 1 || list.GetArtifacts()[0].GetId() != up.ID.String() {
 		t.Fatalf("artifacts %v %v", list, err)
 	}
-	status, header, body := af.download(t, "/api/v1/artifacts/"+up.GetArtifactId()+"/download", af.reader)
+	status, header, body := af.download(t, "/api/v1/artifacts/"+up.ID.String()+"/download", af.reader)
 	if status != 200 || header.Get("Content-Type") != "application/gzip" || body != "\x1f\x8bgzip" ||
 		header.Get("Content-Disposition") != `attachment; filename="artifacts.tar.gz"` {
 		t.Fatalf("artifact download: %d %v %q", status, header, body)
@@ -494,7 +494,7 @@ func TestAPIArtifactsStatusesSchedules(t *testing.T) {
 		user uuid.UUID
 		id   string
 		want int
-	}{{uuid.Nil, up.GetArtifactId(), 401}, {af.nobody, up.GetArtifactId(), 404}, {af.reader, uuid.NewString(), 404}, {uuid.Nil, "junk", 401}} {
+	}{{uuid.Nil, up.ID.String(), 401}, {af.nobody, up.ID.String(), 404}, {af.reader, uuid.NewString(), 404}, {uuid.Nil, "junk", 401}} {
 		if status, _, _ := af.download(t, "/api/v1/artifacts/"+c.id+"/download", c.user); status != c.want {
 			t.Errorf("artifact %s as %v: %d, want %d", c.id, c.user, status, c.want)
 		}

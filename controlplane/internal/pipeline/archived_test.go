@@ -8,9 +8,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
-	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 )
 
 // TestArchivedProjectRunsNoPipelines: once a project is archived nothing
@@ -34,7 +34,7 @@ func TestArchivedProjectRunsNoPipelines(t *testing.T) {
 	failed := f.latest(t)
 	a := f.agent(2, nil)
 	build := a.claimOne(t, "build")
-	a.run(t, build.GetJobId(), agentv1.JobState_JOB_STATE_FAILURE)
+	a.run(t, build.JobID.String(), jobs.StateFailure)
 	f.push(t, "refs/heads/main", sha(1), sha(2), file)
 	running := f.latest(t)
 	if _, err := f.svc.CreateSchedule(ctx, f.project.ID, "0 * * * *", "main", nil, "hourly"); err != nil {
@@ -52,7 +52,7 @@ func TestArchivedProjectRunsNoPipelines(t *testing.T) {
 	wantKind(t, "push", err, apperr.KindFailedPrecondition)
 	_, err = f.svc.RunPipeline(ctx, f.project.ID, "main", nil)
 	wantKind(t, "manual run", err, apperr.KindFailedPrecondition)
-	_, err = f.svc.RetryJob(ctx, uuid.MustParse(build.GetJobId()))
+	_, err = f.svc.RetryJob(ctx, uuid.MustParse(build.JobID.String()))
 	wantKind(t, "job retry", err, apperr.KindFailedPrecondition)
 	_, err = f.svc.RetryPipeline(ctx, failed.ID)
 	wantKind(t, "pipeline retry", err, apperr.KindFailedPrecondition)

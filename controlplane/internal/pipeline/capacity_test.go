@@ -30,7 +30,7 @@ func TestClaimCountsWhatTheAgentStillRuns(t *testing.T) {
 	}
 	// The agent reports its two queue-running jobs: they count once, so
 	// with a third slot it takes the third job.
-	ag.info.Running = []string{got[0].GetJobId(), second[0].GetJobId()}
+	ag.info.Running = []string{got[0].JobID.String(), second[0].JobID.String()}
 	ag.info.Capacity = 3
 	if third := ag.claim(t); len(third) != 1 {
 		t.Fatalf("claimed %d with one slot free, want 1", len(third))

@@ -9,10 +9,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
-	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 )
 
 // deposedAndCurrent records two leadership epochs of one Raft cluster and
@@ -61,8 +61,8 @@ func TestDeposedLeaderReapsNothing(t *testing.T) {
 	f := newFixture(t)
 	f.push(t, "refs/heads/main", zero, sha(1), "jobs:\n  build:\n    steps: [x]\n")
 	gone := f.agent(1, nil)
-	job := gone.claimOne(t, "build").GetJobId()
-	gone.status(t, job, agentv1.JobState_JOB_STATE_RUNNING)
+	job := gone.claimOne(t, "build").JobID.String()
+	gone.status(t, job, jobs.StateRunning)
 	f.clock.Advance(3 * time.Minute)
 	deposed, leading := deposedAndCurrent(t, f)
 
@@ -105,13 +105,13 @@ func TestCancelsCarryTheNewestEpoch(t *testing.T) {
 		t.Fatalf("newest epoch %d (%v)", newest, err)
 	}
 
-	if _, err := f.svc.CancelJob(deposed, uuid.MustParse(runs[0].GetJobId())); !errors.Is(err, store.ErrFenced) {
+	if _, err := f.svc.CancelJob(deposed, uuid.MustParse(runs[0].JobID.String())); !errors.Is(err, store.ErrFenced) {
 		t.Fatalf("a deposed leader's cancel: %v, want ErrFenced", err)
 	}
-	if _, err := f.svc.CancelJob(t.Context(), uuid.MustParse(runs[1].GetJobId())); err != nil {
+	if _, err := f.svc.CancelJob(t.Context(), uuid.MustParse(runs[1].JobID.String())); err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("%s:%s epoch %d", ag.info.ID, runs[1].GetJobId(), newest)
+	want := fmt.Sprintf("%s:%s epoch %d", ag.info.ID, runs[1].JobID.String(), newest)
 	testsvc.WaitFor(t, "the stamped cancellation", func() bool {
 		_, cs := agents.snapshot()
 		return len(cs) == 1 && cs[0] == want

@@ -16,13 +16,13 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/objectstore"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/joblog"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
-	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 )
 
 // The real log and artifact stores satisfy the interfaces.
@@ -415,7 +415,7 @@ func (f *fixture) agent(capacity int, labels map[string]string) *agent {
 	return &agent{f: f, info: pipeline.AgentInfo{ID: uuid.New(), ClusterID: uuid.New(), Labels: labels, Capacity: capacity, RunnerKind: "fake"}}
 }
 
-func (a *agent) claim(t *testing.T) []*agentv1.RunJob {
+func (a *agent) claim(t *testing.T) []jobs.Run {
 	t.Helper()
 	runs, err := a.f.svc.Claim(t.Context(), a.info)
 	if err != nil {
@@ -424,28 +424,28 @@ func (a *agent) claim(t *testing.T) []*agentv1.RunJob {
 	return runs
 }
 
-func (a *agent) claimOne(t *testing.T, name string) *agentv1.RunJob {
+func (a *agent) claimOne(t *testing.T, name string) jobs.Run {
 	t.Helper()
 	runs := a.claim(t)
-	if len(runs) != 1 || runs[0].GetName() != name {
+	if len(runs) != 1 || runs[0].Name != name {
 		var names []string
 		for _, r := range runs {
-			names = append(names, r.GetName())
+			names = append(names, r.Name)
 		}
 		t.Fatalf("claimed %v, want [%s]", names, name)
 	}
 	return runs[0]
 }
 
-func (a *agent) status(t *testing.T, job string, st agentv1.JobState, lengths ...uint64) {
+func (a *agent) status(t *testing.T, job string, st jobs.State, lengths ...uint64) {
 	t.Helper()
-	if err := a.f.svc.Status(t.Context(), a.info.ID, &agentv1.JobStatus{JobId: job, State: st, LogLengths: lengths, ExitCode: exitFor(st)}); err != nil {
+	if err := a.f.svc.Status(t.Context(), a.info.ID, jobs.Status{JobID: job, State: st, LogLengths: lengths, ExitCode: exitFor(st)}); err != nil {
 		t.Fatalf("status %v of %s: %v", st, job, err)
 	}
 }
 
-func exitFor(st agentv1.JobState) int32 {
-	if st == agentv1.JobState_JOB_STATE_FAILURE {
+func exitFor(st jobs.State) int32 {
+	if st == jobs.StateFailure {
 		return 2
 	}
 	return 0
@@ -454,7 +454,7 @@ func exitFor(st agentv1.JobState) int32 {
 // log appends data to step of job at offset.
 func (a *agent) log(t *testing.T, job string, step uint32, offset uint64, data string) uint64 {
 	t.Helper()
-	end, err := a.f.svc.AppendLog(t.Context(), a.info.ID, &agentv1.LogChunk{JobId: job, Step: step, Offset: offset, Data: []byte(data)})
+	end, err := a.f.svc.AppendLog(t.Context(), a.info.ID, jobs.LogChunk{JobID: job, Step: step, Offset: offset, Data: []byte(data)})
 	if err != nil {
 		t.Fatalf("log of %s: %v", job, err)
 	}
@@ -462,9 +462,9 @@ func (a *agent) log(t *testing.T, job string, step uint32, offset uint64, data s
 }
 
 // run takes a claimed job through RUNNING, one log line and a final state.
-func (a *agent) run(t *testing.T, job string, final agentv1.JobState) {
+func (a *agent) run(t *testing.T, job string, final jobs.State) {
 	t.Helper()
-	a.status(t, job, agentv1.JobState_JOB_STATE_RUNNING)
+	a.status(t, job, jobs.StateRunning)
 	line := "output of " + job + "\n"
 	a.log(t, job, 1, 0, line)
 	a.status(t, job, final, 0, uint64(len(line)))

@@ -11,12 +11,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
-	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
@@ -39,7 +38,7 @@ const (
 // could not dispatch; past it, it wakes the streams to claim the rest.
 const maxClaimRounds = 100
 
-// undispatchable is why a job's RunJob cannot be built (its project is
+// undispatchable is why a job's run (jobs.Run) cannot be built (its project is
 // gone, its spec or variables unreadable, no clone token issued): the job
 // fails rather than stay first in the queue and block every claim.
 type undispatchable struct{ err error }
@@ -58,7 +57,7 @@ func asUndispatchable(ctx context.Context, err error) *undispatchable {
 	return nil
 }
 
-// failedDispatch is a job a claim could not build a RunJob for.
+// failedDispatch is a job a claim could not build a run for.
 type failedDispatch struct {
 	id  uuid.UUID
 	err error
@@ -87,7 +86,7 @@ func errNotAgentsJob() error { return apperr.NotFound("not a job of this agent")
 // whose command cannot be built fails ("could not be dispatched: …", its
 // dependants and retries as for any failure) and the claim goes on with
 // the jobs behind it.
-func (s *Service) Claim(ctx context.Context, a AgentInfo) ([]*agentv1.RunJob, error) {
+func (s *Service) Claim(ctx context.Context, a jobs.Agent) ([]jobs.Run, error) {
 	if a.Capacity <= 0 {
 		return nil, nil
 	}
@@ -99,7 +98,7 @@ func (s *Service) Claim(ctx context.Context, a AgentInfo) ([]*agentv1.RunJob, er
 	if err != nil {
 		return nil, err
 	}
-	var out []*agentv1.RunJob
+	var out []jobs.Run
 	for range maxClaimRounds {
 		runs, failed, err := s.claimOnce(ctx, a, rawLabels)
 		if err != nil {
@@ -135,8 +134,8 @@ func (s *Service) Claim(ctx context.Context, a AgentInfo) ([]*agentv1.RunJob, er
 // returns the jobs it could not build, still pending, for the caller to
 // fail. Failing them here would lock their pipelines while holding job
 // row locks, against the locking order.
-func (s *Service) claimOnce(ctx context.Context, a AgentInfo, rawLabels []byte) ([]*agentv1.RunJob, []failedDispatch, error) {
-	var out []*agentv1.RunJob
+func (s *Service) claimOnce(ctx context.Context, a jobs.Agent, rawLabels []byte) ([]jobs.Run, []failedDispatch, error) {
+	var out []jobs.Run
 	var failed []failedDispatch
 	var issued []uuid.UUID
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
@@ -175,7 +174,7 @@ func (s *Service) claimOnce(ctx context.Context, a AgentInfo, rawLabels []byte) 
 			if err := q.AssignJob(ctx, db.AssignJobParams{AgentID: &a.ID, Now: now, CloneTokenID: &tokenID, ID: j.ID}); err != nil {
 				return err
 			}
-			out = append(out, run)
+			out = append(out, *run)
 		}
 		return nil
 	})
@@ -186,7 +185,7 @@ func (s *Service) claimOnce(ctx context.Context, a AgentInfo, rawLabels []byte) 
 	return out, failed, nil
 }
 
-// failUndispatchable fails a queued job whose RunJob could not be built.
+// failUndispatchable fails a queued job whose run could not be built.
 func (s *Service) failUndispatchable(ctx context.Context, id uuid.UUID, cause error) error {
 	s.log.Error().Err(cause).Str(logfield.JobID, id.String()).Msg("a job could not be dispatched; failing it")
 	return s.inTx(ctx, func(_ pgx.Tx, q *db.Queries, e *effects) error {
@@ -217,7 +216,7 @@ func (s *Service) revokeAll(ctx context.Context, ids []uuid.UUID) {
 	}
 }
 
-// runCache builds RunJobs, looking each pipeline and project up once.
+// runCache builds runs, looking each pipeline and project up once.
 type runCache struct {
 	s         *Service
 	pipelines map[uuid.UUID]db.Pipeline
@@ -230,7 +229,7 @@ func newRunCache(s *Service) *runCache {
 
 // runJob builds the command for j and issues its clone token. Errors of
 // the job itself (not of the transaction) are *undispatchable.
-func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*agentv1.RunJob, uuid.UUID, error) {
+func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*jobs.Run, uuid.UUID, error) {
 	p, ok := c.pipelines[j.PipelineID]
 	if !ok {
 		var err error
@@ -264,14 +263,14 @@ func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*agentv
 	env := make(map[string]string, len(sp.Env)+len(vars))
 	maps.Copy(env, sp.Env)
 	maps.Copy(env, vars)
-	run := &agentv1.RunJob{
-		JobId: j.ID.String(), PipelineId: p.ID.String(), Project: proj.Path, Name: j.Name, Image: sp.Image,
-		CloneUrl: proj.CloneURL, CommitSha: p.CommitSha, Ref: p.Ref, CloneToken: token,
-		Env: env, Timeout: durationpb.New(sp.timeout()), ArtifactPaths: sp.ArtifactPaths,
-		Steps: make([]*agentv1.Step, len(sp.Steps)),
+	run := &jobs.Run{
+		JobID: j.ID, PipelineID: p.ID, Project: proj.Path, Name: j.Name, Image: sp.Image,
+		CloneURL: proj.CloneURL, Commit: p.CommitSha, Ref: p.Ref, CloneToken: token,
+		Env: env, Timeout: sp.timeout(), ArtifactPaths: sp.ArtifactPaths,
+		Steps: make([]jobs.Step, len(sp.Steps)),
 	}
 	for i, st := range sp.Steps {
-		run.Steps[i] = &agentv1.Step{Name: st.Name, Script: st.Script}
+		run.Steps[i] = jobs.Step{Name: st.Name, Script: st.Script}
 	}
 	return run, tokenID, nil
 }
@@ -285,7 +284,7 @@ func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*agentv
 // sent again (with a new clone token), or cancelled if its cancellation
 // was requested (it never started); one it acknowledged but no longer
 // reports fails ("lost by the agent", the retry policy applies).
-func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) ([]*agentv1.RunJob, []*agentv1.CancelJob, error) {
+func (s *Service) Reconcile(ctx context.Context, a jobs.Agent, running []string) ([]jobs.Run, []jobs.Cancel, error) {
 	mine, err := s.q.AgentRunningJobs(ctx, &a.ID)
 	if err != nil {
 		return nil, nil, err
@@ -294,16 +293,16 @@ func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) 
 	for _, j := range mine {
 		assigned[j.ID] = j
 	}
-	var cancels []*agentv1.CancelJob
+	var cancels []jobs.Cancel
 	reported := make(map[uuid.UUID]bool, len(running))
 	for _, raw := range running {
 		id, err := uuid.Parse(raw)
 		j, ok := assigned[id]
 		switch {
 		case err != nil || !ok:
-			cancels = append(cancels, &agentv1.CancelJob{JobId: raw, Reason: "the control plane does not run this job on this agent"})
+			cancels = append(cancels, jobs.Cancel{JobID: raw, Reason: "the control plane does not run this job on this agent"})
 		case j.CancelRequestedAt != nil:
-			cancels = append(cancels, &agentv1.CancelJob{JobId: raw, Reason: "cancelled"})
+			cancels = append(cancels, jobs.Cancel{JobID: raw, Reason: "cancelled"})
 		}
 		if err == nil {
 			reported[id] = true
@@ -318,7 +317,7 @@ func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) 
 			return nil, nil, err
 		}
 	}
-	var resend []*agentv1.RunJob
+	var resend []jobs.Run
 	for _, j := range mine {
 		switch {
 		case reported[j.ID]:
@@ -334,7 +333,7 @@ func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) 
 				return nil, nil, err
 			}
 			if run != nil {
-				resend = append(resend, run)
+				resend = append(resend, *run)
 			}
 		default:
 			if err := s.failLost(ctx, a.ID, j.ID); err != nil {
@@ -345,13 +344,13 @@ func (s *Service) Reconcile(ctx context.Context, a AgentInfo, running []string) 
 	return resend, cancels, nil
 }
 
-// resend rebuilds an unacknowledged job's RunJob with a fresh clone token
+// resend rebuilds an unacknowledged job's run with a fresh clone token
 // (only the token's hash is stored) and revokes the old one. A job whose
 // cancellation was requested is cancelled instead: the agent never
 // confirmed it, so it never started, and the one CancelJob notification
-// may have gone to no stream. A job whose RunJob cannot be built fails.
-func (s *Service) resend(ctx context.Context, agentID uuid.UUID, j db.Job) (*agentv1.RunJob, error) {
-	var run *agentv1.RunJob
+// may have gone to no stream. A job whose run cannot be built fails.
+func (s *Service) resend(ctx context.Context, agentID uuid.UUID, j db.Job) (*jobs.Run, error) {
+	var run *jobs.Run
 	var newToken *uuid.UUID
 	err := s.inTx(ctx, func(_ pgx.Tx, q *db.Queries, e *effects) error {
 		p, cur, err := s.lockJob(ctx, q, j.ID)
@@ -428,7 +427,7 @@ const resendAfter = 10 * time.Second
 // CancelJob for its jobs whose cancellation was requested (the one
 // notification may have reached no stream), and RunJob again for jobs
 // assigned to it that it never confirmed.
-func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) ([]*agentv1.CancelJob, []*agentv1.RunJob, error) {
+func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []string) ([]jobs.Cancel, []jobs.Run, error) {
 	ids := make([]uuid.UUID, 0, len(running))
 	reported := make(map[uuid.UUID]bool, len(running))
 	for _, raw := range running {
@@ -446,15 +445,15 @@ func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []st
 	if err != nil {
 		return nil, nil, err
 	}
-	cancels := make([]*agentv1.CancelJob, len(cancel))
+	cancels := make([]jobs.Cancel, len(cancel))
 	for i, id := range cancel {
-		cancels[i] = &agentv1.CancelJob{JobId: id.String(), Reason: msgCancelled}
+		cancels[i] = jobs.Cancel{JobID: id.String(), Reason: msgCancelled}
 	}
 	mine, err := s.q.AgentRunningJobs(ctx, &agentID)
 	if err != nil {
 		return nil, nil, err
 	}
-	var resends []*agentv1.RunJob
+	var resends []jobs.Run
 	for _, j := range mine {
 		if j.AcknowledgedAt != nil || reported[j.ID] || j.HeartbeatAt == nil || s.now().Sub(*j.HeartbeatAt) < resendAfter {
 			continue
@@ -470,16 +469,16 @@ func (s *Service) Heartbeat(ctx context.Context, agentID uuid.UUID, running []st
 		if err := s.q.Heartbeat(ctx, db.HeartbeatParams{Now: s.now(), AgentID: &agentID, Ids: []uuid.UUID{j.ID}}); err != nil {
 			return cancels, resends, err
 		}
-		resends = append(resends, run)
+		resends = append(resends, *run)
 	}
 	return cancels, resends, nil
 }
 
-var finalStates = map[agentv1.JobState]State{
-	agentv1.JobState_JOB_STATE_SUCCESS:   StateSuccess,
-	agentv1.JobState_JOB_STATE_FAILURE:   StateFailure,
-	agentv1.JobState_JOB_STATE_CANCELLED: StateCancelled,
-	agentv1.JobState_JOB_STATE_TIMED_OUT: StateTimedOut,
+var finalStates = map[jobs.State]State{
+	jobs.StateSuccess:   StateSuccess,
+	jobs.StateFailure:   StateFailure,
+	jobs.StateCancelled: StateCancelled,
+	jobs.StateTimedOut:  StateTimedOut,
 }
 
 // Status stores a job status from agentID. apperr NotFound: not a job
@@ -488,8 +487,8 @@ var finalStates = map[agentv1.JobState]State{
 // agent reports; otherwise, or when finishing the log fails, it returns an
 // error and the agent resends it later. A final status for a job that has
 // already ended on this agent is acknowledged again (its ack was lost).
-func (s *Service) Status(ctx context.Context, agentID uuid.UUID, st *agentv1.JobStatus) error {
-	id, err := uuid.Parse(st.GetJobId())
+func (s *Service) Status(ctx context.Context, agentID uuid.UUID, st jobs.Status) error {
+	id, err := uuid.Parse(st.JobID)
 	if err != nil {
 		return errNotAgentsJob()
 	}
@@ -503,17 +502,17 @@ func (s *Service) Status(ctx context.Context, agentID uuid.UUID, st *agentv1.Job
 	if deref(j.AgentID) != agentID {
 		return errNotAgentsJob()
 	}
-	if st.GetState() == agentv1.JobState_JOB_STATE_RUNNING {
+	if st.State == jobs.StateRunning {
 		return s.acknowledge(ctx, agentID, id)
 	}
-	final, ok := finalStates[st.GetState()]
+	final, ok := finalStates[st.State]
 	if !ok {
-		return apperr.Invalid("job status: unknown state %v", st.GetState())
+		return apperr.Invalid("job status: unknown state %v", st.State)
 	}
 	if State(j.State).Final() {
 		return s.finishLog(ctx, id) // a resend: make sure the log is finished
 	}
-	if err := s.checkLog(ctx, id, st.GetLogLengths()); err != nil {
+	if err := s.checkLog(ctx, id, st.LogLengths); err != nil {
 		return err
 	}
 	ended := false
@@ -525,7 +524,7 @@ func (s *Service) Status(ctx context.Context, agentID uuid.UUID, st *agentv1.Job
 		if deref(j.AgentID) != agentID || State(j.State) != StateRunning {
 			return nil // ended meanwhile (reaper, another stream): answered below
 		}
-		if err := s.endJob(ctx, q, j, final, st.GetExitCode(), statusMessage(final, st, j), e); err != nil {
+		if err := s.endJob(ctx, q, j, final, st.ExitCode, statusMessage(final, st, j), e); err != nil {
 			return err
 		}
 		ended = true
@@ -589,13 +588,13 @@ func (s *Service) checkLog(ctx context.Context, id uuid.UUID, want []uint64) err
 	return nil
 }
 
-func statusMessage(final State, st *agentv1.JobStatus, j db.Job) string {
-	if st.GetMessage() != "" {
-		return st.GetMessage()
+func statusMessage(final State, st jobs.Status, j db.Job) string {
+	if st.Message != "" {
+		return st.Message
 	}
 	switch final {
 	case StateFailure:
-		return fmt.Sprintf("exit status %d in step %d", st.GetExitCode(), st.GetStep())
+		return fmt.Sprintf("exit status %d in step %d", st.ExitCode, st.Step)
 	case StateTimedOut:
 		if sp, err := decodeSpec(j.Spec); err == nil {
 			return "timed out after " + sp.timeout().String()
@@ -624,42 +623,40 @@ func (s *Service) runningJobOf(ctx context.Context, agentID, id uuid.UUID) (db.J
 
 // AppendLog stores a log chunk of a job running on agentID and returns
 // the stored end of (job, step).
-func (s *Service) AppendLog(ctx context.Context, agentID uuid.UUID, c *agentv1.LogChunk) (uint64, error) {
-	id, err := uuid.Parse(c.GetJobId())
+func (s *Service) AppendLog(ctx context.Context, agentID uuid.UUID, c jobs.LogChunk) (uint64, error) {
+	id, err := uuid.Parse(c.JobID)
 	if err != nil {
 		return 0, errNotAgentsJob()
 	}
 	if _, err := s.runningJobOf(ctx, agentID, id); err != nil {
 		return 0, err
 	}
-	return s.logs.Append(ctx, id, c.GetStep(), c.GetOffset(), c.GetData())
+	return s.logs.Append(ctx, id, c.Step, c.Offset, c.Data)
 }
 
 // UploadArtifact stores an artifact of a job assigned to agentID (running,
 // or just ended on it), kept for the job's artifacts.expire_in.
-func (s *Service) UploadArtifact(ctx context.Context, agentID, jobID uuid.UUID, name string, r io.Reader) (*agentv1.UploadArtifactResponse, error) {
+func (s *Service) UploadArtifact(ctx context.Context, agentID, jobID uuid.UUID, name string, r io.Reader) (jobs.Artifact, error) {
 	j, err := s.q.GetJob(ctx, jobID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, errNotAgentsJob()
+			return jobs.Artifact{}, errNotAgentsJob()
 		}
-		return nil, err
+		return jobs.Artifact{}, err
 	}
 	if deref(j.AgentID) != agentID || (State(j.State) != StateRunning && State(j.State) != StateSuccess) {
-		return nil, errNotAgentsJob()
+		return jobs.Artifact{}, errNotAgentsJob()
 	}
 	sp, err := decodeSpec(j.Spec)
 	if err != nil {
-		return nil, err
+		return jobs.Artifact{}, err
 	}
 	if name == "" {
 		name = DefaultArtifactName
 	}
 	a, err := s.artifacts.Put(ctx, j.ProjectID, j.ID, name, r, time.Duration(sp.ArtifactExpireS)*time.Second)
 	if err != nil {
-		return nil, err
+		return jobs.Artifact{}, err
 	}
-	return &agentv1.UploadArtifactResponse{
-		ArtifactId: a.ID.String(), SizeBytes: uint64(max(a.Size, 0)), Sha256: a.SHA256,
-	}, nil
+	return jobs.Artifact{ID: a.ID, Size: uint64(max(a.Size, 0)), SHA256: a.SHA256}, nil
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
-	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 )
 
 func TestClaimByLabelsAndCapacity(t *testing.T) {
@@ -45,7 +45,7 @@ jobs:
 	}
 	got := map[string]string{}
 	for _, r := range linux.claim(t) {
-		got[r.GetName()] = "linux"
+		got[r.Name] = "linux"
 	}
 	if len(got) != 2 || got["mac"] != "" || got["linux-3"] != "" {
 		t.Fatalf("linux agent (capacity 2) claimed %v", got)
@@ -54,7 +54,7 @@ jobs:
 		t.Fatalf("a full agent claimed %d more", len(runs))
 	}
 	for _, r := range mac.claim(t) {
-		got[r.GetName()] = "mac"
+		got[r.Name] = "mac"
 	}
 	// mac takes its own job and the unlabelled one if linux did not.
 	if got["mac"] != "mac" || got["linux-3"] != "" || len(got) != 4 {
@@ -64,12 +64,12 @@ jobs:
 	p := f.latest(t)
 	for name, j := range current(p) {
 		if got[name] == "linux" {
-			linux.run(t, j.ID.String(), agentv1.JobState_JOB_STATE_SUCCESS)
+			linux.run(t, j.ID.String(), jobs.StateSuccess)
 			break
 		}
 	}
 	runs := linux.claim(t)
-	if len(runs) == 1 && runs[0].GetName() == "linux-3" {
+	if len(runs) == 1 && runs[0].Name == "linux-3" {
 		t.Fatal("an amd64 agent took an arm64 job")
 	}
 	arm := f.agent(1, map[string]string{"os": "linux", "arch": "arm64", "extra": "yes"})
@@ -103,10 +103,10 @@ func TestConcurrentClaimsNeverDoubleAssign(t *testing.T) {
 				}
 				mu.Lock()
 				for _, r := range runs {
-					if prev, dup := owner[r.GetJobId()]; dup {
-						errs <- fmt.Errorf("job %s assigned to %s and %s", r.GetJobId(), prev, a.info.ID)
+					if prev, dup := owner[r.JobID.String()]; dup {
+						errs <- fmt.Errorf("job %s assigned to %s and %s", r.JobID.String(), prev, a.info.ID)
 					}
-					owner[r.GetJobId()] = a.info.ID
+					owner[r.JobID.String()] = a.info.ID
 					perAgent[a.info.ID]++
 				}
 				mu.Unlock()
@@ -154,12 +154,12 @@ jobs:
 	}
 	ids := map[string]string{}
 	for _, r := range runs {
-		ids[r.GetName()] = r.GetJobId()
+		ids[r.Name] = r.JobID.String()
 	}
-	a.run(t, ids["lint"], agentv1.JobState_JOB_STATE_SUCCESS)
+	a.run(t, ids["lint"], jobs.StateSuccess)
 
 	// build fails: retry 1 puts a second attempt in the queue.
-	a.run(t, ids["build"], agentv1.JobState_JOB_STATE_FAILURE)
+	a.run(t, ids["build"], jobs.StateFailure)
 	p := f.latest(t)
 	wantStates(t, p, "build=pending deploy=created lint=success test=created")
 	if p.State != pipeline.StateRunning {
@@ -170,11 +170,11 @@ jobs:
 		t.Fatalf("first attempt %+v (%v)", first, err)
 	}
 	second := a.claimOne(t, "build")
-	if second.GetJobId() == ids["build"] {
+	if second.JobID.String() == ids["build"] {
 		t.Fatal("the retry reused the job id")
 	}
 	// It times out: no retries left, dependants (transitively) skipped.
-	a.run(t, second.GetJobId(), agentv1.JobState_JOB_STATE_TIMED_OUT)
+	a.run(t, second.JobID.String(), jobs.StateTimedOut)
 	p = f.latest(t)
 	wantStates(t, p, "build=timed_out deploy=skipped lint=success test=skipped")
 	if p.State != pipeline.StateFailure || p.FinishedAt == nil {
@@ -253,7 +253,7 @@ jobs:
 	waitPayload(t, notes, "queued")
 	ag := f.agent(1, nil)
 	runA := ag.claimOne(t, "a")
-	ag.status(t, runA.GetJobId(), agentv1.JobState_JOB_STATE_RUNNING)
+	ag.status(t, runA.JobID.String(), jobs.StateRunning)
 	p := f.latest(t)
 
 	out, err := f.svc.CancelPipeline(asUser(t.Context(), f.owner), p.ID)
@@ -265,15 +265,15 @@ jobs:
 	if !current(out)["a"].CancelRequested || out.State != pipeline.StateRunning {
 		t.Fatalf("a %+v, pipeline %s", current(out)["a"], out.State)
 	}
-	waitPayload(t, notes, "cancel:"+ag.info.ID.String()+":"+runA.GetJobId())
+	waitPayload(t, notes, "cancel:"+ag.info.ID.String()+":"+runA.JobID.String())
 	// A reconnecting agent is told again.
-	_, cancels, err := f.svc.Reconcile(t.Context(), ag.info, []string{runA.GetJobId()})
-	if err != nil || len(cancels) != 1 || cancels[0].GetJobId() != runA.GetJobId() {
+	_, cancels, err := f.svc.Reconcile(t.Context(), ag.info, []string{runA.JobID.String()})
+	if err != nil || len(cancels) != 1 || cancels[0].JobID != runA.JobID.String() {
 		t.Fatalf("reconcile cancels %v (%v)", cancels, err)
 	}
 	// The agent stops it.
-	ag.log(t, runA.GetJobId(), 1, 0, "Terminated\n")
-	ag.status(t, runA.GetJobId(), agentv1.JobState_JOB_STATE_CANCELLED, 0, 11)
+	ag.log(t, runA.JobID.String(), 1, 0, "Terminated\n")
+	ag.status(t, runA.JobID.String(), jobs.StateCancelled, 0, 11)
 	out = f.get(t, p.ID)
 	wantStates(t, out, "a=cancelled b=cancelled c=cancelled")
 	if out.State != pipeline.StateCancelled {
@@ -307,26 +307,26 @@ func TestReconcile(t *testing.T) {
 	ids := map[string]string{}
 	tokens := map[string]string{}
 	for _, r := range ag.claim(t) {
-		ids[r.GetName()] = r.GetJobId()
-		tokens[r.GetName()] = r.GetCloneToken()
+		ids[r.Name] = r.JobID.String()
+		tokens[r.Name] = r.CloneToken
 	}
-	ag.status(t, ids["acked"], agentv1.JobState_JOB_STATE_RUNNING)
-	ag.status(t, ids["lost"], agentv1.JobState_JOB_STATE_RUNNING)
+	ag.status(t, ids["acked"], jobs.StateRunning)
+	ag.status(t, ids["lost"], jobs.StateRunning)
 
 	stranger := uuid.New().String()
 	resend, cancels, err := f.svc.Reconcile(t.Context(), ag.info, []string{ids["acked"], stranger, "not-a-uuid"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(resend) != 1 || resend[0].GetJobId() != ids["unacked"] || resend[0].GetCloneToken() == tokens["unacked"] {
+	if len(resend) != 1 || resend[0].JobID.String() != ids["unacked"] || resend[0].CloneToken == tokens["unacked"] {
 		t.Fatalf("resend %v", resend)
 	}
-	if f.tokens.isLive(tokens["unacked"]) || !f.tokens.isLive(resend[0].GetCloneToken()) {
+	if f.tokens.isLive(tokens["unacked"]) || !f.tokens.isLive(resend[0].CloneToken) {
 		t.Fatal("the resent job's old token is live or its new one is not")
 	}
 	cancelled := map[string]bool{}
 	for _, c := range cancels {
-		cancelled[c.GetJobId()] = true
+		cancelled[c.JobID] = true
 	}
 	if len(cancels) != 2 || !cancelled[stranger] || !cancelled["not-a-uuid"] {
 		t.Fatalf("cancels %v", cancels)
@@ -352,20 +352,20 @@ func TestStatusAndLogsAreCheckedAgainstTheAssignment(t *testing.T) {
 	ag := f.agent(1, nil)
 	other := f.agent(1, nil)
 	run := ag.claimOne(t, "a")
-	id := run.GetJobId()
+	id := run.JobID.String()
 	ctx := t.Context()
 
 	// Not this agent's job, or no job at all: NotFound.
-	err := f.svc.Status(ctx, other.info.ID, &agentv1.JobStatus{JobId: id, State: agentv1.JobState_JOB_STATE_RUNNING})
+	err := f.svc.Status(ctx, other.info.ID, jobs.Status{JobID: id, State: jobs.StateRunning})
 	wantKind(t, "other agent's status", err, apperr.KindNotFound)
-	err = f.svc.Status(ctx, ag.info.ID, &agentv1.JobStatus{JobId: "junk", State: agentv1.JobState_JOB_STATE_RUNNING})
+	err = f.svc.Status(ctx, ag.info.ID, jobs.Status{JobID: "junk", State: jobs.StateRunning})
 	wantKind(t, "junk id", err, apperr.KindNotFound)
-	_, err = f.svc.AppendLog(ctx, other.info.ID, &agentv1.LogChunk{JobId: id, Data: []byte("x")})
+	_, err = f.svc.AppendLog(ctx, other.info.ID, jobs.LogChunk{JobID: id, Data: []byte("x")})
 	wantKind(t, "other agent's log", err, apperr.KindNotFound)
-	err = f.svc.Status(ctx, ag.info.ID, &agentv1.JobStatus{JobId: id})
+	err = f.svc.Status(ctx, ag.info.ID, jobs.Status{JobID: id})
 	wantKind(t, "no state", err, apperr.KindInvalid)
 
-	ag.status(t, id, agentv1.JobState_JOB_STATE_RUNNING)
+	ag.status(t, id, jobs.StateRunning)
 	// Duplicates and overlaps are dropped by offset.
 	if end := ag.log(t, id, 1, 0, "hello "); end != 6 {
 		t.Fatal(end)
@@ -377,19 +377,19 @@ func TestStatusAndLogsAreCheckedAgainstTheAssignment(t *testing.T) {
 		t.Fatal(end)
 	}
 	// A final status before every byte is stored is refused, not stored.
-	err = f.svc.Status(ctx, ag.info.ID, &agentv1.JobStatus{JobId: id, State: agentv1.JobState_JOB_STATE_SUCCESS, LogLengths: []uint64{0, 15}})
+	err = f.svc.Status(ctx, ag.info.ID, jobs.Status{JobID: id, State: jobs.StateSuccess, LogLengths: []uint64{0, 15}})
 	wantKind(t, "missing bytes", err, apperr.KindFailedPrecondition)
 	if j := current(f.latest(t))["a"]; j.State != pipeline.StateRunning {
 		t.Fatalf("stored %s", j.State)
 	}
 	ag.log(t, id, 1, 11, "!!!\n")
-	ag.status(t, id, agentv1.JobState_JOB_STATE_SUCCESS, 0, 15)
+	ag.status(t, id, jobs.StateSuccess, 0, 15)
 	// The resend of a final status whose ack was lost is acknowledged.
-	ag.status(t, id, agentv1.JobState_JOB_STATE_SUCCESS, 0, 15)
+	ag.status(t, id, jobs.StateSuccess, 0, 15)
 	// A late RUNNING or log chunk of an ended job: NotFound (the gateway cancels).
-	err = f.svc.Status(ctx, ag.info.ID, &agentv1.JobStatus{JobId: id, State: agentv1.JobState_JOB_STATE_RUNNING})
+	err = f.svc.Status(ctx, ag.info.ID, jobs.Status{JobID: id, State: jobs.StateRunning})
 	wantKind(t, "late running", err, apperr.KindNotFound)
-	_, err = f.svc.AppendLog(ctx, ag.info.ID, &agentv1.LogChunk{JobId: id, Step: 1, Offset: 15, Data: []byte("late")})
+	_, err = f.svc.AppendLog(ctx, ag.info.ID, jobs.LogChunk{JobID: id, Step: 1, Offset: 15, Data: []byte("late")})
 	wantKind(t, "late log", err, apperr.KindNotFound)
 	if j := current(f.latest(t))["a"]; j.State != pipeline.StateSuccess || j.AgentID != ag.info.ID || j.StartedAt == nil || j.FinishedAt == nil {
 		t.Fatalf("job %+v", j)
@@ -415,18 +415,18 @@ jobs:
 	gone := f.agent(4, nil)
 	ids := map[string]string{}
 	for _, r := range gone.claim(t) {
-		ids[r.GetName()] = r.GetJobId()
+		ids[r.Name] = r.JobID.String()
 	}
 	if len(ids) != 4 || ids["alive"] != "" {
 		t.Fatalf("claimed %v", ids)
 	}
 	for _, name := range []string{"acked", "retried", "cancelling"} {
-		gone.status(t, ids[name], agentv1.JobState_JOB_STATE_RUNNING)
+		gone.status(t, ids[name], jobs.StateRunning)
 	}
 	live := f.agent(1, nil)
 	aliveName := "alive"
-	ids[aliveName] = live.claimOne(t, aliveName).GetJobId()
-	live.status(t, ids[aliveName], agentv1.JobState_JOB_STATE_RUNNING)
+	ids[aliveName] = live.claimOne(t, aliveName).JobID.String()
+	live.status(t, ids[aliveName], jobs.StateRunning)
 	p := f.latest(t)
 	if _, err := f.svc.CancelJob(t.Context(), current(p)["cancelling"].ID); err != nil {
 		t.Fatal(err)
@@ -457,12 +457,12 @@ jobs:
 	again := f.agent(5, nil)
 	got := map[string]bool{}
 	for _, r := range again.claim(t) {
-		got[r.GetName()] = true
+		got[r.Name] = true
 	}
 	if !got["unacked"] || !got["retried"] {
 		t.Fatalf("re-queued jobs not claimable: %v", got)
 	}
-	err = f.svc.Status(t.Context(), gone.info.ID, &agentv1.JobStatus{JobId: ids["unacked"], State: agentv1.JobState_JOB_STATE_RUNNING})
+	err = f.svc.Status(t.Context(), gone.info.ID, jobs.Status{JobID: ids["unacked"], State: jobs.StateRunning})
 	wantKind(t, "old agent", err, apperr.KindNotFound)
 
 	// RunReaper acts (after its first grace, here short in real time) and
@@ -487,12 +487,12 @@ func TestUploadArtifact(t *testing.T) {
 	ag := f.agent(1, nil)
 	run := ag.claimOne(t, "a")
 	ctx := t.Context()
-	jobID := uuid.MustParse(run.GetJobId())
+	jobID := run.JobID
 	if _, err := f.svc.UploadArtifact(ctx, uuid.New(), jobID, "", strings.NewReader("x")); kindOf(err) != apperr.KindNotFound {
 		t.Fatalf("stranger upload: %v", err)
 	}
 	res, err := f.svc.UploadArtifact(ctx, ag.info.ID, jobID, "", strings.NewReader("tarball"))
-	if err != nil || res.GetSizeBytes() != 7 || len(res.GetSha256()) != 64 {
+	if err != nil || res.Size != 7 || len(res.SHA256) != 64 {
 		t.Fatalf("upload %v %v", res, err)
 	}
 	as, err := f.svc.ListArtifacts(ctx, jobID)
@@ -525,7 +525,7 @@ func TestReconcileCancelsUnacknowledgedCancelledJob(t *testing.T) {
 	if a := current(out)["a"]; a.Message != "cancelled by a user" || a.StartedAt != nil || out.State != pipeline.StateCancelled {
 		t.Fatalf("job %+v, pipeline %s", a, out.State)
 	}
-	if f.tokens.isLive(run.GetCloneToken()) {
+	if f.tokens.isLive(run.CloneToken) {
 		t.Fatal("the cancelled job's clone token is live")
 	}
 	// The agent can have a new job.
@@ -542,7 +542,7 @@ func TestHeartbeatResendsRequestedCancel(t *testing.T) {
 	ag := f.agent(2, nil)
 	ids := map[string]string{}
 	for _, r := range ag.claim(t) {
-		ids[r.GetName()] = r.GetJobId()
+		ids[r.Name] = r.JobID.String()
 	}
 	other := f.agent(1, nil)
 	ctx := t.Context()
@@ -553,10 +553,10 @@ func TestHeartbeatResendsRequestedCancel(t *testing.T) {
 	if _, err := f.svc.CancelJob(ctx, uuid.MustParse(ids["a"])); err != nil {
 		t.Fatal(err)
 	}
-	ag.status(t, ids["a"], agentv1.JobState_JOB_STATE_RUNNING)
+	ag.status(t, ids["a"], jobs.StateRunning)
 	for _, running := range [][]string{{ids["a"], ids["b"]}, nil} {
 		cancels, _, err := f.svc.Heartbeat(ctx, ag.info.ID, running)
-		if err != nil || len(cancels) != 1 || cancels[0].GetJobId() != ids["a"] || cancels[0].GetReason() == "" {
+		if err != nil || len(cancels) != 1 || cancels[0].JobID != ids["a"] || cancels[0].Reason == "" {
 			t.Fatalf("heartbeat with %v: cancels %v (%v), want a's", running, cancels, err)
 		}
 	}
@@ -565,7 +565,7 @@ func TestHeartbeatResendsRequestedCancel(t *testing.T) {
 		t.Fatalf("other agent: %v (%v)", cancels, err)
 	}
 	// Once the job ended, no more CancelJob.
-	ag.status(t, ids["a"], agentv1.JobState_JOB_STATE_CANCELLED)
+	ag.status(t, ids["a"], jobs.StateCancelled)
 	if cancels, _, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["b"]}); err != nil || len(cancels) != 0 {
 		t.Fatalf("after the end: %v (%v)", cancels, err)
 	}
@@ -579,8 +579,8 @@ func TestReconcileRefreshesHeartbeats(t *testing.T) {
 	ag := f.agent(2, nil)
 	ids := map[string]string{}
 	for _, r := range ag.claim(t) {
-		ids[r.GetName()] = r.GetJobId()
-		ag.status(t, r.GetJobId(), agentv1.JobState_JOB_STATE_RUNNING)
+		ids[r.Name] = r.JobID.String()
+		ag.status(t, r.JobID.String(), jobs.StateRunning)
 	}
 	f.clock.Advance(10 * time.Minute)
 	// The agent reconnects and reports a; b is reported by nobody.
@@ -601,7 +601,7 @@ func TestReaperWaitsAGraceAfterStart(t *testing.T) {
 	f := newFixture(t)
 	f.push(t, "refs/heads/main", zero, sha(1), "jobs:\n  a:\n    steps: [x]\n")
 	ag := f.agent(1, nil)
-	ag.status(t, ag.claimOne(t, "a").GetJobId(), agentv1.JobState_JOB_STATE_RUNNING)
+	ag.status(t, ag.claimOne(t, "a").JobID.String(), jobs.StateRunning)
 	f.clock.Advance(time.Hour) // stale by far
 
 	// Stopped during its first grace, it returns at once.
@@ -712,7 +712,7 @@ func TestHeartbeatResendsUnconfirmedJobs(t *testing.T) {
 	ag := f.agent(2, nil)
 	ids := map[string]string{}
 	for _, r := range ag.claim(t) {
-		ids[r.GetName()] = r.GetJobId()
+		ids[r.Name] = r.JobID.String()
 	}
 	ctx := t.Context()
 	if _, resend, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["held"]}); err != nil || len(resend) != 0 {
@@ -720,7 +720,7 @@ func TestHeartbeatResendsUnconfirmedJobs(t *testing.T) {
 	}
 	f.clock.Advance(time.Minute)
 	_, resend, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["held"]})
-	if err != nil || len(resend) != 1 || resend[0].GetJobId() != ids["lost"] || resend[0].GetCloneToken() == "" {
+	if err != nil || len(resend) != 1 || resend[0].JobID.String() != ids["lost"] || resend[0].CloneToken == "" {
 		t.Fatalf("resent %v (%v), want lost's RunJob", resend, err)
 	}
 	// Sent again just now: not again at the next heartbeat.
@@ -728,7 +728,7 @@ func TestHeartbeatResendsUnconfirmedJobs(t *testing.T) {
 		t.Fatalf("resent %v at once again (%v)", again, err)
 	}
 	// The agent confirms it: never resent after that.
-	ag.status(t, ids["lost"], agentv1.JobState_JOB_STATE_RUNNING)
+	ag.status(t, ids["lost"], jobs.StateRunning)
 	f.clock.Advance(time.Minute)
 	if _, again, err := f.svc.Heartbeat(ctx, ag.info.ID, []string{ids["held"], ids["lost"]}); err != nil || len(again) != 0 {
 		t.Fatalf("resent %v after it was confirmed (%v)", again, err)

@@ -9,9 +9,9 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
-	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 )
 
 func TestSchedulesFire(t *testing.T) {
@@ -66,8 +66,8 @@ func TestSchedulesFire(t *testing.T) {
 	}
 	wantStates(t, p, "nightly=pending")
 	run := f.agent(1, nil).claimOne(t, "nightly")
-	if run.GetEnv()["NIGHTLY"] != "1" {
-		t.Fatalf("env %v", run.GetEnv())
+	if run.Env["NIGHTLY"] != "1" {
+		t.Fatalf("env %v", run.Env)
 	}
 	if f.tokens.issued[0].user != user {
 		t.Fatal("the clone token is not the schedule owner's")
@@ -122,14 +122,14 @@ func TestRetryJobAndPipeline(t *testing.T) {
 	p := f.latest(t)
 	a := f.agent(3, nil)
 	build := a.claimOne(t, "build")
-	_, err := f.svc.RetryJob(ctx, uuid.MustParse(build.GetJobId()))
+	_, err := f.svc.RetryJob(ctx, uuid.MustParse(build.JobID.String()))
 	wantKind(t, "retry a running job", err, apperr.KindFailedPrecondition)
 	_, err = f.svc.RetryPipeline(ctx, p.ID)
 	wantKind(t, "retry a running pipeline", err, apperr.KindFailedPrecondition)
 
-	a.run(t, build.GetJobId(), agentv1.JobState_JOB_STATE_SUCCESS)
+	a.run(t, build.JobID.String(), jobs.StateSuccess)
 	test := a.claimOne(t, "test")
-	a.run(t, test.GetJobId(), agentv1.JobState_JOB_STATE_FAILURE)
+	a.run(t, test.JobID.String(), jobs.StateFailure)
 	p = f.get(t, p.ID)
 	wantStates(t, p, "build=success deploy=skipped test=failure")
 
@@ -138,7 +138,7 @@ func TestRetryJobAndPipeline(t *testing.T) {
 	wantKind(t, "retry deploy", err, apperr.KindFailedPrecondition)
 
 	// Retrying test brings deploy back too.
-	nj, err := f.svc.RetryJob(ctx, uuid.MustParse(test.GetJobId()))
+	nj, err := f.svc.RetryJob(ctx, uuid.MustParse(test.JobID.String()))
 	if err != nil || nj.Attempt != 2 || nj.State != pipeline.StatePending {
 		t.Fatalf("retry: %+v %v", nj, err)
 	}
@@ -147,13 +147,13 @@ func TestRetryJobAndPipeline(t *testing.T) {
 	if p.State != pipeline.StateRunning || p.FinishedAt != nil {
 		t.Fatalf("pipeline %s finished %v", p.State, p.FinishedAt)
 	}
-	_, err = f.svc.RetryJob(ctx, uuid.MustParse(test.GetJobId()))
+	_, err = f.svc.RetryJob(ctx, uuid.MustParse(test.JobID.String()))
 	wantKind(t, "retry a superseded attempt", err, apperr.KindFailedPrecondition)
 
 	test2 := a.claimOne(t, "test")
-	a.run(t, test2.GetJobId(), agentv1.JobState_JOB_STATE_SUCCESS)
+	a.run(t, test2.JobID.String(), jobs.StateSuccess)
 	deploy := a.claimOne(t, "deploy")
-	a.run(t, deploy.GetJobId(), agentv1.JobState_JOB_STATE_FAILURE)
+	a.run(t, deploy.JobID.String(), jobs.StateFailure)
 	if p = f.get(t, p.ID); p.State != pipeline.StateFailure {
 		t.Fatalf("pipeline %s", p.State)
 	}
@@ -168,7 +168,7 @@ func TestRetryJobAndPipeline(t *testing.T) {
 		t.Fatalf("jobs after retry: %d", len(out.Jobs))
 	}
 	deploy2 := a.claimOne(t, "deploy")
-	a.run(t, deploy2.GetJobId(), agentv1.JobState_JOB_STATE_SUCCESS)
+	a.run(t, deploy2.JobID.String(), jobs.StateSuccess)
 	if p = f.get(t, p.ID); p.State != pipeline.StateSuccess {
 		t.Fatalf("pipeline %s", p.State)
 	}
@@ -193,10 +193,10 @@ func TestListenerWakesAndCancels(t *testing.T) {
 
 	ag := f.agent(1, nil)
 	run := ag.claimOne(t, "a")
-	if _, err := f.svc.CancelJob(t.Context(), uuid.MustParse(run.GetJobId())); err != nil {
+	if _, err := f.svc.CancelJob(t.Context(), run.JobID); err != nil {
 		t.Fatal(err)
 	}
-	want := ag.info.ID.String() + ":" + run.GetJobId()
+	want := ag.info.ID.String() + ":" + run.JobID.String()
 	testsvc.WaitFor(t, "the cancellation", func() bool {
 		_, cs := agents.snapshot()
 		return len(cs) == 1 && cs[0] == want

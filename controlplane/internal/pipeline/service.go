@@ -13,8 +13,10 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
+	"github.com/hearth-dev/hearth/controlplane/internal/repository"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
@@ -52,7 +54,7 @@ type Projects interface {
 
 // ErrFileTooLarge may be returned by Repositories.ReadFile for a file
 // larger than its max.
-var ErrFileTooLarge = errors.New("file too large")
+var ErrFileTooLarge = repository.ErrFileTooLarge
 
 // Repositories reads a project's repository (the git feature).
 type Repositories interface {
@@ -100,6 +102,8 @@ type Artifacts interface {
 	List(ctx context.Context, jobID uuid.UUID) ([]artifact.Artifact, error)
 	Get(ctx context.Context, id uuid.UUID) (artifact.Artifact, error)
 	Open(ctx context.Context, id uuid.UUID) (io.ReadCloser, artifact.Artifact, error)
+	// RunExpiry deletes expired artifacts every interval until ctx ends.
+	RunExpiry(ctx context.Context, interval time.Duration) error
 }
 
 // Authorizer is the one authorizer (rbac.Service), for the checks the
@@ -108,20 +112,8 @@ type Authorizer interface {
 	Authorize(ctx context.Context, p access.Principal, perm access.Permission, project uuid.UUID) error
 }
 
-// AgentInfo describes a connected agent (the gateway's cluster.AgentInfo;
-// the server adapts one to the other).
-type AgentInfo struct {
-	ID, ClusterID uuid.UUID
-	// Labels: the cluster's labels plus the agent's Hello labels of other
-	// keys (the cluster's win).
-	Labels     map[string]string
-	Capacity   int
-	RunnerKind string
-	// Running: the job ids the agent last reported running (Hello,
-	// heartbeats). They take capacity even when the queue counts them as
-	// ended (a job the reaper ended may still be stopping on the agent).
-	Running []string
-}
+// AgentInfo describes a connected agent asking for work.
+type AgentInfo = jobs.Agent
 
 // Deps is what the service needs.
 type Deps struct {

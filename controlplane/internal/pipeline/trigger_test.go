@@ -10,8 +10,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
-	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 )
 
 // dag is a three-job pipeline: build, then test, then deploy (main only).
@@ -56,14 +56,14 @@ func TestPushRunsAThreeJobDAGInOrder(t *testing.T) {
 	a := f.agent(4, nil)
 	run := a.claimOne(t, "build")
 	// The command carries what the agent needs, env merged (job over top-level).
-	if run.GetCloneUrl() != f.project.CloneURL || run.GetCommitSha() != sha(1) || run.GetRef() != "refs/heads/main" ||
-		run.GetProject() != "ada/tools" || run.GetImage() != "golang:1.26" || run.GetTimeout().AsDuration() != 10*time.Minute ||
-		len(run.GetSteps()) != 2 || run.GetSteps()[0].GetName() != "compile" || run.GetSteps()[1].GetScript() != "make vet" ||
-		run.GetEnv()["GREETING"] != "hello" || run.GetEnv()["GOFLAGS"] != "-mod=mod" || len(run.GetArtifactPaths()) != 1 ||
-		run.GetPipelineId() != p.ID.String() {
+	if run.CloneURL != f.project.CloneURL || run.Commit != sha(1) || run.Ref != "refs/heads/main" ||
+		run.Project != "ada/tools" || run.Image != "golang:1.26" || run.Timeout != 10*time.Minute ||
+		len(run.Steps) != 2 || run.Steps[0].Name != "compile" || run.Steps[1].Script != "make vet" ||
+		run.Env["GREETING"] != "hello" || run.Env["GOFLAGS"] != "-mod=mod" || len(run.ArtifactPaths) != 1 ||
+		run.PipelineID.String() != p.ID.String() {
 		t.Fatalf("run job %v", run)
 	}
-	if !f.tokens.isLive(run.GetCloneToken()) {
+	if !f.tokens.isLive(run.CloneToken) {
 		t.Fatal("the clone token is not live")
 	}
 	if is := f.tokens.issued[0]; is.project != f.project.ID || is.user != f.owner ||
@@ -74,30 +74,30 @@ func TestPushRunsAThreeJobDAGInOrder(t *testing.T) {
 		t.Fatalf("claimed %d more: test must wait for build", len(more))
 	}
 
-	a.status(t, run.GetJobId(), agentv1.JobState_JOB_STATE_RUNNING)
+	a.status(t, run.JobID.String(), jobs.StateRunning)
 	p = f.get(t, p.ID)
 	if p.StartedAt == nil {
 		t.Fatal("no start time after the first job started")
 	}
 	f.wantStatus(t, sha(1), pipeline.StatusRunning)
-	a.log(t, run.GetJobId(), 0, 0, "cloned\n")
-	a.log(t, run.GetJobId(), 1, 0, "\x1b[32mok\x1b[0m\n")
-	a.status(t, run.GetJobId(), agentv1.JobState_JOB_STATE_SUCCESS, 7, 12)
-	if f.tokens.isLive(run.GetCloneToken()) {
+	a.log(t, run.JobID.String(), 0, 0, "cloned\n")
+	a.log(t, run.JobID.String(), 1, 0, "\x1b[32mok\x1b[0m\n")
+	a.status(t, run.JobID.String(), jobs.StateSuccess, 7, 12)
+	if f.tokens.isLive(run.CloneToken) {
 		t.Fatal("the clone token outlived its job")
 	}
 	wantStates(t, f.get(t, p.ID), "build=success deploy=created test=pending")
 
 	// The log was finished: it reads whole, and a follower ends.
 	var raw bytes.Buffer
-	if err := f.logs.WriteRaw(ctx, uuid.MustParse(run.GetJobId()), &raw); err != nil || raw.String() != "cloned\n\x1b[32mok\x1b[0m\n" {
+	if err := f.logs.WriteRaw(ctx, run.JobID, &raw); err != nil || raw.String() != "cloned\n\x1b[32mok\x1b[0m\n" {
 		t.Fatalf("raw log %q (%v)", raw.String(), err)
 	}
 
 	testRun := a.claimOne(t, "test")
-	a.run(t, testRun.GetJobId(), agentv1.JobState_JOB_STATE_SUCCESS)
+	a.run(t, testRun.JobID.String(), jobs.StateSuccess)
 	deploy := a.claimOne(t, "deploy")
-	a.run(t, deploy.GetJobId(), agentv1.JobState_JOB_STATE_SUCCESS)
+	a.run(t, deploy.JobID.String(), jobs.StateSuccess)
 
 	p = f.get(t, p.ID)
 	if p.State != pipeline.StateSuccess || p.FinishedAt == nil {
@@ -251,8 +251,8 @@ func TestRunPipelineManually(t *testing.T) {
 	}
 	wantStates(t, p, "build=pending")
 	run := f.agent(1, nil).claimOne(t, "build")
-	if run.GetEnv()["MODE"] != "manual" || run.GetEnv()["EXTRA"] != "1" {
-		t.Fatalf("variables do not override the file's env: %v", run.GetEnv())
+	if run.Env["MODE"] != "manual" || run.Env["EXTRA"] != "1" {
+		t.Fatalf("variables do not override the file's env: %v", run.Env)
 	}
 
 	for _, c := range []struct {
@@ -313,11 +313,11 @@ func TestAnOlderPipelineNeverOverwritesANewerOnesStatus(t *testing.T) {
 	}
 	byPipeline := map[string]string{}
 	for _, r := range runs {
-		byPipeline[r.GetPipelineId()] = r.GetJobId()
+		byPipeline[r.PipelineID.String()] = r.JobID.String()
 	}
-	ag.run(t, byPipeline[newer.ID.String()], agentv1.JobState_JOB_STATE_SUCCESS)
+	ag.run(t, byPipeline[newer.ID.String()], jobs.StateSuccess)
 	f.wantStatus(t, sha(1), pipeline.StatusSuccess)
-	ag.run(t, byPipeline[older.ID.String()], agentv1.JobState_JOB_STATE_FAILURE)
+	ag.run(t, byPipeline[older.ID.String()], jobs.StateFailure)
 	f.wantStatus(t, sha(1), pipeline.StatusSuccess)
 	ss, err := f.svc.ListCommitStatuses(t.Context(), f.project.ID, sha(1))
 	if err != nil || len(ss) != 1 || ss[0].PipelineID != newer.ID {

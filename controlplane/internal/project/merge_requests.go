@@ -16,6 +16,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
+	"github.com/hearth-dev/hearth/controlplane/internal/repository"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 	"github.com/hearth-dev/hearth/shared/gitref"
 	"github.com/hearth-dev/hearth/shared/logfield"
@@ -44,27 +45,14 @@ const (
 const unrelatedBlocker = "the source and target branches share no history"
 
 // MergeMethod is how a merge request is merged.
-type MergeMethod int
+type MergeMethod = repository.MergeMethod
 
 // Merge methods.
 const (
-	MergeCommitMethod MergeMethod = iota + 1
-	SquashMethod
-	FastForwardMethod
+	MergeCommitMethod = repository.MergeCommit
+	SquashMethod      = repository.Squash
+	FastForwardMethod = repository.FastForward
 )
-
-func (m MergeMethod) String() string {
-	switch m {
-	case MergeCommitMethod:
-		return "merge"
-	case SquashMethod:
-		return "squash"
-	case FastForwardMethod:
-		return "fast-forward"
-	default:
-		return "method(" + strconv.Itoa(int(m)) + ")"
-	}
-}
 
 // MergeRequest is one merge request of a project.
 type MergeRequest struct {
@@ -141,35 +129,15 @@ type MergeRequestChange struct {
 	State       *string // MergeRequestOpen (reopen) or MergeRequestClosed
 }
 
-// MergeCheck is a mergeability check (git.MergeCheck, adapted).
-type MergeCheck struct {
-	TargetCommit, SourceCommit, MergeBase string
-	Clean                                 bool
-	Conflicts                             []string
-	// FastForward: the target is an ancestor of the source.
-	FastForward bool
-	// UpToDate: the source is already in the target.
-	UpToDate bool
-	// Unrelated: the two commits share no history (nothing else is set
-	// but the commits).
-	Unrelated bool
-}
+// MergeCheck is a mergeability check.
+type MergeCheck = repository.MergeCheck
 
 // MergeSpec is one merge to perform.
-type MergeSpec struct {
-	Method       MergeMethod
-	TargetBranch string
-	// TargetCommit is where the target must still be (compare-and-swap).
-	TargetCommit   string
-	SourceCommit   string
-	CommitterName  string
-	CommitterEmail string
-	Message        string
-}
+type MergeSpec = repository.MergeSpec
 
-// ErrRefMoved is returned by MergeRepositories when a ref was not where
-// the caller expected it (a concurrent push won).
-var ErrRefMoved = errors.New("ref moved")
+// ErrRefMoved is wrapped by MergeRepositories' errors when a ref was not
+// where the caller expected it (a concurrent push won).
+var ErrRefMoved = repository.ErrRefMoved
 
 // MergeRepositories is what merge requests need of the git feature. A
 // branch is a short name ("main").

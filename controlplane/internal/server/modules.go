@@ -38,16 +38,20 @@ func buildModules(ctx context.Context, o Options, p *platform, publicURL string)
 		return nil, err
 	}
 	storage := git.Storage{Root: filepath.Join(cfg.DataDir, "repositories")}
+	browser := git.Browser{Storage: storage, Git: storage.Git}
+	gitStore := git.NewPGStore(p.db)
+	repositories, err := git.NewRepositories(browser, gitStore)
+	if err != nil {
+		return nil, err
+	}
 	projects, err := project.New(project.Deps{
-		DB: p.db, Logger: log.With().Str(logfield.Component, "project").Logger(), Repositories: storage, Roles: ident.rbac,
+		DB: p.db, Logger: log.With().Str(logfield.Component, "project").Logger(), Repositories: repositories, Roles: ident.rbac,
 		Memberships: ident.rbac, Users: ident.auth,
 	})
 	if err != nil {
 		return nil, err
 	}
-	browser := git.Browser{Storage: storage, Git: storage.Git}
 	gitProjects := projectResolver{projects}
-	gitStore := git.NewPGStore(p.db)
 	clusters, err := cluster.New(cluster.Deps{
 		DB: p.db, Logger: log.With().Str(logfield.Component, "cluster").Logger(),
 	})
@@ -57,16 +61,15 @@ func buildModules(ctx context.Context, o Options, p *platform, publicURL string)
 	pl, err := newPipelines(pipelineDeps{
 		cfg: cfg, log: log, db: p.db, redis: p.redis, objects: p.objects, auth: ident.auth, authz: ident.rbac, clusters: clusters,
 		projects: pipelineProjects{svc: projects, publicURL: strings.TrimRight(publicURL, "/")},
-		repos:    pipelineRepos{browser: browser, storage: storage},
+		repos:    repositories,
 	})
 	if err != nil {
 		return nil, err
 	}
 	pushes := &pushTrigger{store: gitStore, pipelines: pl.service}
-	repositoryAPI := git.NewRepositoryAPI(browser, gitProjects)
 	mergeRequests, err := project.NewMergeRequests(projects, project.MergeRequestDeps{
 		Logger: log.With().Str(logfield.Component, "merge-requests").Logger(),
-		Repos:  mergeRequestGit{browser: browser, storage: storage, rules: gitStore}, Pipelines: mergeRequestPipelines{pl.service},
+		Repos:  repositories, Pipelines: mergeRequestPipelines{pl.service},
 		Committers: committers{ident.auth}, Pushes: pushes, BeforeMerge: o.BeforeMerge,
 	})
 	if err != nil {
@@ -105,7 +108,7 @@ func buildModules(ctx context.Context, o Options, p *platform, publicURL string)
 		{
 			Name: "project", APIs: []module.API{
 				project.NewAPI(projects, publicURL), project.NewIssueAPI(projects),
-				project.NewMergeRequestAPI(mergeRequests, mergeRequestChanges{repos: repositoryAPI, projects: projects}),
+				project.NewMergeRequestAPI(mergeRequests, repositories),
 				project.NewGroupAPI(projects),
 			},
 			Workers: []supervisor.Worker{{Name: "merge-request-refresh", Run: mergeRequests.Run}},
@@ -121,7 +124,7 @@ func buildModules(ctx context.Context, o Options, p *platform, publicURL string)
 		{
 			// Last: its catch-all "/" serves git smart HTTP paths and sends
 			// everything else to the console (API-shaped paths 404).
-			Name: "git", APIs: []module.API{repositoryAPI, git.NewRefRuleAPI(gitStore, gitProjects)},
+			Name: "git", APIs: []module.API{git.NewRepositoryAPI(browser, gitProjects), git.NewRefRuleAPI(gitStore, gitProjects)},
 			Mounts: []module.Mount{
 				func(mux *http.ServeMux) {
 					git.RegisterDownloads(mux, git.DownloadDeps{Browser: browser, Projects: gitProjects, Authz: ident.rbac})

@@ -2,19 +2,16 @@ package server
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
-	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
-	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
@@ -45,28 +42,6 @@ func (p pipelineProjects) ByID(ctx context.Context, id uuid.UUID) (pipeline.Proj
 		return pipeline.Project{}, err
 	}
 	return p.convert(pr), nil
-}
-
-// pipelineRepos gives the pipeline feature read access to repositories.
-type pipelineRepos struct {
-	browser git.Browser
-	storage git.Storage
-}
-
-func (r pipelineRepos) ResolveRef(ctx context.Context, projectID uuid.UUID, ref string) (string, string, error) {
-	return r.browser.ResolveFullRef(ctx, r.storage.Path(projectID), ref)
-}
-
-func (r pipelineRepos) ReadFile(ctx context.Context, projectID uuid.UUID, commit, path string, limit int64) ([]byte, error) {
-	b, err := r.browser.ReadFileAt(ctx, r.storage.Path(projectID), commit, path, limit)
-	if errors.Is(err, git.ErrFileTooLarge) {
-		return nil, pipeline.ErrFileTooLarge
-	}
-	return b, err
-}
-
-func (r pipelineRepos) ChangedPaths(ctx context.Context, projectID uuid.UUID, from, to string) ([]string, error) {
-	return r.browser.ChangedPaths(ctx, r.storage.Path(projectID), from, to)
 }
 
 // jobTokens issues the short-lived clone tokens of jobs (auth tokens).
@@ -126,15 +101,4 @@ func (p *pushTrigger) workers(enabled bool, log zerolog.Logger) ([]supervisor.Wo
 		return nil, err
 	}
 	return []supervisor.Worker{{Name: "push-outbox", Run: w.Run}}, nil
-}
-
-// gatewayJobs is the pipeline service as the agent gateway's job queue.
-type gatewayJobs struct{ *pipeline.Service }
-
-func (g gatewayJobs) Claim(ctx context.Context, a cluster.AgentInfo) ([]*agentv1.RunJob, error) {
-	return g.Service.Claim(ctx, pipeline.AgentInfo(a))
-}
-
-func (g gatewayJobs) Reconcile(ctx context.Context, a cluster.AgentInfo, running []string) ([]*agentv1.RunJob, []*agentv1.CancelJob, error) {
-	return g.Service.Reconcile(ctx, pipeline.AgentInfo(a), running)
 }

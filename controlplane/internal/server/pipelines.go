@@ -1,9 +1,6 @@
 package server
 
 import (
-	"context"
-	"time"
-
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
@@ -19,9 +16,6 @@ import (
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
-// artifactExpiryInterval is how often expired artifacts are deleted.
-const artifactExpiryInterval = 10 * time.Minute
-
 type pipelineDeps struct {
 	cfg      config.Config
 	log      zerolog.Logger
@@ -32,7 +26,7 @@ type pipelineDeps struct {
 	authz    pipeline.Authorizer
 	clusters *cluster.Service
 	projects pipelineProjects
-	repos    pipelineRepos
+	repos    pipeline.Repositories
 }
 
 // pipelines is CI wired together: job logs, artifacts, the pipeline
@@ -62,25 +56,13 @@ func newPipelines(d pipelineDeps) (*pipelines, error) {
 		return nil, err
 	}
 	gw, err := cluster.NewGateway(cluster.GatewayDeps{
-		Service: d.clusters, Jobs: gatewayJobs{svc}, Logger: component("agent-gateway"),
+		Service: d.clusters, Jobs: svc, Logger: component("agent-gateway"),
 		HeartbeatInterval: d.cfg.Pipeline.AgentHeartbeat, MaxStreamAge: d.cfg.Pipeline.MaxStreamAge, StreamAgeJitter: 0.2,
 		Epochs: d.db, // Welcome carries the newest leadership epoch
 	})
 	if err != nil {
 		return nil, err
 	}
-	grace := d.cfg.Pipeline.ReaperGrace
-	reapEvery := pipeline.DefaultReapInterval
-	if grace > 0 {
-		reapEvery = min(reapEvery, grace/3)
-	}
-	return &pipelines{
-		service: svc, gateway: gw,
-		workers: []supervisor.Worker{{Name: "pipeline-listener", Run: func(ctx context.Context) error { return svc.RunListener(ctx, gw) }}},
-		leaderWorkers: []supervisor.Worker{
-			{Name: "pipeline-reaper", Run: func(ctx context.Context) error { return svc.RunReaper(ctx, reapEvery, grace) }},
-			{Name: "pipeline-schedules", Run: svc.RunSchedules},
-			{Name: "artifact-expiry", Run: func(ctx context.Context) error { return arts.RunExpiry(ctx, artifactExpiryInterval) }},
-		},
-	}, nil
+	workers, leaderWorkers := svc.Workers(gw, d.cfg.Pipeline.ReaperGrace)
+	return &pipelines{service: svc, gateway: gw, workers: workers, leaderWorkers: leaderWorkers}, nil
 }
