@@ -17,7 +17,12 @@ const JobTokenScope = "repo:read"
 // for userID (who triggered the pipeline; their rights still apply), only
 // reads repositories, only of projectID, and expires at expires. Not
 // audited one by one: the pipeline's own rows say which job ran for whom.
+// A pipeline nobody triggered (userID uuid.Nil) gets no token: its job
+// clones anonymously, which reaches only a public project's repository.
 func (s *Service) IssueJobToken(ctx context.Context, userID, projectID uuid.UUID, expires time.Time) (string, uuid.UUID, error) {
+	if userID == uuid.Nil {
+		return "", uuid.Nil, nil
+	}
 	secret, err := newToken()
 	if err != nil {
 		return "", uuid.Nil, err

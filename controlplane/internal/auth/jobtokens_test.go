@@ -40,3 +40,13 @@ func TestJobTokens(t *testing.T) {
 		t.Fatalf("revoking twice: %v", err)
 	}
 }
+
+// TestNoJobTokenWithoutATrigger: a pipeline nobody triggered (a schedule
+// whose owner is gone, say) gets no token, so its job clones anonymously.
+func TestNoJobTokenWithoutATrigger(t *testing.T) {
+	e := newEnv(t)
+	secret, id, err := e.svc.IssueJobToken(t.Context(), uuid.Nil, uuid.New(), e.clock.Now().Add(hour))
+	if err != nil || secret != "" || id != uuid.Nil {
+		t.Fatalf("IssueJobToken without a user = %q, %s, %v; want no token", secret, id, err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
@@ -51,7 +52,7 @@ func adminMetrics(reg *prometheus.Registry, authz Authorizer) http.Handler {
 			err = authz.Authorize(ctx, p, metricsPermission, uuid.Nil)
 		}
 		if err != nil {
-			metricsRefusal(w, err)
+			metricsRefusal(w, r, err)
 			return
 		}
 		scrape.ServeHTTP(w, r)
@@ -59,19 +60,18 @@ func adminMetrics(reg *prometheus.Registry, authz Authorizer) http.Handler {
 }
 
 // metricsRefusal answers a refused scrape in plain text (Prometheus shows
-// the body of a failed scrape).
-func metricsRefusal(w http.ResponseWriter, err error) {
-	status, msg := http.StatusInternalServerError, "internal error"
-	if e, ok := apperr.As(err); ok {
-		switch e.Kind {
-		case apperr.KindUnauthenticated:
-			status, msg = http.StatusUnauthorized, e.Message
-			w.Header().Set("WWW-Authenticate", wwwAuthenticate)
-		case apperr.KindPermissionDenied, apperr.KindNotFound:
-			status, msg = http.StatusForbidden, "permission "+metricsPermission.String()+" is required (an administrator; a token needs the admin scope)"
-		case apperr.KindUnavailable:
-			status, msg = http.StatusServiceUnavailable, e.Message
-		}
+// the body of a failed scrape), classified by the one classifier. /metrics
+// is installation-wide, so a refusal says which permission it needs.
+func metricsRefusal(w http.ResponseWriter, r *http.Request, err error) {
+	c := apperr.Classify(err)
+	status, msg := c.Status, c.Message
+	switch {
+	case c.Kind == apperr.KindUnauthenticated:
+		w.Header().Set("WWW-Authenticate", wwwAuthenticate)
+	case c.Kind == apperr.KindPermissionDenied, c.Kind == apperr.KindNotFound:
+		status, msg = http.StatusForbidden, "permission "+metricsPermission.String()+" is required (an administrator; a token needs the admin scope)"
+	case c.Internal():
+		zerolog.Ctx(r.Context()).Error().Err(c.Log).Msg("metrics refusal")
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

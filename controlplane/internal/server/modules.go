@@ -3,18 +3,16 @@ package server
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
 
-	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/rs/zerolog"
+
 	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
 	"github.com/hearth-dev/hearth/controlplane/internal/console"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/module"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
-	"github.com/hearth-dev/hearth/controlplane/internal/rbac"
-	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	"github.com/hearth-dev/hearth/controlplane/internal/system"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
@@ -30,53 +28,13 @@ type features struct {
 	joinToken func(ctx context.Context, cluster string) (string, error)
 }
 
-// buildModules builds every feature in dependency order.
+// buildModules builds every feature in dependency order and lists what
+// each one mounts and runs. A feature is one line of the list; what it
+// needs of the others it declares as its own interfaces, which the
+// services built here satisfy (wiring.go converts where types differ).
 func buildModules(ctx context.Context, o Options, p *platform, publicURL string) (*features, error) {
-	cfg, log := o.Config, o.Logger
-	ident, err := newIdentity(ctx, o, p.db, p.redis)
-	if err != nil {
-		return nil, err
-	}
-	storage := git.Storage{Root: filepath.Join(cfg.DataDir, "repositories")}
-	browser := git.Browser{Storage: storage, Git: storage.Git}
-	gitStore := git.NewPGStore(p.db)
-	repositories, err := git.NewRepositories(browser, gitStore)
-	if err != nil {
-		return nil, err
-	}
-	projects, err := project.New(project.Deps{
-		DB: p.db, Logger: log.With().Str(logfield.Component, "project").Logger(), Repositories: repositories, Roles: ident.rbac,
-		Memberships: ident.rbac, Users: ident.auth,
-	})
-	if err != nil {
-		return nil, err
-	}
-	gitProjects := projectResolver{projects}
-	clusters, err := cluster.New(cluster.Deps{
-		DB: p.db, Logger: log.With().Str(logfield.Component, "cluster").Logger(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	pl, err := newPipelines(pipelineDeps{
-		cfg: cfg, log: log, db: p.db, redis: p.redis, objects: p.objects, auth: ident.auth, authz: ident.rbac, clusters: clusters,
-		projects: pipelineProjects{svc: projects, publicURL: strings.TrimRight(publicURL, "/")},
-		repos:    repositories,
-	})
-	if err != nil {
-		return nil, err
-	}
-	pushes := &pushTrigger{store: gitStore, pipelines: pl.service}
-	mergeRequests, err := project.NewMergeRequests(projects, project.MergeRequestDeps{
-		Logger: log.With().Str(logfield.Component, "merge-requests").Logger(),
-		Repos:  repositories, Pipelines: mergeRequestPipelines{pl.service},
-		Committers: committers{ident.auth}, Pushes: pushes, BeforeMerge: o.BeforeMerge,
-	})
-	if err != nil {
-		return nil, err
-	}
-	pushes.mergeRequests = mergeRequests
-	pushWorkers, err := pushes.workers(!cfg.Git.NoPushWorker, log)
+	cfg := o.Config
+	f, err := buildServices(ctx, o, p, publicURL)
 	if err != nil {
 		return nil, err
 	}
@@ -85,57 +43,81 @@ func buildModules(ctx context.Context, o Options, p *platform, publicURL string)
 		return nil, err
 	}
 	if !webConsole.Built() {
-		log.Info().Msg("this binary has no web console build: / explains how to make one (make console)")
+		o.Logger.Info().Msg("this binary has no web console build: / explains how to make one (make console)")
 	}
-	gitHTTP, err := git.NewHTTP(git.HTTPDeps{
-		Storage: storage, Git: storage.Git, Projects: gitProjects, Authz: ident.rbac,
-		Events: pushes, Rules: gitStore, Fallback: webConsole,
-		Logger: log.With().Str(logfield.Component, "git").Logger(),
+	gitModule, err := f.git.Module(git.ModuleDeps{
+		Projects: projectResolver{f.projects}, Authz: f.ident.rbac, Console: webConsole, Logger: o.Logger,
+		Pipelines: pushPipelines{f.pipelines}, MergeRequests: pushRefresher{f.mergeRequests}, ConsumePushes: !cfg.Git.NoPushWorker,
 		Limits: git.Limits{MaxPushBytes: cfg.Git.MaxPushBytes, Global: cfg.Git.MaxProcesses, PerRepo: cfg.Git.MaxPerRepo},
 	})
 	if err != nil {
 		return nil, err
 	}
-	sessionAPI, userAPI, tokenAPI := ident.authAPI.Services()
 	list := module.List{
-		{Name: "system", APIs: []module.API{system.NewAPI(o.Version)}},
-		{
-			Name: "identity", APIs: []module.API{
-				sessionAPI, userAPI, tokenAPI, rbac.NewRoleAPI(ident.rbac), rbac.NewDelegationAPI(ident.rbac), audit.NewAPI(ident.audit),
-			},
-			LeaderWorkers: ident.leaderWorkers,
-		},
-		{
-			Name: "project", APIs: []module.API{
-				project.NewAPI(projects, publicURL), project.NewIssueAPI(projects),
-				project.NewMergeRequestAPI(mergeRequests, repositories),
-				project.NewGroupAPI(projects),
-			},
-			Workers: []supervisor.Worker{{Name: "merge-request-refresh", Run: mergeRequests.Run}},
-		},
-		{Name: "cluster", APIs: []module.API{cluster.NewAPI(clusters), cluster.NewRegistrationAPI(clusters)}},
-		{
-			Name: "pipeline", APIs: []module.API{pl.gateway, pipeline.NewAPI(pl.service)},
-			Mounts: []module.Mount{func(mux *http.ServeMux) {
-				pipeline.RegisterDownloads(mux, pipeline.DownloadDeps{Pipelines: pl.service, Authz: ident.rbac})
-			}},
-			Workers: pl.workers, LeaderWorkers: pl.leaderWorkers, Draining: []func(){pl.gateway.DrainAll},
-		},
-		{
-			// Last: its catch-all "/" serves git smart HTTP paths and sends
-			// everything else to the console (API-shaped paths 404).
-			Name: "git", APIs: []module.API{git.NewRepositoryAPI(browser, gitProjects), git.NewRefRuleAPI(gitStore, gitProjects)},
-			Mounts: []module.Mount{
-				func(mux *http.ServeMux) {
-					git.RegisterDownloads(mux, git.DownloadDeps{Browser: browser, Projects: gitProjects, Authz: ident.rbac})
-				},
-				gitHTTP.Register,
-			},
-			Workers: pushWorkers,
-		},
+		system.Module(o.Version),
+		f.ident.audit.Module(),
+		f.ident.rbac.Module(),
+		f.ident.auth.Module(newClientPolicy(cfg).alwaysHTTPS),
+		f.projects.Module(publicURL),
+		f.mergeRequests.Module(f.git.Repositories),
+		f.gateway.Module(f.clusters),
+		f.pipelines.Module(f.gateway, cfg.Pipeline.ReaperGrace),
+		gitModule, // last: its catch-all "/" serves git and hands the rest to the console
 	}
 	return &features{
-		list: list, authn: ident.auth, authz: ident.rbac, console: webConsole,
-		joinToken: func(ctx context.Context, name string) (string, error) { return localJoinToken(ctx, clusters, name) },
+		list: list, authn: f.ident.auth, authz: f.ident.rbac, console: webConsole,
+		joinToken: func(ctx context.Context, name string) (string, error) { return localJoinToken(ctx, f.clusters, name) },
 	}, nil
+}
+
+// services are the features' services, built in dependency order.
+type services struct {
+	ident         *identity
+	git           *git.Core
+	projects      *project.Service
+	mergeRequests *project.MergeRequests
+	pipelines     *pipeline.Service
+	clusters      *cluster.Service
+	gateway       *cluster.Gateway
+}
+
+func buildServices(ctx context.Context, o Options, p *platform, publicURL string) (*services, error) {
+	cfg := o.Config
+	named := func(c string) zerolog.Logger { return o.Logger.With().Str(logfield.Component, c).Logger() }
+	var s services
+	var err error
+	if s.ident, err = newIdentity(ctx, o, p.db, p.redis); err != nil {
+		return nil, err
+	}
+	if s.git, err = git.NewCore(cfg.DataDir, p.db); err != nil {
+		return nil, err
+	}
+	if s.projects, err = project.New(project.Deps{
+		DB: p.db, Logger: named("project"), Repositories: s.git.Repositories,
+		Roles: s.ident.rbac, Memberships: s.ident.rbac, Users: s.ident.auth,
+	}); err != nil {
+		return nil, err
+	}
+	if s.pipelines, err = pipeline.Open(pipeline.OpenDeps{
+		DB: p.db, Objects: p.objects, PubSub: p.redis, Logger: o.Logger, Authz: s.ident.rbac,
+		Projects:     pipelineProjects{svc: s.projects, publicURL: strings.TrimRight(publicURL, "/")},
+		Repositories: s.git.Repositories, JobTokens: jobTokens{s.ident.auth}, MaxArtifactBytes: cfg.Pipeline.MaxArtifactBytes,
+	}); err != nil {
+		return nil, err
+	}
+	if s.clusters, err = cluster.New(cluster.Deps{DB: p.db, Logger: named("cluster")}); err != nil {
+		return nil, err
+	}
+	if s.gateway, err = cluster.NewGateway(cluster.GatewayDeps{
+		Service: s.clusters, Jobs: s.pipelines, Logger: named("agent-gateway"),
+		HeartbeatInterval: cfg.Pipeline.AgentHeartbeat, MaxStreamAge: cfg.Pipeline.MaxStreamAge, StreamAgeJitter: 0.2,
+		Epochs: p.db, // Welcome carries the newest leadership epoch
+	}); err != nil {
+		return nil, err
+	}
+	s.mergeRequests, err = project.NewMergeRequests(s.projects, project.MergeRequestDeps{
+		Logger: named("merge-requests"), Repos: s.git.Repositories, Pipelines: mergeRequestPipelines{s.pipelines},
+		Committers: committers{s.ident.auth}, Pushes: pushOutbox{s.git.Store}, BeforeMerge: o.BeforeMerge,
+	})
+	return &s, err
 }
