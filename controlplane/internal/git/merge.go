@@ -49,28 +49,6 @@ var ErrRefMoved = repository.ErrRefMoved
 // and Merge when the two commits share no history.
 var ErrUnrelatedHistories = errors.New("git: the commits share no history")
 
-// MergeMethod is how a merge request lands on its target branch.
-type MergeMethod int
-
-// Merge methods.
-const (
-	MergeCommit MergeMethod = iota + 1 // a merge commit with two parents
-	Squash                             // one commit on top of the target with the merged tree
-	FastForward                        // move the target to the source; refused unless the target is an ancestor of the source
-)
-
-func (m MergeMethod) String() string {
-	switch m {
-	case MergeCommit:
-		return "merge"
-	case Squash:
-		return "squash"
-	case FastForward:
-		return "fast-forward"
-	}
-	return "MergeMethod(" + strconv.Itoa(int(m)) + ")"
-}
-
 // MergeCheck is what a merge of source into target would do.
 type MergeCheck struct {
 	TargetCommit, SourceCommit, MergeBase string
@@ -83,7 +61,7 @@ type MergeCheck struct {
 
 // MergeSpec says what to merge and as whom.
 type MergeSpec struct {
-	Method       MergeMethod
+	Method       repository.MergeMethod
 	TargetRef    string // full ref, "refs/heads/main"
 	TargetCommit string // the value the caller saw; the ref moves only if it still holds it
 	SourceCommit string
@@ -303,7 +281,7 @@ func gitDate(t time.Time) string {
 // and checks the branch's rules, and reports the ref update.
 func (b Browser) Merge(ctx context.Context, repo string, spec MergeSpec) (string, error) {
 	switch spec.Method {
-	case MergeCommit, Squash, FastForward:
+	case repository.MergeCommit, repository.Squash, repository.FastForward:
 	default:
 		return "", apperr.Invalid("unknown merge method")
 	}
@@ -316,7 +294,7 @@ func (b Browser) Merge(ctx context.Context, repo string, spec MergeSpec) (string
 	if err := validCommitID("source commit", spec.SourceCommit); err != nil {
 		return "", err
 	}
-	if spec.Method != FastForward {
+	if spec.Method != repository.FastForward {
 		if err := validSignature(spec.Committer); err != nil {
 			return "", err
 		}
@@ -349,14 +327,14 @@ func (b Browser) Merge(ctx context.Context, repo string, spec MergeSpec) (string
 	switch {
 	case mc.UpToDate:
 		return "", apperr.FailedPrecondition("nothing to merge: %s already contains the source", short)
-	case spec.Method == FastForward && !mc.FastForward:
+	case spec.Method == repository.FastForward && !mc.FastForward:
 		return "", apperr.FailedPrecondition("fast-forward is impossible: %s has commits that are not in the source; "+
 			"rebase the source or choose another merge method", short)
 	case !mc.Clean:
 		return "", conflictError(mc.Conflicts)
 	}
 	next := spec.SourceCommit
-	if spec.Method != FastForward {
+	if spec.Method != repository.FastForward {
 		if next, err = b.commitTree(ctx, repo, mc, spec); err != nil {
 			return "", err
 		}
@@ -379,7 +357,7 @@ func (b Browser) commitTree(ctx context.Context, repo string, mc MergeCheck, spe
 		msg += "\n"
 	}
 	c := b.mergeCmd(repo, "commit-tree", "-p", mc.TargetCommit)
-	if spec.Method == MergeCommit {
+	if spec.Method == repository.MergeCommit {
 		c.Arg("-p", mc.SourceCommit)
 	}
 	out, err := c.Arg("-F", "-").UserArg(mc.Tree).Stdin(strings.NewReader(msg)).Env(

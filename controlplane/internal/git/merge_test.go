@@ -19,6 +19,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
+	"github.com/hearth-dev/hearth/controlplane/internal/repository"
 )
 
 // requireMergeTreeGit fails (never skips) when the git binary is older than
@@ -185,7 +186,7 @@ func TestMergeCommitClean(t *testing.T) {
 
 	msg := "Merge branch 'feature' into main\n\nMerge request !1: feature work\n"
 	got, err := f.b.Merge(ctx, f.repo, git.MergeSpec{
-		Method: git.MergeCommit, TargetRef: "refs/heads/main", TargetCommit: main, SourceCommit: feature,
+		Method: repository.MergeCommit, TargetRef: "refs/heads/main", TargetCommit: main, SourceCommit: feature,
 		Committer: grace, Message: msg,
 	})
 	if err != nil {
@@ -236,7 +237,7 @@ func TestMergeConflictsDetected(t *testing.T) {
 	if mc.Clean || mc.Tree != "" || mc.FastForward || mc.UpToDate || !slices.Equal(mc.Conflicts, []string{"a.txt", "b.txt"}) {
 		t.Fatalf("check: %+v, want conflicts in a.txt and b.txt only", mc)
 	}
-	for _, method := range []git.MergeMethod{git.MergeCommit, git.Squash} {
+	for _, method := range []repository.MergeMethod{repository.MergeCommit, repository.Squash} {
 		_, err := f.b.Merge(ctx, f.repo, git.MergeSpec{
 			Method: method, TargetRef: "refs/heads/main", TargetCommit: main, SourceCommit: feature, Committer: grace, Message: "m",
 		})
@@ -265,7 +266,7 @@ func TestMergeFastForward(t *testing.T) {
 		t.Fatalf("check: %+v", mc)
 	}
 	got, err := f.b.Merge(ctx, f.repo, git.MergeSpec{
-		Method: git.FastForward, TargetRef: "refs/heads/main", TargetCommit: main, SourceCommit: feature, Committer: grace,
+		Method: repository.FastForward, TargetRef: "refs/heads/main", TargetCommit: main, SourceCommit: feature, Committer: grace,
 	})
 	if err != nil || got != feature || f.ref(t, "refs/heads/main") != feature {
 		t.Fatalf("fast-forward: %s %v; main at %s, want %s", got, err, f.ref(t, "refs/heads/main"), feature)
@@ -279,7 +280,7 @@ func TestMergeFastForward(t *testing.T) {
 		t.Fatalf("check diverged: %+v %v", mc, err)
 	}
 	_, err = f.b.Merge(ctx, f.repo, git.MergeSpec{
-		Method: git.FastForward, TargetRef: "refs/heads/main", TargetCommit: main2, SourceCommit: other, Committer: grace,
+		Method: repository.FastForward, TargetRef: "refs/heads/main", TargetCommit: main2, SourceCommit: other, Committer: grace,
 	})
 	e, ok := apperr.As(err)
 	if !ok || e.Kind != apperr.KindFailedPrecondition || !strings.Contains(e.Message, "fast-forward is impossible") {
@@ -302,7 +303,7 @@ func TestMergeSquash(t *testing.T) {
 	}
 	msg := "Feature work (!7)\n\n* one\n* two\n\nCo-authored-by: Ada <ada@example.com>\n"
 	got, err := f.b.Merge(ctx, f.repo, git.MergeSpec{
-		Method: git.Squash, TargetRef: "refs/heads/main", TargetCommit: main, SourceCommit: feature, Committer: grace, Message: msg,
+		Method: repository.Squash, TargetRef: "refs/heads/main", TargetCommit: main, SourceCommit: feature, Committer: grace, Message: msg,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -332,7 +333,7 @@ func TestMergeSquash(t *testing.T) {
 	feature2 := f.commit(t, "feature2", "three", map[string]string{"f3.txt": "3\n"})
 	before := time.Now().Add(-time.Second).Unix()
 	got2, err := f.b.Merge(ctx, f.repo, git.MergeSpec{
-		Method: git.Squash, TargetRef: "refs/heads/main", TargetCommit: got, SourceCommit: feature2,
+		Method: repository.Squash, TargetRef: "refs/heads/main", TargetCommit: got, SourceCommit: feature2,
 		Committer: git.Signature{Name: "Grace Hopper", Email: "grace@example.com"}, Message: "Three",
 	})
 	if err != nil {
@@ -359,7 +360,7 @@ func TestMergeTargetMovedIsRefMoved(t *testing.T) {
 	}
 	// Someone pushes to main between the check and the merge.
 	pushed := f.commit(t, "main", "concurrent push", map[string]string{"p.txt": "p\n"})
-	for _, method := range []git.MergeMethod{git.MergeCommit, git.Squash, git.FastForward} {
+	for _, method := range []repository.MergeMethod{repository.MergeCommit, repository.Squash, repository.FastForward} {
 		_, err := f.b.Merge(ctx, f.repo, git.MergeSpec{
 			Method: method, TargetRef: "refs/heads/main", TargetCommit: seen, SourceCommit: feature, Committer: grace, Message: "m",
 		})
@@ -372,7 +373,7 @@ func TestMergeTargetMovedIsRefMoved(t *testing.T) {
 	}
 	// A missing (deleted) target is "moved" too.
 	_, err = f.b.Merge(ctx, f.repo, git.MergeSpec{
-		Method: git.MergeCommit, TargetRef: "refs/heads/feature-target", TargetCommit: seen, SourceCommit: feature, Committer: grace, Message: "m",
+		Method: repository.MergeCommit, TargetRef: "refs/heads/feature-target", TargetCommit: seen, SourceCommit: feature, Committer: grace, Message: "m",
 	})
 	if !errors.Is(err, git.ErrRefMoved) {
 		t.Fatalf("missing target: %v, want ErrRefMoved", err)
@@ -396,7 +397,7 @@ func TestMergeUpToDate(t *testing.T) {
 	if err != nil || !mc.UpToDate || !mc.FastForward || !mc.Clean {
 		t.Fatalf("source = target: %+v %v", mc, err)
 	}
-	for _, method := range []git.MergeMethod{git.MergeCommit, git.Squash, git.FastForward} {
+	for _, method := range []repository.MergeMethod{repository.MergeCommit, repository.Squash, repository.FastForward} {
 		_, err := f.b.Merge(ctx, f.repo, git.MergeSpec{
 			Method: method, TargetRef: "refs/heads/main", TargetCommit: main, SourceCommit: old, Committer: grace, Message: "m",
 		})
@@ -446,7 +447,7 @@ func TestMergeHostileInputsAreInvalid(t *testing.T) {
 	ctx := t.Context()
 	feature := f.commit(t, "feature", "feature", map[string]string{"f.txt": "f\n"})
 	main := f.ref(t, "refs/heads/main")
-	good := git.MergeSpec{Method: git.MergeCommit, TargetRef: "refs/heads/main", TargetCommit: main, SourceCommit: feature, Committer: grace, Message: "m"}
+	good := git.MergeSpec{Method: repository.MergeCommit, TargetRef: "refs/heads/main", TargetCommit: main, SourceCommit: feature, Committer: grace, Message: "m"}
 
 	badIDs := []string{"", "abc", strings.ToUpper(main), main[:39] + "g", "--output=/tmp/x", main + "\n", "HEAD", "main", main[:39]}
 	for _, id := range badIDs {
@@ -563,7 +564,7 @@ func TestMergeConcurrentMergesLoseNothing(t *testing.T) {
 				<-fire
 				for attempt := 0; attempt < 10; attempt++ {
 					got, err := f.b.Merge(ctx, f.repo, git.MergeSpec{
-						Method: git.MergeCommit, TargetRef: "refs/heads/main", TargetCommit: target, SourceCommit: src,
+						Method: repository.MergeCommit, TargetRef: "refs/heads/main", TargetCommit: target, SourceCommit: src,
 						Committer: grace, Message: fmt.Sprintf("merge %d", i),
 					})
 					if err == nil {

@@ -103,21 +103,11 @@ func (r *Repositories) CheckMerge(ctx context.Context, projectID uuid.UUID, targ
 	}, nil
 }
 
-var mergeMethods = map[repository.MergeMethod]MergeMethod{
-	repository.MergeCommit: MergeCommit,
-	repository.Squash:      Squash,
-	repository.FastForward: FastForward,
-}
-
 // Merge merges as spec says and moves the target branch (Browser.Merge):
 // an error wrapping repository.ErrRefMoved when the target moved.
 func (r *Repositories) Merge(ctx context.Context, projectID uuid.UUID, spec repository.MergeSpec) (string, error) {
-	method, ok := mergeMethods[spec.Method]
-	if !ok {
-		return "", apperr.Invalid("unknown merge method")
-	}
 	return r.browser.Merge(ctx, r.path(projectID), MergeSpec{
-		Method: method, TargetRef: "refs/heads/" + spec.TargetBranch, TargetCommit: spec.TargetCommit,
+		Method: spec.Method, TargetRef: "refs/heads/" + spec.TargetBranch, TargetCommit: spec.TargetCommit,
 		SourceCommit: spec.SourceCommit, Message: spec.Message,
 		Committer: Signature{Name: spec.CommitterName, Email: spec.CommitterEmail},
 	})
