@@ -1,5 +1,5 @@
 // Package module is the contract between a feature and the server: what a
-// feature's constructor hands over for the server to mount and run. It
+// feature's Module method hands over for the server to mount and run. It
 // holds no logic; the server serves the APIs behind its interceptors,
 // adds the mounts to its one URL space, runs Workers on every replica and
 // LeaderWorkers only on the Raft leader, and stops everything in reverse.
