@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ type recordingConsumer struct {
 	actors     map[string]bool // the principals deliveries acted as
 	// block, when set, holds every delivery until the context ends.
 	block bool
+	// failRefreshes fails this many refreshes before they succeed.
+	failRefreshes int
+	refreshCalls  int
 }
 
 func newRecordingConsumer() *recordingConsumer {
@@ -46,10 +50,15 @@ func (c *recordingConsumer) PushRef(ctx context.Context, key string, e git.PushE
 	return nil
 }
 
-func (c *recordingConsumer) RefsMoved(_ context.Context, e git.PushEvent) {
+func (c *recordingConsumer) RefsMoved(_ context.Context, e git.PushEvent) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.refreshCalls++
+	if c.refreshCalls <= c.failRefreshes {
+		return errors.New("merge requests unavailable")
+	}
 	c.refreshes[e.ID.String()+"/"+e.Refs[0].Ref]++
+	return nil
 }
 
 func (c *recordingConsumer) counts() (keys, deliveries, refreshes int) {
@@ -107,9 +116,13 @@ func claimablePushRefs(t *testing.T, d *store.DB) int {
 
 func startPushWorker(t *testing.T, d *store.DB, c *recordingConsumer) context.CancelFunc {
 	t.Helper()
+	return startPushWorkerSweeping(t, d, c, time.Hour) // only NOTIFY wakes it (and its start)
+}
+
+func startPushWorkerSweeping(t *testing.T, d *store.DB, c *recordingConsumer, sweep time.Duration) context.CancelFunc {
+	t.Helper()
 	w, err := git.NewPushWorker(git.PushWorkerDeps{
-		Store: git.NewPGStore(d), Pipelines: c, MergeRequests: c, Logger: testsvc.Logger(t),
-		Sweep: time.Hour, // only NOTIFY wakes it (and its start)
+		Store: git.NewPGStore(d), Pipelines: c, MergeRequests: c, Logger: testsvc.Logger(t), Sweep: sweep,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -229,5 +242,37 @@ func TestPushWorkerStoppedMidDeliveryDeliversAgainWithTheSameKey(t *testing.T) {
 	}
 	if actors := fmt.Sprint(c.actors); actors != fmt.Sprint(map[string]bool{pusher.String() + " ada": true}) {
 		t.Fatalf("deliveries acted as %s, want the pusher ada", actors)
+	}
+}
+
+// TestPushWorkerRetriesAFailedRefresh: when the merge request refresh of a
+// pushed ref fails, the ref stays pending and is delivered again later,
+// to both consumers under the same key, until the refresh succeeds; only
+// then is it consumed.
+func TestPushWorkerRetriesAFailedRefresh(t *testing.T) {
+	d := testsvc.NewDatabase(t)
+	project := newOutboxProject(t, d)
+	c := newRecordingConsumer()
+	c.failRefreshes = 1
+	startPushWorkerSweeping(t, d, c, 100*time.Millisecond) // the retry is due a second later
+	e := git.PushEvent{ProjectID: project, Refs: []git.RefUpdate{{Ref: "refs/heads/main", Old: zeroSHA, New: strings.Repeat("a", 40)}}}
+	if err := git.NewPGStore(d).Trigger(t.Context(), e); err != nil {
+		t.Fatal(err)
+	}
+	testsvc.WaitFor(t, "the ref to be consumed", func() bool { return pendingPushRefs(t, d) == 0 })
+	keys, deliveries, refreshes := c.counts()
+	c.mu.Lock()
+	calls := c.refreshCalls
+	c.mu.Unlock()
+	if keys != 1 || deliveries != 2 || calls != 2 || refreshes != 1 {
+		t.Fatalf("%d keys, %d deliveries, %d refresh calls, %d refreshes; want 1 key delivered twice, refreshed once on the second call",
+			keys, deliveries, calls, refreshes)
+	}
+	var lastError string
+	if err := d.Pool.QueryRow(t.Context(), `SELECT last_error FROM git_push_refs`).Scan(&lastError); err != nil {
+		t.Fatal(err)
+	}
+	if lastError != "" {
+		t.Fatalf("a delivered ref keeps its last error %q", lastError)
 	}
 }

@@ -16,16 +16,13 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/git/internal/db"
+	"github.com/hearth-dev/hearth/controlplane/internal/repository"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
 
-// RefUpdate is one ref a push moved (Old or New all zeros: created or
-// deleted).
-type RefUpdate struct {
-	Ref string `json:"ref"`
-	Old string `json:"old"`
-	New string `json:"new"`
-}
+// RefUpdate is one ref a push moved (the leaf type pipeline and merge
+// requests consume too).
+type RefUpdate = repository.RefUpdate
 
 // PushEvent is one accepted push: only the refs it actually moved.
 type PushEvent struct {

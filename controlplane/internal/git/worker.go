@@ -24,9 +24,10 @@ type PushConsumer interface {
 }
 
 // PushRefresher refreshes what follows a ref (merge requests) after its
-// pipelines were triggered. It cannot fail: it owns its retries.
+// pipelines were triggered. It must be idempotent: a delivery that failed,
+// or that a crash cut short, is made again.
 type PushRefresher interface {
-	RefsMoved(ctx context.Context, e PushEvent)
+	RefsMoved(ctx context.Context, e PushEvent) error
 }
 
 // PushWorkerDeps are what the PushWorker consumes the outbox into.
@@ -149,7 +150,12 @@ func (w *PushWorker) deliver(ctx context.Context, q *db.Queries, r db.ClaimPushR
 		// when it was created in their request.
 		rctx = access.WithPrincipal(rctx, access.Principal{Kind: access.User, UserID: e.PusherID, Username: r.PusherName})
 	}
+	// Both consumers are idempotent: a retry makes both again, and what
+	// one of them already did is not done twice.
 	err := w.d.Pipelines.PushRef(rctx, r.EventID.String(), e)
+	if w.d.MergeRequests != nil {
+		err = errors.Join(err, w.d.MergeRequests.RefsMoved(rctx, e))
+	}
 	cancel()
 	if ctx.Err() != nil {
 		return ctx.Err() // stopping: leave the row pending
@@ -157,17 +163,14 @@ func (w *PushWorker) deliver(ctx context.Context, q *db.Queries, r db.ClaimPushR
 	attempt := int(r.Attempts) + 1
 	if err != nil && attempt < pushMaxAttempts {
 		w.log.Warn().Err(err).Str(logfield.ProjectID, r.ProjectID.String()).Str(logfield.Ref, r.Ref).Int(logfield.Attempt, attempt).
-			Msg("push worker: triggering a push's pipelines failed; will retry")
+			Msg("push worker: a push's pipelines or merge request refresh failed; will retry")
 		return q.DeferPushRef(ctx, db.DeferPushRefParams{
 			EventID: r.EventID, Position: r.Position, NextAttemptAt: time.Now().Add(pushRetry.Delay(attempt)), LastError: errorText(err),
 		})
 	}
 	if err != nil {
 		w.log.Error().Err(err).Str(logfield.ProjectID, r.ProjectID.String()).Str(logfield.Ref, r.Ref).Int(logfield.Attempt, attempt).
-			Msg("push worker: giving up on a push's pipelines")
-	}
-	if w.d.MergeRequests != nil {
-		w.d.MergeRequests.RefsMoved(ctx, e)
+			Msg("push worker: giving up on a push's pipelines or merge request refresh")
 	}
 	return q.MarkPushRefConsumed(ctx, db.MarkPushRefConsumedParams{EventID: r.EventID, Position: r.Position, LastError: errorText(err)})
 }

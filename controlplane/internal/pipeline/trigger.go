@@ -17,17 +17,16 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/spec"
+	"github.com/hearth-dev/hearth/controlplane/internal/repository"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // SpecPath is where a repository's pipeline definition lives.
 const SpecPath = ".hearth.yml"
 
-// RefUpdate is one ref a push moved (Old or New all zeros: created or
-// deleted).
-type RefUpdate struct {
-	Ref, Old, New string
-}
+// RefUpdate is one ref a push moved (the leaf type git's push outbox
+// records).
+type RefUpdate = repository.RefUpdate
 
 // PushEvent is one accepted push (git.PushEvent, adapted by the server).
 type PushEvent struct {

@@ -3,6 +3,7 @@ package project
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -198,11 +199,9 @@ type Committers interface {
 	Active(ctx context.Context, userID uuid.UUID) (bool, error)
 }
 
-// RefUpdate is one ref that moved (Old or New all zeros: created or
-// deleted).
-type RefUpdate struct {
-	Ref, Old, New string
-}
+// RefUpdate is one ref that moved (the leaf type git's push outbox
+// records).
+type RefUpdate = repository.RefUpdate
 
 // PushRecorder tells the rest of the system that a merge moved refs, as a
 // push would have (push event, push pipeline, other merge requests).
@@ -232,7 +231,6 @@ type MergeRequests struct {
 	users     Committers
 	pushes    PushRecorder
 	hook      func(ctx context.Context, projectID uuid.UUID, number int64, attempt int)
-	refreshes chan refresh
 }
 
 // NewMergeRequests builds merge requests on svc.
@@ -242,7 +240,7 @@ func NewMergeRequests(svc *Service, d MergeRequestDeps) (*MergeRequests, error) 
 	}
 	return &MergeRequests{
 		svc: svc, log: d.Logger, repos: d.Repos, pipelines: d.Pipelines, users: d.Committers, pushes: d.Pushes,
-		hook: d.BeforeMerge, refreshes: make(chan refresh, refreshQueue),
+		hook: d.BeforeMerge,
 	}, nil
 }
 
@@ -377,7 +375,7 @@ func (m *MergeRequests) Create(ctx context.Context, author access.Principal, pro
 	mr := mergeRequestFromRow(row)
 	// Opening triggers its pipeline; a failure to plan one is not a failure
 	// to open (the push pipeline of the same commit may exist anyway).
-	m.triggerPipeline(ctx, mr, head, author.UserID)
+	_ = m.triggerPipeline(ctx, mr, head, author.UserID) // logged; opening the merge request stands
 	if st, err := m.recordCheck(ctx, mr, head); err == nil {
 		mr.Status = st
 	} else {
@@ -386,15 +384,24 @@ func (m *MergeRequests) Create(ctx context.Context, author access.Principal, pro
 	return mr, nil
 }
 
-func (m *MergeRequests) triggerPipeline(ctx context.Context, mr MergeRequest, commit string, by uuid.UUID) {
+// triggerPipeline asks for the merge request's pipeline of commit. A
+// failure is logged; a transient one (a dependency down, an internal
+// error) is returned too, so that the push outbox retries the refresh.
+func (m *MergeRequests) triggerPipeline(ctx context.Context, mr MergeRequest, commit string, by uuid.UUID) error {
 	err := m.pipelines.TriggerMergeRequest(ctx, MergeRequestPipeline{
 		ProjectID: mr.ProjectID, Number: mr.Number, SourceBranch: mr.SourceBranch, TargetBranch: mr.TargetBranch,
 		Commit: commit, TriggeredBy: by,
 	})
-	if err != nil {
-		m.log.Warn().Err(err).Str(logfield.ProjectID, mr.ProjectID.String()).Int64(logfield.MergeRequest, mr.Number).
-			Msg("could not trigger the merge request's pipeline")
+	if err == nil {
+		return nil
 	}
+	m.log.Warn().Err(err).Str(logfield.ProjectID, mr.ProjectID.String()).Int64(logfield.MergeRequest, mr.Number).
+		Msg("could not trigger the merge request's pipeline")
+	switch apperr.Classify(err).Kind {
+	case apperr.KindInternal, apperr.KindUnavailable, apperr.KindDeadlineExceeded, apperr.KindCanceled:
+		return fmt.Errorf("triggering the pipeline of !%d: %w", mr.Number, err)
+	}
+	return nil
 }
 
 // row returns merge request number of project without decoration.

@@ -2,6 +2,7 @@ package project
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -10,11 +11,6 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/project/internal/db"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
-
-// refreshQueue bounds the pushes waiting for their merge requests to be
-// refreshed. When it is full a push's refresh is dropped (logged): nothing
-// is lost for good, GetMergeRequest recomputes a stale check itself.
-const refreshQueue = 256
 
 // refreshTimeout bounds the refresh of one push's merge requests.
 const refreshTimeout = time.Minute
@@ -26,13 +22,15 @@ type refresh struct {
 	refs      []RefUpdate
 }
 
-// RefsMoved is told of every accepted push (and of every merge's own ref
-// updates). It only queues the work, so the push's response never waits
-// for it: Run then records new source heads, triggers their merge_request
-// pipelines and recomputes the mergeability of the open merge requests
-// whose source or target moved (marking merged those whose head the push
-// brought into their target).
-func (m *MergeRequests) RefsMoved(_ context.Context, projectID, pusherID uuid.UUID, refs []RefUpdate) {
+// RefsMoved refreshes the merge requests after a push (or a merge's own
+// ref updates), as git's push outbox delivers it: it records new source
+// heads, triggers their merge_request pipelines and recomputes the
+// mergeability of the open merge requests whose source or target moved
+// (marking merged those whose head the push brought into their target).
+// It is idempotent, so the outbox retries it after an error or a crash
+// until it has run once to the end: a refresh recomputes from the
+// repository, and a merge request's pipeline is made once per head.
+func (m *MergeRequests) RefsMoved(ctx context.Context, projectID, pusherID uuid.UUID, refs []RefUpdate) error {
 	var branches []RefUpdate
 	for _, r := range refs {
 		if strings.HasPrefix(r.Ref, "refs/heads/") {
@@ -40,41 +38,27 @@ func (m *MergeRequests) RefsMoved(_ context.Context, projectID, pusherID uuid.UU
 		}
 	}
 	if len(branches) == 0 {
-		return
+		return nil
 	}
-	select {
-	case m.refreshes <- refresh{projectID: projectID, pusherID: pusherID, refs: branches}:
-	default:
-		m.log.Warn().Str(logfield.ProjectID, projectID.String()).Msg("merge request refresh queue full; dropped a push's refresh")
-	}
+	return m.refreshPush(ctx, refresh{projectID: projectID, pusherID: pusherID, refs: branches})
 }
 
-// Run refreshes merge requests after pushes until ctx ends.
-func (m *MergeRequests) Run(ctx context.Context) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case r := <-m.refreshes:
-			m.refreshPush(ctx, r)
-		}
-	}
-}
-
-func (m *MergeRequests) refreshPush(ctx context.Context, r refresh) {
+// refreshPush refreshes every merge request one of r's branches concerns;
+// the first error is returned after the others were tried.
+func (m *MergeRequests) refreshPush(ctx context.Context, r refresh) error {
 	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	defer cancel()
 	seen := map[uuid.UUID]bool{}
+	var firstErr error
 	for _, ref := range r.refs {
 		branch := strings.TrimPrefix(ref.Ref, "refs/heads/")
 		rows, err := m.svc.q.OpenMergeRequestsOnBranch(ctx, db.OpenMergeRequestsOnBranchParams{ProjectID: r.projectID, Branch: branch})
 		if err != nil {
-			m.log.Warn().Err(err).Str(logfield.ProjectID, r.projectID.String()).Msg("could not list merge requests to refresh")
-			return
+			return fmt.Errorf("listing the merge requests to refresh: %w", err)
 		}
 		for _, row := range rows {
-			if ctx.Err() != nil {
-				return
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 			mr := mergeRequestFromRow(row)
 			sourceMoved := mr.SourceBranch == branch && strings.Trim(ref.New, "0") != ""
@@ -84,12 +68,18 @@ func (m *MergeRequests) refreshPush(ctx context.Context, r refresh) {
 			seen[mr.ID] = true
 			if err := m.refreshOne(ctx, &mr); err != nil {
 				m.log.Warn().Err(err).Int64(logfield.MergeRequest, mr.Number).Msg("could not refresh a merge request")
+				if firstErr == nil {
+					firstErr = fmt.Errorf("refreshing !%d: %w", mr.Number, err)
+				}
 				continue
 			}
 			// A push to the source updates the merge request: its pipeline.
 			if sourceMoved && mr.State == MergeRequestOpen && mr.HeadCommit == ref.New {
-				m.triggerPipeline(ctx, mr, ref.New, r.pusherID)
+				if err := m.triggerPipeline(ctx, mr, ref.New, r.pusherID); err != nil && firstErr == nil {
+					firstErr = err
+				}
 			}
 		}
 	}
+	return firstErr
 }

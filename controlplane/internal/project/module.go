@@ -2,7 +2,6 @@ package project
 
 import (
 	"github.com/hearth-dev/hearth/controlplane/internal/module"
-	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 )
 
 // Module is what the server mounts of projects, groups and issues; clone
@@ -15,12 +14,8 @@ func (s *Service) Module(publicURL string) module.Module {
 }
 
 // Module is what the server mounts of merge requests: their API (changes
-// shows their commits and diffs) and, on every replica, the refresh of
-// merge requests whose branches moved.
+// shows their commits and diffs). Their refresh after a push runs in git's
+// push outbox worker (RefsMoved).
 func (m *MergeRequests) Module(changes Changes) module.Module {
-	return module.Module{
-		Name:    "merge-requests",
-		APIs:    []module.API{NewMergeRequestAPI(m, changes)},
-		Workers: []supervisor.Worker{{Name: "merge-request-refresh", Run: m.Run}},
-	}
+	return module.Module{Name: "merge-requests", APIs: []module.API{NewMergeRequestAPI(m, changes)}}
 }

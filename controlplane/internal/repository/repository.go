@@ -5,6 +5,15 @@ import (
 	"strconv"
 )
 
+// RefUpdate is one ref a push or a merge moved (Old or New all zeros:
+// created or deleted). git records it in its push outbox; pipeline and
+// merge requests consume it.
+type RefUpdate struct {
+	Ref string `json:"ref"`
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
 // ErrRefMoved is wrapped by the error of a ref update that found the ref no
 // longer at the commit the caller saw (a concurrent push won): recompute
 // and retry.

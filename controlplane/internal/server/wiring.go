@@ -92,33 +92,21 @@ func (j jobTokens) Revoke(ctx context.Context, id uuid.UUID) error {
 type pushOutbox struct{ store *git.PGStore }
 
 func (p pushOutbox) RecordPush(ctx context.Context, projectID, pusherID uuid.UUID, refs []project.RefUpdate) error {
-	e := git.PushEvent{ProjectID: projectID, PusherID: pusherID, Refs: make([]git.RefUpdate, len(refs))}
-	for i, r := range refs {
-		e.Refs[i] = git.RefUpdate{Ref: r.Ref, Old: r.Old, New: r.New}
-	}
-	return p.store.Trigger(ctx, e)
+	return p.store.Trigger(ctx, git.PushEvent{ProjectID: projectID, PusherID: pusherID, Refs: refs})
 }
 
 // pushPipelines is the pipeline feature as the push outbox's consumer.
 type pushPipelines struct{ svc *pipeline.Service }
 
 func (p pushPipelines) PushRef(ctx context.Context, key string, e git.PushEvent) error {
-	refs := make([]pipeline.RefUpdate, len(e.Refs))
-	for i, r := range e.Refs {
-		refs[i] = pipeline.RefUpdate{Ref: r.Ref, Old: r.Old, New: r.New}
-	}
-	return p.svc.TriggerPush(ctx, pipeline.PushEvent{ProjectID: e.ProjectID, PusherID: e.PusherID, Refs: refs, Key: key})
+	return p.svc.TriggerPush(ctx, pipeline.PushEvent{ProjectID: e.ProjectID, PusherID: e.PusherID, Refs: e.Refs, Key: key})
 }
 
 // pushRefresher is merge requests as the push outbox's consumer.
 type pushRefresher struct{ mrs *project.MergeRequests }
 
-func (p pushRefresher) RefsMoved(ctx context.Context, e git.PushEvent) {
-	moved := make([]project.RefUpdate, len(e.Refs))
-	for i, r := range e.Refs {
-		moved[i] = project.RefUpdate{Ref: r.Ref, Old: r.Old, New: r.New}
-	}
-	p.mrs.RefsMoved(ctx, e.ProjectID, e.PusherID, moved)
+func (p pushRefresher) RefsMoved(ctx context.Context, e git.PushEvent) error {
+	return p.mrs.RefsMoved(ctx, e.ProjectID, e.PusherID, e.Refs)
 }
 
 // mergeRequestPipelines is the pipeline feature as merge requests see it.
