@@ -24,11 +24,7 @@ type outboxConsumer struct {
 }
 
 func (c outboxConsumer) PushRef(ctx context.Context, key string, e git.PushEvent) error {
-	refs := make([]pipeline.RefUpdate, len(e.Refs))
-	for i, r := range e.Refs {
-		refs[i] = pipeline.RefUpdate{Ref: r.Ref, Old: r.Old, New: r.New}
-	}
-	ev := pipeline.PushEvent{ProjectID: e.ProjectID, PusherID: e.PusherID, Refs: refs, Key: key}
+	ev := pipeline.PushEvent{ProjectID: e.ProjectID, PusherID: e.PusherID, Refs: e.Refs, Key: key}
 	var wg sync.WaitGroup
 	errs := make([]error, max(c.deliveries, 1))
 	for i := range errs {
