@@ -38,6 +38,10 @@ help: ## show this help
 tools: ## install every pinned tool into .tools/ (redis-server via apt)
 	bash scripts/tools.sh all
 
+.PHONY: k8s-tools
+k8s-tools: ## build etcd and the Kubernetes binaries from source into a cache outside the checkout (HEARTH_K8S_TOOLS)
+	bash scripts/k8s-tools.sh
+
 # The web console (console/, Vite) builds into the directory hearth embeds.
 CONSOLE_DIST := controlplane/internal/console/dist
 CONSOLE_SOURCES := $(shell find console/src console/public -type f 2>/dev/null) \
