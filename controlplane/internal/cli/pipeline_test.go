@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hearth-dev/hearth/controlplane/servertest"
+	"github.com/hearth-dev/hearth/controlplane/testsvc"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -64,18 +65,11 @@ func TestPipelineCommands(t *testing.T) {
 
 	// The push's pipeline comes from the push outbox, after the push
 	// answered: wait for it rather than race it.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testsvc.WaitFor(t, "the push's and the manual pipeline in the list", func() bool {
 		code, stdout, _ = runIn(t, "", "pipeline", "list", "--project", "admin/app")
-		if code == ExitOK && strings.Count(stdout, "\n") >= 3 && strings.Contains(stdout, pipelineID) &&
-			strings.Contains(stdout, "manual") && strings.Contains(stdout, "push") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pipeline list (the push's and the manual pipeline): %d\n%s", code, stdout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return code == ExitOK && strings.Count(stdout, "\n") >= 3 && strings.Contains(stdout, pipelineID) &&
+			strings.Contains(stdout, "manual") && strings.Contains(stdout, "push")
+	})
 
 	code, stdout, _ = runIn(t, "", "pipeline", "get", pipelineID)
 	if code != ExitOK || !strings.Contains(stdout, "pending") || !strings.Contains(stdout, "created") {
