@@ -66,6 +66,9 @@ func TestMetricsNeedAnAdminOnTheMainPort(t *testing.T) {
 		if status == http.StatusOK && !strings.Contains(body, metric) {
 			t.Errorf("%s: no %s in %.200s", c.name, metric, body)
 		}
+		if status == http.StatusForbidden && !strings.Contains(body, "admin:audit is required (an administrator; a token needs the admin scope)") {
+			t.Errorf("%s: the refusal does not name the permission it needs: %.200s", c.name, body)
+		}
 		if status != http.StatusOK && strings.Contains(body, metric) {
 			t.Errorf("%s: refused, yet metrics in the body", c.name)
 		}
