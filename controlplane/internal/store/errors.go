@@ -14,7 +14,7 @@ import (
 // Sentinels every query's error is mapped to (see DB and InTx). They are
 // apperr errors, so the one classifier answers them with their kind and
 // the generic message below; a feature that can say which row was missing
-// rewords them (apperr.Reword). Compare with errors.Is.
+// rewords them (apperr.IfNotFound). Compare with errors.Is.
 var (
 	// ErrNotFound: the row does not exist (or is not visible to the caller).
 	ErrNotFound = &apperr.Error{Kind: apperr.KindNotFound, Message: "not found"}
