@@ -24,12 +24,20 @@ func TestAgentDependencies(t *testing.T) {
 		"github.com/redis/go-redis",
 		"github.com/hearth-dev/hearth/controlplane",
 		fakeRunner, // tests only: builds with -tags hearthfake
+		// The kubernetes runner speaks core/v1 through its own REST client:
+		// client-go's clientsets and informer factories register every API
+		// group and double the binary (21 MB instead of 35 MB).
+		"k8s.io/client-go/kubernetes",
+		"k8s.io/client-go/informers",
 	}
 	deps := strings.Fields(string(out))
 	if len(deps) < 10 {
 		t.Fatalf("go list returned only %d packages; the check would prove nothing", len(deps))
 	}
 	for _, dep := range deps {
+		if strings.HasPrefix(dep, "k8s.io/api/") && dep != "k8s.io/api/core/v1" {
+			t.Errorf("hearth-agent links the API group %s: only core/v1 is needed", dep)
+		}
 		for _, f := range forbidden {
 			if strings.HasPrefix(dep, f) {
 				t.Errorf("hearth-agent links %s (forbidden prefix %s)", dep, f)

@@ -9,6 +9,7 @@
 # pinned versions are left alone.
 #
 #   scripts/k8s-tools.sh          build what is missing, print the directory
+#   scripts/k8s-tools.sh --dir    print the directory only (the test helpers)
 #
 # HEARTH_K8S_TOOLS overrides the cache directory
 # (default: ${XDG_CACHE_HOME:-$HOME/.cache}/hearth/k8s-<versions>).
@@ -27,6 +28,10 @@ log() { printf 'k8s-tools: %s\n' "$*" >&2; }
 
 cache="${HEARTH_K8S_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION}"
 bin="$cache/bin"
+if [[ "${1:-}" == --dir ]]; then
+	echo "$bin"
+	exit 0
+fi
 mkdir -p "$bin"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 

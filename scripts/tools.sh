@@ -57,10 +57,23 @@ install_buf() {
 
 # apt_package BINARY PACKAGE: installs a Debian package when BINARY is missing.
 apt_package() {
-	local binary=$1 package=$2
-	command -v "$binary" >/dev/null && return
+	command -v "$1" >/dev/null && return
+	apt_install "$1" "$2"
+}
+
+# apt_file PATH PACKAGE: installs a Debian package when PATH is missing
+# (packages whose files are not commands on PATH).
+apt_file() {
+	[[ -e "$1" ]] && return
+	apt_install "$1" "$2"
+}
+
+# apt_install WHAT PACKAGE: installs PACKAGE (as root), else fails saying
+# what is missing and the command that installs it.
+apt_install() {
+	local what=$1 package=$2
 	if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
-		log "$binary is missing: run 'sudo apt-get install -y $package'"
+		log "$what is missing: run 'sudo apt-get install -y $package'"
 		exit 1
 	fi
 	log "installing $package (apt-get)"
@@ -69,6 +82,18 @@ apt_package() {
 		touch "$tools/apt-updated"
 	fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >&2
+}
+
+# kube_tools: what the kubernetes runner's tests run: the Kubernetes
+# binaries built from source (scripts/k8s-tools.sh, cached outside the
+# checkout) and, for a real node, containerd, runc, the CNI plugins and a
+# static busybox for the test images.
+kube_tools() {
+	bash "$root/scripts/k8s-tools.sh" >/dev/null
+	apt_package containerd containerd
+	apt_package runc runc
+	apt_file /usr/lib/cni/bridge containernetworking-plugins
+	apt_file /bin/busybox busybox-static
 }
 
 # console_deps: `npm ci` in console/ unless node_modules already matches
@@ -93,6 +118,7 @@ test_tools() {
 	apt_package redis-server redis-server
 	apt_package chromium chromium # the console's browser tests (playwright-core drives it)
 	s3_tools
+	kube_tools
 	console_deps
 }
 

@@ -12,7 +12,7 @@ import (
 
 func runJobMessage(r jobs.Run) *agentv1.ConnectResponse {
 	run := &agentv1.RunJob{
-		JobId: r.JobID.String(), PipelineId: r.PipelineID.String(), Project: r.Project, Name: r.Name, Image: r.Image,
+		JobId: r.JobID.String(), PipelineId: r.PipelineID.String(), Attempt: r.Attempt, Project: r.Project, Name: r.Name, Image: r.Image,
 		CloneUrl: r.CloneURL, CommitSha: r.Commit, Ref: r.Ref, CloneToken: r.CloneToken,
 		Env: r.Env, Timeout: durationpb.New(r.Timeout), ArtifactPaths: r.ArtifactPaths,
 		Steps: make([]*agentv1.Step, len(r.Steps)),

@@ -25,6 +25,8 @@ type Agent struct {
 // Run is a job an agent is told to run.
 type Run struct {
 	JobID, PipelineID uuid.UUID
+	// Attempt counts the runs of the pipeline's job (1 for the first).
+	Attempt uint32
 	// Project is "owner/name".
 	Project string
 	Name    string

@@ -264,7 +264,7 @@ func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*jobs.R
 	maps.Copy(env, sp.Env)
 	maps.Copy(env, vars)
 	run := &jobs.Run{
-		JobID: j.ID, PipelineID: p.ID, Project: proj.Path, Name: j.Name, Image: sp.Image,
+		JobID: j.ID, PipelineID: p.ID, Attempt: uint32(max(j.Attempt, 1)), Project: proj.Path, Name: j.Name, Image: sp.Image,
 		CloneURL: proj.CloneURL, Commit: p.CommitSha, Ref: p.Ref, CloneToken: token,
 		Env: env, Timeout: sp.timeout(), ArtifactPaths: sp.ArtifactPaths,
 		Steps: make([]jobs.Step, len(sp.Steps)),

@@ -41,6 +41,8 @@ Commands:
             by the next start on the same --data-dir
   version   print the agent's version and, with --server, the control plane's
   help      show this text
+  job-init, job-sidecar, job-artifacts
+            run inside a job's pod by the kubernetes runner (docs/kubernetes.md)
 
 Flags of run (each also as the environment variable shown; a flag wins):
 `
@@ -62,6 +64,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runAgent(ctx, args[1:], stdout, stderr)
 	case "version":
 		return runVersion(ctx, args[1:], stdout, stderr)
+	case "job-init", "job-sidecar", "job-artifacts":
+		return runPodCommand(ctx, args[0], args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		printUsage(stdout)
 		return exitOK

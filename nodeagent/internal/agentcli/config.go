@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/identity"
+	kuberunner "github.com/hearth-dev/hearth/nodeagent/internal/runner/kubernetes"
 	"github.com/hearth-dev/hearth/nodeagent/internal/session"
 	"github.com/hearth-dev/hearth/shared/logging"
 )
@@ -33,9 +34,14 @@ var settings = []setting{
 	{"name", "NAME", "", "the agent's name, shown to admins (empty: the host name)"},
 	{"labels", "K=V,K=V", "", "labels offered for job placement"},
 	{"capacity", "N", strconv.Itoa(session.DefaultCapacity), "jobs run at once (1-1000)"},
-	{"runner", "KIND", "process", "how jobs run: process (local processes); agents built with -tags hearthfake also offer fake (tests)"},
+	{"runner", "KIND", "process", "how jobs run: process (local processes) or kubernetes (a pod per job); agents built with -tags hearthfake also offer fake (tests)"},
 	{"job-uid-base", "UID", "0", "process runner as root: run each job as its own uid/gid BASE+slot (at least 1000; 0: jobs run as the agent's user)"},
 	{"max-job-log-bytes", "N", "1GiB", "a job whose log outgrows this fails \"log limit exceeded\" (bytes; suffixes KiB, MiB, GiB)"},
+	{"kubeconfig", "FILE", "", "kubernetes runner: the cluster's kubeconfig (empty: the pod's in-cluster credentials)"},
+	{"kube-namespace", "NS", "", "kubernetes runner: the namespace job pods run in, and the only one the agent touches (empty in a cluster: the agent's own)"},
+	{"kube-cluster", "NAME", "", "kubernetes runner: the cluster's name on job pods' labels (empty: --name)"},
+	{"kube-helper-image", "IMAGE", "", "kubernetes runner: an image holding hearth-agent at /hearth-agent, for the checkout and artifacts"},
+	{"kube-default-image", "IMAGE", "busybox", "kubernetes runner: the image of jobs whose .hearth.yml names none"},
 	{"rotate-every", "DURATION", session.DefaultRotateEvery.String(), "how often the agent credential is rotated (at least 1m)"},
 	{"log-level", "LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "FORMAT", "json", "json or console"},
@@ -54,6 +60,7 @@ type runConfig struct {
 	Labels         map[string]string
 	Capacity       int
 	Runner         string
+	Kube           kubeConfig
 	MaxJobLogBytes int64
 	JobUIDBase     uint32
 	RotateEvery    time.Duration
@@ -109,6 +116,7 @@ func parseRun(args []string, getenv func(string) string) (runConfig, error) {
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	c.readIdentity(get, bad)
 	c.readJobs(get, bad)
+	c.readKube(get, bad)
 	c.readOperation(get, bad)
 	if len(problems) > 0 {
 		return runConfig{}, &usageError{problems}
@@ -176,7 +184,7 @@ func (c *runConfig) readJobs(get getter, bad complaint) {
 
 	v, src = get("runner")
 	c.Runner = v
-	if _, ok := testRunners[v]; v != "process" && !ok {
+	if _, ok := testRunners[v]; v != "process" && v != kuberunner.Kind && !ok {
 		bad("%s %q: want %s", src, v, runnerKinds())
 	}
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/identity"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
+	kuberunner "github.com/hearth-dev/hearth/nodeagent/internal/runner/kubernetes"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner/process"
 	"github.com/hearth-dev/hearth/nodeagent/internal/session"
 	"github.com/hearth-dev/hearth/shared/logfield"
@@ -44,6 +45,13 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var r runner.Runner
 	if newRunner, ok := testRunners[c.Runner]; ok {
 		r = newRunner()
+	} else if c.Runner == kuberunner.Kind {
+		kr, err := newKubeRunner(ctx, c.Kube, c.Name, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "hearth-agent: the kubernetes runner: %v\n", err)
+			return exitFailure
+		}
+		r = kr
 	} else {
 		pr, err := process.New(process.Options{Logger: log, JobUIDBase: c.JobUIDBase})
 		if err != nil {

@@ -16,10 +16,10 @@ var testRunners = map[string]func() runner.Runner{}
 
 // runnerKinds lists the kinds --runner accepts, for messages.
 func runnerKinds() string {
-	kinds := []string{"process"}
+	kinds := []string{"process", "kubernetes"}
 	for k := range testRunners {
 		kinds = append(kinds, k)
 	}
-	sort.Strings(kinds[1:])
+	sort.Strings(kinds[2:])
 	return strings.Join(kinds, ", ")
 }

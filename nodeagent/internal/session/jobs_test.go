@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -88,12 +89,27 @@ func TestJobRecordedBeforeItIsAcknowledged(t *testing.T) {
 func TestLogsSurviveDroppedConnectionsAndLaggingAcks(t *testing.T) {
 	gw := gatewaytest.New(t, gatewaytest.Options{})
 	gw.SetAckDelay(2 * time.Millisecond)
-	var n atomic.Int64
-	gw.SetChunkHook(func(*agentv1.LogChunk) gatewaytest.ChunkAction {
-		if n.Add(1)%7 == 0 {
-			return gatewaytest.DropConnection
+	// Every 7th chunk drops the connection, but never twice at the same
+	// place: a stream that dies before the delayed acks of its first six
+	// chunks arrive would otherwise resend the same seven chunks forever
+	// on a fast machine.
+	var (
+		n       atomic.Int64
+		mu      sync.Mutex
+		dropped = map[[2]uint64]bool{}
+	)
+	gw.SetChunkHook(func(c *agentv1.LogChunk) gatewaytest.ChunkAction {
+		if n.Add(1)%7 != 0 {
+			return gatewaytest.Store
 		}
-		return gatewaytest.Store
+		mu.Lock()
+		defer mu.Unlock()
+		at := [2]uint64{uint64(c.GetStep()), c.GetOffset()}
+		if dropped[at] {
+			return gatewaytest.Store
+		}
+		dropped[at] = true
+		return gatewaytest.DropConnection
 	})
 	dir := t.TempDir()
 	startAgent(t, gw, dir, func(d *Deps) { d.Tuning.ChunkSize = 4096; d.Tuning.Window = 32 << 10 })

@@ -656,6 +656,10 @@ type RunJob struct {
 	// Glob paths relative to the workspace, uploaded (tar.gz) through
 	// UploadArtifact after the steps succeeded.
 	ArtifactPaths []string `protobuf:"bytes,13,rep,name=artifact_paths,json=artifactPaths,proto3" json:"artifact_paths,omitempty"`
+	// Which attempt of the pipeline's job this is (1 for the first run; a
+	// retry is a new job with attempt + 1). The kubernetes runner labels its
+	// pod with it.
+	Attempt       uint32 `protobuf:"varint,14,opt,name=attempt,proto3" json:"attempt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -779,6 +783,13 @@ func (x *RunJob) GetArtifactPaths() []string {
 		return x.ArtifactPaths
 	}
 	return nil
+}
+
+func (x *RunJob) GetAttempt() uint32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
 }
 
 // Step is one shell script.
@@ -1418,7 +1429,7 @@ const file_hearth_agent_v1_agent_proto_rawDesc = "" +
 	"\asent_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12&\n" +
 	"\x0frunning_job_ids\x18\x02 \x03(\tR\rrunningJobIds\"\x1f\n" +
 	"\x05Drain\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xe8\x03\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"\x82\x04\n" +
 	"\x06RunJob\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1f\n" +
 	"\vpipeline_id\x18\x02 \x01(\tR\n" +
@@ -1436,7 +1447,8 @@ const file_hearth_agent_v1_agent_proto_rawDesc = "" +
 	" \x03(\v2\x15.hearth.agent.v1.StepR\x05steps\x122\n" +
 	"\x03env\x18\v \x03(\v2 .hearth.agent.v1.RunJob.EnvEntryR\x03env\x123\n" +
 	"\atimeout\x18\f \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12%\n" +
-	"\x0eartifact_paths\x18\r \x03(\tR\rartifactPaths\x1a6\n" +
+	"\x0eartifact_paths\x18\r \x03(\tR\rartifactPaths\x12\x18\n" +
+	"\aattempt\x18\x0e \x01(\rR\aattempt\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"2\n" +

@@ -1,0 +1,165 @@
+package podjob
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"syscall"
+
+	git "github.com/go-git/go-git/v5"
+	gitconfig "github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
+	"github.com/hearth-dev/hearth/shared/gitref"
+)
+
+// Payload is what job-init reads from stdin.
+type Payload struct {
+	Token string            `json:"token,omitempty"`
+	Files map[string]string `json:"files,omitempty"`
+}
+
+// MaxPayload bounds the payload line.
+const MaxPayload = 8 << 20
+
+var fileName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+
+// Init is `hearth-agent job-init`.
+func Init(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("job-init", flag.ContinueOnError)
+	workspace := fs.String("workspace", "", "where to check out")
+	runDir := fs.String("run-dir", "", "the in-memory directory for the job's files")
+	cloneURL := fs.String("clone-url", "", "the repository's URL")
+	commit := fs.String("commit", "", "the commit to check out")
+	ref := fs.String("ref", "", "the ref the commit was built for")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *workspace == "" || *runDir == "" {
+		return errors.New("job-init: --workspace and --run-dir are required")
+	}
+	line, err := bufio.NewReaderSize(io.LimitReader(stdin, MaxPayload), 64<<10).ReadBytes('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("job-init: reading the payload: %w", err)
+	}
+	var p Payload
+	if err := json.Unmarshal(line, &p); err != nil {
+		return fmt.Errorf("job-init: the payload is not valid JSON (%d bytes)", len(line))
+	}
+	if err := writeFiles(filepath.Join(*runDir, "files"), p.Files); err != nil {
+		return err
+	}
+	if *cloneURL == "" {
+		_, _ = fmt.Fprintln(stdout, "hearth: no repository to check out; skipped")
+		return nil
+	}
+	return checkout(ctx, stdout, *workspace, *cloneURL, *commit, *ref, p.Token)
+}
+
+func writeFiles(dir string, files map[string]string) error {
+	if len(files) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for name, content := range files {
+		if !fileName.MatchString(name) {
+			return fmt.Errorf("job-init: file name %q is not allowed", name)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o400); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkout fetches ref (or every branch) and checks commit out detached.
+func checkout(ctx context.Context, out io.Writer, dir, rawURL, commit, ref, token string) error {
+	if !gitref.ValidObjectID(commit) {
+		return fmt.Errorf("job-init: %q is not a commit id", commit)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("job-init: the clone URL is not an http(s) URL")
+	}
+	u.User = nil
+	_, _ = fmt.Fprintf(out, "hearth: checking out %s from %s\n", commit, u.Redacted())
+	repo, err := git.PlainInit(dir, false)
+	if err != nil {
+		return fmt.Errorf("job-init: git init: %w", err)
+	}
+	remote, err := repo.CreateRemote(&gitconfig.RemoteConfig{Name: "origin", URLs: []string{rawURL}})
+	if err != nil {
+		return err
+	}
+	spec := gitconfig.RefSpec("+refs/heads/*:refs/remotes/origin/*")
+	if ref != "" && gitref.ValidRefName(ref) {
+		spec = gitconfig.RefSpec("+" + ref + ":refs/remotes/origin/hearth-ref")
+	}
+	opts := &git.FetchOptions{RefSpecs: []gitconfig.RefSpec{spec}, Tags: git.NoTags, Progress: nil}
+	if token != "" {
+		opts.Auth = &githttp.TokenAuth{Token: token}
+	}
+	if err := remote.FetchContext(ctx, opts); err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return fmt.Errorf("job-init: fetching %s: %w", ref, err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return err
+	}
+	if err := wt.Checkout(&git.CheckoutOptions{Hash: plumbing.NewHash(commit), Force: true}); err != nil {
+		return fmt.Errorf("job-init: checking out %s: %w", commit, err)
+	}
+	_, _ = fmt.Fprintf(out, "hearth: checked out %s\n", commit)
+	return nil
+}
+
+// Sidecar is `hearth-agent job-sidecar`: it waits for SIGTERM (the pod's
+// deletion) or ctx.
+func Sidecar(ctx context.Context) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	<-ctx.Done()
+	return nil
+}
+
+// Artifacts is `hearth-agent job-artifacts --workspace DIR -- PATTERN...`.
+func Artifacts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("job-artifacts", flag.ContinueOnError)
+	workspace := fs.String("workspace", "", "the workspace")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "hearth-artifacts-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	dst := filepath.Join(tmp, runner.ArtifactsFile)
+	entries, warnings, err := runner.WriteArtifacts(ctx, *workspace, fs.Args(), dst)
+	for _, w := range warnings {
+		_, _ = fmt.Fprintln(stderr, "hearth: "+w)
+	}
+	if err != nil || entries == 0 {
+		return err
+	}
+	f, err := os.Open(dst) //nolint:gosec // G304: our own temporary file
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	_, err = io.Copy(stdout, f)
+	return err
+}
