@@ -35,8 +35,8 @@ func TestAgentDependencies(t *testing.T) {
 		t.Fatalf("go list returned only %d packages; the check would prove nothing", len(deps))
 	}
 	for _, dep := range deps {
-		if strings.HasPrefix(dep, "k8s.io/api/") && dep != "k8s.io/api/core/v1" {
-			t.Errorf("hearth-agent links the API group %s: only core/v1 is needed", dep)
+		if strings.HasPrefix(dep, "k8s.io/api/") && dep != "k8s.io/api/core/v1" && dep != "k8s.io/api/coordination/v1" {
+			t.Errorf("hearth-agent links the API group %s: only core/v1 and coordination/v1 (the Lease) are needed", dep)
 		}
 		for _, f := range forbidden {
 			if strings.HasPrefix(dep, f) {

@@ -42,6 +42,8 @@ var settings = []setting{
 	{"kube-cluster", "NAME", "", "kubernetes runner: the cluster's name on job pods' labels (empty: --name)"},
 	{"kube-helper-image", "IMAGE", "", "kubernetes runner: an image holding hearth-agent at /hearth-agent, for the checkout and artifacts"},
 	{"kube-default-image", "IMAGE", "busybox", "kubernetes runner: the image of jobs whose .hearth.yml names none"},
+	{"identity-secret", "NAME", "", "kubernetes runner: keep the agent's identity in this Secret of --kube-namespace (which must exist) instead of --data-dir"},
+	{"lease", "NAME", "", "kubernetes runner: run jobs only while holding this Lease of --kube-namespace, so one of several replicas runs them"},
 	{"rotate-every", "DURATION", session.DefaultRotateEvery.String(), "how often the agent credential is rotated (at least 1m)"},
 	{"log-level", "LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "FORMAT", "json", "json or console"},
@@ -149,7 +151,7 @@ func (c *runConfig) readIdentity(get getter, bad complaint) {
 	}
 
 	c.JoinToken, _ = get("join-token")
-	if c.DataDir != "" && c.JoinToken == "" {
+	if secret, _ := get("identity-secret"); c.DataDir != "" && c.JoinToken == "" && secret == "" {
 		ok, err := identity.Exists(c.DataDir)
 		switch {
 		case err != nil:

@@ -2,6 +2,8 @@ package agentcli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strings"
@@ -10,6 +12,9 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/hearth-dev/hearth/nodeagent/internal/identity"
+	"github.com/hearth-dev/hearth/nodeagent/internal/kubeagent"
+	"github.com/hearth-dev/hearth/nodeagent/internal/kubeclient"
 	kuberunner "github.com/hearth-dev/hearth/nodeagent/internal/runner/kubernetes"
 )
 
@@ -20,6 +25,9 @@ type kubeConfig struct {
 	Cluster      string
 	HelperImage  string
 	DefaultImage string
+	// IdentitySecret and Lease are for agents running in their cluster.
+	IdentitySecret string
+	Lease          string
 }
 
 // inClusterNamespace is where a pod's own namespace is mounted.
@@ -34,7 +42,12 @@ func (c *runConfig) readKube(get getter, bad complaint) {
 	k.Cluster, _ = get("kube-cluster")
 	k.HelperImage, _ = get("kube-helper-image")
 	k.DefaultImage, _ = get("kube-default-image")
+	k.IdentitySecret, _ = get("identity-secret")
+	k.Lease, _ = get("lease")
 	if c.Runner != kuberunner.Kind {
+		if k.IdentitySecret != "" || k.Lease != "" {
+			bad("--identity-secret and --lease need --runner kubernetes")
+		}
 		return
 	}
 	if k.Namespace == "" {
@@ -53,9 +66,20 @@ func (c *runConfig) readKube(get getter, bad complaint) {
 	}
 }
 
-// newKubeRunner connects to the cluster (in-cluster credentials without
-// --kubeconfig) and starts the runner's watch, which lives as long as ctx.
-func newKubeRunner(ctx context.Context, k kubeConfig, agent string, log zerolog.Logger) (*kuberunner.Runner, error) {
+// kubeSetup is what the kubernetes runner brings to a run.
+type kubeSetup struct {
+	runner   *kuberunner.Runner
+	identity identity.Store // nil: identity.json in --data-dir
+	// ctx ends when the Lease is lost (cause kubeagent.ErrLost); release
+	// gives the Lease up at a graceful stop.
+	ctx     context.Context //nolint:containedctx // the run's context, bounded by the Lease
+	release func()
+}
+
+// startKube connects to the cluster (in-cluster credentials without
+// --kubeconfig), waits for the Lease with --lease, and starts the
+// runner's watch, which lives as long as the run.
+func startKube(ctx context.Context, k kubeConfig, agent string, log zerolog.Logger) (*kubeSetup, error) {
 	var (
 		cfg *rest.Config
 		err error
@@ -69,8 +93,36 @@ func newKubeRunner(ctx context.Context, k kubeConfig, agent string, log zerolog.
 		return nil, fmt.Errorf("cluster credentials: %w", err)
 	}
 	cfg.UserAgent = "hearth-agent"
-	return kuberunner.New(ctx, kuberunner.Options{
+	client, err := kubeclient.New(cfg, k.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	setup := &kubeSetup{ctx: ctx, release: func() {}}
+	if k.IdentitySecret != "" {
+		setup.identity = kubeagent.SecretStore{Client: client, Name: k.IdentitySecret}
+	}
+	if k.Lease != "" {
+		host, _ := os.Hostname()
+		l := &kubeagent.Lease{Client: client, Name: k.Lease, Holder: host + "-" + randomSuffix(), Log: log}
+		held, release, err := l.Acquire(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("waiting for lease %s: %w", k.Lease, err)
+		}
+		setup.ctx, setup.release = held, release
+	}
+	setup.runner, err = kuberunner.New(setup.ctx, kuberunner.Options{
 		Config: cfg, Namespace: k.Namespace, Cluster: k.Cluster, Agent: agent,
 		HelperImage: k.HelperImage, DefaultImage: k.DefaultImage, Log: log,
 	})
+	if err != nil {
+		setup.release()
+		return nil, err
+	}
+	return setup, nil
+}
+
+func randomSuffix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

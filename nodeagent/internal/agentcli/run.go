@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/identity"
+	"github.com/hearth-dev/hearth/nodeagent/internal/kubeagent"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 	kuberunner "github.com/hearth-dev/hearth/nodeagent/internal/runner/kubernetes"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner/process"
@@ -42,16 +43,20 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "hearth-agent: %v\n", err)
 		return exitUsage
 	}
-	var r runner.Runner
+	var (
+		r     runner.Runner
+		store identity.Store
+	)
 	if newRunner, ok := testRunners[c.Runner]; ok {
 		r = newRunner()
 	} else if c.Runner == kuberunner.Kind {
-		kr, err := newKubeRunner(ctx, c.Kube, c.Name, log)
+		k, err := startKube(ctx, c.Kube, c.Name, log)
 		if err != nil {
 			fmt.Fprintf(stderr, "hearth-agent: the kubernetes runner: %v\n", err)
 			return exitFailure
 		}
-		r = kr
+		defer k.release()
+		r, store, ctx = k.runner, k.identity, k.ctx
 	} else {
 		pr, err := process.New(process.Options{Logger: log, JobUIDBase: c.JobUIDBase})
 		if err != nil {
@@ -61,7 +66,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		r = pr
 	}
 	s, err := session.New(session.Deps{
-		Server: c.Server, DataDir: c.DataDir, JoinToken: c.JoinToken, Name: c.Name, Labels: c.Labels,
+		Server: c.Server, DataDir: c.DataDir, Identity: store, JoinToken: c.JoinToken, Name: c.Name, Labels: c.Labels,
 		Capacity: c.Capacity, Runner: r, MaxJobLogBytes: c.MaxJobLogBytes, RotateEvery: c.RotateEvery,
 		Logger: log,
 	})
@@ -71,7 +76,10 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log.Info().Str(logfield.Version, version.Get().String()).Str(logfield.ServerValue, c.Server).
 		Str(logfield.Runner, c.Runner).Int(logfield.Capacity, c.Capacity).Msg("hearth-agent starting")
-	if err := s.Run(ctx); err != nil {
+	if err := s.Run(ctx); err != nil || errors.Is(context.Cause(ctx), kubeagent.ErrLost) {
+		if err == nil {
+			err = context.Cause(ctx)
+		}
 		log.Error().Err(err).Bool(logfield.CredentialRefused, errors.Is(err, identity.ErrUnauthenticated)).Msg("hearth-agent stopped")
 		fmt.Fprintf(stderr, "hearth-agent: %v\n", err)
 		return exitFailure

@@ -19,14 +19,14 @@ import (
 // Holder is the identity in use, safe for concurrent use: every call reads
 // the credential from it; Rotate replaces it.
 type Holder struct {
-	dir string
-	mu  sync.Mutex // held across a whole Rotate: never two at once
-	cur sync.RWMutex
-	id  Identity
+	store Store
+	mu    sync.Mutex // held across a whole Rotate: never two at once
+	cur   sync.RWMutex
+	id    Identity
 }
 
-// NewHolder serves id, saved in dir.
-func NewHolder(dir string, id Identity) *Holder { return &Holder{dir: dir, id: id} }
+// NewHolder serves id, kept in store.
+func NewHolder(store Store, id Identity) *Holder { return &Holder{store: store, id: id} }
 
 // Get returns the identity in use.
 func (h *Holder) Get() Identity {
@@ -61,7 +61,7 @@ func (h *Holder) Rotate(ctx context.Context, client agentv1connect.RegistrationS
 	}
 	// The old credential stays valid for the overlap, so failing here
 	// loses nothing: the next attempt rotates again with it.
-	if err := Save(h.dir, next); err != nil {
+	if err := h.store.Save(ctx, next); err != nil {
 		return fmt.Errorf("saving the rotated credential: %w", err)
 	}
 	h.cur.Lock()

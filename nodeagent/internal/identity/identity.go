@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +46,30 @@ func (id Identity) Validate() error {
 	}
 	return nil
 }
+
+// Store keeps the agent's identity: a directory (Dir, the default) or,
+// for an agent running in a cluster whose data directory does not outlive
+// its pod, a Kubernetes Secret (package kubeagent).
+type Store interface {
+	// Load returns the stored identity; with none, an error wrapping
+	// fs.ErrNotExist.
+	Load(ctx context.Context) (Identity, error)
+	// Save stores id durably before returning.
+	Save(ctx context.Context, id Identity) error
+	// String says where, for messages.
+	String() string
+}
+
+// Dir stores identity.json in a directory.
+type Dir string
+
+// Load implements Store.
+func (d Dir) Load(context.Context) (Identity, error) { return Load(string(d)) }
+
+// Save implements Store.
+func (d Dir) Save(_ context.Context, id Identity) error { return Save(string(d), id) }
+
+func (d Dir) String() string { return Path(string(d)) }
 
 // Path is identity.json in dir.
 func Path(dir string) string { return filepath.Join(dir, FileName) }

@@ -89,7 +89,7 @@ func TestRegisterRetriesOnlyRetryableCodes(t *testing.T) {
 	gw.FailRegister(connect.CodeUnavailable, connect.CodeDeadlineExceeded, connect.CodeResourceExhausted)
 	dir := t.TempDir()
 	reg := identity.Registration{JoinToken: gatewaytest.JoinToken, Name: "n", RunnerKind: "fake"}
-	id, err := identity.Register(t.Context(), registrationClient(gw, nil), dir, reg, fast, zerolog.Nop())
+	id, err := identity.Register(t.Context(), registrationClient(gw, nil), identity.Dir(dir), reg, fast, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,13 +103,13 @@ func TestRegisterRetriesOnlyRetryableCodes(t *testing.T) {
 	for _, code := range []connect.Code{connect.CodeInvalidArgument, connect.CodeFailedPrecondition, connect.CodeInternal} {
 		gw.FailRegister(code)
 		before := gw.Stats().RegisterCalls
-		_, err := identity.Register(t.Context(), registrationClient(gw, nil), t.TempDir(), reg, fast, zerolog.Nop())
+		_, err := identity.Register(t.Context(), registrationClient(gw, nil), identity.Dir(t.TempDir()), reg, fast, zerolog.Nop())
 		if connect.CodeOf(err) != code || gw.Stats().RegisterCalls != before+1 {
 			t.Fatalf("%v: err %v after %d calls; want final", code, err, gw.Stats().RegisterCalls-before)
 		}
 	}
 	reg.JoinToken = "hjt_wrong"
-	_, err = identity.Register(t.Context(), registrationClient(gw, nil), t.TempDir(), reg, fast, zerolog.Nop())
+	_, err = identity.Register(t.Context(), registrationClient(gw, nil), identity.Dir(t.TempDir()), reg, fast, zerolog.Nop())
 	if !errors.Is(err, identity.ErrUnauthenticated) {
 		t.Fatalf("wrong token: %v", err)
 	}
@@ -122,7 +122,7 @@ func TestRegisterStopsWithItsContext(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := identity.Register(ctx, registrationClient(gw, nil), t.TempDir(), identity.Registration{JoinToken: gatewaytest.JoinToken}, fast, zerolog.Nop())
+	_, err := identity.Register(ctx, registrationClient(gw, nil), identity.Dir(t.TempDir()), identity.Registration{JoinToken: gatewaytest.JoinToken}, fast, zerolog.Nop())
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Register: %v", err)
 	}
@@ -130,11 +130,11 @@ func TestRegisterStopsWithItsContext(t *testing.T) {
 
 func registered(t *testing.T, gw *gatewaytest.Server, dir string) *identity.Holder {
 	t.Helper()
-	id, err := identity.Register(t.Context(), registrationClient(gw, nil), dir, identity.Registration{JoinToken: gatewaytest.JoinToken}, fast, zerolog.Nop())
+	id, err := identity.Register(t.Context(), registrationClient(gw, nil), identity.Dir(dir), identity.Registration{JoinToken: gatewaytest.JoinToken}, fast, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return identity.NewHolder(dir, id)
+	return identity.NewHolder(identity.Dir(dir), id)
 }
 
 func TestRotateSavesBeforeSwitching(t *testing.T) {
@@ -155,7 +155,7 @@ func TestRotateSavesBeforeSwitching(t *testing.T) {
 	}
 
 	// A failing write keeps the held credential (still valid for the overlap).
-	gone := identity.NewHolder(filepath.Join(t.TempDir(), "missing"), h.Get())
+	gone := identity.NewHolder(identity.Dir(filepath.Join(t.TempDir(), "missing")), h.Get())
 	before := gone.Credential()
 	if err := gone.Rotate(t.Context(), registrationClient(gw, gone.Credential)); err == nil {
 		t.Fatal("Rotate succeeded without a place to save")

@@ -26,10 +26,10 @@ type Registration struct {
 	RunnerKind string
 }
 
-// Register exchanges r.JoinToken for an identity, saves it in dir and
+// Register exchanges r.JoinToken for an identity, saves it in store and
 // returns it. It retries retryable failures with p until ctx ends; a final
 // refusal of the token wraps ErrUnauthenticated.
-func Register(ctx context.Context, client agentv1connect.RegistrationServiceClient, dir string, r Registration, p backoff.Policy, log zerolog.Logger) (Identity, error) {
+func Register(ctx context.Context, client agentv1connect.RegistrationServiceClient, store Store, r Registration, p backoff.Policy, log zerolog.Logger) (Identity, error) {
 	req := &agentv1.RegisterRequest{
 		JoinToken: r.JoinToken, AgentName: r.Name, Labels: r.Labels,
 		RunnerKind: r.RunnerKind, ProtocolVersion: ProtocolVersion,
@@ -45,7 +45,7 @@ func Register(ctx context.Context, client agentv1connect.RegistrationServiceClie
 				return Identity{}, fmt.Errorf("registering: the control plane answered an incomplete identity: %w", err)
 			}
 			// Before anything else: the join token may have been single-use.
-			if err := Save(dir, id); err != nil {
+			if err := store.Save(ctx, id); err != nil {
 				return Identity{}, fmt.Errorf("registered as agent %s but saving the identity failed: %w", id.AgentID, err)
 			}
 			log.Info().Str(logfield.AgentID, id.AgentID).Str(logfield.ClusterID, id.ClusterID).Msg("registered with the control plane")

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"syscall"
+	"time"
 
 	git "github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
@@ -43,15 +44,16 @@ func Init(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer)
 	cloneURL := fs.String("clone-url", "", "the repository's URL")
 	commit := fs.String("commit", "", "the commit to check out")
 	ref := fs.String("ref", "", "the ref the commit was built for")
+	wait := fs.Duration("payload-timeout", 5*time.Minute, "how long to wait for the payload on stdin")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *workspace == "" || *runDir == "" {
 		return errors.New("job-init: --workspace and --run-dir are required")
 	}
-	line, err := bufio.NewReaderSize(io.LimitReader(stdin, MaxPayload), 64<<10).ReadBytes('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("job-init: reading the payload: %w", err)
+	line, err := readPayload(stdin, *wait)
+	if err != nil {
+		return err
 	}
 	var p Payload
 	if err := json.Unmarshal(line, &p); err != nil {
@@ -65,6 +67,30 @@ func Init(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer)
 		return nil
 	}
 	return checkout(ctx, stdout, *workspace, *cloneURL, *commit, *ref, p.Token)
+}
+
+// readPayload reads the payload line, giving up after wait: an agent that
+// died before attaching (a replacement cannot: the token died with it)
+// must not leave the pod waiting forever.
+func readPayload(stdin io.Reader, wait time.Duration) ([]byte, error) {
+	type read struct {
+		line []byte
+		err  error
+	}
+	got := make(chan read, 1)
+	go func() {
+		line, err := bufio.NewReaderSize(io.LimitReader(stdin, MaxPayload), 64<<10).ReadBytes('\n')
+		got <- read{line, err}
+	}()
+	select {
+	case r := <-got:
+		if r.err != nil && !errors.Is(r.err, io.EOF) {
+			return nil, fmt.Errorf("job-init: reading the payload: %w", r.err)
+		}
+		return r.line, nil
+	case <-time.After(wait):
+		return nil, fmt.Errorf("job-init: no payload from the agent within %v (the agent stopped before delivering the job's credentials)", wait)
+	}
 }
 
 func writeFiles(dir string, files map[string]string) error {

@@ -41,6 +41,18 @@ type Detacher interface {
 	Detach()
 }
 
+// Adopter is implemented by runners whose jobs outlive the agent's data
+// directory: the kubernetes runner's pods stay in the cluster when an
+// agent pod (and its emptyDir) is replaced. Adoptable returns the jobs the
+// runner finds running for this agent that known says the session does not
+// hold; the session records each (job.json) and resumes it, so the new
+// agent follows it instead of the control plane failing it as lost. It
+// reports them in Hello; those the control plane no longer runs are
+// cancelled by reconciliation, which is how orphans are collected.
+type Adopter interface {
+	Adoptable(ctx context.Context, known func(jobID string) bool) ([]*agentv1.RunJob, error)
+}
+
 // Result is how a job ended.
 type Result struct {
 	State agentv1.JobState

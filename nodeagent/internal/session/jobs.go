@@ -133,6 +133,46 @@ func (s *Session) loadJobs(ctx context.Context) error {
 	if len(s.byID) > 0 {
 		s.log.Info().Int(logfield.Jobs, len(s.byID)).Msg("picked up jobs from the data directory")
 	}
+	return s.adoptJobs(ctx)
+}
+
+// adoptJobs records and resumes the jobs the runner finds running that no
+// job directory holds (runner.Adopter).
+func (s *Session) adoptJobs(ctx context.Context) error {
+	a, ok := s.d.Runner.(runner.Adopter)
+	if !ok {
+		return nil
+	}
+	known := func(id string) bool {
+		if _, held := s.byID[id]; held {
+			return true
+		}
+		_, err := os.Stat(s.jobDir(id))
+		return err == nil
+	}
+	jobs, err := a.Adoptable(ctx, known)
+	if err != nil {
+		return fmt.Errorf("looking for jobs to adopt: %w", err)
+	}
+	for _, rj := range jobs {
+		id := rj.GetJobId()
+		if !validJobID.MatchString(id) || known(id) {
+			continue
+		}
+		dir := s.jobDir(id)
+		if err := s.recordJob(rj, dir); err != nil {
+			return fmt.Errorf("recording adopted job %s: %w", id, err)
+		}
+		j, err := s.loadJob(ctx, id, dir)
+		if err != nil || j == nil {
+			s.log.Error().Err(err).Str(logfield.JobID, id).Msg("adopting a job failed")
+			continue
+		}
+		s.byID[id] = j
+		s.setStatus(j, &agentv1.JobStatus{JobId: id, State: agentv1.JobState_JOB_STATE_RUNNING})
+		s.watch(ctx, j)
+		s.log.Info().Str(logfield.JobID, id).Msg("adopted a running job")
+	}
 	return nil
 }
 

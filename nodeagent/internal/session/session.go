@@ -48,7 +48,9 @@ type Deps struct {
 	Server string
 	// DataDir holds identity.json and jobs/ (created 0700).
 	DataDir string
-	// JoinToken registers the agent when DataDir has no identity yet;
+	// Identity keeps the agent's identity (nil: identity.json in DataDir).
+	Identity identity.Store
+	// JoinToken registers the agent when Identity holds none yet;
 	// ignored (and said so in the log) when it has one. Never logged.
 	JoinToken string
 	// Name (empty: the host name) and Labels are sent at registration;
@@ -165,6 +167,9 @@ func New(d Deps) (*Session, error) {
 	if d.Runner == nil {
 		return nil, errors.New("a runner is required")
 	}
+	if d.Identity == nil {
+		d.Identity = identity.Dir(d.DataDir)
+	}
 	if d.Capacity == 0 {
 		d.Capacity = DefaultCapacity
 	}
@@ -228,7 +233,7 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	s.holder = identity.NewHolder(s.d.DataDir, id)
+	s.holder = identity.NewHolder(s.d.Identity, id)
 	authed := newHTTPClient(s.base, s.holder.Credential)
 	defer authed.CloseIdleConnections()
 	s.reg = agentv1connect.NewRegistrationServiceClient(authed, s.base.String())
@@ -289,7 +294,7 @@ func (s *Session) prepareDirs() error {
 
 // identity loads the agent's identity or registers with the join token.
 func (s *Session) identity(ctx context.Context, plain *http.Client) (identity.Identity, error) {
-	id, err := identity.Load(s.d.DataDir)
+	id, err := s.d.Identity.Load(ctx)
 	if err == nil {
 		if s.d.JoinToken != "" {
 			s.log.Info().Str(logfield.AgentID, id.AgentID).Msg("the data directory holds an identity; ignoring the join token")
@@ -300,10 +305,10 @@ func (s *Session) identity(ctx context.Context, plain *http.Client) (identity.Id
 		return identity.Identity{}, err
 	}
 	if s.d.JoinToken == "" {
-		return identity.Identity{}, fmt.Errorf("%s holds no identity and no join token was given: register with --join-token", s.d.DataDir)
+		return identity.Identity{}, fmt.Errorf("%s holds no identity and no join token was given: register with --join-token", s.d.Identity)
 	}
 	reg := agentv1connect.NewRegistrationServiceClient(plain, s.base.String())
-	return identity.Register(ctx, reg, s.d.DataDir, identity.Registration{
+	return identity.Register(ctx, reg, s.d.Identity, identity.Registration{
 		JoinToken: s.d.JoinToken, Name: s.d.Name, Labels: s.d.Labels, RunnerKind: s.d.Runner.Kind(),
 	}, s.t.Backoff, s.log)
 }

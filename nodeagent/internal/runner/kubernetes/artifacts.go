@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/hearth-dev/hearth/nodeagent/internal/kubeclient"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 )
 
@@ -47,7 +48,7 @@ func (h *handle) collectArtifacts(ctx context.Context) (string, error) {
 	var stderr bytes.Buffer
 	cmd := append(append([]string(nil), h.r.o.HelperCommand...), "job-artifacts", "--workspace", workspacePath, "--")
 	cmd = append(cmd, h.job.GetArtifactPaths()...)
-	err = h.r.Exec(ctx, h.m.Pod, sidecarContainer, cmd, Streams{Stdout: f, Stderr: &stderr})
+	err = h.r.c.Exec(ctx, h.m.Pod, sidecarContainer, cmd, kubeclient.Streams{Stdout: f, Stderr: &stderr})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -45,7 +45,7 @@ func (f *follower) run(ctx context.Context) {
 		if t := f.d.since(); !t.IsZero() {
 			opts.SinceTime = &metav1.Time{Time: t}
 		}
-		stream, err := f.h.r.c.podLogs(ctx, f.h.m.Pod, opts)
+		stream, err := f.h.r.c.PodLogs(ctx, f.h.m.Pod, opts)
 		if err == nil {
 			err = f.copy(stream)
 			_ = stream.Close()

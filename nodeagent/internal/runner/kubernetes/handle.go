@@ -17,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/fields"
 
+	"github.com/hearth-dev/hearth/nodeagent/internal/kubeclient"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/logfield"
@@ -137,7 +138,7 @@ func (h *handle) run() {
 		case <-wake:
 		case <-w.changed:
 		case <-missing.C:
-			if _, err := h.r.c.getPod(ctx, h.m.Pod); apierrors.IsNotFound(err) {
+			if _, err := h.r.c.GetPod(ctx, h.m.Pod); apierrors.IsNotFound(err) {
 				w.seen = true // gone: the next look ends the job
 			}
 		case <-h.cancelCh:
@@ -234,7 +235,7 @@ func stuck(pod *corev1.Pod) string {
 func (h *handle) lastWarning(ctx context.Context, pod *corev1.Pod) string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	list, err := h.r.c.listEvents(ctx, fields.Set{"involvedObject.uid": string(pod.UID), "type": corev1.EventTypeWarning}.String())
+	list, err := h.r.c.ListEvents(ctx, fields.Set{"involvedObject.uid": string(pod.UID), "type": corev1.EventTypeWarning}.String())
 	if err != nil || len(list.Items) == 0 {
 		return ""
 	}
@@ -258,13 +259,16 @@ func (w *watcher) feed(ctx context.Context, init *corev1.ContainerStatus) (runne
 		return runner.Result{}, false
 	}
 	if h.pay == nil {
-		// Resumed before the checkout got its token: it never will.
-		return w.failed(0, 0, runner.MsgLost+": the checkout did not receive its credentials before the agent stopped"), true
+		// Resumed: the old agent may have fed it (the record is in a data
+		// directory that may be gone) and the token died with it. A
+		// checkout that never got its payload gives up by itself
+		// (job-init --payload-timeout) and fails step 0.
+		return runner.Result{}, false
 	}
 	w.feeding = true
 	data, _ := json.Marshal(h.pay)
 	go func() {
-		err := h.r.Attach(ctx, h.m.Pod, initContainer, Streams{Stdin: bytes.NewReader(append(data, '\n'))})
+		err := h.r.c.Attach(ctx, h.m.Pod, initContainer, kubeclient.Streams{Stdin: bytes.NewReader(append(data, '\n'))})
 		if err == nil {
 			err = os.WriteFile(fed, nil, 0o600)
 		}
@@ -408,7 +412,7 @@ func (h *handle) end(res runner.Result, explain bool) {
 func (h *handle) deletePod(ctx context.Context, grace int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	err := h.r.c.deletePod(ctx, h.m.Pod, grace)
+	err := h.r.c.DeletePod(ctx, h.m.Pod, grace)
 	if err != nil && !apierrors.IsNotFound(err) {
 		h.log.Warn().Err(err).Str("pod", h.m.Pod).Msg("deleting the job's pod failed")
 	}

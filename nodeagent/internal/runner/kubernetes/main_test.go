@@ -23,17 +23,7 @@ var cluster *kubetest.ControlPlane
 // TestMain starts one API server for the package's tests; each test gets
 // its own namespace.
 func TestMain(m *testing.M) {
-	os.Exit(runMain(m))
-}
-
-func runMain(m *testing.M) int {
-	t := &mainT{}
-	defer t.cleanup()
-	cluster = kubetest.StartControlPlane(t)
-	if t.failed {
-		return 1
-	}
-	return m.Run()
+	os.Exit(kubetest.MainWithControlPlane(m, func(cp *kubetest.ControlPlane) { cluster = cp }))
 }
 
 // newRunner makes a runner for a fresh namespace.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,6 +34,9 @@ const (
 	AnnotationStart = "hearth.dev/started-at"
 	AnnotationLimit = "hearth.dev/timeout"
 	AnnotationName  = "hearth.dev/job-name"
+	// AnnotationJob is the RunJob without its token and step scripts
+	// (protojson): what an agent adopting the pod records as job.json.
+	AnnotationJob = "hearth.dev/run-job"
 
 	initContainer = "checkout"
 	jobContainer  = "job"
@@ -88,6 +93,18 @@ func labelValue(s string) string {
 	return out
 }
 
+// adoptionRecord is the job as the pod's annotation keeps it: no clone
+// token, no step scripts (the pod's command has them), names only.
+func adoptionRecord(job *agentv1.RunJob) (string, error) {
+	rec := proto.CloneOf(job)
+	rec.CloneToken = ""
+	for _, st := range rec.GetSteps() {
+		st.Script = ""
+	}
+	b, err := protojson.Marshal(rec)
+	return string(b), err
+}
+
 // buildPod is the pod that runs job (see doc.go for its shape).
 func (r *Runner) buildPod(job *agentv1.RunJob, nonce string, started time.Time) (*corev1.Pod, error) {
 	image := job.GetImage()
@@ -115,6 +132,11 @@ func (r *Runner) buildPod(job *agentv1.RunJob, nonce string, started time.Time) 
 	annotations[AnnotationStart] = started.UTC().Format(time.RFC3339Nano)
 	annotations[AnnotationLimit] = runner.Timeout(job).String()
 	annotations[AnnotationName] = job.GetName()
+	recorded, err := adoptionRecord(job)
+	if err != nil {
+		return nil, err
+	}
+	annotations[AnnotationJob] = recorded
 
 	mounts := []corev1.VolumeMount{{Name: volWorkspace, MountPath: workspacePath}, {Name: volRun, MountPath: runPath}}
 	var env []corev1.EnvVar

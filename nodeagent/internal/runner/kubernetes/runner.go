@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"google.golang.org/protobuf/encoding/protojson"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/hearth-dev/hearth/nodeagent/internal/kubeclient"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 )
@@ -55,7 +57,7 @@ type Options struct {
 // Runner runs each job as a pod (see doc.go).
 type Runner struct {
 	o      Options
-	c      *client
+	c      *kubeclient.Client
 	cache  cache.Indexer
 	stopCh chan struct{}
 
@@ -94,7 +96,7 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	if o.KillGrace <= 0 {
 		o.KillGrace = 10 * time.Second
 	}
-	c, err := newClient(o.Config, o.Namespace)
+	c, err := kubeclient.New(o.Config, o.Namespace)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes runner: %w", err)
 	}
@@ -103,11 +105,11 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	inf := cache.NewSharedIndexInformer(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
 			lo.LabelSelector = selector
-			return c.listPods(ctx, lo)
+			return c.ListPods(ctx, lo)
 		},
 		WatchFuncWithContext: func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
 			lo.LabelSelector = selector
-			return c.watchPods(ctx, lo)
+			return c.WatchPods(ctx, lo)
 		},
 	}, &corev1.Pod{}, 0, cache.Indexers{})
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -209,7 +211,7 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	if err := runner.WriteFileAtomic(metaPath(dir), data); err != nil {
 		return nil, err
 	}
-	if _, err := r.c.createPod(ctx, pod); err != nil {
+	if _, err := r.c.CreatePod(ctx, pod); err != nil {
 		return nil, fmt.Errorf("creating pod %s in namespace %s: %w", pod.Name, r.o.Namespace, err)
 	}
 	h := r.newHandle(job, dir, m, &payload{Token: job.GetCloneToken()})
@@ -226,44 +228,99 @@ func (r *Runner) Resume(ctx context.Context, job *agentv1.RunJob, dir string) (r
 	} else if found {
 		return finishedHandle(res), nil
 	}
-	var m meta
-	data, err := os.ReadFile(metaPath(dir))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	m, err := r.resumeMeta(ctx, job, dir)
+	if err != nil {
 		return nil, err
 	}
-	if err == nil {
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("%s: %w", metaPath(dir), err)
-		}
-	}
 	if m.Pod == "" {
-		// Never recorded: the pod was never created.
-		return r.lost(dir, job, "")
-	}
-	if r.pod(m.Pod) == nil {
-		// The cache may lag a pod created just before a crash: ask.
-		if _, err := r.c.getPod(ctx, m.Pod); apierrors.IsNotFound(err) {
-			return r.lost(dir, job, "")
-		} else if err != nil {
-			return nil, fmt.Errorf("looking up pod %s: %w", m.Pod, err)
-		}
+		// No pod was ever created, or it is gone.
+		return r.lost(dir)
 	}
 	h := r.newHandle(job, dir, m, nil)
 	go h.run() //nolint:gosec // G118: a job outlives the ctx of Start and Resume (package runner: lifecycle)
 	return h, nil
 }
 
-// lost ends a job whose pod is gone.
-func (r *Runner) lost(dir string, job *agentv1.RunJob, detail string) (runner.Handle, error) {
-	msg := runner.MsgLost
-	if detail != "" {
-		msg += ": " + detail
+// resumeMeta is the job's meta.json, or, for an adopted job (no such
+// file), what its pod's annotations say; Pod is "" when the pod is gone.
+func (r *Runner) resumeMeta(ctx context.Context, job *agentv1.RunJob, dir string) (meta, error) {
+	var m meta
+	data, err := os.ReadFile(metaPath(dir))
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(data, &m); err != nil {
+			return meta{}, fmt.Errorf("%s: %w", metaPath(dir), err)
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return meta{}, err
 	}
-	res := runner.Result{State: agentv1.JobState_JOB_STATE_FAILURE, Message: msg, Step: 0}
-	_ = runner.AppendLogLine(dir, 0, msg)
+	name := m.Pod
+	if name == "" {
+		name = PodName(job.GetJobId())
+	}
+	pod := r.pod(name)
+	if pod == nil {
+		// The cache may lag a pod created just before a crash: ask.
+		p, err := r.c.GetPod(ctx, name)
+		if apierrors.IsNotFound(err) {
+			return meta{}, nil
+		}
+		if err != nil {
+			return meta{}, fmt.Errorf("looking up pod %s: %w", name, err)
+		}
+		pod = p
+	}
+	if m.Pod != "" {
+		return m, nil
+	}
+	started, err := time.Parse(time.RFC3339Nano, pod.Annotations[AnnotationStart])
+	if err != nil || pod.Annotations[AnnotationNonce] == "" || pod.Labels[LabelJob] != job.GetJobId() {
+		return meta{}, fmt.Errorf("pod %s lacks Hearth's annotations: it cannot be adopted", name)
+	}
+	m = meta{Pod: name, Nonce: pod.Annotations[AnnotationNonce], Started: started}
+	if err := os.MkdirAll(filepath.Join(dir, stateDir), 0o700); err != nil {
+		return meta{}, err
+	}
+	data, _ = json.Marshal(m)
+	return m, runner.WriteFileAtomic(metaPath(dir), data)
+}
+
+// lost ends a job whose pod is gone.
+func (r *Runner) lost(dir string) (runner.Handle, error) {
+	res := runner.Result{State: agentv1.JobState_JOB_STATE_FAILURE, Message: runner.MsgLost, Step: 0}
+	_ = runner.AppendLogLine(dir, 0, res.Message)
 	if err := runner.WriteResult(dir, res); err != nil {
 		return nil, err
 	}
-	_ = job
 	return finishedHandle(res), nil
+}
+
+// Adoptable implements runner.Adopter: the jobs of this agent's pods that
+// known does not name, from their annotations. A pod whose annotations
+// cannot be read is deleted: nothing could follow it.
+func (r *Runner) Adoptable(ctx context.Context, known func(jobID string) bool) ([]*agentv1.RunJob, error) {
+	var out []*agentv1.RunJob
+	for _, obj := range r.cache.List() {
+		pod, ok := obj.(*corev1.Pod)
+		if !ok || pod.DeletionTimestamp != nil || known(pod.Labels[LabelJob]) {
+			continue
+		}
+		job := &agentv1.RunJob{}
+		err := protojson.Unmarshal([]byte(pod.Annotations[AnnotationJob]), job)
+		if err == nil && (job.GetJobId() != pod.Labels[LabelJob] || pod.Name != PodName(job.GetJobId())) {
+			err = errors.New("its job annotation names another job")
+		}
+		if err == nil {
+			err = runner.ValidateJob(job)
+		}
+		if err != nil {
+			r.o.Log.Warn().Err(err).Str("pod", pod.Name).Msg("deleting a job pod that cannot be adopted")
+			if derr := r.c.DeletePod(ctx, pod.Name, 0); derr != nil && !apierrors.IsNotFound(derr) {
+				return nil, derr
+			}
+			continue
+		}
+		out = append(out, job)
+	}
+	return out, nil
 }

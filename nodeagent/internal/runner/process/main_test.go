@@ -4,19 +4,16 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/cgi"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hearth-dev/hearth/nodeagent/internal/gittest"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner/process"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
@@ -146,74 +143,10 @@ func logContains(dir string, step uint32, s string) func() bool {
 	}
 }
 
-// gitServer serves bare repositories over smart HTTP with git-http-backend
-// and, when token is set, demands "Authorization: Bearer <token>".
-type gitServer struct {
-	URL     string
-	mu      sync.Mutex
-	headers []string
-}
-
-func (g *gitServer) authHeaders() []string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]string(nil), g.headers...)
-}
-
-// newRepo creates a bare repository with one commit (files) served by a
-// new gitServer and returns the server, the clone URL and the commit id.
-func newRepo(t *testing.T, token string, files map[string]string) (*gitServer, string, string) {
-	t.Helper()
-	root := t.TempDir()
-	src := filepath.Join(root, "src")
-	gitEnv := append(os.Environ(), "HOME="+root, "GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	run := func(dir string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = gitEnv
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	run(root, "init", "-q", "-b", "main", src)
-	for name, content := range files {
-		p := filepath.Join(src, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run(src, "add", "-A")
-	run(src, "commit", "-q", "--allow-empty", "-m", "first commit")
-	sha := run(src, "rev-parse", "HEAD")
-	run(root, "clone", "-q", "--bare", src, filepath.Join(root, "repos", "proj.git"))
-
-	execPath := run(root, "--exec-path")
-	backend := &cgi.Handler{
-		Path: filepath.Join(execPath, "git-http-backend"),
-		Env:  []string{"GIT_PROJECT_ROOT=" + filepath.Join(root, "repos"), "GIT_HTTP_EXPORT_ALL=1"},
-	}
-	g := &gitServer{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		auth := req.Header.Get("Authorization")
-		g.mu.Lock()
-		g.headers = append(g.headers, auth)
-		g.mu.Unlock()
-		if token != "" && auth != "Bearer "+token {
-			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		backend.ServeHTTP(w, req)
-	}))
-	t.Cleanup(srv.Close)
-	g.URL = srv.URL
-	return g, srv.URL + "/proj.git", sha
+// newRepo creates a bare repository with one commit (files) served over
+// smart HTTP and returns the server, the clone URL and the commit id.
+func newRepo(t *testing.T, token string, files map[string]string) (*gittest.Server, string, string) {
+	return gittest.NewRepo(t, token, files)
 }
 
 // alive reports whether pid runs (a zombie does not: PID 1 may not reap).

@@ -51,11 +51,11 @@ func TestCheckoutStepsAndEnv(t *testing.T) {
 	}
 	// The token reached the server as a header...
 	sawToken := false
-	for _, a := range srv.authHeaders() {
+	for _, a := range srv.AuthHeaders() {
 		sawToken = sawToken || a == "Bearer "+token
 	}
 	if !sawToken {
-		t.Errorf("the server never saw the token; Authorization headers: %q", srv.authHeaders())
+		t.Errorf("the server never saw the token; Authorization headers: %q", srv.AuthHeaders())
 	}
 	// ...and nowhere a step can look.
 	log2 := readLog(t, dir, 2)

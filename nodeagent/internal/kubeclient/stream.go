@@ -1,4 +1,4 @@
-package kubernetes
+package kubeclient
 
 import (
 	"context"
@@ -18,13 +18,13 @@ type Streams struct {
 	TTY            bool
 }
 
-// Exec runs command in a container of one of the runner's pods and
+// Exec runs command in a container of a pod of the namespace and
 // returns when it ended (an exit code other than 0 is an error
 // implementing k8s.io/client-go/util/exec.ExitError). It speaks the
 // remotecommand protocol over WebSocket and falls back to SPDY for API
 // servers that refuse the upgrade.
-func (r *Runner) Exec(ctx context.Context, pod, container string, command []string, s Streams) error {
-	return r.stream(ctx, r.c.streamURL(pod, "exec", &corev1.PodExecOptions{
+func (c *Client) Exec(ctx context.Context, pod, container string, command []string, s Streams) error {
+	return c.stream(ctx, c.StreamURL(pod, "exec", &corev1.PodExecOptions{
 		Container: container, Command: command,
 		Stdin: s.Stdin != nil, Stdout: s.Stdout != nil, Stderr: s.Stderr != nil && !s.TTY, TTY: s.TTY,
 	}), s)
@@ -32,23 +32,23 @@ func (r *Runner) Exec(ctx context.Context, pod, container string, command []stri
 
 // Attach connects to the running process of a container (which must have
 // stdin: true for Stdin).
-func (r *Runner) Attach(ctx context.Context, pod, container string, s Streams) error {
-	return r.stream(ctx, r.c.streamURL(pod, "attach", &corev1.PodAttachOptions{
+func (c *Client) Attach(ctx context.Context, pod, container string, s Streams) error {
+	return c.stream(ctx, c.StreamURL(pod, "attach", &corev1.PodAttachOptions{
 		Container: container,
 		Stdin:     s.Stdin != nil, Stdout: s.Stdout != nil, Stderr: s.Stderr != nil && !s.TTY, TTY: s.TTY,
 	}), s)
 }
 
-func (r *Runner) stream(ctx context.Context, rawURL string, s Streams) error {
+func (c *Client) stream(ctx context.Context, rawURL string, s Streams) error {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return err
 	}
-	ws, err := remotecommand.NewWebSocketExecutor(r.o.Config, "GET", u.String())
+	ws, err := remotecommand.NewWebSocketExecutor(c.cfg, "GET", u.String())
 	if err != nil {
 		return err
 	}
-	spdy, err := remotecommand.NewSPDYExecutor(r.o.Config, "POST", u)
+	spdy, err := remotecommand.NewSPDYExecutor(c.cfg, "POST", u)
 	if err != nil {
 		return err
 	}
