@@ -20,6 +20,15 @@ func runJobMessage(r jobs.Run) *agentv1.ConnectResponse {
 	for i, st := range r.Steps {
 		run.Steps[i] = &agentv1.Step{Name: st.Name, Script: st.Script}
 	}
+	if p := r.Pod; p != nil {
+		run.Pod = &agentv1.PodOverrides{
+			Requests: p.Requests, Limits: p.Limits, NodeSelector: p.NodeSelector, ServiceAccount: p.ServiceAccount,
+			Labels: p.Labels, Annotations: p.Annotations,
+		}
+		for _, t := range p.Tolerations {
+			run.Pod.Tolerations = append(run.Pod.Tolerations, &agentv1.Toleration{Key: t.Key, Operator: t.Operator, Value: t.Value, Effect: t.Effect})
+		}
+	}
 	return &agentv1.ConnectResponse{Msg: &agentv1.ConnectResponse_RunJob{RunJob: run}}
 }
 

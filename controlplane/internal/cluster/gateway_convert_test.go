@@ -18,15 +18,26 @@ func TestRunJobMessageCarriesEveryField(t *testing.T) {
 		JobID: uuid.New(), PipelineID: uuid.New(), Project: "ada/tools", Name: "build", Image: "golang:1.26",
 		CloneURL: "https://hearth.example/ada/tools.git", CloneToken: "hjt_x", Commit: "abc", Ref: "refs/heads/main",
 		Steps: []jobs.Step{{Name: "compile", Script: "make"}, {Name: "vet", Script: "make vet"}},
-		Env:   map[string]string{"A": "1"}, Timeout: 10 * time.Minute, ArtifactPaths: []string{"bin/"},
+		Env:   map[string]string{"A": "1"}, Timeout: 10 * time.Minute, ArtifactPaths: []string{"bin/"}, Attempt: 2,
+		Pod: &jobs.Pod{
+			Requests: map[string]string{"cpu": "1"}, Limits: map[string]string{"memory": "2Gi"}, NodeSelector: map[string]string{"d": "ssd"},
+			Tolerations: []jobs.Toleration{{Key: "k", Operator: "Equal", Value: "v", Effect: "NoSchedule"}}, ServiceAccount: "sa",
+			Labels: map[string]string{"l": "1"}, Annotations: map[string]string{"a": "2"},
+		},
 	}
 	m := runJobMessage(r).GetRunJob()
 	if m.GetJobId() != r.JobID.String() || m.GetPipelineId() != r.PipelineID.String() || m.GetProject() != r.Project ||
 		m.GetName() != r.Name || m.GetImage() != r.Image || m.GetCloneUrl() != r.CloneURL || m.GetCloneToken() != r.CloneToken ||
 		m.GetCommitSha() != r.Commit || m.GetRef() != r.Ref || m.GetEnv()["A"] != "1" || m.GetTimeout().AsDuration() != r.Timeout ||
 		!slices.Equal(m.GetArtifactPaths(), r.ArtifactPaths) || len(m.GetSteps()) != 2 ||
-		m.GetSteps()[1].GetName() != "vet" || m.GetSteps()[1].GetScript() != "make vet" {
+		m.GetSteps()[1].GetName() != "vet" || m.GetSteps()[1].GetScript() != "make vet" || m.GetAttempt() != 2 {
 		t.Fatalf("RunJob %v from %+v", m, r)
+	}
+	pod := m.GetPod()
+	if pod.GetRequests()["cpu"] != "1" || pod.GetLimits()["memory"] != "2Gi" || pod.GetNodeSelector()["d"] != "ssd" || pod.GetServiceAccount() != "sa" ||
+		pod.GetLabels()["l"] != "1" || pod.GetAnnotations()["a"] != "2" || len(pod.GetTolerations()) != 1 ||
+		pod.GetTolerations()[0].GetEffect() != "NoSchedule" || pod.GetTolerations()[0].GetValue() != "v" {
+		t.Fatalf("pod overrides %v", pod)
 	}
 	c := cancelJobMessage(jobs.Cancel{JobID: "junk", Reason: "cancelled"}).GetCancelJob()
 	if c.GetJobId() != "junk" || c.GetReason() != "cancelled" || c.GetEpoch() != 0 {

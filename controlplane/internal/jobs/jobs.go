@@ -39,6 +39,28 @@ type Run struct {
 	Env                  map[string]string
 	Timeout              time.Duration
 	ArtifactPaths        []string
+	// Pod is the job's kubernetes section (nil: none).
+	Pod *Pod
+}
+
+// Pod is what a job asks of the kubernetes runner's pod (.hearth.yml
+// `kubernetes:`, checked by the pipeline's parser).
+type Pod struct {
+	Requests       map[string]string `json:"requests,omitempty"`
+	Limits         map[string]string `json:"limits,omitempty"`
+	NodeSelector   map[string]string `json:"node_selector,omitempty"`
+	Tolerations    []Toleration      `json:"tolerations,omitempty"`
+	ServiceAccount string            `json:"service_account,omitempty"`
+	Labels         map[string]string `json:"labels,omitempty"`
+	Annotations    map[string]string `json:"annotations,omitempty"`
+}
+
+// Toleration is a Kubernetes toleration.
+type Toleration struct {
+	Key      string `json:"key,omitempty"`
+	Operator string `json:"operator,omitempty"`
+	Value    string `json:"value,omitempty"`
+	Effect   string `json:"effect,omitempty"`
 }
 
 // Step is one named script of a job.

@@ -266,7 +266,7 @@ func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*jobs.R
 	run := &jobs.Run{
 		JobID: j.ID, PipelineID: p.ID, Attempt: uint32(max(j.Attempt, 1)), Project: proj.Path, Name: j.Name, Image: sp.Image,
 		CloneURL: proj.CloneURL, Commit: p.CommitSha, Ref: p.Ref, CloneToken: token,
-		Env: env, Timeout: sp.timeout(), ArtifactPaths: sp.ArtifactPaths,
+		Env: env, Timeout: sp.timeout(), ArtifactPaths: sp.ArtifactPaths, Pod: sp.Pod,
 		Steps: make([]jobs.Step, len(sp.Steps)),
 	}
 	for i, st := range sp.Steps {

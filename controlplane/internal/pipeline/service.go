@@ -242,6 +242,7 @@ type jobSpec struct {
 	ArtifactPaths   []string          `json:"artifact_paths,omitempty"`
 	ArtifactExpireS int64             `json:"artifact_expire_seconds,omitempty"`
 	Labels          map[string]string `json:"labels,omitempty"`
+	Pod             *jobs.Pod         `json:"pod,omitempty"`
 }
 
 type stepSpec struct {

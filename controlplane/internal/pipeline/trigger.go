@@ -15,6 +15,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/audit"
+	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/spec"
 	"github.com/hearth-dev/hearth/controlplane/internal/repository"
@@ -301,7 +302,7 @@ func (s *Service) insertJob(ctx context.Context, q *db.Queries, p db.Pipeline, j
 	sp := jobSpec{
 		Image: j.Image, Env: j.Env, TimeoutSeconds: int64(j.Timeout.Seconds()), Retry: j.Retry,
 		ArtifactPaths: j.Artifacts.Paths, ArtifactExpireS: int64(j.Artifacts.ExpireIn.Seconds()), Labels: j.Labels,
-		Steps: make([]stepSpec, len(j.Steps)),
+		Steps: make([]stepSpec, len(j.Steps)), Pod: podOf(j.Pod),
 	}
 	if sp.TimeoutSeconds <= 0 {
 		sp.TimeoutSeconds = int64(spec.DefaultTimeout.Seconds())
@@ -341,4 +342,19 @@ func (s *Service) insertJob(ctx context.Context, q *db.Queries, p db.Pipeline, j
 		CreatedAt: now, QueuedAt: queued,
 	})
 	return err
+}
+
+// podOf converts a job's kubernetes section for the job queue.
+func podOf(p *spec.Pod) *jobs.Pod {
+	if p == nil {
+		return nil
+	}
+	out := &jobs.Pod{
+		Requests: p.Requests, Limits: p.Limits, NodeSelector: p.NodeSelector, ServiceAccount: p.ServiceAccount,
+		Labels: p.Labels, Annotations: p.Annotations,
+	}
+	for _, t := range p.Tolerations {
+		out.Tolerations = append(out.Tolerations, jobs.Toleration(t))
+	}
+	return out
 }

@@ -30,6 +30,9 @@ jobs:
     timeout: 10m
     artifacts:
       paths: [bin/]
+    kubernetes:
+      requests: {memory: 1Gi}
+      tolerations: [{key: dedicated, operator: Exists}]
   test:
     needs: [build]
     steps: [make test]
@@ -60,7 +63,8 @@ func TestPushRunsAThreeJobDAGInOrder(t *testing.T) {
 		run.Project != "ada/tools" || run.Image != "golang:1.26" || run.Timeout != 10*time.Minute ||
 		len(run.Steps) != 2 || run.Steps[0].Name != "compile" || run.Steps[1].Script != "make vet" ||
 		run.Env["GREETING"] != "hello" || run.Env["GOFLAGS"] != "-mod=mod" || len(run.ArtifactPaths) != 1 ||
-		run.PipelineID.String() != p.ID.String() {
+		run.PipelineID.String() != p.ID.String() || run.Attempt != 1 ||
+		run.Pod == nil || run.Pod.Requests["memory"] != "1Gi" || len(run.Pod.Tolerations) != 1 || run.Pod.Tolerations[0].Key != "dedicated" {
 		t.Fatalf("run job %v", run)
 	}
 	if !f.tokens.isLive(run.CloneToken) {

@@ -28,6 +28,7 @@ type kubeConfig struct {
 	// IdentitySecret and Lease are for agents running in their cluster.
 	IdentitySecret string
 	Lease          string
+	Pod            kuberunner.PodConfig
 }
 
 // inClusterNamespace is where a pod's own namespace is mounted.
@@ -44,6 +45,13 @@ func (c *runConfig) readKube(get getter, bad complaint) {
 	k.DefaultImage, _ = get("kube-default-image")
 	k.IdentitySecret, _ = get("identity-secret")
 	k.Lease, _ = get("lease")
+	if path, src := get("kube-pod-config"); path != "" {
+		pc, err := kuberunner.LoadPodConfig(path)
+		if err != nil {
+			bad("%s: %v", src, err)
+		}
+		k.Pod = pc
+	}
 	if c.Runner != kuberunner.Kind {
 		if k.IdentitySecret != "" || k.Lease != "" {
 			bad("--identity-secret and --lease need --runner kubernetes")
@@ -112,7 +120,7 @@ func startKube(ctx context.Context, k kubeConfig, agent string, log zerolog.Logg
 	}
 	setup.runner, err = kuberunner.New(setup.ctx, kuberunner.Options{
 		Config: cfg, Namespace: k.Namespace, Cluster: k.Cluster, Agent: agent,
-		HelperImage: k.HelperImage, DefaultImage: k.DefaultImage, Log: log,
+		HelperImage: k.HelperImage, DefaultImage: k.DefaultImage, Pod: k.Pod, Log: log,
 	})
 	if err != nil {
 		setup.release()

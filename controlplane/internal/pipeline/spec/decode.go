@@ -11,7 +11,7 @@ import (
 var (
 	topKeys       = []string{"jobs", "env", "defaults"}
 	defaultsKeys  = []string{"image", "timeout", "retry", "labels"}
-	jobKeys       = []string{"image", "steps", "env", "needs", "when", "timeout", "retry", "artifacts", "labels"}
+	jobKeys       = []string{"image", "steps", "env", "needs", "when", "timeout", "retry", "artifacts", "labels", "kubernetes"}
 	stepKeys      = []string{"name", "run"}
 	whenKeys      = []string{"events", "branches", "tags", "paths"}
 	artifactsKeys = []string{"paths", "expire_in"}
@@ -210,6 +210,8 @@ func (d *decoder) job(e entry, defs defaults, env map[string]string) *parsedJob 
 			j.Artifacts = d.artifacts(f, ctx)
 		case "labels":
 			labels = d.labels(f, ctx)
+		case "kubernetes":
+			j.Pod = d.pod(f, ctx)
 		default:
 			stepsTypo = d.unknownKey(f, ctx, jobKeys) == "steps" || stepsTypo
 		}

@@ -84,6 +84,8 @@ type Job struct {
 	Artifacts Artifacts
 	// Labels an agent must carry to run the job, defaults merged under it.
 	Labels map[string]string
+	// Pod is the job's `kubernetes:` section (nil: none).
+	Pod *Pod
 }
 
 // Step is one shell script. Name defaults to the script's first line.

@@ -44,17 +44,6 @@ const (
 	volRun        = "hearth-run"
 )
 
-// PodDefaults shape every job pod, from the agent's configuration.
-type PodDefaults struct {
-	Resources        corev1.ResourceRequirements
-	NodeSelector     map[string]string
-	Tolerations      []corev1.Toleration
-	ServiceAccount   string // empty: no service account token is mounted
-	ImagePullSecrets []string
-	Labels           map[string]string
-	Annotations      map[string]string
-}
-
 // imageRef is what an image reference may look like: registry, path, tag
 // and digest characters only, so it can carry neither a flag nor YAML.
 var imageRef = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,511}$`)
@@ -114,7 +103,10 @@ func (r *Runner) buildPod(job *agentv1.RunJob, nonce string, started time.Time) 
 	if err := checkImage(image); err != nil {
 		return nil, err
 	}
-	d := r.o.Pod
+	d, err := r.o.Pod.forJob(job.GetPod())
+	if err != nil {
+		return nil, err
+	}
 	labels := map[string]string{}
 	for k, v := range d.Labels {
 		labels[k] = v

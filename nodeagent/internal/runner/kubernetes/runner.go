@@ -47,7 +47,7 @@ type Options struct {
 	// DefaultImage runs jobs whose .hearth.yml names no image.
 	DefaultImage string
 	PullPolicy   corev1.PullPolicy // default IfNotPresent
-	Pod          PodDefaults
+	Pod          PodConfig
 	// KillGrace is the pods' termination grace period on cancel and
 	// timeout (default 10s).
 	KillGrace time.Duration

@@ -659,7 +659,11 @@ type RunJob struct {
 	// Which attempt of the pipeline's job this is (1 for the first run; a
 	// retry is a new job with attempt + 1). The kubernetes runner labels its
 	// pod with it.
-	Attempt       uint32 `protobuf:"varint,14,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	Attempt uint32 `protobuf:"varint,14,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// The job's kubernetes section of .hearth.yml (the kubernetes runner;
+	// others ignore it). The control plane checked its shape and the
+	// installation's ceilings; the agent checks its own limits.
+	Pod           *PodOverrides `protobuf:"bytes,15,opt,name=pod,proto3" json:"pod,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -792,6 +796,176 @@ func (x *RunJob) GetAttempt() uint32 {
 	return 0
 }
 
+func (x *RunJob) GetPod() *PodOverrides {
+	if x != nil {
+		return x.Pod
+	}
+	return nil
+}
+
+// PodOverrides change the agent's pod defaults for one job.
+type PodOverrides struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource quantities ("500m", "4Gi") by name: cpu, memory, ephemeral-storage.
+	Requests       map[string]string `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Limits         map[string]string `protobuf:"bytes,2,rep,name=limits,proto3" json:"limits,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	NodeSelector   map[string]string `protobuf:"bytes,3,rep,name=node_selector,json=nodeSelector,proto3" json:"node_selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Tolerations    []*Toleration     `protobuf:"bytes,4,rep,name=tolerations,proto3" json:"tolerations,omitempty"`
+	ServiceAccount string            `protobuf:"bytes,5,opt,name=service_account,json=serviceAccount,proto3" json:"service_account,omitempty"`
+	Labels         map[string]string `protobuf:"bytes,6,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Annotations    map[string]string `protobuf:"bytes,7,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PodOverrides) Reset() {
+	*x = PodOverrides{}
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PodOverrides) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PodOverrides) ProtoMessage() {}
+
+func (x *PodOverrides) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PodOverrides.ProtoReflect.Descriptor instead.
+func (*PodOverrides) Descriptor() ([]byte, []int) {
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PodOverrides) GetRequests() map[string]string {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+func (x *PodOverrides) GetLimits() map[string]string {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
+func (x *PodOverrides) GetNodeSelector() map[string]string {
+	if x != nil {
+		return x.NodeSelector
+	}
+	return nil
+}
+
+func (x *PodOverrides) GetTolerations() []*Toleration {
+	if x != nil {
+		return x.Tolerations
+	}
+	return nil
+}
+
+func (x *PodOverrides) GetServiceAccount() string {
+	if x != nil {
+		return x.ServiceAccount
+	}
+	return ""
+}
+
+func (x *PodOverrides) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *PodOverrides) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+// Toleration is a Kubernetes toleration.
+type Toleration struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Operator      string                 `protobuf:"bytes,2,opt,name=operator,proto3" json:"operator,omitempty"`
+	Value         string                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	Effect        string                 `protobuf:"bytes,4,opt,name=effect,proto3" json:"effect,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Toleration) Reset() {
+	*x = Toleration{}
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Toleration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Toleration) ProtoMessage() {}
+
+func (x *Toleration) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Toleration.ProtoReflect.Descriptor instead.
+func (*Toleration) Descriptor() ([]byte, []int) {
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Toleration) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Toleration) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+func (x *Toleration) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *Toleration) GetEffect() string {
+	if x != nil {
+		return x.Effect
+	}
+	return ""
+}
+
 // Step is one shell script.
 type Step struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -803,7 +977,7 @@ type Step struct {
 
 func (x *Step) Reset() {
 	*x = Step{}
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[7]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -815,7 +989,7 @@ func (x *Step) String() string {
 func (*Step) ProtoMessage() {}
 
 func (x *Step) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[7]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -828,7 +1002,7 @@ func (x *Step) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Step.ProtoReflect.Descriptor instead.
 func (*Step) Descriptor() ([]byte, []int) {
-	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Step) GetName() string {
@@ -863,7 +1037,7 @@ type CancelJob struct {
 
 func (x *CancelJob) Reset() {
 	*x = CancelJob{}
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[8]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +1049,7 @@ func (x *CancelJob) String() string {
 func (*CancelJob) ProtoMessage() {}
 
 func (x *CancelJob) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[8]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +1062,7 @@ func (x *CancelJob) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJob.ProtoReflect.Descriptor instead.
 func (*CancelJob) Descriptor() ([]byte, []int) {
-	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CancelJob) GetJobId() string {
@@ -932,7 +1106,7 @@ type JobStatus struct {
 
 func (x *JobStatus) Reset() {
 	*x = JobStatus{}
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[9]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -944,7 +1118,7 @@ func (x *JobStatus) String() string {
 func (*JobStatus) ProtoMessage() {}
 
 func (x *JobStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[9]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -957,7 +1131,7 @@ func (x *JobStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStatus.ProtoReflect.Descriptor instead.
 func (*JobStatus) Descriptor() ([]byte, []int) {
-	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *JobStatus) GetJobId() string {
@@ -1013,7 +1187,7 @@ type JobStatusAck struct {
 
 func (x *JobStatusAck) Reset() {
 	*x = JobStatusAck{}
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[10]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1199,7 @@ func (x *JobStatusAck) String() string {
 func (*JobStatusAck) ProtoMessage() {}
 
 func (x *JobStatusAck) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[10]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1212,7 @@ func (x *JobStatusAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStatusAck.ProtoReflect.Descriptor instead.
 func (*JobStatusAck) Descriptor() ([]byte, []int) {
-	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *JobStatusAck) GetJobId() string {
@@ -1070,7 +1244,7 @@ type LogChunk struct {
 
 func (x *LogChunk) Reset() {
 	*x = LogChunk{}
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[11]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1256,7 @@ func (x *LogChunk) String() string {
 func (*LogChunk) ProtoMessage() {}
 
 func (x *LogChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[11]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1269,7 @@ func (x *LogChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogChunk.ProtoReflect.Descriptor instead.
 func (*LogChunk) Descriptor() ([]byte, []int) {
-	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *LogChunk) GetJobId() string {
@@ -1139,7 +1313,7 @@ type LogAck struct {
 
 func (x *LogAck) Reset() {
 	*x = LogAck{}
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[12]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1151,7 +1325,7 @@ func (x *LogAck) String() string {
 func (*LogAck) ProtoMessage() {}
 
 func (x *LogAck) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[12]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1164,7 +1338,7 @@ func (x *LogAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogAck.ProtoReflect.Descriptor instead.
 func (*LogAck) Descriptor() ([]byte, []int) {
-	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LogAck) GetJobId() string {
@@ -1202,7 +1376,7 @@ type UploadArtifactRequest struct {
 
 func (x *UploadArtifactRequest) Reset() {
 	*x = UploadArtifactRequest{}
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[13]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1214,7 +1388,7 @@ func (x *UploadArtifactRequest) String() string {
 func (*UploadArtifactRequest) ProtoMessage() {}
 
 func (x *UploadArtifactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[13]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1227,7 +1401,7 @@ func (x *UploadArtifactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadArtifactRequest.ProtoReflect.Descriptor instead.
 func (*UploadArtifactRequest) Descriptor() ([]byte, []int) {
-	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UploadArtifactRequest) GetMsg() isUploadArtifactRequest_Msg {
@@ -1283,7 +1457,7 @@ type ArtifactHeader struct {
 
 func (x *ArtifactHeader) Reset() {
 	*x = ArtifactHeader{}
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[14]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1469,7 @@ func (x *ArtifactHeader) String() string {
 func (*ArtifactHeader) ProtoMessage() {}
 
 func (x *ArtifactHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[14]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1482,7 @@ func (x *ArtifactHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArtifactHeader.ProtoReflect.Descriptor instead.
 func (*ArtifactHeader) Descriptor() ([]byte, []int) {
-	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ArtifactHeader) GetJobId() string {
@@ -1338,7 +1512,7 @@ type UploadArtifactResponse struct {
 
 func (x *UploadArtifactResponse) Reset() {
 	*x = UploadArtifactResponse{}
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[15]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1350,7 +1524,7 @@ func (x *UploadArtifactResponse) String() string {
 func (*UploadArtifactResponse) ProtoMessage() {}
 
 func (x *UploadArtifactResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hearth_agent_v1_agent_proto_msgTypes[15]
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1363,7 +1537,7 @@ func (x *UploadArtifactResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadArtifactResponse.ProtoReflect.Descriptor instead.
 func (*UploadArtifactResponse) Descriptor() ([]byte, []int) {
-	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UploadArtifactResponse) GetArtifactId() string {
@@ -1429,7 +1603,7 @@ const file_hearth_agent_v1_agent_proto_rawDesc = "" +
 	"\asent_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12&\n" +
 	"\x0frunning_job_ids\x18\x02 \x03(\tR\rrunningJobIds\"\x1f\n" +
 	"\x05Drain\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\"\x82\x04\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xb3\x04\n" +
 	"\x06RunJob\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1f\n" +
 	"\vpipeline_id\x18\x02 \x01(\tR\n" +
@@ -1448,10 +1622,40 @@ const file_hearth_agent_v1_agent_proto_rawDesc = "" +
 	"\x03env\x18\v \x03(\v2 .hearth.agent.v1.RunJob.EnvEntryR\x03env\x123\n" +
 	"\atimeout\x18\f \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12%\n" +
 	"\x0eartifact_paths\x18\r \x03(\tR\rartifactPaths\x12\x18\n" +
-	"\aattempt\x18\x0e \x01(\rR\aattempt\x1a6\n" +
+	"\aattempt\x18\x0e \x01(\rR\aattempt\x12/\n" +
+	"\x03pod\x18\x0f \x01(\v2\x1d.hearth.agent.v1.PodOverridesR\x03pod\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"2\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa1\x06\n" +
+	"\fPodOverrides\x12G\n" +
+	"\brequests\x18\x01 \x03(\v2+.hearth.agent.v1.PodOverrides.RequestsEntryR\brequests\x12A\n" +
+	"\x06limits\x18\x02 \x03(\v2).hearth.agent.v1.PodOverrides.LimitsEntryR\x06limits\x12T\n" +
+	"\rnode_selector\x18\x03 \x03(\v2/.hearth.agent.v1.PodOverrides.NodeSelectorEntryR\fnodeSelector\x12=\n" +
+	"\vtolerations\x18\x04 \x03(\v2\x1b.hearth.agent.v1.TolerationR\vtolerations\x12'\n" +
+	"\x0fservice_account\x18\x05 \x01(\tR\x0eserviceAccount\x12A\n" +
+	"\x06labels\x18\x06 \x03(\v2).hearth.agent.v1.PodOverrides.LabelsEntryR\x06labels\x12P\n" +
+	"\vannotations\x18\a \x03(\v2..hearth.agent.v1.PodOverrides.AnnotationsEntryR\vannotations\x1a;\n" +
+	"\rRequestsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
+	"\vLimitsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a?\n" +
+	"\x11NodeSelectorEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"h\n" +
+	"\n" +
+	"Toleration\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1a\n" +
+	"\boperator\x18\x02 \x01(\tR\boperator\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\x12\x16\n" +
+	"\x06effect\x18\x04 \x01(\tR\x06effect\"2\n" +
 	"\x04Step\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06script\x18\x02 \x01(\tR\x06script\"P\n" +
@@ -1516,7 +1720,7 @@ func file_hearth_agent_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_hearth_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hearth_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_hearth_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_hearth_agent_v1_agent_proto_goTypes = []any{
 	(JobState)(0),                  // 0: hearth.agent.v1.JobState
 	(*ConnectRequest)(nil),         // 1: hearth.agent.v1.ConnectRequest
@@ -1526,51 +1730,65 @@ var file_hearth_agent_v1_agent_proto_goTypes = []any{
 	(*Heartbeat)(nil),              // 5: hearth.agent.v1.Heartbeat
 	(*Drain)(nil),                  // 6: hearth.agent.v1.Drain
 	(*RunJob)(nil),                 // 7: hearth.agent.v1.RunJob
-	(*Step)(nil),                   // 8: hearth.agent.v1.Step
-	(*CancelJob)(nil),              // 9: hearth.agent.v1.CancelJob
-	(*JobStatus)(nil),              // 10: hearth.agent.v1.JobStatus
-	(*JobStatusAck)(nil),           // 11: hearth.agent.v1.JobStatusAck
-	(*LogChunk)(nil),               // 12: hearth.agent.v1.LogChunk
-	(*LogAck)(nil),                 // 13: hearth.agent.v1.LogAck
-	(*UploadArtifactRequest)(nil),  // 14: hearth.agent.v1.UploadArtifactRequest
-	(*ArtifactHeader)(nil),         // 15: hearth.agent.v1.ArtifactHeader
-	(*UploadArtifactResponse)(nil), // 16: hearth.agent.v1.UploadArtifactResponse
-	nil,                            // 17: hearth.agent.v1.Hello.LabelsEntry
-	nil,                            // 18: hearth.agent.v1.RunJob.EnvEntry
-	(*durationpb.Duration)(nil),    // 19: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 20: google.protobuf.Timestamp
+	(*PodOverrides)(nil),           // 8: hearth.agent.v1.PodOverrides
+	(*Toleration)(nil),             // 9: hearth.agent.v1.Toleration
+	(*Step)(nil),                   // 10: hearth.agent.v1.Step
+	(*CancelJob)(nil),              // 11: hearth.agent.v1.CancelJob
+	(*JobStatus)(nil),              // 12: hearth.agent.v1.JobStatus
+	(*JobStatusAck)(nil),           // 13: hearth.agent.v1.JobStatusAck
+	(*LogChunk)(nil),               // 14: hearth.agent.v1.LogChunk
+	(*LogAck)(nil),                 // 15: hearth.agent.v1.LogAck
+	(*UploadArtifactRequest)(nil),  // 16: hearth.agent.v1.UploadArtifactRequest
+	(*ArtifactHeader)(nil),         // 17: hearth.agent.v1.ArtifactHeader
+	(*UploadArtifactResponse)(nil), // 18: hearth.agent.v1.UploadArtifactResponse
+	nil,                            // 19: hearth.agent.v1.Hello.LabelsEntry
+	nil,                            // 20: hearth.agent.v1.RunJob.EnvEntry
+	nil,                            // 21: hearth.agent.v1.PodOverrides.RequestsEntry
+	nil,                            // 22: hearth.agent.v1.PodOverrides.LimitsEntry
+	nil,                            // 23: hearth.agent.v1.PodOverrides.NodeSelectorEntry
+	nil,                            // 24: hearth.agent.v1.PodOverrides.LabelsEntry
+	nil,                            // 25: hearth.agent.v1.PodOverrides.AnnotationsEntry
+	(*durationpb.Duration)(nil),    // 26: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 27: google.protobuf.Timestamp
 }
 var file_hearth_agent_v1_agent_proto_depIdxs = []int32{
 	3,  // 0: hearth.agent.v1.ConnectRequest.hello:type_name -> hearth.agent.v1.Hello
 	5,  // 1: hearth.agent.v1.ConnectRequest.heartbeat:type_name -> hearth.agent.v1.Heartbeat
-	10, // 2: hearth.agent.v1.ConnectRequest.job_status:type_name -> hearth.agent.v1.JobStatus
-	12, // 3: hearth.agent.v1.ConnectRequest.log_chunk:type_name -> hearth.agent.v1.LogChunk
+	12, // 2: hearth.agent.v1.ConnectRequest.job_status:type_name -> hearth.agent.v1.JobStatus
+	14, // 3: hearth.agent.v1.ConnectRequest.log_chunk:type_name -> hearth.agent.v1.LogChunk
 	4,  // 4: hearth.agent.v1.ConnectResponse.welcome:type_name -> hearth.agent.v1.Welcome
 	5,  // 5: hearth.agent.v1.ConnectResponse.heartbeat:type_name -> hearth.agent.v1.Heartbeat
 	7,  // 6: hearth.agent.v1.ConnectResponse.run_job:type_name -> hearth.agent.v1.RunJob
-	9,  // 7: hearth.agent.v1.ConnectResponse.cancel_job:type_name -> hearth.agent.v1.CancelJob
-	13, // 8: hearth.agent.v1.ConnectResponse.log_ack:type_name -> hearth.agent.v1.LogAck
-	11, // 9: hearth.agent.v1.ConnectResponse.job_status_ack:type_name -> hearth.agent.v1.JobStatusAck
+	11, // 7: hearth.agent.v1.ConnectResponse.cancel_job:type_name -> hearth.agent.v1.CancelJob
+	15, // 8: hearth.agent.v1.ConnectResponse.log_ack:type_name -> hearth.agent.v1.LogAck
+	13, // 9: hearth.agent.v1.ConnectResponse.job_status_ack:type_name -> hearth.agent.v1.JobStatusAck
 	6,  // 10: hearth.agent.v1.ConnectResponse.drain:type_name -> hearth.agent.v1.Drain
-	17, // 11: hearth.agent.v1.Hello.labels:type_name -> hearth.agent.v1.Hello.LabelsEntry
-	19, // 12: hearth.agent.v1.Welcome.heartbeat_interval:type_name -> google.protobuf.Duration
-	19, // 13: hearth.agent.v1.Welcome.max_stream_age:type_name -> google.protobuf.Duration
-	20, // 14: hearth.agent.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
-	8,  // 15: hearth.agent.v1.RunJob.steps:type_name -> hearth.agent.v1.Step
-	18, // 16: hearth.agent.v1.RunJob.env:type_name -> hearth.agent.v1.RunJob.EnvEntry
-	19, // 17: hearth.agent.v1.RunJob.timeout:type_name -> google.protobuf.Duration
-	0,  // 18: hearth.agent.v1.JobStatus.state:type_name -> hearth.agent.v1.JobState
-	0,  // 19: hearth.agent.v1.JobStatusAck.state:type_name -> hearth.agent.v1.JobState
-	15, // 20: hearth.agent.v1.UploadArtifactRequest.header:type_name -> hearth.agent.v1.ArtifactHeader
-	1,  // 21: hearth.agent.v1.AgentService.Connect:input_type -> hearth.agent.v1.ConnectRequest
-	14, // 22: hearth.agent.v1.AgentService.UploadArtifact:input_type -> hearth.agent.v1.UploadArtifactRequest
-	2,  // 23: hearth.agent.v1.AgentService.Connect:output_type -> hearth.agent.v1.ConnectResponse
-	16, // 24: hearth.agent.v1.AgentService.UploadArtifact:output_type -> hearth.agent.v1.UploadArtifactResponse
-	23, // [23:25] is the sub-list for method output_type
-	21, // [21:23] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	19, // 11: hearth.agent.v1.Hello.labels:type_name -> hearth.agent.v1.Hello.LabelsEntry
+	26, // 12: hearth.agent.v1.Welcome.heartbeat_interval:type_name -> google.protobuf.Duration
+	26, // 13: hearth.agent.v1.Welcome.max_stream_age:type_name -> google.protobuf.Duration
+	27, // 14: hearth.agent.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
+	10, // 15: hearth.agent.v1.RunJob.steps:type_name -> hearth.agent.v1.Step
+	20, // 16: hearth.agent.v1.RunJob.env:type_name -> hearth.agent.v1.RunJob.EnvEntry
+	26, // 17: hearth.agent.v1.RunJob.timeout:type_name -> google.protobuf.Duration
+	8,  // 18: hearth.agent.v1.RunJob.pod:type_name -> hearth.agent.v1.PodOverrides
+	21, // 19: hearth.agent.v1.PodOverrides.requests:type_name -> hearth.agent.v1.PodOverrides.RequestsEntry
+	22, // 20: hearth.agent.v1.PodOverrides.limits:type_name -> hearth.agent.v1.PodOverrides.LimitsEntry
+	23, // 21: hearth.agent.v1.PodOverrides.node_selector:type_name -> hearth.agent.v1.PodOverrides.NodeSelectorEntry
+	9,  // 22: hearth.agent.v1.PodOverrides.tolerations:type_name -> hearth.agent.v1.Toleration
+	24, // 23: hearth.agent.v1.PodOverrides.labels:type_name -> hearth.agent.v1.PodOverrides.LabelsEntry
+	25, // 24: hearth.agent.v1.PodOverrides.annotations:type_name -> hearth.agent.v1.PodOverrides.AnnotationsEntry
+	0,  // 25: hearth.agent.v1.JobStatus.state:type_name -> hearth.agent.v1.JobState
+	0,  // 26: hearth.agent.v1.JobStatusAck.state:type_name -> hearth.agent.v1.JobState
+	17, // 27: hearth.agent.v1.UploadArtifactRequest.header:type_name -> hearth.agent.v1.ArtifactHeader
+	1,  // 28: hearth.agent.v1.AgentService.Connect:input_type -> hearth.agent.v1.ConnectRequest
+	16, // 29: hearth.agent.v1.AgentService.UploadArtifact:input_type -> hearth.agent.v1.UploadArtifactRequest
+	2,  // 30: hearth.agent.v1.AgentService.Connect:output_type -> hearth.agent.v1.ConnectResponse
+	18, // 31: hearth.agent.v1.AgentService.UploadArtifact:output_type -> hearth.agent.v1.UploadArtifactResponse
+	30, // [30:32] is the sub-list for method output_type
+	28, // [28:30] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_hearth_agent_v1_agent_proto_init() }
@@ -1593,7 +1811,7 @@ func file_hearth_agent_v1_agent_proto_init() {
 		(*ConnectResponse_JobStatusAck)(nil),
 		(*ConnectResponse_Drain)(nil),
 	}
-	file_hearth_agent_v1_agent_proto_msgTypes[13].OneofWrappers = []any{
+	file_hearth_agent_v1_agent_proto_msgTypes[15].OneofWrappers = []any{
 		(*UploadArtifactRequest_Header)(nil),
 		(*UploadArtifactRequest_Data)(nil),
 	}
@@ -1603,7 +1821,7 @@ func file_hearth_agent_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hearth_agent_v1_agent_proto_rawDesc), len(file_hearth_agent_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
