@@ -258,11 +258,15 @@ func (w *watcher) feed(ctx context.Context, init *corev1.ContainerStatus) (runne
 	if _, err := os.Stat(fed); err == nil || init.State.Terminated != nil || w.feeding {
 		return runner.Result{}, false
 	}
+	if h.pay == nil && !h.m.Adopted {
+		// Resumed from this directory, which records no delivery: the
+		// token died with the old agent, so the checkout never gets it.
+		return w.failed(0, 0, runner.MsgLost+": the agent stopped before delivering the checkout's credentials"), true
+	}
 	if h.pay == nil {
-		// Resumed: the old agent may have fed it (the record is in a data
-		// directory that may be gone) and the token died with it. A
-		// checkout that never got its payload gives up by itself
-		// (job-init --payload-timeout) and fails step 0.
+		// Adopted: the old agent may have fed it, in a data directory
+		// that is gone. A checkout that never got its payload gives up by
+		// itself (job-init --payload-timeout) and fails step 0.
 		return runner.Result{}, false
 	}
 	w.feeding = true

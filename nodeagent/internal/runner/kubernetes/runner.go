@@ -189,6 +189,9 @@ type meta struct {
 	Pod     string    `json:"pod"`
 	Nonce   string    `json:"nonce"`
 	Started time.Time `json:"started"`
+	// Adopted: rebuilt from the pod by an agent that did not start it, so
+	// whether the checkout got its payload is unknown here.
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 func metaPath(dir string) string { return filepath.Join(dir, stateDir, "meta.json") }
@@ -277,7 +280,7 @@ func (r *Runner) resumeMeta(ctx context.Context, job *agentv1.RunJob, dir string
 	if err != nil || pod.Annotations[AnnotationNonce] == "" || pod.Labels[LabelJob] != job.GetJobId() {
 		return meta{}, fmt.Errorf("pod %s lacks Hearth's annotations: it cannot be adopted", name)
 	}
-	m = meta{Pod: name, Nonce: pod.Annotations[AnnotationNonce], Started: started}
+	m = meta{Pod: name, Nonce: pod.Annotations[AnnotationNonce], Started: started, Adopted: true}
 	if err := os.MkdirAll(filepath.Join(dir, stateDir), 0o700); err != nil {
 		return meta{}, err
 	}

@@ -248,3 +248,30 @@ func TestHostileImageIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeBeforeTheCheckoutWasFedIsLost: an agent that stopped before
+// attaching leaves a checkout waiting for a token nobody has; the resumed
+// job ends at once instead of waiting for job-init's timeout.
+func TestResumeBeforeTheCheckoutWasFedIsLost(t *testing.T) {
+	r, _ := newRunner(t)
+	dir := jobDir(t)
+	job := testJob("job-unfed")
+	h, err := r.Start(context.Background(), job, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, r, job.GetJobId())
+	h.(runner.Detacher).Detach()
+	setStatus(t, r, pod.Name, func(s *corev1.PodStatus) {
+		s.InitContainerStatuses = []corev1.ContainerStatus{{Name: initContainer, Image: "hearth/helper:test",
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}
+	})
+	h2, err := r.Resume(context.Background(), job, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := waitDone(t, h2); res.State != agentv1.JobState_JOB_STATE_FAILURE || !strings.Contains(res.Message, "before delivering the checkout's credentials") {
+		t.Fatalf("result %+v", res)
+	}
+	podGone(t, r, pod.Name)
+}
