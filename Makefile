@@ -9,8 +9,9 @@ TOOLS_BIN := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS_BIN):$(PATH)
 export GOFLAGS := -buildvcs=false
 
-MODULES := shared migrations controlplane nodeagent e2e
-GO_PACKAGES := ./shared/... ./migrations/... ./controlplane/... ./nodeagent/... ./e2e/...
+MODULES := shared migrations controlplane nodeagent e2e charts
+# charts/ is the Helm charts' test module (helm.sh/helm/v4 stays out of the others).
+GO_PACKAGES := ./shared/... ./migrations/... ./controlplane/... ./nodeagent/... ./e2e/... ./charts/...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || true)
 LDFLAGS := -X github.com/hearth-dev/hearth/shared/version.version=$(VERSION) -X github.com/hearth-dev/hearth/shared/version.commit=$(COMMIT)
