@@ -86,14 +86,16 @@ apt_install() {
 
 # kube_tools: what the kubernetes runner's tests run: the Kubernetes
 # binaries built from source (scripts/k8s-tools.sh, cached outside the
-# checkout) and, for a real node, containerd, runc, the CNI plugins and a
-# static busybox for the test images.
+# checkout) and, for a real node, containerd, runc, the CNI plugins, a
+# static busybox for the test images and iproute2 (the test namespace's
+# interfaces).
 kube_tools() {
 	bash "$root/scripts/k8s-tools.sh" >/dev/null
 	apt_package containerd containerd
 	apt_package runc runc
 	apt_file /usr/lib/cni/bridge containernetworking-plugins
 	apt_file /bin/busybox busybox-static
+	apt_package ip iproute2
 }
 
 # console_deps: `npm ci` in console/ unless node_modules already matches

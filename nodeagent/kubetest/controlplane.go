@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,10 +32,16 @@ type ControlPlane struct {
 	// Config reaches the API server as an administrator (system:masters).
 	Config *rest.Config
 	Client kubernetes.Interface
-	// URL is the API server's https URL on 127.0.0.1; Token its admin token.
+	// URL is the API server's https URL, on 127.0.0.1 (on NodeIP in
+	// InNetns's namespace); Token its admin token.
 	URL, Token string
 	// Dir holds the processes' data and logs; Bin the binaries.
 	Dir, Bin string
+
+	mu         sync.Mutex
+	kubeconfig string    // written on first use
+	scheduler  *exec.Cmd // shared by the nodes, while any runs
+	schedUsers int
 }
 
 // Bin is the directory of the Kubernetes binaries, failing the test with
@@ -53,7 +60,7 @@ func Bin(t testing.TB) string {
 		}
 		dir = strings.TrimSpace(string(out))
 	}
-	for _, b := range []string{"etcd", "kube-apiserver", "kubelet"} {
+	for _, b := range []string{"etcd", "kube-apiserver", "kube-scheduler", "kubelet"} {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil { //nolint:gosec // G703: the build script's own directory
 			t.Fatalf("%s is missing from %s: build the Kubernetes test binaries with `make k8s-tools` (about 10 minutes the first time)", b, dir)
 		}
@@ -114,10 +121,16 @@ func StartControlPlane(t testing.TB) *ControlPlane {
 	if err := os.WriteFile(tokens, []byte(cp.Token+",admin,admin,system:masters\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// In InNetns's namespace the API server listens on the node address
+	// (pods cannot reach loopback); elsewhere on 127.0.0.1.
+	addr := "127.0.0.1"
+	if inNetns() {
+		addr = NodeIP
+	}
 	port := FreePort(t)
-	cp.URL = "https://127.0.0.1:" + strconv.Itoa(port)
+	cp.URL = "https://" + net.JoinHostPort(addr, strconv.Itoa(port))
 	api := start(t, dir, "kube-apiserver", filepath.Join(bin, "kube-apiserver"),
-		"--etcd-servers", etcdURL, "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
+		"--etcd-servers", etcdURL, "--bind-address", addr, "--advertise-address", addr,
 		"--secure-port", strconv.Itoa(port), "--cert-dir", filepath.Join(dir, "certs"),
 		"--service-account-key-file", pubPath, "--service-account-signing-key-file", keyPath,
 		"--service-account-issuer", "https://kubernetes.default.svc", "--token-auth-file", tokens,
@@ -146,8 +159,9 @@ func StartControlPlane(t testing.TB) *ControlPlane {
 	return cp
 }
 
-// Namespace creates a namespace with its default ServiceAccount (no
-// controller-manager makes it here).
+// Namespace creates a namespace with its default ServiceAccount and the
+// kube-root-ca.crt ConfigMap a pod's service account token volume needs
+// (no controller-manager makes them here).
 func (c *ControlPlane) Namespace(t testing.TB, name string) {
 	t.Helper()
 	ctx := context.Background()
@@ -159,6 +173,56 @@ func (c *ControlPlane) Namespace(t testing.TB, name string) {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
+	ca, err := os.ReadFile(filepath.Join(c.Dir, "certs", "apiserver.crt"))
+	if err != nil {
+		t.Fatalf("the API server's certificate: %v", err)
+	}
+	_, err = c.Client.CoreV1().ConfigMaps(name).Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt"}, Data: map[string]string{"ca.crt": string(ca)},
+	}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+}
+
+// Kubeconfig is the path of a kubeconfig file reaching the API server as
+// its administrator (for kubectl, the kubelet, the scheduler).
+func (c *ControlPlane) Kubeconfig(t testing.TB) string {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.kubeconfigLocked(t)
+}
+
+func (c *ControlPlane) kubeconfigLocked(t testing.TB) string {
+	t.Helper()
+	if c.kubeconfig != "" {
+		return c.kubeconfig
+	}
+	path := filepath.Join(c.Dir, "admin.kubeconfig")
+	data := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: %s
+    insecure-skip-tls-verify: true
+users:
+- name: admin
+  user:
+    token: %s
+contexts:
+- name: test
+  context:
+    cluster: test
+    user: admin
+current-context: test
+`, c.URL, c.Token)
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.kubeconfig = path
+	return path
 }
 
 func randomHex(t testing.TB) string {
