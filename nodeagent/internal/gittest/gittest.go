@@ -5,6 +5,7 @@ package gittest
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/cgi" //nolint:gosec // G504: tests only, on Go 1.26
 	"net/http/httptest"
@@ -34,6 +35,13 @@ func (g *Server) AuthHeaders() []string {
 // NewRepo creates a bare repository with one commit (files) served by a
 // new Server and returns the server, the clone URL and the commit id.
 func NewRepo(t testing.TB, token string, files map[string]string) (*Server, string, string) {
+	t.Helper()
+	return NewRepoOn(t, "127.0.0.1", token, files)
+}
+
+// NewRepoOn is NewRepo with the server listening on host (a kubetest
+// node's address, which pods reach).
+func NewRepoOn(t testing.TB, host, token string, files map[string]string) (*Server, string, string) {
 	t.Helper()
 	root := t.TempDir()
 	src := filepath.Join(root, "src")
@@ -70,7 +78,7 @@ func NewRepo(t testing.TB, token string, files map[string]string) (*Server, stri
 		Env:  []string{"GIT_PROJECT_ROOT=" + filepath.Join(root, "repos"), "GIT_HTTP_EXPORT_ALL=1"},
 	}
 	g := &Server{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		auth := req.Header.Get("Authorization")
 		g.mu.Lock()
 		g.headers = append(g.headers, auth)
@@ -82,6 +90,13 @@ func NewRepo(t testing.TB, token string, files map[string]string) (*Server, stri
 		}
 		backend.ServeHTTP(w, req)
 	}))
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = srv.Listener.Close()
+	srv.Listener = l
+	srv.Start()
 	t.Cleanup(srv.Close)
 	g.URL = srv.URL
 	return g, srv.URL + "/proj.git", sha

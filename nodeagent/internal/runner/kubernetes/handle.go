@@ -178,8 +178,8 @@ func (w *watcher) look(ctx context.Context) (runner.Result, bool) {
 		return w.failed(0, 0, "the job's pod was deleted"), true
 	}
 	w.seen = true
-	if msg := stuck(pod); msg != "" {
-		if ev := h.lastWarning(ctx, pod); ev != "" && !strings.Contains(msg, ev) {
+	if msg, container := stuck(pod); msg != "" {
+		if ev := h.lastWarning(ctx, pod, container); ev != "" && !strings.Contains(msg, ev) {
 			msg += " (" + ev + ")"
 		}
 		return w.failed(0, 0, msg), true
@@ -214,25 +214,27 @@ func (w *watcher) look(ctx context.Context) (runner.Result, bool) {
 	return runner.Result{}, false
 }
 
-// stuck is the reason a pod will not run by itself, or "".
-func stuck(pod *corev1.Pod) string {
+// stuck is the reason a pod will not run by itself ("" if none), and the
+// container it is about ("" for the pod).
+func stuck(pod *corev1.Pod) (msg, container string) {
 	for _, c := range pod.Status.Conditions {
 		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-			return "the pod cannot be scheduled: " + c.Message
+			return "the pod cannot be scheduled: " + c.Message, ""
 		}
 	}
 	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
 		for _, st := range list {
 			if wt := st.State.Waiting; wt != nil && failFastReasons[wt.Reason] {
-				return fmt.Sprintf("container %s: %s: %s", st.Name, wt.Reason, wt.Message)
+				return fmt.Sprintf("container %s: %s: %s", st.Name, wt.Reason, wt.Message), st.Name
 			}
 		}
 	}
-	return ""
+	return "", ""
 }
 
-// lastWarning is the newest Warning event about the pod, for the log.
-func (h *handle) lastWarning(ctx context.Context, pod *corev1.Pod) string {
+// lastWarning is the newest Warning event about the pod's container (or,
+// with container "", about the pod), for the log.
+func (h *handle) lastWarning(ctx context.Context, pod *corev1.Pod, container string) string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	list, err := h.r.c.ListEvents(ctx, fields.Set{"involvedObject.uid": string(pod.UID), "type": corev1.EventTypeWarning}.String())
@@ -240,8 +242,13 @@ func (h *handle) lastWarning(ctx context.Context, pod *corev1.Pod) string {
 		return ""
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return eventTime(list.Items[i]).Before(eventTime(list.Items[j])) })
-	ev := list.Items[len(list.Items)-1]
-	return ev.Reason + ": " + ev.Message
+	for i := len(list.Items) - 1; i >= 0; i-- {
+		ev := list.Items[i]
+		if container == "" || strings.Contains(ev.InvolvedObject.FieldPath, "{"+container+"}") {
+			return ev.Reason + ": " + ev.Message
+		}
+	}
+	return ""
 }
 
 func eventTime(e corev1.Event) time.Time {

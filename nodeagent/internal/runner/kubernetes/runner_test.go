@@ -109,7 +109,7 @@ func TestImagePullFailureFailsFast(t *testing.T) {
 	pod := waitPod(t, r, job.GetJobId())
 	_, err = cluster.Client.CoreV1().Events(ns).Create(context.Background(), &corev1.Event{
 		ObjectMeta:     metav1.ObjectMeta{Name: "pull-failed"},
-		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: pod.Name, UID: pod.UID},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: pod.Name, UID: pod.UID, FieldPath: "spec.initContainers{checkout}"},
 		Type:           corev1.EventTypeWarning, Reason: "Failed", Message: `Failed to pull image "nope:1": not found`,
 		LastTimestamp: metav1.Now(),
 	}, metav1.CreateOptions{})
