@@ -81,7 +81,7 @@ func testExecAndAttach(t *testing.T, c *cluster) {
 	}
 	stop()
 	_ = feed.Close()
-	<-done
+	_ = <-done
 }
 
 // signalWriter closes seen once what was written contains want.
