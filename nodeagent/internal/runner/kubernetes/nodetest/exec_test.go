@@ -81,7 +81,9 @@ func testExecAndAttach(t *testing.T, c *cluster) {
 	}
 	stop()
 	_ = feed.Close()
-	_ = <-done
+	if err := <-done; err != nil && actx.Err() == nil {
+		t.Errorf("attach: %v", err)
+	}
 }
 
 // signalWriter closes seen once what was written contains want.
