@@ -41,13 +41,17 @@ const (
 // output, signals and exit code, and afterwards kills whatever the run
 // left in its namespace; in the re-executed binary it prepares the
 // namespaces and runs the tests. See the package documentation for why.
-func InNetns(m *testing.M) int {
+func InNetns(m *testing.M) int { return InNetnsRun(m.Run) }
+
+// InNetnsRun is InNetns for a TestMain that wraps m.Run (for example in
+// testsvc.Run): run is called in the re-executed binary only.
+func InNetnsRun(run func() int) int {
 	if os.Getenv(netnsEnv) != "" {
 		if err := setupNamespaces(); err != nil {
 			fmt.Fprintf(os.Stderr, "kubetest: preparing the test namespaces: %v\n", err)
 			return 1
 		}
-		return m.Run()
+		return run()
 	}
 	return reexecInNamespaces()
 }

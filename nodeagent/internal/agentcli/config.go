@@ -42,6 +42,7 @@ var settings = []setting{
 	{"kube-cluster", "NAME", "", "kubernetes runner: the cluster's name on job pods' labels (empty: --name)"},
 	{"kube-helper-image", "IMAGE", "", "kubernetes runner: an image holding hearth-agent at /hearth-agent, for the checkout and artifacts"},
 	{"kube-default-image", "IMAGE", "busybox", "kubernetes runner: the image of jobs whose .hearth.yml names none"},
+	{"kube-image-pull-policy", "POLICY", "IfNotPresent", "kubernetes runner: the job pods' imagePullPolicy: IfNotPresent, Always or Never"},
 	{"kube-pod-config", "FILE", "", "kubernetes runner: a YAML file shaping every job pod (resources, node selector, tolerations, …) and the limits of jobs' own kubernetes: sections (docs/kubernetes.md)"},
 	{"identity-secret", "NAME", "", "kubernetes runner: keep the agent's identity in this Secret of --kube-namespace (which must exist) instead of --data-dir"},
 	{"lease", "NAME", "", "kubernetes runner: run jobs only while holding this Lease of --kube-namespace, so one of several replicas runs them"},

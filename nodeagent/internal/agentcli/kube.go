@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/rs/zerolog"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -29,6 +30,7 @@ type kubeConfig struct {
 	IdentitySecret string
 	Lease          string
 	Pod            kuberunner.PodConfig
+	PullPolicy     corev1.PullPolicy
 }
 
 // inClusterNamespace is where a pod's own namespace is mounted.
@@ -45,6 +47,13 @@ func (c *runConfig) readKube(get getter, bad complaint) {
 	k.DefaultImage, _ = get("kube-default-image")
 	k.IdentitySecret, _ = get("identity-secret")
 	k.Lease, _ = get("lease")
+	policy, src := get("kube-image-pull-policy")
+	switch corev1.PullPolicy(policy) {
+	case corev1.PullIfNotPresent, corev1.PullAlways, corev1.PullNever:
+		k.PullPolicy = corev1.PullPolicy(policy)
+	default:
+		bad("%s %q: want IfNotPresent, Always or Never", src, policy)
+	}
 	if path, src := get("kube-pod-config"); path != "" {
 		pc, err := kuberunner.LoadPodConfig(path)
 		if err != nil {
@@ -120,7 +129,7 @@ func startKube(ctx context.Context, k kubeConfig, agent string, log zerolog.Logg
 	}
 	setup.runner, err = kuberunner.New(setup.ctx, kuberunner.Options{
 		Config: cfg, Namespace: k.Namespace, Cluster: k.Cluster, Agent: agent,
-		HelperImage: k.HelperImage, DefaultImage: k.DefaultImage, Pod: k.Pod, Log: log,
+		HelperImage: k.HelperImage, DefaultImage: k.DefaultImage, PullPolicy: k.PullPolicy, Pod: k.Pod, Log: log,
 	})
 	if err != nil {
 		setup.release()
