@@ -69,6 +69,13 @@ func WithConfig(f func(*config.Config)) Option {
 	return func(o *server.Options) { f(&o.Config) }
 }
 
+// ListenOn makes the server listen on host (a free port) instead of
+// 127.0.0.1: a kubetest node's address, which pods reach. Clone URLs
+// follow, since the public URL defaults to the bound address.
+func ListenOn(host string) Option {
+	return func(o *server.Options) { o.Config.Listen = net.JoinHostPort(host, "0") }
+}
+
 // WithWorkers adds background workers run on every replica.
 func WithWorkers(w ...supervisor.Worker) Option {
 	return func(o *server.Options) { o.Workers = append(o.Workers, w...) }

@@ -88,8 +88,17 @@ func reexecInNamespaces() int {
 		return 1
 	}
 	defer func() { _ = os.RemoveAll(scratch) }()
+	// Traversable by other users (not listable), as /tmp is: services a
+	// test starts under other users (PostgreSQL as postgres) keep their
+	// directories below TMPDIR.
 	tmp := filepath.Join(scratch, "tmp")
-	if err := os.Mkdir(tmp, 0o700); err != nil {
+	if err := os.Mkdir(tmp, 0o711); err == nil {
+		err = os.Chmod(scratch, 0o711) //nolint:gosec // G302: traversable only, as /tmp
+		if err == nil {
+			err = os.Chmod(tmp, 0o711) //nolint:gosec // G302: the umask may have narrowed it
+		}
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "kubetest: %v\n", err)
 		return 1
 	}
