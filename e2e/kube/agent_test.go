@@ -30,7 +30,7 @@ type kcluster struct {
 	node *kubetest.Node
 }
 
-func startKube(t *testing.T, name string) *kcluster {
+func startKube(t testing.TB, name string) *kcluster {
 	t.Helper()
 	cp := kubetest.StartControlPlane(t)
 	node := kubetest.StartNode(t, cp)
@@ -48,7 +48,7 @@ func startKube(t *testing.T, name string) *kcluster {
 }
 
 // agentID is the id of the agent registered from this cluster.
-func (k *kcluster) agentID(t *testing.T) string {
+func (k *kcluster) agentID(t testing.TB) string {
 	t.Helper()
 	s, err := k.cp.Client.CoreV1().Secrets(jobsNamespace).Get(t.Context(), identitySecret, metav1.GetOptions{})
 	if err != nil {
@@ -64,7 +64,7 @@ func (k *kcluster) agentID(t *testing.T) string {
 }
 
 // pods lists the job pods in the cluster.
-func (k *kcluster) pods(t *testing.T) []corev1.Pod {
+func (k *kcluster) pods(t testing.TB) []corev1.Pod {
 	t.Helper()
 	l, err := k.cp.Client.CoreV1().Pods(jobsNamespace).List(t.Context(), metav1.ListOptions{})
 	if err != nil {
@@ -75,7 +75,7 @@ func (k *kcluster) pods(t *testing.T) []corev1.Pod {
 
 // agent is a hearth-agent process with the kubernetes runner.
 type agent struct {
-	t    *testing.T
+	t    testing.TB
 	args []string
 	env  []string
 
@@ -84,19 +84,31 @@ type agent struct {
 	out bytes.Buffer
 }
 
-func (k *kcluster) startAgent(t *testing.T, w *world, joinToken, labels string) *agent {
+func (k *kcluster) startAgent(t testing.TB, w *world, joinToken, capacity string) *agent {
 	t.Helper()
-	a := &agent{t: t, env: append(os.Environ(), "HEARTH_AGENT_JOIN_TOKEN="+joinToken)}
-	a.args = []string{"run", "--server", w.base, "--runner", "kubernetes", "--kubeconfig", k.cp.Kubeconfig(t),
+	return startAgent(t, joinToken, "run", "--server", w.base, "--runner", "kubernetes", "--kubeconfig", k.cp.Kubeconfig(t),
 		"--kube-namespace", jobsNamespace, "--kube-cluster", k.name, "--kube-helper-image", helperImage,
 		"--kube-default-image", kubetest.BusyboxImage, "--kube-image-pull-policy", "Never",
-		"--identity-secret", identitySecret, "--labels", labels, "--name", "agent-" + k.name, "--capacity", "4", "--log-level", "debug"}
+		"--identity-secret", identitySecret, "--name", "agent-"+k.name, "--capacity", capacity, "--log-level", "debug")
+}
+
+// startProcessAgent runs an agent with the process runner (the benchmark's
+// yardstick).
+func startProcessAgent(t testing.TB, w *world, joinToken, capacity string) *agent {
+	t.Helper()
+	return startAgent(t, joinToken, "run", "--server", w.base, "--runner", "process", "--name", "agent-process",
+		"--capacity", capacity, "--log-level", "info")
+}
+
+func startAgent(t testing.TB, joinToken string, args ...string) *agent {
+	t.Helper()
+	a := &agent{t: t, args: args, env: append(os.Environ(), "HEARTH_AGENT_JOIN_TOKEN="+joinToken)}
 	a.start(t.TempDir())
 	t.Cleanup(func() {
 		a.stop()
 		if t.Failed() {
 			a.mu.Lock()
-			t.Logf("agent %s output:\n%s", k.name, a.out.String())
+			t.Logf("agent %v output:\n%s", args[len(args)-7:], a.out.String())
 			a.mu.Unlock()
 		}
 	})

@@ -35,7 +35,7 @@ func ok(s hearthv1.PipelineState) bool { return s == hearthv1.PipelineState_PIPE
 func TestKubernetesRunner(t *testing.T) {
 	w := newWorld(t)
 	one := startKube(t, "one")
-	agentOne := one.startAgent(t, w, w.cluster(t, "one", map[string]string{"region": "one"}), "")
+	agentOne := one.startAgent(t, w, w.cluster(t, "one", map[string]string{"region": "one"}), "4")
 
 	t.Run("a push runs a two-job DAG as pods with complete logs", func(t *testing.T) {
 		sha := w.push(t, "main", map[string]string{"README.md": "hello from the repository\n", ".hearth.yml": dag})
@@ -119,7 +119,7 @@ func TestKubernetesRunner(t *testing.T) {
 
 	t.Run("two clusters: labels route jobs, and a cluster going away fails only its own", func(t *testing.T) {
 		two := startKube(t, "two")
-		agentTwo := two.startAgent(t, w, w.cluster(t, "two", map[string]string{"region": "two"}), "")
+		agentTwo := two.startAgent(t, w, w.cluster(t, "two", map[string]string{"region": "two"}), "4")
 		sha := w.push(t, "main", map[string]string{".hearth.yml": `jobs:
   here:
     labels: {region: one}
@@ -160,7 +160,7 @@ func TestKubernetesRunner(t *testing.T) {
 }
 
 // rawLogIfAny is the job's log so far ("" while it has none).
-func (w *world) rawLogIfAny(t *testing.T, jobID string) string {
+func (w *world) rawLogIfAny(t testing.TB, jobID string) string {
 	t.Helper()
 	if jobID == "" {
 		return ""
@@ -170,7 +170,7 @@ func (w *world) rawLogIfAny(t *testing.T, jobID string) string {
 
 // orphanPod makes a pod that looks like one of the agent's, for a job the
 // control plane never ran.
-func orphanPod(t *testing.T, k *kcluster) string {
+func orphanPod(t testing.TB, k *kcluster) string {
 	t.Helper()
 	const jobID = "0190c0de-0000-7000-8000-00000000beef"
 	name := "hearth-job-" + jobID
@@ -195,7 +195,7 @@ func orphanPod(t *testing.T, k *kcluster) string {
 	return name
 }
 
-func waitGone(t *testing.T, k *kcluster, name string) {
+func waitGone(t testing.TB, k *kcluster, name string) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -211,7 +211,7 @@ func waitGone(t *testing.T, k *kcluster, name string) {
 	t.Fatalf("pod %s was never collected", name)
 }
 
-func waitNoPods(t *testing.T, k *kcluster) {
+func waitNoPods(t testing.TB, k *kcluster) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {

@@ -33,7 +33,7 @@ type world struct {
 
 const project = "demo"
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	srv := servertest.Start(t, servertest.ListenOn(kubetest.NodeIP))
 	w := &world{srv: srv, base: srv.URL, admin: srv.AdminToken(t), owner: servertest.AdminUsername, work: t.TempDir()}
@@ -58,7 +58,7 @@ func (w *world) pipelines() hearthv1connect.PipelineServiceClient {
 }
 
 // cluster registers a cluster with labels and returns a join token for it.
-func (w *world) cluster(t *testing.T, name string, labels map[string]string) string {
+func (w *world) cluster(t testing.TB, name string, labels map[string]string) string {
 	t.Helper()
 	c, err := w.clusters().CreateCluster(t.Context(), &hearthv1.CreateClusterRequest{Name: name, Labels: labels})
 	if err != nil {
@@ -73,7 +73,7 @@ func (w *world) cluster(t *testing.T, name string, labels map[string]string) str
 	return res.GetToken()
 }
 
-func (w *world) git(t *testing.T, args ...string) string {
+func (w *world) git(t testing.TB, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -87,7 +87,7 @@ func (w *world) git(t *testing.T, args ...string) string {
 }
 
 // push commits files and pushes to branch; it returns the commit id.
-func (w *world) push(t *testing.T, branch string, files map[string]string) string {
+func (w *world) push(t testing.TB, branch string, files map[string]string) string {
 	t.Helper()
 	for path, content := range files {
 		full := filepath.Join(w.work, path)
@@ -111,7 +111,7 @@ func (w *world) push(t *testing.T, branch string, files map[string]string) strin
 }
 
 // pipelineFor waits until the pipeline of commit sha satisfies ok.
-func (w *world) pipelineFor(t *testing.T, sha string, timeout time.Duration, ok func(*hearthv1.Pipeline) bool) *hearthv1.Pipeline {
+func (w *world) pipelineFor(t testing.TB, sha string, timeout time.Duration, ok func(*hearthv1.Pipeline) bool) *hearthv1.Pipeline {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var last *hearthv1.Pipeline
@@ -145,7 +145,7 @@ func finished(p *hearthv1.Pipeline) bool {
 	return false
 }
 
-func jobNamed(t *testing.T, p *hearthv1.Pipeline, name string) *hearthv1.Job {
+func jobNamed(t testing.TB, p *hearthv1.Pipeline, name string) *hearthv1.Job {
 	t.Helper()
 	for _, j := range p.GetJobs() {
 		if j.GetName() == name {
@@ -157,7 +157,7 @@ func jobNamed(t *testing.T, p *hearthv1.Pipeline, name string) *hearthv1.Job {
 }
 
 // rawLog is a job's stored log, every step.
-func (w *world) rawLog(t *testing.T, jobID string) string {
+func (w *world) rawLog(t testing.TB, jobID string) string {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, w.base+"/api/v1/jobs/"+jobID+"/log", nil)
 	if err != nil {

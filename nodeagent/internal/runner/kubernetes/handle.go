@@ -40,6 +40,8 @@ type handle struct {
 	dir string
 	m   meta
 	pay *payload // nil after a Resume: the token died with the old agent
+	// create is the pod to create first (Start), nil after a Resume.
+	create *corev1.Pod
 	log zerolog.Logger
 
 	cancelCh   chan struct{}
@@ -124,6 +126,19 @@ func (h *handle) run() {
 	missing := time.NewTimer(30 * time.Second)
 	defer missing.Stop()
 
+	if h.create != nil {
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		_, err := h.r.c.CreatePod(cctx, h.create)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return // detached: a later Resume finds the pod, or not
+			}
+			msg := fmt.Sprintf("creating pod %s in namespace %s failed: %v", h.create.Name, h.r.o.Namespace, err)
+			h.end(runner.Result{State: agentv1.JobState_JOB_STATE_FAILURE, Message: msg}, true)
+			return
+		}
+	}
 	fctx, stopFollowers := context.WithCancel(ctx)
 	w := &watcher{h: h, followers: map[string]*follower{}, stop: stopFollowers}
 	defer w.stopFollowers()

@@ -196,8 +196,12 @@ type meta struct {
 
 func metaPath(dir string) string { return filepath.Join(dir, stateDir, "meta.json") }
 
-// Start implements runner.Runner: it creates the job's pod and returns;
-// the handle delivers the checkout's credential and follows the pod.
+// Start implements runner.Runner: it checks the job, builds its pod and
+// returns; the handle creates the pod, delivers the checkout's credential
+// and follows it. Creating is left to the handle because the session
+// starts jobs from its stream loop: fifty pod creations in a row, each a
+// round trip to the API server, would hold the agent's heartbeats. A
+// creation the API server refuses ends the job FAILURE with its reason.
 func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (runner.Handle, error) {
 	if err := runner.ValidateJob(job); err != nil {
 		return nil, err
@@ -214,10 +218,8 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	if err := runner.WriteFileAtomic(metaPath(dir), data); err != nil {
 		return nil, err
 	}
-	if _, err := r.c.CreatePod(ctx, pod); err != nil {
-		return nil, fmt.Errorf("creating pod %s in namespace %s: %w", pod.Name, r.o.Namespace, err)
-	}
 	h := r.newHandle(job, dir, m, &payload{Token: job.GetCloneToken()})
+	h.create = pod
 	go h.run() //nolint:gosec // G118: a job outlives the ctx of Start and Resume (package runner: lifecycle)
 	return h, nil
 }
