@@ -60,6 +60,7 @@ type demux struct {
 	partial         []byte // the current line so far (no newline yet)
 	partialTime     time.Time
 	partialFrags    int // fragments of the current line already consumed
+	fresh           int // lines (or fragments) this read consumed, not dropped
 }
 
 // openDemux loads the cursor at cursorPath (none: from the start) and
@@ -95,7 +96,7 @@ func (d *demux) rewind() {
 	for _, h := range d.cur.Seen {
 		d.skip[h]++
 	}
-	d.partial, d.partialFrags = nil, 0
+	d.partial, d.partialFrags, d.fresh = nil, 0, 0
 	for step := range d.files {
 		d.closeStep(step)
 	}
@@ -184,7 +185,34 @@ func (d *demux) consume(ts time.Time, frag int, content []byte) error {
 	default:
 		d.cur.Time, d.cur.Seen, d.skip = ts, []string{h}, nil
 	}
+	d.fresh++
 	return d.split(content)
+}
+
+// readEnd is how a read of the log ended.
+type readEnd struct {
+	fresh      int    // lines it brought that were new
+	pastCursor bool   // it got past the lines the cursor had (all were read again)
+	partial    []byte // the unterminated line it ended with
+}
+
+// end is how the current read ended, once it did.
+func (d *demux) end() readEnd {
+	past := true
+	for _, n := range d.skip {
+		past = past && n == 0
+	}
+	return readEnd{fresh: d.fresh, pastCursor: past, partial: append([]byte(nil), d.partial...)}
+}
+
+// confirms reports whether a read that ended as e, after one that ended
+// as prev, proves the log complete: a read cut short ends as cleanly as a
+// whole one (see follower.run), so a read of a terminated container counts
+// only once a read from the cursor brings nothing new, got past the
+// cursor's lines and ends where the previous one ended. Two reads cut at
+// the same place, reading from different starts, would fool it.
+func (e readEnd) confirms(prev readEnd) bool {
+	return e.fresh == 0 && e.pastCursor && bytes.Equal(e.partial, prev.partial)
 }
 
 // split writes content to the current step, switching steps at markers.

@@ -32,13 +32,28 @@ func (h *handle) newFollower(container, nonce string, firstStep uint32) (*follow
 	return &follower{h: h, container: container, d: d, done: make(chan struct{})}, nil
 }
 
+// terminationLag bounds how long a follower waits, after a follow that
+// ended, for the pod to show its container terminated: the kubelet
+// reports a container's end up to about a second after its log is
+// complete (PLEG), and reopening at once would read the log's last second
+// again and again until then.
+const terminationLag = 500 * time.Millisecond
+
 // run follows until the container's log is complete, ctx ends or the log
 // cannot be made sense of. A broken connection is reopened from the
 // cursor (sinceTime); the demux drops what it already has.
+//
+// The end of a response does not prove the log complete: when the
+// kubelet's connection breaks, the API server ends its own response to us
+// as cleanly as a whole one (it ignores the copy's error). So the log of
+// a terminated container is complete only once a read of it confirms the
+// previous one (readEnd.confirms); a follow that ends while the container
+// still runs is reopened.
 func (f *follower) run(ctx context.Context) {
 	defer close(f.done)
 	defer f.d.close()
 	backoff := 100 * time.Millisecond
+	var prev *readEnd
 	for {
 		terminated := f.terminated()
 		opts := &corev1.PodLogOptions{Container: f.container, Follow: !terminated, Timestamps: true}
@@ -50,12 +65,19 @@ func (f *follower) run(ctx context.Context) {
 			err = f.copy(stream)
 			_ = stream.Close()
 		}
-		if errors.Is(err, io.EOF) && terminated {
-			if err = f.d.finish(); err == nil {
-				err = f.d.save()
+		ended := errors.Is(err, io.EOF)
+		if ended {
+			end := f.d.end()
+			if terminated && prev != nil && end.confirms(*prev) {
+				if err = f.d.finish(); err == nil {
+					err = f.d.save()
+				}
+				f.err = err
+				return
 			}
-			f.err = err
-			return
+			prev = &end
+		} else {
+			prev = nil
 		}
 		_ = f.d.save()
 		var bad *badLogError
@@ -67,15 +89,31 @@ func (f *follower) run(ctx context.Context) {
 			f.err = ctx.Err()
 			return
 		}
-		if !errors.Is(err, io.EOF) {
+		switch {
+		case !ended:
 			f.h.log.Debug().Err(err).Str("container", f.container).Msg("following the log again")
 			select {
 			case <-ctx.Done():
 			case <-time.After(backoff):
 			}
 			backoff = min(2*backoff, 2*time.Second)
+		case !terminated:
+			f.awaitTerminated(ctx)
 		}
 		f.d.rewind()
+	}
+}
+
+// awaitTerminated waits up to terminationLag for the cached pod to show
+// the container ended, as a follow that ends cleanly most often means.
+func (f *follower) awaitTerminated(ctx context.Context) {
+	deadline := time.Now().Add(terminationLag)
+	for !f.terminated() && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
