@@ -121,7 +121,7 @@ func (a *agent) start(dataDir string) {
 	a.t.Helper()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	cmd := exec.CommandContext(context.Background(), agentBinary, append(a.args, "--data-dir", dataDir)...) //nolint:gosec // G204: the binary this test built
+	cmd := exec.CommandContext(context.Background(), agentBinary, append(a.args, "--data-dir", dataDir)...)
 	cmd.Env = a.env
 	cmd.Stdout, cmd.Stderr = &lockedWriter{a}, &lockedWriter{a}
 	if err := cmd.Start(); err != nil {

@@ -92,10 +92,10 @@ func reexecInNamespaces() int {
 	// test starts under other users (PostgreSQL as postgres) keep their
 	// directories below TMPDIR.
 	tmp := filepath.Join(scratch, "tmp")
-	if err := os.Mkdir(tmp, 0o711); err == nil {
-		err = os.Chmod(scratch, 0o711) //nolint:gosec // G302: traversable only, as /tmp
+	err = os.Mkdir(tmp, 0o700)
+	for _, dir := range []string{scratch, tmp} {
 		if err == nil {
-			err = os.Chmod(tmp, 0o711) //nolint:gosec // G302: the umask may have narrowed it
+			err = os.Chmod(dir, 0o711) //nolint:gosec // G302: traversable only, as /tmp
 		}
 	}
 	if err != nil {

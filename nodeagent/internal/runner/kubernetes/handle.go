@@ -42,7 +42,7 @@ type handle struct {
 	pay *payload // nil after a Resume: the token died with the old agent
 	// create is the pod to create first (Start), nil after a Resume.
 	create *corev1.Pod
-	log zerolog.Logger
+	log    zerolog.Logger
 
 	cancelCh   chan struct{}
 	cancelOnce sync.Once

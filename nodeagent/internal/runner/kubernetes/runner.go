@@ -263,17 +263,14 @@ func (r *Runner) resumeMeta(ctx context.Context, job *agentv1.RunJob, dir string
 	if name == "" {
 		name = PodName(job.GetJobId())
 	}
-	pod := r.pod(name)
-	if pod == nil {
-		// The cache may lag a pod created just before a crash: ask.
-		p, err := r.c.GetPod(ctx, name)
-		if apierrors.IsNotFound(err) {
-			return meta{}, nil
-		}
-		if err != nil {
-			return meta{}, fmt.Errorf("looking up pod %s: %w", name, err)
-		}
-		pod = p
+	// Asked, not taken from the cache, which may lag either way: a pod
+	// created just before a crash, or one deleted while nobody watched.
+	pod, err := r.c.GetPod(ctx, name)
+	if apierrors.IsNotFound(err) || (err == nil && pod.DeletionTimestamp != nil) {
+		return meta{}, nil
+	}
+	if err != nil {
+		return meta{}, fmt.Errorf("looking up pod %s: %w", name, err)
 	}
 	if m.Pod != "" {
 		return m, nil
