@@ -89,7 +89,7 @@ func (k *kcluster) startAgent(t testing.TB, w *world, joinToken, capacity string
 	return startAgent(t, joinToken, "run", "--server", w.base, "--runner", "kubernetes", "--kubeconfig", k.cp.Kubeconfig(t),
 		"--kube-namespace", jobsNamespace, "--kube-cluster", k.name, "--kube-helper-image", helperImage,
 		"--kube-default-image", kubetest.BusyboxImage, "--kube-image-pull-policy", "Never",
-		"--identity-secret", identitySecret, "--name", "agent-"+k.name, "--capacity", capacity, "--log-level", "debug")
+		"--identity-secret", identitySecret, "--lease", "hearth-agent", "--name", "agent-"+k.name, "--capacity", capacity, "--log-level", "debug")
 }
 
 // startProcessAgent runs an agent with the process runner (the benchmark's
@@ -141,6 +141,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // startFresh starts the agent again on a new, empty data directory (one
 // that lives as long as the agent's test).
 func (a *agent) startFresh() { a.start(a.t.TempDir()) }
+
+// output is what the agent printed so far.
+func (a *agent) output() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.out.String()
+}
 
 // kill9 kills the agent process: its pods live on.
 func (a *agent) kill9() {

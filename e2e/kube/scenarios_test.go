@@ -117,6 +117,28 @@ func TestKubernetesRunner(t *testing.T) {
 		waitNoPods(t, one)
 	})
 
+	t.Run("of two replicas one runs jobs, the other takes over when it dies", func(t *testing.T) {
+		standby := one.startAgent(t, w, "", "4") // the identity is in the Secret: no join token
+		waitFor(t, time.Minute, "the standby waits for the lease", func() bool {
+			return strings.Contains(standby.output(), "another replica holds the lease; waiting")
+		})
+		sha := w.push(t, "main", map[string]string{".hearth.yml": "jobs:\n  first:\n    labels: {region: one}\n    steps: [echo by the holder]\n"})
+		if p := w.pipelineFor(t, sha, 2*time.Minute, finished); !ok(p.GetState()) {
+			t.Fatalf("pipeline %s", p.GetState())
+		}
+		if strings.Contains(standby.output(), "connected to the control plane") {
+			t.Fatal("the standby connected while the holder held the lease")
+		}
+		agentOne.kill9()
+		waitFor(t, time.Minute, "the standby takes the lease", func() bool {
+			return strings.Contains(standby.output(), "holding the lease")
+		})
+		sha = w.push(t, "main", map[string]string{".hearth.yml": "jobs:\n  second:\n    labels: {region: one}\n    steps: [echo by the new holder]\n"})
+		if p := w.pipelineFor(t, sha, 2*time.Minute, finished); !ok(p.GetState()) {
+			t.Fatalf("pipeline %s: %s", p.GetState(), jobNamed(t, p, "second").GetMessage())
+		}
+	})
+
 	t.Run("two clusters: labels route jobs, and a cluster going away fails only its own", func(t *testing.T) {
 		two := startKube(t, "two")
 		agentTwo := two.startAgent(t, w, w.cluster(t, "two", map[string]string{"region": "two"}), "4")
@@ -225,4 +247,15 @@ func waitNoPods(t testing.TB, k *kcluster) {
 		names = append(names, p.Name)
 	}
 	t.Fatalf("pods left behind: %v", names)
+}
+
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

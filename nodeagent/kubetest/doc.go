@@ -51,4 +51,18 @@
 //     kills what is left in the namespace (shims, containers) and
 //     removes the run's cgroups and its scratch directory (the binary's
 //     TMPDIR).
+//
+// # The simulated node
+//
+// StartSimNode plays a node for fast runs, in any test binary (no
+// namespaces needed): it binds unscheduled pods to itself, runs their
+// containers as host processes (the job's script under sh, with its paths
+// mapped to a directory per pod) or, for the kubernetes runner's helper
+// commands, as the Go functions of package podjob, serves the kubelet's
+// log, exec and attach API on 127.0.0.1 (the API server proxies to it as
+// to a kubelet), and drives pod status and events as a kubelet would.
+// SimOptions script exit codes, pull failures, unschedulable pods, late
+// status reports and cut log connections (BreakLogStreams). It never
+// replaces the real node in make test: it is for the runner's fast
+// scenarios and for load (50 concurrent jobs in under 3 s).
 package kubetest
