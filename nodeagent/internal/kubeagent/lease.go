@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/kubeclient"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // DefaultLeaseDuration is how long a Lease holds without renewal.
@@ -46,13 +47,13 @@ func (l *Lease) Acquire(ctx context.Context) (held context.Context, release func
 	for {
 		ok, err := l.try(ctx)
 		if err != nil {
-			l.Log.Warn().Err(err).Str("lease", l.Name).Msg("trying the lease failed")
+			l.Log.Warn().Err(err).Str(logfield.Lease, l.Name).Msg("trying the lease failed")
 		}
 		if ok {
 			break
 		}
 		if !waiting {
-			l.Log.Info().Str("lease", l.Name).Str("holder", l.observed).Msg("another replica holds the lease; waiting")
+			l.Log.Info().Str(logfield.Lease, l.Name).Str(logfield.Holder, l.observed).Msg("another replica holds the lease; waiting")
 			waiting = true
 		}
 		select {
@@ -61,7 +62,7 @@ func (l *Lease) Acquire(ctx context.Context) (held context.Context, release func
 		case <-time.After(retry):
 		}
 	}
-	l.Log.Info().Str("lease", l.Name).Str("holder", l.Holder).Msg("holding the lease")
+	l.Log.Info().Str(logfield.Lease, l.Name).Str(logfield.Holder, l.Holder).Msg("holding the lease")
 	held, cancel := context.WithCancelCause(ctx)
 	stopped := make(chan struct{})
 	stop := make(chan struct{})
@@ -101,7 +102,7 @@ func (l *Lease) renew(ctx context.Context, stop <-chan struct{}, cancel context.
 			continue
 		}
 		if time.Since(l.lastRenewal) > 2*l.Duration/3 {
-			l.Log.Error().Err(err).Str("lease", l.Name).Msg("could not renew the lease in time; stopping")
+			l.Log.Error().Err(err).Str(logfield.Lease, l.Name).Msg("could not renew the lease in time; stopping")
 			cancel(ErrLost)
 			return
 		}
@@ -169,6 +170,6 @@ func (l *Lease) giveUp(ctx context.Context) {
 	empty := ""
 	lease.Spec.HolderIdentity = &empty
 	if _, err := l.Client.UpdateLease(ctx, lease); err != nil {
-		l.Log.Warn().Err(err).Str("lease", l.Name).Msg("giving the lease up failed; a standby takes over when it expires")
+		l.Log.Warn().Err(err).Str(logfield.Lease, l.Name).Msg("giving the lease up failed; a standby takes over when it expires")
 	}
 }

@@ -28,7 +28,7 @@ import (
 // Payload is what job-init reads from stdin.
 type Payload struct {
 	Token string            `json:"token,omitempty"`
-	Files map[string]string `json:"files,omitempty"`
+	Files map[string][]byte `json:"files,omitempty"` // base64 in the JSON
 }
 
 // MaxPayload bounds the payload line.
@@ -93,7 +93,7 @@ func readPayload(stdin io.Reader, wait time.Duration) ([]byte, error) {
 	}
 }
 
-func writeFiles(dir string, files map[string]string) error {
+func writeFiles(dir string, files map[string][]byte) error {
 	if len(files) == 0 {
 		return nil
 	}
@@ -104,7 +104,7 @@ func writeFiles(dir string, files map[string]string) error {
 		if !fileName.MatchString(name) {
 			return fmt.Errorf("job-init: file name %q is not allowed", name)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o400); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o400); err != nil {
 			return err
 		}
 	}

@@ -29,7 +29,7 @@ func TestInitChecksOutWithTheTokenFromStdin(t *testing.T) {
 	srv, url, sha := gittest.NewRepo(t, token, map[string]string{"README.md": "hello\n", "src/main.go": "package main\n"})
 	ws, run := t.TempDir(), t.TempDir()
 	var out bytes.Buffer
-	stdin := strings.NewReader(`{"token":"` + token + `","files":{"db_password":"s3cret"}}` + "\n")
+	stdin := strings.NewReader(`{"token":"` + token + `","files":{"db_password":"czNjcmV0"}}` + "\n") // "s3cret"
 	if err := Init(context.Background(), initArgs(ws, run, url, sha), stdin, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -43,6 +43,9 @@ func TestInitChecksOutWithTheTokenFromStdin(t *testing.T) {
 	st, err := os.Stat(filepath.Join(run, "files", "db_password"))
 	if err != nil || st.Mode().Perm() != 0o400 {
 		t.Fatalf("secret file: %v %v", st, err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(run, "files", "db_password")); string(data) != "s3cret" {
+		t.Errorf("secret file holds %q", data)
 	}
 	config, _ := os.ReadFile(filepath.Join(ws, ".git", "config"))
 	if strings.Contains(out.String(), token) || strings.Contains(string(config), token) {
@@ -68,7 +71,7 @@ func TestInitRefusesBadInput(t *testing.T) {
 		want          string
 	}{
 		{"wrong token", `{"token":"wrong"}`, initArgs(t.TempDir(), t.TempDir(), url, sha), "fetching"},
-		{"file name with a slash", `{"files":{"../etc/passwd":"x"}}`, initArgs(t.TempDir(), t.TempDir(), url, sha), "not allowed"},
+		{"file name with a slash", `{"files":{"../etc/passwd":"eA=="}}`, initArgs(t.TempDir(), t.TempDir(), url, sha), "not allowed"},
 		{"not JSON", `token=abc`, initArgs(t.TempDir(), t.TempDir(), url, sha), "not valid JSON"},
 		{"bad commit", `{"token":"right"}`, initArgs(t.TempDir(), t.TempDir(), url, "HEAD;rm"), "not a commit id"},
 		{"bad URL", `{"token":"right"}`, initArgs(t.TempDir(), t.TempDir(), "file:///etc", sha), "not an http(s) URL"},

@@ -216,11 +216,16 @@ const (
 	MaxSteps             = 1000
 	MaxArtifactPaths     = 100
 	MaxArtifactPathBytes = 1024
+	// MaxFiles and MaxFileBytes bound RunJob.files (a job's secrets).
+	MaxFiles     = 100
+	MaxFileBytes = 1 << 20
 )
 
 var (
 	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	jobID   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	// fileName is a RunJob.files name: a plain file name.
+	fileName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
 	// bashReadonly are variables bash refuses to set; a job cannot export them.
 	bashReadonly = map[string]bool{"BASHOPTS": true, "BASH_VERSINFO": true, "EUID": true, "PPID": true, "SHELLOPTS": true, "UID": true}
 )
@@ -263,6 +268,16 @@ func ValidateJob(job *agentv1.RunJob) error {
 		if len(p) > MaxArtifactPathBytes {
 			return fmt.Errorf("artifact path %.40q… is %d bytes (at most %d)", p, len(p), MaxArtifactPathBytes)
 		}
+	}
+	var fileBytes int
+	for name, content := range job.GetFiles() {
+		if !fileName.MatchString(name) {
+			return fmt.Errorf("file name %q is not valid (letters, digits, '.', '_' and '-', at most 128)", name)
+		}
+		fileBytes += len(content)
+	}
+	if n := len(job.GetFiles()); n > MaxFiles || fileBytes > MaxFileBytes {
+		return fmt.Errorf("job has %d files of %d bytes (at most %d files, %d bytes)", n, fileBytes, MaxFiles, MaxFileBytes)
 	}
 	if job.GetTimeout() != nil {
 		if err := job.GetTimeout().CheckValid(); err != nil {

@@ -80,7 +80,8 @@ func TestAppendLogLine(t *testing.T) {
 }
 
 func TestValidateJob(t *testing.T) {
-	ok := &agentv1.RunJob{JobId: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", Env: map[string]string{"A_1": "x\ny"}, Steps: []*agentv1.Step{{Script: "echo"}}}
+	ok := &agentv1.RunJob{JobId: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", Env: map[string]string{"A_1": "x\ny"}, Steps: []*agentv1.Step{{Script: "echo"}},
+		Files: map[string][]byte{"db_password": []byte("x"), "tls.key": {0, 1, 2}}}
 	if err := runner.ValidateJob(ok); err != nil {
 		t.Errorf("valid job refused: %v", err)
 	}
@@ -97,6 +98,9 @@ func TestValidateJob(t *testing.T) {
 		"too many":     {JobId: "j", Steps: make([]*agentv1.Step, runner.MaxSteps+1)},
 		"artifacts":    {JobId: "j", ArtifactPaths: make([]string, runner.MaxArtifactPaths+1)},
 		"long path":    {JobId: "j", ArtifactPaths: []string{strings.Repeat("a", runner.MaxArtifactPathBytes+1)}},
+		"file path":    {JobId: "j", Files: map[string][]byte{"../x": nil}},
+		"file dot":     {JobId: "j", Files: map[string][]byte{".profile": nil}},
+		"file big":     {JobId: "j", Files: map[string][]byte{"a": make([]byte, runner.MaxFileBytes+1)}},
 	} {
 		if err := runner.ValidateJob(job); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -361,7 +361,8 @@ func (s *Session) runJob(ctx context.Context, rj *agentv1.RunJob) {
 }
 
 // recordJob creates the job directory and job.json, synced, so the job
-// is on disk before anything acknowledges it. The clone token is left out:
+// is on disk before anything acknowledges it. The clone token and the
+// job's files (its secrets) are left out:
 // the job's own steps run as the agent's user and could read job.json; the
 // runner gets the token in memory at Start, and a resumed job has checked
 // out already.
@@ -371,6 +372,7 @@ func (s *Session) recordJob(rj *agentv1.RunJob, dir string) error {
 	}
 	onDisk := proto.CloneOf(rj)
 	onDisk.CloneToken = ""
+	onDisk.Files = nil
 	b, err := protojson.Marshal(onDisk)
 	if err != nil {
 		return err

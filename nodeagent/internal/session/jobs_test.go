@@ -58,6 +58,7 @@ func TestJobRecordedBeforeItIsAcknowledged(t *testing.T) {
 	waitConnects(t, gw, 1)
 	j := newRunJob("job-rec", "hang")
 	j.CloneToken = "hth_secret-clone-token"
+	j.Files = map[string][]byte{"db_password": []byte("secret-file-value")}
 	gw.RunJob(j)
 	waitState(t, gw, "job-rec", agentv1.JobState_JOB_STATE_RUNNING)
 	jobDir := filepath.Join(dir, JobsDir, "job-rec")
@@ -68,8 +69,10 @@ func TestJobRecordedBeforeItIsAcknowledged(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Fatalf("job.json mode %v", st.Mode().Perm())
 	}
-	// The job's steps could read job.json: the clone token is not there.
-	if b, _ := os.ReadFile(filepath.Join(jobDir, runner.JobFile)); bytes.Contains(b, []byte("secret-clone-token")) || !bytes.Contains(b, []byte("job-rec")) {
+	// The job's steps could read job.json: neither the clone token nor the
+	// job's files are there.
+	if b, _ := os.ReadFile(filepath.Join(jobDir, runner.JobFile)); bytes.Contains(b, []byte("secret-clone-token")) ||
+		bytes.Contains(b, []byte("db_password")) || !bytes.Contains(b, []byte("job-rec")) {
 		t.Fatalf("job.json: %s", b)
 	}
 	if dst, _ := os.Stat(jobDir); dst.Mode().Perm() != 0o700 {

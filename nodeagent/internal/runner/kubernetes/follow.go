@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // saveEvery is how often a follower writes its cursor while lines flow.
@@ -91,7 +93,7 @@ func (f *follower) run(ctx context.Context) {
 		}
 		switch {
 		case !ended:
-			f.h.log.Debug().Err(err).Str("container", f.container).Msg("following the log again")
+			f.h.log.Debug().Err(err).Str(logfield.Container, f.container).Msg("following the log again")
 			select {
 			case <-ctx.Done():
 			case <-time.After(backoff):

@@ -28,7 +28,7 @@ import (
 // pod's spec, its environment or a Kubernetes Secret.
 type payload struct {
 	Token string            `json:"token,omitempty"`
-	Files map[string]string `json:"files,omitempty"`
+	Files map[string][]byte `json:"files,omitempty"`
 }
 
 // fedFile records that the checkout container received its payload.
@@ -440,6 +440,6 @@ func (h *handle) deletePod(ctx context.Context, grace int64) {
 	defer cancel()
 	err := h.r.c.DeletePod(ctx, h.m.Pod, grace)
 	if err != nil && !apierrors.IsNotFound(err) {
-		h.log.Warn().Err(err).Str("pod", h.m.Pod).Msg("deleting the job's pod failed")
+		h.log.Warn().Err(err).Str(logfield.Pod, h.m.Pod).Msg("deleting the job's pod failed")
 	}
 }

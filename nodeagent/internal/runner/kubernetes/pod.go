@@ -87,6 +87,7 @@ func labelValue(s string) string {
 func adoptionRecord(job *agentv1.RunJob) (string, error) {
 	rec := proto.CloneOf(job)
 	rec.CloneToken = ""
+	rec.Files = nil
 	for _, st := range rec.GetSteps() {
 		st.Script = ""
 	}

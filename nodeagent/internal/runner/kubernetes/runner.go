@@ -24,6 +24,7 @@ import (
 	"github.com/hearth-dev/hearth/nodeagent/internal/kubeclient"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Kind is the runner's name (--runner kubernetes).
@@ -218,7 +219,7 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	if err := runner.WriteFileAtomic(metaPath(dir), data); err != nil {
 		return nil, err
 	}
-	h := r.newHandle(job, dir, m, &payload{Token: job.GetCloneToken()})
+	h := r.newHandle(job, dir, m, &payload{Token: job.GetCloneToken(), Files: job.GetFiles()})
 	h.create = pod
 	go h.run() //nolint:gosec // G118: a job outlives the ctx of Start and Resume (package runner: lifecycle)
 	return h, nil
@@ -316,7 +317,7 @@ func (r *Runner) Adoptable(ctx context.Context, known func(jobID string) bool) (
 			err = runner.ValidateJob(job)
 		}
 		if err != nil {
-			r.o.Log.Warn().Err(err).Str("pod", pod.Name).Msg("deleting a job pod that cannot be adopted")
+			r.o.Log.Warn().Err(err).Str(logfield.Pod, pod.Name).Msg("deleting a job pod that cannot be adopted")
 			if derr := r.c.DeletePod(ctx, pod.Name, 0); derr != nil && !apierrors.IsNotFound(derr) {
 				return nil, derr
 			}

@@ -58,6 +58,7 @@ func podGone(t *testing.T, r *Runner, name string) {
 func TestPodCarriesLabelsAndNoSecrets(t *testing.T) {
 	r, ns := newRunner(t)
 	job := testJob("job-labels")
+	job.Files = map[string][]byte{"db_password": []byte("hunter2-file-secret")}
 	h, err := r.Start(context.Background(), job, jobDir(t))
 	if err != nil {
 		t.Fatal(err)
@@ -74,8 +75,8 @@ func TestPodCarriesLabelsAndNoSecrets(t *testing.T) {
 		}
 	}
 	raw, _ := json.Marshal(pod)
-	if strings.Contains(string(raw), "secret-token-value") {
-		t.Fatalf("the clone token is in the pod object: %s", raw)
+	if strings.Contains(string(raw), "secret-token-value") || strings.Contains(string(raw), "hunter2") || strings.Contains(string(raw), "aHVudGVyM") {
+		t.Fatalf("the clone token or a file is in the pod object: %s", raw)
 	}
 	c := pod.Spec.Containers[0]
 	if c.Image != "busybox:test" || len(c.Command) != 3 || !strings.Contains(c.Command[2], "echo 'two'") && !strings.Contains(c.Command[2], `echo '\''two'\''`) {

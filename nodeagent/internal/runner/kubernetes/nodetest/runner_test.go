@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,37 @@ func TestRealNode(t *testing.T) {
 			t.Error("the git server never saw the token the attach delivered")
 		}
 		podGone(t, c, "ok", kubernetes.PodName("job-ok"))
+	})
+
+	t.Run("the job's files reach an in-memory volume and nothing else", func(t *testing.T) {
+		r := c.runner(t, "files")
+		dir := jobDir(t)
+		j := job("job-files", url, sha, `cat /hearth/run/files/db_password; echo; awk '$2 == "/hearth/run" { print $3 }' /proc/mounts; ls -l /hearth/run/files | awk 'NR > 1 { print $1 }'; echo "x" > /hearth/run/files/new 2>/dev/null || echo read-only`)
+		j.Files = map[string][]byte{"db_password": []byte("s3cret-value")}
+		h, err := r.Start(context.Background(), j, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := wait(t, h, 2*time.Minute); res.State != agentv1.JobState_JOB_STATE_SUCCESS {
+			t.Fatalf("result %+v", res)
+		}
+		if got, want := readLog(t, dir, 1), "s3cret-value\ntmpfs\n-r--------\nread-only\n"; got != want {
+			t.Errorf("step log %q, want %q", got, want)
+		}
+		// Only the step's own output (masking comes with the secrets
+		// feature) holds the value: none of the runner's files do.
+		err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || strings.HasPrefix(path, filepath.Join(dir, runner.LogsDir)) {
+				return err
+			}
+			if data, _ := os.ReadFile(path); strings.Contains(string(data), "s3cret") {
+				t.Errorf("%s holds the file's value", path)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	})
 
 	t.Run("a failing step fails the job with its exit code", func(t *testing.T) {
