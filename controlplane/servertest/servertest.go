@@ -76,6 +76,13 @@ func ListenOn(host string) Option {
 	return func(o *server.Options) { o.Config.Listen = net.JoinHostPort(host, "0") }
 }
 
+// ReaperGrace sets how long the job reaper waits for a silent agent
+// (servertest's default is 3 s): an agent that must wait for a Lease after
+// a crash needs longer.
+func ReaperGrace(d time.Duration) Option {
+	return func(o *server.Options) { o.Config.Pipeline.ReaperGrace = d }
+}
+
 // WithWorkers adds background workers run on every replica.
 func WithWorkers(w ...supervisor.Worker) Option {
 	return func(o *server.Options) { o.Workers = append(o.Workers, w...) }

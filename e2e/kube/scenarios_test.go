@@ -33,6 +33,7 @@ func ok(s hearthv1.PipelineState) bool { return s == hearthv1.PipelineState_PIPE
 // an agent with the kubernetes runner, then a second cluster; the
 // subtests share them and run in order.
 func TestKubernetesRunner(t *testing.T) {
+	tt := t
 	w := newWorld(t)
 	one := startKube(t, "one")
 	agentOne := one.startAgent(t, w, w.cluster(t, "one", map[string]string{"region": "one"}), "4")
@@ -118,7 +119,7 @@ func TestKubernetesRunner(t *testing.T) {
 	})
 
 	t.Run("of two replicas one runs jobs, the other takes over when it dies", func(t *testing.T) {
-		standby := one.startAgent(t, w, "", "4") // the identity is in the Secret: no join token
+		standby := one.startAgent(tt, w, "", "4") // the identity is in the Secret: no join token; it outlives the subtest
 		waitFor(t, time.Minute, "the standby waits for the lease", func() bool {
 			return strings.Contains(standby.output(), "another replica holds the lease; waiting")
 		})

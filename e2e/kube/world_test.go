@@ -35,7 +35,9 @@ const project = "demo"
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	srv := servertest.Start(t, servertest.ListenOn(kubetest.NodeIP))
+	// A restarted agent waits up to the Lease's 15 s for its old self's
+	// Lease to expire: the reaper must not fail its jobs meanwhile.
+	srv := servertest.Start(t, servertest.ListenOn(kubetest.NodeIP), servertest.ReaperGrace(30*time.Second))
 	w := &world{srv: srv, base: srv.URL, admin: srv.AdminToken(t), owner: servertest.AdminUsername, work: t.TempDir()}
 	if _, err := hearthv1connect.NewProjectServiceClient(http.DefaultClient, w.base, servertest.BearerOption(w.admin)).
 		CreateProject(t.Context(), &hearthv1.CreateProjectRequest{Name: project}); err != nil {

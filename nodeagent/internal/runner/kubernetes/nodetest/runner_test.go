@@ -74,7 +74,7 @@ func TestRealNode(t *testing.T) {
 	t.Run("the job's files reach an in-memory volume and nothing else", func(t *testing.T) {
 		r := c.runner(t, "files")
 		dir := jobDir(t)
-		j := job("job-files", url, sha, `cat /hearth/run/files/db_password; echo; awk '$2 == "/hearth/run" { print $3 }' /proc/mounts; ls -l /hearth/run/files | awk 'NR > 1 { print $1 }'; echo "x" > /hearth/run/files/new 2>/dev/null || echo read-only`)
+		j := job("job-files", url, sha, `cat /hearth/run/files/db_password; echo; awk '$2 == "/hearth/run" { print $3 }' /proc/mounts; ls -l /hearth/run/files | awk 'NR > 1 { print $1 }'; { echo x > /hearth/run/files/new; } 2>/dev/null || echo read-only`)
 		j.Files = map[string][]byte{"db_password": []byte("s3cret-value")}
 		h, err := r.Start(context.Background(), j, dir)
 		if err != nil {
