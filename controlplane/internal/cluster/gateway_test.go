@@ -686,9 +686,20 @@ func TestGatewayHeartbeatsAndSilence(t *testing.T) {
 	e := newGatewayEnv(t, envOptions{deps: cluster.GatewayDeps{HeartbeatInterval: interval}})
 	a := e.connect(t, e.cred, goodHello())
 	a.welcome()
-	first, err := e.f.svc.ListAgents(t.Context(), e.cluster.ID)
-	if err != nil || first[0].LastSeenAt == nil {
-		t.Fatal(first, err)
+	// The connection's last-seen time is recorded beside the stream, not
+	// before Welcome: wait for it.
+	var first []cluster.Agent
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var err error
+		first, err = e.f.svc.ListAgents(t.Context(), e.cluster.ID)
+		if err == nil && len(first) == 1 && first[0].LastSeenAt != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(first, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	e.f.clock.Advance(time.Minute)
 	// The agent heartbeats for ten intervals: the stream stays, the

@@ -140,7 +140,7 @@ func (h *handle) run() {
 		}
 	}
 	fctx, stopFollowers := context.WithCancel(ctx)
-	w := &watcher{h: h, followers: map[string]*follower{}, stop: stopFollowers}
+	w := &watcher{h: h, followers: map[string]*follower{}, ctx: fctx, stop: stopFollowers}
 	defer w.stopFollowers()
 	for {
 		if res, ended := w.look(fctx); ended {
@@ -175,6 +175,7 @@ type watcher struct {
 	seen      bool // the pod was in the cache once
 	feeding   bool
 	followers map[string]*follower
+	ctx       context.Context    //nolint:containedctx // the followers' context, ended by stop
 	stop      context.CancelFunc // ends the followers and the feeding
 	changed   chan struct{}      // a follower or the feeding ended
 }
@@ -271,6 +272,11 @@ func eventTime(e corev1.Event) time.Time {
 		return e.LastTimestamp.Time
 	}
 	return e.EventTime.Time
+}
+
+// started reports whether a container has run (its log exists).
+func started(st *corev1.ContainerStatus) bool {
+	return st != nil && (st.State.Running != nil || st.State.Terminated != nil)
 }
 
 // feed delivers the payload to the checkout container once.
@@ -394,6 +400,17 @@ func (w *watcher) failed(step uint32, code int32, msg string) runner.Result {
 // kill deletes the pod with the grace period, lets the followers read
 // what the pod wrote until it is gone, and ends the job.
 func (h *handle) kill(ctx context.Context, w *watcher, state agentv1.JobState, msg string) {
+	// Containers may have started since the last event the cache
+	// delivered: follow them too (asking the API server, not the cache),
+	// so what they wrote until the pod is gone reaches the job's log.
+	if pod, err := h.r.c.GetPod(ctx, h.m.Pod); err == nil {
+		if st := containerStatus(pod, initContainer); started(st) {
+			w.follow(w.ctx, initContainer, "", 0)
+		}
+		if st := containerStatus(pod, jobContainer); started(st) {
+			w.follow(w.ctx, jobContainer, h.m.Nonce, 1)
+		}
+	}
 	h.deletePod(ctx, int64(h.r.o.KillGrace/time.Second))
 	wait := time.NewTimer(h.r.o.KillGrace + 5*time.Second)
 	defer wait.Stop()
