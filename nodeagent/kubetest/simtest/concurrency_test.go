@@ -75,9 +75,6 @@ func runJobs(t testing.TB, r simEnv, n int, round int) []time.Duration {
 // simulated node all succeed with their own logs; the test reports the
 // wall time and the spread of the jobs' durations.
 func TestConcurrentJobs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fifty jobs at once: not in -short")
-	}
 	r := newRunner(t, kubetest.SimOptions{})
 	began := time.Now()
 	took := runJobs(t, r, concurrentJobs, 0)
