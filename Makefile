@@ -32,7 +32,8 @@ FUZZ_TARGETS := \
 	./controlplane/internal/git:FuzzValidTreePath \
 	./controlplane/internal/git:FuzzValidBrowseRef \
 	./controlplane/internal/pipeline/spec:FuzzParse \
-	./controlplane/internal/project:FuzzMentions
+	./controlplane/internal/project:FuzzMentions \
+	./shared/logmask:FuzzStream
 
 .PHONY: help
 help: ## show this help

@@ -6,14 +6,19 @@ package servertest
 
 import (
 	"context"
+	"io"
 	"net"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
 	"github.com/hearth-dev/hearth/controlplane/internal/leader"
+	"github.com/hearth-dev/hearth/controlplane/internal/secret/envelope"
 	"github.com/hearth-dev/hearth/controlplane/internal/server"
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
@@ -36,8 +41,10 @@ type Server struct {
 	// Rules are the authorization rules of every served RPC.
 	Rules access.Rules
 
-	s3   config.S3
-	stop func()
+	s3 config.S3
+	// Secrets is the root key configuration, shared with replicas.
+	Secrets config.Secrets
+	stop    func()
 }
 
 // Stop stops the server now (a restart test starts another replica with
@@ -61,6 +68,7 @@ func SharingStateWith(other *Server) Option {
 		o.Config.Database.URL = other.DatabaseURL
 		o.Config.RedisURL = other.RedisURL
 		o.Config.S3 = other.s3
+		o.Config.Secrets = other.Secrets
 	}
 }
 
@@ -81,6 +89,12 @@ func ListenOn(host string) Option {
 // a crash needs longer.
 func ReaperGrace(d time.Duration) Option {
 	return func(o *server.Options) { o.Config.Pipeline.ReaperGrace = d }
+}
+
+// LogTo sends the server's log to w instead of the test's log (a test
+// that scans what the server logged; it prints w itself on failure).
+func LogTo(w io.Writer) Option {
+	return func(o *server.Options) { o.Logger = zerolog.New(w).With().Timestamp().Logger() }
 }
 
 // WithWorkers adds background workers run on every replica.
@@ -134,6 +148,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 		WorkerBackoff: backoff.Policy{Min: time.Millisecond, Max: 20 * time.Millisecond},
 		RaftTimings:   leader.FastTimings(),
 	}
+	keyFile := filepath.Join(t.TempDir(), "secrets-root-key")
+	if _, err := envelope.EnsureKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	o.Config.Secrets.RootKeyFile = keyFile
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -143,7 +162,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if o.Config.RedisURL == "" {
 		o.Config.RedisURL = testsvc.Redis(t)
 	}
-	s.DatabaseURL, s.RedisURL, s.s3, s.DataDir = o.Config.Database.URL, o.Config.RedisURL, o.Config.S3, o.Config.DataDir
+	s.DatabaseURL, s.RedisURL, s.s3, s.DataDir, s.Secrets = o.Config.Database.URL, o.Config.RedisURL, o.Config.S3, o.Config.DataDir, o.Config.Secrets
 	o.Inspect = func(rules access.Rules) { s.Rules = rules }
 	ready := make(chan string, 1)
 	o.OnReady = func(addr net.Addr) { ready <- addr.String() }

@@ -42,6 +42,7 @@ const (
 	Capacity          = "capacity"
 	Check             = "check"
 	Container         = "container"
+	Count             = "count"
 	CredentialRefused = "credential_refused" //nolint:gosec // G101: a log field name, not a credential.
 	Deleted           = "deleted"
 	Detail            = "detail"
@@ -50,6 +51,7 @@ const (
 	HeartbeatInterval = "heartbeat_interval"
 	Holder            = "holder"
 	Jobs              = "jobs"
+	KeyID             = "key_id"
 	Labels            = "labels"
 	Lease             = "lease"
 	Limit             = "limit"

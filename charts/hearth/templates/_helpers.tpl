@@ -77,7 +77,7 @@ hearth.validate stops the render on values the chart cannot honour.
 {{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.enabled) }}
 {{- fail "metrics.serviceMonitor.enabled needs metrics.enabled: Prometheus scrapes the unauthenticated metrics port (--metrics-listen); the main port's /metrics needs an administrator" }}
 {{- end }}
-{{- $managed := list "listen" "data-dir" "raft-listen" "node-id" "allow-plaintext" "tls-cert" "tls-key" "metrics-listen" "database-url" "redis-url" "s3-endpoint" "s3-access-key" "s3-secret-key" "s3-bucket" "s3-region" "admin-password" "public-url" "trusted-proxies" "log-level" "log-format" "shutdown-timeout" "config" }}
+{{- $managed := list "listen" "data-dir" "raft-listen" "node-id" "allow-plaintext" "tls-cert" "tls-key" "metrics-listen" "database-url" "redis-url" "s3-endpoint" "s3-access-key" "s3-secret-key" "s3-bucket" "s3-region" "admin-password" "secrets-root-key" "secrets-root-key-file" "public-url" "trusted-proxies" "log-level" "log-format" "shutdown-timeout" "config" }}
 {{- range $flag, $_ := .Values.config.extraFlags }}
 {{- if has $flag $managed }}
 {{- fail (printf "config.extraFlags.%s: --%s is set by the chart from its own value (see values.yaml)" $flag $flag) }}

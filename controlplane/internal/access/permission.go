@@ -165,7 +165,7 @@ func ParseSet(names []string) (Set, error) {
 // the read-only and repo:read scopes hold, so no RPC without the
 // NO_SIDE_EFFECTS mark may be declared with one of them (the server
 // refuses to start, and server/readonly_test.go walks every RPC).
-var readPermissions = SetOf(ProjectRead, RepoRead, PipelineRead, DeployRead, ObserveRead)
+var readPermissions = SetOf(ProjectRead, RepoRead, PipelineRead, DeployRead, ObserveRead, SecretRead)
 
 // adminPermissions are the installation-wide administration rights.
 var adminPermissions = SetOf(AdminUsers, AdminRoles, AdminAudit)

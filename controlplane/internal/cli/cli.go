@@ -42,6 +42,7 @@ Commands:
   group     create or list groups, add or list their members
   issue     create, list, close or comment on issues
   mr        create, list or merge merge requests
+  secret    set, list or delete secrets (values are read from stdin, never shown)
   help      show this text
 
 Run 'hearth <command> --help' for a command's flags.
@@ -85,6 +86,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return runGroup(ctx, "issue", issueCommands(), rest, std)
 	case "mr":
 		return runGroup(ctx, "mr", mergeRequestCommands(), rest, std)
+	case "secret":
+		return runGroup(ctx, "secret", secretCommands(), rest, std)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitOK

@@ -14,7 +14,7 @@ func runJobMessage(r jobs.Run) *agentv1.ConnectResponse {
 	run := &agentv1.RunJob{
 		JobId: r.JobID.String(), PipelineId: r.PipelineID.String(), Attempt: r.Attempt, Project: r.Project, Name: r.Name, Image: r.Image,
 		CloneUrl: r.CloneURL, CommitSha: r.Commit, Ref: r.Ref, CloneToken: r.CloneToken,
-		Env: r.Env, Timeout: durationpb.New(r.Timeout), ArtifactPaths: r.ArtifactPaths,
+		Env: r.Env, Timeout: durationpb.New(r.Timeout), ArtifactPaths: r.ArtifactPaths, Files: r.Files, SecretEnv: r.SecretEnv,
 		Steps: make([]*agentv1.Step, len(r.Steps)),
 	}
 	for i, st := range r.Steps {

@@ -59,6 +59,7 @@ type Config struct {
 	S3             S3
 	Raft           Raft
 	Pipeline       Pipeline
+	Secrets        Secrets
 	// LocalAgent (dev only) starts a hearth-agent with the process runner.
 	LocalAgent LocalAgent
 }
@@ -74,6 +75,48 @@ type Pipeline struct {
 	ReaperGrace time.Duration
 	// MaxArtifactBytes bounds one uploaded artifact archive.
 	MaxArtifactBytes int64
+}
+
+// Secrets locates the root key that wraps the secrets' data keys. It
+// never reaches the database. Exactly one of RootKeyFile and RootKey is
+// required (hearth dev generates a file in its data directory).
+type Secrets struct {
+	RootKeyFile string
+	// RootKey is the key itself (HEARTH_SECRETS_ROOT_KEY).
+	RootKey string
+	// PreviousRootKeyFile is the root key being rotated out: it still opens
+	// the data keys it wrapped until they are re-wrapped.
+	PreviousRootKeyFile string
+}
+
+// problems are the pool settings' problems, one line each.
+func (d Database) problems() []string {
+	var p []string
+	if d.MaxConns < 1 {
+		p = append(p, "--database-max-conns must be at least 1")
+	}
+	if d.MinConns < 0 || d.MinConns > d.MaxConns {
+		p = append(p, "--database-min-conns must be between 0 and --database-max-conns")
+	}
+	if d.ConnectTimeout <= 0 {
+		p = append(p, "--database-connect-timeout must be positive")
+	}
+	if d.StatementTimeout < 0 {
+		p = append(p, "--database-statement-timeout must not be negative")
+	}
+	return p
+}
+
+// problem says what is wrong with the root key settings ("" if nothing):
+// a server needs exactly one key; dev generates one when none is given.
+func (s Secrets) problem(mode Mode) string {
+	switch {
+	case s.RootKeyFile != "" && s.RootKey != "":
+		return "--secrets-root-key-file and HEARTH_SECRETS_ROOT_KEY both give the secrets root key: give one"
+	case mode == ModeServer && s.RootKeyFile == "" && s.RootKey == "":
+		return "no secrets root key: give --secrets-root-key-file or HEARTH_SECRETS_ROOT_KEY (generate one with: head -c 32 /dev/urandom | base64)"
+	}
+	return ""
 }
 
 // LocalAgent configures hearth dev's own node agent.
@@ -197,6 +240,9 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	fs.DurationVar(&c.Pipeline.MaxStreamAge, "agent-max-stream-age", 30*time.Minute, "node-agent streams end (and reconnect) after about this long, so agents rebalance over replicas")
 	fs.DurationVar(&c.Pipeline.ReaperGrace, "job-reaper-grace", 2*time.Minute, "a running job whose agent is silent this long is re-queued or failed")
 	fs.Int64Var(&c.Pipeline.MaxArtifactBytes, "max-artifact-bytes", 1<<30, "largest artifact archive a job may upload, in bytes")
+	fs.StringVar(&c.Secrets.RootKeyFile, "secrets-root-key-file", "", "file holding the root key that wraps secrets' data keys (32 bytes as base64 or hex; generate: head -c 32 /dev/urandom | base64)"+secretsNote(mode))
+	fs.StringVar(&c.Secrets.RootKey, "secrets-root-key", "", "the secrets root key itself, instead of a file (set it as HEARTH_SECRETS_ROOT_KEY, never on the command line)")
+	fs.StringVar(&c.Secrets.PreviousRootKeyFile, "secrets-previous-root-key-file", "", "while rotating the root key: the old key's file, which still opens the data keys it wrapped until they are re-wrapped")
 	if mode == ModeDev {
 		fs.StringVar(&c.PostgresBinDir, "postgres-bin-dir", "", "directory holding initdb and postgres (default: PATH, then /usr/lib/postgresql/*/bin)")
 		fs.BoolVar(&c.LocalAgent.Enabled, "local-agent", true, "start a node agent with the process runner, so pushes run pipelines on this machine")
@@ -249,6 +295,13 @@ func ParsePrefixes(list string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
+}
+
+func secretsNote(mode Mode) string {
+	if mode == ModeDev {
+		return "; empty: <data-dir>/secrets-root-key, generated on first start"
+	}
+	return ""
 }
 
 func devNote(mode Mode) string {
@@ -322,18 +375,7 @@ func (c *Config) validate(mode Mode, trustedProxies string) error {
 	if c.TLSCert == "" && !c.AllowPlaintext && p == nil && !isLoopback(c.Listen) {
 		bad("--listen %q is not a loopback address: give --tls-cert and --tls-key, or --allow-plaintext behind a TLS-terminating proxy", c.Listen)
 	}
-	if c.Database.MaxConns < 1 {
-		bad("--database-max-conns must be at least 1")
-	}
-	if c.Database.MinConns < 0 || c.Database.MinConns > c.Database.MaxConns {
-		bad("--database-min-conns must be between 0 and --database-max-conns")
-	}
-	if c.Database.ConnectTimeout <= 0 {
-		bad("--database-connect-timeout must be positive")
-	}
-	if c.Database.StatementTimeout < 0 {
-		bad("--database-statement-timeout must not be negative")
-	}
+	p = append(p, c.Database.problems()...)
 
 	if c.Pipeline.AgentHeartbeat < 100*time.Millisecond || c.Pipeline.AgentHeartbeat > 5*time.Minute {
 		bad("--agent-heartbeat-interval must be between 100ms and 5m")
@@ -351,6 +393,9 @@ func (c *Config) validate(mode Mode, trustedProxies string) error {
 		bad("--local-agent-capacity must be between 1 and 64")
 	}
 
+	if msg := c.Secrets.problem(mode); msg != "" {
+		bad("%s", msg)
+	}
 	if c.Auth.AdminPassword != "" && len(c.Auth.AdminPassword) < 12 {
 		bad("--admin-password must be at least 12 characters")
 	}

@@ -14,6 +14,7 @@ func serverArgs(extra ...string) []string {
 		"--database-url", "postgres://u:p@db.example/hearth",
 		"--redis-url", "redis://cache.example:6379/0",
 		"--s3-endpoint", "https://s3.example", "--s3-access-key", "k", "--s3-secret-key", "s",
+		"--secrets-root-key-file", "/etc/hearth/root.key",
 	}, extra...)
 }
 
@@ -166,4 +167,30 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("unexpected error type %T: %v", err, err)
 		}
 	})
+}
+
+// TestParseSecretsRootKey: a server without a root key, or with two, does
+// not start, with a line that says what to give; dev may leave it out
+// (it generates one).
+func TestParseSecretsRootKey(t *testing.T) {
+	noKey := []string{
+		"--database-url", "postgres://u:p@db.example/hearth", "--redis-url", "redis://cache.example:6379/0",
+		"--s3-endpoint", "https://s3.example", "--s3-access-key", "k", "--s3-secret-key", "s",
+	}
+	_, err := Parse(ModeServer, "server", noKey, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no secrets root key: give --secrets-root-key-file or HEARTH_SECRETS_ROOT_KEY") {
+		t.Fatalf("no key: %v", err)
+	}
+	t.Setenv("HEARTH_SECRETS_ROOT_KEY", "c2VjcmV0")
+	c, err := Parse(ModeServer, "server", noKey, io.Discard)
+	if err != nil || c.Secrets.RootKey != "c2VjcmV0" {
+		t.Fatalf("key from the environment: %+v %v", c.Secrets, err)
+	}
+	if _, err := Parse(ModeServer, "server", serverArgs(), io.Discard); err == nil || !strings.Contains(err.Error(), "both give the secrets root key") {
+		t.Fatalf("two keys: %v", err)
+	}
+	t.Setenv("HEARTH_SECRETS_ROOT_KEY", "")
+	if c, err := Parse(ModeDev, "dev", nil, io.Discard); err != nil || c.Secrets.RootKeyFile != "" {
+		t.Fatalf("dev without a key: %+v %v", c.Secrets, err)
+	}
 }

@@ -20,12 +20,17 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
 	"github.com/hearth-dev/hearth/controlplane/internal/localsvc"
+	"github.com/hearth-dev/hearth/controlplane/internal/secret/envelope"
 	"github.com/hearth-dev/hearth/controlplane/internal/server"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // DatabaseName is the database hearth dev creates in its PostgreSQL.
 const DatabaseName = "hearth"
+
+// SecretsRootKeyFile is the root key hearth dev generates in its data
+// directory (mode 0600) when none is given.
+const SecretsRootKeyFile = "secrets-root-key"
 
 // stopTimeout bounds stopping each local service.
 const stopTimeout = 10 * time.Second
@@ -45,6 +50,19 @@ func Run(ctx context.Context, o server.Options, stdout io.Writer) error {
 	}
 	o.Config.DataDir = dataDir
 	log := o.Logger
+	if o.Config.Secrets.RootKeyFile == "" && o.Config.Secrets.RootKey == "" {
+		// Dev keeps its root key beside its database: fine for one machine,
+		// which is all dev is. Losing the file loses every secret.
+		path := filepath.Join(dataDir, SecretsRootKeyFile)
+		created, err := envelope.EnsureKeyFile(path)
+		if err != nil {
+			return &server.StartupError{Err: fmt.Errorf("secrets root key: %w", err)}
+		}
+		if created {
+			log.Info().Str(logfield.File, path).Msg("generated the secrets root key; back it up with the data directory")
+		}
+		o.Config.Secrets.RootKeyFile = path
+	}
 
 	var stops []func(context.Context) error
 	defer func() {

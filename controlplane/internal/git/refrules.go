@@ -165,3 +165,20 @@ func (p refPolicy) decideRef(ref string, creating, deleting bool) verdict {
 	}
 	return verdict{mode: "allow"}
 }
+
+// RefProtected reports whether ref (refs/heads/… or refs/tags/…) is a
+// protected branch or tag of a project with these rules and default
+// branch: the refs whose pipelines receive protected secrets, as only
+// principals the rules allow can make a pipeline run there.
+func RefProtected(rules []ProtectedRef, defaultBranch, ref string) bool {
+	p := refPolicy{rules: rules, defaultBranch: defaultBranch}
+	if short, ok := strings.CutPrefix(ref, "refs/tags/"); ok {
+		_, protected := p.matching(TagRef, short)
+		return protected
+	}
+	if short, ok := strings.CutPrefix(ref, "refs/heads/"); ok {
+		_, protected := p.matching(BranchRef, short)
+		return protected
+	}
+	return false
+}

@@ -37,3 +37,28 @@ func FuzzParseRepoPath(f *testing.F) {
 		}
 	})
 }
+
+// TestRefProtected: the default branch, and branches and tags a rule
+// matches, are protected (their pipelines receive protected secrets);
+// other branches and tags, and other refs, are not.
+func TestRefProtected(t *testing.T) {
+	rules := []git.ProtectedRef{{Kind: git.BranchRef, Pattern: "release/*"}, {Kind: git.TagRef, Pattern: "v*"}}
+	for ref, want := range map[string]bool{
+		"refs/heads/main":        true,
+		"refs/heads/release/1.0": true,
+		"refs/tags/v1.2.3":       true,
+		"refs/heads/feature":     false,
+		"refs/heads/release":     false,
+		"refs/tags/nightly":      false,
+		"refs/heads/v1":          false, // a tag rule does not protect a branch
+		"refs/merge-requests/1":  false,
+		"main":                   false,
+	} {
+		if got := git.RefProtected(rules, "main", ref); got != want {
+			t.Errorf("%s: protected %v, want %v", ref, got, want)
+		}
+	}
+	if git.RefProtected(nil, "trunk", "refs/heads/main") || !git.RefProtected(nil, "trunk", "refs/heads/trunk") {
+		t.Error("the default branch is the one protected without rules")
+	}
+}

@@ -41,6 +41,10 @@ type Run struct {
 	ArtifactPaths        []string
 	// Pod is the job's kubernetes section (nil: none).
 	Pod *Pod
+	// Files and SecretEnv are the job's secrets, as files by name and as
+	// environment variables. Never log them.
+	Files     map[string][]byte
+	SecretEnv map[string]string
 }
 
 // Pod is what a job asks of the kubernetes runner's pod (.hearth.yml

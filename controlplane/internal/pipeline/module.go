@@ -46,6 +46,8 @@ type OpenDeps struct {
 	Repositories     Repositories
 	JobTokens        JobTokens
 	Authz            Authorizer
+	Secrets          Secrets
+	RefRules         RefRules
 	MaxArtifactBytes int64
 }
 
@@ -62,6 +64,6 @@ func Open(d OpenDeps) (*Service, error) {
 	}
 	return New(Deps{
 		DB: d.DB, Logger: component("pipeline"), Projects: d.Projects, Repositories: d.Repositories,
-		JobTokens: d.JobTokens, Logs: logs, Artifacts: arts, Authz: d.Authz,
+		JobTokens: d.JobTokens, Logs: logs, Artifacts: arts, Authz: d.Authz, Secrets: d.Secrets, RefRules: d.RefRules,
 	})
 }

@@ -162,7 +162,7 @@ func (s *Service) claimOnce(ctx context.Context, a jobs.Agent, rawLabels []byte)
 		c := newRunCache(s)
 		now := s.now()
 		for _, j := range rows {
-			run, tokenID, err := c.runJob(ctx, q, j)
+			run, tokenID, err := c.runJob(ctx, tx, q, j)
 			if bad := asUndispatchable(ctx, err); bad != nil {
 				failed = append(failed, failedDispatch{id: j.ID, err: bad.err})
 				continue
@@ -229,7 +229,7 @@ func newRunCache(s *Service) *runCache {
 
 // runJob builds the command for j and issues its clone token. Errors of
 // the job itself (not of the transaction) are *undispatchable.
-func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*jobs.Run, uuid.UUID, error) {
+func (c *runCache) runJob(ctx context.Context, tx pgx.Tx, q *db.Queries, j db.Job) (*jobs.Run, uuid.UUID, error) {
 	p, ok := c.pipelines[j.PipelineID]
 	if !ok {
 		var err error
@@ -254,6 +254,12 @@ func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*jobs.R
 	if err := json.Unmarshal(p.Variables, &vars); err != nil {
 		return nil, uuid.Nil, &undispatchable{fmt.Errorf("pipeline variables: %w", err)}
 	}
+	var secrets *jobSecrets
+	if len(sp.Secrets) > 0 {
+		if secrets, err = c.s.resolveSecrets(ctx, proj, pipelineRef{id: p.ID, ref: p.Ref}, sp.Secrets); err != nil {
+			return nil, uuid.Nil, err
+		}
+	}
 	token, tokenID, err := c.s.tokens.Issue(ctx, deref(p.TriggeredBy), p.ProjectID, c.s.now().Add(sp.timeout()+cloneTokenSlack))
 	if err != nil {
 		return nil, uuid.Nil, &undispatchable{fmt.Errorf("issuing its clone token: %w", err)}
@@ -271,6 +277,13 @@ func (c *runCache) runJob(ctx context.Context, q *db.Queries, j db.Job) (*jobs.R
 	}
 	for i, st := range sp.Steps {
 		run.Steps[i] = jobs.Step{Name: st.Name, Script: st.Script}
+	}
+	if secrets != nil {
+		run.Files, run.SecretEnv = secrets.files, secrets.env
+		if err := recordResolution(ctx, tx, p.ProjectID, j.ID, secrets.used); err != nil {
+			return nil, uuid.Nil, err
+		}
+		c.s.masks.put(j.ID, secrets.values)
 	}
 	return run, tokenID, nil
 }
@@ -352,7 +365,7 @@ func (s *Service) Reconcile(ctx context.Context, a jobs.Agent, running []string)
 func (s *Service) resend(ctx context.Context, agentID uuid.UUID, j db.Job) (*jobs.Run, error) {
 	var run *jobs.Run
 	var newToken *uuid.UUID
-	err := s.inTx(ctx, func(_ pgx.Tx, q *db.Queries, e *effects) error {
+	err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries, e *effects) error {
 		p, cur, err := s.lockJob(ctx, q, j.ID)
 		if err != nil {
 			return err
@@ -367,7 +380,7 @@ func (s *Service) resend(ctx context.Context, agentID uuid.UUID, j db.Job) (*job
 			e.finish = append(e.finish, cur.ID)
 			return s.advance(ctx, q, p, e)
 		}
-		r, tokenID, err := newRunCache(s).runJob(ctx, q, cur)
+		r, tokenID, err := newRunCache(s).runJob(ctx, tx, q, cur)
 		if bad := asUndispatchable(ctx, err); bad != nil {
 			s.log.Error().Err(bad.err).Str(logfield.JobID, cur.ID.String()).Msg("a job could not be dispatched; failing it")
 			return s.endUndispatchable(ctx, q, p, cur, bad.err, e)
@@ -628,10 +641,17 @@ func (s *Service) AppendLog(ctx context.Context, agentID uuid.UUID, c jobs.LogCh
 	if err != nil {
 		return 0, errNotAgentsJob()
 	}
-	if _, err := s.runningJobOf(ctx, agentID, id); err != nil {
+	j, err := s.runningJobOf(ctx, agentID, id)
+	if err != nil {
 		return 0, err
 	}
-	return s.logs.Append(ctx, id, c.Step, c.Offset, c.Data)
+	data, err := s.masks.mask(ctx, id, c.Step, c.Offset, c.Data, func(ctx context.Context) ([][]byte, error) {
+		return s.secretValuesOf(ctx, j)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return s.logs.Append(ctx, id, c.Step, c.Offset, data)
 }
 
 // UploadArtifact stores an artifact of a job assigned to agentID (running,

@@ -16,6 +16,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
+	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/spec"
 	"github.com/hearth-dev/hearth/controlplane/internal/repository"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
 )
@@ -124,6 +125,11 @@ type Deps struct {
 	JobTokens    JobTokens
 	Logs         Logs
 	Artifacts    Artifacts
+	// Secrets resolves the secrets jobs ask for and RefRules says which
+	// refs are protected (protected secrets reach only their pipelines).
+	// Without Secrets, a job asking for secrets fails at dispatch.
+	Secrets  Secrets
+	RefRules RefRules
 	// Authz, when set, is asked at every schedule firing whether the
 	// schedule's owner may still run pipelines in its project (a removed
 	// member's schedule stops making pipelines).
@@ -143,6 +149,9 @@ type Service struct {
 	logs      Logs
 	artifacts Artifacts
 	authz     Authorizer
+	secrets   Secrets
+	refRules  RefRules
+	masks     *masks
 	now       func() time.Time
 }
 
@@ -154,6 +163,7 @@ func New(d Deps) (*Service, error) {
 	s := &Service{
 		db: d.DB, q: db.New(d.DB), log: d.Logger, projects: d.Projects, repos: d.Repositories,
 		tokens: d.JobTokens, logs: d.Logs, artifacts: d.Artifacts, authz: d.Authz, now: d.Now,
+		secrets: d.Secrets, refRules: d.RefRules, masks: newMasks(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -243,6 +253,8 @@ type jobSpec struct {
 	ArtifactExpireS int64             `json:"artifact_expire_seconds,omitempty"`
 	Labels          map[string]string `json:"labels,omitempty"`
 	Pod             *jobs.Pod         `json:"pod,omitempty"`
+	// Secrets are resolved at dispatch; only their names are stored.
+	Secrets []spec.SecretRef `json:"secrets,omitempty"`
 }
 
 type stepSpec struct {

@@ -302,7 +302,7 @@ func (s *Service) insertJob(ctx context.Context, q *db.Queries, p db.Pipeline, j
 	sp := jobSpec{
 		Image: j.Image, Env: j.Env, TimeoutSeconds: int64(j.Timeout.Seconds()), Retry: j.Retry,
 		ArtifactPaths: j.Artifacts.Paths, ArtifactExpireS: int64(j.Artifacts.ExpireIn.Seconds()), Labels: j.Labels,
-		Steps: make([]stepSpec, len(j.Steps)), Pod: podOf(j.Pod),
+		Steps: make([]stepSpec, len(j.Steps)), Pod: podOf(j.Pod), Secrets: j.Secrets,
 	}
 	if sp.TimeoutSeconds <= 0 {
 		sp.TimeoutSeconds = int64(spec.DefaultTimeout.Seconds())

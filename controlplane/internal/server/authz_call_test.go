@@ -130,6 +130,9 @@ func (w *world) fillRequest(c *tcase, m protoreflect.Message) {
 	if c.target.kind == onGroup && service == "GroupService" {
 		str("name", groupName)
 	}
+	if c.target.kind == onGroup {
+		str("group", groupName)
+	}
 	if service == "GroupService" || service == "ProjectService" {
 		str("username", "victim")
 		str("role", "viewer")
@@ -141,6 +144,7 @@ func (w *world) fillRequest(c *tcase, m protoreflect.Message) {
 		}
 		if c.target.kind == onGroup {
 			str("name", ghostName)
+			str("group", ghostName)
 		}
 		if service == "PipelineService" || method == "GetProjectById" {
 			if has("id") {

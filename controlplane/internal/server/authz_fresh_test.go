@@ -3,11 +3,13 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
@@ -236,4 +238,34 @@ func (w *world) freshToken(t testing.TB, user string) string {
 func (w *world) freshUser(t testing.TB) string {
 	t.Helper()
 	return w.srv.CreateUser(t, w.adminToken, w.name("user"), worldPass, false).GetId()
+}
+
+// secretInput names a new secret with a value (a second call adds a
+// version).
+func secretInput(w *world, _ *tcase, m protoreflect.Message) {
+	set(m, "secret", (&hearthv1.SecretInput{Name: secretName(w), Value: []byte("authz-table-value")}).ProtoReflect())
+}
+
+func secretName(w *world) string {
+	return strings.ReplaceAll(strings.ToUpper(w.name("secret")), "-", "_")
+}
+
+// freshSecret creates, as the admin, a secret in the scope the request
+// names, for the call to delete.
+func freshSecret(t testing.TB, w *world, c *tcase, _ *principal, m protoreflect.Message) {
+	t.Helper()
+	name := secretName(w)
+	client := hearthv1connect.NewSecretServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin())
+	in := &hearthv1.SecretInput{Name: name, Value: []byte("authz-table-value")}
+	var err error
+	switch c.target.kind {
+	case onProject:
+		_, err = client.SetProjectSecret(context.Background(), &hearthv1.SetProjectSecretRequest{Owner: c.target.project.owner, Name: c.target.project.name, Secret: in})
+	case onGroup:
+		_, err = client.SetGroupSecret(context.Background(), &hearthv1.SetGroupSecretRequest{Group: groupName, Secret: in})
+	default:
+		_, err = client.SetInstanceSecret(context.Background(), &hearthv1.SetInstanceSecretRequest{Secret: in})
+	}
+	must(t, "fresh secret", err)
+	set(m, "secret_name", name)
 }

@@ -381,6 +381,17 @@ func specs() map[string]spec {
 			},
 		}}},
 
+		hearthv1connect.SecretServiceListProjectSecretsProcedure:   {},
+		hearthv1connect.SecretServiceListGroupSecretsProcedure:     {},
+		hearthv1connect.SecretServiceListInstanceSecretsProcedure:  {},
+		hearthv1connect.SecretServiceSetProjectSecretProcedure:     {variants: []variant{{set: secretInput}}},
+		hearthv1connect.SecretServiceSetGroupSecretProcedure:       {variants: []variant{{set: secretInput}}},
+		hearthv1connect.SecretServiceSetInstanceSecretProcedure:    {variants: []variant{{set: secretInput}}},
+		hearthv1connect.SecretServiceRotateProjectKeyProcedure:     {},
+		hearthv1connect.SecretServiceDeleteProjectSecretProcedure:  {variants: []variant{{set: fields("secret_name", "NONE"), fresh: freshSecret}}},
+		hearthv1connect.SecretServiceDeleteGroupSecretProcedure:    {variants: []variant{{set: fields("secret_name", "NONE"), fresh: freshSecret}}},
+		hearthv1connect.SecretServiceDeleteInstanceSecretProcedure: {variants: []variant{{set: fields("secret_name", "NONE"), fresh: freshSecret}}},
+
 		hearthv1connect.RepositoryServiceListBranchesProcedure: {},
 		hearthv1connect.RepositoryServiceListTagsProcedure:     {},
 		hearthv1connect.RepositoryServiceGetTreeProcedure:      {},

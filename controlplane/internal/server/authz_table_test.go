@@ -83,7 +83,7 @@ func naturalTarget(md protoreflect.MethodDescriptor) scopeKind {
 	case has("owner") && has("name"), has("job_id"),
 		service == "PipelineService" && has("id"), method == "GetProjectById":
 		return onProject
-	case service == "GroupService" && has("name") && method != "CreateGroup":
+	case service == "GroupService" && has("name") && method != "CreateGroup", has("group"):
 		return onGroup
 	default:
 		return onInstall

@@ -13,6 +13,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/module"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
+	"github.com/hearth-dev/hearth/controlplane/internal/secret"
 	"github.com/hearth-dev/hearth/controlplane/internal/system"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
@@ -61,6 +62,7 @@ func buildModules(ctx context.Context, o Options, p *platform, publicURL string)
 		f.projects.Module(publicURL),
 		f.mergeRequests.Module(f.git.Repositories),
 		f.gateway.Module(f.clusters),
+		f.secrets.Module(),
 		f.pipelines.Module(f.gateway, cfg.Pipeline.ReaperGrace),
 		gitModule, // last: its catch-all "/" serves git and hands the rest to the console
 	}
@@ -76,6 +78,7 @@ type services struct {
 	git           *git.Core
 	projects      *project.Service
 	mergeRequests *project.MergeRequests
+	secrets       *secret.Service
 	pipelines     *pipeline.Service
 	clusters      *cluster.Service
 	gateway       *cluster.Gateway
@@ -98,10 +101,21 @@ func buildServices(ctx context.Context, o Options, p *platform, publicURL string
 	}); err != nil {
 		return nil, err
 	}
+	keys, err := secretsKeyring(cfg.Secrets)
+	if err != nil {
+		return nil, &StartupError{Err: err}
+	}
+	if s.secrets, err = secret.New(secret.Deps{DB: p.db, Keys: keys, Projects: secretProjects{s.projects}, Logger: named("secret")}); err != nil {
+		return nil, err
+	}
+	if err := s.secrets.Verify(ctx); err != nil {
+		return nil, &StartupError{Err: err}
+	}
 	if s.pipelines, err = pipeline.Open(pipeline.OpenDeps{
 		DB: p.db, Objects: p.objects, PubSub: p.redis, Logger: o.Logger, Authz: s.ident.rbac,
 		Projects:     pipelineProjects{svc: s.projects, publicURL: strings.TrimRight(publicURL, "/")},
 		Repositories: s.git.Repositories, JobTokens: jobTokens{s.ident.auth}, MaxArtifactBytes: cfg.Pipeline.MaxArtifactBytes,
+		Secrets: pipelineSecrets{s.secrets}, RefRules: refRules{s.git.Store},
 	}); err != nil {
 		return nil, err
 	}

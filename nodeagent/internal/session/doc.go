@@ -86,8 +86,10 @@
 //
 // # Logs and offsets
 //
-// The runner appends each step's output to logs/<step>.log; that file is
-// the durable buffer. While a job is held, the agent checks its logs every
+// The runner appends each step's output to logs/<step>.log; that file (or,
+// for a job with secrets, its masked copy: see Masking) is the durable
+// buffer, and offsets are byte positions in it. While a job is held, the
+// agent checks its logs every
 // Tuning.PollInterval (20ms) and sends LogChunk{job, step, offset, data}
 // of at most Tuning.ChunkSize (1 MiB, the protocol's limit), in order per (job, step), with at
 // most Tuning.Window (4 MiB) unacknowledged bytes in flight for the whole
@@ -112,16 +114,56 @@
 // stale file only causes duplicates after a restart, which the control
 // plane drops by offset.
 //
-// Deps.MaxJobLogBytes (1 GiB) bounds a job's log over all steps: beyond it
-// the job is cancelled and fails MsgLogLimitExceeded; every step's length
-// is frozen so the total is exactly the limit, and the bytes beyond are
-// never sent (log_lengths say the frozen lengths).
+// Deps.MaxJobLogBytes (1 GiB) bounds a job's log over all steps (the bytes
+// shipped: masked ones for a job with secrets): beyond it the job is
+// cancelled and fails MsgLogLimitExceeded; every step's length is frozen so
+// the total is exactly the limit, and the bytes beyond are never sent
+// (log_lengths say the frozen lengths).
+//
+// # Masking
+//
+// A RunJob's secret values (every value of files and secret_env) never
+// leave the machine in a log: when they give the job anything to mask
+// (package shared/logmask; values shorter than logmask.MinLen do not), the
+// session ships masked copies instead of the runner's logs, and every
+// offset (LogChunk.offset, LogAck, acked.json, log_lengths, the log limit)
+// counts bytes of the masked stream. Runners are not in this path: the
+// process runner's steps write their logs themselves and outlive the agent.
+//
+// Before job.json, the session writes masked.json (synced) and creates
+// masked/. From then on, every poll, before sizes are read, a pump feeds
+// what the runner appended to logs/<n>.log through the step's
+// logmask.Stream and appends the output to masked/<n>.log, then records in
+// masked.json, per step, the raw bytes consumed and the copy's length. Only
+// recorded bytes are shipped. A stream keeps back at most
+// Masker.HoldBack raw bytes that may still start a secret; a step's are
+// released once a later step has output (so steps are still stored in
+// order) and all of them once the job ended. A poll copies at most 16 MiB
+// of a running job; the end of a job is copied whole.
+//
+// After a restart (the agent crashed or stopped), each copy is cut back to
+// its recorded length and continued from its recorded raw offset: bytes
+// written past the record are written again, none is lost or sent twice.
+// masked.json and the copies are not synced (the ordering survives the
+// agent's death; a host crash also ends the job's processes); a copy found
+// shorter than its record goes on from its length, losing those bytes. The
+// values themselves are never on disk (job.json leaves them out), so the
+// new agent cannot mask: the rest of a resumed job's log, bytes kept back
+// by the old agent included, is copied unmasked, and the control plane
+// masks it on arrival (logmask.Masker.Overwrite). A job without secrets
+// ships logs/<n>.log directly, with no copy; so does an adopted job (its
+// RunJob comes without values).
 //
 // # Files the session owns in a job directory
 //
-//	job.json     the RunJob (protojson) without the clone token, written before Start
+//	job.json     the RunJob (protojson) without the clone token, files and
+//	             secret_env, written before Start
 //	status.json  {"status": <protojson JobStatus>, "acked": bool}: the newest status
 //	acked.json   {"acked": [per step offset]}
+//	masked.json  {"steps": [{"raw": n, "masked": n}]}: how far each masked copy
+//	             got (jobs with secrets only; its presence says the logs are
+//	             shipped from the copies, also after a restart)
+//	masked/      <step>.log (0600): the masked copies that are shipped
 //
 // # Concurrency
 //

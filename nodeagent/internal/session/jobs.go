@@ -17,6 +17,7 @@ import (
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/logfield"
+	"github.com/hearth-dev/hearth/shared/logmask"
 )
 
 // Session-owned files in a job directory (runners never touch them).
@@ -48,6 +49,9 @@ type job struct {
 
 	logs     []*stepLog
 	limitHit bool // the log limit froze every step's length (stepLog.frozen)
+	// pump: the job's logs are shipped from masked copies (mask.go); nil
+	// when they are shipped as the runner wrote them.
+	pump *pump
 
 	uploading bool
 
@@ -81,6 +85,14 @@ func newJob(id, dir string, spec *agentv1.RunJob) *job {
 		j.logs[i] = &stepLog{path: runner.LogPath(dir, uint32(i))}
 	}
 	return j
+}
+
+// shipMasked makes j ship p's masked copies instead of the raw logs.
+func (j *job) shipMasked(p *pump) {
+	j.pump = p
+	for i, l := range j.logs {
+		l.path = maskedPath(j.dir, i)
+	}
 }
 
 func isFinal(st agentv1.JobState) bool {
@@ -160,7 +172,9 @@ func (s *Session) adoptJobs(ctx context.Context) error {
 			continue
 		}
 		dir := s.jobDir(id)
-		if err := s.recordJob(rj, dir); err != nil {
+		// No values reach an adopted job (job.json never holds them): its
+		// log is shipped as the runner writes it.
+		if _, err := s.recordJob(rj, dir, nil); err != nil {
 			return fmt.Errorf("recording adopted job %s: %w", id, err)
 		}
 		j, err := s.loadJob(ctx, id, dir)
@@ -191,6 +205,13 @@ func (s *Session) loadJob(ctx context.Context, id, dir string) (*job, error) {
 		return nil, fmt.Errorf("%s names job %q", runner.JobFile, spec.GetJobId())
 	}
 	j := newJob(id, dir, spec)
+	p, err := loadPump(dir, len(j.logs))
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
+		j.shipMasked(p)
+	}
 	if err := j.loadAcked(); err != nil {
 		s.log.Warn().Err(err).Str(logfield.JobID, id).Msg("acknowledged log offsets unreadable; resending the logs from the start")
 	}
@@ -220,6 +241,9 @@ func (s *Session) loadJob(ctx context.Context, id, dir string) (*job, error) {
 	}
 	j.handle = h
 	s.log.Info().Str(logfield.JobID, id).Msg("resumed a job")
+	if p != nil {
+		s.log.Warn().Str(logfield.JobID, id).Msg("the job's secret values are not kept on disk: the rest of its log is shipped unmasked, for the control plane to mask")
+	}
 	return j, nil
 }
 
@@ -332,7 +356,9 @@ func (s *Session) runJob(ctx context.Context, rj *agentv1.RunJob) {
 		s.sendOnce(&agentv1.JobStatus{JobId: id, State: agentv1.JobState_JOB_STATE_FAILURE, Message: MsgAtCapacity})
 		return
 	}
-	if err := s.recordJob(rj, dir); err != nil {
+	masker := jobMasker(rj)
+	p, err := s.recordJob(rj, dir, masker)
+	if err != nil {
 		// Not recorded, not acknowledged: the control plane may send it
 		// again; a failing disk fails the job rather than looping.
 		log.Error().Err(err).Msg("recording the job failed")
@@ -341,6 +367,13 @@ func (s *Session) runJob(ctx context.Context, rj *agentv1.RunJob) {
 		return
 	}
 	j := newJob(id, dir, rj)
+	if p != nil {
+		j.shipMasked(p)
+		log.Debug().Int(logfield.Count, masker.Patterns()).Msg("the job's log is masked")
+		if n := masker.Omitted(); n > 0 {
+			log.Warn().Int(logfield.Count, n).Msg("the job's secrets are too large to mask all their encoded forms; some are not masked")
+		}
+	}
 	s.byID[id] = j
 	h, err := s.d.Runner.Start(ctx, rj, dir)
 	if err != nil {
@@ -362,22 +395,31 @@ func (s *Session) runJob(ctx context.Context, rj *agentv1.RunJob) {
 
 // recordJob creates the job directory and job.json, synced, so the job
 // is on disk before anything acknowledges it. The clone token and the
-// job's files (its secrets) are left out:
-// the job's own steps run as the agent's user and could read job.json; the
-// runner gets the token in memory at Start, and a resumed job has checked
-// out already.
-func (s *Session) recordJob(rj *agentv1.RunJob, dir string) error {
+// job's secrets (files, secret variables) are left out: the job's own
+// steps run as the agent's user and could read job.json; the runner gets
+// them in memory at Start, and a resumed job has checked out and received
+// them already. When m masks anything, the masked copies are set up first
+// (createPump), so no restart ever ships the job's logs raw.
+func (s *Session) recordJob(rj *agentv1.RunJob, dir string, m *logmask.Masker) (*pump, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
-		return err
+		return nil, err
+	}
+	var p *pump
+	if m.Active() {
+		var err error
+		if p, err = createPump(dir, m, int(runner.LastStep(rj))+1); err != nil {
+			return nil, err
+		}
 	}
 	onDisk := proto.CloneOf(rj)
 	onDisk.CloneToken = ""
 	onDisk.Files = nil
+	onDisk.SecretEnv = nil
 	b, err := protojson.Marshal(onDisk)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return runner.WriteFileAtomic(filepath.Join(dir, runner.JobFile), b)
+	return p, runner.WriteFileAtomic(filepath.Join(dir, runner.JobFile), b)
 }
 
 // cancelJob handles CancelJob. A job the agent does not have gets no
@@ -472,6 +514,9 @@ func (s *Session) jobDone(ctx context.Context, id string) {
 func (s *Session) checkFinal(j *job) {
 	if !j.done || j.uploading || j.hasFinalStatus() {
 		return
+	}
+	if j.pump != nil && !j.limitHit && !j.pump.settled() {
+		return // the copies lack bytes the runner wrote (a failed write, retried)
 	}
 	lengths := make([]uint64, len(j.logs))
 	for i, l := range j.logs {

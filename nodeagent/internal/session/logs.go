@@ -50,12 +50,19 @@ func (j *job) closeFiles() {
 			l.f = nil
 		}
 	}
+	if j.pump != nil {
+		j.pump.close()
+	}
 }
 
-// refreshSizes updates the size of j's step logs. While the job runs, a
-// step's file is looked for only once the previous step's exists (runners
-// create them in order); all is true once the job ended.
+// refreshSizes updates the size of j's step logs (of their masked copies,
+// brought up to date first, when the job has secrets). While the job runs,
+// a step's file is looked for only once the previous step's exists
+// (runners create them in order); all is true once the job ended.
 func (s *Session) refreshSizes(j *job, all bool) {
+	if j.pump != nil {
+		s.pumpLogs(j, all)
+	}
 	for i, l := range j.logs {
 		if l.f == nil {
 			if !all && i > 0 && j.logs[i-1].f == nil {
@@ -75,7 +82,11 @@ func (s *Session) refreshSizes(j *job, all bool) {
 		if err != nil {
 			continue
 		}
-		if n := uint64(st.Size()); n > l.size { //nolint:gosec // G115: a file size is not negative.
+		n := uint64(st.Size()) //nolint:gosec // G115: a file size is not negative.
+		if j.pump != nil {
+			n = min(n, j.pump.shippable(i))
+		}
+		if n > l.size {
 			l.size = n
 		}
 	}
@@ -119,10 +130,14 @@ func (s *Session) poll(now time.Time) {
 		if !j.shipping() {
 			continue
 		}
-		if !j.done { // an ended job's sizes were read once when it ended
+		switch {
+		case !j.done:
 			s.refreshSizes(j, false)
 			s.enforceLimit(j)
+		case j.pump != nil && !j.limitHit && !j.pump.settled():
+			s.refreshSizes(j, true) // a copy's write failed when the job ended: retry
 		}
+		// Otherwise an ended job's sizes were read once when it ended.
 		if s.cur != nil {
 			for _, l := range j.logs {
 				if l.sent > l.acked && !l.waiting.IsZero() && now.Sub(l.waiting) >= s.t.ResendAfter {

@@ -11,7 +11,7 @@ import (
 var (
 	topKeys       = []string{"jobs", "env", "defaults"}
 	defaultsKeys  = []string{"image", "timeout", "retry", "labels"}
-	jobKeys       = []string{"image", "steps", "env", "needs", "when", "timeout", "retry", "artifacts", "labels", "kubernetes"}
+	jobKeys       = []string{"image", "steps", "env", "needs", "when", "timeout", "retry", "artifacts", "labels", "kubernetes", "secrets"}
 	stepKeys      = []string{"name", "run"}
 	whenKeys      = []string{"events", "branches", "tags", "paths"}
 	artifactsKeys = []string{"paths", "expire_in"}
@@ -36,6 +36,23 @@ type defaults struct {
 	timeout *time.Duration
 	retry   *int
 	labels  map[string]string
+}
+
+// apply gives j the defaults of what the job did not set itself.
+func (defs defaults) apply(j *Job, haveImage, haveTimeout, haveRetry bool) {
+	if !haveImage && defs.image != nil {
+		j.Image = *defs.image
+	}
+	switch {
+	case haveTimeout:
+	case defs.timeout != nil:
+		j.Timeout = *defs.timeout
+	default:
+		j.Timeout = DefaultTimeout
+	}
+	if !haveRetry && defs.retry != nil {
+		j.Retry = *defs.retry
+	}
 }
 
 // parsedJob is a job with the nodes later checks need for positions.
@@ -187,6 +204,7 @@ func (d *decoder) job(e entry, defs defaults, env map[string]string) *parsedJob 
 		stepsTypo                                    bool
 		jobEnv, labels                               map[string]string
 		envNode                                      *yaml.Node
+		secretsE                                     *entry
 	)
 	for _, f := range d.mapping(body, ctx, 0) {
 		switch f.name {
@@ -212,6 +230,8 @@ func (d *decoder) job(e entry, defs defaults, env map[string]string) *parsedJob 
 			labels = d.labels(f, ctx)
 		case "kubernetes":
 			j.Pod = d.pod(f, ctx)
+		case "secrets":
+			secretsE = &f
 		default:
 			stepsTypo = d.unknownKey(f, ctx, jobKeys) == "steps" || stepsTypo
 		}
@@ -231,22 +251,11 @@ func (d *decoder) job(e entry, defs defaults, env map[string]string) *parsedJob 
 	if j.Artifacts.Paths != nil && j.Artifacts.ExpireIn == 0 {
 		j.Artifacts.ExpireIn = DefaultExpireIn
 	}
-	switch {
-	case haveImage:
-	case defs.image != nil:
-		j.Image = *defs.image
-	}
-	switch {
-	case haveTimeout:
-	case defs.timeout != nil:
-		j.Timeout = *defs.timeout
-	default:
-		j.Timeout = DefaultTimeout
-	}
-	if !haveRetry && defs.retry != nil {
-		j.Retry = *defs.retry
-	}
+	defs.apply(&j.Job, haveImage, haveTimeout, haveRetry)
 	j.Env = merge(env, jobEnv)
+	if secretsE != nil { // after env: a variable comes from one place
+		j.Secrets = d.secrets(*secretsE, ctx, j.Env)
+	}
 	if len(j.Env) > MaxEnvVars && envNode != nil {
 		d.errs.add(envNode.Line, envNode.Column, "%s has %d environment variables with the top-level env; the limit is %d", ctx, len(j.Env), MaxEnvVars)
 	}

@@ -86,6 +86,8 @@ type Job struct {
 	Labels map[string]string
 	// Pod is the job's `kubernetes:` section (nil: none).
 	Pod *Pod
+	// Secrets are the secrets the job asks for, resolved at dispatch.
+	Secrets []SecretRef
 }
 
 // Step is one shell script. Name defaults to the script's first line.

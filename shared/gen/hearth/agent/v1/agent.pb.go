@@ -665,12 +665,20 @@ type RunJob struct {
 	// installation's ceilings; the agent checks its own limits.
 	Pod *PodOverrides `protobuf:"bytes,15,opt,name=pod,proto3" json:"pod,omitempty"`
 	// Files the job needs, by file name (letters, digits, '.', '_', '-'):
-	// its secrets, once the secrets feature resolves them. Like clone_token,
-	// never logged and never written to the agent's disk. The kubernetes
-	// runner delivers them through the checkout's attach into the pod's
-	// in-memory volume (/hearth/run/files, mode 0400), never into the pod's
-	// spec, environment or annotations.
-	Files         map[string][]byte `protobuf:"bytes,16,rep,name=files,proto3" json:"files,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// the secrets it asked for as files. Like clone_token, never logged and
+	// never written to the agent's disk. The kubernetes runner delivers them
+	// through the checkout's attach into the pod's in-memory volume
+	// (/hearth/run/files, mode 0400), never into the pod's spec, environment
+	// or annotations; the process runner into a directory on tmpfs. Steps
+	// find the directory in $HEARTH_SECRETS_DIR. Their contents are masked
+	// in the job's log.
+	Files map[string][]byte `protobuf:"bytes,16,rep,name=files,proto3" json:"files,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Secret environment variables by name (the secrets the job asked for
+	// as variables): exported to every step, after env. Never logged, never
+	// written to the agent's disk, never in a pod's spec: the kubernetes
+	// runner delivers them as files of the in-memory volume, which the step
+	// script exports. Their values are masked in the job's log.
+	SecretEnv     map[string]string `protobuf:"bytes,17,rep,name=secret_env,json=secretEnv,proto3" json:"secret_env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -813,6 +821,13 @@ func (x *RunJob) GetPod() *PodOverrides {
 func (x *RunJob) GetFiles() map[string][]byte {
 	if x != nil {
 		return x.Files
+	}
+	return nil
+}
+
+func (x *RunJob) GetSecretEnv() map[string]string {
+	if x != nil {
+		return x.SecretEnv
 	}
 	return nil
 }
@@ -1617,7 +1632,7 @@ const file_hearth_agent_v1_agent_proto_rawDesc = "" +
 	"\asent_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12&\n" +
 	"\x0frunning_job_ids\x18\x02 \x03(\tR\rrunningJobIds\"\x1f\n" +
 	"\x05Drain\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xa7\x05\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xac\x06\n" +
 	"\x06RunJob\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1f\n" +
 	"\vpipeline_id\x18\x02 \x01(\tR\n" +
@@ -1638,14 +1653,19 @@ const file_hearth_agent_v1_agent_proto_rawDesc = "" +
 	"\x0eartifact_paths\x18\r \x03(\tR\rartifactPaths\x12\x18\n" +
 	"\aattempt\x18\x0e \x01(\rR\aattempt\x12/\n" +
 	"\x03pod\x18\x0f \x01(\v2\x1d.hearth.agent.v1.PodOverridesR\x03pod\x128\n" +
-	"\x05files\x18\x10 \x03(\v2\".hearth.agent.v1.RunJob.FilesEntryR\x05files\x1a6\n" +
+	"\x05files\x18\x10 \x03(\v2\".hearth.agent.v1.RunJob.FilesEntryR\x05files\x12E\n" +
+	"\n" +
+	"secret_env\x18\x11 \x03(\v2&.hearth.agent.v1.RunJob.SecretEnvEntryR\tsecretEnv\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a8\n" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xa1\x06\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\x1a<\n" +
+	"\x0eSecretEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa1\x06\n" +
 	"\fPodOverrides\x12G\n" +
 	"\brequests\x18\x01 \x03(\v2+.hearth.agent.v1.PodOverrides.RequestsEntryR\brequests\x12A\n" +
 	"\x06limits\x18\x02 \x03(\v2).hearth.agent.v1.PodOverrides.LimitsEntryR\x06limits\x12T\n" +
@@ -1739,7 +1759,7 @@ func file_hearth_agent_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_hearth_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hearth_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_hearth_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_hearth_agent_v1_agent_proto_goTypes = []any{
 	(JobState)(0),                  // 0: hearth.agent.v1.JobState
 	(*ConnectRequest)(nil),         // 1: hearth.agent.v1.ConnectRequest
@@ -1763,13 +1783,14 @@ var file_hearth_agent_v1_agent_proto_goTypes = []any{
 	nil,                            // 19: hearth.agent.v1.Hello.LabelsEntry
 	nil,                            // 20: hearth.agent.v1.RunJob.EnvEntry
 	nil,                            // 21: hearth.agent.v1.RunJob.FilesEntry
-	nil,                            // 22: hearth.agent.v1.PodOverrides.RequestsEntry
-	nil,                            // 23: hearth.agent.v1.PodOverrides.LimitsEntry
-	nil,                            // 24: hearth.agent.v1.PodOverrides.NodeSelectorEntry
-	nil,                            // 25: hearth.agent.v1.PodOverrides.LabelsEntry
-	nil,                            // 26: hearth.agent.v1.PodOverrides.AnnotationsEntry
-	(*durationpb.Duration)(nil),    // 27: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 28: google.protobuf.Timestamp
+	nil,                            // 22: hearth.agent.v1.RunJob.SecretEnvEntry
+	nil,                            // 23: hearth.agent.v1.PodOverrides.RequestsEntry
+	nil,                            // 24: hearth.agent.v1.PodOverrides.LimitsEntry
+	nil,                            // 25: hearth.agent.v1.PodOverrides.NodeSelectorEntry
+	nil,                            // 26: hearth.agent.v1.PodOverrides.LabelsEntry
+	nil,                            // 27: hearth.agent.v1.PodOverrides.AnnotationsEntry
+	(*durationpb.Duration)(nil),    // 28: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 29: google.protobuf.Timestamp
 }
 var file_hearth_agent_v1_agent_proto_depIdxs = []int32{
 	3,  // 0: hearth.agent.v1.ConnectRequest.hello:type_name -> hearth.agent.v1.Hello
@@ -1784,32 +1805,33 @@ var file_hearth_agent_v1_agent_proto_depIdxs = []int32{
 	13, // 9: hearth.agent.v1.ConnectResponse.job_status_ack:type_name -> hearth.agent.v1.JobStatusAck
 	6,  // 10: hearth.agent.v1.ConnectResponse.drain:type_name -> hearth.agent.v1.Drain
 	19, // 11: hearth.agent.v1.Hello.labels:type_name -> hearth.agent.v1.Hello.LabelsEntry
-	27, // 12: hearth.agent.v1.Welcome.heartbeat_interval:type_name -> google.protobuf.Duration
-	27, // 13: hearth.agent.v1.Welcome.max_stream_age:type_name -> google.protobuf.Duration
-	28, // 14: hearth.agent.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
+	28, // 12: hearth.agent.v1.Welcome.heartbeat_interval:type_name -> google.protobuf.Duration
+	28, // 13: hearth.agent.v1.Welcome.max_stream_age:type_name -> google.protobuf.Duration
+	29, // 14: hearth.agent.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
 	10, // 15: hearth.agent.v1.RunJob.steps:type_name -> hearth.agent.v1.Step
 	20, // 16: hearth.agent.v1.RunJob.env:type_name -> hearth.agent.v1.RunJob.EnvEntry
-	27, // 17: hearth.agent.v1.RunJob.timeout:type_name -> google.protobuf.Duration
+	28, // 17: hearth.agent.v1.RunJob.timeout:type_name -> google.protobuf.Duration
 	8,  // 18: hearth.agent.v1.RunJob.pod:type_name -> hearth.agent.v1.PodOverrides
 	21, // 19: hearth.agent.v1.RunJob.files:type_name -> hearth.agent.v1.RunJob.FilesEntry
-	22, // 20: hearth.agent.v1.PodOverrides.requests:type_name -> hearth.agent.v1.PodOverrides.RequestsEntry
-	23, // 21: hearth.agent.v1.PodOverrides.limits:type_name -> hearth.agent.v1.PodOverrides.LimitsEntry
-	24, // 22: hearth.agent.v1.PodOverrides.node_selector:type_name -> hearth.agent.v1.PodOverrides.NodeSelectorEntry
-	9,  // 23: hearth.agent.v1.PodOverrides.tolerations:type_name -> hearth.agent.v1.Toleration
-	25, // 24: hearth.agent.v1.PodOverrides.labels:type_name -> hearth.agent.v1.PodOverrides.LabelsEntry
-	26, // 25: hearth.agent.v1.PodOverrides.annotations:type_name -> hearth.agent.v1.PodOverrides.AnnotationsEntry
-	0,  // 26: hearth.agent.v1.JobStatus.state:type_name -> hearth.agent.v1.JobState
-	0,  // 27: hearth.agent.v1.JobStatusAck.state:type_name -> hearth.agent.v1.JobState
-	17, // 28: hearth.agent.v1.UploadArtifactRequest.header:type_name -> hearth.agent.v1.ArtifactHeader
-	1,  // 29: hearth.agent.v1.AgentService.Connect:input_type -> hearth.agent.v1.ConnectRequest
-	16, // 30: hearth.agent.v1.AgentService.UploadArtifact:input_type -> hearth.agent.v1.UploadArtifactRequest
-	2,  // 31: hearth.agent.v1.AgentService.Connect:output_type -> hearth.agent.v1.ConnectResponse
-	18, // 32: hearth.agent.v1.AgentService.UploadArtifact:output_type -> hearth.agent.v1.UploadArtifactResponse
-	31, // [31:33] is the sub-list for method output_type
-	29, // [29:31] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	22, // 20: hearth.agent.v1.RunJob.secret_env:type_name -> hearth.agent.v1.RunJob.SecretEnvEntry
+	23, // 21: hearth.agent.v1.PodOverrides.requests:type_name -> hearth.agent.v1.PodOverrides.RequestsEntry
+	24, // 22: hearth.agent.v1.PodOverrides.limits:type_name -> hearth.agent.v1.PodOverrides.LimitsEntry
+	25, // 23: hearth.agent.v1.PodOverrides.node_selector:type_name -> hearth.agent.v1.PodOverrides.NodeSelectorEntry
+	9,  // 24: hearth.agent.v1.PodOverrides.tolerations:type_name -> hearth.agent.v1.Toleration
+	26, // 25: hearth.agent.v1.PodOverrides.labels:type_name -> hearth.agent.v1.PodOverrides.LabelsEntry
+	27, // 26: hearth.agent.v1.PodOverrides.annotations:type_name -> hearth.agent.v1.PodOverrides.AnnotationsEntry
+	0,  // 27: hearth.agent.v1.JobStatus.state:type_name -> hearth.agent.v1.JobState
+	0,  // 28: hearth.agent.v1.JobStatusAck.state:type_name -> hearth.agent.v1.JobState
+	17, // 29: hearth.agent.v1.UploadArtifactRequest.header:type_name -> hearth.agent.v1.ArtifactHeader
+	1,  // 30: hearth.agent.v1.AgentService.Connect:input_type -> hearth.agent.v1.ConnectRequest
+	16, // 31: hearth.agent.v1.AgentService.UploadArtifact:input_type -> hearth.agent.v1.UploadArtifactRequest
+	2,  // 32: hearth.agent.v1.AgentService.Connect:output_type -> hearth.agent.v1.ConnectResponse
+	18, // 33: hearth.agent.v1.AgentService.UploadArtifact:output_type -> hearth.agent.v1.UploadArtifactResponse
+	32, // [32:34] is the sub-list for method output_type
+	30, // [30:32] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_hearth_agent_v1_agent_proto_init() }
@@ -1842,7 +1864,7 @@ func file_hearth_agent_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hearth_agent_v1_agent_proto_rawDesc), len(file_hearth_agent_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
