@@ -56,6 +56,19 @@ describe("a tour of the console", () => {
       await screenshot("token-once");
       await page.keyboard.press("Escape");
 
+      // A project secret, added through its dialog: listed by name, its
+      // value never on the page.
+      await page.goto(`${hearth.url}/admin/tour/-/settings/secrets`);
+      await page.getByRole("button", { name: "New secret" }).click();
+      const secretDialog = page.getByRole("dialog", { name: "New secret" });
+      await secretDialog.getByRole("textbox", { name: /^name/i }).fill("DEPLOY_TOKEN");
+      await secretDialog.getByLabel(/^value/i).fill("tour-secret-value-1234");
+      await secretDialog.getByRole("button", { name: "Save secret" }).click();
+      await page.getByRole("row", { name: "DEPLOY_TOKEN" }).waitFor();
+      await secretDialog.waitFor({ state: "hidden" });
+      expect(await page.content()).not.toContain("tour-secret-value-1234");
+      await screenshot("secret-added");
+
       // The pipeline's job graph, reached from the list (pipelines are
       // addressed by id).
       await page.goto(`${hearth.url}/admin/tour/-/pipelines`);
@@ -76,10 +89,12 @@ describe("a tour of the console", () => {
         ["/admin/tour/-/settings", "admin / tour"],
         ["/admin/tour/-/settings/members", "admin / tour"],
         ["/admin/tour/-/settings/branches", "admin / tour"],
+        ["/admin/tour/-/settings/secrets", "admin / tour"],
         ["/-/tokens", /tokens/i],
         ["/-/admin/users", /Administration|Users/],
         ["/-/admin/roles", /Administration|Roles/],
         ["/-/admin/clusters", /Administration|Clusters/],
+        ["/-/admin/secrets", /Administration|Secrets/],
         ["/-/admin/audit", /Administration|Audit/],
       ];
       for (const [width, height] of [

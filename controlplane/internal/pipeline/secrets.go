@@ -70,6 +70,7 @@ func (s *Service) resolveSecrets(ctx context.Context, proj Project, p pipelineRe
 	}
 	out := &jobSecrets{files: map[string][]byte{}, env: map[string]string{}, used: map[string]int32{}}
 	var protectedRef *bool
+	total := 0
 	for _, r := range refs {
 		v, ok := byName[r.Name]
 		if !ok {
@@ -99,9 +100,17 @@ func (s *Service) resolveSecrets(ctx context.Context, proj Project, p pipelineRe
 		}
 		out.used[r.Name] = v.Version
 		out.values = append(out.values, v.Value)
+		total += len(r.Env) + len(r.File) + len(v.Value)
+	}
+	if total > MaxJobSecretBytes {
+		return nil, &undispatchable{fmt.Errorf("its secrets take %d bytes; a job may receive at most %d", total, MaxJobSecretBytes)}
 	}
 	return out, nil
 }
+
+// MaxJobSecretBytes bounds the secrets one job receives, names and values
+// together: the node agent refuses more (runner.MaxSecretBytes).
+const MaxJobSecretBytes = 1 << 20
 
 // pipelineRef is what secret resolution needs of a pipeline.
 type pipelineRef struct {

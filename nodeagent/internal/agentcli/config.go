@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ var settings = []setting{
 	{"capacity", "N", strconv.Itoa(session.DefaultCapacity), "jobs run at once (1-1000)"},
 	{"runner", "KIND", "process", "how jobs run: process (local processes) or kubernetes (a pod per job); agents built with -tags hearthfake also offer fake (tests)"},
 	{"job-uid-base", "UID", "0", "process runner as root: run each job as its own uid/gid BASE+slot (at least 1000; 0: jobs run as the agent's user)"},
+	{"secrets-dir", "DIR", "", "process runner: where jobs' secret files go, a directory on a tmpfs (empty: /dev/shm; without a tmpfs there, jobs with secret files are refused)"},
 	{"max-job-log-bytes", "N", "1GiB", "a job whose log outgrows this fails \"log limit exceeded\" (bytes; suffixes KiB, MiB, GiB)"},
 	{"kubeconfig", "FILE", "", "kubernetes runner: the cluster's kubeconfig (empty: the pod's in-cluster credentials)"},
 	{"kube-namespace", "NS", "", "kubernetes runner: the namespace job pods run in, and the only one the agent touches (empty in a cluster: the agent's own)"},
@@ -67,6 +69,7 @@ type runConfig struct {
 	Kube           kubeConfig
 	MaxJobLogBytes int64
 	JobUIDBase     uint32
+	SecretsDir     string
 	RotateEvery    time.Duration
 	LogLevel       string
 	LogFormat      string
@@ -176,8 +179,8 @@ func (c *runConfig) readIdentity(get getter, bad complaint) {
 	c.Labels = labels
 }
 
-// readJobs reads how jobs run: --capacity, --runner, --job-uid-base and
-// --max-job-log-bytes.
+// readJobs reads how jobs run: --capacity, --runner, --job-uid-base,
+// --secrets-dir and --max-job-log-bytes.
 func (c *runConfig) readJobs(get getter, bad complaint) {
 	v, src := get("capacity")
 	n, err := strconv.Atoi(v)
@@ -200,6 +203,16 @@ func (c *runConfig) readJobs(get getter, bad complaint) {
 	c.JobUIDBase = uint32(base)
 	if base != 0 && c.Runner != "process" {
 		bad("%s: only the process runner runs jobs as other users", src)
+	}
+
+	// Whether it is a tmpfs, the process runner checks when it starts.
+	v, src = get("secrets-dir")
+	c.SecretsDir = v
+	switch {
+	case v != "" && !filepath.IsAbs(v):
+		bad("%s %q: want an absolute path (a directory on a tmpfs)", src, v)
+	case v != "" && c.Runner != "process":
+		bad("%s: only the process runner writes secret files on this machine (the kubernetes runner keeps them in the pod's memory volume)", src)
 	}
 
 	v, src = get("max-job-log-bytes")

@@ -58,7 +58,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		defer k.release()
 		r, store, ctx = k.runner, k.identity, k.ctx
 	} else {
-		pr, err := process.New(process.Options{Logger: log, JobUIDBase: c.JobUIDBase})
+		pr, err := process.New(process.Options{Logger: log, JobUIDBase: c.JobUIDBase, SecretsDir: c.SecretsDir})
 		if err != nil {
 			fmt.Fprintf(stderr, "hearth-agent: the process runner: %v\n", err)
 			return exitFailure

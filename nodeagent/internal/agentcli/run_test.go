@@ -205,3 +205,19 @@ func TestRunExitsOneWhenRevoked(t *testing.T) {
 		t.Fatal("a revoked agent kept running")
 	}
 }
+
+// TestParseRunSecretsDir: --secrets-dir is the process runner's and an
+// absolute path (whether it is a tmpfs, the runner checks at start).
+func TestParseRunSecretsDir(t *testing.T) {
+	base := []string{"--server", "http://x", "--data-dir", t.TempDir(), "--join-token", "t"}
+	c, err := parseRun(base, env(map[string]string{"HEARTH_AGENT_SECRETS_DIR": "/dev/shm"}))
+	if err != nil || c.SecretsDir != "/dev/shm" {
+		t.Fatalf("config %+v, %v", c, err)
+	}
+	if _, err := parseRun(append(base, "--secrets-dir", "shm"), env(nil)); err == nil || !strings.Contains(err.Error(), `--secrets-dir "shm": want an absolute path`) {
+		t.Errorf("a relative directory: %v", err)
+	}
+	if _, err := parseRun(append(base, "--secrets-dir", "/dev/shm", "--runner", "kubernetes", "--kube-helper-image", "h:1"), env(nil)); err == nil || !strings.Contains(err.Error(), "--secrets-dir: only the process runner") {
+		t.Errorf("with the kubernetes runner: %v", err)
+	}
+}

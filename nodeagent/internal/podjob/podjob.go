@@ -25,16 +25,33 @@ import (
 	"github.com/hearth-dev/hearth/shared/gitref"
 )
 
-// Payload is what job-init reads from stdin.
+// Payload is what job-init reads from stdin, one JSON line the agent
+// writes through an attach: what must not appear in the pod's spec, its
+// environment or a Kubernetes Secret.
 type Payload struct {
-	Token string            `json:"token,omitempty"`
+	// Token is the clone token, used by the checkout only.
+	Token string `json:"token,omitempty"`
+	// Files are the job's secret files by name (RunJob.files), written to
+	// <run-dir>/files/<name>.
 	Files map[string][]byte `json:"files,omitempty"` // base64 in the JSON
+	// Env are the job's secret variables (RunJob.secret_env), written to
+	// <run-dir>/env/<NAME>, which the job container's script exports.
+	Env map[string]string `json:"env,omitempty"`
 }
 
 // MaxPayload bounds the payload line.
 const MaxPayload = 8 << 20
 
-var fileName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+// The directories of the run directory job-init writes into.
+const (
+	FilesDir = "files"
+	EnvDir   = "env"
+)
+
+var (
+	fileName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+	envName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`) // a file name: at most 255 bytes
+)
 
 // Init is `hearth-agent job-init`.
 func Init(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
@@ -59,7 +76,10 @@ func Init(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer)
 	if err := json.Unmarshal(line, &p); err != nil {
 		return fmt.Errorf("job-init: the payload is not valid JSON (%d bytes)", len(line))
 	}
-	if err := writeFiles(filepath.Join(*runDir, "files"), p.Files); err != nil {
+	if err := writeFiles(filepath.Join(*runDir, FilesDir), p.Files); err != nil {
+		return err
+	}
+	if err := writeEnv(filepath.Join(*runDir, EnvDir), p.Env); err != nil {
 		return err
 	}
 	if *cloneURL == "" {
@@ -105,6 +125,27 @@ func writeFiles(dir string, files map[string][]byte) error {
 			return fmt.Errorf("job-init: file name %q is not allowed", name)
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), content, 0o400); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeEnv writes each secret variable's value, exactly, into a file of
+// dir named after the variable (0400): the memory volume is how the values
+// reach the job container without being in its spec.
+func writeEnv(dir string, env map[string]string) error {
+	if len(env) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for name, value := range env {
+		if !envName.MatchString(name) {
+			return fmt.Errorf("job-init: secret variable name %q is not allowed", name)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(value), 0o400); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -60,6 +61,51 @@ func TestInitChecksOutWithTheTokenFromStdin(t *testing.T) {
 	}
 }
 
+// TestInitWritesSecretVariables: job-init writes each secret variable's
+// exact value (newlines, quotes, an empty one) into <run-dir>/env/<NAME>
+// (0400, in a 0700 directory) and shows no value in its output; without a
+// variable it makes no env directory.
+func TestInitWritesSecretVariables(t *testing.T) {
+	env := map[string]string{"MY_SECRET": "it's \"q\" $HOME `x` \\\n\n", "EMPTY": "", "_x": "v4lue"}
+	line, err := json.Marshal(Payload{Env: env, Files: map[string][]byte{"f": []byte("file")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := t.TempDir()
+	var out bytes.Buffer
+	if err := Init(context.Background(), []string{"--workspace", t.TempDir(), "--run-dir", run}, bytes.NewReader(append(line, '\n')), &out); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(run, EnvDir)); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("env directory: %v %v", st, err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(run, EnvDir))
+	if len(entries) != len(env) {
+		t.Errorf("env directory holds %d files, want %d", len(entries), len(env))
+	}
+	for name, value := range env {
+		path := filepath.Join(run, EnvDir, name)
+		st, err := os.Stat(path)
+		if err != nil || st.Mode().Perm() != 0o400 {
+			t.Errorf("%s: %v %v", name, st, err)
+		}
+		if data, _ := os.ReadFile(path); string(data) != value {
+			t.Errorf("%s holds %q, want %q", name, data, value)
+		}
+	}
+	if strings.Contains(out.String(), "v4lue") || strings.Contains(out.String(), "HOME") {
+		t.Errorf("job-init's output shows a value: %q", out.String())
+	}
+
+	run = t.TempDir()
+	if err := Init(context.Background(), []string{"--workspace", t.TempDir(), "--run-dir", run}, strings.NewReader("{}\n"), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(run, EnvDir)); !os.IsNotExist(err) {
+		t.Errorf("an env directory without secret variables: %v", err)
+	}
+}
+
 // TestInitRefusesBadInput: a wrong token, a hostile file name, a payload
 // that is not JSON, a commit that is not an id, and no payload at all
 // within the timeout each fail with a clear error.
@@ -72,6 +118,8 @@ func TestInitRefusesBadInput(t *testing.T) {
 	}{
 		{"wrong token", `{"token":"wrong"}`, initArgs(t.TempDir(), t.TempDir(), url, sha), "fetching"},
 		{"file name with a slash", `{"files":{"../etc/passwd":"eA=="}}`, initArgs(t.TempDir(), t.TempDir(), url, sha), "not allowed"},
+		{"variable name with a slash", `{"env":{"../../etc/profile":"x"}}`, initArgs(t.TempDir(), t.TempDir(), url, sha), `secret variable name "../../etc/profile" is not allowed`},
+		{"variable name with a dot", `{"env":{"A.B":"x"}}`, initArgs(t.TempDir(), t.TempDir(), url, sha), "not allowed"},
 		{"not JSON", `token=abc`, initArgs(t.TempDir(), t.TempDir(), url, sha), "not valid JSON"},
 		{"bad commit", `{"token":"right"}`, initArgs(t.TempDir(), t.TempDir(), url, "HEAD;rm"), "not a commit id"},
 		{"bad URL", `{"token":"right"}`, initArgs(t.TempDir(), t.TempDir(), "file:///etc", sha), "not an http(s) URL"},

@@ -19,6 +19,11 @@
 //	<kind>/           the runner's own bookkeeping (process/, fake/)
 //	anything else     the session's (acked.json, status.json, …): runners never touch it
 //
+// Secrets (RunJob.files, RunJob.secret_env) are never in the job directory:
+// job.json leaves them out, and each runner keeps them in memory (tmpfs, a
+// pod's memory volume) for the job's steps, which find the files in
+// $HEARTH_SECRETS_DIR.
+//
 // Agent-written lines in a log (cancellation, timeout, artifact warnings)
 // start with "hearth: ", on a line of their own.
 //

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
@@ -216,16 +217,41 @@ const (
 	MaxSteps             = 1000
 	MaxArtifactPaths     = 100
 	MaxArtifactPathBytes = 1024
-	// MaxFiles and MaxFileBytes bound RunJob.files (a job's secrets).
-	MaxFiles     = 100
-	MaxFileBytes = 1 << 20
+	// MaxSecrets bounds how many secrets a job carries: RunJob.files and
+	// RunJob.secret_env together.
+	MaxSecrets = 100
+	// MaxSecretBytes bounds their total size: the files' contents plus
+	// each secret variable's name and value. The runners hold them in
+	// memory (tmpfs, a pod's memory volume), so they stay small.
+	MaxSecretBytes = 1 << 20
+	// MaxSecretEnvBytes bounds one secret variable, NAME=VALUE: Linux
+	// refuses to start a program with an environment string longer than
+	// 128 KiB with its NUL, so a larger value would fail every step with
+	// "argument list too long". Larger secrets belong in RunJob.files.
+	MaxSecretEnvBytes = 128<<10 - 1
+	// MaxFiles and MaxFileBytes are the former names of MaxSecrets and
+	// MaxSecretBytes, from when files were a job's only secrets.
+	MaxFiles     = MaxSecrets
+	MaxFileBytes = MaxSecretBytes
 )
+
+// reservedSecretNames are the prefixes a secret variable's name may not
+// have, and why: a secret must neither silently replace a variable the
+// agent sets nor clash with the runners' scripts, which export the
+// secrets themselves.
+var reservedSecretNames = []struct{ prefix, owner string }{
+	{"HEARTH_", "the agent's (HEARTH_JOB_ID, HEARTH_SECRETS_DIR, ...)"},
+	{"__hearth_", "the runners' own"},
+}
 
 var (
 	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	jobID   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 	// fileName is a RunJob.files name: a plain file name.
 	fileName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+	// secretEnvName is a RunJob.secret_env name: a variable name that is
+	// also a file name (the kubernetes runner delivers each as a file).
+	secretEnvName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
 	// bashReadonly are variables bash refuses to set; a job cannot export them.
 	bashReadonly = map[string]bool{"BASHOPTS": true, "BASH_VERSINFO": true, "EUID": true, "PPID": true, "SHELLOPTS": true, "UID": true}
 )
@@ -233,8 +259,11 @@ var (
 // ValidateJob checks what both runners rely on and returns a clear error
 // for the first problem: an id usable as a file name, at most MaxSteps
 // steps, environment variable names a shell can export, no NUL bytes
-// (which neither files nor environments can carry), and at most
-// MaxArtifactPaths artifact patterns of at most MaxArtifactPathBytes.
+// (which neither files nor environments can carry), at most
+// MaxArtifactPaths artifact patterns of at most MaxArtifactPathBytes, and
+// secrets (files and secret variables) within MaxSecrets, MaxSecretBytes
+// and MaxSecretEnvBytes, no secret variable named HEARTH_* or __hearth_*.
+// Errors name secrets, never show their values.
 func ValidateJob(job *agentv1.RunJob) error {
 	if job == nil {
 		return errors.New("no job")
@@ -269,20 +298,48 @@ func ValidateJob(job *agentv1.RunJob) error {
 			return fmt.Errorf("artifact path %.40q… is %d bytes (at most %d)", p, len(p), MaxArtifactPathBytes)
 		}
 	}
-	var fileBytes int
-	for name, content := range job.GetFiles() {
-		if !fileName.MatchString(name) {
-			return fmt.Errorf("file name %q is not valid (letters, digits, '.', '_' and '-', at most 128)", name)
-		}
-		fileBytes += len(content)
-	}
-	if n := len(job.GetFiles()); n > MaxFiles || fileBytes > MaxFileBytes {
-		return fmt.Errorf("job has %d files of %d bytes (at most %d files, %d bytes)", n, fileBytes, MaxFiles, MaxFileBytes)
+	if err := validateSecrets(job); err != nil {
+		return err
 	}
 	if job.GetTimeout() != nil {
 		if err := job.GetTimeout().CheckValid(); err != nil {
 			return fmt.Errorf("timeout: %w", err)
 		}
+	}
+	return nil
+}
+
+// validateSecrets checks RunJob.files and RunJob.secret_env (see
+// ValidateJob).
+func validateSecrets(job *agentv1.RunJob) error {
+	var total int
+	for name, content := range job.GetFiles() {
+		if !fileName.MatchString(name) {
+			return fmt.Errorf("secret file name %q is not valid (letters, digits, '.', '_' and '-', at most 128)", name)
+		}
+		total += len(content)
+	}
+	for k, v := range job.GetSecretEnv() {
+		switch {
+		case !secretEnvName.MatchString(k):
+			return fmt.Errorf("secret variable name %.80q is not valid (letters, digits and _, not starting with a digit, at most 255)", k)
+		case bashReadonly[k]:
+			return fmt.Errorf("secret variable %s is read-only in bash", k)
+		case containsNUL(v):
+			return fmt.Errorf("secret variable %s contains a NUL byte", k)
+		case len(k)+1+len(v) > MaxSecretEnvBytes:
+			return fmt.Errorf("secret variable %s is %d bytes (at most %d): pass a secret this large as a file", k, len(k)+1+len(v), MaxSecretEnvBytes)
+		}
+		for _, r := range reservedSecretNames {
+			if strings.HasPrefix(k, r.prefix) {
+				return fmt.Errorf("secret variable %s: names starting with %s are %s", k, r.prefix, r.owner)
+			}
+		}
+		total += len(k) + len(v)
+	}
+	if n := len(job.GetFiles()) + len(job.GetSecretEnv()); n > MaxSecrets || total > MaxSecretBytes {
+		return fmt.Errorf("job has %d secrets (%d files, %d variables) of %d bytes (at most %d secrets, %d bytes)",
+			n, len(job.GetFiles()), len(job.GetSecretEnv()), total, MaxSecrets, MaxSecretBytes)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
@@ -81,10 +83,30 @@ func TestAppendLogLine(t *testing.T) {
 
 func TestValidateJob(t *testing.T) {
 	ok := &agentv1.RunJob{JobId: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", Env: map[string]string{"A_1": "x\ny"}, Steps: []*agentv1.Step{{Script: "echo"}},
-		Files: map[string][]byte{"db_password": []byte("x"), "tls.key": {0, 1, 2}}}
+		Files: map[string][]byte{"db_password": []byte("x"), "tls.key": {0, 1, 2}},
+		SecretEnv: map[string]string{"MY_SECRET": "it's \"q\" $HOME `x` \\\n\n", "_lower": "", "HEARTHSTONE": "x", strings.Repeat("B", 255): "x",
+			"BIG": strings.Repeat("x", 64<<10)}} // the control plane's largest value
 	if err := runner.ValidateJob(ok); err != nil {
 		t.Errorf("valid job refused: %v", err)
 	}
+	manySecrets := &agentv1.RunJob{JobId: "j", Files: map[string][]byte{}, SecretEnv: map[string]string{}}
+	for i := range runner.MaxSecrets {
+		if i%2 == 0 {
+			manySecrets.Files[fmt.Sprintf("f%d", i)] = []byte("x")
+		} else {
+			manySecrets.SecretEnv[fmt.Sprintf("V%d", i)] = "x"
+		}
+	}
+	if err := runner.ValidateJob(manySecrets); err != nil {
+		t.Errorf("%d secrets refused: %v", runner.MaxSecrets, err)
+	}
+	// The bytes of files and variables count together.
+	half := runner.MaxSecretBytes / 2
+	bigEnv := map[string]string{}
+	for i := 0; i*runner.MaxSecretEnvBytes/2 < half; i++ {
+		bigEnv[fmt.Sprintf("BIG%d", i)] = strings.Repeat("v", runner.MaxSecretEnvBytes/2)
+	}
+	tooBig := &agentv1.RunJob{JobId: "j", Files: map[string][]byte{"f": make([]byte, half)}, SecretEnv: bigEnv}
 	for name, job := range map[string]*agentv1.RunJob{
 		"nil":          nil,
 		"empty id":     {},
@@ -100,10 +122,43 @@ func TestValidateJob(t *testing.T) {
 		"long path":    {JobId: "j", ArtifactPaths: []string{strings.Repeat("a", runner.MaxArtifactPathBytes+1)}},
 		"file path":    {JobId: "j", Files: map[string][]byte{"../x": nil}},
 		"file dot":     {JobId: "j", Files: map[string][]byte{".profile": nil}},
-		"file big":     {JobId: "j", Files: map[string][]byte{"a": make([]byte, runner.MaxFileBytes+1)}},
+		"file big":     {JobId: "j", Files: map[string][]byte{"a": make([]byte, runner.MaxSecretBytes+1)}},
 	} {
 		if err := runner.ValidateJob(job); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+	tooMany := proto.CloneOf(manySecrets)
+	tooMany.SecretEnv["ONE_MORE"] = "x"
+	// Secret variables: refused with a message naming the variable, never
+	// showing its value.
+	for name, c := range map[string]struct {
+		env  map[string]string
+		job  *agentv1.RunJob
+		want string
+	}{
+		"name":           {env: map[string]string{"A-B": "v4lue"}, want: `secret variable name "A-B" is not valid`},
+		"digit":          {env: map[string]string{"1A": "v4lue"}, want: `secret variable name "1A" is not valid`},
+		"empty name":     {env: map[string]string{"": "v4lue"}, want: `secret variable name "" is not valid`},
+		"long name":      {env: map[string]string{strings.Repeat("A", 256): "v4lue"}, want: "is not valid (letters, digits and _, not starting with a digit, at most 255)"},
+		"readonly":       {env: map[string]string{"EUID": "v4lue"}, want: "secret variable EUID is read-only in bash"},
+		"reserved":       {env: map[string]string{"HEARTH_SECRETS_DIR": "v4lue"}, want: "secret variable HEARTH_SECRETS_DIR: names starting with HEARTH_ are the agent's"},
+		"runner's":       {env: map[string]string{"__hearth_v": "v4lue"}, want: "secret variable __hearth_v: names starting with __hearth_ are the runners' own"},
+		"NUL":            {env: map[string]string{"A": "v4lue\x00"}, want: "secret variable A contains a NUL byte"},
+		"one too big":    {env: map[string]string{"A": strings.Repeat("v4lue", (runner.MaxSecretEnvBytes+1)/5)}, want: "secret variable A is 131072 bytes (at most 131071): pass a secret this large as a file"},
+		"too many":       {job: tooMany, want: "job has 101 secrets (50 files, 51 variables) of 254 bytes (at most 100 secrets, 1048576 bytes)"},
+		"too many bytes": {job: tooBig, want: "(at most 100 secrets, 1048576 bytes)"},
+	} {
+		job := c.job
+		if job == nil {
+			job = &agentv1.RunJob{JobId: "j", SecretEnv: c.env}
+		}
+		err := runner.ValidateJob(job)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", name, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "v4lue") {
+			t.Errorf("%s: the error shows the value: %v", name, err)
 		}
 	}
 }

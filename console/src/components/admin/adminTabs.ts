@@ -5,6 +5,7 @@ export const adminTabs = [
   { label: "Users", value: "users" },
   { label: "Roles", value: "roles" },
   { label: "Clusters", value: "clusters" },
+  { label: "Secrets", value: "secrets" },
   { label: "Audit log", value: "audit" },
 ] as const;
 

@@ -4,6 +4,7 @@ export const settingsTabs = [
   { label: "General", value: "general", segment: "" },
   { label: "Members", value: "members", segment: "members" },
   { label: "Protected branches", value: "branches", segment: "branches" },
+  { label: "Secrets", value: "secrets", segment: "secrets" },
   { label: "Danger zone", value: "danger", segment: "danger" },
 ] as const;
 

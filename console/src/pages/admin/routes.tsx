@@ -11,6 +11,7 @@ export const adminRoutes: RouteObject[] = [
       { path: "users", lazy: () => import("./UsersPage").then((m) => ({ Component: m.UsersPage })) },
       { path: "roles", lazy: () => import("./RolesPage").then((m) => ({ Component: m.RolesPage })) },
       { path: "clusters", lazy: () => import("./ClustersPage").then((m) => ({ Component: m.ClustersPage })) },
+      { path: "secrets", lazy: () => import("./SecretsPage").then((m) => ({ Component: m.SecretsPage })) },
       { path: "audit", lazy: () => import("./AuditPage").then((m) => ({ Component: m.AuditPage })) },
       { path: "*", element: <NotFoundPage /> },
     ],

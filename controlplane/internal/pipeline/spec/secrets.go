@@ -117,8 +117,8 @@ func (d *decoder) secretRef(item *yaml.Node, ctx string) (SecretRef, *yaml.Node,
 		d.errs.add(item.Line, item.Column, "%senv name %s: use letters, digits and '_', not starting with a digit", prefix(ctx), quote(ref.Env))
 	case ref.Env != "" && bashReadonly[ref.Env]:
 		d.errs.add(item.Line, item.Column, "%senv name %s is read-only in bash", prefix(ctx), quote(ref.Env))
-	case strings.HasPrefix(strings.ToUpper(ref.Env), "HEARTH_"):
-		d.errs.add(item.Line, item.Column, "%senv name %s: names starting with HEARTH_ are reserved for the variables Hearth sets", prefix(ctx), quote(ref.Env))
+	case strings.HasPrefix(strings.ToUpper(ref.Env), "HEARTH_"), strings.HasPrefix(strings.ToLower(ref.Env), "__hearth_"):
+		d.errs.add(item.Line, item.Column, "%senv name %s: names starting with HEARTH_ or __hearth_ are reserved for Hearth's own variables", prefix(ctx), quote(ref.Env))
 	case ref.File != "" && !validSecretFile.MatchString(ref.File):
 		d.errs.add(item.Line, item.Column, "%sfile name %s: a plain file name of letters, digits, '.', '_' and '-', at most 128", prefix(ctx), quote(ref.File))
 	default:

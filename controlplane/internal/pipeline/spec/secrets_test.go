@@ -58,7 +58,7 @@ func TestSecretsSectionRefusals(t *testing.T) {
 	want := []string{
 		`line 6, column 9: job "a" secrets: secret name "1BAD"`,
 		`line 7, column 9: job "a" secrets: env TOKEN is also set in "env"`,
-		`line 8, column 9: job "a" secrets: env name "HEARTH_X": names starting with HEARTH_ are reserved`,
+		`line 8, column 9: job "a" secrets: env name "HEARTH_X": names starting with HEARTH_ or __hearth_ are reserved`,
 		`line 9, column 9: job "a" secrets: file name "../etc/passwd"`,
 		`line 10, column 9: job "a" secrets: secret "OK_FOUR": give "env" or "file", not both`,
 		`line 11, column 9: job "a" secrets: a secret needs a "name"`,

@@ -7,13 +7,21 @@
 //
 //	pod hearth-job-<job id>        labels: cluster, agent, job, attempt
 //	├─ init container "checkout"   helper image: hearth-agent job-init
-//	│    stdin ← payload (attach)  clone token + secret files, never in the spec
-//	│    writes /hearth/workspace  (go-git) and /hearth/run/files
+//	│    stdin ← payload (attach)  clone token + secrets, never in the spec
+//	│    writes /hearth/workspace  (go-git), /hearth/run/files and /hearth/run/env
 //	├─ container "job"             the job's image: sh -c <generated script>
+//	│    exports the secret variables from /hearth/run/env/<NAME>,
 //	│    steps in order, markers between them, exit code = the failing step's
 //	└─ container "hearth"          helper image: job-sidecar (jobs with artifacts)
 //	     exec job-artifacts → tar.gz on stdout to the agent
 //	volumes: workspace (emptyDir), hearth-run (emptyDir, medium Memory)
+//
+// A job's secrets (RunJob.files and RunJob.secret_env) travel only in the
+// payload (podjob.Payload) and live only in the memory volume: the pod's
+// spec holds the secret variables' names (the script exports each from its
+// file, exactly, trailing newlines included) and HEARTH_SECRETS_DIR
+// (/hearth/run/files, for jobs with files), never a value; the adoption
+// annotation leaves them out.
 //
 // Start records <dir>/kubernetes/meta.json (pod name, marker nonce, start
 // time) and creates the pod. One informer per runner watches the

@@ -18,18 +18,11 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/kubeclient"
+	"github.com/hearth-dev/hearth/nodeagent/internal/podjob"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/logfield"
 )
-
-// payload is what the checkout container reads from its stdin (attach):
-// the clone token and the job's secret files, which so never appear in the
-// pod's spec, its environment or a Kubernetes Secret.
-type payload struct {
-	Token string            `json:"token,omitempty"`
-	Files map[string][]byte `json:"files,omitempty"`
-}
 
 // fedFile records that the checkout container received its payload.
 const fedFile = "fed"
@@ -39,7 +32,11 @@ type handle struct {
 	job *agentv1.RunJob
 	dir string
 	m   meta
-	pay *payload // nil after a Resume: the token died with the old agent
+	// pay is what the checkout container reads from its stdin (attach):
+	// the clone token and the job's secrets, which so never appear in the
+	// pod's spec, its environment or a Kubernetes Secret. nil after a
+	// Resume: they died with the old agent.
+	pay *podjob.Payload
 	// create is the pod to create first (Start), nil after a Resume.
 	create *corev1.Pod
 	log    zerolog.Logger
@@ -56,7 +53,7 @@ type handle struct {
 	result runner.Result
 }
 
-func (r *Runner) newHandle(job *agentv1.RunJob, dir string, m meta, pay *payload) *handle {
+func (r *Runner) newHandle(job *agentv1.RunJob, dir string, m meta, pay *podjob.Payload) *handle {
 	return &handle{
 		r: r, job: job, dir: dir, m: m, pay: pay, log: r.o.Log.With().Str(logfield.JobID, job.GetJobId()).Logger(),
 		cancelCh: make(chan struct{}), detachCh: make(chan struct{}), stopped: make(chan struct{}), done: make(chan struct{}),

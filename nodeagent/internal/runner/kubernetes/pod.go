@@ -83,11 +83,12 @@ func labelValue(s string) string {
 }
 
 // adoptionRecord is the job as the pod's annotation keeps it: no clone
-// token, no step scripts (the pod's command has them), names only.
+// token, no secrets, no step scripts (the pod's command has them).
 func adoptionRecord(job *agentv1.RunJob) (string, error) {
 	rec := proto.CloneOf(job)
 	rec.CloneToken = ""
 	rec.Files = nil
+	rec.SecretEnv = nil
 	for _, st := range rec.GetSteps() {
 		st.Script = ""
 	}

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/kubeclient"
+	"github.com/hearth-dev/hearth/nodeagent/internal/podjob"
 	"github.com/hearth-dev/hearth/nodeagent/internal/runner"
 	agentv1 "github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1"
 	"github.com/hearth-dev/hearth/shared/logfield"
@@ -219,7 +220,7 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	if err := runner.WriteFileAtomic(metaPath(dir), data); err != nil {
 		return nil, err
 	}
-	h := r.newHandle(job, dir, m, &payload{Token: job.GetCloneToken(), Files: job.GetFiles()})
+	h := r.newHandle(job, dir, m, &podjob.Payload{Token: job.GetCloneToken(), Files: job.GetFiles(), Env: job.GetSecretEnv()})
 	h.create = pod
 	go h.run() //nolint:gosec // G118: a job outlives the ctx of Start and Resume (package runner: lifecycle)
 	return h, nil

@@ -53,12 +53,14 @@ func podGone(t *testing.T, r *Runner, name string) {
 
 // TestPodCarriesLabelsAndNoSecrets: the job's pod is in the runner's
 // namespace, labelled with cluster, agent, job and attempt, runs the steps
-// from one script in the job's image, and holds the clone token nowhere
-// (spec, env, annotations): the token travels through the attach.
+// from one script in the job's image, and holds the clone token and the
+// secrets nowhere (spec, env, annotations): they travel through the
+// attach.
 func TestPodCarriesLabelsAndNoSecrets(t *testing.T) {
 	r, ns := newRunner(t)
 	job := testJob("job-labels")
 	job.Files = map[string][]byte{"db_password": []byte("hunter2-file-secret")}
+	job.SecretEnv = map[string]string{"API_KEY": "hunter3-env-secret"}
 	h, err := r.Start(context.Background(), job, jobDir(t))
 	if err != nil {
 		t.Fatal(err)
@@ -75,8 +77,8 @@ func TestPodCarriesLabelsAndNoSecrets(t *testing.T) {
 		}
 	}
 	raw, _ := json.Marshal(pod)
-	if strings.Contains(string(raw), "secret-token-value") || strings.Contains(string(raw), "hunter2") || strings.Contains(string(raw), "aHVudGVyM") {
-		t.Fatalf("the clone token or a file is in the pod object: %s", raw)
+	if strings.Contains(string(raw), "secret-token-value") || strings.Contains(string(raw), "hunter2") || strings.Contains(string(raw), "aHVudGVyM") || strings.Contains(string(raw), "hunter3") {
+		t.Fatalf("the clone token or a secret is in the pod object: %s", raw)
 	}
 	c := pod.Spec.Containers[0]
 	if c.Image != "busybox:test" || len(c.Command) != 3 || !strings.Contains(c.Command[2], "echo 'two'") && !strings.Contains(c.Command[2], `echo '\''two'\''`) {

@@ -12,9 +12,10 @@
 // HEARTH_REF and CI=true. The agent's own variables never reach a job.
 // With Options.JobUIDBase it runs as the job's own user (see Isolation).
 // It records the wrapper (pid = process group id, its start time, the boot
-// id) and the job's start time and timeout in process/meta.json, and only
-// then gives the wrapper its go-ahead: the clone token, as the first line
-// of its stdin.
+// id), the job's start time and timeout, and the path of its secrets
+// directory in process/meta.json, writes the secret files (see Secrets),
+// and only then gives the wrapper its go-ahead on its stdin: the clone
+// token as the first line, then the secret variables' values.
 //
 // The wrapper does everything else by itself, so the job outlives the
 // agent (a `kill -9` of the agent leaves it running):
@@ -35,7 +36,8 @@
 //   - step i+1 for RunJob.steps[i]: `bash -e -o pipefail step-<i+1>.sh` in
 //     workspace/, stdin /dev/null, stdout and stderr appended straight to
 //     logs/<i+1>.log (the agent never sits in the output's path), with
-//     RunJob.env exported on top of the wrapper's environment.
+//     RunJob.env, then HEARTH_SECRETS_DIR and RunJob.secret_env, exported
+//     on top of the wrapper's environment.
 //   - after each step, its exit code into process/exit-<step> ("N\n"); the
 //     first non-zero one ends the wrapper.
 //
@@ -61,6 +63,42 @@
 // step) or is FAILURE runner.MsgLost; leftovers are then killed only if
 // their environment carries the job's HEARTH_JOB_ID, since the group id
 // may have been reused while nobody watched.
+//
+// # Secrets
+//
+// A job's secrets (RunJob.secret_env and RunJob.files) never touch the
+// agent's disk in the clear, never appear in a process's argv and are
+// never logged by the agent. Why not the simple ways: a file in the job
+// directory is on disk (and in backups of the data directory); argv and
+// the wrapper's initial environment are readable in /proc by every
+// process of the job's user, the checkout included, for the wrapper's
+// whole life.
+//
+//   - Secret variables travel with the token: after the token's line, each
+//     value (in sorted name order) ended by a NUL byte, which
+//     runner.ValidateJob refuses in values; newlines, quotes, '$' and
+//     backslashes pass unchanged (bash's read, with -r, an empty IFS and
+//     NUL as its delimiter). The wrapper keeps them in unexported shell
+//     variables, so neither the checkout's commands nor
+//     /proc/<wrapper>/environ see them, and exports them in each step's
+//     subshell only, after RunJob.env (a secret wins over an env variable
+//     of the same name), in one export, so that no name the job chose can
+//     change another's value. The wrapper file names the variables, never
+//     holds their values.
+//   - Secret files are written by the agent, not the script, into a
+//     directory of their own, <secrets dir>/hearth-<job id>-<random>
+//     (0700, files 0400; with a job user, owned by it), which the steps
+//     find in $HEARTH_SECRETS_DIR (set for jobs with files only, and not
+//     for the checkout). The secrets dir is Options.SecretsDir or
+//     /dev/shm, and must be a tmpfs or ramfs (statfs): a job with files
+//     on an agent without one is refused, its secrets written nowhere.
+//     The directory's path is in meta.json before the directory exists,
+//     so whichever agent ends the job removes it: the handle does when the
+//     job ends, however it ends, and Resume does for a job it finds ended.
+//     A tmpfs may be swapped out; a machine with swap should encrypt it.
+//
+// The steps' output (which may print a secret) is written raw to the step
+// logs; the session masks the values before the log leaves the machine.
 //
 // # Isolation
 //
@@ -91,6 +129,9 @@
 //	                                    for symlinks the agent would follow
 //	    wrapper.sh, step-<n>.sh  root:gid 0640; meta.json root 0600
 //	  workspace/ home/ tmp/  uid 0700
+//
+// and the job's secrets directory (outside it, on tmpfs) and files are
+// the job user's (0700, 0400).
 //
 // and <data-dir> and <data-dir>/jobs get o+x (searchable, not listable;
 // directories above them must already be searchable), so a job reaches

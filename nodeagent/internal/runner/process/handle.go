@@ -210,9 +210,10 @@ func (h *handle) waitGone(until time.Time) bool {
 }
 
 // end settles a job whose wrapper has exited, or will once terminated:
-// leftovers (a step's background processes) are terminated too, then the
-// result is derived from the exit files, explained in the log, artifacts
-// archived, result.json written and Done closed.
+// leftovers (a step's background processes) are terminated too, the
+// secrets directory removed, then the result is derived from the exit
+// files, explained in the log, artifacts archived, result.json written and
+// Done closed.
 func (h *handle) end(kind endKind) {
 	defer close(h.stopped)
 	if h.exited != nil {
@@ -221,6 +222,10 @@ func (h *handle) end(kind endKind) {
 	if len(h.members()) > 0 {
 		h.terminate()
 	}
+	// The steps are over (and every process that could read them gone,
+	// bar one that left the job's process group): the secrets go first,
+	// before archiving, which may take long or be abandoned.
+	removeSecrets(h.log, h.job.GetJobId(), h.m.SecretsDir)
 	res, line, lineStep := h.outcome(kind)
 	if line != "" {
 		h.appendLine(lineStep, line)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // procStat is what the runner needs from /proc/<pid>/stat.
@@ -140,4 +141,27 @@ func idsInUse() []uint32 {
 		}
 	}
 	return ids
+}
+
+// Filesystem types (statfs f_type) that live in memory.
+const (
+	tmpfsMagic = 0x01021994
+	ramfsMagic = 0x858458f6
+)
+
+// inMemory reports why dir's filesystem may write to a disk, nil when it
+// is a tmpfs or ramfs.
+func inMemory(dir string) error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return fmt.Errorf("the secrets directory %s: %w", dir, err)
+	}
+	// f_type's Go type differs between architectures; the magic numbers
+	// are 32 bits.
+	switch fsType := uint32(st.Type); fsType { //nolint:gosec // G115: statfs magic numbers fit 32 bits (see above)
+	case tmpfsMagic, ramfsMagic:
+		return nil
+	default:
+		return fmt.Errorf("the secrets directory %s is not on a tmpfs or ramfs (filesystem type %#x): secrets there could reach a disk", dir, fsType)
+	}
 }

@@ -2,7 +2,10 @@
 
 package process
 
-import "syscall"
+import (
+	"fmt"
+	"syscall"
+)
 
 // Without /proc the runner knows less: kill(0) tells whether a pid or a
 // group exists (zombies included) and nothing identifies a process beyond
@@ -25,3 +28,9 @@ func hasJobEnv(int, string) bool { return true }
 
 // Without /proc only the job directories tell which job ids are in use.
 func idsInUse() []uint32 { return nil }
+
+// inMemory: without Linux's statfs types the runner cannot tell whether a
+// directory lives in memory, so it puts no secret file anywhere.
+func inMemory(dir string) error {
+	return fmt.Errorf("cannot check that the secrets directory %s is in memory on this system (Linux only)", dir)
+}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -55,6 +56,12 @@ type Options struct {
 	// MaxJobSlots ids no account, group or subordinate id range uses.
 	// 0: jobs run as the agent's own user.
 	JobUIDBase uint32
+	// SecretsDir (hearth-agent --secrets-dir) is where jobs' secret files
+	// (RunJob.files) go, each job's in a directory of its own that is
+	// removed when the job ends. It must be on a tmpfs or ramfs, so
+	// secrets never reach a disk: New refuses one that is not. Empty:
+	// /dev/shm if it is one; if not, jobs with files are refused.
+	SecretsDir string
 }
 
 // Runner runs jobs as local processes. Safe for concurrent use.
@@ -65,12 +72,23 @@ type Runner struct {
 	poll      time.Duration
 	baseEnv   []string
 	uidBase   uint32 // 0: jobs run as the agent's user
+	// secretsDir holds the jobs' secrets directories; "" when there is no
+	// usable one, secretsErr then says why.
+	secretsDir string
+	secretsErr error
 }
 
 var _ runner.Runner = (*Runner)(nil)
 
-// New checks that bash and git exist and returns a Runner.
+// New checks that bash and git exist, and Options.SecretsDir if set, and
+// returns a Runner.
 func New(o Options) (*Runner, error) {
+	return newRunner(o, defaultMemDir)
+}
+
+// newRunner is New with the directory used when Options.SecretsDir is
+// empty (tests name one that is not in memory).
+func newRunner(o Options, defaultSecrets string) (*Runner, error) {
 	r := &Runner{log: o.Logger.With().Str(logfield.Component, "runner.process").Logger(), grace: o.KillGrace, poll: o.PollInterval, baseEnv: o.BaseEnv, uidBase: o.JobUIDBase}
 	var err error
 	switch {
@@ -97,6 +115,25 @@ func New(o Options) (*Runner, error) {
 	}
 	if r.baseEnv == nil {
 		r.baseEnv = []string{"PATH=" + envOr("PATH", "/usr/local/bin:/usr/bin:/bin"), "LANG=" + envOr("LANG", "C.UTF-8")}
+	}
+	switch {
+	case o.SecretsDir != "":
+		// Configured: a mistake is the operator's to fix now, not a
+		// surprise at the first job with secrets.
+		dir, err := filepath.Abs(o.SecretsDir)
+		if err == nil {
+			err = checkSecretsDir(dir)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("process runner: %w; name a directory on a tmpfs (such as /dev/shm)", err)
+		}
+		r.secretsDir = dir
+	default:
+		if r.secretsErr = checkSecretsDir(defaultSecrets); r.secretsErr == nil {
+			r.secretsDir = defaultSecrets
+		} else {
+			r.log.Warn().Err(r.secretsErr).Msg("no in-memory directory for jobs' secret files: jobs with secret files will be refused; set a secrets directory on a tmpfs")
+		}
 	}
 	return r, nil
 }
@@ -133,6 +170,10 @@ type meta struct {
 	// UID is the job's own user and group id (Options.JobUIDBase); 0: the
 	// agent's user.
 	UID uint32 `json:"uid,omitempty"`
+	// SecretsDir is the job's secrets directory (the path, never its
+	// contents), recorded before it is created so that whichever agent
+	// ends the job removes it; "" when the job has no secret files.
+	SecretsDir string `json:"secrets_dir,omitempty"`
 }
 
 func (m meta) deadline() (time.Time, bool) {
@@ -162,6 +203,25 @@ func (r *Runner) check(job *agentv1.RunJob, dir string) error {
 	return nil
 }
 
+// secretsPath is where a job's secret files will go ("" when it has none),
+// once Start has checked the secrets directory is (still) in memory.
+func (r *Runner) secretsPath(job *agentv1.RunJob) (string, error) {
+	if len(job.GetFiles()) == 0 {
+		return "", nil
+	}
+	if r.secretsDir == "" {
+		return "", secretsUnusable(job.GetJobId(), r.secretsErr)
+	}
+	if err := checkSecretsDir(r.secretsDir); err != nil {
+		return "", secretsUnusable(job.GetJobId(), err)
+	}
+	path, err := newSecretsPath(r.secretsDir, job.GetJobId())
+	if err != nil {
+		return "", fmt.Errorf("process runner: %w", err)
+	}
+	return path, nil
+}
+
 // Start implements runner.Runner. ctx bounds only the start itself.
 func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (runner.Handle, error) {
 	if err := r.check(job, dir); err != nil {
@@ -171,7 +231,11 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	if _, err := os.Stat(p.meta()); err == nil {
 		return nil, fmt.Errorf("process runner: job %s already started in %s (resume it instead)", job.GetJobId(), dir)
 	}
-	user, err := r.prepare(job, p)
+	secrets, err := r.secretsPath(job)
+	if err != nil {
+		return nil, err
+	}
+	user, err := r.prepare(job, p, secrets)
 	if err != nil {
 		return nil, fmt.Errorf("process runner: %w", err)
 	}
@@ -196,7 +260,7 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	for k, v := range runner.JobEnv(job) {
 		env = append(env, k+"="+v)
 	}
-	m := meta{StartedAt: time.Now(), Timeout: runner.Timeout(job), BootID: bootID(), UID: user.uid}
+	m := meta{StartedAt: time.Now(), Timeout: runner.Timeout(job), BootID: bootID(), UID: user.uid, SecretsDir: secrets}
 	// WithoutCancel: the job must outlive the start (and the agent).
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), r.bash, "--noprofile", "--norc", p.wrapper()) //nolint:gosec // G204: our own wrapper, run by the configured bash
 	cmd.Dir = dir
@@ -228,15 +292,23 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	if err == nil {
 		err = runner.WriteFileAtomic(p.meta(), data)
 	}
+	if err == nil && secrets != "" {
+		// Only now, with the path recorded: an agent that dies from here
+		// on leaves a meta.json through which the next one removes them.
+		if err = writeSecretFiles(secrets, job.GetFiles(), user); err != nil {
+			err = fmt.Errorf("writing the job's secret files into %s: %w", r.secretsDir, err)
+		}
+	}
 	if err == nil {
-		// The go-ahead: until this line the wrapper waits; without it
+		// The go-ahead: until it is complete the wrapper waits; without it
 		// (closed pipe) it exits having done nothing.
-		_, err = tokenW.Write([]byte(job.GetCloneToken() + "\n"))
+		_, err = tokenW.Write(goAhead(job))
 	}
 	if err != nil {
 		_ = tokenW.Close()
 		_ = syscall.Kill(-m.PID, syscall.SIGKILL)
 		<-exited
+		removeSecrets(r.log, job.GetJobId(), secrets)
 		_ = os.Remove(p.meta())
 		return nil, fmt.Errorf("process runner: %w", err)
 	}
@@ -244,10 +316,11 @@ func (r *Runner) Start(ctx context.Context, job *agentv1.RunJob, dir string) (ru
 	return h, nil
 }
 
-// prepare creates the directories and writes the wrapper and step scripts;
-// with a job uid base it also picks the job's user and hands it its part
-// of the directory (isolate). user is zero when the job runs as the agent.
-func (r *Runner) prepare(job *agentv1.RunJob, p paths) (user jobUser, err error) {
+// prepare creates the directories and writes the wrapper and step scripts
+// (secrets: the job's secrets directory, "" for none); with a job uid base
+// it also picks the job's user and hands it its part of the directory
+// (isolate). user is zero when the job runs as the agent.
+func (r *Runner) prepare(job *agentv1.RunJob, p paths, secrets string) (user jobUser, err error) {
 	for _, d := range []string{p.state, p.workspace, p.logs, p.home, p.tmp} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return jobUser{}, err
@@ -258,7 +331,7 @@ func (r *Runner) prepare(job *agentv1.RunJob, p paths) (user jobUser, err error)
 			return jobUser{}, err
 		}
 	}
-	if err := os.WriteFile(p.wrapper(), []byte(wrapperScript(job, p, r.bash, r.git)), 0o600); err != nil {
+	if err := os.WriteFile(p.wrapper(), []byte(wrapperScript(job, p, r.bash, r.git, secrets)), 0o600); err != nil {
 		return jobUser{}, err
 	}
 	if r.uidBase == 0 {
@@ -284,10 +357,15 @@ func (r *Runner) Resume(_ context.Context, job *agentv1.RunJob, dir string) (run
 	if err != nil {
 		return nil, fmt.Errorf("process runner: %w", err)
 	}
+	p := newPaths(dir)
 	if found {
+		// An agent that stopped right after writing the result may have
+		// left the secrets behind.
+		if m, ok := readMeta(p.meta()); ok {
+			removeSecrets(r.log.With().Str(logfield.JobID, job.GetJobId()).Logger(), job.GetJobId(), m.SecretsDir)
+		}
 		return finished(res), nil
 	}
-	p := newPaths(dir)
 	m, ok := readMeta(p.meta())
 	if !ok {
 		// Start never recorded a wrapper: nothing ran (a wrapper without

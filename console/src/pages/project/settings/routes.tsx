@@ -11,6 +11,7 @@ export const settingsRoutes: RouteObject[] = [
       { index: true, lazy: () => import("./GeneralSettingsPage").then((m) => ({ Component: m.GeneralSettingsPage })) },
       { path: "members", lazy: () => import("./MembersSettingsPage").then((m) => ({ Component: m.MembersSettingsPage })) },
       { path: "branches", lazy: () => import("./ProtectedBranchesPage").then((m) => ({ Component: m.ProtectedBranchesPage })) },
+      { path: "secrets", lazy: () => import("./SecretsSettingsPage").then((m) => ({ Component: m.SecretsSettingsPage })) },
       { path: "danger", lazy: () => import("./DangerZonePage").then((m) => ({ Component: m.DangerZonePage })) },
       { path: "*", element: <NotFoundPage /> },
     ],
