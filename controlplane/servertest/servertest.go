@@ -8,7 +8,9 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -89,6 +91,34 @@ func ListenOn(host string) Option {
 // a crash needs longer.
 func ReaperGrace(d time.Duration) Option {
 	return func(o *server.Options) { o.Config.Pipeline.ReaperGrace = d }
+}
+
+// SMTP sends notification emails to a plain SMTP server at addr
+// (loopback), from hearth@example.test, coalescing for 100ms and at most
+// one per user per minute.
+func SMTP(addr string) Option {
+	return func(o *server.Options) {
+		host, port, _ := net.SplitHostPort(addr)
+		n, _ := strconv.Atoi(port)
+		o.Config.Notify.SMTPHost, o.Config.Notify.SMTPPort, o.Config.Notify.SMTPTLS = host, n, "none"
+		o.Config.Notify.SMTPFrom = "Hearth <hearth@example.test>"
+		o.Config.Notify.EmailCoalesce, o.Config.Notify.EmailMinInterval = 100*time.Millisecond, time.Minute
+	}
+}
+
+// Webhooks sets the webhook policy: the first retry's delay, the attempts
+// per delivery, the failed deliveries in a row that disable a webhook,
+// and whether loopback receivers are allowed (they are refused unless
+// allowlisted, like any private address).
+func Webhooks(firstRetry time.Duration, maxAttempts, disableAfter int, allowLoopback bool) Option {
+	return func(o *server.Options) {
+		n := &o.Config.Notify
+		n.WebhookFirstRetry, n.WebhookMaxAttempts, n.WebhookDisableAfter = firstRetry, maxAttempts, disableAfter
+		n.WebhookAllow = nil
+		if allowLoopback {
+			n.WebhookAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+		}
+	}
 }
 
 // LogTo sends the server's log to w instead of the test's log (a test

@@ -45,7 +45,9 @@ const (
 	Count             = "count"
 	CredentialRefused = "credential_refused" //nolint:gosec // G101: a log field name, not a credential.
 	Deleted           = "deleted"
+	DeliveryID        = "delivery_id"
 	Detail            = "detail"
+	EventID           = "event_id"
 	From              = "from"
 	GroupID           = "group_id"
 	HeartbeatInterval = "heartbeat_interval"
@@ -78,4 +80,5 @@ const (
 	To                = "to"
 	TokenID           = "token_id"
 	UserID            = "user_id"
+	WebhookID         = "webhook_id"
 )

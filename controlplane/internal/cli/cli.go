@@ -43,6 +43,8 @@ Commands:
   issue     create, list, close or comment on issues
   mr        create, list or merge merge requests
   secret    set, list or delete secrets (values are read from stdin, never shown)
+  notifications  list your notifications (the default) or mark them read
+  webhook   create, list or delete webhooks; show and redeliver their deliveries
   help      show this text
 
 Run 'hearth <command> --help' for a command's flags.
@@ -88,6 +90,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return runGroup(ctx, "mr", mergeRequestCommands(), rest, std)
 	case "secret":
 		return runGroup(ctx, "secret", secretCommands(), rest, std)
+	case "notifications":
+		return runNotifications(ctx, rest, std)
+	case "webhook":
+		return runGroup(ctx, "webhook", webhookCommands(), rest, std)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitOK

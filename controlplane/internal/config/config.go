@@ -60,6 +60,7 @@ type Config struct {
 	Raft           Raft
 	Pipeline       Pipeline
 	Secrets        Secrets
+	Notify         Notify
 	// LocalAgent (dev only) starts a hearth-agent with the process runner.
 	LocalAgent LocalAgent
 }
@@ -87,6 +88,42 @@ type Secrets struct {
 	// PreviousRootKeyFile is the root key being rotated out: it still opens
 	// the data keys it wrapped until they are re-wrapped.
 	PreviousRootKeyFile string
+}
+
+// Notify configures the notification channels.
+type Notify struct {
+	// SMTP: no host, no email channel.
+	SMTPHost, SMTPTLS, SMTPUsername, SMTPPassword, SMTPFrom string
+	SMTPPort                                                int
+	// EmailCoalesce is how long a notification waits for others to share
+	// its email; EmailMinInterval the least time between two emails to one
+	// user.
+	EmailCoalesce, EmailMinInterval time.Duration
+	// WebhookAllow are the ranges webhooks may reach although they are
+	// private, loopback or link-local.
+	WebhookAllow []netip.Prefix
+	// WebhookMaxAttempts per delivery, the first retry's delay (doubling
+	// up to an hour), and how many deliveries in a row may fail for good
+	// before the webhook is disabled.
+	WebhookMaxAttempts  int
+	WebhookFirstRetry   time.Duration
+	WebhookDisableAfter int
+}
+
+// problems are the email settings' problems (the mailer checks the SMTP
+// ones in depth when it is built).
+func (n Notify) problems() []string {
+	var p []string
+	if n.SMTPHost != "" && n.SMTPFrom == "" {
+		p = append(p, "--smtp-from is required with --smtp-host")
+	}
+	if n.EmailCoalesce < 0 || n.EmailMinInterval < 0 {
+		p = append(p, "--email-coalesce and --email-min-interval must not be negative")
+	}
+	if n.WebhookMaxAttempts < 1 || n.WebhookMaxAttempts > 50 || n.WebhookDisableAfter < 1 || n.WebhookFirstRetry < 10*time.Millisecond {
+		p = append(p, "--webhook-max-attempts (1-50) and --webhook-disable-after must be at least 1, --webhook-first-retry at least 10ms")
+	}
+	return p
 }
 
 // problems are the pool settings' problems, one line each.
@@ -199,7 +236,7 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 		logFormat = "console"
 		raftListen, raftHelp = "127.0.0.1:0", "address for Raft traffic (host:port; default: a free loopback port)"
 	}
-	var trustedProxies string
+	var trustedProxies, webhookAllow string
 	var pushWorker bool
 
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address for HTTP, gRPC and git (host:port)")
@@ -240,9 +277,7 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 	fs.DurationVar(&c.Pipeline.MaxStreamAge, "agent-max-stream-age", 30*time.Minute, "node-agent streams end (and reconnect) after about this long, so agents rebalance over replicas")
 	fs.DurationVar(&c.Pipeline.ReaperGrace, "job-reaper-grace", 2*time.Minute, "a running job whose agent is silent this long is re-queued or failed")
 	fs.Int64Var(&c.Pipeline.MaxArtifactBytes, "max-artifact-bytes", 1<<30, "largest artifact archive a job may upload, in bytes")
-	fs.StringVar(&c.Secrets.RootKeyFile, "secrets-root-key-file", "", "file holding the root key that wraps secrets' data keys (32 bytes as base64 or hex; generate: head -c 32 /dev/urandom | base64)"+secretsNote(mode))
-	fs.StringVar(&c.Secrets.RootKey, "secrets-root-key", "", "the secrets root key itself, instead of a file (set it as HEARTH_SECRETS_ROOT_KEY, never on the command line)")
-	fs.StringVar(&c.Secrets.PreviousRootKeyFile, "secrets-previous-root-key-file", "", "while rotating the root key: the old key's file, which still opens the data keys it wrapped until they are re-wrapped")
+	c.featureFlags(fs, mode, &webhookAllow)
 	if mode == ModeDev {
 		fs.StringVar(&c.PostgresBinDir, "postgres-bin-dir", "", "directory holding initdb and postgres (default: PATH, then /usr/lib/postgresql/*/bin)")
 		fs.BoolVar(&c.LocalAgent.Enabled, "local-agent", true, "start a node agent with the process runner, so pushes run pipelines on this machine")
@@ -267,7 +302,26 @@ func Parse(mode Mode, name string, args []string, usage io.Writer) (Config, erro
 		return Config{}, &Error{Problems: []string{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}}
 	}
 	c.Git.NoPushWorker = !pushWorker
-	return c, c.validate(mode, trustedProxies)
+	return c, c.validate(mode, trustedProxies, webhookAllow)
+}
+
+// featureFlags declares the flags of secrets and notifications.
+func (c *Config) featureFlags(fs *flag.FlagSet, mode Mode, webhookAllow *string) {
+	fs.StringVar(&c.Secrets.RootKeyFile, "secrets-root-key-file", "", "file holding the root key that wraps secrets' data keys (32 bytes as base64 or hex; generate: head -c 32 /dev/urandom | base64)"+secretsNote(mode))
+	fs.StringVar(&c.Secrets.RootKey, "secrets-root-key", "", "the secrets root key itself, instead of a file (set it as HEARTH_SECRETS_ROOT_KEY, never on the command line)")
+	fs.StringVar(&c.Notify.SMTPHost, "smtp-host", "", "SMTP server for notification emails (host name or address, no port); empty: no emails")
+	fs.IntVar(&c.Notify.SMTPPort, "smtp-port", 0, "SMTP port (0: 25, 587 or 465 after --smtp-tls)")
+	fs.StringVar(&c.Notify.SMTPTLS, "smtp-tls", "starttls", "none, starttls (required, never a fallback to plain) or tls (implicit, SMTPS)")
+	fs.StringVar(&c.Notify.SMTPUsername, "smtp-username", "", "SMTP AUTH PLAIN user name")
+	fs.StringVar(&c.Notify.SMTPPassword, "smtp-password", "", "SMTP password (prefer HEARTH_SMTP_PASSWORD)")
+	fs.StringVar(&c.Notify.SMTPFrom, "smtp-from", "", `the sender of notification emails, e.g. "Hearth <hearth@example.com>"`)
+	fs.DurationVar(&c.Notify.EmailCoalesce, "email-coalesce", 30*time.Second, "a notification waits this long for others of the same user to share one email")
+	fs.DurationVar(&c.Notify.EmailMinInterval, "email-min-interval", time.Minute, "the least time between two notification emails to one user")
+	fs.IntVar(&c.Notify.WebhookMaxAttempts, "webhook-max-attempts", 8, "attempts per webhook delivery before it fails for good")
+	fs.DurationVar(&c.Notify.WebhookFirstRetry, "webhook-first-retry", 10*time.Second, "delay before a failed webhook delivery's second attempt; it doubles for each next one, up to an hour")
+	fs.IntVar(&c.Notify.WebhookDisableAfter, "webhook-disable-after", 5, "a webhook is disabled, and its owner told, after this many deliveries in a row failed for good")
+	fs.StringVar(webhookAllow, "webhook-allow-cidr", "", "comma-separated CIDRs webhooks may reach although private, loopback or link-local (default: none)")
+	fs.StringVar(&c.Secrets.PreviousRootKeyFile, "secrets-previous-root-key-file", "", "while rotating the root key: the old key's file, which still opens the data keys it wrapped until they are re-wrapped")
 }
 
 // ParsePrefixes reads comma-separated CIDRs ("10.0.0.0/8") or single
@@ -326,7 +380,7 @@ func printUsage(w io.Writer, name string, fs *flag.FlagSet) {
 	fs.PrintDefaults()
 }
 
-func (c *Config) validate(mode Mode, trustedProxies string) error {
+func (c *Config) validate(mode Mode, trustedProxies, webhookAllow string) error {
 	var p []string
 	bad := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 
@@ -396,6 +450,10 @@ func (c *Config) validate(mode Mode, trustedProxies string) error {
 	if msg := c.Secrets.problem(mode); msg != "" {
 		bad("%s", msg)
 	}
+	if c.Notify.WebhookAllow, err = ParsePrefixes(webhookAllow); err != nil {
+		bad("--webhook-allow-cidr: %v", err)
+	}
+	p = append(p, c.Notify.problems()...)
 	if c.Auth.AdminPassword != "" && len(c.Auth.AdminPassword) < 12 {
 		bad("--admin-password must be at least 12 characters")
 	}

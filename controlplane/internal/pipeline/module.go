@@ -6,6 +6,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/event"
 	"github.com/hearth-dev/hearth/controlplane/internal/module"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/joblog"
@@ -48,6 +49,7 @@ type OpenDeps struct {
 	Authz            Authorizer
 	Secrets          Secrets
 	RefRules         RefRules
+	Events           event.Publisher
 	MaxArtifactBytes int64
 }
 
@@ -64,6 +66,6 @@ func Open(d OpenDeps) (*Service, error) {
 	}
 	return New(Deps{
 		DB: d.DB, Logger: component("pipeline"), Projects: d.Projects, Repositories: d.Repositories,
-		JobTokens: d.JobTokens, Logs: logs, Artifacts: arts, Authz: d.Authz, Secrets: d.Secrets, RefRules: d.RefRules,
+		JobTokens: d.JobTokens, Logs: logs, Artifacts: arts, Authz: d.Authz, Secrets: d.Secrets, RefRules: d.RefRules, Events: d.Events,
 	})
 }

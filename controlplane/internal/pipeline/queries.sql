@@ -198,3 +198,9 @@ SELECT id FROM jobs
 WHERE log_finished_at IS NULL AND finished_at IS NOT NULL AND finished_at < @before::timestamptz
 ORDER BY finished_at
 LIMIT @max;
+
+-- name: PreviousFinishedState :one
+-- The state of the last pipeline of the ref that finished before this one.
+SELECT state FROM pipelines
+WHERE project_id = @project_id AND ref = @ref AND number < @number AND finished_at IS NOT NULL AND state <> 'cancelled'
+ORDER BY number DESC LIMIT 1;

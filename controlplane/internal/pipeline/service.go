@@ -13,6 +13,7 @@ import (
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
+	"github.com/hearth-dev/hearth/controlplane/internal/event"
 	"github.com/hearth-dev/hearth/controlplane/internal/jobs"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/artifact"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline/internal/db"
@@ -130,6 +131,8 @@ type Deps struct {
 	// Without Secrets, a job asking for secrets fails at dispatch.
 	Secrets  Secrets
 	RefRules RefRules
+	// Events receives pipeline events in their transaction (nil: dropped).
+	Events event.Publisher
 	// Authz, when set, is asked at every schedule firing whether the
 	// schedule's owner may still run pipelines in its project (a removed
 	// member's schedule stops making pipelines).
@@ -152,6 +155,7 @@ type Service struct {
 	secrets   Secrets
 	refRules  RefRules
 	masks     *masks
+	events    event.Publisher
 	now       func() time.Time
 }
 
@@ -163,7 +167,10 @@ func New(d Deps) (*Service, error) {
 	s := &Service{
 		db: d.DB, q: db.New(d.DB), log: d.Logger, projects: d.Projects, repos: d.Repositories,
 		tokens: d.JobTokens, logs: d.Logs, artifacts: d.Artifacts, authz: d.Authz, now: d.Now,
-		secrets: d.Secrets, refRules: d.RefRules, masks: newMasks(),
+		secrets: d.Secrets, refRules: d.RefRules, masks: newMasks(), events: d.Events,
+	}
+	if s.events == nil {
+		s.events = event.Discard{}
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -264,10 +264,13 @@ func (s *Service) settle(ctx context.Context, q *db.Queries, p db.Pipeline, jobs
 	if !state.Final() || wasFinal || e.tx == nil {
 		return nil
 	}
-	return audit.Record(ctx, e.tx, audit.Event{
+	if err := audit.Record(ctx, e.tx, audit.Event{
 		Action: "pipeline.finish", Resource: "pipeline/" + p.ID.String(), ProjectID: p.ProjectID,
 		Detail: map[string]any{"number": p.Number, "state": string(state)},
-	})
+	}); err != nil {
+		return err
+	}
+	return s.publishFinished(ctx, e.tx, q, p)
 }
 
 // derive is a pipeline's state from its current jobs.

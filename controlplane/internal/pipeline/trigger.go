@@ -295,6 +295,9 @@ func (s *Service) createPipeline(ctx context.Context, tx pgx.Tx, q *db.Queries, 
 	err = audit.Record(ctx, tx, audit.Event{
 		Action: "pipeline.create", Resource: "pipeline/" + id.String(), ProjectID: t.ProjectID, Detail: detail,
 	})
+	if err == nil && State(row.State).Final() { // an invalid .hearth.yml fails at once
+		err = s.publishFinished(ctx, tx, q, row)
+	}
 	return row, err
 }
 

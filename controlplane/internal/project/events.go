@@ -44,6 +44,10 @@ type Event struct {
 	// Detail is kind-specific ("title", "comment_id", "reviewers", ...).
 	Detail map[string]any
 	At     time.Time
+	// Project is the project's "owner/name" (publish fills it).
+	Project string
+	// Recipients are the users the event is for (requested reviewers).
+	Recipients []uuid.UUID
 }
 
 // IssueSubject names an issue as an event's subject ("#12").
@@ -93,6 +97,15 @@ func (s *Service) publish(ctx context.Context, tx pgx.Tx, e Event) error {
 	if e.ActorID == uuid.Nil {
 		p := access.PrincipalFrom(ctx)
 		e.ActorID, e.Actor = p.UserID, p.Username
+	}
+	if e.Project == "" {
+		// In tx: a lookup on another connection while tx holds one could
+		// wait forever for the pool under load.
+		row, err := s.q.WithTx(tx).GetProject(ctx, e.ProjectID)
+		if err != nil {
+			return err
+		}
+		e.Project = row.OwnerName + "/" + row.Name
 	}
 	return s.events.Publish(ctx, tx, e)
 }

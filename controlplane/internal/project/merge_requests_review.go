@@ -294,7 +294,7 @@ func (m *MergeRequests) RequestReview(ctx context.Context, caller access.Princip
 	if err := m.svc.requireWritable(ctx, project); err != nil {
 		return MergeRequest{}, err
 	}
-	users, err := m.svc.participants(ctx, project, "reviewer", users)
+	users, userIDs, err := m.svc.participantIDs(ctx, project, "reviewer", users)
 	if err != nil {
 		return MergeRequest{}, err
 	}
@@ -333,7 +333,7 @@ func (m *MergeRequests) RequestReview(ctx context.Context, caller access.Princip
 		out = mergeRequestFromRow(row)
 		if err := m.svc.publish(ctx, tx, Event{
 			Kind: EventReviewRequested, ProjectID: project, Subject: MergeRequestSubject(number),
-			Detail: map[string]any{"reviewers": users},
+			Detail: map[string]any{"reviewers": users}, Recipients: userIDs,
 		}); err != nil {
 			return err
 		}

@@ -276,4 +276,16 @@ var streamCallers = map[string]func(ctx context.Context, url string, pr *princip
 		}
 		return nil, stream.Err()
 	},
+	hearthv1connect.NotificationServiceWatchNotificationsProcedure: func(ctx context.Context, url string, pr *principal, req proto.Message) (proto.Message, error) {
+		client := hearthv1connect.NewNotificationServiceClient(pr.httpClient(), url, connect.WithInterceptors(headerInterceptor{pr}))
+		stream, err := client.WatchNotifications(ctx, req.(*hearthv1.WatchNotificationsRequest))
+		if err != nil {
+			return nil, err
+		}
+		defer stream.Close()
+		if stream.Receive() { // the unread count comes at once
+			return stream.Msg(), nil
+		}
+		return nil, stream.Err()
+	},
 }

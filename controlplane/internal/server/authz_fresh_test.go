@@ -269,3 +269,51 @@ func freshSecret(t testing.TB, w *world, c *tcase, _ *principal, m protoreflect.
 	must(t, "fresh secret", err)
 	set(m, "secret_name", name)
 }
+
+// freshWebhook creates, as the admin, a webhook (to a loopback target,
+// never reached) in the scope the request names.
+func freshWebhook(t testing.TB, w *world, c *tcase, _ *principal, m protoreflect.Message) {
+	t.Helper()
+	req := &hearthv1.CreateWebhookRequest{Url: "http://127.0.0.1:9/hook"}
+	if c.target.kind == onProject {
+		req.Owner, req.Name = c.target.project.owner, c.target.project.name
+	}
+	res, err := hearthv1connect.NewWebhookServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin()).CreateWebhook(context.Background(), req)
+	must(t, "fresh webhook", err)
+	set(m, "id", res.GetWebhook().GetId())
+}
+
+// freshDelivery creates a webhook (as freshWebhook) for issue.created, an
+// issue whose event it receives, and waits for the delivery to be queued
+// (the delivery itself is refused: its target is loopback, not allowed).
+func freshDelivery(t testing.TB, w *world, c *tcase, pr *principal, m protoreflect.Message) {
+	t.Helper()
+	project := w.priv
+	req := &hearthv1.CreateWebhookRequest{Url: "http://127.0.0.1:9/hook", Events: []string{"issue.created"}}
+	if c.target.kind == onProject {
+		project = c.target.project
+		req.Owner, req.Name = project.owner, project.name
+	}
+	hooks := hearthv1connect.NewWebhookServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin())
+	hook, err := hooks.CreateWebhook(context.Background(), req)
+	must(t, "fresh webhook", err)
+	_, err = hearthv1connect.NewIssueServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin()).CreateIssue(context.Background(),
+		&hearthv1.CreateIssueRequest{Owner: project.owner, Name: project.name, Title: "for a webhook delivery"})
+	must(t, "issue for a delivery", err)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		list, err := hooks.ListWebhookDeliveries(context.Background(), &hearthv1.ListWebhookDeliveriesRequest{
+			Owner: req.Owner, Name: req.Name, Id: hook.GetWebhook().GetId(),
+		})
+		must(t, "deliveries", err)
+		if len(list.GetDeliveries()) > 0 {
+			set(m, "id", hook.GetWebhook().GetId())
+			set(m, "delivery_id", list.GetDeliveries()[0].GetId())
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no delivery was queued for the fresh webhook")
+		}
+		time.Sleep(20 * time.Millisecond) //nolint:forbidigo // waiting for the fan-out worker of another goroutine
+	}
+}

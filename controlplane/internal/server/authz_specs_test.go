@@ -47,6 +47,11 @@ var pinnedAuthenticated = map[string]bool{
 	hearthv1connect.GroupServiceCreateGroupProcedure:           true,
 	hearthv1connect.ProjectServiceCreateProjectProcedure:       true,
 	hearthv1connect.RoleServiceListRolesProcedure:              true,
+
+	hearthv1connect.NotificationServiceListNotificationsProcedure:     true,
+	hearthv1connect.NotificationServiceMarkNotificationsReadProcedure: true,
+	hearthv1connect.NotificationServiceWatchNotificationsProcedure:    true,
+	hearthv1connect.NotificationServiceListSubscriptionsProcedure:     true,
 }
 
 // passwordChangeAllowed mirrors what a user who must change their
@@ -391,6 +396,30 @@ func specs() map[string]spec {
 		hearthv1connect.SecretServiceDeleteProjectSecretProcedure:  {variants: []variant{{set: fields("secret_name", "NONE"), fresh: freshSecret}}},
 		hearthv1connect.SecretServiceDeleteGroupSecretProcedure:    {variants: []variant{{set: fields("secret_name", "NONE"), fresh: freshSecret}}},
 		hearthv1connect.SecretServiceDeleteInstanceSecretProcedure: {variants: []variant{{set: fields("secret_name", "NONE"), fresh: freshSecret}}},
+
+		hearthv1connect.NotificationServiceListNotificationsProcedure:     {},
+		hearthv1connect.NotificationServiceMarkNotificationsReadProcedure: {},
+		hearthv1connect.NotificationServiceWatchNotificationsProcedure:    {},
+		hearthv1connect.NotificationServiceListSubscriptionsProcedure:     {},
+		hearthv1connect.NotificationServiceSetSubscriptionProcedure:       {variants: []variant{{set: fields("level", "watch")}}},
+
+		// A loopback target: stored, and refused at delivery without a
+		// connection (no test sends a packet beyond loopback).
+		hearthv1connect.WebhookServiceCreateWebhookProcedure: {on: []string{"priv", "pub", "install"}, variants: []variant{{set: fields("url", "http://127.0.0.1:9/hook")}}},
+		hearthv1connect.WebhookServiceListWebhooksProcedure:  {on: []string{"priv", "pub", "install"}},
+		hearthv1connect.WebhookServiceDeleteWebhookProcedure: {on: []string{"priv", "pub", "install"}, variants: []variant{{
+			set: fields("id", "00000000-0000-0000-0000-000000000000"), fresh: freshWebhook,
+		}}},
+		hearthv1connect.WebhookServiceSetWebhookActiveProcedure: {on: []string{"priv", "pub", "install"}, variants: []variant{{
+			set: fields("id", "00000000-0000-0000-0000-000000000000"), fresh: freshWebhook,
+		}}},
+		hearthv1connect.WebhookServiceListWebhookDeliveriesProcedure: {on: []string{"priv", "pub", "install"}, variants: []variant{{
+			set: fields("id", "00000000-0000-0000-0000-000000000000"), fresh: freshWebhook,
+		}}},
+		hearthv1connect.WebhookServiceRedeliverWebhookProcedure: {on: []string{"priv", "pub", "install"}, variants: []variant{{
+			set:   fields("id", "00000000-0000-0000-0000-000000000000", "delivery_id", "00000000-0000-0000-0000-000000000000"),
+			fresh: freshDelivery,
+		}}},
 
 		hearthv1connect.RepositoryServiceListBranchesProcedure: {},
 		hearthv1connect.RepositoryServiceListTagsProcedure:     {},

@@ -11,6 +11,8 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/console"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/module"
+	"github.com/hearth-dev/hearth/controlplane/internal/notify"
+	"github.com/hearth-dev/hearth/controlplane/internal/notify/webhook"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
 	"github.com/hearth-dev/hearth/controlplane/internal/secret"
@@ -63,6 +65,7 @@ func buildModules(ctx context.Context, o Options, p *platform, publicURL string)
 		f.mergeRequests.Module(f.git.Repositories),
 		f.gateway.Module(f.clusters),
 		f.secrets.Module(),
+		f.notify.Module(),
 		f.pipelines.Module(f.gateway, cfg.Pipeline.ReaperGrace),
 		gitModule, // last: its catch-all "/" serves git and hands the rest to the console
 	}
@@ -79,6 +82,7 @@ type services struct {
 	projects      *project.Service
 	mergeRequests *project.MergeRequests
 	secrets       *secret.Service
+	notify        *notify.Service
 	pipelines     *pipeline.Service
 	clusters      *cluster.Service
 	gateway       *cluster.Gateway
@@ -97,7 +101,7 @@ func buildServices(ctx context.Context, o Options, p *platform, publicURL string
 	}
 	if s.projects, err = project.New(project.Deps{
 		DB: p.db, Logger: named("project"), Repositories: s.git.Repositories,
-		Roles: s.ident.rbac, Memberships: s.ident.rbac, Users: s.ident.auth,
+		Roles: s.ident.rbac, Memberships: s.ident.rbac, Users: s.ident.auth, Events: projectEvents{},
 	}); err != nil {
 		return nil, err
 	}
@@ -105,17 +109,32 @@ func buildServices(ctx context.Context, o Options, p *platform, publicURL string
 	if err != nil {
 		return nil, &StartupError{Err: err}
 	}
-	if s.secrets, err = secret.New(secret.Deps{DB: p.db, Keys: keys, Projects: secretProjects{s.projects}, Logger: named("secret")}); err != nil {
+	if s.secrets, err = secret.New(secret.Deps{DB: p.db, Keys: keys, Projects: projectDirectory{s.projects}, Logger: named("secret")}); err != nil {
 		return nil, err
 	}
 	if err := s.secrets.Verify(ctx); err != nil {
 		return nil, &StartupError{Err: err}
 	}
+	mail, err := mailer(cfg.Notify)
+	if err != nil {
+		return nil, &StartupError{Err: err}
+	}
+	if s.notify, err = notify.New(notify.Deps{
+		DB: p.db, Logger: named("notify"), Projects: projectDirectory{s.projects}, Authz: s.ident.rbac, Users: notifyUsers{s.ident.auth}, PubSub: p.redis,
+		Mailer: mail, Sender: webhook.NewSender(webhook.Options{Policy: webhook.Policy{Allow: cfg.Notify.WebhookAllow}}),
+		Sealer: s.secrets, PublicURL: strings.TrimRight(publicURL, "/"),
+		Email: notify.EmailPolicy{Coalesce: cfg.Notify.EmailCoalesce, MinInterval: cfg.Notify.EmailMinInterval},
+		Webhooks: notify.WebhookPolicy{
+			MaxAttempts: cfg.Notify.WebhookMaxAttempts, FirstRetry: cfg.Notify.WebhookFirstRetry, DisableAfter: cfg.Notify.WebhookDisableAfter,
+		},
+	}); err != nil {
+		return nil, err
+	}
 	if s.pipelines, err = pipeline.Open(pipeline.OpenDeps{
 		DB: p.db, Objects: p.objects, PubSub: p.redis, Logger: o.Logger, Authz: s.ident.rbac,
 		Projects:     pipelineProjects{svc: s.projects, publicURL: strings.TrimRight(publicURL, "/")},
 		Repositories: s.git.Repositories, JobTokens: jobTokens{s.ident.auth}, MaxArtifactBytes: cfg.Pipeline.MaxArtifactBytes,
-		Secrets: pipelineSecrets{s.secrets}, RefRules: refRules{s.git.Store},
+		Secrets: pipelineSecrets{s.secrets}, RefRules: refRules{s.git.Store}, Events: notify.Outbox{},
 	}); err != nil {
 		return nil, err
 	}

@@ -47,22 +47,23 @@ var roPublicMutations = map[string]string{
 // interceptor lets a token make them only when its scopes are as broad as
 // "api" and it names no project, so no read-class token reaches them.
 var roAccountMutations = map[string]string{
-	hearthv1connect.AuthServiceLogoutProcedure:                 "ends the caller's own session",
-	hearthv1connect.UserServiceUpdateProfileProcedure:          "the caller's own profile (never through a token)",
-	hearthv1connect.UserServiceChangePasswordProcedure:         "the caller's own password (never through a token)",
-	hearthv1connect.TokenServiceCreateTokenProcedure:           "a token of the caller's own, within its own rights",
-	hearthv1connect.TokenServiceRevokeTokenProcedure:           "one of the caller's own tokens",
-	hearthv1connect.DelegationServiceCreateDelegationProcedure: "lends what the caller holds through its own roles",
-	hearthv1connect.DelegationServiceRevokeDelegationProcedure: "one of the caller's own delegations",
-	hearthv1connect.GroupServiceCreateGroupProcedure:           "a new group the caller then maintains",
-	hearthv1connect.ProjectServiceCreateProjectProcedure:       "a new project in the caller's namespace (a group's needs project:admin on it, declared)",
+	hearthv1connect.AuthServiceLogoutProcedure:                        "ends the caller's own session",
+	hearthv1connect.UserServiceUpdateProfileProcedure:                 "the caller's own profile (never through a token)",
+	hearthv1connect.UserServiceChangePasswordProcedure:                "the caller's own password (never through a token)",
+	hearthv1connect.TokenServiceCreateTokenProcedure:                  "a token of the caller's own, within its own rights",
+	hearthv1connect.TokenServiceRevokeTokenProcedure:                  "one of the caller's own tokens",
+	hearthv1connect.DelegationServiceCreateDelegationProcedure:        "lends what the caller holds through its own roles",
+	hearthv1connect.DelegationServiceRevokeDelegationProcedure:        "one of the caller's own delegations",
+	hearthv1connect.GroupServiceCreateGroupProcedure:                  "a new group the caller then maintains",
+	hearthv1connect.ProjectServiceCreateProjectProcedure:              "a new project in the caller's namespace (a group's needs project:admin on it, declared)",
+	hearthv1connect.NotificationServiceMarkNotificationsReadProcedure: "the caller's own notifications",
 }
 
 // roReadNames are the verbs of reads: an RPC named so must carry the mark,
 // and an RPC carrying the mark must be named so (a new "ListX" without it
 // would ask for CSRF and refuse GET; a "DeleteX" with it would be reachable
 // with a read-only token).
-var roReadNames = []string{"Get", "List", "Follow", "Compare"}
+var roReadNames = []string{"Get", "List", "Follow", "Compare", "Watch"}
 
 // roHearthMethods lists every method of the public API (package hearth.v1).
 func roHearthMethods(t *testing.T) []protoreflect.MethodDescriptor {

@@ -7,8 +7,6 @@ package server
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,8 +16,6 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
-	"github.com/hearth-dev/hearth/controlplane/internal/secret"
-	"github.com/hearth-dev/hearth/controlplane/internal/secret/envelope"
 )
 
 // publicURL is --public-url, or the bound address.
@@ -142,82 +138,4 @@ func (c committers) Committer(ctx context.Context, userID uuid.UUID) (string, st
 
 func (c committers) Active(ctx context.Context, userID uuid.UUID) (bool, error) {
 	return c.auth.Active(ctx, userID)
-}
-
-// secretProjects is the project feature as secrets see projects and
-// groups.
-type secretProjects struct{ svc *project.Service }
-
-func (s secretProjects) GroupOf(ctx context.Context, projectID uuid.UUID) (uuid.UUID, error) {
-	pr, err := s.svc.ByID(ctx, projectID)
-	if err != nil || pr.OwnerKind != project.OwnedByGroup {
-		return uuid.Nil, err
-	}
-	return pr.OwnerID, nil
-}
-
-func (s secretProjects) ProjectID(ctx context.Context, owner, name string) (uuid.UUID, error) {
-	pr, err := s.svc.ByPath(ctx, owner, name)
-	return pr.ID, err
-}
-
-func (s secretProjects) GroupID(ctx context.Context, name string) (uuid.UUID, error) {
-	g, err := s.svc.GroupByName(ctx, name)
-	return g.ID, err
-}
-
-// pipelineSecrets is the secrets feature as pipelines resolve a job's.
-type pipelineSecrets struct{ svc *secret.Service }
-
-func (p pipelineSecrets) ForPipeline(ctx context.Context, projectID uuid.UUID, names []string) ([]pipeline.SecretValue, error) {
-	rs, err := p.svc.Resolve(ctx, projectID, "", secret.UsagePipeline, names)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]pipeline.SecretValue, len(rs))
-	for i, r := range rs {
-		out[i] = pipeline.SecretValue{Name: r.Name, Value: r.Value, Protected: r.Protected, Version: r.Version}
-	}
-	return out, nil
-}
-
-// refRules is git's protection rules as pipelines ask whether a ref is
-// protected.
-type refRules struct{ store *git.PGStore }
-
-func (r refRules) RefProtected(ctx context.Context, projectID uuid.UUID, defaultBranch, ref string) (bool, error) {
-	rules, err := r.store.ProtectedRefs(ctx, projectID)
-	if err != nil {
-		return false, err
-	}
-	return git.RefProtected(rules, defaultBranch, ref), nil
-}
-
-// secretsKeyring loads the root keys --secrets-root-key-file (or
-// HEARTH_SECRETS_ROOT_KEY) and --secrets-previous-root-key-file name.
-func secretsKeyring(cfg config.Secrets) (*envelope.Keyring, error) {
-	var primary envelope.RootKey
-	var err error
-	switch {
-	case cfg.RootKeyFile != "":
-		primary, err = envelope.ReadKeyFile(cfg.RootKeyFile)
-	case cfg.RootKey != "":
-		if primary, err = envelope.ParseKey(cfg.RootKey); err != nil {
-			err = fmt.Errorf("HEARTH_SECRETS_ROOT_KEY: %w", err)
-		}
-	default:
-		err = errors.New("no secrets root key: give --secrets-root-key-file or HEARTH_SECRETS_ROOT_KEY")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("secrets root key: %w", err)
-	}
-	var previous []envelope.RootKey
-	if cfg.PreviousRootKeyFile != "" {
-		old, err := envelope.ReadKeyFile(cfg.PreviousRootKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("previous secrets root key: %w", err)
-		}
-		previous = append(previous, old)
-	}
-	return envelope.NewKeyring(primary, previous...)
 }

@@ -958,6 +958,26 @@ func (q *Queries) PipelineProject(ctx context.Context, id uuid.UUID) (uuid.UUID,
 	return project_id, err
 }
 
+const previousFinishedState = `-- name: PreviousFinishedState :one
+SELECT state FROM pipelines
+WHERE project_id = $1 AND ref = $2 AND number < $3 AND finished_at IS NOT NULL AND state <> 'cancelled'
+ORDER BY number DESC LIMIT 1
+`
+
+type PreviousFinishedStateParams struct {
+	ProjectID uuid.UUID
+	Ref       string
+	Number    int64
+}
+
+// The state of the last pipeline of the ref that finished before this one.
+func (q *Queries) PreviousFinishedState(ctx context.Context, arg PreviousFinishedStateParams) (string, error) {
+	row := q.db.QueryRow(ctx, previousFinishedState, arg.ProjectID, arg.Ref, arg.Number)
+	var state string
+	err := row.Scan(&state)
+	return state, err
+}
+
 const queueJob = `-- name: QueueJob :exec
 UPDATE jobs SET state = 'pending', queued_at = $1::timestamptz WHERE id = $2
 `

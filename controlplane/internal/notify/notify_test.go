@@ -1,0 +1,152 @@
+package notify_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/hearth-dev/hearth/controlplane/servertest"
+	"github.com/hearth-dev/hearth/controlplane/testsvc"
+	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
+	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
+)
+
+func TestMain(m *testing.M) { testsvc.Main(m) }
+
+type member struct {
+	name  string
+	token string
+	notes hearthv1connect.NotificationServiceClient
+}
+
+func newMember(t *testing.T, srv *servertest.Server, admin, name string) member {
+	t.Helper()
+	srv.CreateUser(t, admin, name, name+"-password-123", false)
+	tok := srv.Token(t, name, name+"-password-123", "api")
+	return member{name: name, token: tok, notes: hearthv1connect.NewNotificationServiceClient(http.DefaultClient, srv.URL, servertest.BearerOption(tok))}
+}
+
+func (m member) types(t *testing.T) []string {
+	t.Helper()
+	list, err := m.notes.ListNotifications(t.Context(), &hearthv1.ListNotificationsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, n := range list.GetNotifications() {
+		out = append(out, n.GetType()+" "+n.GetSubject()+" "+n.GetReason())
+	}
+	return out
+}
+
+// TestWhoReceivesWhat: watchers get a project's events, participants get
+// their thread's, the actor never gets their own, a muted user nothing,
+// and someone who may no longer read the project nothing; a live stream
+// gets the new notification and the unread count as it happens.
+func TestWhoReceivesWhat(t *testing.T) {
+	srv := servertest.Start(t)
+	admin := srv.AdminToken(t)
+	projects := hearthv1connect.NewProjectServiceClient(http.DefaultClient, srv.URL, servertest.BearerOption(admin))
+	if _, err := projects.CreateProject(t.Context(), &hearthv1.CreateProjectRequest{Name: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	ada, bob, carol, dan := newMember(t, srv, admin, "ada"), newMember(t, srv, admin, "bob"), newMember(t, srv, admin, "carol"), newMember(t, srv, admin, "dan")
+	for _, m := range []member{ada, bob, carol, dan} {
+		if _, err := projects.AddProjectMember(t.Context(), &hearthv1.AddProjectMemberRequest{Owner: "admin", Name: "app", Username: m.name, Role: "developer"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range []member{ada, bob, carol} {
+		if _, err := m.notes.SetSubscription(t.Context(), &hearthv1.SetSubscriptionRequest{Owner: "admin", Name: "app", Level: "watch"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := projects.RemoveProjectMember(t.Context(), &hearthv1.RemoveProjectMemberRequest{Owner: "admin", Name: "app", Username: bob.name}); err != nil {
+		t.Fatal(err)
+	}
+	// A subscription to a project one may not read is refused.
+	outsider := newMember(t, srv, admin, "eve")
+	if _, err := outsider.notes.SetSubscription(t.Context(), &hearthv1.SetSubscriptionRequest{Owner: "admin", Name: "app", Level: "watch"}); connect.CodeOf(err) != connect.CodeNotFound {
+		t.Fatalf("outsider subscribes: %v", err)
+	}
+
+	// Ada follows her notifications live.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	stream, err := ada.notes.WatchNotifications(ctx, &hearthv1.WatchNotificationsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stream.Receive() || stream.Msg().GetUnreadCount() != 0 || stream.Msg().GetNotification() != nil {
+		t.Fatalf("first message: %v %v", stream.Msg(), stream.Err())
+	}
+
+	issues := hearthv1connect.NewIssueServiceClient(http.DefaultClient, srv.URL, servertest.BearerOption(admin))
+	if _, err := issues.CreateIssue(t.Context(), &hearthv1.CreateIssueRequest{Owner: "admin", Name: "app", Title: "broken build"}); err != nil {
+		t.Fatal(err)
+	}
+	if !stream.Receive() {
+		t.Fatalf("stream: %v", stream.Err())
+	}
+	if n := stream.Msg().GetNotification(); n.GetType() != "issue.created" || n.GetReason() != "watching" || stream.Msg().GetUnreadCount() != 1 ||
+		n.GetPath() != "/admin/app/-/issues/1" {
+		t.Fatalf("live: %v", stream.Msg())
+	}
+	// Dan comments: he joins the thread; the admin's next comment reaches
+	// him as a participant though he does not watch the project.
+	danIssues := hearthv1connect.NewIssueServiceClient(http.DefaultClient, srv.URL, servertest.BearerOption(dan.token))
+	if _, err := danIssues.CreateComment(t.Context(), &hearthv1.CreateCommentRequest{Owner: "admin", Name: "app", Number: 1, Body: "me too"}); err != nil {
+		t.Fatal(err)
+	}
+	// Carol takes part in the thread too, then mutes the project: nothing
+	// more reaches her, not even her thread.
+	carolIssues := hearthv1connect.NewIssueServiceClient(http.DefaultClient, srv.URL, servertest.BearerOption(carol.token))
+	if _, err := carolIssues.CreateComment(t.Context(), &hearthv1.CreateCommentRequest{Owner: "admin", Name: "app", Number: 1, Body: "same here"}); err != nil {
+		t.Fatal(err)
+	}
+	testsvc.WaitFor(t, "dan told of carol's comment", func() bool { return len(dan.types(t)) == 1 })
+	if _, err := carol.notes.SetSubscription(t.Context(), &hearthv1.SetSubscriptionRequest{Owner: "admin", Name: "app", Level: "mute"}); err != nil {
+		t.Fatal(err)
+	}
+	carolBefore := len(carol.types(t))
+	if _, err := issues.CreateComment(t.Context(), &hearthv1.CreateCommentRequest{Owner: "admin", Name: "app", Number: 1, Body: "fixed"}); err != nil {
+		t.Fatal(err)
+	}
+	testsvc.WaitFor(t, "dan's notifications", func() bool { return len(dan.types(t)) == 2 })
+	testsvc.WaitFor(t, "ada's four notifications", func() bool { return len(ada.types(t)) == 4 })
+	if got := dan.types(t); got[0] != "issue.commented #1 participating" || got[1] != "issue.commented #1 participating" {
+		t.Fatalf("dan: %v", got)
+	}
+	adminNotes := hearthv1connect.NewNotificationServiceClient(http.DefaultClient, srv.URL, servertest.BearerOption(admin))
+	adminList, err := adminNotes.ListNotifications(t.Context(), &hearthv1.ListNotificationsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The admin created the issue (a participant) and gets dan's and
+	// carol's comments, not their own events.
+	if len(adminList.GetNotifications()) != 2 || adminList.GetNotifications()[1].GetActor() != "dan" {
+		t.Fatalf("admin: %v", adminList.GetNotifications())
+	}
+	if got := bob.types(t); len(got) != 0 {
+		t.Fatalf("bob, removed from the project, got %v", got)
+	}
+	if got := carol.types(t); len(got) != carolBefore {
+		t.Fatalf("carol, who muted the project, got %v", got)
+	}
+	if subs, err := bob.notes.ListSubscriptions(t.Context(), &hearthv1.ListSubscriptionsRequest{}); err != nil || len(subs.GetSubscriptions()) != 0 {
+		t.Fatalf("bob's subscriptions show a project he may not read: %v %v", subs, err)
+	}
+	// Marking one read leaves the others.
+	list, _ := ada.notes.ListNotifications(t.Context(), &hearthv1.ListNotificationsRequest{})
+	res, err := ada.notes.MarkNotificationsRead(t.Context(), &hearthv1.MarkNotificationsReadRequest{Ids: []string{list.GetNotifications()[0].GetId()}})
+	if err != nil || res.GetMarked() != 1 || res.GetUnreadCount() != 3 {
+		t.Fatalf("mark one: %v %v", res, err)
+	}
+	// Another user's id marks nothing.
+	if res, _ := dan.notes.MarkNotificationsRead(t.Context(), &hearthv1.MarkNotificationsReadRequest{Ids: []string{list.GetNotifications()[1].GetId()}}); res.GetMarked() != 0 {
+		t.Fatalf("dan marked ada's notification: %v", res)
+	}
+}
