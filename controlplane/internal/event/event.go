@@ -57,6 +57,11 @@ func Types() []Type {
 	}
 }
 
+// Personal reports whether events of type t are for their recipients
+// only: watchers and participants hear of the change itself through its
+// own event (a comment's issue.commented), not of who it mentions.
+func (t Type) Personal() bool { return t == Mentioned || t == WebhookDisabled }
+
 // Known reports whether t is one of Types.
 func (t Type) Known() bool {
 	for _, k := range Types() {

@@ -143,7 +143,8 @@ func (s *Service) recipients(ctx context.Context, q *db.Queries, e event.Event) 
 	who := map[uuid.UUID]string{}
 	muted := map[uuid.UUID]bool{}
 	if e.ProjectID != uuid.Nil {
-		if len(e.Participants) > 0 && e.Subject != "" {
+		personal := e.Type.Personal()
+		if len(e.Participants) > 0 && e.Subject != "" && !personal {
 			if err := q.JoinThread(ctx, db.JoinThreadParams{UserIds: e.Participants, ProjectID: e.ProjectID, Subject: e.Subject}); err != nil {
 				return nil, err
 			}
@@ -155,17 +156,20 @@ func (s *Service) recipients(ctx context.Context, q *db.Queries, e event.Event) 
 		for _, sub := range subs {
 			switch {
 			case sub.Level == levelMute:
-				muted[sub.UserID] = true
+				muted[sub.UserID] = true // mentions too
+			case personal:
 			case sub.Subject == "" && sub.Level == levelWatch:
 				if who[sub.UserID] == "" {
 					who[sub.UserID] = reasonWatching
 				}
-			case sub.Subject != "" && sub.Level != levelMute:
+			case sub.Subject != "":
 				who[sub.UserID] = reasonParticipating
 			}
 		}
-		for _, id := range e.Participants {
-			who[id] = reasonParticipating
+		if !personal {
+			for _, id := range e.Participants {
+				who[id] = reasonParticipating
+			}
 		}
 	}
 	for _, id := range e.Recipients {

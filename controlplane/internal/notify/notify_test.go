@@ -139,10 +139,26 @@ func TestWhoReceivesWhat(t *testing.T) {
 	if subs, err := bob.notes.ListSubscriptions(t.Context(), &hearthv1.ListSubscriptionsRequest{}); err != nil || len(subs.GetSubscriptions()) != 0 {
 		t.Fatalf("bob's subscriptions show a project he may not read: %v %v", subs, err)
 	}
+	// A mention reaches a member who does not watch, and not a user who
+	// may not read the project.
+	if _, err := issues.CreateComment(t.Context(), &hearthv1.CreateCommentRequest{Owner: "admin", Name: "app", Number: 1, Body: "@dan and @eve, see this"}); err != nil {
+		t.Fatal(err)
+	}
+	testsvc.WaitFor(t, "dan mentioned", func() bool {
+		for _, n := range dan.types(t) {
+			if n == "mentioned #1 recipient" {
+				return true
+			}
+		}
+		return false
+	})
+	if got := outsider.types(t); len(got) != 0 {
+		t.Fatalf("eve, who may not read the project, got %v", got)
+	}
 	// Marking one read leaves the others.
 	list, _ := ada.notes.ListNotifications(t.Context(), &hearthv1.ListNotificationsRequest{})
 	res, err := ada.notes.MarkNotificationsRead(t.Context(), &hearthv1.MarkNotificationsReadRequest{Ids: []string{list.GetNotifications()[0].GetId()}})
-	if err != nil || res.GetMarked() != 1 || res.GetUnreadCount() != 3 {
+	if err != nil || res.GetMarked() != 1 || res.GetUnreadCount() != 4 {
 		t.Fatalf("mark one: %v %v", res, err)
 	}
 	// Another user's id marks nothing.

@@ -86,11 +86,11 @@ type Deps struct {
 	Logger   zerolog.Logger
 	Projects Projects
 	Authz    Authorizer
-	Users  Users
-	PubSub PubSub
-	Mailer Mailer
-	Sender Sender
-	Sealer Sealer
+	Users    Users
+	PubSub   PubSub
+	Mailer   Mailer
+	Sender   Sender
+	Sealer   Sealer
 	// PublicURL prefixes the paths of events in emails and payloads.
 	PublicURL string
 	Email     EmailPolicy

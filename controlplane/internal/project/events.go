@@ -28,6 +28,9 @@ const (
 	EventMergeRequestMerged   EventKind = "merge_request.merged"
 	EventMergeRequestClosed   EventKind = "merge_request.closed"
 	EventReviewRequested      EventKind = "merge_request.review_requested"
+	// EventMentioned: users were mentioned ("@name") in an issue, a merge
+	// request or a comment; they are its Recipients.
+	EventMentioned EventKind = "mentioned"
 )
 
 // Event is one thing that happened in a project that someone may want to

@@ -170,6 +170,10 @@ func (s *Service) CreateIssue(ctx context.Context, author access.Principal, proj
 	if assignees, err = s.participants(ctx, project, "assignee", assignees); err != nil {
 		return Issue{}, err
 	}
+	mentioned, err := s.mentionedUsers(ctx, body)
+	if err != nil {
+		return Issue{}, err
+	}
 	var out Issue
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
@@ -199,6 +203,9 @@ func (s *Service) CreateIssue(ctx context.Context, author access.Principal, proj
 			Kind: EventIssueCreated, ProjectID: project, Subject: IssueSubject(n),
 			Detail: map[string]any{"title": title, "assignees": assignees},
 		}); err != nil {
+			return err
+		}
+		if err := s.publishMentions(ctx, tx, project, IssueSubject(n), mentioned, map[string]any{"title": title}); err != nil {
 			return err
 		}
 		out, err = s.loadIssue(ctx, q, issueFromRow(db.ListIssuesRow(row)))
@@ -525,8 +532,12 @@ func (s *Service) CreateComment(ctx context.Context, author access.Principal, pr
 	if err := validateBody(body, true); err != nil {
 		return Comment{}, err
 	}
+	mentioned, err := s.mentionedUsers(ctx, body)
+	if err != nil {
+		return Comment{}, err
+	}
 	var out Comment
-	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		is, err := q.GetIssue(ctx, db.GetIssueParams{ProjectID: project, Number: number})
 		if err != nil {
@@ -547,6 +558,9 @@ func (s *Service) CreateComment(ctx context.Context, author access.Principal, pr
 			Kind: EventIssueCommented, ProjectID: project, Subject: IssueSubject(number),
 			Detail: map[string]any{"comment_id": id.String()},
 		}); err != nil {
+			return err
+		}
+		if err := s.publishMentions(ctx, tx, project, IssueSubject(number), mentioned, map[string]any{"comment_id": id.String()}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{

@@ -1,7 +1,9 @@
 package project_test
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
@@ -39,4 +41,27 @@ func FuzzMentions(f *testing.F) {
 			seen[n] = true
 		}
 	})
+}
+
+// TestUserMentions: @names at word starts, not in emails, paths or code,
+// each once, at most maxUserMentions.
+func TestUserMentions(t *testing.T) {
+	for text, want := range map[string]string{
+		"@ada please look":                      "ada",
+		"cc @ada, @bob. and @ada again":         "ada bob",
+		"mail ada@example.com or see a/@b":      "",
+		"`@code` and\n```\n@fenced\n```\n@real": "real",
+		"(@x.y-) and @-no":                      "x.y",
+	} {
+		if got := strings.Join(project.UserMentions(text), " "); got != want {
+			t.Errorf("%q: %q, want %q", text, got, want)
+		}
+	}
+	var many strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&many, "@user%d ", i)
+	}
+	if n := len(project.UserMentions(many.String())); n != 20 {
+		t.Errorf("%d mentions kept, want 20", n)
+	}
 }

@@ -141,6 +141,10 @@ func (m *MergeRequests) Comment(ctx context.Context, author access.Principal, pr
 		}
 		p.CommitSha, p.Path, p.Line, p.Side = pos.Commit, pos.Path, int32(pos.Line), pos.Side //nolint:gosec // G115: bounded by the file's line count.
 	}
+	mentioned, err := m.svc.mentionedUsers(ctx, body)
+	if err != nil {
+		return MergeRequestComment{}, err
+	}
 	var out MergeRequestComment
 	err = m.svc.db.InTx(ctx, func(tx pgx.Tx) error {
 		id, err := uuid.NewV7()
@@ -160,6 +164,9 @@ func (m *MergeRequests) Comment(ctx context.Context, author access.Principal, pr
 		if err := m.svc.publish(ctx, tx, Event{
 			Kind: EventMergeRequestComment, ProjectID: project, Subject: MergeRequestSubject(number), Detail: detail,
 		}); err != nil {
+			return err
+		}
+		if err := m.svc.publishMentions(ctx, tx, project, MergeRequestSubject(number), mentioned, detail); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
