@@ -341,6 +341,10 @@ func (m *MergeRequests) Create(ctx context.Context, author access.Principal, pro
 	if _, err := m.branchCommit(ctx, project, "target", target); err != nil {
 		return MergeRequest{}, err
 	}
+	mentioned, err := m.svc.mentionedUsers(ctx, description)
+	if err != nil {
+		return MergeRequest{}, err
+	}
 	var row db.MergeRequest
 	err = m.svc.db.InTx(ctx, func(tx pgx.Tx) error {
 		q := m.svc.q.WithTx(tx)
@@ -364,10 +368,13 @@ func (m *MergeRequests) Create(ctx context.Context, author access.Principal, pro
 		}); err != nil {
 			return err
 		}
-		return m.svc.publish(ctx, tx, Event{
+		if err := m.svc.publish(ctx, tx, Event{
 			Kind: EventMergeRequestCreated, ProjectID: project, Subject: MergeRequestSubject(n),
 			Detail: map[string]any{"title": title, "source": source, "target": target, "draft": draft},
-		})
+		}); err != nil {
+			return err
+		}
+		return m.svc.publishMentions(ctx, tx, project, MergeRequestSubject(n), mentioned, map[string]any{"title": title})
 	})
 	if err != nil {
 		return MergeRequest{}, err
