@@ -29,8 +29,15 @@ CREATE TABLE notifications (
     -- email_due; a burst is sent as one email), sent, failed.
     email_state text NOT NULL DEFAULT 'none' CHECK (email_state IN ('none', 'pending', 'sent', 'failed')),
     email_due   timestamptz,
+    -- Events this notification stands for: a burst on one thread while
+    -- it is unread is one notification, counted.
+    count       integer NOT NULL DEFAULT 1,
     UNIQUE (user_id, event_id)
 );
+
+-- One unread notification per user, thread and type (the burst's).
+CREATE UNIQUE INDEX notifications_unread_thread ON notifications (user_id, project_id, subject, type)
+    WHERE read_at IS NULL AND subject <> '' AND project_id IS NOT NULL;
 
 CREATE INDEX notifications_user ON notifications (user_id, id DESC);
 CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;

@@ -168,7 +168,7 @@ func (a *NotificationAPI) ListSubscriptions(ctx context.Context, _ *hearthv1.Lis
 func notificationProto(n *Notification) *hearthv1.Notification {
 	out := &hearthv1.Notification{
 		Id: n.ID.String(), Type: n.Type, Title: n.Title, Path: n.Path, Subject: n.Subject, Actor: n.Actor, Reason: n.Reason,
-		CreateTime: timestamppb.New(n.CreatedAt),
+		CreateTime: timestamppb.New(n.CreatedAt), Count: n.Count,
 	}
 	if n.ProjectID != uuid.Nil {
 		out.ProjectId = n.ProjectID.String()

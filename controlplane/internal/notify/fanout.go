@@ -95,7 +95,7 @@ func (s *Service) fanOutBatch(ctx context.Context, tx pgx.Tx) (int, []uuid.UUID,
 	}
 	var users []uuid.UUID
 	if len(notes) > 0 {
-		if _, err := q.InsertNotifications(ctx, notes); err != nil {
+		if err := insertNotifications(ctx, q, notes); err != nil {
 			return 0, nil, err
 		}
 		for _, nt := range notes {
@@ -127,6 +127,22 @@ func (s *Service) complete(ctx context.Context, e *event.Event) error {
 		e.Path = "/" + e.Project + "/" + e.Path
 	}
 	return nil
+}
+
+// insertNotifications writes notes in one round trip (a batch: a burst
+// on a thread coalesces row by row, which COPY cannot do).
+func insertNotifications(ctx context.Context, q *db.Queries, notes []db.InsertNotificationsParams) error {
+	var first error
+	br := q.InsertNotifications(ctx, notes)
+	br.Exec(func(_ int, err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	})
+	if err := br.Close(); err != nil && first == nil {
+		first = err
+	}
+	return first
 }
 
 // ringOthers wakes a worker on every replica when tx commits.

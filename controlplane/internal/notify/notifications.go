@@ -20,6 +20,8 @@ type Notification struct {
 	Subject, Actor, Reason string
 	CreatedAt              time.Time
 	ReadAt                 *time.Time
+	// Count is the events it stands for (a burst on its thread).
+	Count int32
 }
 
 // Page sizes of List.
@@ -31,7 +33,7 @@ const (
 func notificationFrom(r db.Notification) Notification {
 	return Notification{
 		ID: r.ID, EventID: r.EventID, ProjectID: deref(r.ProjectID), Type: r.Type, Title: r.Title, Path: r.Path,
-		Subject: r.Subject, Actor: r.ActorName, Reason: r.Reason, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt,
+		Subject: r.Subject, Actor: r.ActorName, Reason: r.Reason, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt, Count: r.Count,
 	}
 }
 

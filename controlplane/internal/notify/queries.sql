@@ -31,9 +31,18 @@ DELETE FROM notify_subscriptions WHERE user_id = @user_id AND project_id = @proj
 SELECT project_id, subject, level, updated_at FROM notify_subscriptions
 WHERE user_id = @user_id ORDER BY project_id, subject;
 
--- name: InsertNotifications :copyfrom
+-- name: InsertNotifications :batchexec
+-- A burst on one thread coalesces: while the user has not read the
+-- thread's notification of this type, a new event updates it (a new id,
+-- so live streams see it as new, and one more in its count) rather than
+-- adding another. A pending email stays due when it was.
 INSERT INTO notifications (id, user_id, event_id, type, project_id, subject, title, path, actor_name, reason, email_state, email_due)
-VALUES (@id, @user_id, @event_id, @type, @project_id, @subject, @title, @path, @actor_name, @reason, @email_state, @email_due);
+VALUES (@id, @user_id, @event_id, @type, sqlc.narg(project_id), @subject, @title, @path, @actor_name, @reason, @email_state, sqlc.narg(email_due))
+ON CONFLICT (user_id, project_id, subject, type) WHERE read_at IS NULL AND subject <> '' AND project_id IS NOT NULL
+DO UPDATE SET id = EXCLUDED.id, event_id = EXCLUDED.event_id, title = EXCLUDED.title, path = EXCLUDED.path,
+    actor_name = EXCLUDED.actor_name, reason = EXCLUDED.reason, count = notifications.count + 1, created_at = now(),
+    email_state = CASE WHEN notifications.email_state = 'pending' THEN 'pending' ELSE EXCLUDED.email_state END,
+    email_due = COALESCE(CASE WHEN notifications.email_state = 'pending' THEN notifications.email_due END, EXCLUDED.email_due);
 
 -- name: ListNotifications :many
 SELECT * FROM notifications

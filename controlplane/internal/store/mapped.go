@@ -86,3 +86,28 @@ func mapRows(rows pgx.Rows, err error) (pgx.Rows, error) {
 func (r mappedRows) Scan(dest ...any) error { return mapError(r.Rows.Scan(dest...)) }
 
 func (r mappedRows) Err() error { return mapError(r.Rows.Err()) }
+
+// SendBatch sends b on the pool; its results' errors are mapped.
+func (db *DB) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	return mappedBatch{BatchResults: db.Pool.SendBatch(ctx, b)}
+}
+
+// SendBatch sends b in the transaction; its results' errors are mapped.
+func (t mappedTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	return mappedBatch{BatchResults: t.Tx.SendBatch(ctx, b)}
+}
+
+// mappedBatch maps the errors of a batch's results (the embedded
+// BatchResults answers the rest).
+type mappedBatch struct{ pgx.BatchResults }
+
+func (b mappedBatch) Exec() (pgconn.CommandTag, error) {
+	tag, err := b.BatchResults.Exec()
+	return tag, mapError(err)
+}
+
+func (b mappedBatch) Query() (pgx.Rows, error) { return mapRows(b.BatchResults.Query()) }
+
+func (b mappedBatch) QueryRow() pgx.Row { return mappedRow{b.BatchResults.QueryRow()} }
+
+func (b mappedBatch) Close() error { return mapError(b.BatchResults.Close()) }

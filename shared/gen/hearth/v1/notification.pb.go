@@ -33,7 +33,7 @@ type Notification struct {
 	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
 	// The console path to look at ("/acme/web/-/pipelines/<id>").
 	Path string `protobuf:"bytes,4,opt,name=path,proto3" json:"path,omitempty"`
-	// "owner/name" of the project ("" for installation events).
+	// The project's id ("" for installation events).
 	ProjectId string `protobuf:"bytes,5,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	Subject   string `protobuf:"bytes,6,opt,name=subject,proto3" json:"subject,omitempty"`
 	Actor     string `protobuf:"bytes,7,opt,name=actor,proto3" json:"actor,omitempty"`
@@ -41,7 +41,10 @@ type Notification struct {
 	Reason     string                 `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Unset while unread.
-	ReadTime      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=read_time,json=readTime,proto3" json:"read_time,omitempty"`
+	ReadTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=read_time,json=readTime,proto3" json:"read_time,omitempty"`
+	// How many events of its thread and type it stands for: a burst while
+	// it is unread is one notification (the latest title and path).
+	Count         int32 `protobuf:"varint,11,opt,name=count,proto3" json:"count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -144,6 +147,13 @@ func (x *Notification) GetReadTime() *timestamppb.Timestamp {
 		return x.ReadTime
 	}
 	return nil
+}
+
+func (x *Notification) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
 }
 
 type ListNotificationsRequest struct {
@@ -715,7 +725,7 @@ var File_hearth_v1_notification_proto protoreflect.FileDescriptor
 
 const file_hearth_v1_notification_proto_rawDesc = "" +
 	"\n" +
-	"\x1chearth/v1/notification.proto\x12\thearth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x02\n" +
+	"\x1chearth/v1/notification.proto\x12\thearth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\x02\n" +
 	"\fNotification\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
@@ -729,7 +739,8 @@ const file_hearth_v1_notification_proto_rawDesc = "" +
 	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x127\n" +
 	"\tread_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\breadTime\"w\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\breadTime\x12\x14\n" +
+	"\x05count\x18\v \x01(\x05R\x05count\"w\n" +
 	"\x18ListNotificationsRequest\x12\x1f\n" +
 	"\vunread_only\x18\x01 \x01(\bR\n" +
 	"unreadOnly\x12\x1b\n" +

@@ -25,6 +25,7 @@ type Notification struct {
 	ReadAt     *time.Time
 	EmailState string
 	EmailDue   *time.Time
+	Count      int32
 }
 
 type NotifyEmailSent struct {

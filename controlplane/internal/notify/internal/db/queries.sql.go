@@ -261,21 +261,6 @@ func (q *Queries) InsertDelivery(ctx context.Context, arg InsertDeliveryParams) 
 	return err
 }
 
-type InsertNotificationsParams struct {
-	ID         uuid.UUID
-	UserID     uuid.UUID
-	EventID    uuid.UUID
-	Type       string
-	ProjectID  *uuid.UUID
-	Subject    string
-	Title      string
-	Path       string
-	ActorName  string
-	Reason     string
-	EmailState string
-	EmailDue   *time.Time
-}
-
 const insertOutbox = `-- name: InsertOutbox :exec
 INSERT INTO notify_outbox (id, event) VALUES ($1, $2)
 `
@@ -417,7 +402,7 @@ func (q *Queries) ListDeliveries(ctx context.Context, arg ListDeliveriesParams) 
 }
 
 const listNotifications = `-- name: ListNotifications :many
-SELECT id, user_id, event_id, type, project_id, subject, title, path, actor_name, reason, created_at, read_at, email_state, email_due FROM notifications
+SELECT id, user_id, event_id, type, project_id, subject, title, path, actor_name, reason, created_at, read_at, email_state, email_due, count FROM notifications
 WHERE user_id = $1
   AND (NOT $2::boolean OR read_at IS NULL)
   AND ($3::uuid IS NULL OR id < $3::uuid)
@@ -464,6 +449,7 @@ func (q *Queries) ListNotifications(ctx context.Context, arg ListNotificationsPa
 			&i.ReadAt,
 			&i.EmailState,
 			&i.EmailDue,
+			&i.Count,
 		); err != nil {
 			return nil, err
 		}
@@ -604,7 +590,7 @@ func (q *Queries) NextEmailDue(ctx context.Context) (time.Time, error) {
 }
 
 const pendingEmails = `-- name: PendingEmails :many
-SELECT id, user_id, event_id, type, project_id, subject, title, path, actor_name, reason, created_at, read_at, email_state, email_due FROM notifications
+SELECT id, user_id, event_id, type, project_id, subject, title, path, actor_name, reason, created_at, read_at, email_state, email_due, count FROM notifications
 WHERE user_id = $1 AND email_state = 'pending'
 ORDER BY id LIMIT $2
 `
@@ -638,6 +624,7 @@ func (q *Queries) PendingEmails(ctx context.Context, arg PendingEmailsParams) ([
 			&i.ReadAt,
 			&i.EmailState,
 			&i.EmailDue,
+			&i.Count,
 		); err != nil {
 			return nil, err
 		}
