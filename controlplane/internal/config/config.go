@@ -106,6 +106,7 @@ type Notify struct {
 	// up to an hour), and how many deliveries in a row may fail for good
 	// before the webhook is disabled.
 	WebhookMaxAttempts  int
+	WebhookRate         float64
 	WebhookFirstRetry   time.Duration
 	WebhookDisableAfter int
 }
@@ -119,6 +120,9 @@ func (n Notify) problems() []string {
 	}
 	if n.EmailCoalesce < 0 || n.EmailMinInterval < 0 {
 		p = append(p, "--email-coalesce and --email-min-interval must not be negative")
+	}
+	if n.WebhookRate <= 0 {
+		p = append(p, "--webhook-rate must be positive")
 	}
 	if n.WebhookMaxAttempts < 1 || n.WebhookMaxAttempts > 50 || n.WebhookDisableAfter < 1 || n.WebhookFirstRetry < 10*time.Millisecond {
 		p = append(p, "--webhook-max-attempts (1-50) and --webhook-disable-after must be at least 1, --webhook-first-retry at least 10ms")
@@ -319,6 +323,7 @@ func (c *Config) featureFlags(fs *flag.FlagSet, mode Mode, webhookAllow *string)
 	fs.DurationVar(&c.Notify.EmailMinInterval, "email-min-interval", time.Minute, "the least time between two notification emails to one user")
 	fs.IntVar(&c.Notify.WebhookMaxAttempts, "webhook-max-attempts", 8, "attempts per webhook delivery before it fails for good")
 	fs.DurationVar(&c.Notify.WebhookFirstRetry, "webhook-first-retry", 10*time.Second, "delay before a failed webhook delivery's second attempt; it doubles for each next one, up to an hour")
+	fs.Float64Var(&c.Notify.WebhookRate, "webhook-rate", 50, "deliveries per second to one webhook from one replica (bursts of twice that); the rest wait in the queue")
 	fs.IntVar(&c.Notify.WebhookDisableAfter, "webhook-disable-after", 5, "a webhook is disabled, and its owner told, after this many deliveries in a row failed for good")
 	fs.StringVar(webhookAllow, "webhook-allow-cidr", "", "comma-separated CIDRs webhooks may reach although private, loopback or link-local (default: none)")
 	fs.StringVar(&c.Secrets.PreviousRootKeyFile, "secrets-previous-root-key-file", "", "while rotating the root key: the old key's file, which still opens the data keys it wrapped until they are re-wrapped")

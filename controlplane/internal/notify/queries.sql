@@ -153,3 +153,7 @@ SELECT * FROM webhook_deliveries WHERE id = @id AND webhook_id = @webhook_id;
 
 -- name: PostponeEmails :exec
 UPDATE notifications SET email_due = @email_due WHERE id = ANY (@ids::uuid[]) AND email_state = 'pending';
+
+-- name: PostponeDelivery :exec
+-- The webhook's rate limit: try later, without counting an attempt.
+UPDATE webhook_deliveries SET next_attempt_at = @next_attempt_at WHERE id = @id AND state = 'pending';

@@ -78,6 +78,11 @@ type WebhookPolicy struct {
 	// DisableAfter: a webhook is disabled after this many deliveries in a
 	// row failed for good (default 5).
 	DisableAfter int
+	// PerSecond and Burst limit the deliveries to one webhook, per
+	// replica (default 50 a second, bursts of twice that); the rest wait
+	// their turn in the queue.
+	PerSecond float64
+	Burst     int
 }
 
 // Deps is what New needs.
@@ -107,6 +112,7 @@ type Service struct {
 	log  zerolog.Logger
 	now  func() time.Time
 	wake wakers
+	rate *limiters
 }
 
 // New returns the service.
@@ -119,7 +125,10 @@ func New(d Deps) (*Service, error) {
 	}
 	d.Email = d.Email.withDefaults()
 	d.Webhooks = d.Webhooks.withDefaults()
-	return &Service{d: d, db: d.DB, q: db.New(d.DB), log: d.Logger, now: d.Now, wake: newWakers()}, nil
+	return &Service{
+		d: d, db: d.DB, q: db.New(d.DB), log: d.Logger, now: d.Now, wake: newWakers(),
+		rate: newLimiters(d.Webhooks.PerSecond, d.Webhooks.Burst),
+	}, nil
 }
 
 func (p EmailPolicy) withDefaults() EmailPolicy {
@@ -147,6 +156,12 @@ func (p WebhookPolicy) withDefaults() WebhookPolicy {
 	}
 	if p.DisableAfter <= 0 {
 		p.DisableAfter = 5
+	}
+	if p.PerSecond <= 0 {
+		p.PerSecond = 50
+	}
+	if p.Burst <= 0 {
+		p.Burst = int(2 * p.PerSecond)
 	}
 	return p
 }

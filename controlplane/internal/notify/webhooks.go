@@ -328,6 +328,9 @@ func (s *Service) attempt(ctx context.Context, q *db.Queries, r db.ClaimDeliveri
 		// Disabled after it was queued: end it without sending.
 		return nil, q.RecordAttempt(ctx, db.RecordAttemptParams{ID: r.ID, State: "failed", NextAttemptAt: s.now(), LastError: "the webhook is disabled"})
 	}
+	if wait := s.rate.wait(r.WebhookID, s.now()); wait > 0 {
+		return nil, q.PostponeDelivery(ctx, db.PostponeDeliveryParams{ID: r.ID, NextAttemptAt: s.now().Add(wait)})
+	}
 	secret, err := s.d.Sealer.Open(ctx, secretAD(r.WebhookID), r.SecretSealed)
 	if err != nil {
 		return nil, fmt.Errorf("webhook %s secret: %w", r.WebhookID, err)

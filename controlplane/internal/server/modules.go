@@ -126,6 +126,7 @@ func buildServices(ctx context.Context, o Options, p *platform, publicURL string
 		Email: notify.EmailPolicy{Coalesce: cfg.Notify.EmailCoalesce, MinInterval: cfg.Notify.EmailMinInterval},
 		Webhooks: notify.WebhookPolicy{
 			MaxAttempts: cfg.Notify.WebhookMaxAttempts, FirstRetry: cfg.Notify.WebhookFirstRetry, DisableAfter: cfg.Notify.WebhookDisableAfter,
+			PerSecond: cfg.Notify.WebhookRate,
 		},
 	}); err != nil {
 		return nil, err

@@ -636,6 +636,21 @@ func (q *Queries) PendingEmails(ctx context.Context, arg PendingEmailsParams) ([
 	return items, nil
 }
 
+const postponeDelivery = `-- name: PostponeDelivery :exec
+UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending'
+`
+
+type PostponeDeliveryParams struct {
+	NextAttemptAt time.Time
+	ID            uuid.UUID
+}
+
+// The webhook's rate limit: try later, without counting an attempt.
+func (q *Queries) PostponeDelivery(ctx context.Context, arg PostponeDeliveryParams) error {
+	_, err := q.db.Exec(ctx, postponeDelivery, arg.NextAttemptAt, arg.ID)
+	return err
+}
+
 const postponeEmails = `-- name: PostponeEmails :exec
 UPDATE notifications SET email_due = $1 WHERE id = ANY ($2::uuid[]) AND email_state = 'pending'
 `
