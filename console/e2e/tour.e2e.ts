@@ -24,7 +24,7 @@ afterAll(async () => {
 
 describe("a tour of the console", () => {
   it("opens every main page, wide and narrow, without errors", async () => {
-    const { page, problems, screenshot } = await watchedPage(browser);
+    const { page, problems, screenshot, settle } = await watchedPage(browser);
     try {
       await signIn(page, hearth.url, hearth.adminPassword);
       await page.getByRole("button", { name: "Create a project" }).click();
@@ -69,6 +69,30 @@ describe("a tour of the console", () => {
       expect(await page.content()).not.toContain("tour-secret-value-1234");
       await screenshot("secret-added");
 
+      // A project webhook, added through its dialog: its signing secret is
+      // shown once, then listed without it. (Only failed pipelines reach
+      // it: the tour's pipeline passes, so nothing is delivered.)
+      await page.goto(`${hearth.url}/admin/tour/-/settings/webhooks`);
+      await page.getByRole("button", { name: "New webhook" }).click();
+      const hookDialog = page.getByRole("dialog", { name: "New webhook" });
+      await hookDialog.getByRole("textbox", { name: /^URL/ }).fill("https://hooks.example.invalid/hearth");
+      await hookDialog.getByRole("radio", { name: /Only these events/ }).check();
+      await hookDialog.getByRole("checkbox", { name: "pipeline.failed" }).check();
+      await hookDialog.getByRole("button", { name: "Add webhook" }).click();
+      const hookSecret = page.getByRole("dialog", { name: "Webhook added" });
+      const signingSecret = (await hookSecret.getByLabel("Signing secret").textContent()) ?? "";
+      expect(signingSecret.length).toBeGreaterThanOrEqual(16);
+      await screenshot("webhook-secret-once");
+      await hookSecret.getByRole("button", { name: "I have copied it" }).click();
+      await page.getByRole("row", { name: "https://hooks.example.invalid/hearth" }).waitFor();
+      expect(await page.content()).not.toContain(signingSecret);
+
+      // The notification bell opens its dropdown.
+      await page.getByRole("button", { name: /^Notifications( \(\d+ unread\))?$/ }).click();
+      await page.getByRole("dialog", { name: "Notifications" }).getByRole("link", { name: "All notifications" }).waitFor();
+      await screenshot("notification-bell");
+      await page.keyboard.press("Escape");
+
       // The pipeline's job graph, reached from the list (pipelines are
       // addressed by id).
       await page.goto(`${hearth.url}/admin/tour/-/pipelines`);
@@ -90,11 +114,15 @@ describe("a tour of the console", () => {
         ["/admin/tour/-/settings/members", "admin / tour"],
         ["/admin/tour/-/settings/branches", "admin / tour"],
         ["/admin/tour/-/settings/secrets", "admin / tour"],
+        ["/admin/tour/-/settings/webhooks", "admin / tour"],
         ["/-/tokens", /tokens/i],
+        ["/-/notifications", "Notifications"],
+        ["/-/notifications/settings", "Notifications"],
         ["/-/admin/users", /Administration|Users/],
         ["/-/admin/roles", /Administration|Roles/],
         ["/-/admin/clusters", /Administration|Clusters/],
         ["/-/admin/secrets", /Administration|Secrets/],
+        ["/-/admin/webhooks", /Administration|Webhooks/],
         ["/-/admin/audit", /Administration|Audit/],
       ];
       for (const [width, height] of [
@@ -106,7 +134,7 @@ describe("a tour of the console", () => {
           await page.goto(`${hearth.url}${path}`);
           await page.getByRole("heading", { name: heading }).first().waitFor();
           // Let the page's queries settle before the picture.
-          await page.waitForLoadState("networkidle");
+          await settle();
           const name = path.replace(/[^a-z0-9]+/gi, "-").replace(/^-+|-+$/g, "") || "home";
           await screenshot(`${name}-${width}`);
           // Nothing may be wider than the screen but scrollable regions.
@@ -140,7 +168,7 @@ describe("a tour of the console", () => {
       for (const path of ["/admin/tour", "/admin/tour/-/issues/1", "/admin/tour/-/blob/main/src%2Fmain.go"]) {
         await page.goto(`${hearth.url}${path}`);
         await page.getByRole("heading").first().waitFor();
-        await page.waitForLoadState("networkidle");
+        await settle();
         await screenshot(`dark-${path.replace(/[^a-z0-9]+/gi, "-").replace(/^-+|-+$/g, "")}`);
       }
     } catch (err) {

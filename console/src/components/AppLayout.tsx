@@ -4,11 +4,12 @@ import { Outlet } from "react-router";
 import { HeaderNav } from "./HeaderNav";
 import { Logo } from "./Logo";
 import { MainNav } from "./MainNav";
+import { NotificationBell } from "./notifications/NotificationBell";
 import { ThemeToggle } from "./ThemeToggle";
 import { UserMenu } from "./UserMenu";
 
 // AppLayout is the shell of every signed-in page: a header with the
-// navigation, theme toggle and user menu; on narrow screens the
+// navigation, notification bell, theme toggle and user menu; on narrow screens the
 // navigation moves into a burger drawer.
 export function AppLayout() {
   const [opened, { toggle, close }] = useDisclosure(false);
@@ -26,6 +27,7 @@ export function AppLayout() {
             <HeaderNav />
           </Group>
           <Group gap="sm" wrap="nowrap">
+            <NotificationBell />
             <ThemeToggle />
             <UserMenu />
           </Group>

@@ -1,5 +1,5 @@
 import { Avatar, Menu, UnstyledButton, Group, Text } from "@mantine/core";
-import { IconCertificate, IconKey, IconLogout, IconShieldLock } from "@tabler/icons-react";
+import { IconBell, IconCertificate, IconKey, IconLogout, IconShieldLock } from "@tabler/icons-react";
 import { useNavigate } from "react-router";
 import { useSession } from "../auth/useSession";
 import { paths } from "../routes/paths";
@@ -31,6 +31,9 @@ export function UserMenu() {
         <Menu.Label>
           Signed in as <b>{user.username}</b>
         </Menu.Label>
+        <Menu.Item leftSection={<IconBell size={16} aria-hidden />} onClick={() => navigate(paths.notifications)}>
+          Notifications
+        </Menu.Item>
         <Menu.Item leftSection={<IconKey size={16} aria-hidden />} onClick={() => navigate(paths.changePassword)}>
           Change password
         </Menu.Item>

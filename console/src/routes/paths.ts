@@ -8,6 +8,8 @@ export const paths = {
   // be named "-", so they never collide with "/{owner}/{name}".
   tokens: "/-/tokens",
   admin: "/-/admin",
+  notifications: "/-/notifications",
+  notificationSettings: "/-/notifications/settings",
 } as const;
 
 // projectPath is a project's page, or one of its tabs ("issues", …) or

@@ -5,6 +5,7 @@ import { NotFoundPage } from "../pages/NotFoundPage";
 import { ProjectsPage } from "../pages/ProjectsPage";
 import { SignInPage } from "../pages/SignInPage";
 import { adminRoutes } from "../pages/admin/routes";
+import { notificationRoutes } from "../pages/notifications/routes";
 import { ProjectLayout } from "../pages/project/ProjectLayout";
 import { codeRoutes } from "../pages/project/code/routes";
 import { issueRoutes } from "../pages/project/issues/routes";
@@ -35,6 +36,7 @@ export const routes: RouteObject[] = [
           { path: paths.changePassword, element: <ChangePasswordPage /> },
           { path: paths.tokens, children: tokenRoutes },
           { path: paths.admin, children: adminRoutes },
+          { path: paths.notifications, children: notificationRoutes },
           // Nothing else lives under /-/ (and no owner is named "-").
           { path: "-/*", element: <NotFoundPage /> },
           {

@@ -6,6 +6,7 @@ export const adminTabs = [
   { label: "Roles", value: "roles" },
   { label: "Clusters", value: "clusters" },
   { label: "Secrets", value: "secrets" },
+  { label: "Webhooks", value: "webhooks" },
   { label: "Audit log", value: "audit" },
 ] as const;
 

@@ -5,6 +5,7 @@ export const settingsTabs = [
   { label: "Members", value: "members", segment: "members" },
   { label: "Protected branches", value: "branches", segment: "branches" },
   { label: "Secrets", value: "secrets", segment: "secrets" },
+  { label: "Webhooks", value: "webhooks", segment: "webhooks" },
   { label: "Danger zone", value: "danger", segment: "danger" },
 ] as const;
 

@@ -19,7 +19,7 @@ export function AdminLayout() {
           Administration
         </Title>
         <PermissionNotice title="Administrators only">
-          Managing users, roles, clusters, installation secrets and the audit log needs an administrator. Ask one of them if you need
+          Managing users, roles, clusters, installation secrets and webhooks, and the audit log needs an administrator. Ask one of them if you need
           something changed.
         </PermissionNotice>
       </Stack>

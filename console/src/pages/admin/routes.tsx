@@ -12,6 +12,8 @@ export const adminRoutes: RouteObject[] = [
       { path: "roles", lazy: () => import("./RolesPage").then((m) => ({ Component: m.RolesPage })) },
       { path: "clusters", lazy: () => import("./ClustersPage").then((m) => ({ Component: m.ClustersPage })) },
       { path: "secrets", lazy: () => import("./SecretsPage").then((m) => ({ Component: m.SecretsPage })) },
+      { path: "webhooks", lazy: () => import("./WebhooksPage").then((m) => ({ Component: m.WebhooksPage })) },
+      { path: "webhooks/:webhookId", lazy: () => import("./WebhooksPage").then((m) => ({ Component: m.WebhooksPage })) },
       { path: "audit", lazy: () => import("./AuditPage").then((m) => ({ Component: m.AuditPage })) },
       { path: "*", element: <NotFoundPage /> },
     ],

@@ -1,13 +1,15 @@
 import { Anchor, Badge, Group, Skeleton, Stack, Tabs, Text, Title } from "@mantine/core";
 import { Link, Outlet, useLocation, useNavigate } from "react-router";
 import { ErrorAlert } from "../../components/ErrorAlert";
+import { SubscriptionMenu } from "../../components/notifications/SubscriptionMenu";
 import { projectTabs, activeTab } from "../../components/project/projectTabs";
 import { useProject, useProjectParams } from "../../components/project/useProject";
 import { visibilityLabel } from "../../components/projects/visibility";
 import { paths, projectPath } from "../../routes/paths";
 
 // ProjectLayout is the frame of every page of one project: its name,
-// visibility and tabs; the tab's page renders below.
+// visibility, the user's notification level and tabs; the tab's page
+// renders below.
 export function ProjectLayout() {
   const { owner, name } = useProjectParams();
   const project = useProject();
@@ -53,6 +55,7 @@ export function ProjectLayout() {
             </Badge>
           )}
           <Badge variant="light">{visibilityLabel[p.visibility]}</Badge>
+          <SubscriptionMenu project={p} />
         </Group>
       </Group>
       {p.description && <Text c="dimmed">{p.description}</Text>}

@@ -37,7 +37,9 @@ export function SettingsLayout() {
       >
         <Tabs.List aria-label="Settings sections" style={{ flexWrap: "nowrap", overflowX: "auto" }}>
           {settingsTabs
-            .filter((t) => t.value !== "danger" || access.canAdmin)
+            // Webhooks, like the danger zone, are for maintainers only: others
+            // may not even list them.
+            .filter((t) => (t.value !== "danger" && t.value !== "webhooks") || access.canAdmin)
             .map((t) => (
               <Tabs.Tab key={t.value} value={t.value} color={t.value === "danger" ? "red" : undefined}>
                 {t.label}

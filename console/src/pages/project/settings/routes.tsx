@@ -12,6 +12,11 @@ export const settingsRoutes: RouteObject[] = [
       { path: "members", lazy: () => import("./MembersSettingsPage").then((m) => ({ Component: m.MembersSettingsPage })) },
       { path: "branches", lazy: () => import("./ProtectedBranchesPage").then((m) => ({ Component: m.ProtectedBranchesPage })) },
       { path: "secrets", lazy: () => import("./SecretsSettingsPage").then((m) => ({ Component: m.SecretsSettingsPage })) },
+      { path: "webhooks", lazy: () => import("./WebhooksSettingsPage").then((m) => ({ Component: m.WebhooksSettingsPage })) },
+      {
+        path: "webhooks/:webhookId",
+        lazy: () => import("./WebhooksSettingsPage").then((m) => ({ Component: m.WebhooksSettingsPage })),
+      },
       { path: "danger", lazy: () => import("./DangerZonePage").then((m) => ({ Component: m.DangerZonePage })) },
       { path: "*", element: <NotFoundPage /> },
     ],
