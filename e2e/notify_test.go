@@ -329,6 +329,9 @@ func TestWebhookDisabledAfterRepeatedFailure(t *testing.T) {
 		}
 		for _, n := range list.GetNotifications() {
 			if n.GetType() == "webhook.disabled" {
+				if want := "/" + w.owner + "/" + w.project + "/-/settings/webhooks/" + hook.GetWebhook().GetId(); n.GetPath() != want {
+					t.Errorf("path %q, want %q", n.GetPath(), want)
+				}
 				return true
 			}
 		}

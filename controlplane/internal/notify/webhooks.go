@@ -373,8 +373,11 @@ func (s *Service) attempt(ctx context.Context, q *db.Queries, r db.ClaimDeliveri
 		Title: "Webhook to " + redactURL(f.Url) + " was disabled", Recipients: []uuid.UUID{deref(f.CreatedBy)},
 		Data: map[string]any{"webhook_id": r.WebhookID.String(), "reason": reason},
 	}
+	// The console's delivery log of the webhook (a relative path is the
+	// project's; notify completes it).
+	ev.Path = "/-/admin/webhooks/" + r.WebhookID.String()
 	if ev.ProjectID != uuid.Nil {
-		ev.Path = "" // the project's settings page is named by the console; the title says enough
+		ev.Path = "-/settings/webhooks/" + r.WebhookID.String()
 	}
 	return &ev, nil
 }
