@@ -41,6 +41,7 @@ cp "$root/scripts/authzmutants/authz_mutants_test.go.in" "$tmp/controlplane/inte
 extra_tests=(
 	"controlplane/internal/pipeline/schedule.go|Authorize|./internal/pipeline/|TestScheduleStopsWhenItsOwnerLosesAccess"
 	"controlplane/internal/project/merge_requests.go|Authorize|./internal/project/|TestMergeRequestApprovalsOfFormerMembers"
+	"controlplane/internal/notify/fanout.go|Authorize|./internal/notify/|TestWhoReceivesWhat"
 )
 
 echo "== running the tables against each mutant"
