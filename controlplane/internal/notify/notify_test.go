@@ -3,8 +3,10 @@ package notify_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,5 +173,53 @@ func TestWhoReceivesWhat(t *testing.T) {
 	// Another user's id marks nothing.
 	if res, _ := dan.notes.MarkNotificationsRead(t.Context(), &hearthv1.MarkNotificationsReadRequest{Ids: []string{list.GetNotifications()[1].GetId()}}); res.GetMarked() != 0 {
 		t.Fatalf("dan marked ada's notification: %v", res)
+	}
+}
+
+// TestWebhookREST: the webhook routes answer as REST, the project's and
+// the installation's (an additional binding), and a non-admin gets 403.
+func TestWebhookREST(t *testing.T) {
+	srv := servertest.Start(t)
+	admin := srv.AdminToken(t)
+	if _, err := hearthv1connect.NewProjectServiceClient(http.DefaultClient, srv.URL, servertest.BearerOption(admin)).CreateProject(t.Context(),
+		&hearthv1.CreateProjectRequest{Name: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	do := func(token, method, path, body string) (int, string) {
+		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := do(admin, http.MethodPost, "/api/v1/projects/admin/app/webhooks", `{"url":"http://127.0.0.1:9/p"}`); code != http.StatusOK || !strings.Contains(body, `"secret"`) {
+		t.Fatalf("create for the project: %d %s", code, body)
+	}
+	if code, body := do(admin, http.MethodPost, "/api/v1/webhooks", `{"url":"http://127.0.0.1:9/i"}`); code != http.StatusOK {
+		t.Fatalf("create installation-wide: %d %s", code, body)
+	}
+	code, body := do(admin, http.MethodGet, "/api/v1/projects/admin/app/webhooks", "")
+	if code != http.StatusOK || !strings.Contains(body, "127.0.0.1:9/p") || strings.Contains(body, "127.0.0.1:9/i") {
+		t.Fatalf("project list: %d %s", code, body)
+	}
+	code, body = do(admin, http.MethodGet, "/api/v1/webhooks", "")
+	if code != http.StatusOK || !strings.Contains(body, "127.0.0.1:9/i") || strings.Contains(body, "127.0.0.1:9/p") {
+		t.Fatalf("installation list: %d %s", code, body)
+	}
+	srv.CreateUser(t, admin, "ada", "ada-password-1234", false)
+	ada := srv.Token(t, "ada", "ada-password-1234", "api")
+	if code, _ := do(ada, http.MethodGet, "/api/v1/webhooks", ""); code != http.StatusForbidden {
+		t.Fatalf("a user lists installation webhooks: %d", code)
+	}
+	if code, body := do(ada, http.MethodGet, "/api/v1/notifications", ""); code != http.StatusOK || !strings.Contains(body, `"unreadCount"`) {
+		t.Fatalf("notifications as REST: %d %s", code, body)
 	}
 }
