@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -62,6 +64,7 @@ type serverState struct {
 	dataDir     string
 	listen      string // host:port, kept so the restarted server answers at the same URL
 	raftListen  string // and Raft finds itself at the address its log records
+	rootKey     string // the secrets root key, the same across restarts
 }
 
 // newServerState is a fresh database, bucket and data directory on the
@@ -75,7 +78,19 @@ func newServerState(t testing.TB) serverState {
 		dataDir:     t.TempDir(),
 		listen:      freeAddr(t),
 		raftListen:  freeAddr(t),
+		rootKey:     newRootKey(t),
 	}
+}
+
+// newRootKey is a random secrets root key, as HEARTH_SECRETS_ROOT_KEY
+// takes it.
+func newRootKey(t testing.TB) string {
+	t.Helper()
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(key)
 }
 
 // serverProc is a `hearth server` child process.
@@ -104,7 +119,8 @@ func startServer(t testing.TB, state serverState) *serverProc {
 		"--agent-heartbeat-interval", "500ms", "--job-reaper-grace", "20s",
 	)
 	p.cmd.Env = append(os.Environ(),
-		"HEARTH_ADMIN_PASSWORD="+processAdminPassword, "HEARTH_S3_SECRET_KEY="+state.s3.SecretKey)
+		"HEARTH_ADMIN_PASSWORD="+processAdminPassword, "HEARTH_S3_SECRET_KEY="+state.s3.SecretKey,
+		"HEARTH_SECRETS_ROOT_KEY="+state.rootKey)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	// A test binary that dies takes its servers along.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -56,7 +56,7 @@ const secretsPipeline = `jobs:
 // variable and another as a file through the process runner; every form
 // of the value it prints reaches the log as ***; a protected secret reaches
 // the default branch's pipeline and fails a feature branch's job with a
-// clear message; a read-only token lists names but cannot write; and after
+// clear message; a read-only token can neither list nor write; and after
 // the run, neither the database, nor the server's log, nor the agent's
 // holds a value.
 func TestJobsReceiveSecretsMasked(t *testing.T) {
@@ -111,13 +111,16 @@ func TestJobsReceiveSecretsMasked(t *testing.T) {
 		t.Fatalf("feature branch use job: %s %q", state(j.GetState()), j.GetMessage())
 	}
 
-	// A read-only token lists names (there are no values to list) and
-	// cannot write.
+	// The admin lists names and metadata, never values (the message has
+	// no value field); a read-only token can neither list nor write.
+	list, err := secrets.ListProjectSecrets(t.Context(), &hearthv1.ListProjectSecretsRequest{Owner: w.owner, Name: w.project})
+	if err != nil || len(list.GetSecrets()) != 3 || list.GetSecrets()[0].GetVersion() != 1 {
+		t.Fatalf("list: %v %v", list, err)
+	}
 	readOnly := w.srv.Token(t, servertest.AdminUsername, w.srv.AdminPassword, "read-only")
 	ro := hearthv1connect.NewSecretServiceClient(http.DefaultClient, w.base, servertest.BearerOption(readOnly))
-	list, err := ro.ListProjectSecrets(t.Context(), &hearthv1.ListProjectSecretsRequest{Owner: w.owner, Name: w.project})
-	if err != nil || len(list.GetSecrets()) != 3 {
-		t.Fatalf("read-only list: %v %v", list, err)
+	if _, err := ro.ListProjectSecrets(t.Context(), &hearthv1.ListProjectSecretsRequest{Owner: w.owner, Name: w.project}); connect.CodeOf(err) != connect.CodePermissionDenied {
+		t.Fatalf("read-only list: %v", err)
 	}
 	_, err = ro.SetProjectSecret(t.Context(), &hearthv1.SetProjectSecretRequest{Owner: w.owner, Name: w.project,
 		Secret: &hearthv1.SecretInput{Name: "DB_PASSWORD", Value: []byte("overwritten-by-a-reader")}})

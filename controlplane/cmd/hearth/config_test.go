@@ -2,6 +2,8 @@ package main
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,15 +21,22 @@ func TestBadConfigurationExitsTwoWithOneLine(t *testing.T) {
 	}
 	defer busy.Close()
 	s3 := testsvc.S3(t)
-	deps := []string{
+	infra := []string{
 		"--redis-url", testsvc.Redis(t),
 		"--s3-endpoint", "http://" + s3.Endpoint, "--s3-access-key", s3.AccessKey, "--s3-secret-key", s3.SecretKey,
 		"--s3-bucket", s3.Bucket,
 	}
+	deps := append([]string{"--secrets-root-key-file", rootKeyFile(t)}, infra...)
 	withDB := func(args ...string) []string {
 		return append(append([]string{"server", "--data-dir", t.TempDir(), "--raft-listen", freeAddr(t),
 			"--database-url", testsvc.NewDatabaseURL(t)}, deps...), args...)
 	}
+	garbage := filepath.Join(t.TempDir(), "garbage.key")
+	if err := os.WriteFile(garbage, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noKey := append([]string{"server", "--data-dir", t.TempDir(), "--raft-listen", freeAddr(t), "--listen", freeAddr(t),
+		"--database-url", testsvc.NewDatabaseURL(t)}, infra...)
 
 	cases := []struct {
 		name string
@@ -43,6 +52,10 @@ func TestBadConfigurationExitsTwoWithOneLine(t *testing.T) {
 			"hearth: --redis-url is not a valid URL"},
 		{"wrong URL scheme", withDB("--listen", freeAddr(t), "--database-url", "mysql://db/hearth"),
 			"hearth: --database-url must start with postgres:// or postgresql://"},
+		{"no secrets root key", noKey,
+			"hearth: no secrets root key: give --secrets-root-key-file or HEARTH_SECRETS_ROOT_KEY"},
+		{"malformed secrets root key", append(append([]string{}, noKey...), "--secrets-root-key-file", garbage),
+			"hearth: secrets root key: " + garbage + ": the root key is neither base64 nor hex"},
 		{"unknown flag", []string{"server", "--no-such-flag"},
 			"hearth: flag provided but not defined: -no-such-flag"},
 		{"unknown command", []string{"serve"}, `hearth: unknown command "serve"`},

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/secret/envelope"
 	"github.com/hearth-dev/hearth/controlplane/testsvc"
 )
 
@@ -166,6 +167,16 @@ func parentPID(pid int) (int, bool) {
 }
 
 // freeAddr returns a loopback address with a port nothing listens on now.
+// rootKeyFile is a new secrets root key in a file of its own.
+func rootKeyFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "secrets-root-key")
+	if _, err := envelope.EnsureKeyFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -22,6 +22,7 @@ func TestFourServersMigrateAnEmptyDatabaseOnce(t *testing.T) {
 	redisURL := testsvc.Redis(t)
 
 	const replicas = 4
+	key := rootKeyFile(t) // the replicas share one root key
 	procs := make([]*hearthProcess, replicas)
 	for i := range procs {
 		procs[i] = startHearth(t, nil, "server",
@@ -29,7 +30,7 @@ func TestFourServersMigrateAnEmptyDatabaseOnce(t *testing.T) {
 			"--node-id", fmt.Sprintf("replica-%d", i), "--log-level", "info",
 			"--database-url", dbURL, "--redis-url", redisURL,
 			"--s3-endpoint", "http://"+s3.Endpoint, "--s3-access-key", s3.AccessKey, "--s3-secret-key", s3.SecretKey,
-			"--s3-bucket", s3.Bucket)
+			"--s3-bucket", s3.Bucket, "--secrets-root-key-file", key)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -162,10 +162,14 @@ func ParseSet(names []string) (Set, error) {
 }
 
 // readPermissions are the permissions that change nothing: the only ones
+// the visibility of a public or internal project grants, and
 // the read-only and repo:read scopes hold, so no RPC without the
 // NO_SIDE_EFFECTS mark may be declared with one of them (the server
 // refuses to start, and server/readonly_test.go walks every RPC).
-var readPermissions = SetOf(ProjectRead, RepoRead, PipelineRead, DeployRead, ObserveRead, SecretRead)
+// secret:read is not one of them on purpose: which secrets a project has
+// is not for everyone who may read a public project, nor for read-only
+// tokens.
+var readPermissions = SetOf(ProjectRead, RepoRead, PipelineRead, DeployRead, ObserveRead)
 
 // adminPermissions are the installation-wide administration rights.
 var adminPermissions = SetOf(AdminUsers, AdminRoles, AdminAudit)

@@ -24,7 +24,7 @@ import (
 //
 // An RPC without `option idempotency_level = NO_SIDE_EFFECTS` in its proto
 // is a mutation: its rule must not declare a read permission (project:read,
-// repo:read, pipeline:read, deploy:read, observe:read, secret:read), so read-only and
+// repo:read, pipeline:read, deploy:read, observe:read), so read-only and
 // repo:read tokens can never reach it (server/readonly_test.go walks every
 // RPC to keep it so).
 type Rule struct {

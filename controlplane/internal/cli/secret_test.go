@@ -64,10 +64,11 @@ func TestSecretCommands(t *testing.T) {
 		t.Fatalf("short value: %d %q", code, stderr)
 	}
 
-	// A read-only token lists, and cannot set or delete.
+	// A read-only token neither lists (secret:read is not a read of the
+	// project), nor sets, nor deletes.
 	t.Setenv("HEARTH_TOKEN", srv.Token(t, "admin", srv.AdminPassword, "read-only"))
-	if code, stdout, _ = runIn(t, "", "secret", "list", "--project", "admin/app"); code != ExitOK || !strings.Contains(stdout, "DB_PASSWORD") {
-		t.Fatalf("read-only list: %d\n%s", code, stdout)
+	if code, _, stderr = runIn(t, "", "secret", "list", "--project", "admin/app"); code != ExitFailure || !strings.Contains(stderr, "permission") {
+		t.Fatalf("read-only list: %d %q", code, stderr)
 	}
 	if code, _, stderr = runIn(t, "another-value-123", "secret", "set", "DB_PASSWORD", "--project", "admin/app"); code != ExitFailure || !strings.Contains(stderr, "permission") {
 		t.Fatalf("read-only set: %d %q", code, stderr)
