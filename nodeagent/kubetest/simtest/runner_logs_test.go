@@ -39,11 +39,28 @@ func breakLogs(t *testing.T, node *kubetest.SimNode) func() int64 {
 // from the node), the last read of a terminated container's log too; the
 // runner reads until a read confirms the end, so every line reaches the
 // step log, once.
+//
+// The cuts hit reads without follow, which happen when the follower first
+// looks after the container ended; on a loaded machine it may catch the
+// container running and follow it instead. Every attempt must deliver the
+// whole log; attempts go on (up to five) until one was cut three times.
 func TestRunnerLogCompleteDespiteCuts(t *testing.T) {
+	for attempt := 1; ; attempt++ {
+		if cuts := runCutJob(t, fmt.Sprintf("job-cuts-%d", attempt)); cuts >= 3 || t.Failed() {
+			return
+		} else if attempt == 5 {
+			t.Fatalf("only %d reads without follow in the last of %d attempts: the cuts proved nothing", cuts, attempt)
+		}
+	}
+}
+
+// runCutJob runs a job of about a megabyte of log whose first three reads
+// without follow break after 64 KiB, checks every line reached its step
+// log once, and returns how many reads without follow there were.
+func runCutJob(t *testing.T, name string) int64 {
+	t.Helper()
 	var cuts atomic.Int64
 	r := newRunner(t, kubetest.SimOptions{
-		// The first reads without follow (the container has ended) break
-		// after 64 KiB, 64 KiB into a log of about a megabyte.
 		LogCut: func(_ *corev1.Pod, container string, follow bool) int64 {
 			if container == "job" && !follow && cuts.Add(1) <= 3 {
 				return 64 << 10
@@ -51,7 +68,7 @@ func TestRunnerLogCompleteDespiteCuts(t *testing.T) {
 			return 0
 		},
 	})
-	job, _, _ := repoJob(t, "job-cuts", "seq 1 20000", "seq 1 5000")
+	job, _, _ := repoJob(t, name, "seq 1 20000", "seq 1 5000")
 	h, dir := start(t, r, job)
 	res := wait(t, h)
 	if res.State != agentv1.JobState_JOB_STATE_SUCCESS {
@@ -66,9 +83,7 @@ func TestRunnerLogCompleteDespiteCuts(t *testing.T) {
 			t.Errorf("step %d log: %d bytes, want %d", step, len(got), want.Len())
 		}
 	}
-	if cuts.Load() < 3 {
-		t.Errorf("only %d reads without follow: the cuts proved nothing", cuts.Load())
-	}
+	return cuts.Load()
 }
 
 // TestRunnerSurvivesBrokenLogStreams: log connections dropped again and
