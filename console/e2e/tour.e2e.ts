@@ -80,7 +80,7 @@ describe("a tour of the console", () => {
       await hookDialog.getByRole("checkbox", { name: "pipeline.failed" }).check();
       await hookDialog.getByRole("button", { name: "Add webhook" }).click();
       const hookSecret = page.getByRole("dialog", { name: "Webhook added" });
-      const signingSecret = (await hookSecret.getByLabel("Signing secret").textContent()) ?? "";
+      const signingSecret = (await hookSecret.getByLabel("Signing secret", { exact: true }).textContent()) ?? "";
       expect(signingSecret.length).toBeGreaterThanOrEqual(16);
       await screenshot("webhook-secret-once");
       await hookSecret.getByRole("button", { name: "I have copied it" }).click();
