@@ -66,7 +66,6 @@ var interceptorSkip = map[string]bool{
 var equivalent = map[[2]string]string{
 	{"check", "!ok"}: "unreachable: the server refuses to start when a served RPC has no rule",
 	{"check", "target, err = rule.Group(ctx, req); err != nil"}:                                         "ignoring it, AuthorizeGroup answers the unknown group (uuid.Nil) as the extractor answers a missing one: NotFound, 401 when anonymous",
-	{"WrapStreamingHandler", "err := a.check(ctx, conn.Spec(), conn.RequestHeader(), nil); err != nil"}: "no streaming RPC is decided before its first message (every one is Public or names a target)",
 }
 
 // equivalentCalls are calls whose result decides nothing, by enclosing
