@@ -65,7 +65,7 @@ var interceptorSkip = map[string]bool{
 // reasons it can check true (see checkEquivalentReasons).
 var equivalent = map[[2]string]string{
 	{"check", "!ok"}: "unreachable: the server refuses to start when a served RPC has no rule",
-	{"check", "target, err = rule.Group(ctx, req); err != nil"}:                                         "ignoring it, AuthorizeGroup answers the unknown group (uuid.Nil) as the extractor answers a missing one: NotFound, 401 when anonymous",
+	{"check", "target, err = rule.Group(ctx, req); err != nil"}: "ignoring it, AuthorizeGroup answers the unknown group (uuid.Nil) as the extractor answers a missing one: NotFound, 401 when anonymous",
 }
 
 // equivalentCalls are calls whose result decides nothing, by enclosing

@@ -62,12 +62,15 @@ func (w *benchWorld) issue(b *testing.B, i int) {
 
 func waitUntil(b *testing.B, limit time.Duration, what string, cond func() bool) {
 	b.Helper()
-	deadline := time.Now().Add(limit)
+	deadline := time.After(limit)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline:
 			b.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

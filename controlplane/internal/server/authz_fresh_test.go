@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
+	"github.com/hearth-dev/hearth/controlplane/testsvc"
 	hearthv1 "github.com/hearth-dev/hearth/shared/gen/hearth/v1"
 	"github.com/hearth-dev/hearth/shared/gen/hearth/v1/hearthv1connect"
 )
@@ -300,20 +301,18 @@ func freshDelivery(t testing.TB, w *world, c *tcase, pr *principal, m protorefle
 	_, err = hearthv1connect.NewIssueServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin()).CreateIssue(context.Background(),
 		&hearthv1.CreateIssueRequest{Owner: project.owner, Name: project.name, Title: "for a webhook delivery"})
 	must(t, "issue for a delivery", err)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var delivery string
+	testsvc.WaitFor(t, "a delivery queued for the fresh webhook", func() bool {
 		list, err := hooks.ListWebhookDeliveries(context.Background(), &hearthv1.ListWebhookDeliveriesRequest{
 			Owner: req.Owner, Name: req.Name, Id: hook.GetWebhook().GetId(),
 		})
 		must(t, "deliveries", err)
-		if len(list.GetDeliveries()) > 0 {
-			set(m, "id", hook.GetWebhook().GetId())
-			set(m, "delivery_id", list.GetDeliveries()[0].GetId())
-			return
+		if len(list.GetDeliveries()) == 0 {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("no delivery was queued for the fresh webhook")
-		}
-		time.Sleep(20 * time.Millisecond) //nolint:forbidigo // waiting for the fan-out worker of another goroutine
-	}
+		delivery = list.GetDeliveries()[0].GetId()
+		return true
+	})
+	set(m, "id", hook.GetWebhook().GetId())
+	set(m, "delivery_id", delivery)
 }
