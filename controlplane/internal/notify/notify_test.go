@@ -203,6 +203,11 @@ func TestWebhookREST(t *testing.T) {
 	if code, body := do(admin, http.MethodPost, "/api/v1/projects/admin/app/webhooks", `{"url":"http://127.0.0.1:9/p"}`); code != http.StatusOK || !strings.Contains(body, `"secret"`) {
 		t.Fatalf("create for the project: %d %s", code, body)
 	}
+	for _, bad := range []string{"http://user:pass@127.0.0.1:9/x", "ftp://127.0.0.1/x", "/relative"} {
+		if code, body := do(admin, http.MethodPost, "/api/v1/webhooks", `{"url":"`+bad+`"}`); code != http.StatusBadRequest {
+			t.Errorf("create with %s: %d %s", bad, code, body)
+		}
+	}
 	if code, body := do(admin, http.MethodPost, "/api/v1/webhooks", `{"url":"http://127.0.0.1:9/i"}`); code != http.StatusOK {
 		t.Fatalf("create installation-wide: %d %s", code, body)
 	}
