@@ -46,9 +46,15 @@ func (s *Server) Login(t testing.TB, username, password string) *Session {
 // Token signs in as username and creates an API token with scopes.
 func (s *Server) Token(t testing.TB, username, password string, scopes ...string) string {
 	t.Helper()
+	return s.ProjectToken(t, username, password, "", scopes...)
+}
+
+// ProjectToken is Token restricted to one project (its id; "": none).
+func (s *Server) ProjectToken(t testing.TB, username, password, projectID string, scopes ...string) string {
+	t.Helper()
 	sess := s.Login(t, username, password)
 	res, err := hearthv1connect.NewTokenServiceClient(sess.HTTP, s.URL, sess.Options()...).CreateToken(context.Background(),
-		&hearthv1.CreateTokenRequest{Name: "test", Scopes: scopes, ExpireTime: timestamppb.New(time.Now().Add(time.Hour))})
+		&hearthv1.CreateTokenRequest{Name: "test", Scopes: scopes, ProjectId: projectID, ExpireTime: timestamppb.New(time.Now().Add(time.Hour))})
 	if err != nil {
 		t.Fatalf("token for %s: %v", username, err)
 	}

@@ -185,6 +185,11 @@ const (
 	ScopeRepoWrite Scope = "repo:write"
 	ScopeAPI       Scope = "api"
 	ScopeAdmin     Scope = "admin"
+	// ScopeObserveWrite is for telemetry senders (OTLP exporters,
+	// Prometheus remote-write): they may send, nothing else.
+	ScopeObserveWrite Scope = "observe:write"
+	// ScopeObserveRead may query telemetry (and see the project).
+	ScopeObserveRead Scope = "observe:read"
 )
 
 var scopePermissions = map[Scope]Set{
@@ -193,6 +198,9 @@ var scopePermissions = map[Scope]Set{
 	ScopeRepoWrite: SetOf(ProjectRead, RepoRead, RepoWrite),
 	ScopeAPI:       All &^ adminPermissions,
 	ScopeAdmin:     All,
+
+	ScopeObserveWrite: SetOf(ObserveWrite),
+	ScopeObserveRead:  SetOf(ProjectRead, ObserveRead),
 }
 
 // ReadPermissions returns the permissions that change nothing.
@@ -209,7 +217,7 @@ func ScopePermissions(scopes []string) (Set, error) {
 	for _, name := range scopes {
 		ps, ok := scopePermissions[Scope(name)]
 		if !ok {
-			return 0, fmt.Errorf("unknown scope %q (want read-only, repo:read, repo:write, api or admin)", name)
+			return 0, fmt.Errorf("unknown scope %q (want read-only, repo:read, repo:write, observe:read, observe:write, api or admin)", name)
 		}
 		s |= ps
 	}

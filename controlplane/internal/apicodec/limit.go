@@ -278,3 +278,35 @@ func Compression(limit int64) connect.HandlerOption {
 		return gzip.NewWriter(io.Discard)
 	})
 }
+
+// ReadWholeBody reads a plain HTTP request's body (OTLP/HTTP, Prometheus
+// remote-write) whole, bounded by limit on the wire and after gzip. Its
+// errors answer with ErrorStatus.
+func ReadWholeBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := readBody(w, r, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, body.Size())
+	for _, c := range body.chunks {
+		out = append(out, c...)
+	}
+	return out, nil
+}
+
+// BodyErrorStatus is the HTTP status and message for a ReadWholeBody
+// error: 413 past the limit, 415 for an encoding the server does not
+// speak, 400 for broken gzip or a body cut short.
+func BodyErrorStatus(err error, limit int64) (int, string) {
+	var bad errBadEncoding
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return http.StatusRequestEntityTooLarge, tooLargeMessage(limit)
+	case errors.As(err, &bad):
+		if strings.HasPrefix(bad.msg, "unsupported") {
+			return http.StatusUnsupportedMediaType, bad.msg
+		}
+		return http.StatusBadRequest, bad.msg
+	}
+	return http.StatusBadRequest, "the request body could not be read"
+}

@@ -2,20 +2,27 @@ package auth
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth/internal/db"
 )
 
-// JobTokenScope is the only scope of a pipeline job's token: it may clone
-// the job's project and nothing else.
-const JobTokenScope = "repo:read"
+// JobTokenScopes are a pipeline job's token's scopes: it may clone the
+// job's project and send telemetry to it (its node agent gives it to the
+// job's OpenTelemetry exporters), nothing else.
+var jobTokenScopes = []string{string(access.ScopeRepoRead), string(access.ScopeObserveWrite)}
+
+// JobTokenScopes returns the scopes of a job's token.
+func JobTokenScopes() []string { return slices.Clone(jobTokenScopes) }
 
 // IssueJobToken creates a short-lived token for a pipeline job: it acts
 // for userID (who triggered the pipeline; their rights still apply), only
-// reads repositories, only of projectID, and expires at expires. Not
+// reads repositories and sends telemetry, only of projectID, and expires
+// at expires. Not
 // audited one by one: the pipeline's own rows say which job ran for whom.
 // A pipeline nobody triggered (userID uuid.Nil) gets no token: its job
 // clones anonymously, which reaches only a public project's repository.
@@ -33,7 +40,7 @@ func (s *Service) IssueJobToken(ctx context.Context, userID, projectID uuid.UUID
 	}
 	_, err = s.queries.CreateToken(ctx, db.CreateTokenParams{
 		ID: id, UserID: userID, Name: "pipeline job", TokenHash: hashSecret(secret),
-		Prefix: secret[len(TokenPrefix) : len(TokenPrefix)+displayPrefixLen], Scopes: []string{JobTokenScope},
+		Prefix: secret[len(TokenPrefix) : len(TokenPrefix)+displayPrefixLen], Scopes: JobTokenScopes(),
 		ProjectID: &projectID, CreatedAt: s.now(), ExpiresAt: expires,
 	})
 	if err != nil {

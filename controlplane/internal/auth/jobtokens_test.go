@@ -10,7 +10,8 @@ import (
 )
 
 // TestJobTokens: a job token acts for its user, reads only repositories of
-// its project, expires, and stops working once revoked.
+// its project and sends telemetry to it, expires, and stops working once
+// revoked.
 func TestJobTokens(t *testing.T) {
 	e := newEnv(t)
 	u := e.mustCreate(t, context.Background(), "jo", "jo's password", false)
@@ -23,12 +24,12 @@ func TestJobTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLimit, _ := access.ScopePermissions([]string{JobTokenScope})
+	wantLimit := access.SetOf(access.ProjectRead, access.RepoRead, access.ObserveWrite)
 	if p.UserID != u.ID || p.TokenID != id || p.TokenProject != project || p.TokenLimit != wantLimit {
 		t.Fatalf("job token principal %+v", p)
 	}
-	if p.TokenLimit.Has(access.RepoWrite) || p.TokenLimit.Has(access.PipelineRun) {
-		t.Fatal("a job token may do more than read repositories")
+	if p.TokenLimit.Has(access.RepoWrite) || p.TokenLimit.Has(access.PipelineRun) || p.TokenLimit.Has(access.ObserveRead) {
+		t.Fatal("a job token may do more than read repositories and send telemetry")
 	}
 	if err := e.svc.RevokeJobToken(t.Context(), id); err != nil {
 		t.Fatal(err)

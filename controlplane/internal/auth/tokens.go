@@ -74,7 +74,7 @@ func (s *Service) CreateToken(ctx context.Context, in NewToken) (Token, string, 
 		return Token{}, "", apperr.Invalid("token name must be 1 to %d printable characters", maxTokenName)
 	}
 	if len(in.Scopes) == 0 || len(in.Scopes) > maxScopes {
-		return Token{}, "", apperr.Invalid("a token needs at least one scope (read-only, repo:read, repo:write, api or admin)")
+		return Token{}, "", apperr.Invalid("a token needs at least one scope (read-only, repo:read, repo:write, observe:read, observe:write, api or admin)")
 	}
 	scopes := slices.Clone(in.Scopes)
 	slices.Sort(scopes)

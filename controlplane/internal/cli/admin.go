@@ -98,7 +98,7 @@ func roleCommands() map[string]subcommand {
 // tokenCreate is `hearth token create`.
 func tokenCreate(ctx context.Context, fs *flag.FlagSet, args []string, std stdio) int {
 	name := fs.String("name", "", "token name")
-	scopes := fs.String("scopes", "api", "comma-separated: read-only, repo:read, repo:write, api, admin")
+	scopes := fs.String("scopes", "api", "comma-separated: read-only, repo:read, repo:write, observe:read, observe:write, api, admin")
 	project := fs.String("project", "", "restrict the token to this project id")
 	expires := fs.Duration("expires", 30*24*time.Hour, "lifetime")
 	if code, done := parseFlags(fs, args, std, "hearth token create --name N [--scopes api] [--project ID] [--expires 720h]"); done {

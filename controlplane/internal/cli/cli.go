@@ -45,6 +45,9 @@ Commands:
   secret    set, list or delete secrets (values are read from stdin, never shown)
   notifications  list your notifications (the default) or mark them read
   webhook   create, list or delete webhooks; show and redeliver their deliveries
+  logs      query a project's log records, or follow them live
+  traces    show a trace as a waterfall, or search traces
+  metrics   list a project's metrics, or aggregate one
   help      show this text
 
 Run 'hearth <command> --help' for a command's flags.
@@ -94,6 +97,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return runNotifications(ctx, rest, std)
 	case "webhook":
 		return runGroup(ctx, "webhook", webhookCommands(), rest, std)
+	case "logs":
+		return runLogs(ctx, rest, std)
+	case "traces":
+		return runTraces(ctx, rest, std)
+	case "metrics":
+		return runMetrics(ctx, rest, std)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitOK

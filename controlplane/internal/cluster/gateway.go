@@ -96,6 +96,9 @@ type GatewayDeps struct {
 	// agent drops commands of a leader deposed before it connected
 	// (*store.DB). Nil: Welcome carries none.
 	Epochs Epochs
+	// Telemetry stores forwarded OTLP exports; nil: ExportTelemetry is
+	// unimplemented.
+	Telemetry Telemetry
 }
 
 // Epochs is what the gateway needs to stamp Welcome.
@@ -118,10 +121,13 @@ type Gateway struct {
 	helloTimeout time.Duration
 	drainGrace   time.Duration
 	epochs       Epochs
+	telemetry    Telemetry
 
 	mu       sync.Mutex
 	streams  map[uuid.UUID]*stream
 	draining bool
+	// clusterNames caches the names stamped on forwarded telemetry.
+	clusterNames map[uuid.UUID]string
 }
 
 var _ agentv1connect.AgentServiceHandler = (*Gateway)(nil)
@@ -143,8 +149,8 @@ func NewGateway(d GatewayDeps) (*Gateway, error) {
 		maxAge:   orDefault(d.MaxStreamAge, DefaultMaxStreamAge),
 		jitter:   d.StreamAgeJitter, helloTimeout: orDefault(d.HelloTimeout, DefaultHelloTimeout),
 		drainGrace: orDefault(d.DrainGrace, DefaultDrainGrace),
-		epochs:     d.Epochs,
-		streams:    map[uuid.UUID]*stream{},
+		epochs:     d.Epochs, telemetry: d.Telemetry,
+		streams: map[uuid.UUID]*stream{}, clusterNames: map[uuid.UUID]string{},
 	}
 	if g.jitter == 0 {
 		g.jitter = DefaultStreamAgeJitter
@@ -171,7 +177,7 @@ func (g *Gateway) Handler(opts ...connect.HandlerOption) (string, http.Handler) 
 	})
 }
 
-// Rules declares both RPCs Public: they are not open to anyone. Their
+// Rules declares the RPCs Public: they are not open to anyone. Their
 // caller is a node agent, not a user, and each handler authenticates the
 // agent credential (Authorization: Bearer hac_…) itself, with
 // AuthenticateAgent, before reading any message. The server's
@@ -181,6 +187,9 @@ func (g *Gateway) Rules() access.Rules {
 	return access.Rules{
 		agentv1connect.AgentServiceConnectProcedure:        {Public: true},
 		agentv1connect.AgentServiceUploadArtifactProcedure: {Public: true},
+		// The workload's token in the message is then authenticated and
+		// authorized (observe:write on its project) by the one authorizer.
+		agentv1connect.AgentServiceExportTelemetryProcedure: {Public: true},
 	}
 }
 

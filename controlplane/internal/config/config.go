@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,7 @@ type Config struct {
 	Pipeline       Pipeline
 	Secrets        Secrets
 	Notify         Notify
+	Observe        Observe
 	// LocalAgent (dev only) starts a hearth-agent with the process runner.
 	LocalAgent LocalAgent
 }
@@ -109,6 +111,50 @@ type Notify struct {
 	WebhookRate         float64
 	WebhookFirstRetry   time.Duration
 	WebhookDisableAfter int
+}
+
+// Observe configures telemetry ingest and storage.
+type Observe struct {
+	// WALDir holds this replica's write-ahead log (default
+	// <data-dir>/observe-wal); SegmentBytes seals a segment at that size.
+	WALDir       string
+	SegmentBytes int64
+	// FlushInterval: a segment is sealed and written to Parquet at least
+	// this often, so memory and the WAL stay small.
+	FlushInterval time.Duration
+	// Retention is how long telemetry is kept when a project sets none.
+	Retention time.Duration
+	// MaxRequestBytes bounds one ingest request, after decompression.
+	MaxRequestBytes int64
+	// Rate is the items (spans, log records, points) per second one
+	// project may send to one replica, in bursts of Burst.
+	Rate  float64
+	Burst int
+	// AlertInterval spaces the leader's evaluations of alert rules.
+	AlertInterval time.Duration
+}
+
+func (o Observe) problems() []string {
+	var p []string
+	if o.SegmentBytes < 1<<20 || o.SegmentBytes > 1<<30 {
+		p = append(p, "--observe-segment-bytes must be between 1 MiB and 1 GiB")
+	}
+	if o.FlushInterval < time.Second || o.FlushInterval > time.Hour {
+		p = append(p, "--observe-flush-interval must be between 1s and 1h")
+	}
+	if o.Retention < time.Hour {
+		p = append(p, "--observe-retention must be at least 1h")
+	}
+	if o.MaxRequestBytes < 64<<10 || o.MaxRequestBytes > 256<<20 {
+		p = append(p, "--observe-max-request-bytes must be between 64 KiB and 256 MiB")
+	}
+	if o.AlertInterval < time.Second || o.AlertInterval > time.Hour {
+		p = append(p, "--observe-alert-interval must be between 1s and 1h")
+	}
+	if o.Rate <= 0 || o.Burst < 1 {
+		p = append(p, "--observe-rate and --observe-burst must be positive")
+	}
+	return p
 }
 
 // problems are the email settings' problems (the mailer checks the SMTP
@@ -324,6 +370,14 @@ func (c *Config) featureFlags(fs *flag.FlagSet, mode Mode, webhookAllow *string)
 	fs.IntVar(&c.Notify.WebhookMaxAttempts, "webhook-max-attempts", 8, "attempts per webhook delivery before it fails for good")
 	fs.DurationVar(&c.Notify.WebhookFirstRetry, "webhook-first-retry", 10*time.Second, "delay before a failed webhook delivery's second attempt; it doubles for each next one, up to an hour")
 	fs.Float64Var(&c.Notify.WebhookRate, "webhook-rate", 50, "deliveries per second to one webhook from one replica (bursts of twice that); the rest wait in the queue")
+	fs.StringVar(&c.Observe.WALDir, "observe-wal-dir", "", "directory of this replica's telemetry write-ahead log (default: <data-dir>/observe-wal)")
+	fs.Int64Var(&c.Observe.SegmentBytes, "observe-segment-bytes", 64<<20, "a telemetry WAL segment is sealed and flushed to Parquet at this size")
+	fs.DurationVar(&c.Observe.FlushInterval, "observe-flush-interval", time.Minute, "telemetry reaches Parquet on S3 at least this often")
+	fs.DurationVar(&c.Observe.Retention, "observe-retention", 30*24*time.Hour, "how long telemetry is kept when a project sets no retention")
+	fs.Int64Var(&c.Observe.MaxRequestBytes, "observe-max-request-bytes", 16<<20, "the largest OTLP or remote-write request, after decompression")
+	fs.Float64Var(&c.Observe.Rate, "observe-rate", 200000, "spans, log records and points per second one project may send to one replica")
+	fs.IntVar(&c.Observe.Burst, "observe-burst", 400000, "the burst --observe-rate allows")
+	fs.DurationVar(&c.Observe.AlertInterval, "observe-alert-interval", 15*time.Second, "how often the leader evaluates alert rules")
 	fs.IntVar(&c.Notify.WebhookDisableAfter, "webhook-disable-after", 5, "a webhook is disabled, and its owner told, after this many deliveries in a row failed for good")
 	fs.StringVar(webhookAllow, "webhook-allow-cidr", "", "comma-separated CIDRs webhooks may reach although private, loopback or link-local (default: none)")
 	fs.StringVar(&c.Secrets.PreviousRootKeyFile, "secrets-previous-root-key-file", "", "while rotating the root key: the old key's file, which still opens the data keys it wrapped until they are re-wrapped")
@@ -459,6 +513,10 @@ func (c *Config) validate(mode Mode, trustedProxies, webhookAllow string) error 
 		bad("--webhook-allow-cidr: %v", err)
 	}
 	p = append(p, c.Notify.problems()...)
+	p = append(p, c.Observe.problems()...)
+	if c.Observe.WALDir == "" {
+		c.Observe.WALDir = filepath.Join(c.DataDir, "observe-wal")
+	}
 	if c.Auth.AdminPassword != "" && len(c.Auth.AdminPassword) < 12 {
 		bad("--admin-password must be at least 12 characters")
 	}

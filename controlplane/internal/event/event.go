@@ -38,8 +38,10 @@ const (
 	ReviewRequested      Type = "merge_request.review_requested"
 	Mentioned            Type = "mentioned"
 
-	// AlertFired comes from observability's alert rules (later).
-	AlertFired Type = "alert.fired"
+	// AlertFired and AlertResolved come from observability's alert rules:
+	// an alert started firing, or a notified one ended.
+	AlertFired    Type = "alert.fired"
+	AlertResolved Type = "alert.resolved"
 	// SessionNeedsInput comes from AI-agent sessions (later).
 	SessionNeedsInput Type = "agent_session.needs_input"
 	// WebhookDisabled tells a webhook's owner it was turned off after
@@ -53,7 +55,7 @@ func Types() []Type {
 		PipelineFailed, PipelineSucceeded, PipelineRecovered,
 		IssueCreated, IssueCommented, IssueClosed,
 		MergeRequestCreated, MergeRequestComment, MergeRequestReviewed, MergeRequestMerged, MergeRequestClosed,
-		ReviewRequested, Mentioned, AlertFired, SessionNeedsInput, WebhookDisabled,
+		ReviewRequested, Mentioned, AlertFired, AlertResolved, SessionNeedsInput, WebhookDisabled,
 	}
 }
 

@@ -50,6 +50,9 @@ type Module struct {
 	// Draining runs when the server begins to shut down, before it waits
 	// for open requests (long-lived streams are told to go elsewhere).
 	Draining []func()
+	// Stops run last, after the server stopped serving and every worker
+	// ended (closing a write-ahead log, say), in reverse module order.
+	Stops []func(ctx context.Context) error
 }
 
 // List is the modules in dependency order.

@@ -107,3 +107,30 @@ func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
 func (s *Store) Delete(ctx context.Context, key string) error {
 	return s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{})
 }
+
+// ReadAt reads len(p) bytes of the object at key from offset off with one
+// ranged GET (io.ReaderAt's contract: fewer bytes only with an error).
+// Parquet readers use it to fetch a footer or a column chunk and nothing
+// else.
+func (s *Store) ReadAt(ctx context.Context, key string, p []byte, off int64) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	opts := minio.GetObjectOptions{}
+	if err := opts.SetRange(off, off+int64(len(p))-1); err != nil {
+		return 0, err
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, key, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = obj.Close() }()
+	n, err := io.ReadFull(obj, p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = io.EOF
+	}
+	if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+		err = ErrNotFound
+	}
+	return n, err
+}

@@ -276,6 +276,18 @@ var streamCallers = map[string]func(ctx context.Context, url string, pr *princip
 		}
 		return nil, stream.Err()
 	},
+	hearthv1connect.ObserveServiceTailLogsProcedure: func(ctx context.Context, url string, pr *principal, req proto.Message) (proto.Message, error) {
+		client := hearthv1connect.NewObserveServiceClient(pr.httpClient(), url, connect.WithInterceptors(headerInterceptor{pr}))
+		stream, err := client.TailLogs(ctx, req.(*hearthv1.TailLogsRequest))
+		if err != nil {
+			return nil, err
+		}
+		defer stream.Close()
+		if stream.Receive() { // an empty message says the tail is live
+			return stream.Msg(), nil
+		}
+		return nil, stream.Err()
+	},
 	hearthv1connect.NotificationServiceWatchNotificationsProcedure: func(ctx context.Context, url string, pr *principal, req proto.Message) (proto.Message, error) {
 		client := hearthv1connect.NewNotificationServiceClient(pr.httpClient(), url, connect.WithInterceptors(headerInterceptor{pr}))
 		stream, err := client.WatchNotifications(ctx, req.(*hearthv1.WatchNotificationsRequest))

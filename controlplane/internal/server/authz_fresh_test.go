@@ -10,6 +10,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
@@ -315,4 +316,36 @@ func freshDelivery(t testing.TB, w *world, c *tcase, pr *principal, m protorefle
 	})
 	set(m, "id", hook.GetWebhook().GetId())
 	set(m, "delivery_id", delivery)
+}
+
+// testAlertRule is a valid rule named for one call.
+func testAlertRule(w *world) *hearthv1.AlertRule {
+	return &hearthv1.AlertRule{
+		Name: w.name("rule"), Signal: "logs", Logs: &hearthv1.LogMatch{Contains: "boom"}, Comparator: ">", Threshold: 1,
+		Window: durationpb.New(time.Minute),
+	}
+}
+
+// freshAlertRule creates, as the admin, an alert rule in the request's
+// project.
+func freshAlertRule(t testing.TB, w *world, c *tcase, _ *principal, m protoreflect.Message) {
+	t.Helper()
+	res, err := hearthv1connect.NewObserveServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin()).CreateAlertRule(context.Background(),
+		&hearthv1.CreateAlertRuleRequest{Owner: c.target.project.owner, Name: c.target.project.name, Rule: testAlertRule(w)})
+	must(t, "fresh alert rule", err)
+	set(m, "id", res.GetRule().GetId())
+}
+
+// testSilence is a valid silence for an hour.
+func testSilence() *hearthv1.Silence {
+	return &hearthv1.Silence{Matchers: map[string]string{"alertname": "table"}, EndTime: timestamppb.New(time.Now().Add(time.Hour))}
+}
+
+// freshSilence creates, as the admin, a silence in the request's project.
+func freshSilence(t testing.TB, w *world, c *tcase, _ *principal, m protoreflect.Message) {
+	t.Helper()
+	res, err := hearthv1connect.NewObserveServiceClient(http.DefaultClient, w.srv.URL, w.asAdmin()).CreateSilence(context.Background(),
+		&hearthv1.CreateSilenceRequest{Owner: c.target.project.owner, Name: c.target.project.name, Silence: testSilence()})
+	must(t, "fresh silence", err)
+	set(m, "id", res.GetSilence().GetId())
 }

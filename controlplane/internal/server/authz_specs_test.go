@@ -397,6 +397,27 @@ func specs() map[string]spec {
 		hearthv1connect.SecretServiceDeleteGroupSecretProcedure:    {variants: []variant{{set: fields("secret_name", "NONE"), fresh: freshSecret}}},
 		hearthv1connect.SecretServiceDeleteInstanceSecretProcedure: {variants: []variant{{set: fields("secret_name", "NONE"), fresh: freshSecret}}},
 
+		hearthv1connect.ObserveServiceQueryLogsProcedure:      {},
+		hearthv1connect.ObserveServiceTailLogsProcedure:       {},
+		hearthv1connect.ObserveServiceGetTraceProcedure:       {variants: []variant{{set: fields("trace_id", "abababababababababababababababab")}}},
+		hearthv1connect.ObserveServiceSearchTracesProcedure:   {},
+		hearthv1connect.ObserveServiceQueryMetricsProcedure:   {variants: []variant{{set: fields("metric", "http.server.duration")}}},
+		hearthv1connect.ObserveServiceListMetricsProcedure:    {},
+		hearthv1connect.ObserveServiceListAlertRulesProcedure: {},
+		hearthv1connect.ObserveServiceCreateAlertRuleProcedure: {variants: []variant{{set: func(w *world, _ *tcase, m protoreflect.Message) {
+			set(m, "rule", testAlertRule(w).ProtoReflect())
+		}}}},
+		hearthv1connect.ObserveServiceDeleteAlertRuleProcedure: {variants: []variant{{
+			set: fields("id", "00000000-0000-0000-0000-000000000000"), fresh: freshAlertRule,
+		}}},
+		hearthv1connect.ObserveServiceListSilencesProcedure: {},
+		hearthv1connect.ObserveServiceCreateSilenceProcedure: {variants: []variant{{set: func(_ *world, _ *tcase, m protoreflect.Message) {
+			set(m, "silence", testSilence().ProtoReflect())
+		}}}},
+		hearthv1connect.ObserveServiceDeleteSilenceProcedure: {variants: []variant{{
+			set: fields("id", "00000000-0000-0000-0000-000000000000"), fresh: freshSilence,
+		}}},
+
 		hearthv1connect.NotificationServiceListNotificationsProcedure:     {},
 		hearthv1connect.NotificationServiceMarkNotificationsReadProcedure: {},
 		hearthv1connect.NotificationServiceWatchNotificationsProcedure:    {},

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"net/http"
+	"path/filepath"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -13,6 +15,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/module"
 	"github.com/hearth-dev/hearth/controlplane/internal/notify"
 	"github.com/hearth-dev/hearth/controlplane/internal/notify/webhook"
+	"github.com/hearth-dev/hearth/controlplane/internal/observe"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
 	"github.com/hearth-dev/hearth/controlplane/internal/secret"
@@ -36,11 +39,21 @@ type features struct {
 // needs of the others it declares as its own interfaces, which the
 // services built here satisfy (wiring.go converts where types differ).
 func buildModules(ctx context.Context, o Options, p *platform, publicURL string) (*features, error) {
-	cfg := o.Config
 	f, err := buildServices(ctx, o, p, publicURL)
 	if err != nil {
 		return nil, err
 	}
+	feats, err := f.modules(o, publicURL)
+	if err != nil {
+		_ = f.observe.Close()
+		return nil, err
+	}
+	return feats, nil
+}
+
+// modules lists what each built service mounts and runs.
+func (f *services) modules(o Options, publicURL string) (*features, error) {
+	cfg := o.Config
 	webConsole, err := console.New()
 	if err != nil {
 		return nil, err
@@ -67,6 +80,7 @@ func buildModules(ctx context.Context, o Options, p *platform, publicURL string)
 		f.secrets.Module(),
 		f.notify.Module(),
 		f.pipelines.Module(f.gateway, cfg.Pipeline.ReaperGrace),
+		f.observe.Module(),
 		gitModule, // last: its catch-all "/" serves git and hands the rest to the console
 	}
 	return &features{
@@ -86,13 +100,18 @@ type services struct {
 	pipelines     *pipeline.Service
 	clusters      *cluster.Service
 	gateway       *cluster.Gateway
+	observe       *observe.Service
 }
 
-func buildServices(ctx context.Context, o Options, p *platform, publicURL string) (*services, error) {
+func buildServices(ctx context.Context, o Options, p *platform, publicURL string) (_ *services, err error) {
 	cfg := o.Config
 	named := func(c string) zerolog.Logger { return o.Logger.With().Str(logfield.Component, c).Logger() }
 	var s services
-	var err error
+	defer func() {
+		if err != nil && s.observe != nil {
+			_ = s.observe.Close() // its WAL's lock, for the next start in this process
+		}
+	}()
 	if s.ident, err = newIdentity(ctx, o, p.db, p.redis); err != nil {
 		return nil, err
 	}
@@ -139,19 +158,33 @@ func buildServices(ctx context.Context, o Options, p *platform, publicURL string
 	}); err != nil {
 		return nil, err
 	}
+	if s.observe, err = observe.New(ctx, observe.Deps{
+		DB: p.db, Objects: p.objects, Authz: s.ident.rbac, Projects: projectDirectory{s.projects}, Logger: named("observe"),
+		Registerer: p.registry, Config: observe.Config{
+			WALDir: cmp.Or(cfg.Observe.WALDir, filepath.Join(cfg.DataDir, "observe-wal")), Replica: cfg.Raft.NodeID, SegmentBytes: cfg.Observe.SegmentBytes,
+			FlushInterval: cfg.Observe.FlushInterval, Retention: cfg.Observe.Retention, MaxRequestBytes: cfg.Observe.MaxRequestBytes,
+			Rate: cfg.Observe.Rate, Burst: cfg.Observe.Burst, AlertInterval: cfg.Observe.AlertInterval,
+		},
+		Events: notify.Outbox{},
+	}); err != nil {
+		return nil, &StartupError{Err: err}
+	}
 	if s.clusters, err = cluster.New(cluster.Deps{DB: p.db, Logger: named("cluster")}); err != nil {
 		return nil, err
 	}
 	if s.gateway, err = cluster.NewGateway(cluster.GatewayDeps{
 		Service: s.clusters, Jobs: s.pipelines, Logger: named("agent-gateway"),
 		HeartbeatInterval: cfg.Pipeline.AgentHeartbeat, MaxStreamAge: cfg.Pipeline.MaxStreamAge, StreamAgeJitter: 0.2,
-		Epochs: p.db, // Welcome carries the newest leadership epoch
+		Epochs:    p.db, // Welcome carries the newest leadership epoch
+		Telemetry: forwardedTelemetry{svc: s.observe, authn: s.ident.auth},
 	}); err != nil {
 		return nil, err
 	}
-	s.mergeRequests, err = project.NewMergeRequests(s.projects, project.MergeRequestDeps{
+	if s.mergeRequests, err = project.NewMergeRequests(s.projects, project.MergeRequestDeps{
 		Logger: named("merge-requests"), Repos: s.git.Repositories, Pipelines: mergeRequestPipelines{s.pipelines},
 		Committers: committers{s.ident.auth}, Pushes: pushOutbox{s.git.Store}, BeforeMerge: o.BeforeMerge,
-	})
-	return &s, err
+	}); err != nil {
+		return nil, err
+	}
+	return &s, nil
 }

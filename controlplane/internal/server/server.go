@@ -88,6 +88,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return &StartupError{Err: err}
 	}
+	for _, m := range feats.list {
+		for _, stop := range m.Stops {
+			stops.push(m.Name, stop)
+		}
+	}
 	if err := p.registerLeaderWorkers(slices.Concat(o.LeaderWorkers, feats.list.LeaderWorkers())); err != nil {
 		return &StartupError{Err: err}
 	}

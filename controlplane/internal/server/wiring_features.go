@@ -12,11 +12,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
+	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
 	"github.com/hearth-dev/hearth/controlplane/internal/event"
 	"github.com/hearth-dev/hearth/controlplane/internal/git"
 	"github.com/hearth-dev/hearth/controlplane/internal/notify"
 	"github.com/hearth-dev/hearth/controlplane/internal/notify/email"
+	"github.com/hearth-dev/hearth/controlplane/internal/observe"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
 	"github.com/hearth-dev/hearth/controlplane/internal/secret"
@@ -158,4 +160,19 @@ func mailer(cfg config.Notify) (notify.Mailer, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// forwardedTelemetry is observability as the agent gateway stores the
+// telemetry agents forward: the workload's token is authenticated by the
+// server's one authenticator.
+type forwardedTelemetry struct {
+	svc   *observe.Service
+	authn observe.Authenticator
+}
+
+func (f forwardedTelemetry) IngestForwarded(ctx context.Context, e cluster.ForwardedExport) (cluster.ForwardResult, error) {
+	r, err := f.svc.IngestForwarded(ctx, f.authn, observe.Forwarded{
+		Cluster: e.Cluster, Signal: e.Signal, Payload: e.Payload, Token: e.Token, BatchID: e.BatchID,
+	})
+	return cluster.ForwardResult{Rejected: r.Rejected, Message: r.Message, Duplicate: r.Duplicate}, err
 }

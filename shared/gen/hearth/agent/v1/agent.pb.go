@@ -83,6 +83,59 @@ func (JobState) EnumDescriptor() ([]byte, []int) {
 	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{0}
 }
 
+// TelemetrySignal names what an OTLP payload holds.
+type TelemetrySignal int32
+
+const (
+	TelemetrySignal_TELEMETRY_SIGNAL_UNSPECIFIED TelemetrySignal = 0
+	TelemetrySignal_TELEMETRY_SIGNAL_TRACES      TelemetrySignal = 1
+	TelemetrySignal_TELEMETRY_SIGNAL_LOGS        TelemetrySignal = 2
+	TelemetrySignal_TELEMETRY_SIGNAL_METRICS     TelemetrySignal = 3
+)
+
+// Enum value maps for TelemetrySignal.
+var (
+	TelemetrySignal_name = map[int32]string{
+		0: "TELEMETRY_SIGNAL_UNSPECIFIED",
+		1: "TELEMETRY_SIGNAL_TRACES",
+		2: "TELEMETRY_SIGNAL_LOGS",
+		3: "TELEMETRY_SIGNAL_METRICS",
+	}
+	TelemetrySignal_value = map[string]int32{
+		"TELEMETRY_SIGNAL_UNSPECIFIED": 0,
+		"TELEMETRY_SIGNAL_TRACES":      1,
+		"TELEMETRY_SIGNAL_LOGS":        2,
+		"TELEMETRY_SIGNAL_METRICS":     3,
+	}
+)
+
+func (x TelemetrySignal) Enum() *TelemetrySignal {
+	p := new(TelemetrySignal)
+	*p = x
+	return p
+}
+
+func (x TelemetrySignal) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TelemetrySignal) Descriptor() protoreflect.EnumDescriptor {
+	return file_hearth_agent_v1_agent_proto_enumTypes[1].Descriptor()
+}
+
+func (TelemetrySignal) Type() protoreflect.EnumType {
+	return &file_hearth_agent_v1_agent_proto_enumTypes[1]
+}
+
+func (x TelemetrySignal) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TelemetrySignal.Descriptor instead.
+func (TelemetrySignal) EnumDescriptor() ([]byte, []int) {
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{1}
+}
+
 // ConnectRequest is what the agent sends on the stream.
 type ConnectRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1590,6 +1643,144 @@ func (x *UploadArtifactResponse) GetSha256() string {
 	return ""
 }
 
+// ExportTelemetryRequest is one forwarded OTLP export.
+type ExportTelemetryRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Signal TelemetrySignal        `protobuf:"varint,1,opt,name=signal,proto3,enum=hearth.agent.v1.TelemetrySignal" json:"signal,omitempty"`
+	// The OTLP Export{Trace,Logs,Metrics}ServiceRequest, protobuf-encoded.
+	Payload []byte `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	// The workload's API token (a job's OTLP token from
+	// OTEL_EXPORTER_OTLP_HEADERS, or the one the agent's configuration maps
+	// to the workload's namespace): it must be restricted to one project and
+	// hold observe:write there. Never logged.
+	Token string `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	// Unique per batch and agent (the agent's queue id and a sequence
+	// number, 1-100 characters): what makes retries idempotent.
+	BatchId       string `protobuf:"bytes,4,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportTelemetryRequest) Reset() {
+	*x = ExportTelemetryRequest{}
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportTelemetryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportTelemetryRequest) ProtoMessage() {}
+
+func (x *ExportTelemetryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportTelemetryRequest.ProtoReflect.Descriptor instead.
+func (*ExportTelemetryRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ExportTelemetryRequest) GetSignal() TelemetrySignal {
+	if x != nil {
+		return x.Signal
+	}
+	return TelemetrySignal_TELEMETRY_SIGNAL_UNSPECIFIED
+}
+
+func (x *ExportTelemetryRequest) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *ExportTelemetryRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *ExportTelemetryRequest) GetBatchId() string {
+	if x != nil {
+		return x.BatchId
+	}
+	return ""
+}
+
+// ExportTelemetryResponse is OTLP's partial success.
+type ExportTelemetryResponse struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Rejected     int64                  `protobuf:"varint,1,opt,name=rejected,proto3" json:"rejected,omitempty"`
+	ErrorMessage string                 `protobuf:"bytes,2,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	// The batch had been stored before (a retry).
+	Duplicate     bool `protobuf:"varint,3,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportTelemetryResponse) Reset() {
+	*x = ExportTelemetryResponse{}
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportTelemetryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportTelemetryResponse) ProtoMessage() {}
+
+func (x *ExportTelemetryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_agent_v1_agent_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportTelemetryResponse.ProtoReflect.Descriptor instead.
+func (*ExportTelemetryResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_agent_v1_agent_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ExportTelemetryResponse) GetRejected() int64 {
+	if x != nil {
+		return x.Rejected
+	}
+	return 0
+}
+
+func (x *ExportTelemetryResponse) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
+func (x *ExportTelemetryResponse) GetDuplicate() bool {
+	if x != nil {
+		return x.Duplicate
+	}
+	return false
+}
+
 var File_hearth_agent_v1_agent_proto protoreflect.FileDescriptor
 
 const file_hearth_agent_v1_agent_proto_rawDesc = "" +
@@ -1734,17 +1925,32 @@ const file_hearth_agent_v1_agent_proto_rawDesc = "" +
 	"artifactId\x12\x1d\n" +
 	"\n" +
 	"size_bytes\x18\x02 \x01(\x04R\tsizeBytes\x12\x16\n" +
-	"\x06sha256\x18\x03 \x01(\tR\x06sha256*\x9c\x01\n" +
+	"\x06sha256\x18\x03 \x01(\tR\x06sha256\"\x9d\x01\n" +
+	"\x16ExportTelemetryRequest\x128\n" +
+	"\x06signal\x18\x01 \x01(\x0e2 .hearth.agent.v1.TelemetrySignalR\x06signal\x12\x18\n" +
+	"\apayload\x18\x02 \x01(\fR\apayload\x12\x14\n" +
+	"\x05token\x18\x03 \x01(\tR\x05token\x12\x19\n" +
+	"\bbatch_id\x18\x04 \x01(\tR\abatchId\"x\n" +
+	"\x17ExportTelemetryResponse\x12\x1a\n" +
+	"\brejected\x18\x01 \x01(\x03R\brejected\x12#\n" +
+	"\rerror_message\x18\x02 \x01(\tR\ferrorMessage\x12\x1c\n" +
+	"\tduplicate\x18\x03 \x01(\bR\tduplicate*\x9c\x01\n" +
 	"\bJobState\x12\x19\n" +
 	"\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11JOB_STATE_RUNNING\x10\x01\x12\x15\n" +
 	"\x11JOB_STATE_SUCCESS\x10\x02\x12\x15\n" +
 	"\x11JOB_STATE_FAILURE\x10\x03\x12\x17\n" +
 	"\x13JOB_STATE_CANCELLED\x10\x04\x12\x17\n" +
-	"\x13JOB_STATE_TIMED_OUT\x10\x052\xc9\x01\n" +
+	"\x13JOB_STATE_TIMED_OUT\x10\x05*\x89\x01\n" +
+	"\x0fTelemetrySignal\x12 \n" +
+	"\x1cTELEMETRY_SIGNAL_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17TELEMETRY_SIGNAL_TRACES\x10\x01\x12\x19\n" +
+	"\x15TELEMETRY_SIGNAL_LOGS\x10\x02\x12\x1c\n" +
+	"\x18TELEMETRY_SIGNAL_METRICS\x10\x032\xb1\x02\n" +
 	"\fAgentService\x12R\n" +
 	"\aConnect\x12\x1f.hearth.agent.v1.ConnectRequest\x1a .hearth.agent.v1.ConnectResponse\"\x00(\x010\x01\x12e\n" +
-	"\x0eUploadArtifact\x12&.hearth.agent.v1.UploadArtifactRequest\x1a'.hearth.agent.v1.UploadArtifactResponse\"\x00(\x01BAZ?github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1;agentv1b\x06proto3"
+	"\x0eUploadArtifact\x12&.hearth.agent.v1.UploadArtifactRequest\x1a'.hearth.agent.v1.UploadArtifactResponse\"\x00(\x01\x12f\n" +
+	"\x0fExportTelemetry\x12'.hearth.agent.v1.ExportTelemetryRequest\x1a(.hearth.agent.v1.ExportTelemetryResponse\"\x00BAZ?github.com/hearth-dev/hearth/shared/gen/hearth/agent/v1;agentv1b\x06proto3"
 
 var (
 	file_hearth_agent_v1_agent_proto_rawDescOnce sync.Once
@@ -1758,80 +1964,86 @@ func file_hearth_agent_v1_agent_proto_rawDescGZIP() []byte {
 	return file_hearth_agent_v1_agent_proto_rawDescData
 }
 
-var file_hearth_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hearth_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_hearth_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_hearth_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_hearth_agent_v1_agent_proto_goTypes = []any{
-	(JobState)(0),                  // 0: hearth.agent.v1.JobState
-	(*ConnectRequest)(nil),         // 1: hearth.agent.v1.ConnectRequest
-	(*ConnectResponse)(nil),        // 2: hearth.agent.v1.ConnectResponse
-	(*Hello)(nil),                  // 3: hearth.agent.v1.Hello
-	(*Welcome)(nil),                // 4: hearth.agent.v1.Welcome
-	(*Heartbeat)(nil),              // 5: hearth.agent.v1.Heartbeat
-	(*Drain)(nil),                  // 6: hearth.agent.v1.Drain
-	(*RunJob)(nil),                 // 7: hearth.agent.v1.RunJob
-	(*PodOverrides)(nil),           // 8: hearth.agent.v1.PodOverrides
-	(*Toleration)(nil),             // 9: hearth.agent.v1.Toleration
-	(*Step)(nil),                   // 10: hearth.agent.v1.Step
-	(*CancelJob)(nil),              // 11: hearth.agent.v1.CancelJob
-	(*JobStatus)(nil),              // 12: hearth.agent.v1.JobStatus
-	(*JobStatusAck)(nil),           // 13: hearth.agent.v1.JobStatusAck
-	(*LogChunk)(nil),               // 14: hearth.agent.v1.LogChunk
-	(*LogAck)(nil),                 // 15: hearth.agent.v1.LogAck
-	(*UploadArtifactRequest)(nil),  // 16: hearth.agent.v1.UploadArtifactRequest
-	(*ArtifactHeader)(nil),         // 17: hearth.agent.v1.ArtifactHeader
-	(*UploadArtifactResponse)(nil), // 18: hearth.agent.v1.UploadArtifactResponse
-	nil,                            // 19: hearth.agent.v1.Hello.LabelsEntry
-	nil,                            // 20: hearth.agent.v1.RunJob.EnvEntry
-	nil,                            // 21: hearth.agent.v1.RunJob.FilesEntry
-	nil,                            // 22: hearth.agent.v1.RunJob.SecretEnvEntry
-	nil,                            // 23: hearth.agent.v1.PodOverrides.RequestsEntry
-	nil,                            // 24: hearth.agent.v1.PodOverrides.LimitsEntry
-	nil,                            // 25: hearth.agent.v1.PodOverrides.NodeSelectorEntry
-	nil,                            // 26: hearth.agent.v1.PodOverrides.LabelsEntry
-	nil,                            // 27: hearth.agent.v1.PodOverrides.AnnotationsEntry
-	(*durationpb.Duration)(nil),    // 28: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 29: google.protobuf.Timestamp
+	(JobState)(0),                   // 0: hearth.agent.v1.JobState
+	(TelemetrySignal)(0),            // 1: hearth.agent.v1.TelemetrySignal
+	(*ConnectRequest)(nil),          // 2: hearth.agent.v1.ConnectRequest
+	(*ConnectResponse)(nil),         // 3: hearth.agent.v1.ConnectResponse
+	(*Hello)(nil),                   // 4: hearth.agent.v1.Hello
+	(*Welcome)(nil),                 // 5: hearth.agent.v1.Welcome
+	(*Heartbeat)(nil),               // 6: hearth.agent.v1.Heartbeat
+	(*Drain)(nil),                   // 7: hearth.agent.v1.Drain
+	(*RunJob)(nil),                  // 8: hearth.agent.v1.RunJob
+	(*PodOverrides)(nil),            // 9: hearth.agent.v1.PodOverrides
+	(*Toleration)(nil),              // 10: hearth.agent.v1.Toleration
+	(*Step)(nil),                    // 11: hearth.agent.v1.Step
+	(*CancelJob)(nil),               // 12: hearth.agent.v1.CancelJob
+	(*JobStatus)(nil),               // 13: hearth.agent.v1.JobStatus
+	(*JobStatusAck)(nil),            // 14: hearth.agent.v1.JobStatusAck
+	(*LogChunk)(nil),                // 15: hearth.agent.v1.LogChunk
+	(*LogAck)(nil),                  // 16: hearth.agent.v1.LogAck
+	(*UploadArtifactRequest)(nil),   // 17: hearth.agent.v1.UploadArtifactRequest
+	(*ArtifactHeader)(nil),          // 18: hearth.agent.v1.ArtifactHeader
+	(*UploadArtifactResponse)(nil),  // 19: hearth.agent.v1.UploadArtifactResponse
+	(*ExportTelemetryRequest)(nil),  // 20: hearth.agent.v1.ExportTelemetryRequest
+	(*ExportTelemetryResponse)(nil), // 21: hearth.agent.v1.ExportTelemetryResponse
+	nil,                             // 22: hearth.agent.v1.Hello.LabelsEntry
+	nil,                             // 23: hearth.agent.v1.RunJob.EnvEntry
+	nil,                             // 24: hearth.agent.v1.RunJob.FilesEntry
+	nil,                             // 25: hearth.agent.v1.RunJob.SecretEnvEntry
+	nil,                             // 26: hearth.agent.v1.PodOverrides.RequestsEntry
+	nil,                             // 27: hearth.agent.v1.PodOverrides.LimitsEntry
+	nil,                             // 28: hearth.agent.v1.PodOverrides.NodeSelectorEntry
+	nil,                             // 29: hearth.agent.v1.PodOverrides.LabelsEntry
+	nil,                             // 30: hearth.agent.v1.PodOverrides.AnnotationsEntry
+	(*durationpb.Duration)(nil),     // 31: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),   // 32: google.protobuf.Timestamp
 }
 var file_hearth_agent_v1_agent_proto_depIdxs = []int32{
-	3,  // 0: hearth.agent.v1.ConnectRequest.hello:type_name -> hearth.agent.v1.Hello
-	5,  // 1: hearth.agent.v1.ConnectRequest.heartbeat:type_name -> hearth.agent.v1.Heartbeat
-	12, // 2: hearth.agent.v1.ConnectRequest.job_status:type_name -> hearth.agent.v1.JobStatus
-	14, // 3: hearth.agent.v1.ConnectRequest.log_chunk:type_name -> hearth.agent.v1.LogChunk
-	4,  // 4: hearth.agent.v1.ConnectResponse.welcome:type_name -> hearth.agent.v1.Welcome
-	5,  // 5: hearth.agent.v1.ConnectResponse.heartbeat:type_name -> hearth.agent.v1.Heartbeat
-	7,  // 6: hearth.agent.v1.ConnectResponse.run_job:type_name -> hearth.agent.v1.RunJob
-	11, // 7: hearth.agent.v1.ConnectResponse.cancel_job:type_name -> hearth.agent.v1.CancelJob
-	15, // 8: hearth.agent.v1.ConnectResponse.log_ack:type_name -> hearth.agent.v1.LogAck
-	13, // 9: hearth.agent.v1.ConnectResponse.job_status_ack:type_name -> hearth.agent.v1.JobStatusAck
-	6,  // 10: hearth.agent.v1.ConnectResponse.drain:type_name -> hearth.agent.v1.Drain
-	19, // 11: hearth.agent.v1.Hello.labels:type_name -> hearth.agent.v1.Hello.LabelsEntry
-	28, // 12: hearth.agent.v1.Welcome.heartbeat_interval:type_name -> google.protobuf.Duration
-	28, // 13: hearth.agent.v1.Welcome.max_stream_age:type_name -> google.protobuf.Duration
-	29, // 14: hearth.agent.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
-	10, // 15: hearth.agent.v1.RunJob.steps:type_name -> hearth.agent.v1.Step
-	20, // 16: hearth.agent.v1.RunJob.env:type_name -> hearth.agent.v1.RunJob.EnvEntry
-	28, // 17: hearth.agent.v1.RunJob.timeout:type_name -> google.protobuf.Duration
-	8,  // 18: hearth.agent.v1.RunJob.pod:type_name -> hearth.agent.v1.PodOverrides
-	21, // 19: hearth.agent.v1.RunJob.files:type_name -> hearth.agent.v1.RunJob.FilesEntry
-	22, // 20: hearth.agent.v1.RunJob.secret_env:type_name -> hearth.agent.v1.RunJob.SecretEnvEntry
-	23, // 21: hearth.agent.v1.PodOverrides.requests:type_name -> hearth.agent.v1.PodOverrides.RequestsEntry
-	24, // 22: hearth.agent.v1.PodOverrides.limits:type_name -> hearth.agent.v1.PodOverrides.LimitsEntry
-	25, // 23: hearth.agent.v1.PodOverrides.node_selector:type_name -> hearth.agent.v1.PodOverrides.NodeSelectorEntry
-	9,  // 24: hearth.agent.v1.PodOverrides.tolerations:type_name -> hearth.agent.v1.Toleration
-	26, // 25: hearth.agent.v1.PodOverrides.labels:type_name -> hearth.agent.v1.PodOverrides.LabelsEntry
-	27, // 26: hearth.agent.v1.PodOverrides.annotations:type_name -> hearth.agent.v1.PodOverrides.AnnotationsEntry
+	4,  // 0: hearth.agent.v1.ConnectRequest.hello:type_name -> hearth.agent.v1.Hello
+	6,  // 1: hearth.agent.v1.ConnectRequest.heartbeat:type_name -> hearth.agent.v1.Heartbeat
+	13, // 2: hearth.agent.v1.ConnectRequest.job_status:type_name -> hearth.agent.v1.JobStatus
+	15, // 3: hearth.agent.v1.ConnectRequest.log_chunk:type_name -> hearth.agent.v1.LogChunk
+	5,  // 4: hearth.agent.v1.ConnectResponse.welcome:type_name -> hearth.agent.v1.Welcome
+	6,  // 5: hearth.agent.v1.ConnectResponse.heartbeat:type_name -> hearth.agent.v1.Heartbeat
+	8,  // 6: hearth.agent.v1.ConnectResponse.run_job:type_name -> hearth.agent.v1.RunJob
+	12, // 7: hearth.agent.v1.ConnectResponse.cancel_job:type_name -> hearth.agent.v1.CancelJob
+	16, // 8: hearth.agent.v1.ConnectResponse.log_ack:type_name -> hearth.agent.v1.LogAck
+	14, // 9: hearth.agent.v1.ConnectResponse.job_status_ack:type_name -> hearth.agent.v1.JobStatusAck
+	7,  // 10: hearth.agent.v1.ConnectResponse.drain:type_name -> hearth.agent.v1.Drain
+	22, // 11: hearth.agent.v1.Hello.labels:type_name -> hearth.agent.v1.Hello.LabelsEntry
+	31, // 12: hearth.agent.v1.Welcome.heartbeat_interval:type_name -> google.protobuf.Duration
+	31, // 13: hearth.agent.v1.Welcome.max_stream_age:type_name -> google.protobuf.Duration
+	32, // 14: hearth.agent.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
+	11, // 15: hearth.agent.v1.RunJob.steps:type_name -> hearth.agent.v1.Step
+	23, // 16: hearth.agent.v1.RunJob.env:type_name -> hearth.agent.v1.RunJob.EnvEntry
+	31, // 17: hearth.agent.v1.RunJob.timeout:type_name -> google.protobuf.Duration
+	9,  // 18: hearth.agent.v1.RunJob.pod:type_name -> hearth.agent.v1.PodOverrides
+	24, // 19: hearth.agent.v1.RunJob.files:type_name -> hearth.agent.v1.RunJob.FilesEntry
+	25, // 20: hearth.agent.v1.RunJob.secret_env:type_name -> hearth.agent.v1.RunJob.SecretEnvEntry
+	26, // 21: hearth.agent.v1.PodOverrides.requests:type_name -> hearth.agent.v1.PodOverrides.RequestsEntry
+	27, // 22: hearth.agent.v1.PodOverrides.limits:type_name -> hearth.agent.v1.PodOverrides.LimitsEntry
+	28, // 23: hearth.agent.v1.PodOverrides.node_selector:type_name -> hearth.agent.v1.PodOverrides.NodeSelectorEntry
+	10, // 24: hearth.agent.v1.PodOverrides.tolerations:type_name -> hearth.agent.v1.Toleration
+	29, // 25: hearth.agent.v1.PodOverrides.labels:type_name -> hearth.agent.v1.PodOverrides.LabelsEntry
+	30, // 26: hearth.agent.v1.PodOverrides.annotations:type_name -> hearth.agent.v1.PodOverrides.AnnotationsEntry
 	0,  // 27: hearth.agent.v1.JobStatus.state:type_name -> hearth.agent.v1.JobState
 	0,  // 28: hearth.agent.v1.JobStatusAck.state:type_name -> hearth.agent.v1.JobState
-	17, // 29: hearth.agent.v1.UploadArtifactRequest.header:type_name -> hearth.agent.v1.ArtifactHeader
-	1,  // 30: hearth.agent.v1.AgentService.Connect:input_type -> hearth.agent.v1.ConnectRequest
-	16, // 31: hearth.agent.v1.AgentService.UploadArtifact:input_type -> hearth.agent.v1.UploadArtifactRequest
-	2,  // 32: hearth.agent.v1.AgentService.Connect:output_type -> hearth.agent.v1.ConnectResponse
-	18, // 33: hearth.agent.v1.AgentService.UploadArtifact:output_type -> hearth.agent.v1.UploadArtifactResponse
-	32, // [32:34] is the sub-list for method output_type
-	30, // [30:32] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	18, // 29: hearth.agent.v1.UploadArtifactRequest.header:type_name -> hearth.agent.v1.ArtifactHeader
+	1,  // 30: hearth.agent.v1.ExportTelemetryRequest.signal:type_name -> hearth.agent.v1.TelemetrySignal
+	2,  // 31: hearth.agent.v1.AgentService.Connect:input_type -> hearth.agent.v1.ConnectRequest
+	17, // 32: hearth.agent.v1.AgentService.UploadArtifact:input_type -> hearth.agent.v1.UploadArtifactRequest
+	20, // 33: hearth.agent.v1.AgentService.ExportTelemetry:input_type -> hearth.agent.v1.ExportTelemetryRequest
+	3,  // 34: hearth.agent.v1.AgentService.Connect:output_type -> hearth.agent.v1.ConnectResponse
+	19, // 35: hearth.agent.v1.AgentService.UploadArtifact:output_type -> hearth.agent.v1.UploadArtifactResponse
+	21, // 36: hearth.agent.v1.AgentService.ExportTelemetry:output_type -> hearth.agent.v1.ExportTelemetryResponse
+	34, // [34:37] is the sub-list for method output_type
+	31, // [31:34] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_hearth_agent_v1_agent_proto_init() }
@@ -1863,8 +2075,8 @@ func file_hearth_agent_v1_agent_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hearth_agent_v1_agent_proto_rawDesc), len(file_hearth_agent_v1_agent_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   27,
+			NumEnums:      2,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -38,6 +38,9 @@ const (
 	// AgentServiceUploadArtifactProcedure is the fully-qualified name of the AgentService's
 	// UploadArtifact RPC.
 	AgentServiceUploadArtifactProcedure = "/hearth.agent.v1.AgentService/UploadArtifact"
+	// AgentServiceExportTelemetryProcedure is the fully-qualified name of the AgentService's
+	// ExportTelemetry RPC.
+	AgentServiceExportTelemetryProcedure = "/hearth.agent.v1.AgentService/ExportTelemetry"
 )
 
 // AgentServiceClient is a client for the hearth.agent.v1.AgentService service.
@@ -49,6 +52,14 @@ type AgentServiceClient interface {
 	// job currently assigned to the calling agent; an artifact with the same
 	// job and name replaces the earlier upload (retries are safe).
 	UploadArtifact(context.Context) (*connect.ClientStreamForClientSimple[v1.UploadArtifactRequest, v1.UploadArtifactResponse], error)
+	// ExportTelemetry forwards one OTLP export a workload sent to the agent's
+	// local receiver. The tenant is the workload's own credential (token),
+	// never the agent's; the control plane stamps the agent's cluster as the
+	// resource attribute hearth.cluster. Retries are safe: a batch_id the
+	// control plane already stored is acknowledged again without being
+	// stored twice. UNAVAILABLE and RESOURCE_EXHAUSTED are retried with
+	// backoff; other errors drop the batch (it can never be stored).
+	ExportTelemetry(context.Context, *v1.ExportTelemetryRequest) (*v1.ExportTelemetryResponse, error)
 }
 
 // NewAgentServiceClient constructs a client for the hearth.agent.v1.AgentService service. By
@@ -74,13 +85,20 @@ func NewAgentServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithSchema(agentServiceMethods.ByName("UploadArtifact")),
 			connect.WithClientOptions(opts...),
 		),
+		exportTelemetry: connect.NewClient[v1.ExportTelemetryRequest, v1.ExportTelemetryResponse](
+			httpClient,
+			baseURL+AgentServiceExportTelemetryProcedure,
+			connect.WithSchema(agentServiceMethods.ByName("ExportTelemetry")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // agentServiceClient implements AgentServiceClient.
 type agentServiceClient struct {
-	connect        *connect.Client[v1.ConnectRequest, v1.ConnectResponse]
-	uploadArtifact *connect.Client[v1.UploadArtifactRequest, v1.UploadArtifactResponse]
+	connect         *connect.Client[v1.ConnectRequest, v1.ConnectResponse]
+	uploadArtifact  *connect.Client[v1.UploadArtifactRequest, v1.UploadArtifactResponse]
+	exportTelemetry *connect.Client[v1.ExportTelemetryRequest, v1.ExportTelemetryResponse]
 }
 
 // Connect calls hearth.agent.v1.AgentService.Connect.
@@ -93,6 +111,15 @@ func (c *agentServiceClient) UploadArtifact(ctx context.Context) (*connect.Clien
 	return c.uploadArtifact.CallClientStreamSimple(ctx)
 }
 
+// ExportTelemetry calls hearth.agent.v1.AgentService.ExportTelemetry.
+func (c *agentServiceClient) ExportTelemetry(ctx context.Context, req *v1.ExportTelemetryRequest) (*v1.ExportTelemetryResponse, error) {
+	response, err := c.exportTelemetry.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // AgentServiceHandler is an implementation of the hearth.agent.v1.AgentService service.
 type AgentServiceHandler interface {
 	// Connect is the long-lived session; see the service comment.
@@ -102,6 +129,14 @@ type AgentServiceHandler interface {
 	// job currently assigned to the calling agent; an artifact with the same
 	// job and name replaces the earlier upload (retries are safe).
 	UploadArtifact(context.Context, *connect.ClientStream[v1.UploadArtifactRequest]) (*v1.UploadArtifactResponse, error)
+	// ExportTelemetry forwards one OTLP export a workload sent to the agent's
+	// local receiver. The tenant is the workload's own credential (token),
+	// never the agent's; the control plane stamps the agent's cluster as the
+	// resource attribute hearth.cluster. Retries are safe: a batch_id the
+	// control plane already stored is acknowledged again without being
+	// stored twice. UNAVAILABLE and RESOURCE_EXHAUSTED are retried with
+	// backoff; other errors drop the batch (it can never be stored).
+	ExportTelemetry(context.Context, *v1.ExportTelemetryRequest) (*v1.ExportTelemetryResponse, error)
 }
 
 // NewAgentServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -123,12 +158,20 @@ func NewAgentServiceHandler(svc AgentServiceHandler, opts ...connect.HandlerOpti
 		connect.WithSchema(agentServiceMethods.ByName("UploadArtifact")),
 		connect.WithHandlerOptions(opts...),
 	)
+	agentServiceExportTelemetryHandler := connect.NewUnaryHandlerSimple(
+		AgentServiceExportTelemetryProcedure,
+		svc.ExportTelemetry,
+		connect.WithSchema(agentServiceMethods.ByName("ExportTelemetry")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/hearth.agent.v1.AgentService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AgentServiceConnectProcedure:
 			agentServiceConnectHandler.ServeHTTP(w, r)
 		case AgentServiceUploadArtifactProcedure:
 			agentServiceUploadArtifactHandler.ServeHTTP(w, r)
+		case AgentServiceExportTelemetryProcedure:
+			agentServiceExportTelemetryHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -144,4 +187,8 @@ func (UnimplementedAgentServiceHandler) Connect(context.Context, *connect.BidiSt
 
 func (UnimplementedAgentServiceHandler) UploadArtifact(context.Context, *connect.ClientStream[v1.UploadArtifactRequest]) (*v1.UploadArtifactResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.agent.v1.AgentService.UploadArtifact is not implemented"))
+}
+
+func (UnimplementedAgentServiceHandler) ExportTelemetry(context.Context, *v1.ExportTelemetryRequest) (*v1.ExportTelemetryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.agent.v1.AgentService.ExportTelemetry is not implemented"))
 }
