@@ -24,15 +24,19 @@ func New(w io.Writer, level, format string) (zerolog.Logger, error) {
 	if err != nil || level == "" {
 		return zerolog.Nop(), fmt.Errorf("unknown log level %q (want debug, info, warn or error)", level)
 	}
-	switch format {
-	case FormatJSON:
-	case FormatConsole:
-		// Colours only for a person at a terminal, never into files or pipes.
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}
-	default:
+	if format != FormatJSON && format != FormatConsole {
 		return zerolog.Nop(), fmt.Errorf("unknown log format %q (want json or console)", format)
 	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+	return zerolog.New(formatted(w, format)).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// formatted is w writing format: JSON as is, console for people.
+func formatted(w io.Writer, format string) io.Writer {
+	if format == FormatConsole {
+		// Colours only for a person at a terminal, never into files or pipes.
+		return zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}
+	}
+	return w
 }
 
 func isTerminal(w io.Writer) bool {

@@ -132,11 +132,12 @@ func runServer(ctx context.Context, mode config.Mode, args []string, stdout, std
 	if err != nil {
 		return fail(stderr, ExitUsage, err)
 	}
-	log, err := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
+	tee := &logging.Tee{}
+	log, err := logging.NewTeed(stderr, cfg.LogLevel, cfg.LogFormat, tee)
 	if err != nil {
 		return fail(stderr, ExitUsage, err)
 	}
-	opts := server.Options{Config: cfg, Logger: log, Version: version.Get()}
+	opts := server.Options{Config: cfg, Logger: log, Version: version.Get(), LogTee: tee}
 	if mode == config.ModeDev {
 		err = devenv.Run(ctx, opts, stdout)
 	} else {

@@ -405,8 +405,9 @@ func TestNewGatewayChecksDeps(t *testing.T) {
 	}
 	rules := gw.Rules()
 	path, _ := gw.Handler()
-	if path != "/hearth.agent.v1.AgentService/" || len(rules) != 2 ||
-		!rules[agentv1connect.AgentServiceConnectProcedure].Public || !rules[agentv1connect.AgentServiceUploadArtifactProcedure].Public {
+	if path != "/hearth.agent.v1.AgentService/" || len(rules) != 3 ||
+		!rules[agentv1connect.AgentServiceConnectProcedure].Public || !rules[agentv1connect.AgentServiceUploadArtifactProcedure].Public ||
+		!rules[agentv1connect.AgentServiceExportTelemetryProcedure].Public {
 		t.Fatalf("path %s, rules %+v", path, rules)
 	}
 }

@@ -132,6 +132,10 @@ type Observe struct {
 	Burst int
 	// AlertInterval spaces the leader's evaluations of alert rules.
 	AlertInterval time.Duration
+	// SelfProject ("owner/name"), when set, receives Hearth's own traces
+	// and log records; it is created, private, for the user owner when
+	// missing.
+	SelfProject string
 }
 
 func (o Observe) problems() []string {
@@ -147,6 +151,12 @@ func (o Observe) problems() []string {
 	}
 	if o.MaxRequestBytes < 64<<10 || o.MaxRequestBytes > 256<<20 {
 		p = append(p, "--observe-max-request-bytes must be between 64 KiB and 256 MiB")
+	}
+	if o.SelfProject != "" {
+		owner, name, ok := strings.Cut(o.SelfProject, "/")
+		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+			p = append(p, "--self-telemetry-project must be owner/name")
+		}
 	}
 	if o.AlertInterval < time.Second || o.AlertInterval > time.Hour {
 		p = append(p, "--observe-alert-interval must be between 1s and 1h")
@@ -377,6 +387,11 @@ func (c *Config) featureFlags(fs *flag.FlagSet, mode Mode, webhookAllow *string)
 	fs.Int64Var(&c.Observe.MaxRequestBytes, "observe-max-request-bytes", 16<<20, "the largest OTLP or remote-write request, after decompression")
 	fs.Float64Var(&c.Observe.Rate, "observe-rate", 200000, "spans, log records and points per second one project may send to one replica")
 	fs.IntVar(&c.Observe.Burst, "observe-burst", 400000, "the burst --observe-rate allows")
+	selfDefault := ""
+	if mode == ModeDev {
+		selfDefault = "admin/hearth"
+	}
+	fs.StringVar(&c.Observe.SelfProject, "self-telemetry-project", selfDefault, "owner/name: store Hearth's own traces and logs there (created, private, for the user owner when missing); empty: off")
 	fs.DurationVar(&c.Observe.AlertInterval, "observe-alert-interval", 15*time.Second, "how often the leader evaluates alert rules")
 	fs.IntVar(&c.Notify.WebhookDisableAfter, "webhook-disable-after", 5, "a webhook is disabled, and its owner told, after this many deliveries in a row failed for good")
 	fs.StringVar(webhookAllow, "webhook-allow-cidr", "", "comma-separated CIDRs webhooks may reach although private, loopback or link-local (default: none)")

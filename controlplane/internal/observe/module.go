@@ -14,6 +14,10 @@ import (
 // endpoints (OTLP/gRPC, OTLP/HTTP, Prometheus remote-write), the flusher on
 // every replica, and compaction and retention on the leader.
 func (s *Service) Module() module.Module {
+	workers := []supervisor.Worker{{Name: "observe-flusher", Run: s.RunFlusher}}
+	if s.self != nil {
+		workers = append(workers, supervisor.Worker{Name: "observe-self", Run: s.self.Run})
+	}
 	return module.Module{
 		Name: "observe",
 		APIs: []module.API{&API{svc: s}},
@@ -23,7 +27,7 @@ func (s *Service) Module() module.Module {
 			metricsSignal.mount(s, mux)
 			mux.HandleFunc(remoteWritePath, s.serveRemoteWrite)
 		}},
-		Workers: []supervisor.Worker{{Name: "observe-flusher", Run: s.RunFlusher}},
+		Workers: workers,
 		LeaderWorkers: []supervisor.Worker{
 			{Name: "observe-compaction", Run: s.RunCompaction},
 			{Name: "observe-retention", Run: s.RunRetention},

@@ -367,3 +367,25 @@ func TestTraces(t *testing.T) {
 		t.Fatalf("an unknown trace: %v %v", res, err)
 	}
 }
+
+// TestSelfTelemetry: with --self-telemetry-project, the project is
+// created for its owner and Hearth's own requests are traced into it
+// (the Connect procedure as the span name), ingest requests excepted.
+func TestSelfTelemetry(t *testing.T) {
+	w := newWorld(t, servertest.WithConfig(func(c *config.Config) { c.Observe.SelfProject = "admin/hearth" }))
+	const procedure = "/hearth.v1.ProjectService/CreateProject"
+	testsvc.WaitFor(t, "the self-telemetry project and a span of the projects created", func() bool {
+		res, err := w.reads.SearchTraces(t.Context(), &hearthv1.SearchTracesRequest{Owner: "admin", Name: "hearth", Operation: procedure,
+			StartTime: timestamppb.New(time.Now().Add(-time.Hour))})
+		return err == nil && len(res.GetTraces()) == 2 && res.GetTraces()[0].GetRootService() == "hearth"
+	})
+	pb, _ := proto.Marshal(logsRequest("x", time.Now(), "ingested"))
+	if code, body := postOTLP(t, w.srv.URL+"/v1/logs", w.appWriter, "application/x-protobuf", pb, false); code != http.StatusOK {
+		t.Fatalf("export: %d %s", code, body)
+	}
+	res, err := w.reads.SearchTraces(t.Context(), &hearthv1.SearchTracesRequest{Owner: "admin", Name: "hearth", Operation: "HTTP POST",
+		StartTime: timestamppb.New(time.Now().Add(-time.Hour))})
+	if err != nil || len(res.GetTraces()) != 0 {
+		t.Fatalf("ingest requests traced: %v %v", res.GetTraces(), err)
+	}
+}

@@ -106,6 +106,10 @@ type Deps struct {
 	Config Config
 	// Now is the clock (tests); nil: time.Now.
 	Now func() time.Time
+	// SelfProject ("owner/name"), when set, receives Hearth's own
+	// telemetry (Self); SelfProjects finds or creates it.
+	SelfProject  string
+	SelfProjects SelfProjects
 }
 
 // Service is the observe feature of one replica.
@@ -118,6 +122,8 @@ type Service struct {
 	engine  *query.Engine
 	tail    *tailHub
 	batches *batchLog
+	// self is Hearth's own telemetry (nil: off).
+	self *SelfTelemetry
 	limits  *projectLimits
 	metrics *ingestMetrics
 	// flushMu serialises flushes (the worker's and Close's last one).
@@ -156,6 +162,16 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 		limits: newProjectLimits(d.Config.Rate, d.Config.Burst),
 	}
 	s.engine = &query.Engine{Hot: s, Catalog: catalog{s}, Objects: d.Objects}
+	if d.SelfProject != "" {
+		if d.SelfProjects == nil {
+			_ = w.Close()
+			return nil, errors.New("observe: SelfProjects is required with SelfProject")
+		}
+		if s.self, err = s.newSelfTelemetry(d.SelfProject, d.SelfProjects); err != nil {
+			_ = w.Close()
+			return nil, err
+		}
+	}
 	if s.metrics, err = newIngestMetrics(d.Registerer, s); err != nil {
 		_ = w.Close()
 		return nil, err
@@ -202,6 +218,10 @@ func (s *Service) replay(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Self is Hearth's own telemetry, nil when --self-telemetry-project is
+// not set (its methods do nothing then).
+func (s *Service) Self() *SelfTelemetry { return s.self }
 
 // Close stops appending and closes the WAL; what is in it stays for the
 // next start.

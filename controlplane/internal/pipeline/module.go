@@ -50,6 +50,7 @@ type OpenDeps struct {
 	Secrets          Secrets
 	RefRules         RefRules
 	Events           event.Publisher
+	Spans            Spans
 	MaxArtifactBytes int64
 }
 
@@ -67,5 +68,6 @@ func Open(d OpenDeps) (*Service, error) {
 	return New(Deps{
 		DB: d.DB, Logger: component("pipeline"), Projects: d.Projects, Repositories: d.Repositories,
 		JobTokens: d.JobTokens, Logs: logs, Artifacts: arts, Authz: d.Authz, Secrets: d.Secrets, RefRules: d.RefRules, Events: d.Events,
+		Spans: d.Spans,
 	})
 }

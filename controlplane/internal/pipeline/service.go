@@ -133,6 +133,8 @@ type Deps struct {
 	RefRules RefRules
 	// Events receives pipeline events in their transaction (nil: dropped).
 	Events event.Publisher
+	// Spans receives finished jobs and pipelines as spans (nil: none).
+	Spans Spans
 	// Authz, when set, is asked at every schedule firing whether the
 	// schedule's owner may still run pipelines in its project (a removed
 	// member's schedule stops making pipelines).
@@ -156,6 +158,7 @@ type Service struct {
 	refRules  RefRules
 	masks     *masks
 	events    event.Publisher
+	spans     Spans
 	now       func() time.Time
 }
 
@@ -167,7 +170,7 @@ func New(d Deps) (*Service, error) {
 	s := &Service{
 		db: d.DB, q: db.New(d.DB), log: d.Logger, projects: d.Projects, repos: d.Repositories,
 		tokens: d.JobTokens, logs: d.Logs, artifacts: d.Artifacts, authz: d.Authz, now: d.Now,
-		secrets: d.Secrets, refRules: d.RefRules, masks: newMasks(), events: d.Events,
+		secrets: d.Secrets, refRules: d.RefRules, masks: newMasks(), events: d.Events, spans: d.Spans,
 	}
 	if s.events == nil {
 		s.events = event.Discard{}

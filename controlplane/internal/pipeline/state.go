@@ -41,6 +41,8 @@ type effects struct {
 	// are finished best-effort after commit).
 	finish []uuid.UUID
 	revoke []uuid.UUID
+	// spans are the jobs and pipelines that finished (Spans).
+	spans []FinishedSpan
 }
 
 // cancelNote is a CancelJob to send to agent, stamped with the leadership
@@ -75,6 +77,11 @@ const afterCommitTimeout = 30 * time.Second
 func (s *Service) after(ctx context.Context, e *effects) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommitTimeout)
 	defer cancel()
+	if s.spans != nil {
+		for _, sp := range e.spans {
+			s.spans.Finished(sp)
+		}
+	}
 	for _, id := range e.revoke {
 		if err := s.tokens.Revoke(ctx, id); err != nil {
 			s.log.Warn().Err(err).Str(logfield.TokenID, id.String()).Msg("could not revoke a job's clone token")
@@ -149,6 +156,7 @@ func (s *Service) endJob(ctx context.Context, q *db.Queries, j db.Job, state Sta
 	if j.CloneTokenID != nil {
 		e.revoke = append(e.revoke, *j.CloneTokenID)
 	}
+	e.spans = append(e.spans, jobSpan(j, state, now))
 	if !retry {
 		return nil
 	}
@@ -264,6 +272,7 @@ func (s *Service) settle(ctx context.Context, q *db.Queries, p db.Pipeline, jobs
 	if !state.Final() || wasFinal || e.tx == nil {
 		return nil
 	}
+	e.spans = append(e.spans, pipelineSpan(p, s.now()))
 	if err := audit.Record(ctx, e.tx, audit.Event{
 		Action: "pipeline.finish", Resource: "pipeline/" + p.ID.String(), ProjectID: p.ProjectID,
 		Detail: map[string]any{"number": p.Number, "state": string(state)},

@@ -32,6 +32,8 @@ type features struct {
 	authz     Authorizer
 	console   http.Handler
 	joinToken func(ctx context.Context, cluster string) (string, error)
+	// self is Hearth's own telemetry (nil: off).
+	self *observe.SelfTelemetry
 }
 
 // buildModules builds every feature in dependency order and lists what
@@ -84,7 +86,7 @@ func (f *services) modules(o Options, publicURL string) (*features, error) {
 		gitModule, // last: its catch-all "/" serves git and hands the rest to the console
 	}
 	return &features{
-		list: list, authn: f.ident.auth, authz: f.ident.rbac, console: webConsole,
+		list: list, authn: f.ident.auth, authz: f.ident.rbac, console: webConsole, self: f.observe.Self(),
 		joinToken: func(ctx context.Context, name string) (string, error) { return localJoinToken(ctx, f.clusters, name) },
 	}, nil
 }
@@ -150,14 +152,6 @@ func buildServices(ctx context.Context, o Options, p *platform, publicURL string
 	}); err != nil {
 		return nil, err
 	}
-	if s.pipelines, err = pipeline.Open(pipeline.OpenDeps{
-		DB: p.db, Objects: p.objects, PubSub: p.redis, Logger: o.Logger, Authz: s.ident.rbac,
-		Projects:     pipelineProjects{svc: s.projects, publicURL: strings.TrimRight(publicURL, "/")},
-		Repositories: s.git.Repositories, JobTokens: jobTokens{s.ident.auth}, MaxArtifactBytes: cfg.Pipeline.MaxArtifactBytes,
-		Secrets: pipelineSecrets{s.secrets}, RefRules: refRules{s.git.Store}, Events: notify.Outbox{},
-	}); err != nil {
-		return nil, err
-	}
 	if s.observe, err = observe.New(ctx, observe.Deps{
 		DB: p.db, Objects: p.objects, Authz: s.ident.rbac, Projects: projectDirectory{s.projects}, Logger: named("observe"),
 		Registerer: p.registry, Config: observe.Config{
@@ -165,9 +159,19 @@ func buildServices(ctx context.Context, o Options, p *platform, publicURL string
 			FlushInterval: cfg.Observe.FlushInterval, Retention: cfg.Observe.Retention, MaxRequestBytes: cfg.Observe.MaxRequestBytes,
 			Rate: cfg.Observe.Rate, Burst: cfg.Observe.Burst, AlertInterval: cfg.Observe.AlertInterval,
 		},
-		Events: notify.Outbox{},
+		Events:      notify.Outbox{},
+		SelfProject: cfg.Observe.SelfProject, SelfProjects: selfProjects{projects: s.projects, users: s.ident.auth},
 	}); err != nil {
 		return nil, &StartupError{Err: err}
+	}
+	if s.pipelines, err = pipeline.Open(pipeline.OpenDeps{
+		DB: p.db, Objects: p.objects, PubSub: p.redis, Logger: o.Logger, Authz: s.ident.rbac,
+		Projects:     pipelineProjects{svc: s.projects, publicURL: strings.TrimRight(publicURL, "/")},
+		Repositories: s.git.Repositories, JobTokens: jobTokens{s.ident.auth}, MaxArtifactBytes: cfg.Pipeline.MaxArtifactBytes,
+		Secrets: pipelineSecrets{s.secrets}, RefRules: refRules{s.git.Store}, Events: notify.Outbox{},
+		Spans: pipelineSpans(s.observe.Self()),
+	}); err != nil {
+		return nil, err
 	}
 	if s.clusters, err = cluster.New(cluster.Deps{DB: p.db, Logger: named("cluster")}); err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/supervisor"
 	"github.com/hearth-dev/hearth/shared/backoff"
 	"github.com/hearth-dev/hearth/shared/logfield"
+	"github.com/hearth-dev/hearth/shared/logging"
 	"github.com/hearth-dev/hearth/shared/version"
 )
 
@@ -44,6 +45,10 @@ type Options struct {
 	// BeforeMerge, when set, runs in each merge attempt between its checks
 	// and the merge itself (tests move the target branch there).
 	BeforeMerge func(ctx context.Context, projectID uuid.UUID, number int64, attempt int)
+	// LogTee, when set, is the tee of Logger's lines: with
+	// --self-telemetry-project, the server's own log records are stored
+	// there too.
+	LogTee *logging.Tee
 }
 
 // Serving is what OnServing may use.
@@ -93,6 +98,10 @@ func Run(ctx context.Context, o Options) error {
 			stops.push(m.Name, stop)
 		}
 	}
+	if feats.self != nil && o.LogTee != nil {
+		o.LogTee.Attach(feats.self)
+		stops.push("self-telemetry logs", func(context.Context) error { o.LogTee.Detach(); return nil })
+	}
 	if err := p.registerLeaderWorkers(slices.Concat(o.LeaderWorkers, feats.list.LeaderWorkers())); err != nil {
 		return &StartupError{Err: err}
 	}
@@ -124,7 +133,7 @@ func Run(ctx context.Context, o Options) error {
 			errs <- fmt.Errorf("workers: %w", err)
 		}
 	})
-	if err := serveHTTP(runCtx, &wg, &stops, lns.main, routes, cfg, log, feats.list.Draining(), errs); err != nil {
+	if err := serveHTTP(runCtx, &wg, &stops, lns.main, withSelfTrace(feats.self, routes), cfg, log, feats.list.Draining(), errs); err != nil {
 		return err
 	}
 	if lns.metrics != nil {

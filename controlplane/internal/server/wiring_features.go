@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hearth-dev/hearth/controlplane/internal/access"
+	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/auth"
 	"github.com/hearth-dev/hearth/controlplane/internal/cluster"
 	"github.com/hearth-dev/hearth/controlplane/internal/config"
@@ -19,6 +22,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/notify"
 	"github.com/hearth-dev/hearth/controlplane/internal/notify/email"
 	"github.com/hearth-dev/hearth/controlplane/internal/observe"
+	"github.com/hearth-dev/hearth/controlplane/internal/observe/record"
 	"github.com/hearth-dev/hearth/controlplane/internal/pipeline"
 	"github.com/hearth-dev/hearth/controlplane/internal/project"
 	"github.com/hearth-dev/hearth/controlplane/internal/secret"
@@ -175,4 +179,59 @@ func (f forwardedTelemetry) IngestForwarded(ctx context.Context, e cluster.Forwa
 		Cluster: e.Cluster, Signal: e.Signal, Payload: e.Payload, Token: e.Token, BatchID: e.BatchID,
 	})
 	return cluster.ForwardResult{Rejected: r.Rejected, Message: r.Message, Duplicate: r.Duplicate}, err
+}
+
+// selfProjects is the project feature as self-telemetry finds, or creates
+// for its owner, the project Hearth's own telemetry goes to.
+type selfProjects struct {
+	projects *project.Service
+	users    *auth.Service
+}
+
+func (s selfProjects) EnsureProject(ctx context.Context, owner, name string) (uuid.UUID, error) {
+	pr, err := s.projects.ByPath(ctx, owner, name)
+	if err == nil {
+		return pr.ID, nil
+	}
+	if apperr.KindOf(err) != apperr.KindNotFound {
+		return uuid.Nil, err
+	}
+	id, username, err := s.users.UserByName(ctx, owner)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("the owner of the self-telemetry project: %w", err)
+	}
+	created, err := s.projects.Create(ctx, access.Principal{Kind: access.User, UserID: id, Username: username}, name,
+		"Hearth's own traces and logs (--self-telemetry-project).", access.Private, "main")
+	if apperr.KindOf(err) == apperr.KindConflict {
+		pr, err = s.projects.ByPath(ctx, owner, name)
+		return pr.ID, err
+	}
+	return created.ID, err
+}
+
+// pipelineSpans is self-telemetry as pipelines report finished jobs and
+// pipelines: a pipeline is a trace (its id the trace id), its jobs the
+// root span's children. Nil when self-telemetry is off.
+func pipelineSpans(self *observe.SelfTelemetry) pipeline.Spans {
+	if self == nil {
+		return nil
+	}
+	return selfPipelineSpans{self}
+}
+
+type selfPipelineSpans struct{ self *observe.SelfTelemetry }
+
+func (p selfPipelineSpans) Finished(f pipeline.FinishedSpan) {
+	root := sha256.Sum256(f.PipelineID[:])
+	sp := record.Span{
+		TraceID: f.PipelineID[:], SpanID: root[:8], Name: f.Name, Kind: 1, // internal
+		StartNano: f.Start.UnixNano(), DurationNano: max(f.End.Sub(f.Start).Nanoseconds(), 0), Attributes: f.Attributes,
+	}
+	if f.JobID != uuid.Nil {
+		sp.SpanID, sp.ParentSpanID = f.JobID[8:], root[:8]
+	}
+	if f.Failed {
+		sp.StatusCode = 2 // error
+	}
+	p.self.Span(sp)
 }
