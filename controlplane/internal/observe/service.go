@@ -123,7 +123,7 @@ type Service struct {
 	tail    *tailHub
 	batches *batchLog
 	// self is Hearth's own telemetry (nil: off).
-	self *SelfTelemetry
+	self    *SelfTelemetry
 	limits  *projectLimits
 	metrics *ingestMetrics
 	// flushMu serialises flushes (the worker's and Close's last one).
