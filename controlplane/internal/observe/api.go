@@ -40,18 +40,20 @@ func (a *API) Rules() access.Rules {
 	read := access.Rule{Permission: access.ObserveRead, Project: a.projectOf}
 	write := access.Rule{Permission: access.ProjectWrite, Project: a.projectOf}
 	return access.Rules{
-		hearthv1connect.ObserveServiceListAlertRulesProcedure:  read,
-		hearthv1connect.ObserveServiceCreateAlertRuleProcedure: write,
-		hearthv1connect.ObserveServiceDeleteAlertRuleProcedure: write,
-		hearthv1connect.ObserveServiceListSilencesProcedure:    read,
-		hearthv1connect.ObserveServiceCreateSilenceProcedure:   write,
-		hearthv1connect.ObserveServiceDeleteSilenceProcedure:   write,
-		hearthv1connect.ObserveServiceQueryLogsProcedure:       read,
-		hearthv1connect.ObserveServiceTailLogsProcedure:        read,
-		hearthv1connect.ObserveServiceGetTraceProcedure:        read,
-		hearthv1connect.ObserveServiceSearchTracesProcedure:    read,
-		hearthv1connect.ObserveServiceQueryMetricsProcedure:    read,
-		hearthv1connect.ObserveServiceListMetricsProcedure:     read,
+		hearthv1connect.ObserveServiceListAlertRulesProcedure:        read,
+		hearthv1connect.ObserveServiceCreateAlertRuleProcedure:       write,
+		hearthv1connect.ObserveServiceDeleteAlertRuleProcedure:       write,
+		hearthv1connect.ObserveServiceListSilencesProcedure:          read,
+		hearthv1connect.ObserveServiceCreateSilenceProcedure:         write,
+		hearthv1connect.ObserveServiceDeleteSilenceProcedure:         write,
+		hearthv1connect.ObserveServiceGetObserveSettingsProcedure:    read,
+		hearthv1connect.ObserveServiceUpdateObserveSettingsProcedure: {Permission: access.ProjectAdmin, Project: a.projectOf},
+		hearthv1connect.ObserveServiceQueryLogsProcedure:             read,
+		hearthv1connect.ObserveServiceTailLogsProcedure:              read,
+		hearthv1connect.ObserveServiceGetTraceProcedure:              read,
+		hearthv1connect.ObserveServiceSearchTracesProcedure:          read,
+		hearthv1connect.ObserveServiceQueryMetricsProcedure:          read,
+		hearthv1connect.ObserveServiceListMetricsProcedure:           read,
 	}
 }
 

@@ -117,3 +117,9 @@ ORDER BY starts_at;
 -- name: EndSilence :execrows
 UPDATE observe_silences SET ends_at = greatest(starts_at + interval '1 microsecond', sqlc.arg(now)::timestamptz)
 WHERE id = $1 AND project_id = $2 AND ends_at > sqlc.arg(now)::timestamptz;
+
+-- name: GetRetention :one
+SELECT retention_days FROM observe_settings WHERE project_id = $1;
+
+-- name: ClearRetention :exec
+DELETE FROM observe_settings WHERE project_id = $1;

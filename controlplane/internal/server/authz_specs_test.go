@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/access"
@@ -410,7 +411,11 @@ func specs() map[string]spec {
 		hearthv1connect.ObserveServiceDeleteAlertRuleProcedure: {variants: []variant{{
 			set: fields("id", "00000000-0000-0000-0000-000000000000"), fresh: freshAlertRule,
 		}}},
-		hearthv1connect.ObserveServiceListSilencesProcedure: {},
+		hearthv1connect.ObserveServiceListSilencesProcedure:       {},
+		hearthv1connect.ObserveServiceGetObserveSettingsProcedure: {},
+		hearthv1connect.ObserveServiceUpdateObserveSettingsProcedure: {variants: []variant{{set: func(_ *world, _ *tcase, m protoreflect.Message) {
+			set(m, "settings", (&hearthv1.ObserveSettings{Retention: durationpb.New(7 * 24 * time.Hour)}).ProtoReflect())
+		}}}},
 		hearthv1connect.ObserveServiceCreateSilenceProcedure: {variants: []variant{{set: func(_ *world, _ *tcase, m protoreflect.Message) {
 			set(m, "silence", testSilence().ProtoReflect())
 		}}}},

@@ -2703,6 +2703,262 @@ func (*DeleteSilenceResponse) Descriptor() ([]byte, []int) {
 	return file_hearth_v1_observe_proto_rawDescGZIP(), []int{36}
 }
 
+// ObserveSettings are a project's telemetry settings.
+type ObserveSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How long telemetry is kept: whole days, 1-3650. Unset in an update:
+	// back to the server's default (--observe-retention).
+	Retention *durationpb.Duration `protobuf:"bytes,1,opt,name=retention,proto3" json:"retention,omitempty"`
+	// Output only: retention is the server's default.
+	RetentionIsDefault bool `protobuf:"varint,2,opt,name=retention_is_default,json=retentionIsDefault,proto3" json:"retention_is_default,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ObserveSettings) Reset() {
+	*x = ObserveSettings{}
+	mi := &file_hearth_v1_observe_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObserveSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObserveSettings) ProtoMessage() {}
+
+func (x *ObserveSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_observe_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObserveSettings.ProtoReflect.Descriptor instead.
+func (*ObserveSettings) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_observe_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ObserveSettings) GetRetention() *durationpb.Duration {
+	if x != nil {
+		return x.Retention
+	}
+	return nil
+}
+
+func (x *ObserveSettings) GetRetentionIsDefault() bool {
+	if x != nil {
+		return x.RetentionIsDefault
+	}
+	return false
+}
+
+type GetObserveSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetObserveSettingsRequest) Reset() {
+	*x = GetObserveSettingsRequest{}
+	mi := &file_hearth_v1_observe_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetObserveSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetObserveSettingsRequest) ProtoMessage() {}
+
+func (x *GetObserveSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_observe_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetObserveSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetObserveSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_observe_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *GetObserveSettingsRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *GetObserveSettingsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type GetObserveSettingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *ObserveSettings       `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetObserveSettingsResponse) Reset() {
+	*x = GetObserveSettingsResponse{}
+	mi := &file_hearth_v1_observe_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetObserveSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetObserveSettingsResponse) ProtoMessage() {}
+
+func (x *GetObserveSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_observe_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetObserveSettingsResponse.ProtoReflect.Descriptor instead.
+func (*GetObserveSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_observe_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *GetObserveSettingsResponse) GetSettings() *ObserveSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+type UpdateObserveSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Settings      *ObserveSettings       `protobuf:"bytes,3,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateObserveSettingsRequest) Reset() {
+	*x = UpdateObserveSettingsRequest{}
+	mi := &file_hearth_v1_observe_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateObserveSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateObserveSettingsRequest) ProtoMessage() {}
+
+func (x *UpdateObserveSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_observe_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateObserveSettingsRequest.ProtoReflect.Descriptor instead.
+func (*UpdateObserveSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_observe_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *UpdateObserveSettingsRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *UpdateObserveSettingsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateObserveSettingsRequest) GetSettings() *ObserveSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+type UpdateObserveSettingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *ObserveSettings       `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateObserveSettingsResponse) Reset() {
+	*x = UpdateObserveSettingsResponse{}
+	mi := &file_hearth_v1_observe_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateObserveSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateObserveSettingsResponse) ProtoMessage() {}
+
+func (x *UpdateObserveSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hearth_v1_observe_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateObserveSettingsResponse.ProtoReflect.Descriptor instead.
+func (*UpdateObserveSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_hearth_v1_observe_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *UpdateObserveSettingsResponse) GetSettings() *ObserveSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
 var File_hearth_v1_observe_proto protoreflect.FileDescriptor
 
 const file_hearth_v1_observe_proto_rawDesc = "" +
@@ -2969,7 +3225,21 @@ const file_hearth_v1_observe_proto_rawDesc = "" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02id\x18\x03 \x01(\tR\x02id\"\x17\n" +
-	"\x15DeleteSilenceResponse2\xce\f\n" +
+	"\x15DeleteSilenceResponse\"|\n" +
+	"\x0fObserveSettings\x127\n" +
+	"\tretention\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\tretention\x120\n" +
+	"\x14retention_is_default\x18\x02 \x01(\bR\x12retentionIsDefault\"E\n" +
+	"\x19GetObserveSettingsRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"T\n" +
+	"\x1aGetObserveSettingsResponse\x126\n" +
+	"\bsettings\x18\x01 \x01(\v2\x1a.hearth.v1.ObserveSettingsR\bsettings\"\x80\x01\n" +
+	"\x1cUpdateObserveSettingsRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x126\n" +
+	"\bsettings\x18\x03 \x01(\v2\x1a.hearth.v1.ObserveSettingsR\bsettings\"W\n" +
+	"\x1dUpdateObserveSettingsResponse\x126\n" +
+	"\bsettings\x18\x01 \x01(\v2\x1a.hearth.v1.ObserveSettingsR\bsettings2\xa0\x0f\n" +
 	"\x0eObserveService\x12w\n" +
 	"\tQueryLogs\x12\x1b.hearth.v1.QueryLogsRequest\x1a\x1c.hearth.v1.QueryLogsResponse\"/\x82\xd3\xe4\x93\x02&\x12$/api/v1/projects/{owner}/{name}/logs\x90\x02\x01\x12J\n" +
 	"\bTailLogs\x12\x1a.hearth.v1.TailLogsRequest\x1a\x1b.hearth.v1.TailLogsResponse\"\x03\x90\x02\x010\x01\x12\x81\x01\n" +
@@ -2981,7 +3251,9 @@ const file_hearth_v1_observe_proto_rawDesc = "" +
 	"\x0fCreateAlertRule\x12!.hearth.v1.CreateAlertRuleRequest\x1a\".hearth.v1.CreateAlertRuleResponse\"9\x82\xd3\xe4\x93\x023:\x04rule\"+/api/v1/projects/{owner}/{name}/alert-rules\x12\x92\x01\n" +
 	"\x0fDeleteAlertRule\x12!.hearth.v1.DeleteAlertRuleRequest\x1a\".hearth.v1.DeleteAlertRuleResponse\"8\x82\xd3\xe4\x93\x022*0/api/v1/projects/{owner}/{name}/alert-rules/{id}\x12\x84\x01\n" +
 	"\fListSilences\x12\x1e.hearth.v1.ListSilencesRequest\x1a\x1f.hearth.v1.ListSilencesResponse\"3\x82\xd3\xe4\x93\x02*\x12(/api/v1/projects/{owner}/{name}/silences\x90\x02\x01\x12\x8d\x01\n" +
-	"\rCreateSilence\x12\x1f.hearth.v1.CreateSilenceRequest\x1a .hearth.v1.CreateSilenceResponse\"9\x82\xd3\xe4\x93\x023:\asilence\"(/api/v1/projects/{owner}/{name}/silences\x12\x89\x01\n" +
+	"\rCreateSilence\x12\x1f.hearth.v1.CreateSilenceRequest\x1a .hearth.v1.CreateSilenceResponse\"9\x82\xd3\xe4\x93\x023:\asilence\"(/api/v1/projects/{owner}/{name}/silences\x12\x9e\x01\n" +
+	"\x12GetObserveSettings\x12$.hearth.v1.GetObserveSettingsRequest\x1a%.hearth.v1.GetObserveSettingsResponse\";\x82\xd3\xe4\x93\x022\x120/api/v1/projects/{owner}/{name}/observe-settings\x90\x02\x01\x12\xae\x01\n" +
+	"\x15UpdateObserveSettings\x12'.hearth.v1.UpdateObserveSettingsRequest\x1a(.hearth.v1.UpdateObserveSettingsResponse\"B\x82\xd3\xe4\x93\x02<:\bsettings\x1a0/api/v1/projects/{owner}/{name}/observe-settings\x12\x89\x01\n" +
 	"\rDeleteSilence\x12\x1f.hearth.v1.DeleteSilenceRequest\x1a .hearth.v1.DeleteSilenceResponse\"5\x82\xd3\xe4\x93\x02/*-/api/v1/projects/{owner}/{name}/silences/{id}B<Z:github.com/hearth-dev/hearth/shared/gen/hearth/v1;hearthv1b\x06proto3"
 
 var (
@@ -2996,143 +3268,156 @@ func file_hearth_v1_observe_proto_rawDescGZIP() []byte {
 	return file_hearth_v1_observe_proto_rawDescData
 }
 
-var file_hearth_v1_observe_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_hearth_v1_observe_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_hearth_v1_observe_proto_goTypes = []any{
-	(*QueryStats)(nil),              // 0: hearth.v1.QueryStats
-	(*LogRecord)(nil),               // 1: hearth.v1.LogRecord
-	(*QueryLogsRequest)(nil),        // 2: hearth.v1.QueryLogsRequest
-	(*QueryLogsResponse)(nil),       // 3: hearth.v1.QueryLogsResponse
-	(*TailLogsRequest)(nil),         // 4: hearth.v1.TailLogsRequest
-	(*TailLogsResponse)(nil),        // 5: hearth.v1.TailLogsResponse
-	(*SpanEvent)(nil),               // 6: hearth.v1.SpanEvent
-	(*Span)(nil),                    // 7: hearth.v1.Span
-	(*GetTraceRequest)(nil),         // 8: hearth.v1.GetTraceRequest
-	(*GetTraceResponse)(nil),        // 9: hearth.v1.GetTraceResponse
-	(*SearchTracesRequest)(nil),     // 10: hearth.v1.SearchTracesRequest
-	(*TraceSummary)(nil),            // 11: hearth.v1.TraceSummary
-	(*SearchTracesResponse)(nil),    // 12: hearth.v1.SearchTracesResponse
-	(*QueryMetricsRequest)(nil),     // 13: hearth.v1.QueryMetricsRequest
-	(*MetricPoint)(nil),             // 14: hearth.v1.MetricPoint
-	(*MetricSeries)(nil),            // 15: hearth.v1.MetricSeries
-	(*QueryMetricsResponse)(nil),    // 16: hearth.v1.QueryMetricsResponse
-	(*ListMetricsRequest)(nil),      // 17: hearth.v1.ListMetricsRequest
-	(*MetricInfo)(nil),              // 18: hearth.v1.MetricInfo
-	(*ListMetricsResponse)(nil),     // 19: hearth.v1.ListMetricsResponse
-	(*LogMatch)(nil),                // 20: hearth.v1.LogMatch
-	(*MetricMatch)(nil),             // 21: hearth.v1.MetricMatch
-	(*AlertState)(nil),              // 22: hearth.v1.AlertState
-	(*AlertRule)(nil),               // 23: hearth.v1.AlertRule
-	(*ListAlertRulesRequest)(nil),   // 24: hearth.v1.ListAlertRulesRequest
-	(*ListAlertRulesResponse)(nil),  // 25: hearth.v1.ListAlertRulesResponse
-	(*CreateAlertRuleRequest)(nil),  // 26: hearth.v1.CreateAlertRuleRequest
-	(*CreateAlertRuleResponse)(nil), // 27: hearth.v1.CreateAlertRuleResponse
-	(*DeleteAlertRuleRequest)(nil),  // 28: hearth.v1.DeleteAlertRuleRequest
-	(*DeleteAlertRuleResponse)(nil), // 29: hearth.v1.DeleteAlertRuleResponse
-	(*Silence)(nil),                 // 30: hearth.v1.Silence
-	(*ListSilencesRequest)(nil),     // 31: hearth.v1.ListSilencesRequest
-	(*ListSilencesResponse)(nil),    // 32: hearth.v1.ListSilencesResponse
-	(*CreateSilenceRequest)(nil),    // 33: hearth.v1.CreateSilenceRequest
-	(*CreateSilenceResponse)(nil),   // 34: hearth.v1.CreateSilenceResponse
-	(*DeleteSilenceRequest)(nil),    // 35: hearth.v1.DeleteSilenceRequest
-	(*DeleteSilenceResponse)(nil),   // 36: hearth.v1.DeleteSilenceResponse
-	nil,                             // 37: hearth.v1.LogRecord.AttributesEntry
-	nil,                             // 38: hearth.v1.LogRecord.ResourceAttributesEntry
-	nil,                             // 39: hearth.v1.SpanEvent.AttributesEntry
-	nil,                             // 40: hearth.v1.Span.AttributesEntry
-	nil,                             // 41: hearth.v1.Span.ResourceAttributesEntry
-	nil,                             // 42: hearth.v1.MetricSeries.LabelsEntry
-	nil,                             // 43: hearth.v1.AlertRule.LabelsEntry
-	nil,                             // 44: hearth.v1.Silence.MatchersEntry
-	(*timestamppb.Timestamp)(nil),   // 45: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),     // 46: google.protobuf.Duration
+	(*QueryStats)(nil),                    // 0: hearth.v1.QueryStats
+	(*LogRecord)(nil),                     // 1: hearth.v1.LogRecord
+	(*QueryLogsRequest)(nil),              // 2: hearth.v1.QueryLogsRequest
+	(*QueryLogsResponse)(nil),             // 3: hearth.v1.QueryLogsResponse
+	(*TailLogsRequest)(nil),               // 4: hearth.v1.TailLogsRequest
+	(*TailLogsResponse)(nil),              // 5: hearth.v1.TailLogsResponse
+	(*SpanEvent)(nil),                     // 6: hearth.v1.SpanEvent
+	(*Span)(nil),                          // 7: hearth.v1.Span
+	(*GetTraceRequest)(nil),               // 8: hearth.v1.GetTraceRequest
+	(*GetTraceResponse)(nil),              // 9: hearth.v1.GetTraceResponse
+	(*SearchTracesRequest)(nil),           // 10: hearth.v1.SearchTracesRequest
+	(*TraceSummary)(nil),                  // 11: hearth.v1.TraceSummary
+	(*SearchTracesResponse)(nil),          // 12: hearth.v1.SearchTracesResponse
+	(*QueryMetricsRequest)(nil),           // 13: hearth.v1.QueryMetricsRequest
+	(*MetricPoint)(nil),                   // 14: hearth.v1.MetricPoint
+	(*MetricSeries)(nil),                  // 15: hearth.v1.MetricSeries
+	(*QueryMetricsResponse)(nil),          // 16: hearth.v1.QueryMetricsResponse
+	(*ListMetricsRequest)(nil),            // 17: hearth.v1.ListMetricsRequest
+	(*MetricInfo)(nil),                    // 18: hearth.v1.MetricInfo
+	(*ListMetricsResponse)(nil),           // 19: hearth.v1.ListMetricsResponse
+	(*LogMatch)(nil),                      // 20: hearth.v1.LogMatch
+	(*MetricMatch)(nil),                   // 21: hearth.v1.MetricMatch
+	(*AlertState)(nil),                    // 22: hearth.v1.AlertState
+	(*AlertRule)(nil),                     // 23: hearth.v1.AlertRule
+	(*ListAlertRulesRequest)(nil),         // 24: hearth.v1.ListAlertRulesRequest
+	(*ListAlertRulesResponse)(nil),        // 25: hearth.v1.ListAlertRulesResponse
+	(*CreateAlertRuleRequest)(nil),        // 26: hearth.v1.CreateAlertRuleRequest
+	(*CreateAlertRuleResponse)(nil),       // 27: hearth.v1.CreateAlertRuleResponse
+	(*DeleteAlertRuleRequest)(nil),        // 28: hearth.v1.DeleteAlertRuleRequest
+	(*DeleteAlertRuleResponse)(nil),       // 29: hearth.v1.DeleteAlertRuleResponse
+	(*Silence)(nil),                       // 30: hearth.v1.Silence
+	(*ListSilencesRequest)(nil),           // 31: hearth.v1.ListSilencesRequest
+	(*ListSilencesResponse)(nil),          // 32: hearth.v1.ListSilencesResponse
+	(*CreateSilenceRequest)(nil),          // 33: hearth.v1.CreateSilenceRequest
+	(*CreateSilenceResponse)(nil),         // 34: hearth.v1.CreateSilenceResponse
+	(*DeleteSilenceRequest)(nil),          // 35: hearth.v1.DeleteSilenceRequest
+	(*DeleteSilenceResponse)(nil),         // 36: hearth.v1.DeleteSilenceResponse
+	(*ObserveSettings)(nil),               // 37: hearth.v1.ObserveSettings
+	(*GetObserveSettingsRequest)(nil),     // 38: hearth.v1.GetObserveSettingsRequest
+	(*GetObserveSettingsResponse)(nil),    // 39: hearth.v1.GetObserveSettingsResponse
+	(*UpdateObserveSettingsRequest)(nil),  // 40: hearth.v1.UpdateObserveSettingsRequest
+	(*UpdateObserveSettingsResponse)(nil), // 41: hearth.v1.UpdateObserveSettingsResponse
+	nil,                                   // 42: hearth.v1.LogRecord.AttributesEntry
+	nil,                                   // 43: hearth.v1.LogRecord.ResourceAttributesEntry
+	nil,                                   // 44: hearth.v1.SpanEvent.AttributesEntry
+	nil,                                   // 45: hearth.v1.Span.AttributesEntry
+	nil,                                   // 46: hearth.v1.Span.ResourceAttributesEntry
+	nil,                                   // 47: hearth.v1.MetricSeries.LabelsEntry
+	nil,                                   // 48: hearth.v1.AlertRule.LabelsEntry
+	nil,                                   // 49: hearth.v1.Silence.MatchersEntry
+	(*timestamppb.Timestamp)(nil),         // 50: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),           // 51: google.protobuf.Duration
 }
 var file_hearth_v1_observe_proto_depIdxs = []int32{
-	45, // 0: hearth.v1.LogRecord.time:type_name -> google.protobuf.Timestamp
-	45, // 1: hearth.v1.LogRecord.observed_time:type_name -> google.protobuf.Timestamp
-	37, // 2: hearth.v1.LogRecord.attributes:type_name -> hearth.v1.LogRecord.AttributesEntry
-	38, // 3: hearth.v1.LogRecord.resource_attributes:type_name -> hearth.v1.LogRecord.ResourceAttributesEntry
-	45, // 4: hearth.v1.QueryLogsRequest.start_time:type_name -> google.protobuf.Timestamp
-	45, // 5: hearth.v1.QueryLogsRequest.end_time:type_name -> google.protobuf.Timestamp
+	50, // 0: hearth.v1.LogRecord.time:type_name -> google.protobuf.Timestamp
+	50, // 1: hearth.v1.LogRecord.observed_time:type_name -> google.protobuf.Timestamp
+	42, // 2: hearth.v1.LogRecord.attributes:type_name -> hearth.v1.LogRecord.AttributesEntry
+	43, // 3: hearth.v1.LogRecord.resource_attributes:type_name -> hearth.v1.LogRecord.ResourceAttributesEntry
+	50, // 4: hearth.v1.QueryLogsRequest.start_time:type_name -> google.protobuf.Timestamp
+	50, // 5: hearth.v1.QueryLogsRequest.end_time:type_name -> google.protobuf.Timestamp
 	1,  // 6: hearth.v1.QueryLogsResponse.logs:type_name -> hearth.v1.LogRecord
 	0,  // 7: hearth.v1.QueryLogsResponse.stats:type_name -> hearth.v1.QueryStats
 	1,  // 8: hearth.v1.TailLogsResponse.logs:type_name -> hearth.v1.LogRecord
-	45, // 9: hearth.v1.SpanEvent.time:type_name -> google.protobuf.Timestamp
-	39, // 10: hearth.v1.SpanEvent.attributes:type_name -> hearth.v1.SpanEvent.AttributesEntry
-	45, // 11: hearth.v1.Span.start_time:type_name -> google.protobuf.Timestamp
-	46, // 12: hearth.v1.Span.duration:type_name -> google.protobuf.Duration
-	40, // 13: hearth.v1.Span.attributes:type_name -> hearth.v1.Span.AttributesEntry
-	41, // 14: hearth.v1.Span.resource_attributes:type_name -> hearth.v1.Span.ResourceAttributesEntry
+	50, // 9: hearth.v1.SpanEvent.time:type_name -> google.protobuf.Timestamp
+	44, // 10: hearth.v1.SpanEvent.attributes:type_name -> hearth.v1.SpanEvent.AttributesEntry
+	50, // 11: hearth.v1.Span.start_time:type_name -> google.protobuf.Timestamp
+	51, // 12: hearth.v1.Span.duration:type_name -> google.protobuf.Duration
+	45, // 13: hearth.v1.Span.attributes:type_name -> hearth.v1.Span.AttributesEntry
+	46, // 14: hearth.v1.Span.resource_attributes:type_name -> hearth.v1.Span.ResourceAttributesEntry
 	6,  // 15: hearth.v1.Span.events:type_name -> hearth.v1.SpanEvent
-	45, // 16: hearth.v1.GetTraceRequest.start_time:type_name -> google.protobuf.Timestamp
-	45, // 17: hearth.v1.GetTraceRequest.end_time:type_name -> google.protobuf.Timestamp
+	50, // 16: hearth.v1.GetTraceRequest.start_time:type_name -> google.protobuf.Timestamp
+	50, // 17: hearth.v1.GetTraceRequest.end_time:type_name -> google.protobuf.Timestamp
 	7,  // 18: hearth.v1.GetTraceResponse.spans:type_name -> hearth.v1.Span
 	0,  // 19: hearth.v1.GetTraceResponse.stats:type_name -> hearth.v1.QueryStats
-	45, // 20: hearth.v1.SearchTracesRequest.start_time:type_name -> google.protobuf.Timestamp
-	45, // 21: hearth.v1.SearchTracesRequest.end_time:type_name -> google.protobuf.Timestamp
-	46, // 22: hearth.v1.SearchTracesRequest.min_duration:type_name -> google.protobuf.Duration
-	46, // 23: hearth.v1.SearchTracesRequest.max_duration:type_name -> google.protobuf.Duration
-	45, // 24: hearth.v1.TraceSummary.start_time:type_name -> google.protobuf.Timestamp
-	46, // 25: hearth.v1.TraceSummary.duration:type_name -> google.protobuf.Duration
+	50, // 20: hearth.v1.SearchTracesRequest.start_time:type_name -> google.protobuf.Timestamp
+	50, // 21: hearth.v1.SearchTracesRequest.end_time:type_name -> google.protobuf.Timestamp
+	51, // 22: hearth.v1.SearchTracesRequest.min_duration:type_name -> google.protobuf.Duration
+	51, // 23: hearth.v1.SearchTracesRequest.max_duration:type_name -> google.protobuf.Duration
+	50, // 24: hearth.v1.TraceSummary.start_time:type_name -> google.protobuf.Timestamp
+	51, // 25: hearth.v1.TraceSummary.duration:type_name -> google.protobuf.Duration
 	11, // 26: hearth.v1.SearchTracesResponse.traces:type_name -> hearth.v1.TraceSummary
 	0,  // 27: hearth.v1.SearchTracesResponse.stats:type_name -> hearth.v1.QueryStats
-	45, // 28: hearth.v1.QueryMetricsRequest.start_time:type_name -> google.protobuf.Timestamp
-	45, // 29: hearth.v1.QueryMetricsRequest.end_time:type_name -> google.protobuf.Timestamp
-	46, // 30: hearth.v1.QueryMetricsRequest.step:type_name -> google.protobuf.Duration
-	45, // 31: hearth.v1.MetricPoint.time:type_name -> google.protobuf.Timestamp
-	42, // 32: hearth.v1.MetricSeries.labels:type_name -> hearth.v1.MetricSeries.LabelsEntry
+	50, // 28: hearth.v1.QueryMetricsRequest.start_time:type_name -> google.protobuf.Timestamp
+	50, // 29: hearth.v1.QueryMetricsRequest.end_time:type_name -> google.protobuf.Timestamp
+	51, // 30: hearth.v1.QueryMetricsRequest.step:type_name -> google.protobuf.Duration
+	50, // 31: hearth.v1.MetricPoint.time:type_name -> google.protobuf.Timestamp
+	47, // 32: hearth.v1.MetricSeries.labels:type_name -> hearth.v1.MetricSeries.LabelsEntry
 	14, // 33: hearth.v1.MetricSeries.points:type_name -> hearth.v1.MetricPoint
 	15, // 34: hearth.v1.QueryMetricsResponse.series:type_name -> hearth.v1.MetricSeries
 	0,  // 35: hearth.v1.QueryMetricsResponse.stats:type_name -> hearth.v1.QueryStats
-	45, // 36: hearth.v1.ListMetricsRequest.start_time:type_name -> google.protobuf.Timestamp
-	45, // 37: hearth.v1.ListMetricsRequest.end_time:type_name -> google.protobuf.Timestamp
+	50, // 36: hearth.v1.ListMetricsRequest.start_time:type_name -> google.protobuf.Timestamp
+	50, // 37: hearth.v1.ListMetricsRequest.end_time:type_name -> google.protobuf.Timestamp
 	18, // 38: hearth.v1.ListMetricsResponse.metrics:type_name -> hearth.v1.MetricInfo
-	45, // 39: hearth.v1.AlertState.since:type_name -> google.protobuf.Timestamp
-	45, // 40: hearth.v1.AlertState.evaluate_time:type_name -> google.protobuf.Timestamp
+	50, // 39: hearth.v1.AlertState.since:type_name -> google.protobuf.Timestamp
+	50, // 40: hearth.v1.AlertState.evaluate_time:type_name -> google.protobuf.Timestamp
 	20, // 41: hearth.v1.AlertRule.logs:type_name -> hearth.v1.LogMatch
 	21, // 42: hearth.v1.AlertRule.metrics:type_name -> hearth.v1.MetricMatch
-	46, // 43: hearth.v1.AlertRule.window:type_name -> google.protobuf.Duration
-	46, // 44: hearth.v1.AlertRule.pending_for:type_name -> google.protobuf.Duration
-	43, // 45: hearth.v1.AlertRule.labels:type_name -> hearth.v1.AlertRule.LabelsEntry
+	51, // 43: hearth.v1.AlertRule.window:type_name -> google.protobuf.Duration
+	51, // 44: hearth.v1.AlertRule.pending_for:type_name -> google.protobuf.Duration
+	48, // 45: hearth.v1.AlertRule.labels:type_name -> hearth.v1.AlertRule.LabelsEntry
 	22, // 46: hearth.v1.AlertRule.state:type_name -> hearth.v1.AlertState
-	45, // 47: hearth.v1.AlertRule.create_time:type_name -> google.protobuf.Timestamp
+	50, // 47: hearth.v1.AlertRule.create_time:type_name -> google.protobuf.Timestamp
 	23, // 48: hearth.v1.ListAlertRulesResponse.rules:type_name -> hearth.v1.AlertRule
 	23, // 49: hearth.v1.CreateAlertRuleRequest.rule:type_name -> hearth.v1.AlertRule
 	23, // 50: hearth.v1.CreateAlertRuleResponse.rule:type_name -> hearth.v1.AlertRule
-	44, // 51: hearth.v1.Silence.matchers:type_name -> hearth.v1.Silence.MatchersEntry
-	45, // 52: hearth.v1.Silence.start_time:type_name -> google.protobuf.Timestamp
-	45, // 53: hearth.v1.Silence.end_time:type_name -> google.protobuf.Timestamp
+	49, // 51: hearth.v1.Silence.matchers:type_name -> hearth.v1.Silence.MatchersEntry
+	50, // 52: hearth.v1.Silence.start_time:type_name -> google.protobuf.Timestamp
+	50, // 53: hearth.v1.Silence.end_time:type_name -> google.protobuf.Timestamp
 	30, // 54: hearth.v1.ListSilencesResponse.silences:type_name -> hearth.v1.Silence
 	30, // 55: hearth.v1.CreateSilenceRequest.silence:type_name -> hearth.v1.Silence
 	30, // 56: hearth.v1.CreateSilenceResponse.silence:type_name -> hearth.v1.Silence
-	2,  // 57: hearth.v1.ObserveService.QueryLogs:input_type -> hearth.v1.QueryLogsRequest
-	4,  // 58: hearth.v1.ObserveService.TailLogs:input_type -> hearth.v1.TailLogsRequest
-	8,  // 59: hearth.v1.ObserveService.GetTrace:input_type -> hearth.v1.GetTraceRequest
-	10, // 60: hearth.v1.ObserveService.SearchTraces:input_type -> hearth.v1.SearchTracesRequest
-	13, // 61: hearth.v1.ObserveService.QueryMetrics:input_type -> hearth.v1.QueryMetricsRequest
-	17, // 62: hearth.v1.ObserveService.ListMetrics:input_type -> hearth.v1.ListMetricsRequest
-	24, // 63: hearth.v1.ObserveService.ListAlertRules:input_type -> hearth.v1.ListAlertRulesRequest
-	26, // 64: hearth.v1.ObserveService.CreateAlertRule:input_type -> hearth.v1.CreateAlertRuleRequest
-	28, // 65: hearth.v1.ObserveService.DeleteAlertRule:input_type -> hearth.v1.DeleteAlertRuleRequest
-	31, // 66: hearth.v1.ObserveService.ListSilences:input_type -> hearth.v1.ListSilencesRequest
-	33, // 67: hearth.v1.ObserveService.CreateSilence:input_type -> hearth.v1.CreateSilenceRequest
-	35, // 68: hearth.v1.ObserveService.DeleteSilence:input_type -> hearth.v1.DeleteSilenceRequest
-	3,  // 69: hearth.v1.ObserveService.QueryLogs:output_type -> hearth.v1.QueryLogsResponse
-	5,  // 70: hearth.v1.ObserveService.TailLogs:output_type -> hearth.v1.TailLogsResponse
-	9,  // 71: hearth.v1.ObserveService.GetTrace:output_type -> hearth.v1.GetTraceResponse
-	12, // 72: hearth.v1.ObserveService.SearchTraces:output_type -> hearth.v1.SearchTracesResponse
-	16, // 73: hearth.v1.ObserveService.QueryMetrics:output_type -> hearth.v1.QueryMetricsResponse
-	19, // 74: hearth.v1.ObserveService.ListMetrics:output_type -> hearth.v1.ListMetricsResponse
-	25, // 75: hearth.v1.ObserveService.ListAlertRules:output_type -> hearth.v1.ListAlertRulesResponse
-	27, // 76: hearth.v1.ObserveService.CreateAlertRule:output_type -> hearth.v1.CreateAlertRuleResponse
-	29, // 77: hearth.v1.ObserveService.DeleteAlertRule:output_type -> hearth.v1.DeleteAlertRuleResponse
-	32, // 78: hearth.v1.ObserveService.ListSilences:output_type -> hearth.v1.ListSilencesResponse
-	34, // 79: hearth.v1.ObserveService.CreateSilence:output_type -> hearth.v1.CreateSilenceResponse
-	36, // 80: hearth.v1.ObserveService.DeleteSilence:output_type -> hearth.v1.DeleteSilenceResponse
-	69, // [69:81] is the sub-list for method output_type
-	57, // [57:69] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	51, // 57: hearth.v1.ObserveSettings.retention:type_name -> google.protobuf.Duration
+	37, // 58: hearth.v1.GetObserveSettingsResponse.settings:type_name -> hearth.v1.ObserveSettings
+	37, // 59: hearth.v1.UpdateObserveSettingsRequest.settings:type_name -> hearth.v1.ObserveSettings
+	37, // 60: hearth.v1.UpdateObserveSettingsResponse.settings:type_name -> hearth.v1.ObserveSettings
+	2,  // 61: hearth.v1.ObserveService.QueryLogs:input_type -> hearth.v1.QueryLogsRequest
+	4,  // 62: hearth.v1.ObserveService.TailLogs:input_type -> hearth.v1.TailLogsRequest
+	8,  // 63: hearth.v1.ObserveService.GetTrace:input_type -> hearth.v1.GetTraceRequest
+	10, // 64: hearth.v1.ObserveService.SearchTraces:input_type -> hearth.v1.SearchTracesRequest
+	13, // 65: hearth.v1.ObserveService.QueryMetrics:input_type -> hearth.v1.QueryMetricsRequest
+	17, // 66: hearth.v1.ObserveService.ListMetrics:input_type -> hearth.v1.ListMetricsRequest
+	24, // 67: hearth.v1.ObserveService.ListAlertRules:input_type -> hearth.v1.ListAlertRulesRequest
+	26, // 68: hearth.v1.ObserveService.CreateAlertRule:input_type -> hearth.v1.CreateAlertRuleRequest
+	28, // 69: hearth.v1.ObserveService.DeleteAlertRule:input_type -> hearth.v1.DeleteAlertRuleRequest
+	31, // 70: hearth.v1.ObserveService.ListSilences:input_type -> hearth.v1.ListSilencesRequest
+	33, // 71: hearth.v1.ObserveService.CreateSilence:input_type -> hearth.v1.CreateSilenceRequest
+	38, // 72: hearth.v1.ObserveService.GetObserveSettings:input_type -> hearth.v1.GetObserveSettingsRequest
+	40, // 73: hearth.v1.ObserveService.UpdateObserveSettings:input_type -> hearth.v1.UpdateObserveSettingsRequest
+	35, // 74: hearth.v1.ObserveService.DeleteSilence:input_type -> hearth.v1.DeleteSilenceRequest
+	3,  // 75: hearth.v1.ObserveService.QueryLogs:output_type -> hearth.v1.QueryLogsResponse
+	5,  // 76: hearth.v1.ObserveService.TailLogs:output_type -> hearth.v1.TailLogsResponse
+	9,  // 77: hearth.v1.ObserveService.GetTrace:output_type -> hearth.v1.GetTraceResponse
+	12, // 78: hearth.v1.ObserveService.SearchTraces:output_type -> hearth.v1.SearchTracesResponse
+	16, // 79: hearth.v1.ObserveService.QueryMetrics:output_type -> hearth.v1.QueryMetricsResponse
+	19, // 80: hearth.v1.ObserveService.ListMetrics:output_type -> hearth.v1.ListMetricsResponse
+	25, // 81: hearth.v1.ObserveService.ListAlertRules:output_type -> hearth.v1.ListAlertRulesResponse
+	27, // 82: hearth.v1.ObserveService.CreateAlertRule:output_type -> hearth.v1.CreateAlertRuleResponse
+	29, // 83: hearth.v1.ObserveService.DeleteAlertRule:output_type -> hearth.v1.DeleteAlertRuleResponse
+	32, // 84: hearth.v1.ObserveService.ListSilences:output_type -> hearth.v1.ListSilencesResponse
+	34, // 85: hearth.v1.ObserveService.CreateSilence:output_type -> hearth.v1.CreateSilenceResponse
+	39, // 86: hearth.v1.ObserveService.GetObserveSettings:output_type -> hearth.v1.GetObserveSettingsResponse
+	41, // 87: hearth.v1.ObserveService.UpdateObserveSettings:output_type -> hearth.v1.UpdateObserveSettingsResponse
+	36, // 88: hearth.v1.ObserveService.DeleteSilence:output_type -> hearth.v1.DeleteSilenceResponse
+	75, // [75:89] is the sub-list for method output_type
+	61, // [61:75] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_hearth_v1_observe_proto_init() }
@@ -3146,7 +3431,7 @@ func file_hearth_v1_observe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hearth_v1_observe_proto_rawDesc), len(file_hearth_v1_observe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   45,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -51,6 +51,15 @@ func (q *Queries) AllAlertRules(ctx context.Context) ([]ObserveAlertRule, error)
 	return items, nil
 }
 
+const clearRetention = `-- name: ClearRetention :exec
+DELETE FROM observe_settings WHERE project_id = $1
+`
+
+func (q *Queries) ClearRetention(ctx context.Context, projectID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, clearRetention, projectID)
+	return err
+}
+
 const compactionCandidates = `-- name: CompactionCandidates :many
 SELECT signal, project_id, hour, count(*)::bigint AS files
 FROM observe_files
@@ -385,6 +394,17 @@ DELETE FROM observe_garbage WHERE object_key = $1
 func (q *Queries) ForgetGarbage(ctx context.Context, objectKey string) error {
 	_, err := q.db.Exec(ctx, forgetGarbage, objectKey)
 	return err
+}
+
+const getRetention = `-- name: GetRetention :one
+SELECT retention_days FROM observe_settings WHERE project_id = $1
+`
+
+func (q *Queries) GetRetention(ctx context.Context, projectID uuid.UUID) (int32, error) {
+	row := q.db.QueryRow(ctx, getRetention, projectID)
+	var retention_days int32
+	err := row.Scan(&retention_days)
+	return retention_days, err
 }
 
 const insertAlertRule = `-- name: InsertAlertRule :one

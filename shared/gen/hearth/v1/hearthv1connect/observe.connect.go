@@ -64,6 +64,12 @@ const (
 	// ObserveServiceCreateSilenceProcedure is the fully-qualified name of the ObserveService's
 	// CreateSilence RPC.
 	ObserveServiceCreateSilenceProcedure = "/hearth.v1.ObserveService/CreateSilence"
+	// ObserveServiceGetObserveSettingsProcedure is the fully-qualified name of the ObserveService's
+	// GetObserveSettings RPC.
+	ObserveServiceGetObserveSettingsProcedure = "/hearth.v1.ObserveService/GetObserveSettings"
+	// ObserveServiceUpdateObserveSettingsProcedure is the fully-qualified name of the ObserveService's
+	// UpdateObserveSettings RPC.
+	ObserveServiceUpdateObserveSettingsProcedure = "/hearth.v1.ObserveService/UpdateObserveSettings"
 	// ObserveServiceDeleteSilenceProcedure is the fully-qualified name of the ObserveService's
 	// DeleteSilence RPC.
 	ObserveServiceDeleteSilenceProcedure = "/hearth.v1.ObserveService/DeleteSilence"
@@ -98,6 +104,11 @@ type ObserveServiceClient interface {
 	// CreateSilence mutes the alerts whose labels match until it ends
 	// (project:write).
 	CreateSilence(context.Context, *v1.CreateSilenceRequest) (*v1.CreateSilenceResponse, error)
+	// GetObserveSettings returns the project's telemetry settings.
+	GetObserveSettings(context.Context, *v1.GetObserveSettingsRequest) (*v1.GetObserveSettingsResponse, error)
+	// UpdateObserveSettings changes them (project:admin: retention deletes
+	// data).
+	UpdateObserveSettings(context.Context, *v1.UpdateObserveSettingsRequest) (*v1.UpdateObserveSettingsResponse, error)
 	// DeleteSilence ends a silence now (project:write).
 	DeleteSilence(context.Context, *v1.DeleteSilenceRequest) (*v1.DeleteSilenceResponse, error)
 }
@@ -187,6 +198,19 @@ func NewObserveServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(observeServiceMethods.ByName("CreateSilence")),
 			connect.WithClientOptions(opts...),
 		),
+		getObserveSettings: connect.NewClient[v1.GetObserveSettingsRequest, v1.GetObserveSettingsResponse](
+			httpClient,
+			baseURL+ObserveServiceGetObserveSettingsProcedure,
+			connect.WithSchema(observeServiceMethods.ByName("GetObserveSettings")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		updateObserveSettings: connect.NewClient[v1.UpdateObserveSettingsRequest, v1.UpdateObserveSettingsResponse](
+			httpClient,
+			baseURL+ObserveServiceUpdateObserveSettingsProcedure,
+			connect.WithSchema(observeServiceMethods.ByName("UpdateObserveSettings")),
+			connect.WithClientOptions(opts...),
+		),
 		deleteSilence: connect.NewClient[v1.DeleteSilenceRequest, v1.DeleteSilenceResponse](
 			httpClient,
 			baseURL+ObserveServiceDeleteSilenceProcedure,
@@ -198,18 +222,20 @@ func NewObserveServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 
 // observeServiceClient implements ObserveServiceClient.
 type observeServiceClient struct {
-	queryLogs       *connect.Client[v1.QueryLogsRequest, v1.QueryLogsResponse]
-	tailLogs        *connect.Client[v1.TailLogsRequest, v1.TailLogsResponse]
-	getTrace        *connect.Client[v1.GetTraceRequest, v1.GetTraceResponse]
-	searchTraces    *connect.Client[v1.SearchTracesRequest, v1.SearchTracesResponse]
-	queryMetrics    *connect.Client[v1.QueryMetricsRequest, v1.QueryMetricsResponse]
-	listMetrics     *connect.Client[v1.ListMetricsRequest, v1.ListMetricsResponse]
-	listAlertRules  *connect.Client[v1.ListAlertRulesRequest, v1.ListAlertRulesResponse]
-	createAlertRule *connect.Client[v1.CreateAlertRuleRequest, v1.CreateAlertRuleResponse]
-	deleteAlertRule *connect.Client[v1.DeleteAlertRuleRequest, v1.DeleteAlertRuleResponse]
-	listSilences    *connect.Client[v1.ListSilencesRequest, v1.ListSilencesResponse]
-	createSilence   *connect.Client[v1.CreateSilenceRequest, v1.CreateSilenceResponse]
-	deleteSilence   *connect.Client[v1.DeleteSilenceRequest, v1.DeleteSilenceResponse]
+	queryLogs             *connect.Client[v1.QueryLogsRequest, v1.QueryLogsResponse]
+	tailLogs              *connect.Client[v1.TailLogsRequest, v1.TailLogsResponse]
+	getTrace              *connect.Client[v1.GetTraceRequest, v1.GetTraceResponse]
+	searchTraces          *connect.Client[v1.SearchTracesRequest, v1.SearchTracesResponse]
+	queryMetrics          *connect.Client[v1.QueryMetricsRequest, v1.QueryMetricsResponse]
+	listMetrics           *connect.Client[v1.ListMetricsRequest, v1.ListMetricsResponse]
+	listAlertRules        *connect.Client[v1.ListAlertRulesRequest, v1.ListAlertRulesResponse]
+	createAlertRule       *connect.Client[v1.CreateAlertRuleRequest, v1.CreateAlertRuleResponse]
+	deleteAlertRule       *connect.Client[v1.DeleteAlertRuleRequest, v1.DeleteAlertRuleResponse]
+	listSilences          *connect.Client[v1.ListSilencesRequest, v1.ListSilencesResponse]
+	createSilence         *connect.Client[v1.CreateSilenceRequest, v1.CreateSilenceResponse]
+	getObserveSettings    *connect.Client[v1.GetObserveSettingsRequest, v1.GetObserveSettingsResponse]
+	updateObserveSettings *connect.Client[v1.UpdateObserveSettingsRequest, v1.UpdateObserveSettingsResponse]
+	deleteSilence         *connect.Client[v1.DeleteSilenceRequest, v1.DeleteSilenceResponse]
 }
 
 // QueryLogs calls hearth.v1.ObserveService.QueryLogs.
@@ -307,6 +333,24 @@ func (c *observeServiceClient) CreateSilence(ctx context.Context, req *v1.Create
 	return nil, err
 }
 
+// GetObserveSettings calls hearth.v1.ObserveService.GetObserveSettings.
+func (c *observeServiceClient) GetObserveSettings(ctx context.Context, req *v1.GetObserveSettingsRequest) (*v1.GetObserveSettingsResponse, error) {
+	response, err := c.getObserveSettings.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateObserveSettings calls hearth.v1.ObserveService.UpdateObserveSettings.
+func (c *observeServiceClient) UpdateObserveSettings(ctx context.Context, req *v1.UpdateObserveSettingsRequest) (*v1.UpdateObserveSettingsResponse, error) {
+	response, err := c.updateObserveSettings.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // DeleteSilence calls hearth.v1.ObserveService.DeleteSilence.
 func (c *observeServiceClient) DeleteSilence(ctx context.Context, req *v1.DeleteSilenceRequest) (*v1.DeleteSilenceResponse, error) {
 	response, err := c.deleteSilence.CallUnary(ctx, connect.NewRequest(req))
@@ -345,6 +389,11 @@ type ObserveServiceHandler interface {
 	// CreateSilence mutes the alerts whose labels match until it ends
 	// (project:write).
 	CreateSilence(context.Context, *v1.CreateSilenceRequest) (*v1.CreateSilenceResponse, error)
+	// GetObserveSettings returns the project's telemetry settings.
+	GetObserveSettings(context.Context, *v1.GetObserveSettingsRequest) (*v1.GetObserveSettingsResponse, error)
+	// UpdateObserveSettings changes them (project:admin: retention deletes
+	// data).
+	UpdateObserveSettings(context.Context, *v1.UpdateObserveSettingsRequest) (*v1.UpdateObserveSettingsResponse, error)
 	// DeleteSilence ends a silence now (project:write).
 	DeleteSilence(context.Context, *v1.DeleteSilenceRequest) (*v1.DeleteSilenceResponse, error)
 }
@@ -430,6 +479,19 @@ func NewObserveServiceHandler(svc ObserveServiceHandler, opts ...connect.Handler
 		connect.WithSchema(observeServiceMethods.ByName("CreateSilence")),
 		connect.WithHandlerOptions(opts...),
 	)
+	observeServiceGetObserveSettingsHandler := connect.NewUnaryHandlerSimple(
+		ObserveServiceGetObserveSettingsProcedure,
+		svc.GetObserveSettings,
+		connect.WithSchema(observeServiceMethods.ByName("GetObserveSettings")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	observeServiceUpdateObserveSettingsHandler := connect.NewUnaryHandlerSimple(
+		ObserveServiceUpdateObserveSettingsProcedure,
+		svc.UpdateObserveSettings,
+		connect.WithSchema(observeServiceMethods.ByName("UpdateObserveSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
 	observeServiceDeleteSilenceHandler := connect.NewUnaryHandlerSimple(
 		ObserveServiceDeleteSilenceProcedure,
 		svc.DeleteSilence,
@@ -460,6 +522,10 @@ func NewObserveServiceHandler(svc ObserveServiceHandler, opts ...connect.Handler
 			observeServiceListSilencesHandler.ServeHTTP(w, r)
 		case ObserveServiceCreateSilenceProcedure:
 			observeServiceCreateSilenceHandler.ServeHTTP(w, r)
+		case ObserveServiceGetObserveSettingsProcedure:
+			observeServiceGetObserveSettingsHandler.ServeHTTP(w, r)
+		case ObserveServiceUpdateObserveSettingsProcedure:
+			observeServiceUpdateObserveSettingsHandler.ServeHTTP(w, r)
 		case ObserveServiceDeleteSilenceProcedure:
 			observeServiceDeleteSilenceHandler.ServeHTTP(w, r)
 		default:
@@ -513,6 +579,14 @@ func (UnimplementedObserveServiceHandler) ListSilences(context.Context, *v1.List
 
 func (UnimplementedObserveServiceHandler) CreateSilence(context.Context, *v1.CreateSilenceRequest) (*v1.CreateSilenceResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ObserveService.CreateSilence is not implemented"))
+}
+
+func (UnimplementedObserveServiceHandler) GetObserveSettings(context.Context, *v1.GetObserveSettingsRequest) (*v1.GetObserveSettingsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ObserveService.GetObserveSettings is not implemented"))
+}
+
+func (UnimplementedObserveServiceHandler) UpdateObserveSettings(context.Context, *v1.UpdateObserveSettingsRequest) (*v1.UpdateObserveSettingsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("hearth.v1.ObserveService.UpdateObserveSettings is not implemented"))
 }
 
 func (UnimplementedObserveServiceHandler) DeleteSilence(context.Context, *v1.DeleteSilenceRequest) (*v1.DeleteSilenceResponse, error) {
