@@ -42,6 +42,10 @@ extra_tests=(
 	"controlplane/internal/pipeline/schedule.go|Authorize|./internal/pipeline/|TestScheduleStopsWhenItsOwnerLosesAccess"
 	"controlplane/internal/project/merge_requests.go|Authorize|./internal/project/|TestMergeRequestApprovalsOfFormerMembers"
 	"controlplane/internal/notify/fanout.go|Authorize|./internal/notify/|TestWhoReceivesWhat"
+	# OTLP and remote-write ingest are plain HTTP, and forwarded telemetry
+	# is decided after the agent gateway's own authentication.
+	"controlplane/internal/observe/ingest.go|Authorize|./internal/observe/|TestTenancy"
+	"controlplane/internal/observe/ingest.go|AuthErrorFrom|./internal/observe/|TestTenancy"
 )
 
 echo "== running the tables against each mutant"

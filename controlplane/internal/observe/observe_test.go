@@ -291,6 +291,10 @@ func TestTenancy(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d", name, code, body, tc.want)
 		}
 	}
+	// A refused credential is told why, not asked for one.
+	if _, body := postOTLP(t, w.srv.URL+"/v1/logs", "hth_"+strings.Repeat("x", 43), "application/x-protobuf", pb, false); strings.Contains(string(body), "send telemetry with") {
+		t.Errorf("a made-up token's answer: %s", body)
+	}
 	conn, err := grpc.NewClient(strings.TrimPrefix(w.srv.URL, "http://"), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
