@@ -11,6 +11,7 @@ package query
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/observe/columnar"
@@ -87,8 +88,9 @@ type snapshot struct {
 
 // take lists the hot parts first, then the files: a segment flushed in
 // between is then in both, and its file is left out (the hot part has its
-// rows); listing the other way round could miss it in both.
-func (e *Engine) take(ctx context.Context, project string, sig record.Signal, from, to int64) (snapshot, error) {
+// rows); listing the other way round could miss it in both. Files whose
+// services (from the catalog) hold none of services are left out too.
+func (e *Engine) take(ctx context.Context, project string, sig record.Signal, from, to int64, services []string) (snapshot, error) {
 	parts, err := e.Hot.Parts(ctx, project)
 	if err != nil {
 		return snapshot{}, err
@@ -110,7 +112,7 @@ func (e *Engine) take(ctx context.Context, project string, sig record.Signal, fr
 	}
 	kept := files[:0]
 	for _, f := range files {
-		if f.Segment >= 0 && held[f.Replica][f.Segment] {
+		if f.Segment >= 0 && held[f.Replica][f.Segment] || !anyService(f.Services, services) {
 			continue
 		}
 		kept = append(kept, f)
@@ -174,4 +176,18 @@ func (e *Engine) scanFiles(ctx context.Context, files []File, stats *Stats,
 		return first
 	}
 	return context.Cause(ctx)
+}
+
+// anyService reports whether a file listing have may hold one of want
+// (an empty list on either side: it may).
+func anyService(have, want []string) bool {
+	if len(have) == 0 || len(want) == 0 {
+		return true
+	}
+	for _, w := range want {
+		if slices.Contains(have, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -70,6 +70,15 @@ func TestHotAndColdCountOnce(t *testing.T) {
 	if err != nil || n != 6 || stats.FilesScanned != 2 || stats.HotRowsScanned != 3 {
 		t.Fatalf("CountLogs = %d (%+v), %v; want 6 rows, 2 files scanned", n, stats, err)
 	}
+	// A file listing other services only is not read.
+	if n, stats, err := e.CountLogs(t.Context(), "p", columnar.LogFilter{Services: []string{"api"}}); err != nil || n != 6 || stats.FilesScanned != 2 {
+		t.Fatalf("services api: %d %+v %v", n, stats, err)
+	}
+	files[1].Services = []string{"worker"}
+	if n, stats, err := e.CountLogs(t.Context(), "p", columnar.LogFilter{Services: []string{"api"}}); err != nil || n != 4 || stats.FilesScanned != 1 {
+		t.Fatalf("a worker-only file: %d %+v %v", n, stats, err)
+	}
+	files[1].Services = nil
 	// Another replica's segment 5 is another segment.
 	e.Hot = memHot{{Replica: "r2", Segments: []uint64{5}}}
 	if n, _, err := e.CountLogs(t.Context(), "p", columnar.LogFilter{}); err != nil || n != 6 {

@@ -102,7 +102,7 @@ func (e *Engine) Logs(ctx context.Context, project string, q LogQuery) (LogResul
 		skip = q.After.Skip
 	}
 	var res LogResult
-	snap, err := e.take(ctx, project, record.Logs, f.From, orMax(f.To))
+	snap, err := e.take(ctx, project, record.Logs, f.From, orMax(f.To), f.Services)
 	if err != nil {
 		return res, err
 	}
@@ -172,7 +172,7 @@ func orMax(to int64) int64 {
 // CountLogs counts the log records matching f (an alert's value).
 func (e *Engine) CountLogs(ctx context.Context, project string, f columnar.LogFilter) (int64, Stats, error) {
 	var stats Stats
-	snap, err := e.take(ctx, project, record.Logs, f.From, orMax(f.To))
+	snap, err := e.take(ctx, project, record.Logs, f.From, orMax(f.To), f.Services)
 	if err != nil {
 		return 0, stats, err
 	}

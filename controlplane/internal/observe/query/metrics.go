@@ -28,7 +28,7 @@ func (e *Engine) Metrics(ctx context.Context, project string, q MetricQuery) ([]
 
 func (e *Engine) points(ctx context.Context, project string, f columnar.MetricFilter) ([]record.Metric, Stats, error) {
 	var stats Stats
-	snap, err := e.take(ctx, project, record.Metrics, f.From, orMax(f.To))
+	snap, err := e.take(ctx, project, record.Metrics, f.From, orMax(f.To), f.Services)
 	if err != nil {
 		return nil, stats, err
 	}

@@ -33,7 +33,7 @@ func (e *Engine) Trace(ctx context.Context, project string, traceID []byte, from
 // narrows further (it sees only spans f matched).
 func (e *Engine) spans(ctx context.Context, project string, f columnar.SpanFilter, keep func(*record.Span) bool) ([]record.Span, Stats, error) {
 	var stats Stats
-	snap, err := e.take(ctx, project, record.Traces, f.From, orMax(f.To))
+	snap, err := e.take(ctx, project, record.Traces, f.From, orMax(f.To), f.Services)
 	if err != nil {
 		return nil, stats, err
 	}
