@@ -20,7 +20,7 @@ export interface WatchedPage {
 }
 
 // Calls that stream for as long as the page is open.
-const streams = /\/hearth\.v1\.[A-Za-z]+\/(WatchNotifications|FollowJobLog)$/;
+const streams = /\/hearth\.v1\.[A-Za-z]+\/(WatchNotifications|FollowJobLog|TailLogs)$/;
 
 export async function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-dev-shm-usage"] });

@@ -61,7 +61,20 @@ export async function startHearth(): Promise<Hearth> {
   let output = "";
   const child = spawn(
     bin,
-    ["dev", "--listen", `127.0.0.1:${port}`, "--raft-listen", `127.0.0.1:${raftPort}`, "--data-dir", dataDir, "--public-url", url],
+    [
+      "dev",
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--raft-listen",
+      `127.0.0.1:${raftPort}`,
+      "--data-dir",
+      dataDir,
+      "--public-url",
+      url,
+      // No project for hearth's own telemetry (by default admin/hearth): the
+      // flows start from an empty project list.
+      "--self-telemetry-project=",
+    ],
     { env: { ...process.env, HEARTH_ADMIN_PASSWORD: adminPassword }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const keep = (chunk: Buffer) => {

@@ -9,9 +9,12 @@ import { notificationRoutes } from "../pages/notifications/routes";
 import { ProjectLayout } from "../pages/project/ProjectLayout";
 import { codeRoutes } from "../pages/project/code/routes";
 import { issueRoutes } from "../pages/project/issues/routes";
+import { logRoutes } from "../pages/project/logs/routes";
 import { mergeRequestRoutes } from "../pages/project/merge_requests/routes";
+import { metricRoutes } from "../pages/project/metrics/routes";
 import { pipelineRoutes } from "../pages/project/pipelines/routes";
 import { settingsRoutes } from "../pages/project/settings/routes";
+import { traceRoutes } from "../pages/project/traces/routes";
 import { tokenRoutes } from "../pages/tokens/routes";
 import { RequireAuth } from "./RequireAuth";
 import { RouteError } from "./RouteError";
@@ -48,6 +51,9 @@ export const routes: RouteObject[] = [
               ...issueRoutes,
               ...mergeRequestRoutes,
               ...pipelineRoutes,
+              ...logRoutes,
+              ...traceRoutes,
+              ...metricRoutes,
               ...settingsRoutes,
               { path: "*", element: <NotFoundPage /> },
             ],

@@ -20,6 +20,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/observe/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/observe/query"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // LogMatch selects the log records a rule counts.
@@ -336,7 +337,7 @@ func (s *Service) EvaluateAlerts(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			s.log.Warn().Err(err).Str("rule", r.ID.String()).Msg("an alert rule could not be evaluated")
+			s.log.Warn().Err(err).Str(logfield.RuleID, r.ID.String()).Msg("an alert rule could not be evaluated")
 			continue
 		}
 		sils, seen := silences[r.ProjectID]

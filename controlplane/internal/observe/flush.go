@@ -13,6 +13,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/observe/internal/db"
 	"github.com/hearth-dev/hearth/controlplane/internal/observe/record"
 	"github.com/hearth-dev/hearth/controlplane/internal/observe/wal"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // RunFlusher seals the active WAL segment once it is FlushInterval old
@@ -149,7 +150,7 @@ func (s *Service) flushSegment(ctx context.Context, seg uint64) error {
 	for k, g := range groups {
 		s.metrics.flushed.WithLabelValues(k.signal.String()).Add(float64(len(g.spans) + len(g.logs) + len(g.metrics)))
 	}
-	s.log.Debug().Uint64("segment", seg).Int("rows", rows).Int("files", len(files)).Msg("telemetry WAL segment flushed")
+	s.log.Debug().Uint64(logfield.Segment, seg).Int(logfield.Rows, rows).Int(logfield.Files, len(files)).Msg("telemetry WAL segment flushed")
 	return s.wal.Remove(seg)
 }
 
@@ -192,7 +193,7 @@ func (s *Service) writeFile(ctx context.Context, k fileGroup, g *groupRows, seg 
 func (s *Service) deleteObjects(ctx context.Context, files []db.InsertFileParams) {
 	for _, f := range files {
 		if err := s.d.Objects.Delete(context.WithoutCancel(ctx), f.ObjectKey); err != nil {
-			s.log.Warn().Err(err).Str("key", f.ObjectKey).Msg("could not delete an unrecorded telemetry object")
+			s.log.Warn().Err(err).Str(logfield.Key, f.ObjectKey).Msg("could not delete an unrecorded telemetry object")
 		}
 	}
 }

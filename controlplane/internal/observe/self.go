@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/observe/record"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // SelfProjects finds (creating it when missing) the project Hearth's own
@@ -133,7 +134,7 @@ func (t *SelfTelemetry) Run(ctx context.Context) error {
 			lastTry = time.Now()
 			id, err := t.projects.EnsureProject(ctx, t.owner, t.name)
 			if err != nil {
-				t.svc.log.Warn().Err(err).Str("project", t.owner+"/"+t.name).Msg("self-telemetry has no project to go to yet")
+				t.svc.log.Warn().Err(err).Str(logfield.Project, t.owner+"/"+t.name).Msg("self-telemetry has no project to go to yet")
 				continue
 			}
 			project = id

@@ -23,6 +23,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/observe/record"
 	"github.com/hearth-dev/hearth/controlplane/internal/observe/wal"
 	"github.com/hearth-dev/hearth/controlplane/internal/store"
+	"github.com/hearth-dev/hearth/shared/logfield"
 )
 
 // Objects is the S3 bucket (objectstore.Store): Parquet files are put
@@ -214,7 +215,7 @@ func (s *Service) replay(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("telemetry WAL segment %d: %w", seg, err)
 		}
-		s.log.Info().Uint64("segment", seg).Int("rows", rows).Msg("telemetry WAL segment replayed")
+		s.log.Info().Uint64(logfield.Segment, seg).Int(logfield.Rows, rows).Msg("telemetry WAL segment replayed")
 	}
 	return nil
 }

@@ -48,6 +48,9 @@ var settings = []setting{
 	{"kube-pod-config", "FILE", "", "kubernetes runner: a YAML file shaping every job pod (resources, node selector, tolerations, …) and the limits of jobs' own kubernetes: sections (docs/kubernetes.md)"},
 	{"identity-secret", "NAME", "", "kubernetes runner: keep the agent's identity in this Secret of --kube-namespace (which must exist) instead of --data-dir"},
 	{"lease", "NAME", "", "kubernetes runner: run jobs only while holding this Lease of --kube-namespace, so one of several replicas runs them"},
+	{"otlp-listen", "ADDR", defaultOTLPListen, "where jobs (and later other workloads) send OTLP, HTTP and gRPC on one port: host:port; with --runner kubernetes the default is " + defaultOTLPListenKube + " (reached through a Service), used once --otlp-endpoint is set; empty (--otlp-listen=) or off: no receiver"},
+	{"otlp-endpoint", "URL", "", "the receiver's URL as jobs reach it, put in their OTEL_EXPORTER_OTLP_ENDPOINT (empty: http:// and the listen address, loopback for 0.0.0.0); with --runner kubernetes and a non-loopback --otlp-listen, the URL of a Service in front of the agent, e.g. http://hearth-agent.<namespace>.svc:4318 (required when --otlp-listen is given; without it the default listener stays off)"},
+	{"otlp-queue-bytes", "N", "256MiB", "the disk queue of telemetry waiting for the control plane (<data-dir>/otlp-queue); past it the oldest is dropped (bytes; suffixes KiB, MiB, GiB; at least 8MiB)"},
 	{"rotate-every", "DURATION", session.DefaultRotateEvery.String(), "how often the agent credential is rotated (at least 1m)"},
 	{"log-level", "LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "FORMAT", "json", "json or console"},
@@ -70,6 +73,7 @@ type runConfig struct {
 	MaxJobLogBytes int64
 	JobUIDBase     uint32
 	SecretsDir     string
+	OTLP           otlpConfig
 	RotateEvery    time.Duration
 	LogLevel       string
 	LogFormat      string
@@ -124,6 +128,7 @@ func parseRun(args []string, getenv func(string) string) (runConfig, error) {
 	c.readIdentity(get, bad)
 	c.readJobs(get, bad)
 	c.readKube(get, bad)
+	c.readOTLP(get, bad, set["otlp-listen"] || getenv(envName("otlp-listen")) != "")
 	c.readOperation(get, bad)
 	if len(problems) > 0 {
 		return runConfig{}, &usageError{problems}

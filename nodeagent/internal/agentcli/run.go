@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/hearth-dev/hearth/nodeagent/internal/identity"
 	"github.com/hearth-dev/hearth/nodeagent/internal/kubeagent"
@@ -65,10 +66,20 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		r = pr
 	}
+	col, err := startOTLP(c, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "hearth-agent: the OTLP receiver: %v\n", err)
+		return exitFailure
+	}
+	var endpoint string
+	if col != nil {
+		defer col.close()
+		endpoint = col.endpoint
+	}
 	s, err := session.New(session.Deps{
 		Server: c.Server, DataDir: c.DataDir, Identity: store, JoinToken: c.JoinToken, Name: c.Name, Labels: c.Labels,
 		Capacity: c.Capacity, Runner: r, MaxJobLogBytes: c.MaxJobLogBytes, RotateEvery: c.RotateEvery,
-		Logger: log,
+		OTLPEndpoint: endpoint, Logger: log,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "hearth-agent: %v\n", err)
@@ -76,7 +87,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log.Info().Str(logfield.Version, version.Get().String()).Str(logfield.ServerValue, c.Server).
 		Str(logfield.Runner, c.Runner).Int(logfield.Capacity, c.Capacity).Msg("hearth-agent starting")
-	if err := s.Run(ctx); err != nil || errors.Is(context.Cause(ctx), kubeagent.ErrLost) {
+	if err := runSession(ctx, s, col); err != nil || errors.Is(context.Cause(ctx), kubeagent.ErrLost) {
 		if err == nil {
 			err = context.Cause(ctx)
 		}
@@ -86,4 +97,20 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log.Info().Msg("hearth-agent stopped; running jobs keep running and are resumed at the next start")
 	return exitOK
+}
+
+// runSession runs s and, beside it, the OTLP collector (col, nil when
+// off): the collector stops when the session does (ctx ended, or the
+// agent cannot go on), and runSession returns once every part stopped.
+func runSession(ctx context.Context, s *session.Session, col *otlpRun) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	if col != nil {
+		col.start(ctx, &wg, s)
+	}
+	err := s.Run(ctx)
+	stop()
+	wg.Wait()
+	return err
 }

@@ -9,7 +9,9 @@
 // stored end; statuses and chunks are acknowledged once stored), records
 // everything the agent sends, and has hooks to misbehave: push RunJob,
 // CancelJob or Drain, drop connections, delay or withhold acknowledgements,
-// refuse chunks, refuse credentials, stay silent. It also checks protocol
+// refuse chunks, refuse credentials, stay silent. Forwarded telemetry
+// (ExportTelemetry) is stored once per batch id, a repeat answered
+// duplicate, and can be failed with any code (SetExportHook). It also checks protocol
 // rules the agent must keep (Hello first, a final status only after every
 // log byte was stored) and records violations instead of failing at once,
 // so a test can assert Violations() is empty.

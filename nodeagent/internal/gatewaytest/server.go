@@ -96,6 +96,13 @@ type Server struct {
 	duplicates  int
 	gaps        int
 	statusAcks  int
+
+	// telemetry (telemetry.go)
+	exports       []Export
+	exportSeen    map[exportKey]bool
+	exportCalls   int
+	exportRepeats int
+	exportHook    func(*agentv1.ExportTelemetryRequest) connect.Code
 }
 
 type agentRecord struct {
@@ -119,6 +126,7 @@ func New(t testing.TB, opts Options) *Server {
 		opts: opts, changed: make(chan struct{}),
 		agents: map[string]*agentRecord{}, creds: map[string]string{},
 		logs: map[jobStep][]byte{}, artifacts: map[string][]byte{}, ackStatuses: true,
+		exportSeen: map[exportKey]bool{},
 	}
 	mux := http.NewServeMux()
 	mux.Handle(agentv1connect.NewRegistrationServiceHandler(registration{s}))

@@ -59,6 +59,16 @@
 // RUNNING, which acknowledges the RunJob. A Start error fails the job
 // ("starting the job failed: …", also written to step 0's log).
 //
+// Telemetry: with Deps.OTLPEndpoint set (the agent's OTLP receiver is on),
+// a RunJob with a clone token that sets no OTEL_EXPORTER_OTLP_* variable
+// itself is handed to the runner with OTEL_EXPORTER_OTLP_ENDPOINT and
+// OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf in env and
+// OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<clone token> in
+// secret_env (telemetry.go): job.json leaves it out like every secret, and
+// the log masks it, the token alone too. AgentService gives other parts of
+// the agent (the OTLP forwarder) the session's AgentService client once
+// Run has the identity.
+//
 // CancelJob calls Handle.Cancel(reason) (idempotent); the job's final
 // status (usually CANCELLED with that reason) follows the usual path. A
 // CancelJob for a job the agent does not hold gets no answer: the control

@@ -356,6 +356,7 @@ func (s *Session) runJob(ctx context.Context, rj *agentv1.RunJob) {
 		s.sendOnce(&agentv1.JobStatus{JobId: id, State: agentv1.JobState_JOB_STATE_FAILURE, Message: MsgAtCapacity})
 		return
 	}
+	rj = s.withTelemetry(rj, log)
 	masker := jobMasker(rj)
 	p, err := s.recordJob(rj, dir, masker)
 	if err != nil {

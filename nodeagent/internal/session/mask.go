@@ -43,8 +43,9 @@ type maskRecordStep struct {
 	Masked uint64 `json:"masked"`
 }
 
-// jobMasker returns the masker of a RunJob's secret values: every file and
-// every secret variable.
+// jobMasker returns the masker of a RunJob's secret values: every file,
+// every secret variable and, when the steps have it (withTelemetry), the
+// job's token.
 func jobMasker(rj *agentv1.RunJob) *logmask.Masker {
 	values := make([][]byte, 0, len(rj.GetFiles())+len(rj.GetSecretEnv()))
 	for _, v := range rj.GetFiles() {
@@ -52,6 +53,9 @@ func jobMasker(rj *agentv1.RunJob) *logmask.Masker {
 	}
 	for _, v := range rj.GetSecretEnv() {
 		values = append(values, []byte(v))
+	}
+	if tok := exposedToken(rj); tok != nil {
+		values = append(values, tok)
 	}
 	return logmask.New(values)
 }

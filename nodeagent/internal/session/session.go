@@ -65,7 +65,11 @@ type Deps struct {
 	MaxJobLogBytes int64
 	// RotateEvery is the credential rotation period (0: DefaultRotateEvery).
 	RotateEvery time.Duration
-	Logger      zerolog.Logger
+	// OTLPEndpoint is the URL of the agent's OTLP receiver as jobs reach
+	// it (empty: the agent receives no OTLP). Jobs with a token get the
+	// OpenTelemetry exporter variables pointing there (telemetry.go).
+	OTLPEndpoint string
+	Logger       zerolog.Logger
 	// Tuning: zero values take the defaults; tests shorten them.
 	Tuning Tuning
 }
@@ -153,6 +157,10 @@ type Session struct {
 	// newestEpoch is the newest leadership epoch seen in a Welcome or a
 	// command, over every stream of this process (see fresh).
 	newestEpoch uint64
+
+	// ready is closed once agents is set (AgentService), ended when Run
+	// returns.
+	ready, ended chan struct{}
 }
 
 // New checks d and returns a Session.
@@ -205,6 +213,8 @@ func New(d Deps) (*Session, error) {
 		byID:   map[string]*job{},
 		events: make(chan event, 64),
 		fatal:  make(chan error, 1),
+		ready:  make(chan struct{}),
+		ended:  make(chan struct{}),
 	}
 	return s, nil
 }
@@ -219,6 +229,7 @@ func New(d Deps) (*Session, error) {
 // handle is detached (runner.Detacher): jobs keep running in their own
 // process groups for the next Run to Resume.
 func (s *Session) Run(ctx context.Context) error {
+	defer close(s.ended)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if err := s.prepareDirs(); err != nil {
@@ -238,6 +249,7 @@ func (s *Session) Run(ctx context.Context) error {
 	defer authed.CloseIdleConnections()
 	s.reg = agentv1connect.NewRegistrationServiceClient(authed, s.base.String())
 	s.agents = agentv1connect.NewAgentServiceClient(authed, s.base.String())
+	close(s.ready)
 	s.log = s.log.With().Str(logfield.AgentID, id.AgentID).Logger()
 
 	defer s.detachAll()

@@ -8,6 +8,9 @@ export const projectTabs = [
   { label: "Issues", value: "issues", segment: "issues" },
   { label: "Merge requests", value: "merge_requests", segment: "merge_requests" },
   { label: "Pipelines", value: "pipelines", segment: "pipelines" },
+  { label: "Logs", value: "logs", segment: "logs" },
+  { label: "Traces", value: "traces", segment: "traces" },
+  { label: "Metrics", value: "metrics", segment: "metrics" },
   { label: "Settings", value: "settings", segment: "settings" },
 ] as const;
 
@@ -26,6 +29,12 @@ export function activeTab(owner: string, name: string, pathname: string): string
     case "pipelines":
     case "jobs":
       return "pipelines";
+    case "logs":
+      return "logs";
+    case "traces":
+      return "traces";
+    case "metrics":
+      return "metrics";
     case "settings":
       return "settings";
     default:

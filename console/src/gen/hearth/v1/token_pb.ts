@@ -32,7 +32,8 @@ export type Token = Message<"hearth.v1.Token"> & {
   name: string;
 
   /**
-   * read-only, repo:read, repo:write, api, admin.
+   * read-only, repo:read, repo:write, observe:read, observe:write, api,
+   * admin.
    *
    * @generated from field: repeated string scopes = 3;
    */
