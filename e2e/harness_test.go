@@ -269,7 +269,9 @@ func (w *world) startAgent(t testing.TB, capacity int) *agentProc {
 		env: append(os.Environ(), "HEARTH_AGENT_JOIN_TOKEN="+w.joinToken(t)),
 	}
 	a.args = []string{"run", "--server", w.proxy.URL(), "--data-dir", a.dir, "--runner", "process",
-		"--capacity", strconv.Itoa(capacity), "--name", "e2e", "--log-level", "debug"}
+		"--capacity", strconv.Itoa(capacity), "--name", "e2e", "--log-level", "debug",
+		// Its own free port: several agents share the machine.
+		"--otlp-listen", "127.0.0.1:0"}
 	a.start()
 	t.Cleanup(func() {
 		a.stop()

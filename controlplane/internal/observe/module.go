@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/hearth-dev/hearth/controlplane/internal/module"
@@ -33,7 +34,12 @@ func (s *Service) Module() module.Module {
 			{Name: "observe-retention", Run: s.RunRetention},
 			{Name: "observe-alerts", Run: s.RunAlerts},
 		},
-		Stops: []func(context.Context) error{func(context.Context) error { return s.Close() }},
+		// A replica that stops flushes what it holds, so nothing waits in
+		// a WAL whose replica may never come back (a crash leaves it for
+		// the next start of that replica).
+		Stops: []func(context.Context) error{func(ctx context.Context) error {
+			return errors.Join(s.Flush(ctx), s.Close())
+		}},
 	}
 }
 

@@ -393,3 +393,23 @@ func TestSelfTelemetry(t *testing.T) {
 		t.Fatalf("ingest requests traced: %v %v", res.GetTraces(), err)
 	}
 }
+
+// TestGracefulStopFlushes: a replica that stops gracefully writes what
+// it holds to Parquet first, so another replica (its own data directory)
+// answers with it.
+func TestGracefulStopFlushes(t *testing.T) {
+	w := newWorld(t) // a flush interval of a minute: nothing flushes by itself
+	now := time.Now()
+	pb, _ := proto.Marshal(logsRequest("api", now, "held at stop"))
+	if code, body := postOTLP(t, w.srv.URL+"/v1/logs", w.appWriter, "application/x-protobuf", pb, false); code != http.StatusOK {
+		t.Fatalf("export: %d %s", code, body)
+	}
+	w.srv.Stop()
+	next := servertest.Start(t, servertest.SharingStateWith(w.srv))
+	reads := hearthv1connect.NewObserveServiceClient(http.DefaultClient, next.URL, servertest.BearerOption(next.AdminToken(t)))
+	res, err := reads.QueryLogs(t.Context(), &hearthv1.QueryLogsRequest{Owner: "admin", Name: "app",
+		StartTime: timestamppb.New(now.Add(-time.Minute)), EndTime: timestamppb.New(now.Add(time.Minute))})
+	if err != nil || fmt.Sprint(bodies(res)) != "[held at stop]" || res.GetStats().GetFilesScanned() != 1 {
+		t.Fatalf("the next replica: %v %v", res, err)
+	}
+}
