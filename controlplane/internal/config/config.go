@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -529,9 +528,6 @@ func (c *Config) validate(mode Mode, trustedProxies, webhookAllow string) error 
 	}
 	p = append(p, c.Notify.problems()...)
 	p = append(p, c.Observe.problems()...)
-	if c.Observe.WALDir == "" {
-		c.Observe.WALDir = filepath.Join(c.DataDir, "observe-wal")
-	}
 	if c.Auth.AdminPassword != "" && len(c.Auth.AdminPassword) < 12 {
 		bad("--admin-password must be at least 12 characters")
 	}

@@ -151,7 +151,8 @@ func (s *Service) CreateAlertRule(ctx context.Context, project uuid.UUID, r Aler
 	err = s.d.DB.InTx(ctx, func(tx pgx.Tx) error {
 		at, err := db.New(tx).InsertAlertRule(ctx, db.InsertAlertRuleParams{
 			ID: r.ID, ProjectID: project, Name: r.Name, Signal: r.Signal, Match: m, Comparator: r.Comparator, Threshold: r.Threshold,
-			WindowSeconds: int32(r.Window / time.Second), ForSeconds: int32(r.For / time.Second), Labels: labels, CreatedBy: by,
+			Labels: labels, CreatedBy: by,
+			WindowSeconds: int32(r.Window / time.Second), ForSeconds: int32(r.For / time.Second), //nolint:gosec // G115: check bounds both to a day
 		})
 		if err != nil {
 			if errors.Is(err, store.ErrConflict) {
@@ -335,7 +336,7 @@ func (s *Service) EvaluateAlerts(ctx context.Context) error {
 		v, ok, err := s.value(ctx, r, now)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return nil //nolint:nilerr // stopping, not failing: the next leader evaluates
 			}
 			s.log.Warn().Err(err).Str(logfield.RuleID, r.ID.String()).Msg("an alert rule could not be evaluated")
 			continue

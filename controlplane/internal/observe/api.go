@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"math"
 	"net/http"
 	"regexp"
 	"strings"
@@ -34,7 +35,7 @@ func (a *API) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 	return hearthv1connect.NewObserveServiceHandler(a, opts...)
 }
 
-// Rules: every query needs observe:read on the project it names;
+// Rules declares what each RPC needs: observe:read on the project it names;
 // managing alert rules and silences project:write.
 func (a *API) Rules() access.Rules {
 	read := access.Rule{Permission: access.ObserveRead, Project: a.projectOf}
@@ -271,7 +272,7 @@ func (a *API) SearchTraces(ctx context.Context, req *hearthv1.SearchTracesReques
 		out.Traces = append(out.Traces, &hearthv1.TraceSummary{
 			TraceId: hex.EncodeToString(t.TraceID), RootService: t.RootService, RootName: t.RootName,
 			StartTime: nanoTime(t.StartNano), Duration: durationpb.New(time.Duration(t.EndNano - t.StartNano)),
-			SpanCount: int32(t.Spans), ErrorCount: int32(t.Errors),
+			SpanCount: int32(min(t.Spans, math.MaxInt32)), ErrorCount: int32(min(t.Errors, math.MaxInt32)), //nolint:gosec // G115: clamped
 		})
 	}
 	return out, nil
@@ -407,7 +408,7 @@ func statsProto(s query.Stats) *hearthv1.QueryStats {
 // A page token is the cursor, opaque to clients.
 func cursorToken(c query.Cursor) string {
 	b := binary.AppendVarint(nil, c.Time)
-	b = binary.AppendUvarint(b, uint64(c.Skip))
+	b = binary.AppendUvarint(b, uint64(max(c.Skip, 0)))
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 

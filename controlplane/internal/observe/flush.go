@@ -126,7 +126,7 @@ func (s *Service) flushSegment(ctx context.Context, seg uint64) error {
 	err = s.d.DB.InTx(ctx, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		n, err := q.RecordFlushedSegment(ctx, db.RecordFlushedSegmentParams{
-			Replica: s.d.Config.Replica, Segment: int64(seg), FileCount: int32(len(files)), RowCount: int64(rows),
+			Replica: s.d.Config.Replica, Segment: int64(seg), FileCount: int32(len(files)), RowCount: int64(rows), //nolint:gosec // G115: WAL segment ids count up from 1
 		})
 		if err != nil || n == 0 {
 			return err // n == 0: an earlier run recorded it already
@@ -181,7 +181,7 @@ func (s *Service) writeFile(ctx context.Context, k fileGroup, g *groupRows, seg 
 	if err := s.d.Objects.Put(ctx, key, &buf, size, "application/vnd.apache.parquet"); err != nil {
 		return db.InsertFileParams{}, fmt.Errorf("uploading %s: %w", key, err)
 	}
-	replica, segment := s.d.Config.Replica, int64(seg)
+	replica, segment := s.d.Config.Replica, int64(seg) //nolint:gosec // G115: WAL segment ids count up from 1
 	return db.InsertFileParams{
 		ID: id, Signal: k.signal.String(), ProjectID: project, ObjectKey: key, MinTime: meta.MinTime, MaxTime: meta.MaxTime,
 		RowCount: meta.Rows, SizeBytes: size, Services: meta.Services, Hour: k.hour, Level: 0, Replica: &replica, Segment: &segment,
@@ -217,7 +217,7 @@ func (s *Service) flushedSegments(ctx context.Context) (map[uint64]struct{}, err
 	}
 	out := make(map[uint64]struct{}, len(ids))
 	for _, id := range ids {
-		out[uint64(id)] = struct{}{}
+		out[uint64(id)] = struct{}{} //nolint:gosec // G115: recorded from uint64 ids
 	}
 	return out, nil
 }

@@ -190,7 +190,7 @@ func writeStatus(w http.ResponseWriter, asJSON bool, code int, msg string, retry
 		secs := int64((retryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
-	writeMessage(w, asJSON, code, &status.Status{Code: int32(grpcCodeOf(code)), Message: msg})
+	writeMessage(w, asJSON, code, &status.Status{Code: int32(grpcCodeOf(code)), Message: msg}) //nolint:gosec // G115: gRPC codes are 0-16
 }
 
 func writeMessage(w http.ResponseWriter, asJSON bool, code int, m proto.Message) {

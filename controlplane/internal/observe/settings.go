@@ -40,7 +40,7 @@ func (s *Service) SetRetention(ctx context.Context, project uuid.UUID, retention
 		if retention == 0 {
 			err = q.ClearRetention(ctx, project)
 		} else {
-			err = q.SetRetention(ctx, db.SetRetentionParams{ProjectID: project, RetentionDays: int32(retention / day)})
+			err = q.SetRetention(ctx, db.SetRetentionParams{ProjectID: project, RetentionDays: int32(retention / day)}) //nolint:gosec // G115: at most 3650, checked above
 		}
 		if err != nil {
 			return err

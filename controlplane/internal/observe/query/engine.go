@@ -107,7 +107,7 @@ func (e *Engine) take(ctx context.Context, project string, sig record.Signal, fr
 			held[p.Replica] = m
 		}
 		for _, seg := range p.Segments {
-			m[int64(seg)] = true
+			m[int64(seg)] = true //nolint:gosec // G115: WAL segment ids count up from 1
 		}
 	}
 	kept := files[:0]
