@@ -229,6 +229,26 @@ func TestAgentDefaults(t *testing.T) {
 	if len(ofKind(objs, "Secret")) != 1 {
 		t.Errorf("want only the credential Secret without joinToken, got %d Secrets", len(ofKind(objs, "Secret")))
 	}
+	// Workloads reach the OTLP receiver through a Service, and jobs are
+	// told its address.
+	svc := one[corev1.Service](t, objs, "Service")
+	if svc.Name != "hearth-agent-otlp" || len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 4318 ||
+		svc.Spec.Ports[0].TargetPort.StrVal != "otlp" || svc.Spec.Selector["app.kubernetes.io/name"] == "" {
+		t.Errorf("OTLP Service %+v", svc)
+	}
+	if len(c.Ports) != 1 || c.Ports[0].Name != "otlp" || c.Ports[0].ContainerPort != 4318 {
+		t.Errorf("container ports %+v", c.Ports)
+	}
+	if v := env["HEARTH_AGENT_OTLP_LISTEN"].Value; v != "0.0.0.0:4318" {
+		t.Errorf("--otlp-listen %q", v)
+	}
+	if v := env["HEARTH_AGENT_OTLP_ENDPOINT"].Value; v != "http://hearth-agent-otlp."+releaseNamespace+".svc:4318" {
+		t.Errorf("--otlp-endpoint %q", v)
+	}
+	off := mustRender(t, agentChart, map[string]any{"otlp": map[string]any{"enabled": false}})
+	if len(ofKind(off, "Service")) != 0 {
+		t.Error("a Service without the receiver")
+	}
 }
 
 // expectedAgentRules are the agent's permissions, all of them

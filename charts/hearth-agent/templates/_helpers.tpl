@@ -123,7 +123,7 @@ each restricted to the one object by name where Kubernetes allows it.
 {{- if and .Values.joinToken .Values.existingSecret }}
 {{- fail "give joinToken (the chart creates its Secret) or existingSecret (yours), not both" }}
 {{- end }}
-{{- $managed := list "server" "data-dir" "join-token" "name" "labels" "capacity" "runner" "kubeconfig" "kube-namespace" "kube-cluster" "kube-helper-image" "kube-default-image" "kube-pod-config" "identity-secret" "lease" "log-level" "log-format" }}
+{{- $managed := list "server" "data-dir" "join-token" "name" "labels" "capacity" "runner" "kubeconfig" "kube-namespace" "kube-cluster" "kube-helper-image" "kube-default-image" "kube-pod-config" "identity-secret" "lease" "log-level" "log-format" "otlp-listen" "otlp-endpoint" "otlp-queue-bytes" }}
 {{- range $flag, $_ := .Values.extraFlags }}
 {{- if has $flag $managed }}
 {{- fail (printf "extraFlags.%s: --%s is set by the chart from its own value (see values.yaml)" $flag $flag) }}
