@@ -33,6 +33,13 @@ FUZZ_TARGETS := \
 	./controlplane/internal/git:FuzzValidBrowseRef \
 	./controlplane/internal/pipeline/spec:FuzzParse \
 	./controlplane/internal/project:FuzzMentions \
+	./controlplane/internal/observe/record:FuzzDecodeBatch \
+	./controlplane/internal/observe/wal:FuzzRecoverSegment \
+	./controlplane/internal/observe/promwrite:FuzzDecode \
+	./controlplane/internal/observe/otlpconv:FuzzTraces \
+	./controlplane/internal/observe/otlpconv:FuzzLogs \
+	./controlplane/internal/observe/otlpconv:FuzzMetrics \
+	./controlplane/internal/observe/columnar:FuzzScanLogs \
 	./shared/logmask:FuzzStream
 
 .PHONY: help
