@@ -30,7 +30,7 @@ func decodeEntry(data []byte) (string, *record.Batch, error) {
 		return "", nil, errBadEntry
 	}
 	n, w := binary.Uvarint(data[1:])
-	if w <= 0 || n > maxBatchKey || uint64(len(data)-1-w) < n {
+	if w <= 0 || n > maxBatchKey || uint64(len(data)-1-w) < n { //nolint:gosec // G115: w < len(data), so the difference is not negative
 		return "", nil, errBadEntry
 	}
 	rest := data[1+w:]
