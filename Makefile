@@ -22,6 +22,8 @@ TEST_FLAGS ?= -race -count=1 -timeout 15m
 FUZZ_TIME ?= 30s
 # Samples per pipeline benchmark (each is a whole push or pipeline run).
 E2E_BENCH_RUNS ?= 10
+# Extra flags of the observability benchmarks, e.g. -rounds 3 -protocols grpc.
+OBSERVE_BENCH_FLAGS ?=
 # Fuzz targets: package:FuzzName.
 FUZZ_TARGETS := \
 	./controlplane/internal/auth:FuzzVerifyPassword \
@@ -103,12 +105,17 @@ console-test: ## the web console's type check, lint and Vitest tests
 	cd console && npm run typecheck && npm run lint && npm test
 
 .PHONY: bench
-bench: ## run the benchmarks (the pipeline ones in e2e/ with E2E_BENCH_RUNS samples each; the console's first render in chromium)
+bench: ## run the benchmarks (the pipeline ones in e2e/ with E2E_BENCH_RUNS samples each; the console's first render in chromium; bench-observe)
 	bash scripts/tools.sh test
 	go test -run '^$$' -bench . -benchmem ./shared/... ./migrations/... ./controlplane/... ./nodeagent/...
 	go test -run '^$$' -bench . -benchtime $(E2E_BENCH_RUNS)x ./e2e/...
 	$(MAKE) --no-print-directory build
 	cd console && HEARTH_BIN=$(CURDIR)/bin/hearth npm run perf
+	$(MAKE) --no-print-directory bench-observe
+
+.PHONY: bench-observe
+bench-observe: build ## the observability benchmarks: ingest per CPU-second against the OpenTelemetry Collector, queries, bytes on S3 (report in .bench/)
+	bash scripts/observe-bench.sh $(OBSERVE_BENCH_FLAGS)
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZ_TIME (default 30s)
