@@ -65,7 +65,8 @@ func TestConsoleOwnsOnlyTheRestOfTheURLSpace(t *testing.T) {
 		{http.MethodGet, "/api/v1/projects/alice/nope", http.StatusUnauthorized},
 		{http.MethodPost, "/hearth.v1.NoSuchService/Nope", http.StatusNotFound},
 		{http.MethodGet, "/hearth.v1.NoSuchService/Nope", http.StatusNotFound},
-		{http.MethodGet, "/v1/traces", http.StatusNotFound},
+		{http.MethodGet, "/v1/traces", http.StatusMethodNotAllowed}, // OTLP/HTTP takes POST
+		{http.MethodGet, "/v1/no-such-signal", http.StatusNotFound},
 		{http.MethodGet, "/ws/nothing", http.StatusNotFound},
 		// Git smart HTTP: the git handler answers (asks for credentials
 		// or says no such repository), not the console.

@@ -63,7 +63,7 @@ var roAccountMutations = map[string]string{
 // and an RPC carrying the mark must be named so (a new "ListX" without it
 // would ask for CSRF and refuse GET; a "DeleteX" with it would be reachable
 // with a read-only token).
-var roReadNames = []string{"Get", "List", "Follow", "Compare", "Watch"}
+var roReadNames = []string{"Get", "List", "Follow", "Compare", "Watch", "Query", "Tail", "Search"}
 
 // roHearthMethods lists every method of the public API (package hearth.v1).
 func roHearthMethods(t *testing.T) []protoreflect.MethodDescriptor {
