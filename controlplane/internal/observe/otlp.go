@@ -22,6 +22,7 @@ import (
 	"github.com/hearth-dev/hearth/controlplane/internal/apperr"
 	"github.com/hearth-dev/hearth/controlplane/internal/observe/otlpconv"
 	"github.com/hearth-dev/hearth/controlplane/internal/observe/record"
+	"github.com/hearth-dev/hearth/shared/otlpjson"
 )
 
 // otlpSignal is one OTLP collector service: its gRPC procedure, its
@@ -123,7 +124,7 @@ func (o otlpSignal[Req, Res]) serveHTTP(s *Service, w http.ResponseWriter, r *ht
 	req := new(Req)
 	msg, _ := any(req).(proto.Message)
 	if asJSON {
-		err = unmarshalOTLPJSON(body, msg)
+		err = otlpjson.Unmarshal(body, msg)
 	} else {
 		err = proto.Unmarshal(body, msg)
 	}
